@@ -1,0 +1,96 @@
+package crypto
+
+import (
+	"crypto/ed25519"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+// FingerprintKeySize is the size in bytes of a fingerprint key.
+const FingerprintKeySize = 32
+
+// EnsureKeyFile creates path with a fresh key from gen (mode 0600, parent
+// directories 0700) when it does not exist. It never overwrites an existing
+// file; created reports whether it wrote one.
+func EnsureKeyFile(path string, gen func() ([]byte, error)) (created bool, err error) {
+	if _, err := os.Stat(path); err == nil {
+		return false, nil
+	} else if !errors.Is(err, fs.ErrNotExist) {
+		return false, fmt.Errorf("key %s: %w", path, err)
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return false, fmt.Errorf("key %s: %w", path, err)
+	}
+	data, err := gen()
+	if err != nil {
+		return false, fmt.Errorf("key %s: %w", path, err)
+	}
+	// O_EXCL: a key created by a concurrent init is kept, not replaced.
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if errors.Is(err, fs.ErrExist) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("key %s: %w", path, err)
+	}
+	if _, err := f.Write(data); err != nil {
+		f.Close()
+		os.Remove(path)
+		return false, fmt.Errorf("key %s: %w", path, err)
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return false, fmt.Errorf("key %s: %w", path, err)
+	}
+	return true, f.Close()
+}
+
+// NewFingerprintKey returns a new random fingerprint key, hex-encoded.
+func NewFingerprintKey() ([]byte, error) {
+	k := make([]byte, FingerprintKeySize)
+	if _, err := rand.Read(k); err != nil {
+		return nil, err
+	}
+	return []byte(hex.EncodeToString(k) + "\n"), nil
+}
+
+// LoadFingerprintKey reads a key written by NewFingerprintKey.
+func LoadFingerprintKey(path string) ([]byte, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("fingerprint key: %w", err)
+	}
+	k, err := hex.DecodeString(strings.TrimSpace(string(data)))
+	if err != nil || len(k) < FingerprintKeySize {
+		return nil, fmt.Errorf("fingerprint key %s: not %d hex-encoded bytes", path, FingerprintKeySize)
+	}
+	return k, nil
+}
+
+// NewSigningKey returns a new ed25519 private key seed, hex-encoded.
+func NewSigningKey() ([]byte, error) {
+	_, priv, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		return nil, err
+	}
+	return []byte(hex.EncodeToString(priv.Seed()) + "\n"), nil
+}
+
+// LoadSigningKey reads a key written by NewSigningKey.
+func LoadSigningKey(path string) (ed25519.PrivateKey, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("signing key: %w", err)
+	}
+	seed, err := hex.DecodeString(strings.TrimSpace(string(data)))
+	if err != nil || len(seed) != ed25519.SeedSize {
+		return nil, fmt.Errorf("signing key %s: not a hex-encoded ed25519 seed", path)
+	}
+	return ed25519.NewKeyFromSeed(seed), nil
+}
