@@ -1,0 +1,271 @@
+// Package config reads atrest's one YAML file into a validated Config.
+//
+// The flow is raw → translate → validate: the YAML is decoded strictly (unknown
+// keys and wrong types are errors), then every reference and value is checked,
+// and every error names file:line. Secrets never sit in the YAML: keys ending in
+// _env name an environment variable and keys ending in _file name a file; they
+// are resolved only when a run needs them, and never printed.
+package config
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// MinLogRetention is the shortest journal retention the law allows: network
+// logs are kept at least six months (Cybersecurity Law, as amended 2025).
+const MinLogRetention = 180 * 24 * time.Hour
+
+// Config is a validated configuration.
+type Config struct {
+	Path               string // the file it was read from
+	StateDir           string
+	Journal            Journal
+	FingerprintKeyFile string
+	Sources            []Source
+	FileRoots          []FileRoot
+	Storage            []Storage
+	Backups            []Backup
+	Drills             []Drill
+	HTTP               HTTP
+}
+
+type Journal struct {
+	SigningKeyFile string
+	Retention      time.Duration
+	Anchor         *Anchor
+}
+
+type Anchor struct {
+	Storage string
+	Bucket  string
+	Prefix  string
+}
+
+type Source struct {
+	Name         string
+	DSNEnv       string
+	DSNFile      string
+	Databases    []string
+	ScanSchedule string
+	Sample       int
+}
+
+type FileRoot struct {
+	Name         string
+	Paths        []string
+	Exclude      []string
+	ScanSchedule string
+}
+
+type Storage struct {
+	Name         string
+	Endpoint     string
+	Secure       bool
+	Region       string
+	AccessKeyEnv string
+	SecretKeyEnv string
+}
+
+type Backup struct {
+	Name          string
+	Source        string
+	Databases     []string
+	Storage       string
+	Bucket        string
+	Prefix        string
+	Recipients    []string
+	Schedule      string
+	CheckSchedule string
+	RPO           time.Duration
+	Retention     time.Duration
+	Format        string // atrest (default) or mysqldump
+	KeyPattern    string
+}
+
+type Drill struct {
+	Name         string
+	Backup       string
+	IdentityFile string
+	TargetDSNEnv string
+	Schedule     string
+	Select       string // latest or random
+	SelectWindow time.Duration
+	Probes       []Probe
+}
+
+type Probe struct {
+	Name string
+	SQL  string
+}
+
+type HTTP struct {
+	Listen    string
+	UsersFile string
+}
+
+// Source returns the source named name.
+func (c *Config) Source(name string) (*Source, bool) {
+	for i := range c.Sources {
+		if c.Sources[i].Name == name {
+			return &c.Sources[i], true
+		}
+	}
+	return nil, false
+}
+
+// FileRoot returns the file root named name.
+func (c *Config) FileRoot(name string) (*FileRoot, bool) {
+	for i := range c.FileRoots {
+		if c.FileRoots[i].Name == name {
+			return &c.FileRoots[i], true
+		}
+	}
+	return nil, false
+}
+
+// StorageByName returns the storage named name.
+func (c *Config) StorageByName(name string) (*Storage, bool) {
+	for i := range c.Storage {
+		if c.Storage[i].Name == name {
+			return &c.Storage[i], true
+		}
+	}
+	return nil, false
+}
+
+// Backup returns the backup job named name.
+func (c *Config) Backup(name string) (*Backup, bool) {
+	for i := range c.Backups {
+		if c.Backups[i].Name == name {
+			return &c.Backups[i], true
+		}
+	}
+	return nil, false
+}
+
+// Drill returns the drill named name.
+func (c *Config) Drill(name string) (*Drill, bool) {
+	for i := range c.Drills {
+		if c.Drills[i].Name == name {
+			return &c.Drills[i], true
+		}
+	}
+	return nil, false
+}
+
+// JournalDir is where the journal's segments live.
+func (c *Config) JournalDir() string { return filepath.Join(c.StateDir, "journal") }
+
+// Env returns the value of the environment variable named by an _env key, or
+// an error that names the key and the variable but never a value.
+func Env(what, name string) (string, error) {
+	v, ok := os.LookupEnv(name)
+	if !ok || v == "" {
+		return "", fmt.Errorf("%s: environment variable %s is not set", what, name)
+	}
+	return v, nil
+}
+
+// DSN resolves the source's DSN from dsn_env or dsn_file.
+func (s *Source) DSN() (string, error) {
+	if s.DSNEnv != "" {
+		return Env("source "+s.Name+": dsn_env", s.DSNEnv)
+	}
+	data, err := os.ReadFile(s.DSNFile)
+	if err != nil {
+		return "", fmt.Errorf("source %s: dsn_file: %w", s.Name, err)
+	}
+	return strings.TrimSpace(string(data)), nil
+}
+
+// Load reads, decodes and validates the file at path.
+func Load(path string) (*Config, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("config: %w", err)
+	}
+	return Parse(path, data)
+}
+
+// Parse decodes and validates YAML read from path.
+func Parse(path string, data []byte) (*Config, error) {
+	var root yaml.Node
+	if err := yaml.Unmarshal(data, &root); err != nil {
+		return nil, yamlError(path, err)
+	}
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	var raw rawConfig
+	if err := dec.Decode(&raw); err != nil {
+		if errors.Is(err, io.EOF) {
+			return nil, fmt.Errorf("%s: empty configuration", path)
+		}
+		return nil, yamlError(path, err)
+	}
+	t := translator{path: path, dir: filepath.Dir(path), root: &root}
+	cfg := t.translate(&raw)
+	if len(t.errs) > 0 {
+		return nil, t.errs[0]
+	}
+	return cfg, nil
+}
+
+var (
+	yamlLine     = regexp.MustCompile(`^(?:yaml: )?line (\d+): (.*)$`)
+	unknownField = regexp.MustCompile(`^field (\S+) not found in type .*$`)
+)
+
+// yamlError turns yaml.v3's multi-line errors into "file:line: message".
+func yamlError(path string, err error) error {
+	var te *yaml.TypeError
+	msgs := []string{err.Error()}
+	if errors.As(err, &te) {
+		msgs = te.Errors
+	}
+	m := strings.TrimSpace(msgs[0])
+	if s := yamlLine.FindStringSubmatch(m); s != nil {
+		msg := s[2]
+		if f := unknownField.FindStringSubmatch(msg); f != nil {
+			msg = "unknown key " + f[1]
+		}
+		msg = strings.Replace(msg, "cannot unmarshal !!", "wrong type: ", 1)
+		return fmt.Errorf("%s:%s: %s", path, s[1], msg)
+	}
+	return fmt.Errorf("%s: %s", path, strings.TrimPrefix(m, "yaml: "))
+}
+
+// ParseDuration accepts Go durations plus a day suffix ("30d", "180d", "1d12h").
+func ParseDuration(s string) (time.Duration, error) {
+	s = strings.TrimSpace(s)
+	if i := strings.IndexByte(s, 'd'); i > 0 {
+		days, err := strconv.Atoi(s[:i])
+		if err != nil {
+			return 0, fmt.Errorf("bad duration %q", s)
+		}
+		d := time.Duration(days) * 24 * time.Hour
+		if rest := s[i+1:]; rest != "" {
+			r, err := time.ParseDuration(rest)
+			if err != nil {
+				return 0, fmt.Errorf("bad duration %q", s)
+			}
+			d += r
+		}
+		return d, nil
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil {
+		return 0, fmt.Errorf("bad duration %q (use e.g. 26h, 30d)", s)
+	}
+	return d, nil
+}

@@ -1,0 +1,354 @@
+package config
+
+import (
+	"fmt"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"filippo.io/age"
+	"github.com/robfig/cron/v3"
+	"go.yaml.in/yaml/v3"
+)
+
+// The raw* types mirror the YAML exactly; the decoder rejects unknown keys.
+type rawConfig struct {
+	StateDir           string        `yaml:"state_dir"`
+	Journal            rawJournal    `yaml:"journal"`
+	FingerprintKeyFile string        `yaml:"fingerprint_key_file"`
+	Sources            []rawSource   `yaml:"sources"`
+	FileRoots          []rawFileRoot `yaml:"file_roots"`
+	Storage            []rawStorage  `yaml:"storage"`
+	Backups            []rawBackup   `yaml:"backups"`
+	Drills             []rawDrill    `yaml:"drills"`
+	HTTP               rawHTTP       `yaml:"http"`
+}
+
+type rawJournal struct {
+	SigningKeyFile string     `yaml:"signing_key_file"`
+	Retention      string     `yaml:"retention"`
+	Anchor         *rawAnchor `yaml:"anchor"`
+}
+
+type rawAnchor struct {
+	Storage string `yaml:"storage"`
+	Bucket  string `yaml:"bucket"`
+	Prefix  string `yaml:"prefix"`
+}
+
+type rawSource struct {
+	Name         string   `yaml:"name"`
+	DSNEnv       string   `yaml:"dsn_env"`
+	DSNFile      string   `yaml:"dsn_file"`
+	Databases    []string `yaml:"databases"`
+	ScanSchedule string   `yaml:"scan_schedule"`
+	Sample       int      `yaml:"sample"`
+}
+
+type rawFileRoot struct {
+	Name         string   `yaml:"name"`
+	Paths        []string `yaml:"paths"`
+	Exclude      []string `yaml:"exclude"`
+	ScanSchedule string   `yaml:"scan_schedule"`
+}
+
+type rawStorage struct {
+	Name         string `yaml:"name"`
+	Endpoint     string `yaml:"endpoint"`
+	Secure       bool   `yaml:"secure"`
+	Region       string `yaml:"region"`
+	AccessKeyEnv string `yaml:"access_key_env"`
+	SecretKeyEnv string `yaml:"secret_key_env"`
+}
+
+type rawBackup struct {
+	Name          string   `yaml:"name"`
+	Source        string   `yaml:"source"`
+	Databases     []string `yaml:"databases"`
+	Storage       string   `yaml:"storage"`
+	Bucket        string   `yaml:"bucket"`
+	Prefix        string   `yaml:"prefix"`
+	Recipients    []string `yaml:"recipients"`
+	Schedule      string   `yaml:"schedule"`
+	CheckSchedule string   `yaml:"check_schedule"`
+	RPO           string   `yaml:"rpo"`
+	Retention     string   `yaml:"retention"`
+	Format        string   `yaml:"format"`
+	KeyPattern    string   `yaml:"key_pattern"`
+}
+
+type rawDrill struct {
+	Name         string     `yaml:"name"`
+	Backup       string     `yaml:"backup"`
+	IdentityFile string     `yaml:"identity_file"`
+	TargetDSNEnv string     `yaml:"target_dsn_env"`
+	Schedule     string     `yaml:"schedule"`
+	Select       string     `yaml:"select"`
+	SelectWindow string     `yaml:"select_window"`
+	Probes       []rawProbe `yaml:"probes"`
+}
+
+type rawProbe struct {
+	Name string `yaml:"name"`
+	SQL  string `yaml:"sql"`
+}
+
+type rawHTTP struct {
+	Listen    string `yaml:"listen"`
+	UsersFile string `yaml:"users_file"`
+}
+
+// translator turns a rawConfig into a Config, collecting errors with the
+// line of the offending key (found by walking the YAML node tree).
+type translator struct {
+	path string
+	dir  string
+	root *yaml.Node
+	errs []error
+}
+
+// fail records an error at the key path given as strings (map keys) and ints
+// (list indexes); the line is that of the deepest node found.
+func (t *translator) fail(at []any, format string, args ...any) {
+	line := t.line(at)
+	t.errs = append(t.errs, fmt.Errorf("%s:%d: %s", t.path, line, fmt.Sprintf(format, args...)))
+}
+
+func (t *translator) line(at []any) int {
+	n := t.root
+	if n.Kind == yaml.DocumentNode && len(n.Content) > 0 {
+		n = n.Content[0]
+	}
+	line := n.Line
+	for _, step := range at {
+		var next *yaml.Node
+		switch s := step.(type) {
+		case string:
+			if n.Kind == yaml.MappingNode {
+				for i := 0; i+1 < len(n.Content); i += 2 {
+					if n.Content[i].Value == s {
+						line = n.Content[i].Line
+						next = n.Content[i+1]
+					}
+				}
+			}
+		case int:
+			if n.Kind == yaml.SequenceNode && s < len(n.Content) {
+				next = n.Content[s]
+				line = next.Line
+			}
+		}
+		if next == nil {
+			break
+		}
+		n = next
+	}
+	return line
+}
+
+func at(p ...any) []any { return p }
+
+func (t *translator) abs(p string) string {
+	if p == "" || filepath.IsAbs(p) {
+		return p
+	}
+	return filepath.Join(t.dir, p)
+}
+
+func (t *translator) duration(where []any, key, s string, def time.Duration) time.Duration {
+	if s == "" {
+		return def
+	}
+	d, err := ParseDuration(s)
+	if err != nil {
+		t.fail(append(where, key), "%s: %v", key, err)
+	}
+	return d
+}
+
+var cronParser = cron.NewParser(cron.SecondOptional | cron.Minute | cron.Hour | cron.Dom | cron.Month | cron.Dow | cron.Descriptor)
+
+// ParseSchedule parses a cron expression (5 fields, an optional leading seconds
+// field, or a descriptor like @daily).
+func ParseSchedule(s string) (cron.Schedule, error) { return cronParser.Parse(s) }
+
+func (t *translator) schedule(where []any, key, s string) string {
+	if s == "" {
+		return ""
+	}
+	if _, err := ParseSchedule(s); err != nil {
+		t.fail(append(where, key), "%s %q: %v", key, s, err)
+	}
+	return s
+}
+
+func (t *translator) name(where []any, kind, name string, seen map[string]bool) {
+	if name == "" {
+		t.fail(where, "%s without a name", kind)
+		return
+	}
+	if seen[name] {
+		t.fail(append(where, "name"), "%s %q defined twice", kind, name)
+	}
+	seen[name] = true
+}
+
+func (t *translator) translate(r *rawConfig) *Config {
+	c := &Config{Path: t.path, StateDir: t.abs(r.StateDir), FingerprintKeyFile: t.abs(r.FingerprintKeyFile)}
+	if r.StateDir == "" {
+		t.fail(nil, "state_dir is required")
+	}
+	if r.FingerprintKeyFile == "" {
+		c.FingerprintKeyFile = filepath.Join(c.StateDir, "fingerprint.key")
+	}
+	c.Journal.SigningKeyFile = t.abs(r.Journal.SigningKeyFile)
+	if c.Journal.SigningKeyFile == "" {
+		c.Journal.SigningKeyFile = filepath.Join(c.StateDir, "journal.key")
+	}
+	c.Journal.Retention = t.duration(at("journal"), "retention", r.Journal.Retention, MinLogRetention)
+	if c.Journal.Retention < MinLogRetention {
+		t.fail(at("journal", "retention"), "journal.retention %s is shorter than six months (180d), the legal minimum for logs", r.Journal.Retention)
+	}
+
+	storage := map[string]bool{}
+	for i, s := range r.Storage {
+		w := at("storage", i)
+		t.name(w, "storage", s.Name, storage)
+		if s.Endpoint == "" {
+			t.fail(w, "storage %q: endpoint is required", s.Name)
+		}
+		if s.AccessKeyEnv == "" || s.SecretKeyEnv == "" {
+			t.fail(w, "storage %q: access_key_env and secret_key_env are required", s.Name)
+		}
+		region := s.Region
+		if region == "" {
+			region = "us-east-1"
+		}
+		c.Storage = append(c.Storage, Storage{Name: s.Name, Endpoint: s.Endpoint, Secure: s.Secure, Region: region,
+			AccessKeyEnv: s.AccessKeyEnv, SecretKeyEnv: s.SecretKeyEnv})
+	}
+	if a := r.Journal.Anchor; a != nil {
+		if !storage[a.Storage] {
+			t.fail(at("journal", "anchor", "storage"), "journal.anchor.storage %q is not a storage[] entry", a.Storage)
+		}
+		if a.Bucket == "" {
+			t.fail(at("journal", "anchor"), "journal.anchor.bucket is required")
+		}
+		c.Journal.Anchor = &Anchor{Storage: a.Storage, Bucket: a.Bucket, Prefix: a.Prefix}
+	}
+
+	sources := map[string]bool{}
+	for i, s := range r.Sources {
+		w := at("sources", i)
+		t.name(w, "source", s.Name, sources)
+		if (s.DSNEnv == "") == (s.DSNFile == "") {
+			t.fail(w, "source %q: set exactly one of dsn_env and dsn_file", s.Name)
+		}
+		if s.Sample < 0 {
+			t.fail(append(w, "sample"), "source %q: sample must be positive", s.Name)
+		}
+		c.Sources = append(c.Sources, Source{Name: s.Name, DSNEnv: s.DSNEnv, DSNFile: t.abs(s.DSNFile),
+			Databases: s.Databases, ScanSchedule: t.schedule(w, "scan_schedule", s.ScanSchedule), Sample: s.Sample})
+	}
+
+	roots := map[string]bool{}
+	for i, f := range r.FileRoots {
+		w := at("file_roots", i)
+		t.name(w, "file root", f.Name, roots)
+		if len(f.Paths) == 0 {
+			t.fail(w, "file root %q: paths is empty", f.Name)
+		}
+		paths := make([]string, len(f.Paths))
+		for j, p := range f.Paths {
+			paths[j] = t.abs(p)
+		}
+		c.FileRoots = append(c.FileRoots, FileRoot{Name: f.Name, Paths: paths, Exclude: f.Exclude,
+			ScanSchedule: t.schedule(w, "scan_schedule", f.ScanSchedule)})
+	}
+
+	backups := map[string]bool{}
+	for i, b := range r.Backups {
+		w := at("backups", i)
+		t.name(w, "backup", b.Name, backups)
+		c.Backups = append(c.Backups, t.backup(w, b, sources, storage))
+	}
+
+	drills := map[string]bool{}
+	for i, d := range r.Drills {
+		w := at("drills", i)
+		t.name(w, "drill", d.Name, drills)
+		c.Drills = append(c.Drills, t.drill(w, d, backups))
+	}
+
+	c.HTTP = HTTP{Listen: r.HTTP.Listen, UsersFile: t.abs(r.HTTP.UsersFile)}
+	if c.HTTP.Listen == "" {
+		c.HTTP.Listen = "127.0.0.1:8080"
+	}
+	if c.HTTP.UsersFile == "" {
+		c.HTTP.UsersFile = filepath.Join(c.StateDir, "users")
+	}
+	return c
+}
+
+func (t *translator) backup(w []any, b rawBackup, sources, storage map[string]bool) Backup {
+	out := Backup{Name: b.Name, Source: b.Source, Databases: b.Databases, Storage: b.Storage, Bucket: b.Bucket,
+		Prefix: b.Prefix, Recipients: b.Recipients, Format: b.Format, KeyPattern: b.KeyPattern,
+		Schedule: t.schedule(w, "schedule", b.Schedule), CheckSchedule: t.schedule(w, "check_schedule", b.CheckSchedule)}
+	if out.Format == "" {
+		out.Format = "atrest"
+	}
+	switch out.Format {
+	case "atrest":
+		if !sources[b.Source] {
+			t.fail(append(w, "source"), "backup %q: source %q is not a sources[] entry", b.Name, b.Source)
+		}
+		if len(b.Recipients) == 0 {
+			t.fail(w, "backup %q: recipients is empty (age public keys, age1…)", b.Name)
+		}
+		for j, rcp := range b.Recipients {
+			if _, err := age.ParseX25519Recipient(strings.TrimSpace(rcp)); err != nil {
+				t.fail(append(w, "recipients", j), "backup %q: recipient %d is not an age public key (age1…)", b.Name, j+1)
+			}
+		}
+	case "mysqldump":
+		if b.KeyPattern == "" {
+			t.fail(w, "backup %q: format mysqldump needs key_pattern (e.g. \"yb/*.sql.gz\")", b.Name)
+		}
+	default:
+		t.fail(append(w, "format"), "backup %q: format %q is not atrest or mysqldump", b.Name, b.Format)
+	}
+	if !storage[b.Storage] {
+		t.fail(append(w, "storage"), "backup %q: storage %q is not a storage[] entry", b.Name, b.Storage)
+	}
+	if b.Bucket == "" {
+		t.fail(w, "backup %q: bucket is required", b.Name)
+	}
+	out.RPO = t.duration(w, "rpo", b.RPO, 26*time.Hour)
+	out.Retention = t.duration(w, "retention", b.Retention, 30*24*time.Hour)
+	return out
+}
+
+func (t *translator) drill(w []any, d rawDrill, backups map[string]bool) Drill {
+	out := Drill{Name: d.Name, Backup: d.Backup, IdentityFile: t.abs(d.IdentityFile), TargetDSNEnv: d.TargetDSNEnv,
+		Schedule: t.schedule(w, "schedule", d.Schedule), Select: d.Select,
+		SelectWindow: t.duration(w, "select_window", d.SelectWindow, 30*24*time.Hour)}
+	if !backups[d.Backup] {
+		t.fail(append(w, "backup"), "drill %q: backup %q is not a backups[] entry", d.Name, d.Backup)
+	}
+	if d.TargetDSNEnv == "" {
+		t.fail(w, "drill %q: target_dsn_env is required", d.Name)
+	}
+	if out.Select == "" {
+		out.Select = "latest"
+	}
+	if out.Select != "latest" && out.Select != "random" {
+		t.fail(append(w, "select"), "drill %q: select %q is not latest or random", d.Name, d.Select)
+	}
+	for j, p := range d.Probes {
+		if p.SQL == "" {
+			t.fail(append(w, "probes", j), "drill %q: probe %d has no sql", d.Name, j+1)
+		}
+		out.Probes = append(out.Probes, Probe{Name: p.Name, SQL: p.SQL})
+	}
+	return out
+}
