@@ -1,0 +1,35 @@
+# atrest — see README.md. The two commands a new machine needs: make demo, make test.
+GO      ?= go
+BIN     := bin/atrest
+VERSION := $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+CORPUS  ?= ../shared/corpus
+export CGO_ENABLED ?= 0
+
+.PHONY: build test vet eval demo bench clean
+
+build:
+	$(GO) build -ldflags "-X main.version=$(VERSION)" -o $(BIN) ./cmd/atrest
+
+vet:
+	$(GO) vet ./...
+	@test -z "$$(gofmt -l .)" || (echo "gofmt needed on:"; gofmt -l .; exit 1)
+
+# Unit and integration tests (throwaway MariaDB, S3 peers), the scorers on the
+# labeled corpus included (cmd/atrest eval tests).
+test: vet
+	$(GO) test -count=1 -timeout 40m ./...
+
+# Print the corpus scorers' full tables (they also run inside make test).
+eval: build
+	$(BIN) scan files --format jsonl $(CORPUS)/files > /tmp/atrest-eval-files.jsonl || test $$? -eq 1
+	python3 $(CORPUS)/eval_files.py $(CORPUS)/labels.json $(CORPUS)/files < /tmp/atrest-eval-files.jsonl
+
+demo: build
+	bash scripts/demo.sh
+
+bench: build
+	bash scripts/deps.sh bench
+	bash scripts/bench.sh
+
+clean:
+	rm -rf bin

@@ -1,0 +1,128 @@
+// Package filescan is the file-tree scan: it walks roots with filesrc, runs the
+// detectors over every text unit with audit.ScanText, and turns matches into
+// findings that carry only a mask and a keyed fingerprint.
+package filescan
+
+import (
+	"context"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/atrest/atrest/audit"
+	"github.com/atrest/atrest/audit/detect"
+	"github.com/atrest/atrest/audit/filesrc"
+	"github.com/atrest/atrest/crypto"
+)
+
+// Options configures a file scan.
+type Options struct {
+	Files       filesrc.Options
+	Fingerprint *crypto.Fingerprinter
+	// Workers matches chunks of one big file in parallel; default GOMAXPROCS.
+	Workers int
+}
+
+// Summary is the closing record of a scan.
+type Summary struct {
+	Record    string         `json:"record"` // always "summary"
+	Roots     []string       `json:"roots"`
+	Files     int            `json:"files"`
+	Scanned   int            `json:"scanned"`
+	Encrypted int            `json:"encrypted"`
+	Binary    int            `json:"binary"`
+	Skipped   int            `json:"skipped"`
+	Errors    int            `json:"errors"`
+	Findings  int            `json:"findings"`
+	ByType    map[string]int `json:"by_type"`
+	Bytes     int64          `json:"bytes"`
+	Seconds   float64        `json:"seconds"`
+}
+
+func (Summary) Kind() string { return "summary" }
+
+// Progress is a snapshot for a progress display.
+type Progress struct {
+	Files    int64
+	Bytes    int64
+	Findings int64
+}
+
+// Scanner runs one scan; Progress may be called from another goroutine while
+// Run is under way.
+type Scanner struct {
+	opts                   Options
+	files, bytes, findings atomic.Int64
+}
+
+// New returns a Scanner.
+func New(opts Options) *Scanner {
+	if opts.Workers <= 0 {
+		opts.Workers = runtime.GOMAXPROCS(0)
+	}
+	return &Scanner{opts: opts}
+}
+
+// Progress reports how far the scan has got.
+func (s *Scanner) Progress() Progress {
+	return Progress{Files: s.files.Load(), Bytes: s.bytes.Load(), Findings: s.findings.Load()}
+}
+
+// Run scans roots and calls emit, one record at a time, with every finding and
+// file record, then returns the summary (which it does not emit).
+func (s *Scanner) Run(ctx context.Context, roots []string, emit func(audit.Record) error) (Summary, error) {
+	start := time.Now()
+	sum := Summary{Record: "summary", Roots: roots, ByType: map[string]int{}}
+	var mu sync.Mutex // serialises emit and the summary
+	var emitErr error
+	send := func(r audit.Record) {
+		if emitErr == nil {
+			emitErr = emit(r)
+		}
+	}
+	scan := func(u filesrc.Unit) (int, error) {
+		n := 0
+		err := audit.ScanText(ctx, u.Text, s.opts.Workers, func(m detect.Match, line int) {
+			f := audit.Finding{Record: "finding", Path: u.Path, Member: u.Member, Line: line, Type: m.Type,
+				Masked: crypto.Mask(m.Value), Fingerprint: s.opts.Fingerprint.Sum(m.Value)}
+			n++
+			s.findings.Add(1)
+			mu.Lock()
+			sum.Findings++
+			sum.ByType[string(m.Type)]++
+			send(f)
+			mu.Unlock()
+		})
+		return n, err
+	}
+	report := func(r audit.FileRecord) {
+		s.files.Add(1)
+		s.bytes.Add(r.Size)
+		mu.Lock()
+		defer mu.Unlock()
+		if r.Member == "" {
+			sum.Files++
+			sum.Bytes += r.Size
+			switch r.State {
+			case audit.StateScanned:
+				sum.Scanned++
+			case audit.StateEncrypted:
+				sum.Encrypted++
+			case audit.StateBinary:
+				sum.Binary++
+			case audit.StateSkipped:
+				sum.Skipped++
+			case audit.StateError:
+				sum.Errors++
+			}
+		}
+		send(r)
+	}
+	err := filesrc.Walk(ctx, roots, s.opts.Files, scan, report)
+	sum.Seconds = time.Since(start).Seconds()
+	if err == nil {
+		err = emitErr
+	}
+	return sum, err
+}

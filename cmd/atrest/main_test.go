@@ -1,0 +1,134 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// corpusDir is the labeled development corpus beside the repository. In CI its
+// absence is a failure, not a skip.
+func corpusDir(t *testing.T) string {
+	t.Helper()
+	dir, err := filepath.Abs("../../../shared/corpus")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "labels.json")); err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("labeled corpus missing at %s: CI must have shared/ beside the clone", dir)
+		}
+		t.Skipf("labeled corpus not at %s", dir)
+	}
+	return dir
+}
+
+// atrest runs one command line in-process and returns stdout, stderr and the
+// exit status. The user's fingerprint key goes to a temp config dir.
+func atrest(t *testing.T, args ...string) (string, string, int) {
+	t.Helper()
+	if os.Getenv("XDG_CONFIG_HOME") == "" || !strings.HasPrefix(os.Getenv("XDG_CONFIG_HOME"), os.TempDir()) {
+		t.Setenv("XDG_CONFIG_HOME", t.TempDir())
+	}
+	var out, errb bytes.Buffer
+	code := run(context.Background(), args, strings.NewReader(""), &out, &errb)
+	return out.String(), errb.String(), code
+}
+
+// TestEvalFilesCorpus is issue 2's acceptance check, run on every make test:
+// the scorer's thresholds on the dev corpus (precision >= 0.99, recall >= 0.98
+// per type, file states right, no raw identifier in the output).
+func TestEvalFilesCorpus(t *testing.T) {
+	c := corpusDir(t)
+	out, stderr, code := atrest(t, "scan", "files", "--format", "jsonl", filepath.Join(c, "files"))
+	if code != exitFound {
+		t.Fatalf("exit %d, want %d (findings); stderr: %s", code, exitFound, stderr)
+	}
+	cmd := exec.Command("python3", filepath.Join(c, "eval_files.py"), filepath.Join(c, "labels.json"), filepath.Join(c, "files"))
+	cmd.Stdin = strings.NewReader(out)
+	res, err := cmd.CombinedOutput()
+	t.Logf("eval_files.py:\n%s", res)
+	if err != nil {
+		t.Fatalf("eval_files.py failed: %v", err)
+	}
+}
+
+func TestExitStatusAndErrors(t *testing.T) {
+	dir := t.TempDir()
+	clean := filepath.Join(dir, "clean.txt")
+	os.WriteFile(clean, []byte("订单 1706800914516 已完成\n"), 0o644)
+	dirty := filepath.Join(dir, "dirty.txt")
+	os.WriteFile(dirty, []byte("身份证号:11010519491231002X\n"), 0o644)
+
+	if _, stderr, code := atrest(t, "scan", "files", "--format", "jsonl", clean); code != exitOK {
+		t.Errorf("clean file: exit %d (%s)", code, stderr)
+	}
+	out, _, code := atrest(t, "scan", "files", "--format", "jsonl", dirty)
+	if code != exitFound {
+		t.Errorf("dirty file: exit %d", code)
+	}
+	if strings.Contains(out, "11010519491231002X") || !strings.Contains(out, `"masked":"110***********002X"`) {
+		t.Errorf("output leaks or lacks the mask: %s", out)
+	}
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"scan", "files", "--format", "xml", clean}, "--format"},
+		{[]string{"scan", "files", "--nope", clean}, "unknown flag"},
+		{[]string{"scan", "files", filepath.Join(dir, "missing")}, "missing"},
+		{[]string{"scan", "files"}, "PATH"},
+		{[]string{"init"}, "config"},
+	} {
+		_, stderr, code := atrest(t, c.args...)
+		if code != exitCantRun || !strings.Contains(stderr, c.want) || strings.Count(strings.TrimSpace(stderr), "\n") != 0 {
+			t.Errorf("%v: exit %d, stderr %q; want exit 2 and one line with %q", c.args, code, stderr, c.want)
+		}
+	}
+}
+
+func TestConfigErrorNamesFileAndLine(t *testing.T) {
+	cfg := filepath.Join(t.TempDir(), "atrest.yaml")
+	os.WriteFile(cfg, []byte("state_dir: /tmp/x\nfile_rots: []\n"), 0o644)
+	_, stderr, code := atrest(t, "init", "--config", cfg)
+	if code != exitCantRun || !strings.Contains(stderr, cfg+":2: unknown key file_rots") {
+		t.Fatalf("exit %d, stderr %q", code, stderr)
+	}
+}
+
+func TestInitCreatesKeysAndNeverOverwrites(t *testing.T) {
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "atrest.yaml")
+	os.WriteFile(cfg, []byte("state_dir: state\nfingerprint_key_file: keys/fp.key\njournal:\n  signing_key_file: keys/j.key\n"), 0o644)
+	if out, stderr, code := atrest(t, "init", "--config", cfg); code != 0 {
+		t.Fatalf("init: exit %d: %s %s", code, out, stderr)
+	}
+	keys := []string{filepath.Join(dir, "keys/fp.key"), filepath.Join(dir, "keys/j.key")}
+	before := map[string][]byte{}
+	for _, k := range keys {
+		st, err := os.Stat(k)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st.Mode().Perm() != 0o600 {
+			t.Errorf("%s mode %v, want 0600", k, st.Mode().Perm())
+		}
+		before[k], _ = os.ReadFile(k)
+	}
+	out, _, code := atrest(t, "init", "--config", cfg)
+	if code != 0 || !strings.Contains(out, "kept (exists)") {
+		t.Fatalf("second init: exit %d: %s", code, out)
+	}
+	for _, k := range keys {
+		if after, _ := os.ReadFile(k); !bytes.Equal(after, before[k]) {
+			t.Errorf("%s was overwritten", k)
+		}
+	}
+	if st, err := os.Stat(filepath.Join(dir, "state")); err != nil || st.Mode().Perm() != 0o700 {
+		t.Errorf("state dir: %v %v", st, err)
+	}
+}

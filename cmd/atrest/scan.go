@@ -1,0 +1,83 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/atrest/atrest/crypto"
+	"github.com/atrest/atrest/internal/config"
+	"github.com/atrest/atrest/internal/output"
+	"github.com/spf13/cobra"
+)
+
+func newScanCmd() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "scan",
+		Short: "Find identifiers stored in plaintext in files or MySQL/MariaDB columns",
+	}
+	cmd.AddCommand(newScanFilesCmd())
+	return cmd
+}
+
+// commonFlags are the flags every reporting command shares.
+type commonFlags struct {
+	configPath string
+	format     string
+}
+
+func (c *commonFlags) add(cmd *cobra.Command, formats string) {
+	cmd.Flags().StringVar(&c.configPath, "config", "", "configuration file: journal the run and use the installation's fingerprint key")
+	cmd.Flags().StringVar(&c.format, "format", "", "output format: "+formats+" (default: table on a terminal, jsonl otherwise)")
+}
+
+// writer opens the output in the chosen format on stdout.
+func (c *commonFlags) writer(cmd *cobra.Command) (output.Writer, error) {
+	f := c.format
+	if f == "" {
+		f = "jsonl"
+		if out, ok := cmd.OutOrStdout().(*os.File); ok {
+			f = output.DefaultFormat(out)
+		}
+	}
+	w, err := output.New(f, cmd.OutOrStdout())
+	if err != nil {
+		return nil, fmt.Errorf("%s: --format: %w", cmd.CommandPath(), err)
+	}
+	return w, nil
+}
+
+// loadConfig loads --config when given (nil otherwise).
+func (c *commonFlags) loadConfig() (*config.Config, error) {
+	if c.configPath == "" {
+		return nil, nil
+	}
+	return config.Load(c.configPath)
+}
+
+// fingerprinter returns the installation's fingerprint key with a config, and
+// otherwise the user's own key, created on first use under the user's config
+// directory (SPEC §3).
+func fingerprinter(cfg *config.Config) (*crypto.Fingerprinter, error) {
+	var path string
+	if cfg != nil {
+		path = cfg.FingerprintKeyFile
+		if _, err := os.Stat(path); err != nil {
+			return nil, fmt.Errorf("fingerprint key %s is missing: run atrest init --config %s", path, cfg.Path)
+		}
+	} else {
+		dir, err := os.UserConfigDir()
+		if err != nil {
+			return nil, fmt.Errorf("fingerprint key: %w", err)
+		}
+		path = filepath.Join(dir, "atrest", "fingerprint.key")
+		if _, err := crypto.EnsureKeyFile(path, crypto.NewFingerprintKey); err != nil {
+			return nil, err
+		}
+	}
+	key, err := crypto.LoadFingerprintKey(path)
+	if err != nil {
+		return nil, err
+	}
+	return crypto.NewFingerprinter(key), nil
+}

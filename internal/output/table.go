@@ -1,0 +1,122 @@
+package output
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+)
+
+// table prints one line per record, in columns chosen by record kind. It works
+// on the records' JSON form so that any package's records print without this
+// package importing them.
+type table struct {
+	w       io.Writer
+	headers map[string]bool
+}
+
+var tableColumns = map[string][]string{
+	"finding": {"location", "type", "masked"},
+	"file":    {"path", "state", "reason"},
+	"column":  {"column", "state", "type", "sampled", "matched", "confidence", "table_encrypted"},
+	"table":   {"table", "rows_estimate", "sampled", "encrypted_at_rest", "error"},
+	"check":   {"job", "check", "status", "detail"},
+	"drill":   {"job", "status", "failure", "rto_seconds", "rpo_seconds", "backup"},
+	"backup":  {"job", "status", "key", "bytes", "seconds"},
+}
+
+func (t *table) Write(rec any) error {
+	b, err := json.Marshal(rec)
+	if err != nil {
+		return err
+	}
+	var m map[string]any
+	if err := json.Unmarshal(b, &m); err != nil {
+		return err
+	}
+	kind, _ := m["record"].(string)
+	switch kind {
+	case "finding":
+		loc := str(m["path"])
+		if mem := str(m["member"]); mem != "" {
+			loc += "!" + mem
+		}
+		m["location"] = fmt.Sprintf("%s:%s", loc, str(m["line"]))
+	case "file":
+		if m["state"] == "scanned" && m["reason"] == nil {
+			return nil // only what was not scanned is news to a person
+		}
+		if mem := str(m["member"]); mem != "" {
+			m["path"] = str(m["path"]) + "!" + mem
+		}
+	case "column":
+		m["column"] = str(m["database"]) + "." + str(m["table"]) + "." + str(m["column"])
+	case "table":
+		m["table"] = str(m["database"]) + "." + str(m["table"])
+	case "summary":
+		return t.summary(m)
+	}
+	cols, ok := tableColumns[kind]
+	if !ok {
+		cols = sortedKeys(m)
+	}
+	if t.headers == nil {
+		t.headers = map[string]bool{}
+	}
+	if !t.headers[kind] {
+		t.headers[kind] = true
+		fmt.Fprintf(t.w, "\n%s\n", strings.ToUpper(strings.Join(cols, "  ")))
+	}
+	vals := make([]string, len(cols))
+	for i, c := range cols {
+		vals[i] = str(m[c])
+	}
+	_, err = fmt.Fprintln(t.w, strings.Join(vals, "  "))
+	return err
+}
+
+func (t *table) summary(m map[string]any) error {
+	fmt.Fprintln(t.w, "\nSUMMARY")
+	for _, k := range sortedKeys(m) {
+		if k == "record" {
+			continue
+		}
+		fmt.Fprintf(t.w, "  %-18s %s\n", k+":", str(m[k]))
+	}
+	return nil
+}
+
+func (t *table) Close() error { return nil }
+
+func sortedKeys(m map[string]any) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+func str(v any) string {
+	switch x := v.(type) {
+	case nil:
+		return "-"
+	case string:
+		return x
+	case float64:
+		if x == float64(int64(x)) {
+			return fmt.Sprintf("%d", int64(x))
+		}
+		return fmt.Sprintf("%.2f", x)
+	case map[string]any:
+		parts := make([]string, 0, len(x))
+		for _, k := range sortedKeys(x) {
+			parts = append(parts, k+"="+str(x[k]))
+		}
+		return strings.Join(parts, " ")
+	default:
+		b, _ := json.Marshal(x)
+		return string(b)
+	}
+}

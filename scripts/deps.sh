@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Installs what atrest's tests, demo and benchmarks need and a fresh Debian
+# machine may lack. Idempotent: installs only what is missing.
+#   scripts/deps.sh test    MariaDB server and client (tests start their own throwaway servers)
+#   scripts/deps.sh bench   + ripgrep, zstd, age, mydumper (the reference tools)
+set -euo pipefail
+want=(mariadb-server mariadb-client)
+case "${1:-test}" in
+  bench) want+=(ripgrep zstd age mydumper time) ;;
+esac
+missing=()
+for p in "${want[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  echo "deps: installing ${missing[*]}" >&2
+  SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO=sudo
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
