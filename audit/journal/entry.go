@@ -1,0 +1,235 @@
+package journal
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"hash"
+	"math"
+	"reflect"
+	"time"
+
+	"golang.org/x/mod/sumdb/tlog"
+)
+
+// Entry is one event in the journal. Append fills Seq, Time, Prev, Hash and
+// the empty fields of Actor.
+type Entry struct {
+	Seq     int            `json:"seq"`
+	Time    time.Time      `json:"time"`
+	Actor   Actor          `json:"actor"`
+	Kind    string         `json:"kind"`    // scan.files, backup.run, user.add, ...
+	Subject string         `json:"subject"` // job, source, root name or path
+	Outcome string         `json:"outcome"` // ok, findings, fail, error, skipped, ...
+	Figures map[string]any `json:"figures,omitempty"`
+	Detail  string         `json:"detail,omitempty"`
+	Prev    string         `json:"prev"`
+	// Hash must stay the last field: the stored line is the canonical
+	// encoding (Hash empty, so omitted) with the hash member appended.
+	Hash string `json:"hash,omitempty"`
+}
+
+// Actor says who caused an entry.
+type Actor struct {
+	OSUser  string `json:"os_user"`
+	Host    string `json:"host"`
+	PID     int    `json:"pid"`
+	Process string `json:"process"`
+	WebUser string `json:"web_user,omitempty"`
+}
+
+// MaxLineBytes bounds one stored line; Append refuses bigger entries.
+const MaxLineBytes = 1 << 20
+
+const (
+	hashKey   = `,"hash":"`
+	hashHex   = 2 * sha256.Size
+	hashTail  = len(hashKey) + hashHex + len(`"}`)
+	prevKey   = `"prev":"`
+	seqPrefix = `{"seq":`
+)
+
+var (
+	errNotJSON = errors.New("not valid JSON")
+)
+
+// encodeLine returns the stored line for e (Hash ignored), with its newline,
+// and the entry hash and Merkle leaf hash.
+func encodeLine(buf *bytes.Buffer, e *Entry) (line []byte, h [sha256.Size]byte, leaf tlog.Hash, err error) {
+	e.Hash = ""
+	buf.Reset()
+	enc := json.NewEncoder(buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(e); err != nil {
+		return nil, h, leaf, fmt.Errorf("journal: encode entry: %w", err)
+	}
+	b := buf.Bytes()
+	canonical := b[:len(b)-1] // Encode adds '\n'
+	h = sha256.Sum256(canonical)
+	leaf = tlog.RecordHash(canonical)
+	out := make([]byte, 0, len(canonical)+hashTail)
+	out = append(out, canonical[:len(canonical)-1]...)
+	out = append(out, hashKey...)
+	out = hex.AppendEncode(out, h[:])
+	out = append(out, "\"}\n"...)
+	if len(out) > MaxLineBytes {
+		return nil, h, leaf, fmt.Errorf("journal: entry %s %q: %d bytes, more than %d", e.Kind, e.Subject, len(out), MaxLineBytes)
+	}
+	e.Hash = hex.EncodeToString(h[:])
+	return out, h, leaf, nil
+}
+
+// lineInfo is what verification needs from a stored line.
+type lineInfo struct {
+	seq  int
+	prev []byte // hex, empty for the first entry
+	hash []byte // hex as stored
+	cut  int    // canonical encoding = line[:cut] + "}"
+}
+
+// parseLine checks that line (without its newline) is valid JSON in the
+// layout Append writes and extracts the chain fields. It does not check the
+// hash.
+func parseLine(line []byte) (lineInfo, error) {
+	var li lineInfo
+	if !json.Valid(line) {
+		return li, errNotJSON
+	}
+	if !bytes.HasPrefix(line, []byte(seqPrefix)) {
+		return li, errors.New(`not a journal entry: does not start with {"seq":`)
+	}
+	i := len(seqPrefix)
+	for ; i < len(line) && line[i] >= '0' && line[i] <= '9'; i++ {
+		if li.seq > (math.MaxInt-9)/10 {
+			return li, errors.New("not a journal entry: seq out of range")
+		}
+		li.seq = li.seq*10 + int(line[i]-'0')
+	}
+	if i == len(seqPrefix) || i >= len(line) || line[i] != ',' || li.seq < 1 ||
+		(line[len(seqPrefix)] == '0') {
+		return li, errors.New("not a journal entry: seq is not a positive integer")
+	}
+	if len(line) < hashTail+len(seqPrefix) {
+		return li, errors.New("not a journal entry: no hash member at the end")
+	}
+	li.cut = len(line) - hashTail
+	tail := line[li.cut:]
+	li.hash = tail[len(hashKey) : len(hashKey)+hashHex]
+	if !bytes.HasPrefix(tail, []byte(hashKey)) || !isHex(li.hash) || string(tail[len(tail)-2:]) != `"}` {
+		return li, errors.New("not a journal entry: no hash member at the end")
+	}
+	body := line[:li.cut]
+	if len(body) < 1 || body[len(body)-1] != '"' {
+		return li, errors.New("not a journal entry: prev does not precede hash")
+	}
+	q := bytes.LastIndexByte(body[:len(body)-1], '"')
+	if q < len(prevKey) || !bytes.Equal(body[q-len(prevKey)+1:q+1], []byte(prevKey)) ||
+		body[q-len(prevKey)] != ',' {
+		return li, errors.New("not a journal entry: prev does not precede hash")
+	}
+	li.prev = body[q+1 : len(body)-1]
+	if len(li.prev) != 0 && (len(li.prev) != hashHex || !isHex(li.prev)) {
+		return li, errors.New("not a journal entry: prev is not a hex SHA-256")
+	}
+	return li, nil
+}
+
+func isHex(b []byte) bool {
+	for _, c := range b {
+		if (c < '0' || c > '9') && (c < 'a' || c > 'f') {
+			return false
+		}
+	}
+	return true
+}
+
+// hasher computes entry and leaf hashes of stored lines without copying them.
+type hasher struct {
+	h   hash.Hash
+	sum [sha256.Size]byte
+	hex [hashHex]byte
+}
+
+func newHasher() *hasher { return &hasher{h: sha256.New()} }
+
+var closeBrace = []byte("}")
+
+// entryHash returns the hex entry hash of the line (valid only until the next call).
+func (x *hasher) entryHash(line []byte, li lineInfo) []byte {
+	x.h.Reset()
+	x.h.Write(line[:li.cut])
+	x.h.Write(closeBrace)
+	x.h.Sum(x.sum[:0])
+	hex.Encode(x.hex[:], x.sum[:])
+	return x.hex[:]
+}
+
+// leafHash returns tlog.RecordHash of the line's canonical encoding.
+func (x *hasher) leafHash(line []byte, li lineInfo) tlog.Hash {
+	var out tlog.Hash
+	x.h.Reset()
+	x.h.Write([]byte{0})
+	x.h.Write(line[:li.cut])
+	x.h.Write(closeBrace)
+	x.h.Sum(out[:0])
+	return out
+}
+
+// ParseEntry decodes one stored line (with or without its newline) and checks
+// that its hash matches its content. It does not check the chain: use Verify.
+func ParseEntry(line []byte) (Entry, error) {
+	e, err := parseForQuery(bytes.TrimSuffix(line, []byte("\n")))
+	if err != nil {
+		return Entry{}, fmt.Errorf("journal: %w", err)
+	}
+	return e, nil
+}
+
+// checkFigures enforces that figures are counts and durations: numbers,
+// booleans and string-keyed maps of them, never strings that could carry an
+// identifier value.
+func checkFigures(figs map[string]any) error {
+	for k, v := range figs {
+		if err := checkFigure(reflect.ValueOf(v)); err != nil {
+			return fmt.Errorf("journal: figure %q: %w", k, err)
+		}
+	}
+	return nil
+}
+
+var jsonNumber = reflect.TypeFor[json.Number]()
+
+func checkFigure(v reflect.Value) error {
+	if !v.IsValid() {
+		return errors.New("null is not a count or duration")
+	}
+	if v.Type() == jsonNumber {
+		return nil
+	}
+	switch v.Kind() {
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Bool:
+		return nil
+	case reflect.Float32, reflect.Float64:
+		if f := v.Float(); math.IsNaN(f) || math.IsInf(f, 0) {
+			return errors.New("not a finite number")
+		}
+		return nil
+	case reflect.Interface, reflect.Pointer:
+		return checkFigure(v.Elem())
+	case reflect.Map:
+		if v.Type().Key().Kind() != reflect.String {
+			return fmt.Errorf("%s: map keys must be strings", v.Type())
+		}
+		for it := v.MapRange(); it.Next(); {
+			if err := checkFigure(it.Value()); err != nil {
+				return fmt.Errorf("%s: %w", it.Key().String(), err)
+			}
+		}
+		return nil
+	}
+	return fmt.Errorf("%s is not a count or duration (figures never hold values)", v.Type())
+}

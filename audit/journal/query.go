@@ -1,0 +1,120 @@
+package journal
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"iter"
+	"path/filepath"
+	"strings"
+	"time"
+)
+
+// Filter selects entries. Zero fields select everything.
+type Filter struct {
+	Since time.Time // inclusive
+	Until time.Time // exclusive
+	// Kind and Subject match exactly or as a prefix that ends at a '.' or '/'
+	// boundary: Kind "scan" matches "scan.files" but not "scanner".
+	Kind    string
+	Subject string
+	Outcome string // exact
+}
+
+// Match reports whether e passes the filter.
+func (f Filter) Match(e Entry) bool {
+	return (f.Since.IsZero() || !e.Time.Before(f.Since)) &&
+		(f.Until.IsZero() || e.Time.Before(f.Until)) &&
+		prefixMatch(e.Kind, f.Kind) && prefixMatch(e.Subject, f.Subject) &&
+		(f.Outcome == "" || e.Outcome == f.Outcome)
+}
+
+func prefixMatch(s, p string) bool {
+	if p == "" || s == p {
+		return true
+	}
+	if !strings.HasPrefix(s, p) {
+		return false
+	}
+	if strings.HasSuffix(p, ".") || strings.HasSuffix(p, "/") {
+		return true
+	}
+	c := s[len(p)]
+	return c == '.' || c == '/'
+}
+
+// Query yields the entries of the journal in dir that pass f, oldest first.
+// A line that is not a valid entry (its own hash included) is yielded as an
+// error and the walk goes on if the caller continues; the chain is Verify's
+// business, not Query's. Figures come back as float64 numbers.
+func Query(dir string, f Filter) iter.Seq2[Entry, error] {
+	return func(yield func(Entry, error) bool) {
+		sn, err := takeSnapshot(dir)
+		if err != nil {
+			yield(Entry{}, err)
+			return
+		}
+		seq := 0 // last entry seen, to place errors
+		for i, sf := range sn.segs {
+			if !querySegment(dir, sf, i == len(sn.segs)-1, f, &seq, yield) {
+				return
+			}
+		}
+	}
+}
+
+func querySegment(dir string, sf segFile, isLast bool, f Filter, seq *int, yield func(Entry, error) bool) bool {
+	r, err := openAt(filepath.Join(dir, sf.name), 0, sf.size)
+	if err != nil {
+		return yield(Entry{}, fmt.Errorf("journal: %w", err))
+	}
+	defer r.Close()
+	lr := newLineReader(r)
+	for lineNo := 1; ; lineNo++ {
+		line, complete, err := lr.next()
+		if err == io.EOF {
+			return true
+		}
+		if err != nil {
+			return yield(Entry{}, fmt.Errorf("journal: %s: %w", sf.name, err))
+		}
+		if !complete {
+			kind, reason := ProblemMalformed, "no trailing newline, yet more lines follow"
+			if isLast {
+				kind, reason = ProblemTorn, "no trailing newline (crash during an append?)"
+			}
+			return yield(Entry{}, &Problem{Kind: kind, Seq: *seq + 1, File: sf.name, Line: lineNo, Reason: reason})
+		}
+		e, err := parseForQuery(line)
+		if err != nil {
+			if !yield(Entry{}, &Problem{Kind: ProblemMalformed, Seq: *seq + 1, File: sf.name, Line: lineNo, Reason: err.Error()}) {
+				return false
+			}
+			*seq++
+			continue
+		}
+		*seq = e.Seq
+		if f.Match(e) && !yield(e, nil) {
+			return false
+		}
+	}
+}
+
+func parseForQuery(line []byte) (Entry, error) {
+	li, err := parseLine(line)
+	if err != nil {
+		return Entry{}, err
+	}
+	var e Entry
+	if err := json.Unmarshal(line, &e); err != nil {
+		return Entry{}, err
+	}
+	if e.Seq != li.seq || e.Prev != string(li.prev) || e.Hash != string(li.hash) {
+		return Entry{}, errors.New("duplicate members")
+	}
+	if string(newHasher().entryHash(line, li)) != e.Hash {
+		return Entry{}, errors.New("hash mismatch")
+	}
+	return e, nil
+}
