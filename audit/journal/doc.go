@@ -22,8 +22,10 @@
 //
 //	sed 's/,"hash":"[0-9a-f]*"}$/}/' | head -1 | tr -d '\n' | sha256sum
 //
-// The Merkle leaf of entry n is tlog.RecordHash(canonical) = SHA-256(0x00 ||
-// canonical); interior nodes are tlog.NodeHash, so roots equal tlog.TreeHash.
+// The Merkle leaf of entry n is tlog.RecordHash(raw 32-byte entry hash) =
+// SHA-256(0x00 || SHA-256(canonical)): the tree commits to every byte through
+// the entry hash, and verifying costs one short extra hash per entry.
+// Interior nodes are tlog.NodeHash, so roots equal tlog.TreeHash.
 //
 // The package never holds identifier values: figures accept numbers and
 // booleans only (and maps of them), so a scan's counts can be journaled but a

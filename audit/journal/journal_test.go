@@ -157,7 +157,8 @@ func TestAppendWritesReadableChainedLines(t *testing.T) {
 	for i, l := range lines[:2] {
 		l = bytes.TrimSuffix(l, []byte("\n"))
 		k := bytes.LastIndex(l, []byte(`,"hash":"`))
-		hs, err := tlog.StoredHashes(int64(i), append(append([]byte{}, l[:k]...), '}'), hr)
+		sum := sha256.Sum256(append(append([]byte{}, l[:k]...), '}'))
+		hs, err := tlog.StoredHashes(int64(i), sum[:], hr)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -355,7 +356,9 @@ func zero() float64 { return 0 }
 
 type failingAnchor struct{ DirAnchor }
 
-func (failingAnchor) Put(context.Context, string, []byte) error { return errors.New("bucket unreachable") }
+func (failingAnchor) Put(context.Context, string, []byte) error {
+	return errors.New("bucket unreachable")
+}
 
 func TestAnchorFailureKeepsTheAppend(t *testing.T) {
 	key, _ := testKey(t)

@@ -113,7 +113,7 @@ func parseForQuery(line []byte) (Entry, error) {
 	if e.Seq != li.seq || e.Prev != string(li.prev) || e.Hash != string(li.hash) {
 		return Entry{}, errors.New("duplicate members")
 	}
-	if string(newHasher().entryHash(line, li)) != e.Hash {
+	if h, _ := newHasher().entryHash(line, li); string(h) != e.Hash {
 		return Entry{}, errors.New("hash mismatch")
 	}
 	return e, nil

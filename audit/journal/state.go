@@ -181,11 +181,12 @@ func (j *Journal) readTail(h *hasher, path, name string, end int64) error {
 		if err != nil {
 			return fmt.Errorf("%w: %s at byte %d: %v; run audit verify", ErrBroken, name, at, err)
 		}
-		if li.seq != j.st.size+1 || string(li.prev) != j.st.last || !bytes.Equal(h.entryHash(line, li), li.hash) {
+		sum, leaf := h.entryHash(line, li)
+		if li.seq != j.st.size+1 || string(li.prev) != j.st.last || !bytes.Equal(sum, li.hash) {
 			return fmt.Errorf("%w: %s at byte %d: entry %d does not follow entry %d; run audit verify",
 				ErrBroken, name, at, li.seq, j.st.size)
 		}
-		j.st.tree.add(h.leafHash(line, li))
+		j.st.tree.add(leaf)
 		j.st.size++
 		j.st.last = string(li.hash)
 		j.st.off += int64(len(line)) + 1
