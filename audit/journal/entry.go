@@ -15,8 +15,10 @@ import (
 	"golang.org/x/mod/sumdb/tlog"
 )
 
-// Entry is one event in the journal. Append fills Seq, Time, Prev, Hash and
-// the empty fields of Actor.
+// Entry is one event in the journal. Append fills Seq, Prev, Hash, the empty
+// fields of Actor, and Time, always, from the journal's clock under the lock,
+// so that times never run backwards along the chain (put a run's own start
+// time or duration in Figures).
 type Entry struct {
 	Seq     int            `json:"seq"`
 	Time    time.Time      `json:"time"`

@@ -181,7 +181,7 @@ func (j *Journal) appendLocked(entries []Entry) ([]Entry, *pendingCheckpoint, er
 	if j.st.size-j.st.ckptSize >= j.opts.CheckpointEvery {
 		cp, err = j.checkpointLocked()
 		if err != nil {
-			return out, nil, fmt.Errorf("journal: entries %d..%d stored, but: %w", out[0].Seq, out[len(out)-1].Seq, err)
+			return out, nil, fmt.Errorf("%w (entries %d..%d are stored)", err, out[0].Seq, out[len(out)-1].Seq)
 		}
 	}
 	return out, cp, nil

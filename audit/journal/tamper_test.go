@@ -186,6 +186,15 @@ func TestTamperingIsCaught(t *testing.T) {
 			msg:  "journal: chain broken at entry 14 (segment-000001.jsonl:14): found entry 13 where entry 14 belongs (line inserted, repeated or moved)",
 		},
 		{
+			name: "garbage line in the middle",
+			tamper: func(t *testing.T, dir string, _ DirAnchor) {
+				l := segLines(t, dir, 1)
+				writeLines(t, dir, append(l[:8:8], append([][]byte{[]byte("rm -rf /var/log\n")}, l[8:]...)...))
+			},
+			kind: ProblemMalformed,
+			msg:  "journal: chain broken at entry 9 (segment-000001.jsonl:9): not valid JSON",
+		},
+		{
 			name: "swapped lines",
 			tamper: func(t *testing.T, dir string, _ DirAnchor) {
 				l := segLines(t, dir, 1)
@@ -267,6 +276,18 @@ func TestTamperingIsCaught(t *testing.T) {
 			msg:    "journal: tail cut at entry 16 (anchor:checkpoints/0000000000000020.note): the anchored checkpoint covers 20 entries, the local journal has 15",
 		},
 		{
+			name: "edited anchor object",
+			tamper: func(t *testing.T, dir string, a DirAnchor) {
+				p := filepath.Join(a.Dir, "checkpoints", "0000000000000015.note")
+				b, _ := os.ReadFile(p)
+				os.Remove(p)
+				os.WriteFile(filepath.Join(a.Dir, "checkpoints", "0000000000000025.note"), bytes.Replace(b, []byte("\n15\n"), []byte("\n25\n"), 1), 0o640)
+			},
+			anchor: true,
+			kind:   ProblemCheckpoint,
+			msg:    "journal: bad checkpoint at entry 21 (anchor:checkpoints/0000000000000025.note): signature does not verify (forged or edited checkpoint)",
+		},
+		{
 			name: "history rewritten by someone with the key, against the anchor",
 			tamper: func(t *testing.T, dir string, _ DirAnchor) {
 				for _, n := range []string{segName(1), checkpointsFile, checkpointFile} {
@@ -309,6 +330,20 @@ func cutEverything(t *testing.T, dir string, _ DirAnchor) {
 	recs := readRecords(t, dir)
 	writeRecords(t, dir, recs[:3])
 	os.WriteFile(filepath.Join(dir, checkpointFile), []byte(recs[2].Note), 0o640)
+}
+
+func TestDeletedSegment(t *testing.T) {
+	key := fixedKey(t)
+	dir := t.TempDir()
+	j := mustOpen(t, dir, key, Options{SegmentEntries: 5})
+	appendN(t, j, 0, 20)
+	j.Close()
+	os.Remove(filepath.Join(dir, segName(2)))
+	_, err := Verify(dir, pub(key), nil)
+	const want = "journal: chain broken at entry 6 (segment-000003.jsonl:1): found entry 11 where entry 6 belongs (entries 6..10 deleted or moved)"
+	if err == nil || err.Error() != want {
+		t.Errorf("verify: %v\nwant %s", err, want)
+	}
 }
 
 func TestCutTailNeedsTheAnchor(t *testing.T) {
