@@ -27,7 +27,7 @@ import (
 // Options for Scan. Zero values take the defaults.
 type Options struct {
 	DSN       crypto.Secret // go-sql-driver DSN; never printed
-	Databases []string      // empty: every database but the system ones
+	Databases []string      // empty: the DSN's database, else every database but the system ones
 	// Sample is the number of rows read per table (default 1000).
 	Sample int
 	// Parallel is the number of connections, hence tables sampled at once
@@ -81,6 +81,10 @@ func Scan(ctx context.Context, opts Options, emit func(any)) error {
 	if err != nil {
 		// The driver's parse errors name the problem, not the values.
 		return fmt.Errorf("scan db: invalid DSN: %w", err)
+	}
+	if len(opts.Databases) == 0 && cfg.DBName != "" {
+		// A DSN that names a database means that one.
+		opts.Databases = []string{cfg.DBName}
 	}
 	s := &scanner{opts: opts, secret: cfg.Passwd}
 	return s.redact(s.run(ctx, cfg, emit))
@@ -220,7 +224,9 @@ func (w *worker) get(ctx context.Context) (*sql.Conn, error) {
 	if w.s.server.mariadb {
 		// MySQL has no such variable; it gets a MAX_EXECUTION_TIME hint on
 		// each SELECT instead.
-		q := fmt.Sprintf("SET SESSION max_statement_time = %.3f", w.s.opts.StatementTimeout.Seconds())
+		// 0 would mean no limit: never round a tiny timeout down to it.
+		secs := max(w.s.opts.StatementTimeout.Seconds(), 0.001)
+		q := fmt.Sprintf("SET SESSION max_statement_time = %.3f", secs)
 		if _, err := c.ExecContext(ctx, q); err != nil {
 			c.Close()
 			return nil, err

@@ -344,9 +344,12 @@ func (s *scanner) encryption(ctx context.Context, tables []*table) error {
 		if !errors.As(err, &me) {
 			return err
 		}
-		// 1227: needs PROCESS; 1109: unknown table (server without the plugin view).
 		haveView = false
-		si.notes = append(si.notes, fmt.Sprintf("information_schema.%s not readable (%d: needs the PROCESS privilege): encryption at rest read from table options and server defaults", view, me.Number))
+		why := me.Message
+		if me.Number == 1227 {
+			why = "needs the PROCESS privilege"
+		}
+		si.notes = append(si.notes, fmt.Sprintf("information_schema.%s not readable (%s): encryption at rest read from table options and server defaults", view, why))
 	}
 	for _, t := range tables {
 		opts := strings.ToUpper(strings.ReplaceAll(t.createOptions, "`", ""))
