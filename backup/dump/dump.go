@@ -1,0 +1,424 @@
+package dump
+
+import (
+	"bufio"
+	"context"
+	"database/sql"
+	"database/sql/driver"
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Options select what Dump reads and how.
+type Options struct {
+	// Databases to dump; none means every database but the system ones.
+	Databases []string
+	// Parallel is the number of connections that read tables at once
+	// (default 1). More than one needs the RELOAD privilege for the brief
+	// global read lock that gives them all the same snapshot; without it
+	// the dump uses one connection and says so in Result.Notes.
+	Parallel int
+	// StatementBytes is the size at which an INSERT statement is ended
+	// (default 1 MiB). A single row larger than this makes a larger one.
+	StatementBytes int
+	// LockWait bounds the wait for the global read lock (default 10s):
+	// while FLUSH TABLES WITH READ LOCK waits for a long query, it blocks
+	// writers on the whole server.
+	LockWait time.Duration
+}
+
+// TableResult is what the manifest records about a dumped table; a drill
+// recomputes Rows and Digest with TableDigest and DDLHash with DDLHash.
+type TableResult struct {
+	Database string `json:"database"`
+	Name     string `json:"name"`
+	Rows     int64  `json:"rows"`
+	Digest   string `json:"digest"`   // hex; see DigestAlgorithm
+	DDLHash  string `json:"ddl_hash"` // SHA-256 hex of NormalizeDDL(SHOW CREATE TABLE)
+}
+
+// Object names a view, trigger or routine.
+type Object struct {
+	Database string `json:"database"`
+	Name     string `json:"name"`
+	Type     string `json:"type"` // VIEW, TRIGGER, PROCEDURE, FUNCTION
+}
+
+// Result describes a finished dump.
+type Result struct {
+	Server Server `json:"server"`
+	// SnapshotTime is when the snapshot was opened (this host's clock, UTC).
+	SnapshotTime time.Time `json:"snapshot_time"`
+	BinlogFile   string    `json:"binlog_file,omitempty"`
+	BinlogPos    uint64    `json:"binlog_pos,omitempty"`
+	GTID         string    `json:"gtid,omitempty"`
+	// PositionExact is true when BinlogFile/Pos and GTID are those of the
+	// snapshot itself rather than read near it.
+	PositionExact bool `json:"position_exact"`
+	// Consistency says how the snapshot was made; Notes say what could not
+	// be had (no RELOAD privilege, binlog off, …).
+	Consistency string        `json:"consistency"`
+	Notes       []string      `json:"notes,omitempty"`
+	Parallel    int           `json:"parallel"` // connections actually used
+	LockHeld    time.Duration `json:"lock_held_ns,omitempty"`
+
+	Databases       []string      `json:"databases"`
+	Tables          []TableResult `json:"tables"`
+	Views           []Object      `json:"views,omitempty"`
+	Triggers        []Object      `json:"triggers,omitempty"`
+	Routines        []Object      `json:"routines,omitempty"`
+	DigestAlgorithm string        `json:"digest_algorithm"`
+	Bytes           int64         `json:"bytes"` // SQL bytes written to w
+	Started         time.Time     `json:"started"`
+	Finished        time.Time     `json:"finished"`
+}
+
+// dumpSQLMode is the sql_mode the dump's statements are written for: no
+// NO_BACKSLASH_ESCAPES (literals use backslash escapes), and a 0 in an
+// AUTO_INCREMENT column stays 0.
+const dumpSQLMode = "NO_AUTO_VALUE_ON_ZERO"
+
+// Dump writes a consistent snapshot of the databases to w as SQL that the
+// mariadb/mysql client loads, and returns what it dumped with each table's
+// row count and digest. The DSN's user needs SELECT, SHOW VIEW, TRIGGER and
+// (for routines) read access to mysql.proc; RELOAD for Parallel > 1 and
+// BINLOG MONITOR (REPLICATION CLIENT) for the binlog position.
+//
+// The output, per database: CREATE DATABASE IF NOT EXISTS and USE lines,
+// then every table (DROP TABLE IF EXISTS, CREATE TABLE), then the rows as
+// multi-row INSERTs naming their columns (tables read in parallel may
+// interleave), then views, triggers and routines. No statement names a
+// database except CREATE DATABASE and USE, so a loader that rewrites those
+// restores the dump under another name.
+func Dump(ctx context.Context, dsn string, opts Options, w io.Writer) (*Result, error) {
+	res := &Result{Started: time.Now().UTC(), DigestAlgorithm: DigestAlgorithm}
+	if opts.Parallel < 1 {
+		opts.Parallel = 1
+	}
+	if opts.StatementBytes <= 0 {
+		opts.StatementBytes = 1 << 20
+	}
+	if opts.LockWait <= 0 {
+		opts.LockWait = 10 * time.Second
+	}
+	db, err := openDB(dsn, readParams, nil)
+	if err != nil {
+		return nil, fmt.Errorf("dump: %w", err)
+	}
+	defer db.Close()
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+
+	if res.Server, err = identify(ctx, db); err != nil {
+		return nil, fmt.Errorf("dump: connect: %w", err)
+	}
+	snap, err := takeSnapshot(ctx, db, opts.Parallel, opts.LockWait, res.Server)
+	if err != nil {
+		return nil, fmt.Errorf("dump: snapshot: %w", err)
+	}
+	defer snap.release()
+	res.SnapshotTime, res.BinlogFile, res.BinlogPos, res.GTID = snap.time, snap.file, snap.pos, snap.gtid
+	res.PositionExact, res.Consistency, res.Notes = snap.exact, snap.consistency, snap.notes
+	res.Parallel, res.LockHeld = len(snap.conns), snap.lockHeld
+
+	c0 := snap.conns[0]
+	dbs := opts.Databases
+	if len(dbs) == 0 {
+		if dbs, err = listDatabases(ctx, c0); err != nil {
+			return nil, fmt.Errorf("dump: list databases: %w", err)
+		}
+	}
+	res.Databases = dbs
+
+	out := &output{w: bufio.NewWriterSize(w, 64<<10)}
+	d := &dumper{ctx: ctx, opts: opts, snap: snap, out: out, res: res}
+	d.header()
+	for _, name := range dbs {
+		if err := d.database(name); err != nil {
+			return nil, fmt.Errorf("dump: database %s: %w", quoteIdent(name), err)
+		}
+	}
+	d.footer()
+	if err := out.flush(); err != nil {
+		return nil, fmt.Errorf("dump: write: %w", err)
+	}
+	res.Bytes = out.n
+	res.Finished = time.Now().UTC()
+	return res, nil
+}
+
+type dumper struct {
+	ctx  context.Context
+	opts Options
+	snap *snapshot
+	out  *output
+	res  *Result
+}
+
+func (d *dumper) header() {
+	r := d.res
+	pos := "none"
+	if r.BinlogFile != "" {
+		pos = fmt.Sprintf("%s:%d", r.BinlogFile, r.BinlogPos)
+		if r.GTID != "" {
+			pos += " gtid " + r.GTID
+		}
+	}
+	d.out.printf("-- atrest dump, format atrest-sql/1, digests %s\n", DigestAlgorithm)
+	d.out.printf("-- Server version %s, host %s:%d\n", oneLine(r.Server.Version), oneLine(r.Server.Host), r.Server.Port)
+	d.out.printf("-- Snapshot %s, binlog position %s\n", r.SnapshotTime.Format(time.RFC3339Nano), oneLine(pos))
+	d.out.printf("-- Load with `mariadb < FILE`: databases keep their names.\n\n")
+	d.out.printf("SET @OLD_CHARACTER_SET_CLIENT=@@CHARACTER_SET_CLIENT, @OLD_CHARACTER_SET_RESULTS=@@CHARACTER_SET_RESULTS, @OLD_COLLATION_CONNECTION=@@COLLATION_CONNECTION;\n")
+	d.out.printf("SET NAMES utf8mb4;\n")
+	d.out.printf("SET @OLD_TIME_ZONE=@@TIME_ZONE, TIME_ZONE='+00:00';\n")
+	d.out.printf("SET @OLD_UNIQUE_CHECKS=@@UNIQUE_CHECKS, UNIQUE_CHECKS=0;\n")
+	d.out.printf("SET @OLD_FOREIGN_KEY_CHECKS=@@FOREIGN_KEY_CHECKS, FOREIGN_KEY_CHECKS=0;\n")
+	d.out.printf("SET @OLD_SQL_MODE=@@SQL_MODE, SQL_MODE='%s';\n", dumpSQLMode)
+	d.out.printf("SET @OLD_SQL_NOTES=@@SQL_NOTES, SQL_NOTES=0;\n")
+}
+
+func (d *dumper) footer() {
+	d.out.printf("\nSET SQL_MODE=@OLD_SQL_MODE;\n")
+	d.out.printf("SET FOREIGN_KEY_CHECKS=@OLD_FOREIGN_KEY_CHECKS;\n")
+	d.out.printf("SET UNIQUE_CHECKS=@OLD_UNIQUE_CHECKS;\n")
+	d.out.printf("SET TIME_ZONE=@OLD_TIME_ZONE;\n")
+	d.out.printf("SET CHARACTER_SET_CLIENT=@OLD_CHARACTER_SET_CLIENT, CHARACTER_SET_RESULTS=@OLD_CHARACTER_SET_RESULTS, COLLATION_CONNECTION=@OLD_COLLATION_CONNECTION;\n")
+	d.out.printf("SET SQL_NOTES=@OLD_SQL_NOTES;\n\n")
+	// The trailer mysqldump writes; checks of third-party dumps look for it,
+	// and Load reports whether it was the last thing in the stream.
+	d.out.printf("-- Dump completed on %s\n", time.Now().UTC().Format("2006-01-02 15:04:05"))
+}
+
+func (d *dumper) database(name string) error {
+	ctx, c0 := d.ctx, d.snap.conns[0]
+	info, err := readSchema(ctx, c0, name)
+	if err != nil {
+		return err
+	}
+	// SHOW CREATE leaves out the database name only for objects in the
+	// current database.
+	if _, err := c0.ExecContext(ctx, "USE "+quoteIdent(name)); err != nil {
+		return err
+	}
+	o := d.out
+	o.printf("\n--\n-- Database %s\n--\n\n", oneLine(quoteIdent(name)))
+	o.printf("CREATE DATABASE IF NOT EXISTS %s /*!40100 DEFAULT CHARACTER SET %s COLLATE %s */;\n", quoteIdent(name), info.charset, info.collation)
+	o.printf("USE %s;\n", quoteIdent(name))
+
+	for _, t := range info.tables {
+		if t.ddl, _, err = showCreate(ctx, c0, "TABLE", t.name, "Create Table"); err != nil {
+			return err
+		}
+		o.printf("\n-- Table %s\nDROP TABLE IF EXISTS %s;\n%s;\n", oneLine(quoteIdent(t.name)), quoteIdent(t.name), t.ddl)
+	}
+	if len(info.tables) > 0 {
+		o.printf("\n-- Data\n")
+	}
+	results, err := dumpData(ctx, d.snap.conns, info.tables, o, d.opts.StatementBytes)
+	if err != nil {
+		return err
+	}
+	d.res.Tables = append(d.res.Tables, results...)
+
+	views, err := readViews(ctx, c0, info.views)
+	if err != nil {
+		return err
+	}
+	for _, v := range views {
+		o.printf("\n-- View %s\nDROP TABLE IF EXISTS %s;\nDROP VIEW IF EXISTS %s;\n%s;\n",
+			oneLine(quoteIdent(v.name)), quoteIdent(v.name), quoteIdent(v.name), v.stmt)
+		d.res.Views = append(d.res.Views, Object{Database: name, Name: v.name, Type: "VIEW"})
+	}
+	// Triggers come after the rows, so loading fires none of them.
+	triggers, err := readTriggers(ctx, c0, name)
+	if err != nil {
+		return err
+	}
+	for _, t := range triggers {
+		o.printf("\n-- Trigger %s\n", oneLine(quoteIdent(t.name)))
+		d.compound(t.sqlMode, t.stmt)
+		d.res.Triggers = append(d.res.Triggers, Object{Database: name, Name: t.name, Type: "TRIGGER"})
+	}
+	routines, err := readRoutines(ctx, c0, name)
+	if err != nil {
+		return err
+	}
+	for _, r := range routines {
+		o.printf("\n-- %s %s\nDROP %s IF EXISTS %s;\n", strings.ToLower(r.kind), oneLine(quoteIdent(r.name)), r.kind, quoteIdent(r.name))
+		d.compound(r.sqlMode, r.stmt)
+		d.res.Routines = append(d.res.Routines, Object{Database: name, Name: r.name, Type: r.kind})
+	}
+	return o.err
+}
+
+// compound writes a statement whose body may hold semicolons between
+// DELIMITER lines, under the sql_mode it was created with.
+func (d *dumper) compound(sqlMode, stmt string) {
+	delim := ";;"
+	for _, c := range []string{";;", "$$", "//", "@@@@", "%%%%"} {
+		if !strings.Contains(stmt, c) {
+			delim = c
+			break
+		}
+	}
+	d.out.printf("SET SESSION SQL_MODE=%s;\nDELIMITER %s\n%s%s\nDELIMITER ;\nSET SESSION SQL_MODE='%s';\n",
+		quoteString(sqlMode), delim, stmt, delim, dumpSQLMode)
+}
+
+// dumpData writes the rows of tables, reading up to one table per snapshot
+// connection at a time, biggest first, and returns their results in the
+// order of tables.
+func dumpData(ctx context.Context, conns []*sql.Conn, tables []*table, out *output, stmtBytes int) ([]TableResult, error) {
+	results := make([]TableResult, len(tables))
+	order := make([]int, len(tables))
+	for i := range order {
+		order[i] = i
+	}
+	sort.SliceStable(order, func(a, b int) bool { return tables[order[a]].size > tables[order[b]].size })
+	jobs := make(chan int)
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var (
+		wg       sync.WaitGroup
+		errOnce  sync.Once
+		firstErr error
+	)
+	for _, c := range conns[:min(len(conns), max(1, len(tables)))] {
+		wg.Add(1)
+		go func(c *sql.Conn) {
+			defer wg.Done()
+			buf := make([]byte, 0, stmtBytes+stmtBytes/4)
+			for i := range jobs {
+				t := tables[i]
+				r, b, err := dumpTable(ctx, c, t, out, buf, stmtBytes)
+				buf = b
+				if err != nil {
+					errOnce.Do(func() {
+						firstErr = fmt.Errorf("table %s: %w", quoteIdent(t.name), err)
+						cancel()
+					})
+					continue
+				}
+				results[i] = r
+			}
+		}(c)
+	}
+feed:
+	for _, i := range order {
+		select {
+		case jobs <- i:
+		case <-ctx.Done():
+			break feed
+		}
+	}
+	close(jobs)
+	wg.Wait()
+	if firstErr != nil {
+		return nil, firstErr
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	return results, out.err
+}
+
+// dumpTable streams one table into INSERT statements of about stmtBytes,
+// digesting each row as it is written.
+func dumpTable(ctx context.Context, c *sql.Conn, t *table, out *output, buf []byte, stmtBytes int) (TableResult, []byte, error) {
+	prefix := []byte("INSERT INTO " + quoteIdent(t.name) + " (")
+	for i, col := range t.cols {
+		if i > 0 {
+			prefix = append(prefix, ',')
+		}
+		prefix = appendIdent(prefix, col.name)
+	}
+	prefix = append(prefix, ") VALUES\n"...)
+	var dg digester
+	buf = buf[:0]
+	err := scanTable(ctx, c, t.db, t.name, t.cols, func(vals []driver.Value, kinds []colKind) error {
+		if err := dg.add(vals); err != nil {
+			return err
+		}
+		if len(buf) == 0 {
+			buf = append(buf, prefix...)
+		} else {
+			buf = append(buf, ",\n"...)
+		}
+		buf = append(buf, '(')
+		var err error
+		for i, v := range vals {
+			if i > 0 {
+				buf = append(buf, ',')
+			}
+			if buf, err = appendLiteral(buf, v, kinds[i]); err != nil {
+				return err
+			}
+		}
+		buf = append(buf, ')')
+		if len(buf) >= stmtBytes {
+			buf = append(buf, ";\n"...)
+			if err := out.write(buf); err != nil {
+				return err
+			}
+			buf = buf[:0]
+		}
+		return nil
+	})
+	if err == nil && len(buf) > 0 {
+		buf = append(buf, ";\n"...)
+		err = out.write(buf)
+	}
+	if err != nil {
+		return TableResult{}, buf, err
+	}
+	return TableResult{Database: t.db, Name: t.name, Rows: dg.rows, Digest: dg.hex(), DDLHash: DDLHash(t.ddl)}, buf, nil
+}
+
+// output serialises whole statements from several readers onto one writer
+// and counts the bytes.
+type output struct {
+	mu  sync.Mutex
+	w   *bufio.Writer
+	n   int64
+	err error
+}
+
+func (o *output) write(p []byte) error {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.err != nil {
+		return o.err
+	}
+	n, err := o.w.Write(p)
+	o.n += int64(n)
+	if err != nil {
+		o.err = fmt.Errorf("write: %w", err)
+	}
+	return o.err
+}
+
+func (o *output) printf(format string, args ...any) {
+	o.write(fmt.Appendf(nil, format, args...))
+}
+
+func (o *output) flush() error {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.err != nil {
+		return o.err
+	}
+	return o.w.Flush()
+}
+
+// oneLine keeps a name from ending a -- comment early.
+func oneLine(s string) string {
+	if !strings.ContainsAny(s, "\r\n") {
+		return s
+	}
+	return strings.NewReplacer("\r", " ", "\n", " ").Replace(s)
+}
+
