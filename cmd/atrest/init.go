@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 
+	"github.com/atrest/atrest/audit/journal"
 	"github.com/atrest/atrest/crypto"
 	"github.com/atrest/atrest/internal/config"
 	"github.com/spf13/cobra"
@@ -45,6 +46,7 @@ func runInit(cmd *cobra.Command, o initOptions) error {
 		}
 	}
 	out := cmd.OutOrStdout()
+	var events []journal.Entry
 	for _, k := range []struct {
 		what, path string
 		gen        func() ([]byte, error)
@@ -59,9 +61,16 @@ func runInit(cmd *cobra.Command, o initOptions) error {
 		state := "kept (exists)"
 		if created {
 			state = "created"
+			events = append(events, journal.Entry{Kind: "key.create", Subject: k.what, Outcome: "ok", Detail: k.path})
 		}
 		fmt.Fprintf(out, "%-20s %s  %s\n", k.what, k.path, state)
 	}
 	fmt.Fprintf(out, "%-20s %s\n", "state directory", cfg.StateDir)
+	events = append(events, journal.Entry{Kind: "init", Subject: cfg.Path, Outcome: "ok",
+		Figures: map[string]any{"keys_created": len(events)}})
+	if err := record(cfg, events...); err != nil {
+		return fmt.Errorf("init: %w", err)
+	}
+	fmt.Fprintf(out, "%-20s %s\n", "journal", cfg.JournalDir())
 	return nil
 }

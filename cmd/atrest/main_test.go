@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/atrest/atrest/internal/testenv"
 )
 
 // corpusDir is the labeled development corpus beside the repository. In CI its
@@ -130,5 +132,26 @@ func TestInitCreatesKeysAndNeverOverwrites(t *testing.T) {
 	}
 	if st, err := os.Stat(filepath.Join(dir, "state")); err != nil || st.Mode().Perm() != 0o700 {
 		t.Errorf("state dir: %v %v", st, err)
+	}
+}
+
+func TestMain(m *testing.M) { testenv.Main(m) }
+
+// TestEvalDBCorpus is issue 3's acceptance check: atrest_dev loaded into a
+// throwaway MariaDB, scanned through the CLI, scored by eval_db.py.
+func TestEvalDBCorpus(t *testing.T) {
+	c := corpusDir(t)
+	db := testenv.MariaDB(t)
+	db.Load(t, filepath.Join(c, "db.sql"))
+	out, stderr, code := atrest(t, "scan", "db", "--dsn", db.DSN, "--database", "atrest_dev", "--format", "jsonl")
+	if code != exitFound {
+		t.Fatalf("exit %d, want %d (plaintext columns); stderr: %s", code, exitFound, stderr)
+	}
+	cmd := exec.Command("python3", filepath.Join(c, "eval_db.py"), filepath.Join(c, "db-labels.json"))
+	cmd.Stdin = strings.NewReader(out)
+	res, err := cmd.CombinedOutput()
+	t.Logf("eval_db.py:\n%s", res)
+	if err != nil {
+		t.Fatalf("eval_db.py failed: %v", err)
 	}
 }

@@ -16,7 +16,7 @@ func newScanCmd() *cobra.Command {
 		Use:   "scan",
 		Short: "Find identifiers stored in plaintext in files or MySQL/MariaDB columns",
 	}
-	cmd.AddCommand(newScanFilesCmd())
+	cmd.AddCommand(newScanFilesCmd(), newScanDBCmd())
 	return cmd
 }
 

@@ -3,10 +3,12 @@ package main
 import (
 	"fmt"
 	"runtime"
+	"strings"
 
 	"github.com/atrest/atrest/audit"
 	"github.com/atrest/atrest/audit/filescan"
 	"github.com/atrest/atrest/audit/filesrc"
+	"github.com/atrest/atrest/audit/journal"
 	"github.com/spf13/cobra"
 )
 
@@ -96,6 +98,9 @@ func runScanFiles(cmd *cobra.Command, o scanFilesOptions, args []string) error {
 	})
 	sum, err := s.Run(cmd.Context(), paths, func(r audit.Record) error { return w.Write(r) })
 	stopProgress()
+	if jerr := record(cfg, scanFilesEntry(paths, sum, err)); jerr != nil && err == nil {
+		err = jerr
+	}
 	if err != nil {
 		return fmt.Errorf("scan files: %w", err)
 	}
@@ -118,4 +123,24 @@ func contains(list []string, s string) bool {
 		}
 	}
 	return false
+}
+
+// scanFilesEntry is the journal's account of a file scan: counts by state and
+// type, never a value or a finding's location.
+func scanFilesEntry(paths []string, sum filescan.Summary, err error) journal.Entry {
+	byType := map[string]any{}
+	for t, n := range sum.ByType {
+		byType[t] = n
+	}
+	e := journal.Entry{Kind: "scan.files", Subject: strings.Join(paths, ","), Outcome: "ok",
+		Figures: map[string]any{"files": sum.Files, "scanned": sum.Scanned, "encrypted": sum.Encrypted,
+			"binary": sum.Binary, "skipped": sum.Skipped, "errors": sum.Errors, "findings": sum.Findings,
+			"by_type": byType, "bytes": sum.Bytes, "seconds": sum.Seconds}}
+	switch {
+	case err != nil:
+		e.Outcome, e.Detail = "error", oneLine(err.Error())
+	case sum.Findings > 0:
+		e.Outcome = "findings"
+	}
+	return e
 }
