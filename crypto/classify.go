@@ -33,39 +33,67 @@ func (s Shape) String() string {
 	return "other"
 }
 
-// ClassifyValue says whether one stored value is masked, hashed, encrypted or
-// none of these. It never returns or keeps the value.
-func ClassifyValue(s string) Shape {
-	sh, _ := Classify(s)
-	return sh
+// ClassifyValue says whether one stored value is masked, hashed or encrypted,
+// or none of these. It never returns or keeps the value.
+func ClassifyValue(s string) Shape { return Classify(s).Shape }
+
+// Class is what Classify found: the shape, and for hashes and ciphertext the
+// encoding and decoded size, so a caller can see whether a column's values
+// share one length (digests do; ciphertext of varying plaintext does not).
+type Class struct {
+	Shape    Shape
+	Reason   string // words that never contain the value ("hex, 64 chars: sha-256 length")
+	Encoding string // hex, base64, binary, or "" (self-describing formats, masks)
+	Size     int    // decoded bytes for hex, base64, binary
 }
 
-// Classify is ClassifyValue with the reason, in words that never contain the
-// value ("hex, 64 chars: sha-256 length").
-func Classify(s string) (Shape, string) {
+// Classify is ClassifyValue with the details.
+func Classify(s string) Class {
 	if s == "" {
-		return ShapeOther, ""
+		return Class{}
 	}
-	if sh, why := armoured(s); sh != ShapeOther {
-		return sh, why
+	if c := armoured(s); c.Shape != ShapeOther {
+		return c
 	}
 	if isBinary(s) {
 		return classifyBinary([]byte(s))
 	}
 	t := strings.TrimSpace(s)
 	if t == "" {
-		return ShapeOther, ""
+		return Class{}
 	}
 	if why := hashFormat(t); why != "" {
-		return ShapeHashed, why
+		return Class{Shape: ShapeHashed, Reason: why}
+	}
+	if c := hexDigest(t); c.Shape != ShapeOther {
+		return c
 	}
 	if masked(t) {
-		return ShapeMasked, "mask characters between visible characters"
+		return Class{Shape: ShapeMasked, Reason: "mask characters between visible characters"}
 	}
-	if sh, why := hexValue(t); sh != ShapeOther {
-		return sh, why
+	// Ciphertext often carries a short label: "enc:v1:…", "kms1$…".
+	body := t
+	if i := strings.LastIndexAny(t, ":$"); i > 0 && i <= 24 && label(t[:i]) {
+		body = t[i+1:]
+		if c := hexDigest(body); c.Shape != ShapeOther {
+			return c
+		}
 	}
-	return base64Value(t)
+	if c := hexValue(body); c.Shape != ShapeOther {
+		return c
+	}
+	return base64Value(body)
+}
+
+// label: a short run of letters, digits and separators, as in "enc:v1".
+func label(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == ':' || c == '$' || c == '_' || c == '-' || c == '.') {
+			return false
+		}
+	}
+	return true
 }
 
 // Prefixes that only ciphertext has.
@@ -78,13 +106,13 @@ var cipherPrefixes = []struct{ prefix, why string }{
 	{"{cipher}", "Spring Cloud Config {cipher} value"},
 }
 
-func armoured(s string) (Shape, string) {
+func armoured(s string) Class {
 	for _, p := range cipherPrefixes {
 		if strings.HasPrefix(s, p.prefix) {
-			return ShapeEncrypted, p.why
+			return Class{Shape: ShapeEncrypted, Reason: p.why}
 		}
 	}
-	return ShapeOther, ""
+	return Class{}
 }
 
 // isBinary: not text a person or an application would store as a string.
@@ -119,36 +147,38 @@ var notCipherMagic = []struct {
 	{[]byte("RIFF"), "riff"},
 }
 
-func classifyBinary(b []byte) (Shape, string) {
+func classifyBinary(b []byte) Class {
 	for _, m := range notCipherMagic {
 		if bytes.HasPrefix(b, m.magic) {
-			return ShapeOther, m.what + " data"
+			return Class{Reason: m.what + " data"}
 		}
 	}
 	// zlib: CMF 0x78 with a valid header check.
 	if len(b) > 2 && b[0] == 0x78 && (uint16(b[0])<<8|uint16(b[1]))%31 == 0 {
-		return ShapeOther, "zlib data"
+		return Class{Reason: "zlib data"}
 	}
 	if len(b) < 16 {
-		return ShapeOther, ""
+		return Class{}
 	}
 	if gb18030Text(b) {
-		return ShapeOther, "GB18030 text"
+		return Class{Reason: "GB18030 text"}
 	}
 	if !randomLooking(b) {
-		return ShapeOther, ""
+		return Class{}
 	}
 	// MySQL's AES_ENCRYPT (and any block cipher without a tag) returns a
 	// multiple of 16 bytes; 20 and 28 bytes are raw SHA-1 and SHA-224 and no
 	// block size. Other lengths are stream or AEAD ciphertext.
+	c := Class{Shape: ShapeEncrypted, Encoding: "binary", Size: len(b)}
 	switch n := len(b); {
 	case n%16 == 0:
-		return ShapeEncrypted, fmt.Sprintf("binary, %d bytes (AES block multiple), high entropy", n)
+		c.Reason = fmt.Sprintf("binary, %d bytes (AES block multiple), high entropy", n)
 	case n == 20 || n == 28:
-		return ShapeHashed, fmt.Sprintf("binary, %d bytes: raw digest length", n)
+		c.Shape, c.Reason = ShapeHashed, fmt.Sprintf("binary, %d bytes: raw digest length", n)
 	default:
-		return ShapeEncrypted, fmt.Sprintf("binary, %d bytes, high entropy", n)
+		c.Reason = fmt.Sprintf("binary, %d bytes, high entropy", n)
 	}
+	return c
 }
 
 // gb18030Text reports whether b is well-formed GB18030 (GBK) text without
@@ -231,20 +261,26 @@ func hashFormat(t string) string {
 			return p.what + " hash"
 		}
 	}
+	return ""
+}
+
+// hexDigest: hex of a digest length, after an optional "sha256:", "0x" or
+// "\x" prefix.
+func hexDigest(t string) Class {
 	h := t
-	// "sha256:…", "0x…", "\x…" (PostgreSQL-style) prefixes are common.
 	if i := strings.IndexByte(h, ':'); i > 0 && i <= 10 {
 		h = h[i+1:]
 	}
 	h = strings.TrimPrefix(strings.TrimPrefix(h, "0x"), `\x`)
 	alg, ok := digestHexLen[len(h)]
 	if !ok || !isHex(h) || !hasLetterAndDigit(h) {
-		return ""
+		return Class{}
 	}
 	if len(h) == 32 && uuidLike(h) {
-		return ""
+		return Class{}
 	}
-	return fmt.Sprintf("hex, %d chars: %s length", len(h), alg)
+	return Class{Shape: ShapeHashed, Encoding: "hex", Size: len(h) / 2,
+		Reason: fmt.Sprintf("hex, %d chars: %s length", len(h), alg)}
 }
 
 // uuidLike: a 32-hex-digit value with the version and variant nibbles of a
@@ -281,15 +317,16 @@ func hasLetterAndDigit(s string) bool {
 
 // hexValue: hex text that is not a digest length but long enough to hold a
 // cipher block (HEX(AES_ENCRYPT(…)) of a long value, IV‖ciphertext, …).
-func hexValue(t string) (Shape, string) {
+func hexValue(t string) Class {
 	h := strings.TrimPrefix(t, "0x")
-	if len(h) < 34 || len(h)%2 != 0 || !isHex(h) || !hasLetterAndDigit(h) {
-		return ShapeOther, ""
+	if len(h) < 34 || len(h)%2 != 0 || !isHex(h) || !hasLetterAndDigit(h) || !sameCase(h) {
+		return Class{}
 	}
-	if !sameCase(h) {
-		return ShapeOther, ""
+	if _, digest := digestHexLen[len(h)]; digest {
+		return Class{} // only after a label; a bare one was a digest
 	}
-	return ShapeEncrypted, fmt.Sprintf("hex, %d bytes", len(h)/2)
+	return Class{Shape: ShapeEncrypted, Encoding: "hex", Size: len(h) / 2,
+		Reason: fmt.Sprintf("hex, %d bytes", len(h)/2)}
 }
 
 func sameCase(h string) bool {
@@ -311,19 +348,21 @@ func sameCase(h string) bool {
 // it is not plaintext, and we call it hashed.
 var digestRawLen = map[int]string{16: "md5", 20: "sha-1", 28: "sha-224", 32: "sha-256", 48: "sha-384", 64: "sha-512"}
 
-func base64Value(t string) (Shape, string) {
+func base64Value(t string) Class {
 	// 16 bytes is the smallest cipher block; its base64 is 22+ characters.
 	if len(t) < 22 || !base64Mix(t) {
-		return ShapeOther, ""
+		return Class{}
 	}
 	b := decodeBase64(t)
 	if len(b) < 16 || !randomLooking(b) {
-		return ShapeOther, ""
+		return Class{}
 	}
+	c := Class{Shape: ShapeEncrypted, Encoding: "base64", Size: len(b),
+		Reason: fmt.Sprintf("base64, %d bytes, high entropy", len(b))}
 	if alg, ok := digestRawLen[len(b)]; ok {
-		return ShapeHashed, fmt.Sprintf("base64, %d bytes: %s length", len(b), alg)
+		c.Shape, c.Reason = ShapeHashed, fmt.Sprintf("base64, %d bytes: %s length", len(b), alg)
 	}
-	return ShapeEncrypted, fmt.Sprintf("base64, %d bytes, high entropy", len(b))
+	return c
 }
 
 // base64Mix: the character mix of encoded random bytes. A 22-character

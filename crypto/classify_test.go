@@ -46,6 +46,7 @@ func TestClassifyValue(t *testing.T) {
 		{hex.EncodeToString(s5[:48]), ShapeHashed},  // sha384 length
 		{hex.EncodeToString(sum[:28]), ShapeHashed}, // sha224 length
 		{"sha256:" + hex.EncodeToString(sum[:]), ShapeHashed},
+		{"sha256$" + hex.EncodeToString(sum[:]), ShapeHashed},
 		{"$2b$10$N9qo8uLOickgx2ZMRZoMyeIjZAgcfl7p92ldGxad68LJZdL17lhWy", ShapeHashed},
 		{"$argon2id$v=19$m=65536,t=3,p=4$c29tZXNhbHQ$RdescudvJCsgt3ub+b+dWRWJTmaaJObG", ShapeHashed},
 		{base64.StdEncoding.EncodeToString(sum[:]), ShapeHashed},
@@ -61,6 +62,10 @@ func TestClassifyValue(t *testing.T) {
 		{"age-encryption.org/v1\n-> X25519 abc\n", ShapeEncrypted},
 		{"-----BEGIN PGP MESSAGE-----\n\nhQEMA...\n", ShapeEncrypted},
 		{"vault:v1:8SDd3WHDOjf7mq69CyCqYjBXAiQQAVZRkFM13ok481zoCmHnSeDX9vyf7w==", ShapeEncrypted},
+		{"enc:v2:" + base64.StdEncoding.EncodeToString(gcm(t, id)), ShapeEncrypted},
+		{"kms1$" + hex.EncodeToString(gcm(t, id)), ShapeEncrypted},
+		{"note: " + hex.EncodeToString(gcm(t, id)), ShapeOther}, // a label has no space
+		{"commit " + hex.EncodeToString(s1[:]) + " fixed", ShapeOther},
 		// other
 		{"", ShapeOther},
 		{"梁欣萍", ShapeOther},
@@ -95,8 +100,7 @@ func TestClassifyValue(t *testing.T) {
 		{strings.Repeat("\x00\x01", 20), ShapeOther},                                             // low entropy binary
 	} {
 		if got := ClassifyValue(c.in); got != c.want {
-			_, why := Classify(c.in)
-			t.Errorf("ClassifyValue(%q) = %v (%s), want %v", abbrev(c.in), got, why, c.want)
+			t.Errorf("ClassifyValue(%q) = %v (%s), want %v", abbrev(c.in), got, Classify(c.in).Reason, c.want)
 		}
 	}
 }
@@ -131,7 +135,7 @@ func TestClassifyRandomCiphertext(t *testing.T) {
 
 func TestClassifyReasonHasNoValue(t *testing.T) {
 	for _, v := range []string{"138****5678", "11010519491231002X", base64.StdEncoding.EncodeToString(gcm(t, "11010519491231002X"))} {
-		if _, why := Classify(v); strings.Contains(why, v) || strings.Contains(why, "1381") {
+		if why := Classify(v).Reason; strings.Contains(why, v) || strings.Contains(why, "1381") {
 			t.Errorf("reason %q repeats the value", why)
 		}
 	}
@@ -179,7 +183,8 @@ func FuzzClassify(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
-		sh, why := Classify(s)
+		c := Classify(s)
+		sh, why := c.Shape, c.Reason
 		if sh == ShapeOther && why != "" && !strings.HasSuffix(why, "data") && why != "GB18030 text" {
 			t.Fatalf("other with reason %q", why)
 		}

@@ -94,6 +94,7 @@ type colStats struct {
 	fp         map[detect.Type]string
 	shapes     [4]int // by crypto.Shape
 	shapeWhy   [4]string
+	sizes      map[int]int // decoded sizes of hex/base64/binary hashes and ciphertext
 	maskedAs   map[detect.Type]int
 	maskedEx   string
 	extraHints []detect.Type // passport / permit: only looked for when the column suggests them
@@ -103,7 +104,8 @@ type colStats struct {
 
 func newColStats(c *column, fp *crypto.Fingerprinter) *colStats {
 	st := &colStats{col: c, fper: fp, matched: map[detect.Type]int{}, candidates: map[detect.Type]int{},
-		example: map[detect.Type]string{}, fp: map[detect.Type]string{}, maskedAs: map[detect.Type]int{}}
+		example: map[detect.Type]string{}, fp: map[detect.Type]string{}, maskedAs: map[detect.Type]int{},
+		sizes: map[int]int{}}
 	if len(c.hint.types) > 0 {
 		st.mainHint = c.hint.types[0]
 	}
@@ -177,10 +179,14 @@ func (st *colStats) add(v []byte) {
 		}
 	}
 
-	sh, why := crypto.Classify(string(v))
+	cl := crypto.Classify(string(v))
+	sh := cl.Shape
 	st.shapes[sh]++
 	if st.shapeWhy[sh] == "" {
-		st.shapeWhy[sh] = why
+		st.shapeWhy[sh] = cl.Reason
+	}
+	if cl.Size > 0 && len(st.sizes) < 64 {
+		st.sizes[cl.Size]++
 	}
 	if sh == crypto.ShapeMasked {
 		st.maskedAs[maskedType(string(v), st.col.hint)]++
@@ -227,12 +233,25 @@ func (st *colStats) verdict() *ColumnVerdict {
 		return v
 	}
 
-	// Masked, hashed, encrypted: the commonest shape, if most values have it.
-	sh, cnt := crypto.ShapeOther, 0
-	for _, s := range []crypto.Shape{crypto.ShapeMasked, crypto.ShapeHashed, crypto.ShapeEncrypted} {
-		if st.shapes[s] > cnt {
-			sh, cnt = s, st.shapes[s]
-		}
+	// Masked, hashed, encrypted, if most values have that shape. Hashed and
+	// encrypted values count together (both are protected values); the
+	// commoner names the column, unless the sizes vary: digests have one
+	// length, ciphertext of varying plaintext has several (AES-CBC with an
+	// IV gives 32, 48, 64 bytes, all of them digest sizes).
+	masked := st.shapes[crypto.ShapeMasked]
+	hashed, enc := st.shapes[crypto.ShapeHashed], st.shapes[crypto.ShapeEncrypted]
+	var sh crypto.Shape
+	var cnt int
+	switch {
+	case masked >= hashed+enc:
+		sh, cnt = crypto.ShapeMasked, masked
+	case enc >= hashed:
+		sh, cnt = crypto.ShapeEncrypted, hashed+enc
+	case st.varyingSizes():
+		sh, cnt = crypto.ShapeEncrypted, hashed+enc
+		st.shapeWhy[sh] = "digest-sized values of several sizes, as ciphertext has and digests never do"
+	default:
+		sh, cnt = crypto.ShapeHashed, hashed+enc
 	}
 	if share := float64(cnt) / float64(n); cnt > 0 && share >= shapeShare {
 		v.State, v.Matched, v.Ratio = sh.String(), cnt, round(share)
@@ -267,6 +286,16 @@ func (st *colStats) verdict() *ColumnVerdict {
 			m, n, best, m, c, 100*chanceRate[best], 100*real)
 	}
 	return v
+}
+
+// varyingSizes: no one decoded size covers 90% of the sized values.
+func (st *colStats) varyingSizes() bool {
+	total, top := 0, 0
+	for _, k := range st.sizes {
+		total += k
+		top = max(top, k)
+	}
+	return total >= 5 && float64(top) < 0.9*float64(total)
 }
 
 // byMatched lists types with at least one valid value, most first, ties in

@@ -2,6 +2,7 @@ package dbsrc
 
 import (
 	"crypto/sha256"
+	"encoding/base64"
 	"encoding/hex"
 	"fmt"
 	"math/rand/v2"
@@ -299,5 +300,27 @@ func TestChanceDoesNotPass(t *testing.T) {
 		if v := st.verdict(); v.State != c.want {
 			t.Errorf("%d values in %s: %s, want %s (%s)", c.n, c.column, v.State, c.want, v.Reason)
 		}
+	}
+}
+
+// TestCBCIsEncrypted: AES-CBC with a random IV gives 32-, 48- and 64-byte
+// values, all digest sizes; their variety shows they are ciphertext.
+func TestCBCIsEncrypted(t *testing.T) {
+	v := judge("c", "", 300, func(r *rand.Rand, i int) string {
+		b := make([]byte, 32+16*(i%3))
+		for j := range b {
+			b[j] = byte(r.Uint32())
+		}
+		return base64.StdEncoding.EncodeToString(b)
+	})
+	if v.State != StateEncrypted {
+		t.Fatalf("%s (%s)", v.State, v.Reason)
+	}
+	v = judge("c", "", 300, func(r *rand.Rand, i int) string {
+		s := sha256.Sum256([]byte(genID(r)))
+		return base64.StdEncoding.EncodeToString(s[:])
+	})
+	if v.State != StateHashed {
+		t.Fatalf("base64 sha-256: %s (%s)", v.State, v.Reason)
 	}
 }
