@@ -3,7 +3,9 @@ package crypto
 import (
 	"bytes"
 	"encoding/base64"
+	"encoding/hex"
 	"fmt"
+	"hash/fnv"
 	"math"
 	"strings"
 	"unicode/utf8"
@@ -45,6 +47,21 @@ type Class struct {
 	Reason   string // words that never contain the value ("hex, 64 chars: sha-256 length")
 	Encoding string // hex, base64, binary, or "" (self-describing formats, masks)
 	Size     int    // decoded bytes for hex, base64, binary
+	// TailBlock identifies the last 16 decoded bytes (an FNV-1a hash) when
+	// Size is a multiple of 16 and at least 32, else 0. AES-ECB (MySQL's
+	// AES_ENCRYPT) of values that share their last characters ends in the
+	// same block: different values with equal tails are ECB ciphertext,
+	// which digests of those sizes never show.
+	TailBlock uint64
+}
+
+func tailBlock(b []byte) uint64 {
+	if len(b) < 32 || len(b)%16 != 0 {
+		return 0
+	}
+	h := fnv.New64a()
+	h.Write(b[len(b)-16:])
+	return h.Sum64() | 1 // never 0
 }
 
 // Classify is ClassifyValue with the details.
@@ -169,7 +186,7 @@ func classifyBinary(b []byte) Class {
 	// MySQL's AES_ENCRYPT (and any block cipher without a tag) returns a
 	// multiple of 16 bytes; 20 and 28 bytes are raw SHA-1 and SHA-224 and no
 	// block size. Other lengths are stream or AEAD ciphertext.
-	c := Class{Shape: ShapeEncrypted, Encoding: "binary", Size: len(b)}
+	c := Class{Shape: ShapeEncrypted, Encoding: "binary", Size: len(b), TailBlock: tailBlock(b)}
 	switch n := len(b); {
 	case n%16 == 0:
 		c.Reason = fmt.Sprintf("binary, %d bytes (AES block multiple), high entropy", n)
@@ -279,7 +296,8 @@ func hexDigest(t string) Class {
 	if len(h) == 32 && uuidLike(h) {
 		return Class{}
 	}
-	return Class{Shape: ShapeHashed, Encoding: "hex", Size: len(h) / 2,
+	raw, _ := hex.DecodeString(h)
+	return Class{Shape: ShapeHashed, Encoding: "hex", Size: len(h) / 2, TailBlock: tailBlock(raw),
 		Reason: fmt.Sprintf("hex, %d chars: %s length", len(h), alg)}
 }
 
@@ -357,7 +375,7 @@ func base64Value(t string) Class {
 	if len(b) < 16 || !randomLooking(b) {
 		return Class{}
 	}
-	c := Class{Shape: ShapeEncrypted, Encoding: "base64", Size: len(b),
+	c := Class{Shape: ShapeEncrypted, Encoding: "base64", Size: len(b), TailBlock: tailBlock(b),
 		Reason: fmt.Sprintf("base64, %d bytes, high entropy", len(b))}
 	if alg, ok := digestRawLen[len(b)]; ok {
 		c.Shape, c.Reason = ShapeHashed, fmt.Sprintf("base64, %d bytes: %s length", len(b), alg)
@@ -421,6 +439,24 @@ func alnumRune(r rune) bool {
 // head or the tail (**************1234) of something with several visible
 // digits. A bare "***" or a sentence with an asterisk is not a masked value.
 func masked(t string) bool {
+	// "+86 138 **** 5678": drop the country code and the grouping.
+	if len(t) <= 40 {
+		for _, p := range []string{"+86", "＋86", "0086"} {
+			t = strings.TrimPrefix(t, p)
+		}
+		t = strings.TrimSpace(t)
+		grouped := true
+		for _, part := range strings.FieldsFunc(t, func(r rune) bool { return r == ' ' || r == '-' }) {
+			for _, c := range part {
+				if !digitRune(c) && !maskRune(c) {
+					grouped = false
+				}
+			}
+		}
+		if grouped {
+			t = strings.NewReplacer(" ", "", "-", "").Replace(t)
+		}
+	}
 	r := []rune(t)
 	n := len(r)
 	if n < 5 {

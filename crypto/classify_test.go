@@ -37,6 +37,8 @@ func TestClassifyValue(t *testing.T) {
 		{"138xxxx5678", ShapeMasked},
 		{"１３８＊＊＊＊５６７８", ShapeMasked},
 		{"zh***@qq.com", ShapeMasked},
+		{"+86 138****5678", ShapeMasked},
+		{"138 **** 5678", ShapeMasked},
 		// hashed
 		{hex.EncodeToString(sum[:]), ShapeHashed},
 		{strings.ToUpper(hex.EncodeToString(sum[:])), ShapeHashed},
@@ -192,4 +194,33 @@ func FuzzClassify(f *testing.F) {
 			t.Fatalf("reason repeats the value")
 		}
 	})
+}
+
+// TestTailBlock: AES-ECB of IDs sharing their last two characters share the
+// last block; digests do not.
+func TestTailBlock(t *testing.T) {
+	key := make([]byte, 16)
+	rand.Read(key)
+	ecb := func(pt string) []byte {
+		b, _ := aes.NewCipher(key)
+		p := 16 - len(pt)%16
+		in := append([]byte(pt), []byte(strings.Repeat(string(rune(p)), p))...)
+		out := make([]byte, len(in))
+		for i := 0; i < len(in); i += 16 {
+			b.Encrypt(out[i:], in[i:i+16])
+		}
+		return out
+	}
+	a := Classify(strings.ToUpper(hex.EncodeToString(ecb("110105194912310021"))))
+	b := Classify(strings.ToUpper(hex.EncodeToString(ecb("310104198001010021"))))
+	if a.Shape != ShapeHashed || a.TailBlock == 0 || a.TailBlock != b.TailBlock {
+		t.Fatalf("ECB tails %x %x (%v)", a.TailBlock, b.TailBlock, a.Shape)
+	}
+	s1, s2 := sha256.Sum256([]byte("a")), sha256.Sum256([]byte("b"))
+	if x, y := Classify(hex.EncodeToString(s1[:])), Classify(hex.EncodeToString(s2[:])); x.TailBlock == y.TailBlock {
+		t.Fatal("digests share a tail block")
+	}
+	if c := Classify(base64.StdEncoding.EncodeToString(ecb("13812345678"))); c.TailBlock != 0 {
+		t.Fatal("one block has no tail to compare")
+	}
 }

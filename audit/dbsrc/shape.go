@@ -126,7 +126,14 @@ func maskedType(v string, h hint) detect.Type {
 	if strings.ContainsAny(v, "@＠") {
 		return detect.Email
 	}
-	r := []rune(strings.TrimSpace(v))
+	v = strings.TrimSpace(v)
+	for _, p := range []string{"+86", "＋86", "0086"} {
+		v = strings.TrimPrefix(v, p)
+	}
+	r := []rune(strings.NewReplacer(" ", "", "-", "").Replace(v))
+	if len(r) == 0 {
+		return ""
+	}
 	first := r[0]
 	if first >= '０' && first <= '９' {
 		first -= '０' - '0'

@@ -3,6 +3,7 @@ package dbsrc
 import (
 	"bytes"
 	"fmt"
+	"hash/fnv"
 	"math"
 	"unicode/utf8"
 
@@ -67,45 +68,61 @@ var chanceRate = map[detect.Type]float64{
 // plaintextTest applies the rule above to m valid values out of c
 // candidates among n values; it returns the estimated real coverage.
 func plaintextTest(m, c, n int, t detect.Type, hinted bool) (bool, float64) {
+	real, sig := realShare(m, c, n, t, hinted)
+	return sig && real >= coverageNeeded(hinted), real
+}
+
+func coverageNeeded(hinted bool) float64 {
+	if hinted {
+		return minCoverageHinted
+	}
+	return minCoverage
+}
+
+// realShare estimates the share of the n values that hold a real identifier
+// of type t, and whether m valid ones out of c candidates are beyond chance.
+func realShare(m, c, n int, t detect.Type, hinted bool) (real float64, significant bool) {
 	if m == 0 || n == 0 {
-		return false, 0
+		return 0, false
 	}
 	c = max(c, m)
 	p := chanceRate[t]
 	f := (float64(m)/float64(c) - p) / (1 - p)
 	f = math.Max(0, math.Min(1, f))
-	real := f * float64(c) / float64(n)
-	need, sigma := minCoverage, minSigma
+	real = f * float64(c) / float64(n)
+	sigma := minSigma
 	if hinted {
-		need, sigma = minCoverageHinted, minSigmaHinted
+		sigma = minSigmaHinted
 	}
 	excess := float64(m) - p*float64(c)
-	return real >= need && excess >= sigma*math.Sqrt(float64(c)*p*(1-p)), real
+	return real, excess >= sigma*math.Sqrt(float64(c)*p*(1-p))
 }
 
 // colStats accumulates what one column's sampled values look like. It keeps
 // counts and masked examples only, never a value.
 type colStats struct {
-	col        *column
-	sampled    int
-	matched    map[detect.Type]int
-	candidates map[detect.Type]int
-	example    map[detect.Type]string // crypto.Mask of the first valid value
-	fp         map[detect.Type]string
-	shapes     [4]int // by crypto.Shape
-	shapeWhy   [4]string
-	sizes      map[int]int // decoded sizes of hex/base64/binary hashes and ciphertext
-	maskedAs   map[detect.Type]int
-	maskedEx   string
-	extraHints []detect.Type // passport / permit: only looked for when the column suggests them
-	fper       *crypto.Fingerprinter
-	mainHint   detect.Type
+	col         *column
+	sampled     int
+	matched     map[detect.Type]int
+	candidates  map[detect.Type]int
+	example     map[detect.Type]string // crypto.Mask of the first valid value
+	fp          map[detect.Type]string
+	shapes      [4]int // by crypto.Shape
+	shapeWhy    [4]string
+	sizes       map[int]int       // decoded sizes of hex/base64/binary hashes and ciphertext
+	tails       map[uint64]uint64 // last-block id → hash of the value (0 once shared)
+	sharedTails int
+	maskedAs    map[detect.Type]int
+	maskedEx    string
+	extraHints  []detect.Type // passport / permit: only looked for when the column suggests them
+	fper        *crypto.Fingerprinter
+	mainHint    detect.Type
 }
 
 func newColStats(c *column, fp *crypto.Fingerprinter) *colStats {
 	st := &colStats{col: c, fper: fp, matched: map[detect.Type]int{}, candidates: map[detect.Type]int{},
 		example: map[detect.Type]string{}, fp: map[detect.Type]string{}, maskedAs: map[detect.Type]int{},
-		sizes: map[int]int{}}
+		sizes: map[int]int{}, tails: map[uint64]uint64{}}
 	if len(c.hint.types) > 0 {
 		st.mainHint = c.hint.types[0]
 	}
@@ -188,6 +205,16 @@ func (st *colStats) add(v []byte) {
 	if cl.Size > 0 && len(st.sizes) < 64 {
 		st.sizes[cl.Size]++
 	}
+	if cl.Shape == crypto.ShapeHashed && cl.TailBlock != 0 && len(st.tails) < 4096 {
+		h := fnv.New64a()
+		h.Write(v)
+		if whole, ok := st.tails[cl.TailBlock]; !ok {
+			st.tails[cl.TailBlock] = h.Sum64()
+		} else if whole != h.Sum64() && whole != 0 {
+			st.sharedTails++ // two different values, one last block: ECB
+			st.tails[cl.TailBlock] = 0
+		}
+	}
 	if sh == crypto.ShapeMasked {
 		st.maskedAs[maskedType(string(v), st.col.hint)]++
 		if st.maskedEx == "" {
@@ -217,20 +244,26 @@ func (st *colStats) verdict() *ColumnVerdict {
 			best = t
 		}
 	}
+	var total, bestReal float64
+	var top detect.Type
 	for _, t := range byMatched(st.matched) {
 		m, c := st.matched[t], max(st.candidates[t], st.matched[t])
 		ok, real := plaintextTest(m, c, n, t, h.has(t))
-		if !ok {
-			continue
+		if ok {
+			return st.plaintext(v, t, real, "")
 		}
-		pass := float64(m) / float64(c)
-		v.State, v.Type, v.Matched, v.Candidates = StatePlaintext, t, m, c
-		v.Ratio, v.PassRate = round(float64(m)/float64(n)), round(pass)
-		v.MaskedExample, v.Fingerprint = st.example[t], st.fp[t]
-		v.Confidence = plaintextConfidence(m, c, real, h.has(t))
-		v.Reason = fmt.Sprintf("%d of %d values hold a valid %s; %d of %d values shaped like one validate (chance: %.0f%%): about %.0f%% of the values hold a real one",
-			m, n, t, m, c, 100*chanceRate[t], 100*real)
-		return v
+		if _, sig := realShare(m, c, n, t, h.has(t)); sig {
+			total += real
+			if real > bestReal {
+				top, bestReal = t, real
+			}
+		}
+	}
+	// Free text with several kinds of identifier (phones in some remarks, ID
+	// numbers in others) leaks as much as text with one kind: add up the
+	// real shares of the types that are each beyond chance.
+	if top != "" && total >= coverageNeeded(h.has(top)) {
+		return st.plaintext(v, top, bestReal, fmt.Sprintf("; with the other types, about %.0f%% of the values hold a real identifier", 100*total))
 	}
 
 	// Masked, hashed, encrypted, if most values have that shape. Hashed and
@@ -250,6 +283,11 @@ func (st *colStats) verdict() *ColumnVerdict {
 	case st.varyingSizes():
 		sh, cnt = crypto.ShapeEncrypted, hashed+enc
 		st.shapeWhy[sh] = "digest-sized values of several sizes, as ciphertext has and digests never do"
+	case st.sharedTails >= 2:
+		// MySQL's AES_ENCRYPT is AES-ECB: values ending alike end in the
+		// same cipher block. Digests never share a block.
+		sh, cnt = crypto.ShapeEncrypted, hashed+enc
+		st.shapeWhy[sh] = "digest-sized values that share their last 16-byte block: AES-ECB (AES_ENCRYPT) ciphertext"
 	default:
 		sh, cnt = crypto.ShapeHashed, hashed+enc
 	}
@@ -296,6 +334,18 @@ func (st *colStats) varyingSizes() bool {
 		top = max(top, k)
 	}
 	return total >= 5 && float64(top) < 0.9*float64(total)
+}
+
+func (st *colStats) plaintext(v *ColumnVerdict, t detect.Type, real float64, more string) *ColumnVerdict {
+	h, n := st.col.hint, st.sampled
+	m, c := st.matched[t], max(st.candidates[t], st.matched[t])
+	v.State, v.Type, v.Matched, v.Candidates = StatePlaintext, t, m, c
+	v.Ratio, v.PassRate = round(float64(m)/float64(n)), round(float64(m)/float64(c))
+	v.MaskedExample, v.Fingerprint = st.example[t], st.fp[t]
+	v.Confidence = plaintextConfidence(m, c, real, h.has(t))
+	v.Reason = fmt.Sprintf("%d of %d values hold a valid %s; %d of %d values shaped like one validate (chance: %.0f%%): about %.0f%% of the values hold a real one%s",
+		m, n, t, m, c, 100*chanceRate[t], 100*real, more)
+	return v
 }
 
 // byMatched lists types with at least one valid value, most first, ties in

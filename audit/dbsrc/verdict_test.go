@@ -1,6 +1,8 @@
 package dbsrc
 
 import (
+	"bytes"
+	"crypto/aes"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
@@ -55,6 +57,15 @@ func TestVerdicts(t *testing.T) {
 			}
 			return "无"
 		}, StatePlaintext, detect.Mobile},
+		{"remark, 20% phones and 20% ids", "remark", "", func(r *rand.Rand, _ int) string {
+			switch x := r.Float64(); {
+			case x < 0.2:
+				return "联系" + genMobile(r)
+			case x < 0.45:
+				return "证件 " + genID(r)
+			}
+			return "无"
+		}, StatePlaintext, detect.ResidentID},
 		{"json with ids", "ext", "", func(r *rand.Rand, _ int) string { return `{"idNo":"` + genID(r) + `","lvl":1}` }, StatePlaintext, detect.ResidentID},
 		{"note, 3% decoy ids", "note", "", func(r *rand.Rand, _ int) string { return genNote(r, 0.03) }, StateNone, ""},
 		{"note, 35% ids", "note", "", func(r *rand.Rand, _ int) string { return genNote(r, 0.35) }, StatePlaintext, detect.ResidentID},
@@ -218,6 +229,7 @@ func TestMaskedType(t *testing.T) {
 		want       detect.Type
 	}{
 		{"138****5678", "c", detect.Mobile},
+		{"+86 138 **** 5678", "c", detect.Mobile},
 		{"110***********1234", "c", detect.ResidentID},
 		{"140********8974", "c", detect.ResidentID},
 		{"622***********1234", "yhkh", detect.BankCard},
@@ -322,5 +334,28 @@ func TestCBCIsEncrypted(t *testing.T) {
 	})
 	if v.State != StateHashed {
 		t.Fatalf("base64 sha-256: %s (%s)", v.State, v.Reason)
+	}
+}
+
+// TestAESEncryptIsEncrypted: HEX(AES_ENCRYPT(id, key)) is 64 hex digits,
+// like SHA-256; shared last blocks give ECB away.
+func TestAESEncryptIsEncrypted(t *testing.T) {
+	key := make([]byte, 16)
+	for i := range key {
+		key[i] = byte(i * 7)
+	}
+	blk, _ := aes.NewCipher(key)
+	v := judge("sfzh_enc", "", 300, func(r *rand.Rand, _ int) string {
+		pt := []byte(genID(r))
+		p := 16 - len(pt)%16
+		pt = append(pt, bytes.Repeat([]byte{byte(p)}, p)...)
+		out := make([]byte, len(pt))
+		for i := 0; i < len(pt); i += 16 {
+			blk.Encrypt(out[i:], pt[i:i+16])
+		}
+		return strings.ToUpper(hex.EncodeToString(out))
+	})
+	if v.State != StateEncrypted || v.Type != detect.ResidentID {
+		t.Fatalf("%s/%s (%s)", v.State, v.Type, v.Reason)
 	}
 }
