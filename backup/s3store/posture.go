@@ -59,7 +59,13 @@ func (s *Store) Posture(ctx context.Context) (backup.Posture, error) {
 // error otherwise.
 func failed(err error) backup.Setting {
 	if errors.Is(err, backup.ErrNotImplemented) {
-		return backup.Setting{State: backup.StateUnsupported, Detail: cause(err)}
+		// The server's message says nothing more (versitygw's speaks of
+		// "a header you provided"), so only the code.
+		c := code(err)
+		if c == "" {
+			c = "HTTP 501"
+		}
+		return backup.Setting{State: backup.StateUnsupported, Detail: "not implemented by the server (" + c + ")"}
 	}
 	return backup.Setting{State: backup.StateError, Detail: cause(err)}
 }

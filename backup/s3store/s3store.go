@@ -181,8 +181,9 @@ func (s *Store) String() string { return "s3://" + s.endpoint + "/" + s.bucket }
 // (STREAMING-AWS4-HMAC-SHA256-PAYLOAD) and, with TrailingHeaders, appends
 // the checksum as a *signed* trailer; versitygw answers that with BadDigest.
 // With DisableContentSha256 the body goes unsigned and the checksum as an
-// *unsigned* trailer (STREAMING-UNSIGNED-PAYLOAD-TRAILER), which versitygw,
-// MinIO and AWS all verify. Integrity does not suffer: the trailer's
+// *unsigned* trailer (STREAMING-UNSIGNED-PAYLOAD-TRAILER), which versitygw
+// verifies, single PUT and multipart; it is also what the AWS SDKs send by
+// default. Integrity does not suffer: the trailer's
 // checksum (CRC32C by default, SHA-256 when asked) covers every byte, and
 // over https (where minio-go never chunk-signs) TLS covers them too.
 func putOptions(o backup.PutOptions) (minio.PutObjectOptions, error) {
@@ -248,58 +249,6 @@ func (s *Store) Put(ctx context.Context, key string, r io.Reader, size int64, op
 	}, nil
 }
 
-// exactReader passes through exactly left bytes of r and fails if r holds
-// fewer (io.ErrUnexpectedEOF) or more. It looks for extra bytes before it
-// hands over the last ones, and withholds them if there are: a single PUT
-// stops reading at the Content-Length, so an error after the last byte
-// would come too late to stop the server storing the object.
-type exactReader struct {
-	r    io.Reader
-	left int64
-	err  error
-}
-
-func (e *exactReader) Read(p []byte) (int, error) {
-	if e.err != nil {
-		return 0, e.err
-	}
-	if e.left == 0 {
-		e.err = e.probe()
-		return 0, e.err
-	}
-	if int64(len(p)) > e.left {
-		p = p[:e.left]
-	}
-	n, err := e.r.Read(p)
-	e.left -= int64(n)
-	switch {
-	case err == io.EOF && e.left > 0:
-		e.err = fmt.Errorf("source ended %d bytes short of the size given: %w", e.left, io.ErrUnexpectedEOF)
-		return n, e.err
-	case err != nil && err != io.EOF:
-		e.err = err
-		return n, err
-	case e.left == 0:
-		if e.err = e.probe(); e.err != io.EOF {
-			return 0, e.err
-		}
-	}
-	return n, nil
-}
-
-// probe returns io.EOF if r is at its end, an error otherwise.
-func (e *exactReader) probe() error {
-	var one [1]byte
-	m, err := io.ReadFull(e.r, one[:])
-	switch {
-	case m > 0:
-		return errors.New("source holds more bytes than the size given")
-	case err == io.EOF || err == io.ErrUnexpectedEOF:
-		return io.EOF
-	}
-	return err
-}
-
 // Get implements backup.ObjectStore.
 func (s *Store) Get(ctx context.Context, key string) (io.ReadCloser, backup.ObjectInfo, error) {
 	// Checksum mode returns the stored checksum and has minio-go verify a
@@ -312,51 +261,6 @@ func (s *Store) Get(ctx context.Context, key string) (io.ReadCloser, backup.Obje
 	info.Key = key
 	return &sizedBody{rc: body, want: info.Size, s: s, key: key}, info, nil
 }
-
-// sizedBody counts the bytes of a GET body and fails at EOF unless they are
-// the bytes the server announced. Go's HTTP client already fails a body that
-// ends before its Content-Length; this also covers chunked responses and
-// says which object was short, and it words transport errors like the
-// store's other errors.
-type sizedBody struct {
-	rc   io.ReadCloser
-	want int64
-	got  int64
-	s    *Store
-	key  string
-	err  error
-}
-
-func (b *sizedBody) Read(p []byte) (int, error) {
-	if b.err != nil {
-		return 0, b.err
-	}
-	n, err := b.rc.Read(p)
-	b.got += int64(n)
-	switch {
-	case err == io.EOF:
-		if b.want >= 0 && b.got != b.want {
-			b.err = b.s.fail("get", b.key, fmt.Errorf("body ended after %d of %d bytes: %w", b.got, b.want, io.ErrUnexpectedEOF))
-			return n, b.err
-		}
-		b.err = io.EOF
-	case err != nil:
-		switch {
-		case err == io.ErrUnexpectedEOF:
-			err = fmt.Errorf("body ended after %d of %d bytes: %w", b.got, b.want, err)
-		case errors.Is(err, io.ErrUnexpectedEOF) || b.want >= 0 && b.got < b.want:
-			err = fmt.Errorf("body broken after %d of %d bytes: %w (%w)", b.got, b.want, io.ErrUnexpectedEOF, err)
-		}
-		b.err = b.s.fail("get", b.key, err)
-		return n, b.err
-	case b.want >= 0 && b.got > b.want:
-		b.err = b.s.fail("get", b.key, fmt.Errorf("body longer than the %d bytes announced", b.want))
-		return n, b.err
-	}
-	return n, err
-}
-
-func (b *sizedBody) Close() error { return b.rc.Close() }
 
 // Stat implements backup.ObjectStore.
 func (s *Store) Stat(ctx context.Context, key string) (backup.ObjectInfo, error) {
@@ -426,70 +330,6 @@ func (s *Store) ListIncompleteUploads(ctx context.Context, prefix string) ([]bac
 func (s *Store) AbortUpload(ctx context.Context, key, uploadID string) error {
 	if err := (minio.Core{Client: s.c}).AbortMultipartUpload(ctx, s.bucket, key, uploadID); err != nil {
 		return s.fail("abort upload", key, err)
-	}
-	return nil
-}
-
-// PutRetention implements backup.Retainer.
-func (s *Store) PutRetention(ctx context.Context, key, versionID string, r backup.Retention) error {
-	po, err := putOptions(backup.PutOptions{Retention: &r})
-	if err != nil {
-		return s.fail("put retention", key, err)
-	}
-	until := r.Until.UTC()
-	err = s.c.PutObjectRetention(ctx, s.bucket, key, minio.PutObjectRetentionOptions{
-		Mode: &po.Mode, RetainUntilDate: &until, VersionID: versionID,
-	})
-	if err != nil {
-		return s.fail("put retention", key, err)
-	}
-	return nil
-}
-
-// Retention implements backup.Retainer.
-func (s *Store) Retention(ctx context.Context, key, versionID string) (backup.Retention, error) {
-	mode, until, err := s.c.GetObjectRetention(ctx, s.bucket, key, versionID)
-	var er minio.ErrorResponse
-	switch {
-	case err == nil:
-	case errors.As(err, &er) && er.Code == "NoSuchObjectLockConfiguration":
-		return backup.Retention{}, nil
-	case errors.As(err, &er):
-		return backup.Retention{}, s.fail("get retention", key, err)
-	default:
-		// versitygw 1.8.0 answers GetObjectRetention with an
-		// <ObjectLockRetention> document where S3 has <Retention>, which
-		// minio-go cannot decode. The object's own headers say the same.
-		oi, serr := s.c.StatObject(ctx, s.bucket, key, minio.StatObjectOptions{VersionID: versionID})
-		if serr != nil {
-			return backup.Retention{}, s.fail("get retention", key, serr)
-		}
-		var r backup.Retention
-		r.Mode = backup.RetentionMode(oi.Metadata.Get("X-Amz-Object-Lock-Mode"))
-		if u := oi.Metadata.Get("X-Amz-Object-Lock-Retain-Until-Date"); u != "" {
-			if r.Until, err = time.Parse(time.RFC3339, u); err != nil {
-				return backup.Retention{}, s.fail("get retention", key, fmt.Errorf("retain-until date %q: %v", u, err))
-			}
-		}
-		return r, nil
-	}
-	var r backup.Retention
-	if mode != nil {
-		r.Mode = backup.RetentionMode(*mode)
-	}
-	if until != nil {
-		r.Until = *until
-	}
-	return r, nil
-}
-
-// DeleteVersion implements backup.Retainer.
-func (s *Store) DeleteVersion(ctx context.Context, key, versionID string) error {
-	if versionID == "" {
-		return s.fail("delete version", key, errors.New("no version given"))
-	}
-	if err := s.c.RemoveObject(ctx, s.bucket, key, minio.RemoveObjectOptions{VersionID: versionID}); err != nil {
-		return s.fail("delete version", key, err)
 	}
 	return nil
 }

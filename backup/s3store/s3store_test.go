@@ -206,6 +206,15 @@ func TestPostureVersityGW(t *testing.T) {
 	// (NOTES.md): those must read as unsupported, never as disabled or as
 	// an error. Should a later versitygw implement them, this fails and
 	// says so, and the posture checks' tests need a look.
+	if err := locked.SetDefaultRetention(ctxT(t), backup.Governance, 30); err != nil {
+		t.Fatal(err)
+	}
+	if lp, err = locked.Posture(ctxT(t)); err != nil {
+		t.Fatal(err)
+	}
+	if l := lp.ObjectLock; l.State != backup.StateEnabled || l.Mode != backup.Governance || l.Days != 30 {
+		t.Errorf("after setting GOVERNANCE 30 days, object lock reads %+v", l)
+	}
 	for _, p := range []backup.Posture{pp, lp} {
 		if p.Encryption.State != backup.StateUnsupported || p.Lifecycle.State != backup.StateUnsupported {
 			t.Errorf("encryption %v, lifecycle %v: want unsupported on versitygw 1.8.0", p.Encryption, p.Lifecycle)
