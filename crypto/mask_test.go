@@ -1,6 +1,10 @@
 package crypto
 
-import "testing"
+import (
+	"fmt"
+	"strings"
+	"testing"
+)
 
 func TestMask(t *testing.T) {
 	for _, c := range []struct{ in, want string }{
@@ -27,7 +31,26 @@ func TestFingerprintKeyed(t *testing.T) {
 	if a.Sum(v) == b.Sum(v) {
 		t.Fatal("fingerprint does not depend on the key")
 	}
-	if len(a.Sum(v)) != 64 {
-		t.Fatalf("fingerprint length %d", len(a.Sum(v)))
+	if got := a.Sum(v); len(got) != 71 || strings.Count(got, "-") != 7 {
+		t.Fatalf("fingerprint %q: want 8 groups of 8 hex digits", got)
+	}
+}
+
+// No fingerprint may hold a run of digits long enough to read as an
+// identifier (11 or more).
+func TestFingerprintHasNoLongDigitRuns(t *testing.T) {
+	f := NewFingerprinter([]byte("0123456789abcdef0123456789abcdef"))
+	for i := range 20000 {
+		run := 0
+		for _, c := range f.Sum(fmt.Sprint(i)) {
+			if c >= '0' && c <= '9' {
+				run++
+				if run > 8 {
+					t.Fatalf("fingerprint of %d has a digit run over 8", i)
+				}
+			} else {
+				run = 0
+			}
+		}
 	}
 }

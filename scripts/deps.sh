@@ -18,3 +18,10 @@ if ((${#missing[@]})); then
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
+# The S3 peer for tests and the demo (Apache-2.0), built from the Go module proxy
+# once and cached in GOPATH/bin (~2 min the first time).
+VERSITYGW_VERSION=v1.8.0
+if ! command -v versitygw >/dev/null && [ ! -x "$(go env GOPATH)/bin/versitygw" ]; then
+  echo "deps: go install github.com/versity/versitygw/cmd/versitygw@$VERSITYGW_VERSION" >&2
+  go install "github.com/versity/versitygw/cmd/versitygw@$VERSITYGW_VERSION"
+fi
