@@ -199,11 +199,13 @@ func classifyBinary(b []byte) Class {
 }
 
 // gb18030Text reports whether b is well-formed GB18030 (GBK) text without
-// control characters: Chinese text exported by Windows tools is not UTF-8 and
-// has high byte entropy, but it is not ciphertext. Random bytes almost never
-// pass (each high byte must be followed by a valid trail byte).
+// control characters, its double-byte characters nearly all in the GB2312
+// range (lead 0xA1–0xF7, trail 0xA1–0xFE) where common Hanzi and punctuation
+// live. Chinese text exported by Windows tools is not UTF-8 and has high byte
+// entropy, but it is not ciphertext. Random bytes parse as GBK now and then
+// when short (4% of 16-byte values); the GB2312 share rules them out.
 func gb18030Text(b []byte) bool {
-	high := 0
+	double, gb2312 := 0, 0
 	for i := 0; i < len(b); {
 		c := b[i]
 		switch {
@@ -222,12 +224,15 @@ func gb18030Text(b []byte) bool {
 			} else {
 				return false
 			}
-			high++
+			double++
+			if c >= 0xa1 && c <= 0xf7 && d >= 0xa1 && d <= 0xfe {
+				gb2312++
+			}
 		default:
 			return false
 		}
 	}
-	return high > 0
+	return double > 0 && float64(gb2312) >= 0.9*float64(double)
 }
 
 // randomLooking: byte entropy close to the most that len(b) samples can show,

@@ -124,6 +124,17 @@ func TestClassifyRandomCiphertext(t *testing.T) {
 	}
 	miss = 0
 	for range 1000 {
+		b := make([]byte, 16) // AES_ENCRYPT of a phone number
+		rand.Read(b)
+		if ClassifyValue(string(b)) != ShapeEncrypted {
+			miss++
+		}
+	}
+	if miss > 10 {
+		t.Fatalf("%d of 1000 16-byte binary ciphertexts not classified encrypted", miss)
+	}
+	miss = 0
+	for range 1000 {
 		b := make([]byte, 32)
 		rand.Read(b)
 		if ClassifyValue(hex.EncodeToString(b)) != ShapeHashed {

@@ -129,6 +129,12 @@ func TestCorpus(t *testing.T) {
 		}
 	}
 	t.Logf("corpus: %d/%d labeled columns right, %d false plaintext alarms", right, len(labels), alarms)
+	for _, tb := range tablesOf(recs) {
+		// Every corpus table but medical_org (150 rows) has 3000 rows.
+		if want := min(1000, int(tb.RowsEstimate)); tb.Sampled < want*9/10 || tb.Sampled > 1000 || tb.Error != "" {
+			t.Errorf("%s: sampled %d rows (estimate %d): %s", tb.Table, tb.Sampled, tb.RowsEstimate, tb.Error)
+		}
+	}
 	out := jsonl(t, recs)
 	assertNoLeak(t, out)
 

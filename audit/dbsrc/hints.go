@@ -16,6 +16,10 @@ type hint struct {
 	types    []detect.Type // most specific first; empty for generic personal data
 	why      string        // `name "sfzh"`, `comment "身份证号"`
 	personal bool          // names personal data (人员编号, 姓名) without a detector type
+	// protect is "encrypted" or "hashed" when the name or comment says how
+	// the values are protected (sfzh_aes, phone_md5, 加密): digest-sized
+	// values cannot tell AES_ENCRYPT of a phone number (16 bytes) from MD5.
+	protect string
 }
 
 func (h hint) has(t detect.Type) bool {
@@ -68,6 +72,32 @@ func init() {
 	add(nil, "psnno", "psnname", "psnid", "rybh", "grbh", "cbrbh", "xm", "insuno", "patientname", "realname", "fullname")
 }
 
+var protectWords = map[string]string{
+	"enc": "encrypted", "encrypt": "encrypted", "encrypted": "encrypted", "encryption": "encrypted",
+	"aes": "encrypted", "sm4": "encrypted", "des": "encrypted", "cipher": "encrypted", "ciphertext": "encrypted",
+	"crypt": "encrypted", "crypted": "encrypted", "jm": "encrypted", "jmh": "encrypted", "mw": "encrypted",
+	"hash": "hashed", "hashed": "hashed", "md5": "hashed", "sha": "hashed", "sha1": "hashed", "sha224": "hashed",
+	"sha256": "hashed", "sha384": "hashed", "sha512": "hashed", "sm3": "hashed", "digest": "hashed", "hmac": "hashed",
+}
+
+var protectHanzi = []struct{ word, protect string }{
+	{"加密", "encrypted"}, {"密文", "encrypted"}, {"哈希", "hashed"}, {"摘要", "hashed"}, {"散列", "hashed"},
+}
+
+func protectFor(s string) string {
+	for _, w := range protectHanzi {
+		if strings.Contains(s, w.word) {
+			return w.protect
+		}
+	}
+	for _, t := range tokens(s) {
+		if p, ok := protectWords[t]; ok {
+			return p
+		}
+	}
+	return ""
+}
+
 // Words in comments or Chinese column names, matched as substrings, longest
 // first where one contains another.
 var hanziWords = []struct {
@@ -88,6 +118,14 @@ var hanziWords = []struct {
 
 // hintFor reads a column's name and comment.
 func hintFor(name, comment string) hint {
+	h := typeHint(name, comment)
+	if h.protect = protectFor(name); h.protect == "" {
+		h.protect = protectFor(comment)
+	}
+	return h
+}
+
+func typeHint(name, comment string) hint {
 	if h := wordsHint(name); h.any() {
 		h.why = `name "` + name + `" suggests ` + h.describe()
 		return h

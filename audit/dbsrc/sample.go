@@ -105,11 +105,11 @@ func (s *scanner) sampleTable(ctx context.Context, w *worker, t *table, cols []*
 // each point is one index seek and a short range, so the cost is the same
 // for ten thousand rows and for a billion.
 func (s *scanner) sampleRanges(ctx context.Context, tx *sql.Tx, t *table, exprs []string, stats []*colStats, rec *TableRecord, n uint64) error {
-	from := quote(t.db) + "." + quote(t.name)
+	tbl := quote(t.db) + "." + quote(t.name)
 	sample := s.opts.Sample
 	key := quote(t.key.name)
 	var lo, hi sql.NullString
-	q := fmt.Sprintf("SELECT %sMIN(%s), MAX(%s) FROM %s", s.hint(), key, key, from)
+	q := fmt.Sprintf("SELECT %sMIN(%s), MAX(%s) FROM %s", s.hint(), key, key, tbl)
 	if err := tx.QueryRowContext(ctx, q).Scan(&lo, &hi); err != nil {
 		return err
 	}
@@ -121,7 +121,20 @@ func (s *scanner) sampleRanges(ctx context.Context, tx *sql.Tx, t *table, exprs 
 		return err
 	}
 	per := (sample + len(points) - 1) / len(points)
-	var next *big.Int // rows below next were read by the previous range
+	rangeQ := func(from, to *big.Int, limit int) (int, *big.Int, error) {
+		cond := fmt.Sprintf("%s >= %s", key, from)
+		if to != nil {
+			cond += fmt.Sprintf(" AND %s < %s", key, to)
+		}
+		q := fmt.Sprintf("SELECT %s%s, %s FROM %s FORCE INDEX (%s) WHERE %s ORDER BY %s LIMIT %d",
+			s.hint(), key, strings.Join(exprs, ", "), tbl, quote(t.keyIndex), cond, key, limit)
+		return s.read(ctx, tx, q, stats, rec, true)
+	}
+	// First pass: a short range at each random point. spans records what
+	// was read, [from, to), so no row is read twice.
+	type span struct{ from, to *big.Int }
+	var spans []span
+	var next *big.Int
 	for _, p := range points {
 		if next != nil && p.Cmp(next) < 0 {
 			p = next
@@ -130,26 +143,37 @@ func (s *scanner) sampleRanges(ctx context.Context, tx *sql.Tx, t *table, exprs 
 		if limit <= 0 {
 			break
 		}
-		q := fmt.Sprintf("SELECT %s%s, %s FROM %s FORCE INDEX (%s) WHERE %s >= %s ORDER BY %s LIMIT %d",
-			s.hint(), key, strings.Join(exprs, ", "), from, quote(t.keyIndex), key, p.String(), key, limit)
-		got, last, err := s.read(ctx, tx, q, stats, rec, true)
+		got, last, err := rangeQ(p, nil, limit)
 		if err != nil {
 			return err
 		}
+		if got == 0 {
+			break
+		}
+		next = new(big.Int).Add(last, big.NewInt(1))
+		spans = append(spans, span{p, next})
 		if got < limit {
 			break // the key ran out: later points lie beyond it
 		}
-		next = new(big.Int).Add(last, big.NewInt(1))
 	}
-	// Points near the top of the key run off its end. Spend what is left of
-	// the budget from the bottom of the key up to the first range, which no
-	// range has read, so a table with more rows than the sample gives a
-	// full sample without reading a row twice.
-	if rest := sample - rec.Sampled; rest > 0 && points[0].String() != lo.String {
-		q := fmt.Sprintf("SELECT %s%s, %s FROM %s FORCE INDEX (%s) WHERE %s >= %s AND %s < %s ORDER BY %s LIMIT %d",
-			s.hint(), key, strings.Join(exprs, ", "), from, quote(t.keyIndex), key, lo.String, key, points[0].String(), key, rest)
-		if _, _, err := s.read(ctx, tx, q, stats, rec, true); err != nil {
-			return err
+	// Points near the top of the key run off its end, and a sparse key
+	// leaves short ranges. Spend what is left of the budget on the
+	// stretches no range has read — below the first, then between ranges —
+	// so a table with more rows than the sample always gives a full sample.
+	lowest, _ := new(big.Int).SetString(lo.String, 10)
+	gapFrom := lowest
+	for i := 0; i <= len(spans) && rec.Sampled < sample; i++ {
+		var gapTo *big.Int
+		if i < len(spans) {
+			gapTo = spans[i].from
+		}
+		if gapTo == nil || gapFrom.Cmp(gapTo) < 0 {
+			if _, _, err := rangeQ(gapFrom, gapTo, sample-rec.Sampled); err != nil {
+				return err
+			}
+		}
+		if i < len(spans) {
+			gapFrom = spans[i].to
 		}
 	}
 	return nil

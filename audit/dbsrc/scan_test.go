@@ -407,3 +407,78 @@ func TestDSNDatabase(t *testing.T) {
 		t.Fatalf("tables %v", tables)
 	}
 }
+
+// TestVariedSchema: identifiers in other encodings than the corpus's — full
+// width, +86 with grouping, DECIMAL card numbers, a JSON column, a GBK
+// column — and protection done by the server itself (AES_ENCRYPT as hex,
+// base64 and binary; MD5), with hints only in comments.
+func TestVariedSchema(t *testing.T) {
+	srv := testenv.MariaDB(t)
+	name := srv.CreateDatabase(t, "varied")
+	srv.Exec(t, "CREATE TABLE `"+name+"`.t_cbry (ryid INT AUTO_INCREMENT PRIMARY KEY, "+
+		"xm VARCHAR(20) COMMENT '姓名', zjhm VARCHAR(60) COMMENT '证件号码', lxfs VARCHAR(30), "+
+		"c_003 VARCHAR(64) COMMENT '身份证号(加密)', c_004 VARBINARY(32), c_005 CHAR(32), c_006 VARCHAR(64), "+
+		"kh DECIMAL(19,0), ext JSON, c_011 VARCHAR(20) COMMENT '身份证号(脱敏)', bz TEXT CHARACTER SET gbk, lsh CHAR(18)) "+
+		"DEFAULT CHARSET=utf8mb4")
+	c := srv.Open(t, name)
+	r := mrand.New(mrand.NewPCG(21, 21))
+	full := func(s string) string {
+		var b strings.Builder
+		for _, ch := range s {
+			b.WriteRune(ch - '0' + '０')
+		}
+		return b.String()
+	}
+	insert(t, c, "t_cbry(xm, zjhm, lxfs, c_003, c_004, c_005, c_006, kh, ext, c_011, bz, lsh)", 1500, func(i int) string {
+		id, mob, card := genID(r), genMobile(r), genCard(r)
+		zj := id
+		if i%3 == 0 && id[17] != 'X' {
+			zj = full(id)
+		}
+		bz := "已办结"
+		if r.Float64() < 0.4 {
+			bz = "参保人身份证" + genID(r) + "，已核对"
+		}
+		return fmt.Sprintf("'张三',%s,%s,HEX(AES_ENCRYPT(%s,'k1')),AES_ENCRYPT(%s,'k1'),UPPER(MD5(%s)),TO_BASE64(AES_ENCRYPT(%s,'k1')),%s,%s,%s,%s,%s",
+			q(zj), q("+86 "+mob[:3]+" "+mob[3:7]+" "+mob[7:]), q(id), q(mob), q(id), q(card), card,
+			q(`{"mobile": "`+mob+`", "lvl": 2}`), q(id[:6]+"××××××××"+id[14:]), q(bz), q(genSerial(r)))
+	})
+	recs, err := scan(t, Options{DSN: crypto.NewSecret(srv.DSN), Databases: []string{name}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{
+		"xm":    "none",
+		"zjhm":  "plaintext/cn_resident_id",
+		"lxfs":  "plaintext/cn_mobile",
+		"c_003": "encrypted",
+		"c_004": "encrypted",
+		"c_005": "hashed",
+		"c_006": "encrypted",
+		"kh":    "plaintext/bank_card",
+		"ext":   "plaintext/cn_mobile",
+		"c_011": "masked/cn_resident_id",
+		"bz":    "plaintext/cn_resident_id",
+		"lsh":   "none",
+	}
+	if tb := tablesOf(recs)[name+".t_cbry"]; tb == nil || tb.Sampled != 1000 || tb.Method != "key_ranges" {
+		t.Errorf("table record %+v, want 1000 rows by key ranges", tb)
+	}
+	cols := columns(recs)
+	for col, w := range want {
+		v := cols[name+".t_cbry."+col]
+		if v == nil {
+			t.Errorf("%s: no verdict", col)
+			continue
+		}
+		got := v.State
+		if v.State == StatePlaintext || v.State == StateMasked {
+			got += "/" + string(v.Type)
+		}
+		if got != w {
+			t.Errorf("%s: %s, want %s (%s)", col, got, w, v.Reason)
+		}
+		t.Logf("%s: %s/%s %s confidence, severity %q; %s; %s", col, v.State, v.Type, v.Confidence, v.Severity, v.Hint, v.Reason)
+	}
+	assertNoLeak(t, jsonl(t, recs))
+}

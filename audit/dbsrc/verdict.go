@@ -288,6 +288,11 @@ func (st *colStats) verdict() *ColumnVerdict {
 		// same cipher block. Digests never share a block.
 		sh, cnt = crypto.ShapeEncrypted, hashed+enc
 		st.shapeWhy[sh] = "digest-sized values that share their last 16-byte block: AES-ECB (AES_ENCRYPT) ciphertext"
+	case h.protect == "encrypted":
+		// Digest-sized, one size, no shared blocks: AES of short values
+		// (one block) looks exactly like a digest. The name settles it.
+		sh, cnt = crypto.ShapeEncrypted, hashed+enc
+		st.shapeWhy[sh] = "digest-sized values in a column named as encrypted"
 	default:
 		sh, cnt = crypto.ShapeHashed, hashed+enc
 	}

@@ -359,3 +359,23 @@ func TestAESEncryptIsEncrypted(t *testing.T) {
 		t.Fatalf("%s/%s (%s)", v.State, v.Type, v.Reason)
 	}
 }
+
+// TestProtectWordsSettleDigestSizes: AES_ENCRYPT of a phone number is one
+// 16-byte block, as long as an MD5; the column name tells which it is.
+func TestProtectWordsSettleDigestSizes(t *testing.T) {
+	gen := func(r *rand.Rand, _ int) string {
+		b := make([]byte, 16)
+		for i := range b {
+			b[i] = byte(r.Uint32())
+		}
+		return strings.ToUpper(hex.EncodeToString(b))
+	}
+	for col, want := range map[string]string{"sjhm_aes": StateEncrypted, "sjhm_md5": StateHashed, "sjhm_x": StateHashed, "phone_encrypted": StateEncrypted} {
+		if v := judge(col, "", 200, gen); v.State != want || v.Type != detect.Mobile {
+			t.Errorf("%s: %s/%s, want %s/cn_mobile", col, v.State, v.Type, want)
+		}
+	}
+	if v := judge("c1", "手机号加密", 200, gen); v.State != StateEncrypted || v.Type != detect.Mobile {
+		t.Errorf("comment 手机号加密: %s/%s", v.State, v.Type)
+	}
+}
