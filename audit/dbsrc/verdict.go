@@ -11,93 +11,6 @@ import (
 	"github.com/atrest/atrest/crypto"
 )
 
-// Calling a column plaintext, from first principles.
-//
-// Coincidence: a number shaped like an identifier validates by chance at a
-// known rate (chanceRate). Region+date+sequence serials pass the resident-ID
-// check digit 1 time in 11; random 15–19 digit numbers pass Luhn 1 time in
-// 10; but an 11-digit number starting with 1 has an allocated mobile prefix
-// about half the time, because mobiles carry no check digit. Real identifier
-// columns validate at 95–100% (the rest: typos, placeholders).
-//
-// So a column is judged by two numbers per type: candidates c (values holding
-// a token of the type's shape), of which m validate, among n non-empty
-// values. If a share f of the candidates are real identifiers and the rest
-// validate by chance at rate p, the pass rate is m/c = f + (1-f)p, so
-//
-//	f = (m/c - p) / (1 - p)        the share of candidates that are real
-//	real coverage = f · c / n      the share of values holding a real one
-//
-// The column is plaintext when
-//   - real coverage ≥ minCoverage (0.3). This separates a column that stores
-//     identifiers (an ID column ≈ 1; a remark "联系138…" in a third of the
-//     rows ≈ 0.33) from free text where a valid-looking number turns up now
-//     and then (decoys in a few % of log lines): 0.3 is ten times a
-//     few-percent decoy rate. Serials score ≈ 0 here whatever their number,
-//     since their pass rate is the chance rate. A name or comment hint for
-//     the same type halves the bar (0.15): the hint is independent evidence,
-//     and 15% of the values is still far more than stray decoys. A hint alone
-//     never suffices: the values must carry the identifiers.
-//   - m exceeds the chance expectation p·c by at least 3 standard deviations
-//     of a binomial(c, p), so a small sample of random 1xx numbers (half of
-//     which "are" mobiles) cannot pass by luck: at 30 candidates a column
-//     needs 24 valid mobiles, at 1000 candidates 567. With a consistent
-//     hint 2 standard deviations do (5 of 5 values of a `phone` column).
-//
-// Masked, hashed and encrypted need half the values of that shape
-// (shapeShare): a column of mostly ciphertext with a few stray placeholders
-// is still an encrypted column.
-const (
-	minCoverage       = 0.3
-	minCoverageHinted = 0.15
-	minSigma          = 3.0
-	minSigmaHinted    = 2.0
-	shapeShare        = 0.5
-)
-
-// chanceRate is the share of tokens shaped like the type that validate by
-// chance (see above). E-mail addresses, passports and permits have no check
-// to pass by chance: their shape is their validation.
-var chanceRate = map[detect.Type]float64{
-	detect.ResidentID: 1.0 / 11, // check character, given a plausible region and date
-	detect.Mobile:     0.52,     // 52 of the 100 prefixes 100–199 are allocated
-	detect.BankCard:   0.1,      // Luhn
-	detect.USCC:       1.0 / 31, // the mod-31 check alone; the GB 11714 check makes it rarer
-}
-
-// plaintextTest applies the rule above to m valid values out of c
-// candidates among n values; it returns the estimated real coverage.
-func plaintextTest(m, c, n int, t detect.Type, hinted bool) (bool, float64) {
-	real, sig := realShare(m, c, n, t, hinted)
-	return sig && real >= coverageNeeded(hinted), real
-}
-
-func coverageNeeded(hinted bool) float64 {
-	if hinted {
-		return minCoverageHinted
-	}
-	return minCoverage
-}
-
-// realShare estimates the share of the n values that hold a real identifier
-// of type t, and whether m valid ones out of c candidates are beyond chance.
-func realShare(m, c, n int, t detect.Type, hinted bool) (real float64, significant bool) {
-	if m == 0 || n == 0 {
-		return 0, false
-	}
-	c = max(c, m)
-	p := chanceRate[t]
-	f := (float64(m)/float64(c) - p) / (1 - p)
-	f = math.Max(0, math.Min(1, f))
-	real = f * float64(c) / float64(n)
-	sigma := minSigma
-	if hinted {
-		sigma = minSigmaHinted
-	}
-	excess := float64(m) - p*float64(c)
-	return real, excess >= sigma*math.Sqrt(float64(c)*p*(1-p))
-}
-
 // colStats accumulates what one column's sampled values look like. It keeps
 // counts and masked examples only, never a value.
 type colStats struct {
@@ -226,33 +139,33 @@ func (st *colStats) add(v []byte) {
 // verdict turns the counts into a column verdict (without the identifying
 // fields, which the caller fills in).
 func (st *colStats) verdict() *ColumnVerdict {
-	h := st.col.hint
-	v := &ColumnVerdict{State: StateNone, Sampled: st.sampled, Hint: h.why}
-	n := st.sampled
-	if n == 0 {
+	v := &ColumnVerdict{State: StateNone, Sampled: st.sampled, Hint: st.col.hint.why}
+	if st.sampled == 0 {
 		v.Confidence = ConfidenceLow
 		v.Reason = "no non-empty values in the sample"
 		return v
 	}
-
-	// Plaintext: the type with the most valid values first; another type
-	// may still pass where the first fails (a contact column of e-mails and
-	// some mobiles).
-	var best detect.Type
-	for _, t := range detect.Types {
-		if st.matched[t] > st.matched[best] {
-			best = t
-		}
+	if st.plaintextVerdict(v) || st.shapeVerdict(v) {
+		return v
 	}
+	st.noneVerdict(v)
+	return v
+}
+
+// plaintextVerdict applies the rule in rules.go to each type, the type with
+// the most valid values first; another type may still pass where the first
+// fails (a contact column of e-mails and some mobiles).
+func (st *colStats) plaintextVerdict(v *ColumnVerdict) bool {
+	h, n := st.col.hint, st.sampled
 	var total, bestReal float64
 	var top detect.Type
 	for _, t := range byMatched(st.matched) {
 		m, c := st.matched[t], max(st.candidates[t], st.matched[t])
-		ok, real := plaintextTest(m, c, n, t, h.has(t))
-		if ok {
-			return st.plaintext(v, t, real, "")
+		if ok, real := plaintextTest(m, c, n, t, h.has(t)); ok {
+			st.plaintext(v, t, real, "")
+			return true
 		}
-		if _, sig := realShare(m, c, n, t, h.has(t)); sig {
+		if real, sig := realShare(m, c, n, t, h.has(t)); sig {
 			total += real
 			if real > bestReal {
 				top, bestReal = t, real
@@ -263,72 +176,78 @@ func (st *colStats) verdict() *ColumnVerdict {
 	// numbers in others) leaks as much as text with one kind: add up the
 	// real shares of the types that are each beyond chance.
 	if top != "" && total >= coverageNeeded(h.has(top)) {
-		return st.plaintext(v, top, bestReal, fmt.Sprintf("; with the other types, about %.0f%% of the values hold a real identifier", 100*total))
+		st.plaintext(v, top, bestReal, fmt.Sprintf("; with the other types, about %.0f%% of the values hold a real identifier", 100*total))
+		return true
 	}
+	return false
+}
 
-	// Masked, hashed, encrypted, if most values have that shape. Hashed and
-	// encrypted values count together (both are protected values); the
-	// commoner names the column, unless the sizes vary: digests have one
-	// length, ciphertext of varying plaintext has several (AES-CBC with an
-	// IV gives 32, 48, 64 bytes, all of them digest sizes).
+// shapeVerdict: masked, hashed or encrypted, if most values have that
+// shape. Hashed and encrypted values count together (both are protected
+// values); the commoner names the column, unless the values say otherwise:
+// digests have one length and never share a cipher block.
+func (st *colStats) shapeVerdict(v *ColumnVerdict) bool {
+	h, n := st.col.hint, st.sampled
 	masked := st.shapes[crypto.ShapeMasked]
 	hashed, enc := st.shapes[crypto.ShapeHashed], st.shapes[crypto.ShapeEncrypted]
-	var sh crypto.Shape
-	var cnt int
+	sh, cnt, why := crypto.ShapeHashed, hashed+enc, ""
 	switch {
 	case masked >= hashed+enc:
 		sh, cnt = crypto.ShapeMasked, masked
 	case enc >= hashed:
-		sh, cnt = crypto.ShapeEncrypted, hashed+enc
+		sh = crypto.ShapeEncrypted
 	case st.varyingSizes():
-		sh, cnt = crypto.ShapeEncrypted, hashed+enc
-		st.shapeWhy[sh] = "digest-sized values of several sizes, as ciphertext has and digests never do"
+		// AES-CBC with an IV gives 32, 48, 64 bytes: digest sizes all.
+		sh, why = crypto.ShapeEncrypted, "digest-sized values of several sizes, as ciphertext has and digests never do"
 	case st.sharedTails >= 2:
 		// MySQL's AES_ENCRYPT is AES-ECB: values ending alike end in the
-		// same cipher block. Digests never share a block.
-		sh, cnt = crypto.ShapeEncrypted, hashed+enc
-		st.shapeWhy[sh] = "digest-sized values that share their last 16-byte block: AES-ECB (AES_ENCRYPT) ciphertext"
+		// same cipher block.
+		sh, why = crypto.ShapeEncrypted, "digest-sized values that share their last 16-byte block: AES-ECB (AES_ENCRYPT) ciphertext"
 	case h.protect == "encrypted":
-		// Digest-sized, one size, no shared blocks: AES of short values
-		// (one block) looks exactly like a digest. The name settles it.
-		sh, cnt = crypto.ShapeEncrypted, hashed+enc
-		st.shapeWhy[sh] = "digest-sized values in a column named as encrypted"
-	default:
-		sh, cnt = crypto.ShapeHashed, hashed+enc
+		// One size, no shared block: AES of a short value (one block) looks
+		// exactly like a digest. The name settles it.
+		sh, why = crypto.ShapeEncrypted, "digest-sized values in a column named as encrypted"
 	}
-	if share := float64(cnt) / float64(n); cnt > 0 && share >= shapeShare {
-		v.State, v.Matched, v.Ratio = sh.String(), cnt, round(share)
-		v.Reason = fmt.Sprintf("%d of %d values %s (%s)", cnt, n, sh, st.shapeWhy[sh])
-		v.Confidence = shapeConfidence(cnt, share, h.any())
-		switch sh {
-		case crypto.ShapeMasked:
-			var mt detect.Type
-			for _, t := range append([]detect.Type{""}, detect.Types...) {
-				if st.maskedAs[t] > st.maskedAs[mt] {
-					mt = t
-				}
-			}
-			v.Type, v.MaskedExample = mt, st.maskedEx
-		default:
-			if len(h.types) > 0 {
-				v.Type = h.types[0] // what the name says is hashed/encrypted
+	share := float64(cnt) / float64(n)
+	if cnt == 0 || share < shapeShare {
+		return false
+	}
+	if why == "" {
+		why = st.shapeWhy[sh]
+	}
+	v.State, v.Matched, v.Ratio = sh.String(), cnt, round(share)
+	v.Reason = fmt.Sprintf("%d of %d values %s (%s)", cnt, n, sh, why)
+	v.Confidence = shapeConfidence(cnt, share, h.any())
+	if sh == crypto.ShapeMasked {
+		var mt detect.Type
+		for _, t := range append([]detect.Type{""}, detect.Types...) {
+			if st.maskedAs[t] > st.maskedAs[mt] {
+				mt = t
 			}
 		}
-		return v
+		v.Type, v.MaskedExample = mt, st.maskedEx
+	} else if len(h.types) > 0 {
+		v.Type = h.types[0] // what the name says is hashed or encrypted
 	}
+	return true
+}
 
-	// None. Report the best type's counts: a serial column shows its ~9%
-	// pass rate here, which is the reason it is not an ID column.
+// noneVerdict reports the counts of the type with the most valid values: a
+// serial column shows its ~9% pass rate here, the reason it is no ID column.
+func (st *colStats) noneVerdict(v *ColumnVerdict) {
+	h, n := st.col.hint, st.sampled
 	v.Confidence = noneConfidence(n, h.any())
-	if best != "" {
-		m, c := st.matched[best], st.candidates[best]
-		v.Matched, v.Candidates, v.Ratio = m, c, round(float64(m)/float64(n))
-		v.PassRate = round(float64(m) / float64(max(c, 1)))
-		_, real := plaintextTest(m, c, n, best, h.has(best))
-		v.Reason = fmt.Sprintf("%d of %d values hold a valid %s and %d of %d shaped like one validate (chance: %.0f%%): about %.0f%% of the values hold a real one, too few for a column of identifiers",
-			m, n, best, m, c, 100*chanceRate[best], 100*real)
+	best := byMatched(st.matched)
+	if len(best) == 0 {
+		return
 	}
-	return v
+	t := best[0]
+	m, c := st.matched[t], max(st.candidates[t], st.matched[t])
+	real, _ := realShare(m, c, n, t, h.has(t))
+	v.Matched, v.Candidates, v.Ratio = m, c, round(float64(m)/float64(n))
+	v.PassRate = round(float64(m) / float64(c))
+	v.Reason = fmt.Sprintf("%d of %d values hold a valid %s and %d of %d shaped like one validate (chance: %.0f%%): about %.0f%% of the values hold a real one, too few for a column of identifiers",
+		m, n, t, m, c, 100*chanceRate[t], 100*real)
 }
 
 // varyingSizes: no one decoded size covers 90% of the sized values.
@@ -341,7 +260,7 @@ func (st *colStats) varyingSizes() bool {
 	return total >= 5 && float64(top) < 0.9*float64(total)
 }
 
-func (st *colStats) plaintext(v *ColumnVerdict, t detect.Type, real float64, more string) *ColumnVerdict {
+func (st *colStats) plaintext(v *ColumnVerdict, t detect.Type, real float64, more string) {
 	h, n := st.col.hint, st.sampled
 	m, c := st.matched[t], max(st.candidates[t], st.matched[t])
 	v.State, v.Type, v.Matched, v.Candidates = StatePlaintext, t, m, c
@@ -350,7 +269,6 @@ func (st *colStats) plaintext(v *ColumnVerdict, t detect.Type, real float64, mor
 	v.Confidence = plaintextConfidence(m, c, real, h.has(t))
 	v.Reason = fmt.Sprintf("%d of %d values hold a valid %s; %d of %d values shaped like one validate (chance: %.0f%%): about %.0f%% of the values hold a real one%s",
 		m, n, t, m, c, 100*chanceRate[t], 100*real, more)
-	return v
 }
 
 // byMatched lists types with at least one valid value, most first, ties in
@@ -368,87 +286,6 @@ func byMatched(m map[detect.Type]int) []detect.Type {
 		}
 	}
 	return out
-}
-
-// plaintextConfidence: a handful of values proves little; a column where
-// most values hold a real identifier, seen 30 times, is beyond doubt. A
-// consistent name hint is independent evidence and raises the level by one.
-func plaintextConfidence(matched, candidates int, real float64, hinted bool) string {
-	level := 1
-	switch {
-	case matched < 5 || candidates < 10:
-		level = 0
-	case matched >= 30 && real >= 0.8:
-		level = 2
-	}
-	if hinted {
-		level++
-	}
-	return levels[min(level, 2)]
-}
-
-func shapeConfidence(count int, share float64, hinted bool) string {
-	level := 1
-	switch {
-	case count < 10:
-		level = 0
-	case count >= 30 && share >= 0.9:
-		level = 2
-	}
-	if hinted {
-		level++
-	}
-	return levels[min(level, 2)]
-}
-
-// noneConfidence: "none" is only as good as the sample; a name that says
-// "ID number" over values that are not makes it doubtful.
-func noneConfidence(n int, hinted bool) string {
-	level := 0
-	switch {
-	case n >= 100:
-		level = 2
-	case n >= 10:
-		level = 1
-	}
-	if hinted {
-		level--
-	}
-	return levels[max(level, 0)]
-}
-
-var levels = []string{ConfidenceLow, ConfidenceMedium, ConfidenceHigh}
-
-// severity combines the column state with the table's encryption at rest:
-// plaintext identifiers in an unencrypted table are the worst case (anyone
-// with the data files or a backup of them reads them).
-func severity(state string, tableEncrypted bool, v *ColumnVerdict) string {
-	switch state {
-	case StatePlaintext:
-		if tableEncrypted {
-			return SeverityMedium
-		}
-		return SeverityHigh
-	case StateHashed:
-		// An unkeyed hash of an ID number is reversed by enumerating the
-		// ID space (SPEC §2); a hash of something else may be a password.
-		if v.Type != "" {
-			return SeverityMedium
-		}
-		return SeverityLow
-	case StateMasked:
-		return SeverityLow
-	}
-	return ""
-}
-
-var rank = map[string]int{"": 0, SeverityLow: 1, SeverityMedium: 2, SeverityHigh: 3}
-
-func worse(a, b string) string {
-	if rank[b] > rank[a] {
-		return b
-	}
-	return a
 }
 
 func round(x float64) float64 { return math.Round(x*10000) / 10000 }
