@@ -274,15 +274,20 @@ func (e *redactedError) Error() string {
 }
 func (e *redactedError) Unwrap() error { return e.err }
 
+// minSecret: shorter passwords are not scrubbed, as replacing every "1" in
+// a message would make it unreadable; no layer puts a password in a message
+// anyway, and the scrub is a second line of defence.
+const minSecret = 4
+
 func (s *scanner) redact(err error) error {
-	if err == nil || s.secret == "" {
+	if err == nil || len(s.secret) < minSecret {
 		return err
 	}
 	return &redactedError{err: err, secret: s.secret}
 }
 
 func (s *scanner) redactString(msg string) string {
-	if s.secret == "" {
+	if len(s.secret) < minSecret {
 		return msg
 	}
 	return strings.ReplaceAll(msg, s.secret, "***")
