@@ -4,7 +4,22 @@
 // only candidates reach the validators. There is no regular expression on the hot
 // path. The package is a leaf: it imports only the standard library and x/text,
 // and it never prints, logs or stores a value it finds.
+//
+// Tokens. An identifier is a whole token: the alphanumeric run that holds it
+// (ASCII or full-width) is exactly the identifier, so a 13-digit timestamp holds
+// no mobile number and an 18-digit ID inside a 23-digit run is nothing. Grouped
+// forms (a card as 4-4-4-4-3, a mobile as 3-4-4, optionally after 86/+86/0086)
+// are runs of short digit groups joined by one space or '-' each, and the whole
+// run must be the identifier. Words that belong to an e-mail address (the
+// local part before an '@', or a domain after one) are never reported on their
+// own, nor are digits that continue a decimal number ("0.13812345678").
+//
+// Locality. Whether a candidate is an identifier depends only on bytes within
+// Overlap of it, never on where the scan started, which is what lets FindIn
+// cut a stream into overlapping chunks and find each identifier exactly once.
 package detect
+
+import "unsafe"
 
 // Type is a canonical detector name (SPEC §1).
 type Type string
@@ -32,4 +47,127 @@ type Match struct {
 	// code, upper-case X. It feeds the fingerprint and the mask and must never
 	// be printed.
 	Value string
+}
+
+// Overlap is the context, in bytes, that FindIn needs on each side of the
+// range it reports: the longest span an identifier can take (an e-mail
+// address, up to 64 characters of local part and 255 bytes of domain, in
+// full-width forms three bytes a character) together with everything the
+// decision about it looks at (keywords before it, the group before and after a
+// grouped number, the '@' an address-like word leads to). A stream cut into
+// chunks that each carry Overlap bytes of the neighbouring chunks finds every
+// identifier exactly once.
+const Overlap = 1024
+
+// FindIn calls fn for every identifier whose Start lies in buf[lo:hi], in
+// order of Start. Bytes outside [lo,hi) are context only (token boundaries,
+// keywords), so a caller that cuts a stream into chunks overlapping by
+// Overlap bytes on each side finds each identifier exactly once. Offsets in
+// the Match are indexes into buf.
+func FindIn(buf []byte, lo, hi int, fn func(Match)) {
+	if lo < 0 {
+		lo = 0
+	}
+	if hi > len(buf) {
+		hi = len(buf)
+	}
+	if lo >= hi {
+		return
+	}
+	s := scanner{buf: buf}
+	s.run(lo, hi, fn)
+}
+
+// Find returns every identifier in buf in order of Start.
+func Find(buf []byte) []Match {
+	var out []Match
+	FindIn(buf, 0, len(buf), func(m Match) { out = append(out, m) })
+	return out
+}
+
+// Count returns how many identifiers buf holds. It validates exactly as Find
+// does but builds no values.
+func Count(buf []byte) int {
+	n := 0
+	s := scanner{buf: buf, count: true}
+	s.run(0, len(buf), func(Match) { n++ })
+	return n
+}
+
+// Whole reports the type of s when s (trimmed, full-width folded) is exactly
+// one identifier, with its normalised value. It is meant for single database
+// values. hint is a type that the column's name or comment suggests (may be
+// ""): passport and permit numbers have no check digit and are reported only
+// with that hint; a card hint also admits card numbers that start with 2 or 9.
+func Whole(s string, hint Type) (Type, string, bool) {
+	b := unsafe.Slice(unsafe.StringData(s), len(s)) // read only
+	lo, hi := 0, len(b)
+	for lo < hi {
+		c, n := charAt(b, lo)
+		if !isSpace(c) {
+			break
+		}
+		lo += n
+	}
+	for hi > lo {
+		c, n := charBefore(b, hi)
+		if !isSpace(c) {
+			break
+		}
+		hi -= n
+	}
+	if lo >= hi || hi-lo > 2*Overlap {
+		return "", "", false
+	}
+	sc := scanner{buf: b[lo:hi], hint: hint}
+	var got Match
+	cnt := 0
+	sc.run(0, hi-lo, func(m Match) {
+		cnt++
+		got = m
+	})
+	if cnt == 1 && got.Start == 0 && got.End == hi-lo {
+		return got.Type, got.Value, true
+	}
+	return "", "", false
+}
+
+func isSpace(c byte) bool {
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f' || c == 0
+}
+
+// ValidResidentID reports whether s (ASCII, no separators) is an 18-digit
+// resident ID (province or 9, date, check digit) or a legacy 15-digit one.
+func ValidResidentID(s string) bool {
+	switch len(s) {
+	case 18:
+		return validID18(s)
+	case 15:
+		return validID15(s)
+	}
+	return false
+}
+
+// ValidMobile reports whether s is an 11-digit mainland mobile number with an
+// allocated prefix.
+func ValidMobile(s string) bool { return validMobile(s) }
+
+// ValidCard reports whether s is a payment card number: 16–19 digits starting
+// with 3, 4, 5 or 6 (15 for American Express 34/37) that pass Luhn.
+func ValidCard(s string) bool { return validCard(s, false) }
+
+// ValidUSCC reports whether s is a unified social credit code (GB 32100-2015).
+func ValidUSCC(s string) bool { return validUSCC(s) }
+
+// ValidEmail reports whether s is exactly one e-mail address.
+func ValidEmail(s string) bool {
+	b := unsafe.Slice(unsafe.StringData(s), len(s))
+	for i := 0; i < len(b); i++ {
+		if b[i] == '@' {
+			sc := scanner{buf: b}
+			_, ok := sc.email(i, 1)
+			return ok && sc.m.Start == 0 && sc.m.End == len(b)
+		}
+	}
+	return false
 }
