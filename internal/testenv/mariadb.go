@@ -88,6 +88,7 @@ func Main(m *testing.M) {
 		delete(shared, k)
 	}
 	sharedMu.Unlock()
+	stopS3()
 	os.Exit(code)
 }
 
