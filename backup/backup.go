@@ -1,0 +1,22 @@
+// Package backup makes encrypted MySQL/MariaDB backups in object storage and
+// describes them so that they can be checked and restored without trust in
+// the storage.
+//
+// A backup is two objects under <prefix><job>/YYYY/MM/DD/:
+//
+//	<job>-<UTC time>.sql.zst.age                 SQL (backup/dump) → zstd → age
+//	<job>-<UTC time>.sql.zst.age.manifest.json   Manifest, signed with ed25519
+//
+// Run streams the first (bounded memory, whatever the size of the database)
+// and uploads the manifest last: the manifest is the commit marker, so an
+// object without one is not a backup, whatever it holds. backup/check judges
+// what is in a bucket; backup/drill restores it.
+//
+// The package must never need a secret to produce a backup (age recipients
+// are public keys; only the manifest signing key is private, and it signs
+// figures, never data), never leave a manifest behind a failed upload, and
+// never put row values or credentials in an error or a manifest.
+//
+// The ObjectStore interface (store.go) is the only way this package and
+// those above it reach object storage; backup/s3store implements it on S3.
+package backup

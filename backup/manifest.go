@@ -1,0 +1,327 @@
+package backup
+
+import (
+	"bytes"
+	"crypto/ed25519"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+)
+
+// ManifestFormat is the format of the manifests this package writes and
+// reads. A manifest of another format is refused rather than half-read: its
+// signature covers fields this version does not know.
+const ManifestFormat = "atrest/v1"
+
+// Key suffixes: a backup is the data object and, beside it, its manifest.
+const (
+	ObjectSuffix   = ".sql.zst.age"
+	ManifestSuffix = ".manifest.json"
+)
+
+// MaxManifestBytes bounds the manifests Parse accepts (and check reads): a
+// manifest lists every table, and 100,000 tables fit in well under this.
+const MaxManifestBytes = 32 << 20
+
+// signingContext is prepended to the canonical JSON before signing, so that
+// a manifest signature can never be taken for a journal checkpoint's (the
+// same installation key signs both) or the reverse.
+const signingContext = "atrest manifest signature v1\n"
+
+// Manifest describes one backup: where it came from, what it holds (every
+// table's row count and content digest, from the very rows dumped) and the
+// exact bytes stored (sizes and SHA-256), so a check can prove the stored
+// object whole and a drill can prove a restore complete. It is signed with
+// the installation's ed25519 key, and is uploaded after the data object: no
+// manifest, no backup.
+type Manifest struct {
+	Format      string `json:"format"`
+	Job         string `json:"job"`
+	ToolVersion string `json:"tool_version"`
+	Source      Server `json:"source"`
+
+	Started  time.Time `json:"started"`  // the run began
+	Snapshot time.Time `json:"snapshot"` // the data is as of this time
+	Finished time.Time `json:"finished"` // the data object was stored
+
+	Position        Position       `json:"position"`
+	Databases       []string       `json:"databases"`
+	Tables          []Table        `json:"tables"`
+	Objects         []SchemaObject `json:"schema_objects,omitempty"`
+	DigestAlgorithm string         `json:"digest_algorithm"`
+
+	Object      Object           `json:"object"`
+	Compression string           `json:"compression"` // "zstd"
+	Encryption  ClientEncryption `json:"encryption"`
+
+	// Signature is over the canonical encoding of every other field; it
+	// is nil until Sign.
+	Signature *Signature `json:"signature,omitempty"`
+}
+
+// Server identifies the database server that was backed up.
+type Server struct {
+	Version string `json:"version"`
+	UUID    string `json:"uuid"` // @@server_uuid, or server_id@hostname on MariaDB
+	Host    string `json:"host"`
+	Port    int    `json:"port"`
+}
+
+// Position is the snapshot's place in the server's history, for
+// point-in-time recovery from the binlog.
+type Position struct {
+	BinlogFile string `json:"binlog_file,omitempty"`
+	BinlogPos  uint64 `json:"binlog_pos,omitempty"`
+	GTID       string `json:"gtid,omitempty"`
+	// Exact is true when the position is the snapshot's own rather than
+	// read near it.
+	Exact       bool     `json:"exact"`
+	Consistency string   `json:"consistency"`
+	Notes       []string `json:"notes,omitempty"`
+}
+
+// Table is one dumped table: a restore is complete when every table's row
+// count and digest match.
+type Table struct {
+	Database string `json:"database"`
+	Name     string `json:"name"`
+	Rows     int64  `json:"rows"`
+	Digest   string `json:"digest"`
+	DDLHash  string `json:"ddl_hash"`
+}
+
+// SchemaObject is a dumped view, trigger or routine.
+type SchemaObject struct {
+	Database string `json:"database"`
+	Name     string `json:"name"`
+	Type     string `json:"type"`
+}
+
+// Object is the stored data object and what it decodes to.
+type Object struct {
+	Key string `json:"key"`
+	// VersionID, ETag and ChecksumSHA256 are what the server acknowledged
+	// for the upload. ChecksumSHA256 is the server's own (for a multipart
+	// upload the S3 composite, "…-N"), to compare with Stat without
+	// reading the object; it is not the SHA-256 of the object.
+	VersionID      string `json:"version_id,omitempty"`
+	ETag           string `json:"etag,omitempty"`
+	ChecksumSHA256 string `json:"s3_checksum_sha256,omitempty"`
+
+	PlaintextBytes   int64  `json:"plaintext_bytes"`  // SQL
+	CompressedBytes  int64  `json:"compressed_bytes"` // zstd
+	CiphertextBytes  int64  `json:"ciphertext_bytes"` // age: the object's size
+	PlaintextSHA256  string `json:"plaintext_sha256"` // hex
+	CiphertextSHA256 string `json:"ciphertext_sha256"`
+}
+
+// ClientEncryption says how the object is encrypted before it leaves this
+// host: age, to these recipients.
+type ClientEncryption struct {
+	Scheme     string   `json:"scheme"` // "age"
+	Recipients []string `json:"recipients"`
+}
+
+// Signature is an ed25519 signature and the id of the key that made it.
+type Signature struct {
+	Algorithm string `json:"algorithm"` // "ed25519"
+	KeyID     string `json:"key_id"`
+	Value     string `json:"value"` // base64
+}
+
+// Signature errors, for errors.Is.
+var (
+	ErrUnsigned     = errors.New("manifest is not signed")
+	ErrOtherKey     = errors.New("manifest signed by another key")
+	ErrBadSignature = errors.New("manifest signature does not verify")
+)
+
+// KeyID names a public key in manifests: "ed25519:" and the first 8 bytes
+// of its SHA-256, in hex.
+func KeyID(pub ed25519.PublicKey) string {
+	sum := sha256.Sum256(pub)
+	return "ed25519:" + hex.EncodeToString(sum[:8])
+}
+
+// canonical is what the signature covers: the context string and the
+// compact JSON of every field but the signature. encoding/json writes
+// struct fields in declaration order, so the encoding of a parsed manifest
+// is the encoding that was signed, whatever whitespace or field order the
+// stored file has.
+func (m *Manifest) canonical() ([]byte, error) {
+	c := *m
+	c.Signature = nil
+	var buf bytes.Buffer
+	buf.WriteString(signingContext)
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(&c); err != nil {
+		return nil, fmt.Errorf("backup: encode manifest: %w", err)
+	}
+	return buf.Bytes(), nil
+}
+
+// Sign signs the manifest with key, replacing any earlier signature.
+func (m *Manifest) Sign(key ed25519.PrivateKey) error {
+	if len(key) != ed25519.PrivateKeySize {
+		return errors.New("backup: sign manifest: no ed25519 signing key")
+	}
+	msg, err := m.canonical()
+	if err != nil {
+		return err
+	}
+	m.Signature = &Signature{
+		Algorithm: "ed25519",
+		KeyID:     KeyID(key.Public().(ed25519.PublicKey)),
+		Value:     base64.StdEncoding.EncodeToString(ed25519.Sign(key, msg)),
+	}
+	return nil
+}
+
+// Verify checks the signature with pub. Errors wrap ErrUnsigned,
+// ErrOtherKey or ErrBadSignature.
+func (m *Manifest) Verify(pub ed25519.PublicKey) error {
+	s := m.Signature
+	if s == nil {
+		return ErrUnsigned
+	}
+	if len(pub) != ed25519.PublicKeySize {
+		return errors.New("no ed25519 public key to verify with")
+	}
+	if s.Algorithm != "ed25519" {
+		return fmt.Errorf("%w: algorithm %q", ErrBadSignature, s.Algorithm)
+	}
+	if want := KeyID(pub); s.KeyID != want {
+		return fmt.Errorf("%w: key %s, this installation's is %s", ErrOtherKey, s.KeyID, want)
+	}
+	sig, err := base64.StdEncoding.DecodeString(s.Value)
+	if err != nil || len(sig) != ed25519.SignatureSize {
+		return fmt.Errorf("%w: malformed signature value", ErrBadSignature)
+	}
+	msg, err := m.canonical()
+	if err != nil {
+		return err
+	}
+	if !ed25519.Verify(pub, msg, sig) {
+		return fmt.Errorf("%w (key %s): the manifest was changed after signing", ErrBadSignature, s.KeyID)
+	}
+	return nil
+}
+
+// Marshal returns the manifest as stored: indented JSON for people who read
+// it, ending in a newline.
+func (m *Manifest) Marshal() ([]byte, error) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(m); err != nil {
+		return nil, fmt.Errorf("backup: encode manifest: %w", err)
+	}
+	return buf.Bytes(), nil
+}
+
+// ParseManifest decodes a stored manifest strictly: one JSON object of
+// format atrest/v1 with no unknown fields and the fields a check relies on
+// well-formed. It does not verify the signature (Verify does).
+func ParseManifest(data []byte) (*Manifest, error) {
+	if len(data) > MaxManifestBytes {
+		return nil, fmt.Errorf("backup: manifest: %d bytes, more than the %d allowed", len(data), MaxManifestBytes)
+	}
+	var probe struct {
+		Format any `json:"format"`
+	}
+	if err := json.Unmarshal(data, &probe); err != nil {
+		return nil, fmt.Errorf("backup: manifest: %s", jsonError(err))
+	}
+	if f, _ := probe.Format.(string); f != ManifestFormat {
+		return nil, fmt.Errorf("backup: manifest: format %s, want %q", short(fmt.Sprintf("%q", probe.Format)), ManifestFormat)
+	}
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	var m Manifest
+	if err := dec.Decode(&m); err != nil {
+		return nil, fmt.Errorf("backup: manifest: %s", jsonError(err))
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return nil, errors.New("backup: manifest: data after the JSON object")
+	}
+	if err := m.validate(); err != nil {
+		return nil, fmt.Errorf("backup: manifest: %w", err)
+	}
+	return &m, nil
+}
+
+func (m *Manifest) validate() error {
+	o := m.Object
+	switch {
+	case m.Job == "":
+		return errors.New("no job")
+	case o.Key == "":
+		return errors.New("no object key")
+	case o.PlaintextBytes < 0 || o.CompressedBytes < 0 || o.CiphertextBytes < 0:
+		return errors.New("negative object size")
+	case !isSHA256Hex(o.PlaintextSHA256):
+		return errors.New("plaintext_sha256 is not 64 hex digits")
+	case !isSHA256Hex(o.CiphertextSHA256):
+		return errors.New("ciphertext_sha256 is not 64 hex digits")
+	case m.Snapshot.IsZero():
+		return errors.New("no snapshot time")
+	}
+	for i, t := range m.Tables {
+		if t.Rows < 0 {
+			return fmt.Errorf("table %d: negative row count", i+1)
+		}
+	}
+	return nil
+}
+
+func isSHA256Hex(s string) bool {
+	if len(s) != 2*sha256.Size {
+		return false
+	}
+	for _, c := range []byte(s) {
+		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f') {
+			return false
+		}
+	}
+	return true
+}
+
+// jsonError words a decoding error in one short line; a manifest may be
+// anything (a check reads what is in the bucket), so no input is echoed at
+// length.
+func jsonError(err error) string {
+	var se *json.SyntaxError
+	if errors.As(err, &se) {
+		return fmt.Sprintf("not JSON at byte %d: %s", se.Offset, short(se.Error()))
+	}
+	return short(err.Error())
+}
+
+func short(s string) string {
+	s = strings.Join(strings.Fields(s), " ")
+	if len(s) > 160 {
+		return s[:160] + "…"
+	}
+	return s
+}
+
+// ObjectKey is where Run stores a backup of job taken at t:
+// <prefix><job>/YYYY/MM/DD/<job>-YYYYMMDDTHHMMSSZ.sql.zst.age (UTC).
+func ObjectKey(prefix, job string, t time.Time) string {
+	t = t.UTC()
+	return prefix + job + "/" + t.Format("2006/01/02/") + job + "-" + t.Format("20060102T150405Z") + ObjectSuffix
+}
+
+// JobPrefix is the key prefix under which Run stores job's backups.
+func JobPrefix(prefix, job string) string { return prefix + job + "/" }
+
+// ManifestKey is the key of the manifest of the data object at key.
+func ManifestKey(key string) string { return key + ManifestSuffix }
