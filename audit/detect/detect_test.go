@@ -415,6 +415,8 @@ func FuzzFind(f *testing.F) {
 		toFullWidth("11010519491231002X 13812345678 zhang@qq.com"),
 		"91210106UHUXQEEG57 138****5678 0.13812345678 x@mail.13812345678.cn",
 		"138 1234 5678@qq.com 86 13812345678 0086-13812345678",
+		"x 138-1234-5678 tail X-110105 19491231 002X 12 3782 822463 10005",
+		"....a1@b.cn a@b.cn@c.cn 1.13812345678 x@y.13812345678",
 	} {
 		f.Add([]byte(s), uint16(7))
 	}
@@ -471,4 +473,115 @@ func BenchmarkFindProse(b *testing.B) {
 	line := "参保人于本年度在定点医药机构就诊，结算金额按规定比例支付，个人账户余额不足时由统筹基金补足。Some English text as well, with words.\n"
 	buf := []byte(strings.Repeat(line, (8<<20)/len(line)))
 	benchCount(b, buf)
+}
+
+// TestAlignment puts each form at every offset of the 8-byte scan window, in
+// the middle of a buffer and at its very end, after padding of several kinds.
+func TestAlignment(t *testing.T) {
+	forms := []struct {
+		text string
+		typ  Type
+	}{
+		{"11010519491231002X", ResidentID}, {"110105491231002", ResidentID},
+		{"13812345678", Mobile}, {"+86 138 1234 5678", Mobile}, {"138-1234-5678", Mobile}, {"86 13812345678", Mobile},
+		{"6225 8840 0390 2660 564", BankCard}, {"6214831231007722", BankCard}, {"3782 822463 10005", BankCard},
+		{"110105 19491231 002X", ResidentID}, {"91210106UHUXQEEG57", USCC}, {"A1@qq.com", Email},
+		{toFullWidth("13812345678"), Mobile},
+	}
+	for _, f := range forms {
+		for _, pad := range []string{"x", " ", "日", "1 ", "ab-", "X-", "9.", "Ｘ ", "，"} {
+			for off := 0; off < 17; off++ {
+				p := strings.Repeat(pad, off)
+				for _, in := range []string{p + " " + f.text + " tail of the line", p + " " + f.text} {
+					ms := Find([]byte(in))
+					if len(ms) != 1 || ms[0].Type != f.typ || in[ms[0].Start:ms[0].End] != f.text {
+						t.Fatalf("%q: got %v", in, types(ms))
+					}
+				}
+			}
+		}
+	}
+}
+
+// TestPlanted surrounds identifiers with random noise made of the pieces
+// that matter to token boundaries; behind a hard boundary (a CJK full stop)
+// on each side, each must be found with its exact span, whatever the noise.
+func TestPlanted(t *testing.T) {
+	pieces := []string{"1", "12", "1234", "123456", "x", "X", "-", " ", ".", "@", "+", "86", "0086", "日", "Ｘ", "１",
+		"ab", "\n", "qq.com", "_", "%", "\u3000", "－", "护照", "卡号"}
+	g := newGen(21)
+	for iter := 0; iter < 3000; iter++ {
+		var b strings.Builder
+		var planted []want
+		for k := 0; k < 6; k++ {
+			for n := g.r.IntN(12); n > 0; n-- {
+				b.WriteString(pieces[g.r.IntN(len(pieces))])
+			}
+			b.WriteString("。")
+			var w want
+			switch g.r.IntN(8) {
+			case 0:
+				w = want{ResidentID, g.id(), ""}
+			case 1:
+				w = want{Mobile, g.mobile(), ""}
+			case 2:
+				m := g.mobile()
+				w = want{Mobile, "+86 " + m[:3] + "-" + m[3:7] + "-" + m[7:], m}
+			case 3:
+				c := g.card()
+				w = want{BankCard, c[:4] + " " + c[4:8] + " " + c[8:12] + " " + c[12:16] + " " + c[16:], c}
+				w.text = strings.TrimSpace(w.text)
+			case 4:
+				w = want{BankCard, g.card(), ""}
+			case 5:
+				w = want{USCC, "91110108448862426B", ""}
+			case 6:
+				e := g.email()
+				w = want{Email, e, ""}
+			default:
+				id := g.id()
+				w = want{ResidentID, toFullWidth(id), id}
+			}
+			planted = append(planted, w)
+			b.WriteString(w.text)
+			b.WriteString("。")
+		}
+		in := b.String()
+		// every planted identifier must be there, exactly; noise may add more
+		got := Find([]byte(in))
+		from := 0
+		for _, w := range planted {
+			start := from + strings.Index(in[from:], "。"+w.text+"。") + len("。")
+			found := false
+			for _, m := range got {
+				if m.Start == start {
+					found = m.Type == w.typ && m.End == start+len(w.text)
+					break
+				}
+			}
+			if !found {
+				t.Fatalf("%q: %s %q not found exactly; got %v", in, w.typ, w.text, types(got))
+			}
+			from = start + len(w.text)
+		}
+	}
+}
+
+func TestChunkedNoise(t *testing.T) {
+	pieces := []string{"1", "12", "1234", "123456", "13812345678", "x", "X", "-", " ", ".", "@", "+", "86", "0086", "日",
+		"Ｘ", "１", "ab", "\n", "qq.com", "_", "%", "\u3000", "－", "护照", "卡号", "E1234567", "11010519491231002X", "...."}
+	g := newGen(22)
+	var b strings.Builder
+	for b.Len() < 400<<10 {
+		b.WriteString(pieces[g.r.IntN(len(pieces))])
+	}
+	buf := []byte(b.String())
+	whole := Find(buf)
+	checkMatches(t, buf, whole)
+	for _, cs := range []int{1, 13, 100, 777, 5000} {
+		if got := chunked(buf, cs); !sameMatches(got, whole) {
+			t.Fatalf("chunk size %d: %d matches, whole buffer %d", cs, len(got), len(whole))
+		}
+	}
+	t.Logf("%d matches in %d KiB of noise", len(whole), len(buf)>>10)
 }

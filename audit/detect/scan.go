@@ -138,13 +138,22 @@ func (s *scanner) run(lo, hi int, fn func(Match)) {
 	for {
 		// Next trigger: a run of four ASCII digits, '@' or 0xEF. Every
 		// identifier holds one (seven digits in a row at least, or a group of
-		// four in a grouped number, or an '@', or a full-width form). An
-		// unaligned 8-byte window finds the runs that start in its first five
-		// bytes, so it moves five at a time; the lowest flag of each kind is exact.
+		// four in a grouped number, or an '@', or a full-width form). Eight
+		// bytes at a time: a run that starts in the last three bytes of a
+		// window is found in the next one, from the digit flags carried over.
+		// The lowest flag of each kind is exact.
+		var carry uint64
 		for i+8 <= len(full) {
 			x := binary.LittleEndian.Uint64(full[i:])
 			d := x ^ 0x30*lsb
 			dg := ^(((d | msb) - 10*lsb) | d) & msb // high bit of each digit byte
+			if carry != 0 {
+				u := carry | dg<<24
+				if rs := u & (u >> 8) & (u >> 16) & (u >> 24) & 0x808080; rs != 0 {
+					i += bits.TrailingZeros64(rs)>>3 - 3
+					goto found
+				}
+			}
 			r := dg & (dg >> 8) & (dg >> 16) & (dg >> 24)
 			a := x ^ 0x40*lsb
 			e := x ^ 0xEF*lsb
@@ -152,7 +161,17 @@ func (s *scanner) run(lo, hi int, fn func(Match)) {
 				i += bits.TrailingZeros64(m) >> 3
 				goto found
 			}
-			i += 5
+			carry = dg >> 40
+			i += 8
+		}
+		if carry != 0 {
+			// runs that start in the last three bytes of the last window
+			for k := 3; k > 0; k-- {
+				if i-k >= 0 && full[i-k]-'0' < 10 {
+					i -= k
+					break
+				}
+			}
 		}
 		for i < len(full) && class[full[i]]&cTrig == 0 {
 			i++
@@ -261,9 +280,18 @@ func (s *scanner) digit(p int) (int, bool) {
 	buf := s.buf
 	// Fast path: an ASCII digit run with ASCII non-alphanumerics around it.
 	ws, we := p, p+1
+	for we+8 <= len(buf) {
+		d := binary.LittleEndian.Uint64(buf[we:]) ^ 0x30*lsb
+		if nd := (((d | msb) - 10*lsb) | d) & msb; nd != 0 {
+			we += bits.TrailingZeros64(nd) >> 3
+			goto end
+		}
+		we += 8
+	}
 	for we < len(buf) && buf[we]-'0' < 10 {
 		we++
 	}
+end:
 	var nch, digits int
 	if (p == 0 || buf[p-1] < 0x80 && class[buf[p-1]]&cAlnum == 0) &&
 		(we == len(buf) || buf[we] < 0x80 && class[buf[we]]&cAlnum == 0) {
@@ -551,19 +579,18 @@ func (s *scanner) chainStart(ws int) bool {
 		return true
 	}
 	k := ws - n
-	last := true
+	last, digits := true, 0
 	for nch := 0; ; nch++ {
 		c, n := charBefore(buf, k)
 		switch {
 		case class[c]&cDigit != 0:
+			digits++
 		case c|0x20 == 'x' && last:
 		case class[c]&cAlnum != 0:
 			return true // a word with letters: no group
 		default:
-			if nch == 0 {
-				return true
-			}
-			return false // a group ends right before the separator
+			// a group (digits, perhaps a final X) ends right before the separator
+			return digits == 0
 		}
 		if nch >= maxGroup {
 			return true

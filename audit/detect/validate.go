@@ -67,7 +67,7 @@ func validDate(y, m, d int) bool {
 // real province (or 9) and a real birth date: an ID whether or not its check
 // character is right.
 func idShape[T text](s T) bool {
-	if len(s) != 18 || !allDigits(s[:17]) {
+	if len(s) != 18 || !isDigitB(s[0]) || !isDigitB(s[1]) || !provinces[num(s[:2])] && s[0] != '9' || !allDigits(s[:17]) {
 		return false
 	}
 	if !provinces[num(s[:2])] && s[0] != '9' {
@@ -180,7 +180,10 @@ var orgWeights = [8]int{3, 7, 9, 10, 5, 8, 4, 2}
 // with a real province prefix (10 for central bodies), the embedded GB 11714
 // organisation-code check and the mod-31 check character.
 func validUSCC[T text](s T) bool {
-	if len(s) != 18 {
+	if len(s) != 18 || !isDigitB(s[2]) || !isDigitB(s[3]) {
+		return false
+	}
+	if p := num(s[2:4]); !provinces[p] && p != 10 {
 		return false
 	}
 	for i := 0; i < 18; i++ {
