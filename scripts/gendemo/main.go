@@ -3,6 +3,7 @@
 //
 //	go run ./scripts/gendemo -files DIR          demo tree of exports, logs, archives
 //	go run ./scripts/gendemo -log FILE -size N   N MiB of dense mixed log
+//	go run ./scripts/gendemo -sql FILE [-rows N] a 医保-shaped demo database "yb" as SQL
 package main
 
 import (
@@ -25,11 +26,17 @@ func main() {
 	files := flag.String("files", "", "write the demo file tree into this directory")
 	logFile := flag.String("log", "", "write a dense mixed log to this file")
 	size := flag.Int("size", 256, "size of -log in MiB")
+	sqlFile := flag.String("sql", "", "write the demo database as SQL to this file")
+	rows := flag.Int("rows", 2000, "rows per table for -sql")
 	flag.Parse()
 	log.SetFlags(0)
 	switch {
 	case *files != "":
 		if err := writeTree(*files); err != nil {
+			log.Fatalf("gendemo: %v", err)
+		}
+	case *sqlFile != "":
+		if err := writeSQL(*sqlFile, *rows); err != nil {
 			log.Fatalf("gendemo: %v", err)
 		}
 	case *logFile != "":
@@ -150,6 +157,34 @@ func writeAge(path, text string) error {
 	}
 	io.WriteString(w, text)
 	if err := w.Close(); err != nil {
+		return err
+	}
+	return f.Close()
+}
+
+// writeSQL writes database yb: a roster with plaintext ID and phone columns
+// (what inspections find), a masked copy, a hashed and an AES-encrypted column,
+// and a settlement table whose serial numbers look like IDs but are not.
+func writeSQL(path string, rows int) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	w := bufio.NewWriter(f)
+	g := gen.New(11)
+	fmt.Fprintln(w, "DROP DATABASE IF EXISTS yb; CREATE DATABASE yb CHARACTER SET utf8mb4; USE yb;")
+	fmt.Fprintln(w, "CREATE TABLE cb_ryxx (psn_no BIGINT PRIMARY KEY, psn_name VARCHAR(32), certno CHAR(18) COMMENT '证件号码', "+
+		"sjhm VARCHAR(20) COMMENT '手机号码', certno_mask VARCHAR(20), certno_sha256 CHAR(64), yhkh_enc VARBINARY(64)) ENGINE=InnoDB;")
+	fmt.Fprintln(w, "CREATE TABLE js_jsmx (setl_id BIGINT PRIMARY KEY AUTO_INCREMENT, setl_sn CHAR(18), psn_no BIGINT, "+
+		"amount DECIMAL(12,2), setl_time DATETIME(3)) ENGINE=InnoDB;")
+	for i := 1; i <= rows; i++ {
+		id, m, card := g.ResidentID(), g.Mobile(), g.Card()
+		fmt.Fprintf(w, "INSERT INTO cb_ryxx VALUES (%d,'%s','%s','%s','%s***********%s',SHA2('%s',256),AES_ENCRYPT('%s','demo-key'));\n",
+			i, g.Name(), id, m, id[:3], id[14:], id, card)
+		fmt.Fprintf(w, "INSERT INTO js_jsmx (setl_sn, psn_no, amount, setl_time) VALUES ('%s',%d,%d.%02d,'2026-11-%02d 10:%02d:00.%03d');\n",
+			g.SerialLikeID(), i, i%5000, i%100, 1+i%25, i%60, i%1000)
+	}
+	if err := w.Flush(); err != nil {
 		return err
 	}
 	return f.Close()
