@@ -12,7 +12,7 @@
 // are runs of short digit groups joined by one space or '-' each, and the whole
 // run must be the identifier. Words that belong to an e-mail address (the
 // local part before an '@', or a domain after one) are never reported on their
-// own, nor are digits that continue a decimal number ("0.13812345678").
+// own, nor are the digits after a decimal point ("0.13812345678").
 //
 // Locality. Whether a candidate is an identifier depends only on bytes within
 // Overlap of it, never on where the scan started, which is what lets FindIn

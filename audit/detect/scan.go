@@ -373,7 +373,7 @@ func (s *scanner) word(ws, we, nch int, allDigit bool) (int, bool) {
 	if a, an := s.atAfter(we); a >= 0 {
 		return s.email(a, an)
 	}
-	if s.inDomain(ws) || s.decimalBefore(ws) || s.decimalAfter(we) {
+	if s.inDomain(ws) || s.decimalBefore(ws) {
 		return we, false
 	}
 	w := s.w[:nch]
@@ -526,22 +526,15 @@ func (s *scanner) inDomain(i int) bool {
 	return false
 }
 
-// decimalBefore/After: digits joined to digits by a '.' are a decimal number.
+// decimalBefore: digits after "<digit>." are the fraction of a decimal number
+// ("0.13812345678"). The integer part of one is kept: a CSV column of phone
+// numbers read as floats is written "13812345678.0".
 func (s *scanner) decimalBefore(ws int) bool {
 	c, n := charBefore(s.buf, ws)
 	if c != '.' {
 		return false
 	}
 	c, _ = charBefore(s.buf, ws-n)
-	return class[c]&cDigit != 0
-}
-
-func (s *scanner) decimalAfter(we int) bool {
-	c, n := charAt(s.buf, we)
-	if c != '.' {
-		return false
-	}
-	c, _ = charAt(s.buf, we+n)
 	return class[c]&cDigit != 0
 }
 
@@ -772,7 +765,7 @@ func (s *scanner) group(ws, we, n int, x bool) (int, bool) {
 	if t == "" {
 		return fail, false
 	}
-	if s.decimalAfter(e) || s.inDomain(start) || s.decimalBefore(start) {
+	if s.inDomain(start) || s.decimalBefore(start) {
 		return fail, false
 	}
 	if a, _ := s.atAfter(g[k-1].e); a >= 0 {
