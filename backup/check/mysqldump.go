@@ -1,0 +1,232 @@
+package check
+
+import (
+	"bufio"
+	"bytes"
+	"cmp"
+	"compress/gzip"
+	"errors"
+	"fmt"
+	"io"
+	"path"
+	"slices"
+	"strings"
+
+	"filippo.io/age"
+	"github.com/klauspost/compress/zstd"
+
+	"github.com/atrest/atrest/backup"
+)
+
+// dumpTrailer is the last line mysqldump and mariadb-dump write: its
+// absence means the dump stopped early.
+const dumpTrailer = "-- Dump completed"
+
+// mysqldump checks dumps made by another tool, found by key pattern: there
+// is no manifest, so freshness and trend go by the objects' dates and
+// sizes, and --read decodes them to the end and looks for the trailer.
+func (c *checker) mysqldump() error {
+	pattern := c.o.Job.KeyPattern
+	if _, err := path.Match(pattern, ""); err != nil || pattern == "" {
+		return fmt.Errorf("key_pattern %q is not a valid pattern", pattern)
+	}
+	prefix := patternPrefix(pattern)
+	var objs []backup.ObjectInfo
+	for oi, err := range c.o.Store.List(c.ctx, prefix) {
+		if err != nil {
+			return err
+		}
+		if ok, _ := path.Match(pattern, oi.Key); ok {
+			objs = append(objs, oi)
+		}
+	}
+	// Newest first.
+	slices.SortStableFunc(objs, func(a, b backup.ObjectInfo) int {
+		return cmp.Or(b.LastModified.Compare(a.LastModified), strings.Compare(b.Key, a.Key))
+	})
+
+	rpo := c.o.Job.RPO
+	bad := map[string]bool{}
+	if (c.o.Read || c.o.ReadAll) && len(objs) > 0 {
+		read := objs[:1]
+		if c.o.ReadAll {
+			read = objs
+		}
+		for _, oi := range read {
+			r := c.readChecked(oi.Key, func() readOutcome { return c.readDump(oi.Key) })
+			if r.Status == Fail && r.Failure == FailIntegrity {
+				bad[oi.Key] = true
+			}
+		}
+	} else if c.o.Read || c.o.ReadAll {
+		c.add(Integrity, Fail, "", "nothing to read: no object matches "+pattern, nil)
+	}
+
+	var good []backup.ObjectInfo
+	for _, oi := range objs {
+		if !bad[oi.Key] && oi.Size > 0 {
+			good = append(good, oi)
+		}
+	}
+	figs := map[string]any{"rpo_seconds": rpo.Seconds(), "objects": len(objs)}
+	if len(good) == 0 {
+		c.add(Freshness, Fail, "", fmt.Sprintf("no dump matching %s (%d object(s), none usable); RPO %s", pattern, len(objs), human(rpo)), figs)
+	} else {
+		age := c.o.Now.Sub(good[0].LastModified)
+		figs["age_seconds"] = age.Seconds()
+		if rpo > 0 && age > rpo {
+			c.add(Freshness, Fail, good[0].Key, fmt.Sprintf("newest dump stored %s ago, older than the RPO of %s", human(age), human(rpo)), figs)
+		} else {
+			c.add(Freshness, Pass, good[0].Key, fmt.Sprintf("newest dump stored %s ago, RPO %s", human(max(age, 0)), human(rpo)), figs)
+		}
+	}
+	c.sizeTrend(objs)
+	if err := c.uploads(prefix); err != nil {
+		return err
+	}
+	if err := c.posture(prefix, ""); err != nil {
+		return err
+	}
+	c.sortResults()
+	return nil
+}
+
+// sizeTrend compares the newest dump's size with the one before.
+func (c *checker) sizeTrend(objs []backup.ObjectInfo) {
+	switch len(objs) {
+	case 0:
+		return
+	case 1:
+		c.add(Trend, Pass, objs[0].Key, fmt.Sprintf("first dump: %s; nothing to compare with yet", humanBytes(objs[0].Size)), nil)
+		return
+	}
+	cur, prev := objs[0], objs[1]
+	figs := map[string]any{"bytes": cur.Size, "previous_bytes": prev.Size}
+	switch d := drop(prev.Size, cur.Size); {
+	case cur.Size == 0:
+		c.add(Trend, Fail, cur.Key, fmt.Sprintf("newest dump is empty, the one before held %s (%s)", humanBytes(prev.Size), prev.Key), figs)
+	case d > dropLimit:
+		c.add(Trend, Fail, cur.Key, fmt.Sprintf("size down %.0f%% (%s → %s) since %s", 100*d, humanBytes(prev.Size), humanBytes(cur.Size), prev.Key), figs)
+	default:
+		c.add(Trend, Pass, cur.Key, fmt.Sprintf("%s; previous %s: no sudden drop", humanBytes(cur.Size), humanBytes(prev.Size)), figs)
+	}
+}
+
+// patternPrefix is the literal start of a pattern, to list no more than
+// needed.
+func patternPrefix(p string) string {
+	if i := strings.IndexAny(p, `*?[\`); i >= 0 {
+		return p[:i]
+	}
+	return p
+}
+
+// readDump decodes a dump to the end (gzip, zstd, or plain SQL, inside age
+// when there is an identity) and looks for mysqldump's trailer in its last
+// lines.
+func (c *checker) readDump(key string) readOutcome {
+	rc, info, err := c.o.Store.Get(c.ctx, key)
+	if err != nil {
+		if errors.Is(err, backup.ErrNotFound) {
+			return readOutcome{failure: FailIntegrity, detail: "the object is gone"}
+		}
+		return readOutcome{failure: FailTransport, detail: "get: " + oneLine(err)}
+	}
+	defer rc.Close()
+	src := newSource(rc, 0)
+	layers, tail, plain, decodeErr, status := decodeDump(src, c.o.Identity)
+	if t := src.finish(info.Size); t != "" {
+		return readOutcome{failure: FailTransport, detail: t}
+	}
+	figs := map[string]any{"bytes": src.n, "plaintext_bytes": plain}
+	how := strings.Join(layers, "+")
+	switch {
+	case status == Unsupported:
+		return readOutcome{status: Unsupported, figures: figs, detail: decodeErr}
+	case decodeErr != "":
+		return readOutcome{failure: FailIntegrity, figures: figs, detail: decodeErr}
+	}
+	last, ok := trailer(tail)
+	if !ok {
+		return readOutcome{failure: FailIntegrity, figures: figs,
+			detail: fmt.Sprintf("%s decoded to the end (%s of SQL) but the last lines hold no %q: the dump stopped early", how, humanBytes(plain), dumpTrailer)}
+	}
+	return readOutcome{figures: figs, detail: fmt.Sprintf("read %s: %s decoded to the end, %s of SQL ending in %q", humanBytes(src.n), how, humanBytes(plain), last)}
+}
+
+// decodeDump peels the layers it recognises by their magic bytes and
+// reads the SQL to the end, keeping its last bytes.
+func decodeDump(r io.Reader, id age.Identity) (layers []string, tail []byte, plain int64, errText string, st Status) {
+	br := bufio.NewReaderSize(r, 64<<10)
+	var cur io.Reader = br
+	for range 3 {
+		magic, _ := br.Peek(len("age-encryption.org/v1"))
+		switch {
+		case bytes.HasPrefix(magic, []byte{0x1f, 0x8b}):
+			zr, err := gzip.NewReader(br)
+			if err != nil {
+				return layers, nil, 0, "gzip: " + oneLine(err), ""
+			}
+			layers = append(layers, "gzip")
+			cur = zr
+		case bytes.HasPrefix(magic, []byte{0x28, 0xb5, 0x2f, 0xfd}):
+			zr, err := zstd.NewReader(br, zstd.WithDecoderMaxWindow(maxZstdWindow))
+			if err != nil {
+				return layers, nil, 0, "zstd: " + oneLine(err), ""
+			}
+			defer zr.Close()
+			layers = append(layers, "zstd")
+			cur = zr
+		case bytes.HasPrefix(magic, []byte("age-encryption.org/")):
+			if id == nil {
+				return append(layers, "age"), nil, 0, "encrypted with age: give --identity to read it", Unsupported
+			}
+			ar, err := age.Decrypt(br, id)
+			if err != nil {
+				return layers, nil, 0, "age: " + oneLine(err), ""
+			}
+			layers = append(layers, "age")
+			br = bufio.NewReaderSize(ar, 64<<10)
+			cur = br
+			continue
+		default:
+			if len(layers) == 0 {
+				layers = append(layers, "plain SQL")
+			}
+		}
+		break
+	}
+	t := &tailWriter{max: 4 << 10}
+	n, err := io.Copy(t, cur)
+	if err != nil {
+		return layers, t.buf, n, fmt.Sprintf("%s: %s after %d bytes of SQL", layers[len(layers)-1], oneLine(err), n), ""
+	}
+	return layers, t.buf, n, "", ""
+}
+
+// tailWriter keeps the last max bytes written.
+type tailWriter struct {
+	buf []byte
+	max int
+}
+
+func (t *tailWriter) Write(p []byte) (int, error) {
+	n := len(p)
+	if n >= t.max {
+		t.buf = append(t.buf[:0], p[n-t.max:]...)
+		return n, nil
+	}
+	if over := len(t.buf) + n - t.max; over > 0 {
+		t.buf = append(t.buf[:0], t.buf[over:]...)
+	}
+	t.buf = append(t.buf, p...)
+	return n, nil
+}
+
+// trailer finds mysqldump's trailer as the last non-blank line of tail.
+func trailer(tail []byte) (string, bool) {
+	s := strings.TrimRight(string(tail), " \t\r\n")
+	i := strings.LastIndexByte(s, '\n')
+	last := strings.TrimSpace(s[i+1:])
+	return last, strings.HasPrefix(last, dumpTrailer)
+}
