@@ -101,14 +101,15 @@ func runScanFiles(cmd *cobra.Command, o scanFilesOptions, args []string) error {
 	if jerr := record(cfg, scanFilesEntry(paths, sum, err)); jerr != nil && err == nil {
 		err = jerr
 	}
+	if err == nil {
+		err = w.Write(sum)
+	}
+	// Close flushes: what was found before an error is still printed.
+	if cerr := w.Close(); err == nil {
+		err = cerr
+	}
 	if err != nil {
 		return fmt.Errorf("scan files: %w", err)
-	}
-	if err := w.Write(sum); err != nil {
-		return err
-	}
-	if err := w.Close(); err != nil {
-		return err
 	}
 	if sum.Findings > 0 {
 		return errFound{fmt.Sprintf("%d plaintext identifiers in %d files scanned", sum.Findings, sum.Scanned)}

@@ -6,6 +6,7 @@
 package output
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/json"
 	"fmt"
@@ -33,19 +34,38 @@ func DefaultFormat(f *os.File) string {
 	return "jsonl"
 }
 
-// New returns a Writer for format on w.
+// New returns a Writer for format on w. Output is buffered (a scan can emit
+// millions of records; one write per record would cost more than finding
+// them), so Close must be called to flush it.
 func New(format string, w io.Writer) (Writer, error) {
+	bw := bufio.NewWriterSize(w, 256<<10)
+	var inner Writer
 	switch format {
 	case "jsonl":
-		return newJSONL(w), nil
+		inner = newJSONL(bw)
 	case "json":
-		return &jsonArray{w: w}, nil
+		inner = &jsonArray{w: bw}
 	case "table":
-		return &table{w: w}, nil
+		inner = &table{w: bw}
 	case "sarif":
-		return newSARIF(w), nil
+		inner = newSARIF(bw)
+	default:
+		return nil, fmt.Errorf("unknown format %q (use table, json, jsonl or sarif)", format)
 	}
-	return nil, fmt.Errorf("unknown format %q (use table, json, jsonl or sarif)", format)
+	return &buffered{Writer: inner, bw: bw}, nil
+}
+
+type buffered struct {
+	Writer
+	bw *bufio.Writer
+}
+
+func (b *buffered) Close() error {
+	err := b.Writer.Close()
+	if ferr := b.bw.Flush(); err == nil {
+		err = ferr
+	}
+	return err
 }
 
 type jsonl struct{ enc *json.Encoder }
