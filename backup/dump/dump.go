@@ -421,4 +421,3 @@ func oneLine(s string) string {
 	}
 	return strings.NewReplacer("\r", " ", "\n", " ").Replace(s)
 }
-

@@ -1,0 +1,469 @@
+package dump
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"io"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// LoadOptions tune Load.
+type LoadOptions struct {
+	// Parallel is the number of connections that run INSERT statements
+	// (default 1). Statements other than INSERT run in input order on one
+	// more connection, after the inserts before them have finished.
+	Parallel int
+	// Rename maps each database named in the dump (CREATE DATABASE, USE,
+	// qualified INSERT) to the one to load into. Without it every database
+	// goes to Load's database argument, and a dump of several databases is
+	// refused.
+	Rename func(source string) string
+	// StripDefiners drops DEFINER= clauses, so views, triggers and routines
+	// belong to the loading user (naming another definer needs SET USER).
+	StripDefiners bool
+	// MaxStatementBytes bounds one statement, and so memory (default 256 MiB).
+	MaxStatementBytes int
+	// SourceDatabases are names the dump may use to qualify its objects
+	// (db.table) without a CREATE DATABASE or USE that Load would see: a
+	// mysqldump of one database without --databases. Qualifiers naming
+	// them, or a database the dump created or used, are rewritten to the
+	// target in everything but INSERT data.
+	SourceDatabases []string
+}
+
+// LoadedTable is a table a load created or inserted into.
+type LoadedTable struct {
+	Database string `json:"database"`
+	Name     string `json:"name"`
+	Rows     int64  `json:"rows"` // rows the INSERTs reported
+}
+
+// LoadResult sums up a load.
+type LoadResult struct {
+	Databases  []string       `json:"databases"`
+	Tables     []LoadedTable  `json:"tables"`
+	Statements int64          `json:"statements"` // statements executed
+	Skipped    map[string]int `json:"skipped,omitempty"`
+	Rows       int64          `json:"rows"`
+	Bytes      int64          `json:"bytes"` // bytes read from the input
+	// Complete is true when the input's last line was a "-- Dump completed"
+	// comment: a dump cut at a statement boundary loads without error, but
+	// not completely.
+	Complete bool          `json:"complete"`
+	Duration time.Duration `json:"duration_ns"`
+}
+
+// Load executes a dump (Dump's, or mysqldump's for one or more databases)
+// into database on the server at dsn, creating it if needed. CREATE
+// DATABASE, ALTER DATABASE and USE statements are rewritten to name the
+// target (or opts.Rename's choice); statements that would change anything
+// beyond the loaded databases' objects (DROP DATABASE, users and grants,
+// replication, SET GLOBAL, LOCK TABLES) are skipped and counted. With
+// database "" and no Rename, names are kept: the same as `mariadb < file`.
+//
+// Statements are read and run one at a time, so memory stays bounded by a
+// few statements whatever the size of the dump. A failed statement ends the
+// load with a *LoadError.
+func Load(ctx context.Context, dsn, database string, r io.Reader, opts LoadOptions) (*LoadResult, error) {
+	start := time.Now()
+	if opts.Parallel < 1 {
+		opts.Parallel = 1
+	}
+	if opts.MaxStatementBytes <= 0 {
+		opts.MaxStatementBytes = 256 << 20
+	}
+	noDB := ""
+	db, err := openDB(dsn, nil, &noDB)
+	if err != nil {
+		return nil, fmt.Errorf("load: %w", err)
+	}
+	defer db.Close()
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	main, err := db.Conn(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("load: connect: %w", err)
+	}
+	defer main.Close()
+
+	cr := &countingReader{r: r}
+	l := &loader{
+		ctx: ctx, cancel: cancel, db: db, main: main, opts: opts, target: database,
+		res:    &LoadResult{Skipped: map[string]int{}},
+		tables: map[[2]string]*loadedTable{},
+		free:   make(chan []byte, 2*opts.Parallel+2),
+	}
+	for range cap(l.free) {
+		l.free <- nil
+	}
+	for _, src := range opts.SourceDatabases {
+		if _, err := l.targetFor(src); err != nil {
+			return nil, fmt.Errorf("load: %w", err)
+		}
+	}
+	if database != "" {
+		l.curDB = database
+		if _, err := main.ExecContext(ctx, "CREATE DATABASE IF NOT EXISTS "+quoteIdent(database)); err != nil {
+			return nil, fmt.Errorf("load: create database %s: %w", quoteIdent(database), redactErr(err))
+		}
+		if err := l.session("USE "+quoteIdent(database), 0); err != nil {
+			return nil, err
+		}
+		l.addDB(database)
+	}
+	err = l.run(newSplitter(cr, opts.MaxStatementBytes))
+	l.stopWorkers()
+	if err == nil {
+		err = l.failure()
+	}
+	res := l.res
+	res.Bytes = cr.n
+	for _, t := range l.order {
+		lt := LoadedTable{Database: t.db, Name: t.name, Rows: t.rows.Load()}
+		res.Tables = append(res.Tables, lt)
+		res.Rows += lt.Rows
+	}
+	res.Duration = time.Since(start)
+	if err != nil {
+		return res, err
+	}
+	return res, nil
+}
+
+type loadedTable struct {
+	db, name string
+	rows     atomic.Int64
+}
+
+type job struct {
+	stmt    []byte
+	num     int64
+	line    int
+	verb    string
+	table   *loadedTable
+	version int // session statements to replay before this one
+}
+
+type loader struct {
+	ctx    context.Context
+	cancel context.CancelFunc
+	db     *sql.DB
+	main   *sql.Conn
+	opts   LoadOptions
+	target string
+	res    *LoadResult
+
+	curDB   string            // database of the main connection
+	renames map[string]string // source database → target
+	tables  map[[2]string]*loadedTable
+	order   []*loadedTable
+
+	// Session statements (SET, USE) in input order; a worker replays those
+	// before a job's version on its own connection before running it.
+	sessMu sync.Mutex
+	sess   []string
+
+	jobs     chan job
+	inflight sync.WaitGroup
+	workers  sync.WaitGroup
+	free     chan []byte // statement buffers: bounds memory to cap(free) statements
+
+	errMu sync.Mutex
+	err   error
+}
+
+func (l *loader) fail(err error) {
+	l.errMu.Lock()
+	if l.err == nil {
+		l.err = err
+		l.cancel()
+	}
+	l.errMu.Unlock()
+}
+
+func (l *loader) failure() error {
+	l.errMu.Lock()
+	defer l.errMu.Unlock()
+	return l.err
+}
+
+func (l *loader) run(sp *splitter) error {
+	var num int64
+	for {
+		buf := <-l.free
+		stmt, line, err := sp.next(buf)
+		if err == io.EOF {
+			l.res.Complete = sp.complete
+			return nil
+		}
+		num++
+		if err != nil {
+			l.fail(&LoadError{Statement: num, Line: line, Err: err})
+			return l.failure()
+		}
+		if err := l.failure(); err != nil {
+			return err
+		}
+		if err := l.statement(stmt, num, line); err != nil {
+			l.fail(err)
+			return l.failure() // the first failure, maybe a worker's
+		}
+	}
+}
+
+// statement runs one statement; it returns stmt's buffer to the free list
+// unless a worker took it.
+func (l *loader) statement(stmt []byte, num int64, line int) error {
+	info := classify(stmt)
+	lerr := func(err error, table string) error {
+		return &LoadError{Statement: num, Line: line, Verb: info.verb, Table: table, Err: redactErr(err)}
+	}
+	if info.kind == stmtSkip {
+		l.res.Skipped[info.verb]++
+		l.free <- stmt
+		return nil
+	}
+	text := stmt
+	if info.hasDB {
+		to, err := l.targetFor(info.db)
+		if err != nil {
+			return lerr(err, "")
+		}
+		text = rewriteDB(stmt, info, to)
+		if info.verb == "CREATE DATABASE" || info.verb == "USE" {
+			l.addDB(to)
+		}
+		if info.verb == "USE" {
+			l.curDB = to
+		}
+		info.db = to
+	}
+	if info.kind == stmtOther {
+		text = rewriteQualifiers(text, l.renames)
+		if l.opts.StripDefiners && strings.HasPrefix(info.verb, "CREATE ") {
+			text = stripDefiner(text)
+		}
+	}
+	var t *loadedTable
+	if info.table != "" {
+		tdb := l.curDB
+		if info.hasDB {
+			tdb = info.db
+		}
+		if info.kind == stmtInsert || info.verb == "CREATE TABLE" {
+			t = l.table(tdb, info.table)
+		}
+	}
+	switch info.kind {
+	case stmtInsert:
+		l.res.Statements++
+		if l.opts.Parallel > 1 {
+			l.startWorkers()
+			l.sessMu.Lock()
+			v := len(l.sess)
+			l.sessMu.Unlock()
+			l.inflight.Add(1)
+			// The job's buffer goes back to the free list when it is done;
+			// a rewritten statement's original buffer is dropped instead,
+			// so the number of buffers stays fixed.
+			select {
+			case l.jobs <- job{stmt: text, num: num, line: line, verb: info.verb, table: t, version: v}:
+				return nil
+			case <-l.ctx.Done():
+				l.inflight.Done()
+				return l.failure()
+			}
+		}
+		n, err := execRetry(l.ctx, l.main, text)
+		l.free <- stmt
+		if err != nil {
+			return lerr(err, tableName(t))
+		}
+		if t != nil {
+			t.rows.Add(n)
+		}
+		return nil
+	case stmtSession:
+		l.res.Statements++
+		err := l.session(string(text), num)
+		l.free <- stmt
+		if err != nil {
+			return lerr(err, "")
+		}
+		return nil
+	}
+	// Anything else may depend on the rows inserted so far (a trigger
+	// must not fire on them, an ALTER needs them in): wait for them.
+	l.inflight.Wait()
+	if err := l.failure(); err != nil {
+		return err
+	}
+	l.res.Statements++
+	_, err := l.main.ExecContext(l.ctx, string(text))
+	l.free <- stmt
+	if err != nil {
+		return lerr(err, tableName(t))
+	}
+	return nil
+}
+
+func tableName(t *loadedTable) string {
+	if t == nil {
+		return ""
+	}
+	return quoteIdent(t.db) + "." + quoteIdent(t.name)
+}
+
+// session runs a session statement on the main connection and records it
+// for the workers.
+func (l *loader) session(text string, num int64) error {
+	if _, err := l.main.ExecContext(l.ctx, text); err != nil {
+		return err
+	}
+	if l.opts.Parallel > 1 {
+		l.sessMu.Lock()
+		l.sess = append(l.sess, text)
+		l.sessMu.Unlock()
+	}
+	return nil
+}
+
+func (l *loader) targetFor(src string) (string, error) {
+	if to, ok := l.renames[src]; ok {
+		return to, nil
+	}
+	to := src
+	switch {
+	case l.opts.Rename != nil:
+		to = l.opts.Rename(src)
+	case l.target == "":
+		return src, nil
+	case len(l.renames) > 0:
+		return "", fmt.Errorf("the dump holds more than one database (%s is another); set LoadOptions.Rename", quoteIdent(src))
+	default:
+		to = l.target
+	}
+	if l.renames == nil {
+		l.renames = map[string]string{}
+	}
+	l.renames[src] = to
+	return to, nil
+}
+
+func (l *loader) addDB(name string) {
+	for _, d := range l.res.Databases {
+		if d == name {
+			return
+		}
+	}
+	l.res.Databases = append(l.res.Databases, name)
+}
+
+func (l *loader) table(db, name string) *loadedTable {
+	k := [2]string{db, name}
+	t := l.tables[k]
+	if t == nil {
+		t = &loadedTable{db: db, name: name}
+		l.tables[k] = t
+		l.order = append(l.order, t)
+	}
+	return t
+}
+
+func (l *loader) startWorkers() {
+	if l.jobs != nil {
+		return
+	}
+	l.jobs = make(chan job)
+	for range l.opts.Parallel {
+		l.workers.Add(1)
+		go l.worker()
+	}
+}
+
+func (l *loader) stopWorkers() {
+	if l.jobs == nil {
+		return
+	}
+	close(l.jobs)
+	l.workers.Wait()
+}
+
+func (l *loader) worker() {
+	defer l.workers.Done()
+	conn, err := l.db.Conn(l.ctx)
+	if err != nil {
+		l.fail(fmt.Errorf("load: connect: %w", err))
+	}
+	if conn != nil {
+		defer conn.Close()
+	}
+	applied := 0
+	for j := range l.jobs {
+		if l.failure() == nil {
+			l.runJob(conn, j, &applied)
+		}
+		l.free <- j.stmt
+		l.inflight.Done()
+	}
+}
+
+func (l *loader) runJob(conn *sql.Conn, j job, applied *int) {
+	lerr := func(verb string, err error) {
+		l.fail(&LoadError{Statement: j.num, Line: j.line, Verb: verb, Table: tableName(j.table), Err: redactErr(err)})
+	}
+	if *applied < j.version {
+		l.sessMu.Lock()
+		todo := l.sess[*applied:j.version]
+		l.sessMu.Unlock()
+		for _, s := range todo {
+			if _, err := conn.ExecContext(l.ctx, s); err != nil {
+				lerr("SET", err)
+				return
+			}
+		}
+		*applied = j.version
+	}
+	n, err := execRetry(l.ctx, conn, j.stmt)
+	if err != nil {
+		lerr(j.verb, err)
+		return
+	}
+	if j.table != nil {
+		j.table.rows.Add(n)
+	}
+}
+
+// execRetry runs an INSERT, again after a deadlock or lock wait timeout
+// (the server rolled the statement back; inserts of one table on several
+// connections can meet in a gap lock).
+func execRetry(ctx context.Context, c *sql.Conn, stmt []byte) (int64, error) {
+	q := string(stmt)
+	for attempt := 0; ; attempt++ {
+		res, err := c.ExecContext(ctx, q)
+		if err == nil {
+			n, _ := res.RowsAffected()
+			return n, nil
+		}
+		if attempt < 3 && isCode(err, 1213, 1205) {
+			continue
+		}
+		return 0, err
+	}
+}
+
+type countingReader struct {
+	r io.Reader
+	n int64
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	return n, err
+}
+
