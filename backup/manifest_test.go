@@ -26,11 +26,11 @@ func sampleManifest() *backup.Manifest {
 	t0 := time.Date(2026, 11, 24, 1, 30, 0, 123456789, time.UTC)
 	return &backup.Manifest{
 		Format: backup.ManifestFormat, Job: "yb-nightly", ToolVersion: "test",
-		Source:   backup.Server{Version: "10.11.19-MariaDB", UUID: "1@db1", Host: "db1", Port: 3306},
-		Started:  t0,
-		Snapshot: t0.Add(time.Second),
-		Finished: t0.Add(time.Minute),
-		Position: backup.Position{BinlogFile: "mysql-bin.000042", BinlogPos: 1234, GTID: "0-1-99", Exact: true, Consistency: "single connection"},
+		Source:    backup.Server{Version: "10.11.19-MariaDB", UUID: "1@db1", Host: "db1", Port: 3306},
+		Started:   t0,
+		Snapshot:  t0.Add(time.Second),
+		Finished:  t0.Add(time.Minute),
+		Position:  backup.Position{BinlogFile: "mysql-bin.000042", BinlogPos: 1234, GTID: "0-1-99", Exact: true, Consistency: "single connection"},
 		Databases: []string{"yb"},
 		Tables: []backup.Table{
 			{Database: "yb", Name: "cb_ryxx", Rows: 957243, Digest: strings.Repeat("ab", 32), DDLHash: strings.Repeat("cd", 32)},

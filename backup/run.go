@@ -85,6 +85,14 @@ func Run(ctx context.Context, o RunOptions) (*Manifest, error) {
 	started := now().UTC()
 	key := ObjectKey(o.Prefix, o.Job, started)
 
+	// Never overwrite: in a bucket without versioning that would destroy
+	// the backup already there (two runs in one second).
+	if _, err := o.Store.Stat(ctx, key); err == nil {
+		return nil, fail("%s already exists; not overwriting it", key)
+	} else if !errors.Is(err, ErrNotFound) {
+		return nil, fail("%s", oneLine(err))
+	}
+
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	pr, pw := io.Pipe()

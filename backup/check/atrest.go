@@ -59,7 +59,7 @@ func (c *checker) atrest() error {
 	evidence := ""
 	for _, e := range slices.Backward(entries) {
 		if e.m != nil && e.sigErr == nil && e.m.Encryption.Scheme == "age" && len(e.m.Encryption.Recipients) > 0 {
-			evidence = fmt.Sprintf("client-side age encryption (%d recipient(s), signed manifest %s)", len(e.m.Encryption.Recipients), e.key)
+			evidence = fmt.Sprintf("client-side age encryption to %d recipient(s), per the signed manifests", len(e.m.Encryption.Recipients))
 			break
 		}
 	}
@@ -367,7 +367,7 @@ func (c *checker) trend(entries []*entry) {
 	}
 	cur := good[0].m
 	if len(good) == 1 {
-		c.add(Trend, Pass, good[0].key, fmt.Sprintf("first backup: %s of SQL, %d rows in %s; nothing to compare with yet",
+		c.add(Trend, Pass, good[0].key, fmt.Sprintf("%s of SQL, %d rows in %s; no earlier good backup to compare with",
 			humanBytes(cur.Object.PlaintextBytes), totalRows(cur), tables(len(cur.Tables))), nil)
 		return
 	}

@@ -10,7 +10,9 @@ import (
 	"github.com/atrest/atrest/backup/storetest"
 )
 
-func setting(s backup.State, detail string) backup.Setting { return backup.Setting{State: s, Detail: detail} }
+func setting(s backup.State, detail string) backup.Setting {
+	return backup.Setting{State: s, Detail: detail}
+}
 
 // Each posture setting read back as enabled, disabled, not implemented or
 // unreadable, against a 30-day job retention. Mem answers what the test
@@ -101,7 +103,7 @@ func TestEncryptionEvidence(t *testing.T) {
 	p.Encryption = backup.Encryption{Setting: setting(backup.StateDisabled, "")}
 	f.mem.SetPosture(p)
 	f.backupAt(t, f.t0, table("t", 3))
-	want(t, run(t, f.opts(f.t0)), check.Encryption, check.Pass, "client-side age encryption (1 recipient(s)", "no bucket default encryption")
+	want(t, run(t, f.opts(f.t0)), check.Encryption, check.Pass, "client-side age encryption to 1 recipient(s)", "no bucket default encryption")
 }
 
 // unenforced is an object-lock store that accepts retention and ignores it,

@@ -1,0 +1,374 @@
+package backup_test
+
+import (
+	"context"
+	"crypto/ed25519"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"filippo.io/age"
+	"github.com/klauspost/compress/zstd"
+
+	"github.com/atrest/atrest/backup"
+	"github.com/atrest/atrest/backup/check"
+	"github.com/atrest/atrest/backup/dump"
+	"github.com/atrest/atrest/backup/s3store"
+	"github.com/atrest/atrest/backup/storetest"
+	"github.com/atrest/atrest/crypto"
+	"github.com/atrest/atrest/internal/testenv"
+)
+
+func ctxT(t *testing.T) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+// source is a database with a few tables of varied types on the shared
+// MariaDB.
+func source(t *testing.T) (*testenv.DB, string) {
+	t.Helper()
+	db := testenv.MariaDB(t)
+	name := db.CreateDatabase(t, "bk")
+	db.Exec(t,
+		"CREATE TABLE `"+name+"`.cb_ryxx (id INT PRIMARY KEY, psn_name VARCHAR(40), certno CHAR(18), born DATE, balance DECIMAL(12,2), note TEXT, photo BLOB, updated DATETIME(6))",
+		"INSERT INTO `"+name+"`.cb_ryxx SELECT seq, CONCAT('张三', seq), LPAD(seq, 18, '1'), DATE('1980-01-01') + INTERVAL seq DAY, seq * 1.25, IF(seq % 7 = 0, NULL, REPEAT('备注 ', seq % 13)), IF(seq % 5 = 0, NULL, UNHEX(SHA2(seq, 256))), TIMESTAMP('2026-01-01 00:00:00.123456') + INTERVAL seq SECOND FROM `"+name+"`.seq_1_to_3000",
+		"CREATE TABLE `"+name+"`.js_jsmx (setl_id VARCHAR(30) PRIMARY KEY, psn_no INT, amt DOUBLE, meta JSON)",
+		"INSERT INTO `"+name+"`.js_jsmx SELECT CONCAT('420100', seq), seq % 3000, seq / 3, JSON_OBJECT('k', seq, 's', 'x\"y') FROM `"+name+"`.seq_1_to_2000",
+		"CREATE TABLE `"+name+"`.empty_t (id INT)",
+		"CREATE VIEW `"+name+"`.v_ryxx AS SELECT id, psn_name FROM `"+name+"`.cb_ryxx",
+	)
+	return db, name
+}
+
+type keys struct {
+	id   *age.X25519Identity
+	sign ed25519.PrivateKey
+}
+
+func newKeys(t *testing.T) keys {
+	t.Helper()
+	id, err := age.GenerateX25519Identity()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return keys{id: id, sign: testKey(t)}
+}
+
+func (k keys) pub() ed25519.PublicKey { return k.sign.Public().(ed25519.PublicKey) }
+
+func runOpts(k keys, db *testenv.DB, database string, store backup.ObjectStore) backup.RunOptions {
+	return backup.RunOptions{Job: "yb-nightly", DSN: crypto.NewSecret(db.DSN), Databases: []string{database},
+		Store: store, Prefix: "yb/", Recipients: []age.Recipient{k.id.Recipient()}, SigningKey: k.sign, ToolVersion: "test"}
+}
+
+func s3Store(t *testing.T, srv *testenv.S3Server, bucket string) *s3store.Store {
+	t.Helper()
+	s, err := s3store.New(ctxT(t), srv.Config(bucket))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// The whole way round on real servers: a backup to versitygw; its manifest
+// there and verifying; the object decrypts with the identity, decompresses,
+// hashes as the manifest says; the SQL loads with the mariadb client into a
+// fresh database whose table digests equal the manifest's.
+func TestRunRoundTrip(t *testing.T) {
+	db, database := source(t)
+	srv := testenv.S3(t)
+	store := s3Store(t, srv, srv.Bucket(t, "roundtrip", true))
+	k := newKeys(t)
+
+	m, err := backup.Run(ctxT(t), runOpts(k, db, database, store))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("backup %s: %d SQL bytes, %d compressed, %d stored; %d tables", m.Object.Key,
+		m.Object.PlaintextBytes, m.Object.CompressedBytes, m.Object.CiphertextBytes, len(m.Tables))
+	if !strings.HasPrefix(m.Object.Key, "yb/yb-nightly/") || !strings.HasSuffix(m.Object.Key, ".sql.zst.age") {
+		t.Errorf("key %s", m.Object.Key)
+	}
+	if m.Source.Version == "" || m.Source.UUID == "" || m.Snapshot.IsZero() || m.Finished.Before(m.Started) {
+		t.Errorf("manifest source/times: %+v %v %v %v", m.Source, m.Started, m.Snapshot, m.Finished)
+	}
+	if len(m.Tables) != 3 || m.Object.ChecksumSHA256 == "" || m.Object.VersionID == "" {
+		t.Errorf("manifest tables %d, s3 checksum %q, version %q", len(m.Tables), m.Object.ChecksumSHA256, m.Object.VersionID)
+	}
+	if len(m.Objects) != 1 || m.Objects[0].Type != "VIEW" {
+		t.Errorf("schema objects %+v", m.Objects)
+	}
+
+	// The stored manifest is the one returned, and it verifies.
+	rc, _, err := store.Get(ctxT(t), backup.ManifestKey(m.Object.Key))
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, _ := io.ReadAll(rc)
+	rc.Close()
+	stored, err := backup.ParseManifest(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := stored.Verify(k.pub()); err != nil {
+		t.Fatal(err)
+	}
+	if stored.Object != m.Object || len(stored.Tables) != len(m.Tables) {
+		t.Errorf("stored manifest differs from the returned one")
+	}
+
+	// Decrypt and decompress by hand, as the README's restore does.
+	rc, info, err := store.Get(ctxT(t), m.Object.Key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rc.Close()
+	ch := sha256.New()
+	ar, err := age.Decrypt(io.TeeReader(rc, ch), k.id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	zr, err := zstd.NewReader(ar)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer zr.Close()
+	sqlPath := filepath.Join(t.TempDir(), "backup.sql")
+	f, _ := os.Create(sqlPath)
+	ph := sha256.New()
+	n, err := io.Copy(io.MultiWriter(f, ph), zr)
+	f.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	io.Copy(ch, rc)
+	if info.Size != m.Object.CiphertextBytes || hex.EncodeToString(ch.Sum(nil)) != m.Object.CiphertextSHA256 {
+		t.Errorf("ciphertext: %d bytes, sha %x; manifest %d, %s", info.Size, ch.Sum(nil), m.Object.CiphertextBytes, m.Object.CiphertextSHA256)
+	}
+	if n != m.Object.PlaintextBytes || hex.EncodeToString(ph.Sum(nil)) != m.Object.PlaintextSHA256 {
+		t.Errorf("plaintext: %d bytes; manifest %d", n, m.Object.PlaintextBytes)
+	}
+
+	// Restore into a fresh database of the same name with the client.
+	db.Exec(t, "DROP DATABASE `"+database+"`")
+	db.Load(t, sqlPath)
+	for _, tb := range m.Tables {
+		rows, digest, err := dump.TableDigest(ctxT(t), db.DSN, tb.Database, tb.Name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rows != tb.Rows || digest != tb.Digest {
+			t.Errorf("%s.%s restored: %d rows %s; manifest %d rows %s", tb.Database, tb.Name, rows, digest, tb.Rows, tb.Digest)
+		}
+	}
+
+	// And check, reading it with the identity, finds nothing wrong with
+	// the backup (the bucket's posture is its own matter).
+	res, err := check.Run(ctxT(t), check.Options{Store: store, Read: true, Identity: k.id, SigningPub: k.pub(),
+		Job: check.Job{Name: "yb-nightly", Prefix: "yb/", RPO: 26 * time.Hour, Retention: 30 * 24 * time.Hour}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range res {
+		t.Logf("%-12s %-11s %s", r.Check, r.Status, r.Detail)
+		switch r.Check {
+		case check.Freshness, check.Completeness, check.ManifestSig, check.ObjectCheck, check.Trend, check.Integrity:
+			if r.Status != check.Pass {
+				t.Errorf("%s: %s %s", r.Check, r.Status, r.Detail)
+			}
+		}
+	}
+}
+
+// failingManifests fails every manifest upload.
+type failingManifests struct{ backup.ObjectStore }
+
+func (f failingManifests) Put(ctx context.Context, key string, r io.Reader, size int64, o backup.PutOptions) (backup.ObjectInfo, error) {
+	if strings.HasSuffix(key, backup.ManifestSuffix) {
+		return backup.ObjectInfo{}, errors.New("storetest: put " + key + ": injected failure")
+	}
+	return f.ObjectStore.Put(ctx, key, r, size, o)
+}
+
+func keysIn(t *testing.T, s backup.ObjectStore) []string {
+	t.Helper()
+	var out []string
+	for oi, err := range s.List(ctxT(t), "") {
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, oi.Key)
+	}
+	return out
+}
+
+// Failures leave nothing that looks like a backup: no manifest, no object.
+func TestRunFailures(t *testing.T) {
+	db, database := source(t)
+	k := newKeys(t)
+
+	t.Run("unreachable database", func(t *testing.T) {
+		mem := storetest.NewMem()
+		o := runOpts(k, db, database, mem)
+		o.DSN = crypto.NewSecret("atrest:s3cret-pw@tcp(127.0.0.1:1)/")
+		_, err := backup.Run(ctxT(t), o)
+		if err == nil || !strings.HasPrefix(err.Error(), "backup yb-nightly: dump") || strings.Contains(err.Error(), "s3cret-pw") || strings.Contains(err.Error(), "\n") {
+			t.Fatalf("err = %v", err)
+		}
+		t.Log(err)
+		if ks := keysIn(t, mem); len(ks) != 0 {
+			t.Errorf("left behind: %v", ks)
+		}
+	})
+	t.Run("upload fails midway", func(t *testing.T) {
+		mem := storetest.NewMem()
+		_, err := backup.Run(ctxT(t), runOpts(k, db, database, &storetest.Faulty{ObjectStore: mem, Fault: storetest.FailPut, After: 1000}))
+		if err == nil || !strings.Contains(err.Error(), "backup yb-nightly: upload: ") || !errors.Is(err, err) {
+			t.Fatalf("err = %v", err)
+		}
+		t.Log(err)
+		if ks := keysIn(t, mem); len(ks) != 0 {
+			t.Errorf("left behind: %v", ks)
+		}
+	})
+	t.Run("manifest upload fails", func(t *testing.T) {
+		mem := storetest.NewMem()
+		_, err := backup.Run(ctxT(t), runOpts(k, db, database, failingManifests{mem}))
+		if err == nil || !strings.Contains(err.Error(), "store manifest") || !strings.Contains(err.Error(), "data object was removed") {
+			t.Fatalf("err = %v", err)
+		}
+		t.Log(err)
+		if ks := keysIn(t, mem); len(ks) != 0 {
+			t.Errorf("left behind: %v", ks)
+		}
+	})
+	t.Run("cancelled", func(t *testing.T) {
+		mem := storetest.NewMem()
+		ctx, cancel := context.WithCancel(ctxT(t))
+		cancel()
+		if _, err := backup.Run(ctx, runOpts(k, db, database, mem)); err == nil || !strings.Contains(err.Error(), "context canceled") {
+			t.Fatalf("err = %v", err)
+		}
+		if ks := keysIn(t, mem); len(ks) != 0 {
+			t.Errorf("left behind: %v", ks)
+		}
+	})
+	t.Run("bad options", func(t *testing.T) {
+		for _, edit := range []func(*backup.RunOptions){
+			func(o *backup.RunOptions) { o.Recipients = nil },
+			func(o *backup.RunOptions) { o.SigningKey = nil },
+			func(o *backup.RunOptions) { o.Job = "a/b" },
+			func(o *backup.RunOptions) { o.DSN = crypto.Secret{} },
+		} {
+			o := runOpts(k, db, database, storetest.NewMem())
+			edit(&o)
+			if _, err := backup.Run(ctxT(t), o); err == nil {
+				t.Errorf("options accepted: %+v", o)
+			}
+		}
+	})
+}
+
+// bigSource is a database whose dump does not compress: ~40 MiB of random
+// bytes, so that the upload runs to several parts.
+func bigSource(t *testing.T) (*testenv.DB, string) {
+	t.Helper()
+	db := testenv.MariaDB(t)
+	name := db.CreateDatabase(t, "big")
+	db.Exec(t, "CREATE TABLE `"+name+"`.blobs (id INT PRIMARY KEY, b VARBINARY(1024))",
+		"INSERT INTO `"+name+"`.blobs SELECT seq, RANDOM_BYTES(1024) FROM `"+name+"`.seq_1_to_40000")
+	return db, name
+}
+
+// A backup cancelled while it uploads aborts the multipart upload on the
+// server: nothing is left, not even an incomplete upload.
+func TestRunCancelledMidUpload(t *testing.T) {
+	db, database := bigSource(t)
+	srv := testenv.S3(t)
+	store := s3Store(t, srv, srv.Bucket(t, "cancel", false))
+	k := newKeys(t)
+	o := runOpts(k, db, database, store)
+	o.Progress = &backup.Progress{}
+	ctx, cancel := context.WithCancel(ctxT(t))
+	defer cancel()
+	go func() {
+		for o.Progress.CiphertextBytes() < 20<<20 {
+			time.Sleep(5 * time.Millisecond)
+		}
+		cancel()
+	}()
+	_, err := backup.Run(ctx, o)
+	if err == nil || !strings.Contains(err.Error(), "canceled") {
+		t.Fatalf("err = %v", err)
+	}
+	t.Log(err)
+	if ks := keysIn(t, store); len(ks) != 0 {
+		t.Errorf("left behind: %v", ks)
+	}
+	ups, err := store.ListIncompleteUploads(ctxT(t), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ups) != 0 {
+		t.Errorf("multipart uploads not aborted: %+v", ups)
+	}
+}
+
+// The S3 server dies mid-upload: the run fails with one line naming the
+// job, and once the server is back there is no object, no manifest and
+// nothing a check calls a good backup.
+func TestRunS3KilledMidUpload(t *testing.T) {
+	db, database := bigSource(t)
+	srv := testenv.S3Private(t)
+	bucket := srv.Bucket(t, "killed", false)
+	store := s3Store(t, srv, bucket)
+	k := newKeys(t)
+	o := runOpts(k, db, database, store)
+	o.Progress = &backup.Progress{}
+	go func() {
+		for o.Progress.CiphertextBytes() < 20<<20 {
+			time.Sleep(5 * time.Millisecond)
+		}
+		srv.Kill(t)
+	}()
+	start := time.Now()
+	_, err := backup.Run(ctxT(t), o)
+	if err == nil {
+		t.Fatal("backup succeeded with the server killed")
+	}
+	t.Logf("after %v: %v", time.Since(start).Round(time.Millisecond), err)
+	msg := err.Error()
+	if !strings.HasPrefix(msg, "backup yb-nightly: upload: ") || strings.Contains(msg, "\n") || strings.Contains(msg, srv.SecretKey) {
+		t.Errorf("error %q: want one line naming the job and the upload", msg)
+	}
+	if !errors.Is(err, backup.ErrUnreachable) && !strings.Contains(msg, "connection") && !strings.Contains(msg, "EOF") {
+		t.Errorf("error does not say the server went away: %q", msg)
+	}
+
+	srv.Restart(t)
+	store = s3Store(t, srv, bucket)
+	if ks := keysIn(t, store); len(ks) != 0 {
+		t.Errorf("left behind: %v", ks)
+	}
+	res, err := check.Run(ctxT(t), check.Options{Store: store, SigningPub: k.pub(),
+		Job: check.Job{Name: "yb-nightly", Prefix: "yb/", RPO: 26 * time.Hour, Retention: 30 * 24 * time.Hour}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range res {
+		t.Logf("%-12s %-11s %s", r.Check, r.Status, r.Detail)
+	}
+	for _, r := range res {
+		if r.Check == check.Freshness && r.Status != check.Fail {
+			t.Errorf("freshness %s after a failed run: %s", r.Status, r.Detail)
+		}
+	}
+}
