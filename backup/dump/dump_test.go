@@ -423,7 +423,7 @@ func TestDigestSensitivity(t *testing.T) {
 		t.Fatal("row order changed the digest")
 	}
 	for _, change := range []string{
-		"UPDATE `" + name + "`.b SET v = 'X' WHERE id = 1",             // case only
+		"UPDATE `" + name + "`.b SET v = 'X' WHERE id = 1",               // case only
 		"UPDATE `" + name + "`.b SET v = 'x', f = 16777218 WHERE id = 2", // a FLOAT beyond MariaDB's 6 printed digits
 		"UPDATE `" + name + "`.b SET f = 16777216, d = 2.01 WHERE id = 2",
 		"UPDATE `" + name + "`.b SET d = 2.00, v = '' WHERE id = 3", // NULL → empty string

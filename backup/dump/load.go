@@ -9,6 +9,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"unsafe"
 )
 
 // LoadOptions tune Load.
@@ -95,7 +96,9 @@ func Load(ctx context.Context, dsn, database string, r io.Reader, opts LoadOptio
 		ctx: ctx, cancel: cancel, db: db, main: main, opts: opts, target: database,
 		res:    &LoadResult{Skipped: map[string]int{}},
 		tables: map[[2]string]*loadedTable{},
-		free:   make(chan []byte, 2*opts.Parallel+2),
+		// A statement for each worker, one the main connection reads into
+		// while they run, one spare.
+		free: make(chan []byte, opts.Parallel+2),
 	}
 	for range cap(l.free) {
 		l.free <- nil
@@ -442,7 +445,10 @@ func (l *loader) runJob(conn *sql.Conn, j job, applied *int) {
 // (the server rolled the statement back; inserts of one table on several
 // connections can meet in a gap lock).
 func execRetry(ctx context.Context, c *sql.Conn, stmt []byte) (int64, error) {
-	q := string(stmt)
+	// No copy of a statement of up to a few MiB: the driver copies the
+	// text into its packet buffer and keeps no reference, and stmt is not
+	// touched until this returns.
+	q := unsafe.String(unsafe.SliceData(stmt), len(stmt))
 	for attempt := 0; ; attempt++ {
 		res, err := c.ExecContext(ctx, q)
 		if err == nil {
@@ -466,4 +472,3 @@ func (c *countingReader) Read(p []byte) (int, error) {
 	c.n += int64(n)
 	return n, err
 }
-

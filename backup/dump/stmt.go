@@ -102,7 +102,7 @@ func tokens(s []byte, n int) []token {
 	return out
 }
 
-// identName unquotes an identifier token (`a``b` → a`b; a bare word as is).
+// identName unquotes an identifier token (`a“b` → a`b; a bare word as is).
 func identName(b []byte) string {
 	if len(b) >= 2 && b[0] == '`' && b[len(b)-1] == '`' {
 		return strings.ReplaceAll(string(b[1:len(b)-1]), "``", "`")
