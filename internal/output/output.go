@@ -12,7 +12,10 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strconv"
+	"unicode/utf8"
 
+	"github.com/atrest/atrest/audit"
 	"golang.org/x/term"
 )
 
@@ -68,16 +71,163 @@ func (b *buffered) Close() error {
 	return err
 }
 
-type jsonl struct{ enc *json.Encoder }
+// jsonl writes one record per line. Findings and file records, which a scan
+// emits by the million, are encoded by hand (appendFinding, appendFileRecord),
+// byte for byte as encoding/json with SetEscapeHTML(false) would; anything
+// else goes through encoding/json.
+type jsonl struct {
+	w   io.Writer
+	enc *json.Encoder
+	buf []byte
+}
 
 func newJSONL(w io.Writer) *jsonl {
 	enc := json.NewEncoder(w)
 	enc.SetEscapeHTML(false)
-	return &jsonl{enc: enc}
+	return &jsonl{w: w, enc: enc}
 }
 
-func (j *jsonl) Write(rec any) error { return j.enc.Encode(rec) }
-func (j *jsonl) Close() error        { return nil }
+func (j *jsonl) Write(rec any) error {
+	switch r := rec.(type) {
+	case audit.Finding:
+		j.buf = appendFinding(j.buf[:0], &r)
+	case *audit.Finding:
+		if r == nil {
+			return j.enc.Encode(rec)
+		}
+		j.buf = appendFinding(j.buf[:0], r)
+	case audit.FileRecord:
+		j.buf = appendFileRecord(j.buf[:0], &r)
+	case *audit.FileRecord:
+		if r == nil {
+			return j.enc.Encode(rec)
+		}
+		j.buf = appendFileRecord(j.buf[:0], r)
+	default:
+		return j.enc.Encode(rec)
+	}
+	j.buf = append(j.buf, '\n')
+	_, err := j.w.Write(j.buf)
+	return err
+}
+
+func (j *jsonl) Close() error { return nil }
+
+// appendFinding appends f as encoding/json encodes it (no newline).
+func appendFinding(b []byte, f *audit.Finding) []byte {
+	b = append(b, `{"record":`...)
+	b = appendString(b, f.Record)
+	b = append(b, `,"path":`...)
+	b = appendString(b, f.Path)
+	if f.Member != "" {
+		b = append(b, `,"member":`...)
+		b = appendString(b, f.Member)
+	}
+	b = append(b, `,"line":`...)
+	b = strconv.AppendInt(b, int64(f.Line), 10)
+	b = append(b, `,"type":`...)
+	b = appendString(b, string(f.Type))
+	b = append(b, `,"masked":`...)
+	b = appendString(b, f.Masked)
+	b = append(b, `,"fingerprint":`...)
+	b = appendString(b, f.Fingerprint)
+	return append(b, '}')
+}
+
+// appendFileRecord appends r as encoding/json encodes it (no newline).
+func appendFileRecord(b []byte, r *audit.FileRecord) []byte {
+	b = append(b, `{"record":`...)
+	b = appendString(b, r.Record)
+	b = append(b, `,"path":`...)
+	b = appendString(b, r.Path)
+	if r.Member != "" {
+		b = append(b, `,"member":`...)
+		b = appendString(b, r.Member)
+	}
+	b = append(b, `,"state":`...)
+	b = appendString(b, r.State)
+	if r.Reason != "" {
+		b = append(b, `,"reason":`...)
+		b = appendString(b, r.Reason)
+	}
+	if r.Format != "" {
+		b = append(b, `,"format":`...)
+		b = appendString(b, r.Format)
+	}
+	if r.Encoding != "" {
+		b = append(b, `,"encoding":`...)
+		b = appendString(b, r.Encoding)
+	}
+	b = append(b, `,"size":`...)
+	b = strconv.AppendInt(b, r.Size, 10)
+	b = append(b, `,"findings":`...)
+	b = strconv.AppendInt(b, int64(r.Findings), 10)
+	return append(b, '}')
+}
+
+// plain marks the ASCII bytes a JSON string holds as they are (with HTML
+// escaping off): everything from ' ' up but '"' and '\\'.
+var plain = func() (t [utf8.RuneSelf]bool) {
+	for c := ' '; c < utf8.RuneSelf; c++ {
+		t[c] = c != '"' && c != '\\'
+	}
+	return
+}()
+
+// appendString appends s as a JSON string exactly as encoding/json does with
+// SetEscapeHTML(false): short escapes for \b \f \n \r \t, \u00XX for other
+// control characters, each byte of invalid UTF-8 as \ufffd, and U+2028 and
+// U+2029 escaped.
+func appendString(b []byte, s string) []byte {
+	const hex = "0123456789abcdef"
+	b = append(b, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			if plain[c] {
+				i++
+				continue
+			}
+			b = append(b, s[start:i]...)
+			switch c {
+			case '\\', '"':
+				b = append(b, '\\', c)
+			case '\b':
+				b = append(b, '\\', 'b')
+			case '\f':
+				b = append(b, '\\', 'f')
+			case '\n':
+				b = append(b, '\\', 'n')
+			case '\r':
+				b = append(b, '\\', 'r')
+			case '\t':
+				b = append(b, '\\', 't')
+			default:
+				b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xF])
+			}
+			i++
+			start = i
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case r == utf8.RuneError && size == 1:
+			b = append(b, s[start:i]...)
+			b = append(b, `\ufffd`...)
+		case r == '\u2028' || r == '\u2029':
+			b = append(b, s[start:i]...)
+			b = append(b, '\\', 'u', '2', '0', '2', hex[r&0xF])
+		default:
+			i += size
+			continue
+		}
+		i += size
+		start = i
+	}
+	b = append(b, s[start:]...)
+	return append(b, '"')
+}
 
 // jsonArray streams one JSON array so memory stays bounded on big scans.
 type jsonArray struct {

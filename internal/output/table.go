@@ -6,6 +6,7 @@ import (
 	"io"
 	"sort"
 	"strings"
+	"text/tabwriter"
 )
 
 // table prints one line per record, in columns chosen by record kind. It works
@@ -13,8 +14,15 @@ import (
 // package importing them.
 type table struct {
 	w       io.Writer
+	tw      *tabwriter.Writer
+	kind    string // kind of the rows in tw
+	rows    int
 	headers map[string]bool
 }
+
+// tableBlock rows are aligned together; then the block is flushed so memory
+// does not grow with a scan's findings.
+const tableBlock = 2000
 
 var tableColumns = map[string][]string{
 	"finding": {"location", "type", "masked"},
@@ -39,7 +47,7 @@ func (t *table) Write(rec any) error {
 	switch kind {
 	case "finding":
 		loc := str(m["path"])
-		if mem := str(m["member"]); mem != "" {
+		if mem, _ := m["member"].(string); mem != "" {
 			loc += "!" + mem
 		}
 		m["location"] = fmt.Sprintf("%s:%s", loc, str(m["line"]))
@@ -47,7 +55,7 @@ func (t *table) Write(rec any) error {
 		if m["state"] == "scanned" && m["reason"] == nil {
 			return nil // only what was not scanned is news to a person
 		}
-		if mem := str(m["member"]); mem != "" {
+		if mem, _ := m["member"].(string); mem != "" {
 			m["path"] = str(m["path"]) + "!" + mem
 		}
 	case "column":
@@ -55,8 +63,17 @@ func (t *table) Write(rec any) error {
 	case "table":
 		m["table"] = str(m["database"]) + "." + str(m["table"])
 	case "summary":
+		t.flush()
 		return t.summary(m)
 	}
+	if kind != t.kind || t.rows >= tableBlock {
+		t.flush()
+		t.kind = kind
+	}
+	if t.tw == nil {
+		t.tw = tabwriter.NewWriter(t.w, 0, 0, 2, ' ', 0)
+	}
+	t.rows++
 	cols, ok := tableColumns[kind]
 	if !ok {
 		cols = sortedKeys(m)
@@ -66,14 +83,21 @@ func (t *table) Write(rec any) error {
 	}
 	if !t.headers[kind] {
 		t.headers[kind] = true
-		fmt.Fprintf(t.w, "\n%s\n", strings.ToUpper(strings.Join(cols, "  ")))
+		fmt.Fprintf(t.tw, "\n%s\n", strings.ToUpper(strings.Join(cols, "\t")))
 	}
 	vals := make([]string, len(cols))
 	for i, c := range cols {
 		vals[i] = str(m[c])
 	}
-	_, err = fmt.Fprintln(t.w, strings.Join(vals, "  "))
+	_, err = fmt.Fprintln(t.tw, strings.Join(vals, "\t"))
 	return err
+}
+
+func (t *table) flush() {
+	if t.tw != nil {
+		t.tw.Flush()
+	}
+	t.rows = 0
 }
 
 func (t *table) summary(m map[string]any) error {
@@ -87,7 +111,10 @@ func (t *table) summary(m map[string]any) error {
 	return nil
 }
 
-func (t *table) Close() error { return nil }
+func (t *table) Close() error {
+	t.flush()
+	return nil
+}
 
 func sortedKeys(m map[string]any) []string {
 	keys := make([]string, 0, len(m))
