@@ -38,3 +38,10 @@ BIG=$B/dense-$BIG_MB.log
 [ -s "$BIG" ] || go run ./scripts/gendemo -log "$BIG" -size "$BIG_MB"
 KB=$(rss $ATREST scan files --format jsonl "$BIG")
 echo "  peak RSS: $((KB/1024)) MiB (target < 200 MB)"
+
+echo "== database sampling (throwaway MariaDB; a 1M-row and a 10k-row table)"
+go test -run '^$' -bench 'BenchmarkSample' -benchtime 10x ./audit/dbsrc/ 2>&1 | grep -E '^Benchmark' | sed 's/^/  /'
+
+echo "== journal: append rate and verify time for 1M entries"
+go test -run '^$' -bench 'BenchmarkAppend' -benchtime 1s ./audit/journal/ 2>&1 | grep -E '^Benchmark' | sed 's/^/  /'
+go test -run '^$' -bench 'BenchmarkVerify1M' -benchtime 1x ./audit/journal/ 2>&1 | grep -E '^Benchmark' | sed 's/^/  /'
