@@ -226,10 +226,17 @@ func start(cfg Config) (*DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("mariadb-install-db: %v: %s", err, tail(out, 800))
 	}
+	tmp := filepath.Join(dir, "tmp")
+	if err := os.MkdirAll(tmp, 0o700); err != nil {
+		return nil, err
+	}
 	args := []string{"--no-defaults", "--datadir=" + data, "--user=" + me,
 		"--bind-address=127.0.0.1", "--socket=" + filepath.Join(dir, "sock"),
 		"--pid-file=" + filepath.Join(dir, "mariadbd.pid"),
 		"--log-error=" + filepath.Join(dir, "error.log"),
+		// Its own tmpdir: servers sharing /tmp lost each other's temporary
+		// tables ("Error on delete of '/tmp/#sql-temptable-…'") under load.
+		"--tmpdir=" + tmp,
 		"--skip-name-resolve",
 		// A throwaway server need not survive a power cut: trade durability
 		// for the speed of loading test schemas.
