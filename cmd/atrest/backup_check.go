@@ -1,0 +1,246 @@
+package main
+
+import (
+	"crypto/ed25519"
+	"fmt"
+	"strings"
+	"time"
+
+	"filippo.io/age"
+	"github.com/spf13/cobra"
+
+	"github.com/atrest/atrest/audit/journal"
+	"github.com/atrest/atrest/backup/check"
+	"github.com/atrest/atrest/internal/config"
+)
+
+type backupCheckOptions struct {
+	commonFlags
+	job      string
+	read     bool
+	readAll  bool
+	identity string
+	canary   bool
+}
+
+func newBackupCheckCmd() *cobra.Command {
+	var o backupCheckOptions
+	cmd := &cobra.Command{
+		Use:   "check --config FILE [--job NAME] [--read]",
+		Short: "Check that a job's backups are there, recent, whole and kept safe (every job without --job)",
+		Long: `check judges the backups in object storage as the server reports them now, one
+record per finding, status pass, fail, warn or unsupported (the server does not
+implement what the check needs). A backup counts only with a manifest whose signature
+verifies and the very object it describes.
+
+  freshness     the newest good backup's snapshot is within the job's rpo
+  completeness  every data object has its manifest (an orphan is no backup: a run
+                died after the upload, or the manifest was removed) and every
+                manifest its object
+  uploads       multipart uploads never finished (a run that died mid-upload);
+                older than 24h: warn
+  manifest      every manifest parses and its signature verifies with this
+                installation's key (journal.signing_key_file)
+  object        each stored object's size, S3 SHA-256 checksum and version are those
+                recorded when it was uploaded
+  trend         the newest backup against the one before: SQL size or total rows
+                down by more than half, or a table with 0 rows that had rows, fails;
+                a table gone warns
+  integrity     with --read: streams the newest backup (every one with --read-all)
+                and checks the ciphertext's size and SHA-256; with an age identity
+                (--identity, or the identity_file of a drill of this job) also age's
+                authentication of every chunk, zstd to the end and the SQL's size and
+                SHA-256; nothing is restored. A failed read is retried once, and a
+                transport failure (failure: transport) is never called corruption
+                (failure: integrity)
+  versioning    bucket versioning is on
+  object_lock   object lock is on, with a default retention ≥ the job's retention
+  encryption    bucket default encryption, or client-side age encryption recorded in
+                the signed manifests
+  lifecycle     no expiry rule deletes backups before the job's retention is over
+  canary        with --canary: a small object is put under retention and deleting it
+                must be refused (some servers accept lock settings and ignore them)
+
+Jobs with format mysqldump (dumps another tool uploads, matched by key_pattern) get
+freshness and trend by the objects' dates and sizes, and with --read a gzip/zstd
+decode to the end and mysqldump's "-- Dump completed" trailer in the last lines.
+
+A summary record closes the output. Each job's check is journaled (kind backup.check)
+with the counts. Exit 1 if any check fails.
+
+` + exitHelp,
+		Example: `  atrest backup check --config /etc/atrest/atrest.yaml
+  atrest backup check --config atrest.yaml --job yb-nightly --read --identity /etc/atrest/backup.agekey
+  atrest backup check --config atrest.yaml --format jsonl | jq 'select(.status=="fail")'`,
+		Args: requireNoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error { return runBackupCheck(cmd, o) },
+	}
+	cmd.Flags().StringVar(&o.configPath, "config", "", "configuration file (required)")
+	cmd.Flags().StringVar(&o.format, "format", "", "output format: table, json or jsonl (default: table on a terminal, jsonl otherwise)")
+	cmd.Flags().StringVar(&o.job, "job", "", "the backups[] job to check (default: every job)")
+	cmd.Flags().BoolVar(&o.read, "read", false, "stream the newest backup and verify it to the end")
+	cmd.Flags().BoolVar(&o.readAll, "read-all", false, "stream every backup (implies --read)")
+	cmd.Flags().StringVar(&o.identity, "identity", "", "age identity file, to authenticate and decompress what --read streams")
+	cmd.Flags().BoolVar(&o.canary, "canary", false, "prove object lock is enforced with a retained canary object that must refuse deletion")
+	cmd.MarkFlagRequired("config")
+	return cmd
+}
+
+// checkSummary closes backup check's output.
+type checkSummary struct {
+	Record      string   `json:"record"` // always "summary"
+	Jobs        int      `json:"jobs"`
+	Checks      int      `json:"checks"`
+	Pass        int      `json:"pass"`
+	Fail        int      `json:"fail"`
+	Warn        int      `json:"warn"`
+	Unsupported int      `json:"unsupported"`
+	Errors      int      `json:"errors"`
+	Failed      []string `json:"failed,omitempty"` // job/check of each failure
+	Seconds     float64  `json:"seconds"`
+}
+
+func runBackupCheck(cmd *cobra.Command, o backupCheckOptions) error {
+	cfg, err := config.Load(o.configPath)
+	if err != nil {
+		return err
+	}
+	jobs := cfg.Backups
+	if o.job != "" {
+		job, ok := cfg.Backup(o.job)
+		if !ok {
+			return fmt.Errorf("backup check: --job %q is not a backups[] entry in %s", o.job, cfg.Path)
+		}
+		jobs = []config.Backup{*job}
+	}
+	if len(jobs) == 0 {
+		return fmt.Errorf("backup check: no backups[] in %s", cfg.Path)
+	}
+	pub, err := journalPublicKey(cfg)
+	if err != nil {
+		return fmt.Errorf("backup check: %w (run atrest init --config %s)", err, cfg.Path)
+	}
+	var given age.Identity
+	if o.identity != "" {
+		if given, err = loadIdentity(o.identity); err != nil {
+			return fmt.Errorf("backup check: %w", err)
+		}
+	}
+	w, err := o.writer(cmd)
+	if err != nil {
+		return err
+	}
+	start := time.Now()
+	sum := checkSummary{Record: "summary"}
+	var firstErr error
+	var writeErr error
+	write := func(rec any) {
+		if writeErr == nil {
+			writeErr = w.Write(rec)
+		}
+	}
+	for i := range jobs {
+		job := &jobs[i]
+		sum.Jobs++
+		res, err := checkJob(cmd, cfg, job, o, given, pub)
+		counts := map[check.Status]int{}
+		for _, r := range res {
+			counts[r.Status]++
+			sum.Checks++
+			if r.Status == check.Fail {
+				sum.Failed = append(sum.Failed, job.Name+"/"+r.Check)
+			}
+			write(r)
+		}
+		sum.Pass += counts[check.Pass]
+		sum.Fail += counts[check.Fail]
+		sum.Warn += counts[check.Warn]
+		sum.Unsupported += counts[check.Unsupported]
+		if err != nil {
+			sum.Errors++
+			if firstErr == nil {
+				firstErr = err
+			}
+		}
+		if jerr := record(cfg, backupCheckEntry(job.Name, counts, err, o)); jerr != nil && firstErr == nil {
+			firstErr = jerr
+		}
+	}
+	sum.Seconds = time.Since(start).Seconds()
+	write(sum)
+	if cerr := w.Close(); writeErr == nil {
+		writeErr = cerr
+	}
+	switch {
+	case firstErr != nil:
+		return firstErr
+	case writeErr != nil:
+		return writeErr
+	case sum.Fail > 0:
+		return errFound{fmt.Sprintf("%d check(s) failed: %s", sum.Fail, strings.Join(compact(sum.Failed), ", "))}
+	}
+	return nil
+}
+
+// checkJob checks one job; the error (one line, naming the job) is for a
+// job that could not be checked.
+func checkJob(cmd *cobra.Command, cfg *config.Config, job *config.Backup, o backupCheckOptions, given age.Identity, pub ed25519.PublicKey) ([]check.Result, error) {
+	var pre []check.Result
+	id := given
+	if id == nil && (o.read || o.readAll) {
+		// The drill's identity, when a drill of this job has one: the key
+		// that a restore would use is the one worth proving.
+		for _, d := range cfg.Drills {
+			if d.Backup != job.Name || d.IdentityFile == "" {
+				continue
+			}
+			var err error
+			if id, err = loadIdentity(d.IdentityFile); err != nil {
+				pre = append(pre, check.Result{Record: "check", Job: job.Name, Check: check.Integrity, Status: check.Warn,
+					Detail: fmt.Sprintf("drill %s's identity could not be read (%v): reading without it", d.Name, err)})
+			}
+			break
+		}
+	}
+	store, err := openStore(cmd.Context(), cfg, job)
+	if err != nil {
+		return pre, fmt.Errorf("backup check %s: %s", job.Name, oneLine(err.Error()))
+	}
+	res, err := check.Run(cmd.Context(), check.Options{
+		Job: check.Job{Name: job.Name, Prefix: job.Prefix, RPO: job.RPO, Retention: job.Retention,
+			Format: job.Format, KeyPattern: job.KeyPattern},
+		Store: store, Read: o.read || o.readAll, ReadAll: o.readAll, Identity: id,
+		SigningPub: pub, Canary: o.canary,
+	})
+	if err != nil {
+		// check's errors begin "check <job>:".
+		err = fmt.Errorf("backup %s", oneLine(err.Error()))
+	}
+	return append(pre, res...), err
+}
+
+func backupCheckEntry(job string, counts map[check.Status]int, err error, o backupCheckOptions) journal.Entry {
+	e := journal.Entry{Kind: "backup.check", Subject: job, Outcome: "ok", Figures: map[string]any{
+		"pass": counts[check.Pass], "fail": counts[check.Fail], "warn": counts[check.Warn],
+		"unsupported": counts[check.Unsupported], "read": o.read || o.readAll}}
+	switch {
+	case err != nil:
+		e.Outcome, e.Detail = "error", oneLine(err.Error())
+	case counts[check.Fail] > 0:
+		e.Outcome = "fail"
+	}
+	return e
+}
+
+// compact lists each job/check once, in order.
+func compact(list []string) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, s := range list {
+		if !seen[s] {
+			seen[s] = true
+			out = append(out, s)
+		}
+	}
+	return out
+}
