@@ -64,17 +64,22 @@ func runScanFiles(cmd *cobra.Command, o scanFilesOptions, args []string) error {
 		return err
 	}
 	paths, exclude := args, o.exclude
+	subject := strings.Join(paths, ",")
 	if len(paths) == 0 {
 		if cfg == nil {
 			return fmt.Errorf("scan files: give at least one PATH, or --config with file_roots")
 		}
+		var names []string
 		for _, r := range cfg.FileRoots {
 			if len(o.roots) > 0 && !contains(o.roots, r.Name) {
 				continue
 			}
 			paths = append(paths, r.Paths...)
 			exclude = append(exclude, r.Exclude...)
+			names = append(names, r.Name)
 		}
+		// The journal (and the daemon's metrics) know a configured root by name.
+		subject = strings.Join(names, ",")
 		if len(paths) == 0 {
 			return fmt.Errorf("scan files: %s has no file_roots to scan", cfg.Path)
 		}
@@ -98,7 +103,7 @@ func runScanFiles(cmd *cobra.Command, o scanFilesOptions, args []string) error {
 	})
 	sum, err := s.Run(cmd.Context(), paths, func(r audit.Record) error { return w.Write(r) })
 	stopProgress()
-	if jerr := record(cfg, scanFilesEntry(paths, sum, err)); jerr != nil && err == nil {
+	if jerr := record(cfg, scanFilesEntry(subject, sum, err)); jerr != nil && err == nil {
 		err = jerr
 	}
 	if err == nil {
@@ -128,12 +133,12 @@ func contains(list []string, s string) bool {
 
 // scanFilesEntry is the journal's account of a file scan: counts by state and
 // type, never a value or a finding's location.
-func scanFilesEntry(paths []string, sum filescan.Summary, err error) journal.Entry {
+func scanFilesEntry(subject string, sum filescan.Summary, err error) journal.Entry {
 	byType := map[string]any{}
 	for t, n := range sum.ByType {
 		byType[t] = n
 	}
-	e := journal.Entry{Kind: "scan.files", Subject: strings.Join(paths, ","), Outcome: "ok",
+	e := journal.Entry{Kind: "scan.files", Subject: subject, Outcome: "ok",
 		Figures: map[string]any{"files": sum.Files, "scanned": sum.Scanned, "encrypted": sum.Encrypted,
 			"binary": sum.Binary, "skipped": sum.Skipped, "errors": sum.Errors, "findings": sum.Findings,
 			"by_type": byType, "bytes": sum.Bytes, "seconds": sum.Seconds}}
