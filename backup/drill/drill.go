@@ -1,0 +1,416 @@
+package drill
+
+import (
+	"context"
+	"crypto/ed25519"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"filippo.io/age"
+
+	"github.com/atrest/atrest/backup"
+	"github.com/atrest/atrest/backup/dump"
+	"github.com/atrest/atrest/crypto"
+)
+
+// Failure classes (Record.Failure, Failure.Class).
+const (
+	// FailTransport: the object could not be read, twice; the backup may
+	// be fine.
+	FailTransport = "transport"
+	// FailIntegrity: the bytes are not the bytes backed up (checksum, age
+	// authentication, zstd or gzip, a truncated dump) or the restored
+	// tables differ from the manifest.
+	FailIntegrity = "integrity"
+	// FailRestore: the drill server refused a statement or went away.
+	FailRestore = "restore"
+	// FailProbe: a probe query failed or returned a false value.
+	FailProbe = "probe"
+	// FailKey: no identity, or one the backup was not encrypted to.
+	FailKey = "key"
+	// FailNoBackup: the job has no complete backup to drill.
+	FailNoBackup = "no_backup"
+)
+
+// Record statuses.
+const (
+	StatusPass = "pass"
+	StatusFail = "fail"
+	// StatusError is a drill that could not run (unreachable target,
+	// refused target, no store): not a verdict on the backup.
+	StatusError = "error"
+)
+
+// Failure is the error of a drill that ran and failed.
+type Failure struct {
+	Job    string
+	Class  string
+	Detail string
+}
+
+func (f *Failure) Error() string {
+	return fmt.Sprintf("drill %s: %s failure: %s", f.Job, f.Class, f.Detail)
+}
+
+// Job is the part of a backup job's configuration a drill needs.
+type Job struct {
+	Name string
+	// Prefix is the job's key prefix; atrest backups are under
+	// backup.JobPrefix(Prefix, Name).
+	Prefix string
+	// Format is "atrest" (default) or "mysqldump": dumps another tool
+	// uploads, found by KeyPattern (path.Match on the whole key).
+	Format     string
+	KeyPattern string
+	// Databases are the source databases; a mysqldump of one database may
+	// qualify objects with its name, which the load rewrites.
+	Databases []string
+}
+
+// Probe is a query that must return a true value in the restored data.
+type Probe struct {
+	Name string
+	SQL  string
+}
+
+// Options are what one drill needs: the job's share of the configuration.
+type Options struct {
+	Job Job
+	// Drill is the drills[] entry's name, for the record ("" if none).
+	Drill string
+	// Select is "latest" (default) or "random": uniformly among the
+	// complete backups stored within SelectWindow (default 30 days).
+	Select       string
+	SelectWindow time.Duration
+	Probes       []Probe
+
+	Store backup.ObjectStore
+	// Identity decrypts the backup; without one, IdentityFile is read (age
+	// identity file). Neither, or one that cannot be read, is a key failure.
+	Identity     age.Identity
+	IdentityFile string
+
+	// TargetDSN is the drill server (go-sql-driver DSN); the user needs to
+	// create and drop databases.
+	TargetDSN crypto.Secret
+	// SourceDSN, if set, is the job's source, to refuse a target that is
+	// the same server. The manifest's record of the source is compared too.
+	SourceDSN crypto.Secret
+	// SigningPub verifies manifest signatures: a manifest that does not
+	// verify is no backup.
+	SigningPub ed25519.PublicKey
+
+	// BackupKey drills this backup (data object or manifest key) instead of
+	// choosing one.
+	BackupKey string
+	// Keep leaves the scratch database in place after the drill.
+	Keep bool
+	// AllowSourceServer allows a target that is the source server; the
+	// drill still writes only to its own scratch databases.
+	AllowSourceServer bool
+	// Parallel is the number of connections loading and verifying
+	// (default 2).
+	Parallel int
+	// ProbeTimeout bounds each probe (default 10 minutes).
+	ProbeTimeout time.Duration
+
+	Now func() time.Time // default time.Now
+	// Intn picks the random backup (default math/rand/v2).
+	Intn func(n int) int
+}
+
+// Record is the drill record (SPEC §3).
+type Record struct {
+	Record  string `json:"record"` // always "drill"
+	Job     string `json:"job"`
+	Drill   string `json:"drill,omitempty"`
+	Backup  string `json:"backup"`
+	Format  string `json:"format"`
+	Status  string `json:"status"`
+	Failure string `json:"failure,omitempty"`
+	Detail  string `json:"detail,omitempty"`
+
+	// RTOSeconds is drill start to verified restore (digests and probes
+	// passed); only a passed drill has one.
+	RTOSeconds float64 `json:"rto_seconds,omitempty"`
+	// RPOSeconds is drill start minus the backup's snapshot time (for a
+	// mysqldump job, the object's upload time: the snapshot is older).
+	RPOSeconds float64    `json:"rpo_seconds"`
+	Snapshot   *time.Time `json:"snapshot,omitempty"`
+	Started    time.Time  `json:"started"`
+	Seconds    float64    `json:"seconds"` // the whole drill, cleanup included
+
+	// Target is the drill server as it names itself: host:port (version).
+	Target  string   `json:"target,omitempty"`
+	Scratch []string `json:"scratch_databases,omitempty"`
+	// Dropped says the scratch databases were dropped after the drill.
+	Dropped bool `json:"scratch_dropped"`
+
+	Tables        []Table `json:"tables"`
+	TablesMatched int     `json:"tables_matched"`
+	Rows          int64   `json:"rows"`
+	Bytes         int64   `json:"bytes"`     // object bytes downloaded
+	SQLBytes      int64   `json:"sql_bytes"` // SQL loaded
+	// Digests is "verified" (atrest backups: every table's digest
+	// recomputed and compared) or "unsupported" (third-party dumps carry
+	// no digests to compare with; DigestsDetail says so).
+	Digests       string        `json:"digests"`
+	DigestsDetail string        `json:"digests_detail,omitempty"`
+	Probes        []ProbeResult `json:"probes,omitempty"`
+	Phases        Phases        `json:"phases"`
+	// Retried is set when the first download failed in transport and the
+	// drill was run again.
+	Retried bool `json:"retried,omitempty"`
+	// Cleaned are leftovers of earlier crashed drills of this job dropped
+	// at the start.
+	Cleaned []string `json:"cleaned,omitempty"`
+	Notes   []string `json:"notes,omitempty"`
+}
+
+// Table is one restored table.
+type Table struct {
+	// Database is the source database, where the backup holds several.
+	Database     string `json:"database,omitempty"`
+	Name         string `json:"name"`
+	Rows         int64  `json:"rows"`
+	ExpectedRows *int64 `json:"expected_rows,omitempty"`
+	// DigestMatch is null where there is no digest to compare with.
+	DigestMatch *bool `json:"digest_match"`
+	DDLMatch    *bool `json:"ddl_match,omitempty"`
+	// Check is match, mismatch, missing (not restored) or unsupported.
+	Check string `json:"check"`
+}
+
+// ProbeResult is the verdict of one probe; never the value it returned,
+// which may be personal data.
+type ProbeResult struct {
+	Name    string  `json:"name"`
+	Status  string  `json:"status"` // pass | fail
+	Detail  string  `json:"detail"`
+	Seconds float64 `json:"seconds"`
+}
+
+// Phases are the drill's durations in seconds. Download, decrypt and
+// decompress run concurrently with the load (the object streams into the
+// server), so they are the time spent inside each stage, measured around
+// its reads, and overlap LoadSeconds, which is the load's wall time from
+// first byte to last statement. Verify (digests) and probes run after it.
+type Phases struct {
+	SelectSeconds     float64 `json:"select_seconds"`
+	DownloadSeconds   float64 `json:"download_seconds"`
+	DecryptSeconds    float64 `json:"decrypt_seconds"`
+	DecompressSeconds float64 `json:"decompress_seconds"`
+	LoadSeconds       float64 `json:"load_seconds"`
+	VerifySeconds     float64 `json:"verify_seconds"`
+	ProbeSeconds      float64 `json:"probe_seconds"`
+	CleanupSeconds    float64 `json:"cleanup_seconds"`
+}
+
+// Run drills one backup of o.Job and returns its record. The error is a
+// *Failure when the drill ran and failed, another error when it could not
+// run; the record is returned either way once the options are valid, so
+// that the run can be journaled. Errors and record carry no row values and
+// no credentials.
+func Run(ctx context.Context, o Options) (*Record, error) {
+	if err := o.validate(); err != nil {
+		return nil, err
+	}
+	d := &drill{o: o, ctx: ctx}
+	d.start = d.now()
+	d.rec = &Record{Record: "drill", Job: o.Job.Name, Drill: o.Drill, Format: o.Job.Format,
+		Started: d.start.UTC(), Tables: []Table{}}
+	err := d.run()
+	d.cleanup()
+	d.rec.Seconds = d.since(d.start)
+	var f *Failure
+	switch {
+	case err == nil:
+		d.rec.Status = StatusPass
+	case errors.As(err, &f):
+		d.rec.Status, d.rec.Failure, d.rec.Detail = StatusFail, f.Class, f.Detail
+		d.rec.RTOSeconds = 0
+	default:
+		d.rec.Status, d.rec.Detail = StatusError, oneLine(err)
+		d.rec.RTOSeconds = 0
+		err = fmt.Errorf("drill %s: %w", o.Job.Name, err)
+	}
+	return d.rec, err
+}
+
+func (o *Options) validate() error {
+	job := o.Job.Name
+	if o.Job.Format == "" {
+		o.Job.Format = "atrest"
+	}
+	if o.Select == "" {
+		o.Select = "latest"
+	}
+	if o.SelectWindow <= 0 {
+		o.SelectWindow = 30 * 24 * time.Hour
+	}
+	if o.Parallel < 1 {
+		o.Parallel = 2
+	}
+	if o.ProbeTimeout <= 0 {
+		o.ProbeTimeout = 10 * time.Minute
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	switch {
+	case job == "" || strings.ContainsAny(job, "/\\"):
+		return fmt.Errorf("drill: job name %q cannot be part of an object key", job)
+	case o.Store == nil:
+		return fmt.Errorf("drill %s: no object store", job)
+	case o.TargetDSN.IsZero():
+		return fmt.Errorf("drill %s: no target DSN: a drill needs a scratch server", job)
+	case o.Job.Format != "atrest" && o.Job.Format != "mysqldump":
+		return fmt.Errorf("drill %s: format %q is not atrest or mysqldump", job, o.Job.Format)
+	case o.Job.Format == "atrest" && len(o.SigningPub) != ed25519.PublicKeySize:
+		return fmt.Errorf("drill %s: no ed25519 public key to verify manifests with", job)
+	case o.Job.Format == "mysqldump" && o.Job.KeyPattern == "" && o.BackupKey == "":
+		return fmt.Errorf("drill %s: format mysqldump needs a key pattern", job)
+	case o.Select != "latest" && o.Select != "random":
+		return fmt.Errorf("drill %s: select %q is not latest or random", job, o.Select)
+	}
+	for i, p := range o.Probes {
+		if !isQuery(p.SQL) {
+			return fmt.Errorf("drill %s: probe %d (%s) is not a query: a probe must start with SELECT or WITH", job, i+1, p.Name)
+		}
+	}
+	return nil
+}
+
+// drill is one run's state.
+type drill struct {
+	o     Options
+	ctx   context.Context
+	rec   *Record
+	start time.Time
+
+	ids    []age.Identity
+	idErr  error // why there is no identity
+	chosen *choice
+	tgt    *target
+	load   *dump.LoadResult
+}
+
+func (d *drill) now() time.Time { return d.o.Now() }
+
+func (d *drill) since(t time.Time) float64 { return d.now().Sub(t).Seconds() }
+
+func (d *drill) note(format string, args ...any) {
+	d.rec.Notes = append(d.rec.Notes, fmt.Sprintf(format, args...))
+}
+
+func (d *drill) fail(class, format string, args ...any) *Failure {
+	return &Failure{Job: d.o.Job.Name, Class: class, Detail: fmt.Sprintf(format, args...)}
+}
+
+func (d *drill) run() error {
+	t := d.now()
+	c, err := d.choose()
+	d.rec.Phases.SelectSeconds = d.since(t)
+	if err != nil {
+		return err
+	}
+	d.chosen = c
+	d.rec.Backup = c.key
+	if c.snapshot.IsZero() {
+		d.rec.RPOSeconds = d.start.Sub(c.info.LastModified).Seconds()
+		d.note("no manifest: RPO is from the object's upload time; the snapshot is at least this old")
+	} else {
+		s := c.snapshot.UTC()
+		d.rec.Snapshot = &s
+		d.rec.RPOSeconds = d.start.Sub(s).Seconds()
+	}
+
+	// A missing identity fails before the target is touched.
+	d.loadIdentities()
+	if d.needsIdentity() && d.idErr != nil {
+		return d.fail(FailKey, "%s", d.idErr)
+	}
+
+	if d.tgt, err = d.connect(); err != nil {
+		return err
+	}
+	if err := d.tgt.sweep(d); err != nil {
+		return err
+	}
+	if err := d.tgt.createScratch(d.ctx, d.tgt.base); err != nil {
+		return fmt.Errorf("target: %w", err)
+	}
+	if err := d.restore(); err != nil {
+		return err
+	}
+	if err := d.verify(); err != nil {
+		return err
+	}
+	if err := d.probe(); err != nil {
+		return err
+	}
+	d.rec.RTOSeconds = d.since(d.start)
+	return nil
+}
+
+// cleanup drops the scratch databases unless Keep, also after a failure,
+// on a context of its own: an interrupted drill still cleans up.
+func (d *drill) cleanup() {
+	if d.tgt == nil {
+		return
+	}
+	t := d.now()
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(d.ctx), time.Minute)
+	defer cancel()
+	d.rec.Scratch = d.tgt.created()
+	switch {
+	case d.o.Keep:
+		if len(d.rec.Scratch) > 0 {
+			d.note("kept %s (--keep); the next drill of this job drops it as a leftover", strings.Join(d.rec.Scratch, ", "))
+		}
+	default:
+		if err := d.tgt.dropAll(ctx); err != nil {
+			d.note("scratch database left on the target: %s; the next drill of this job drops it", oneLine(err))
+		} else {
+			d.rec.Dropped = true
+		}
+	}
+	d.tgt.close()
+	d.rec.Phases.CleanupSeconds = d.since(t)
+}
+
+func oneLine(err error) string {
+	return strings.Join(strings.Fields(err.Error()), " ")
+}
+
+// isQuery reports whether sql starts (after blanks and comments) with
+// SELECT or WITH: probes read, they never change anything.
+func isQuery(sql string) bool {
+	s := strings.TrimSpace(sql)
+	for {
+		switch {
+		case strings.HasPrefix(s, "--") || strings.HasPrefix(s, "#"):
+			i := strings.IndexByte(s, '\n')
+			if i < 0 {
+				return false
+			}
+			s = strings.TrimSpace(s[i+1:])
+		case strings.HasPrefix(s, "/*"):
+			i := strings.Index(s, "*/")
+			if i < 0 {
+				return false
+			}
+			s = strings.TrimSpace(s[i+2:])
+		default:
+			w := strings.ToUpper(s[:min(len(s), 7)])
+			return strings.HasPrefix(w, "SELECT") && (len(w) == 6 || !isWord(w[6])) ||
+				strings.HasPrefix(w, "WITH") && len(w) > 4 && !isWord(w[4])
+		}
+	}
+}
+
+func isWord(c byte) bool {
+	return c == '_' || c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9'
+}

@@ -1,0 +1,466 @@
+package drill
+
+import (
+	"compress/gzip"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"hash"
+	"io"
+	"path"
+	"strings"
+	"sync"
+	"time"
+
+	"filippo.io/age"
+	"github.com/klauspost/compress/zstd"
+
+	"github.com/atrest/atrest/backup"
+	"github.com/atrest/atrest/backup/dump"
+)
+
+// maxZstdWindow bounds the memory a zstd stream may ask for (zstd's CLI
+// needs --long beyond 128 MiB); a stream from a bucket is not trusted to be
+// modest.
+const maxZstdWindow = 128 << 20
+
+// Read-ahead between the decoders and the loader: the object downloads,
+// decrypts and decompresses while the server executes statements, in at
+// most readAheadBufs buffers of readAheadSize.
+const (
+	readAheadSize = 1 << 20
+	readAheadBufs = 4
+)
+
+// restore streams the backup into the scratch databases; after a transport
+// failure it starts again once, in fresh scratch databases.
+func (d *drill) restore() error {
+	err := d.restoreOnce()
+	var f *Failure
+	if !errors.As(err, &f) || f.Class != FailTransport {
+		return err
+	}
+	d.rec.Retried = true
+	first := f.Detail
+	if rerr := d.tgt.reset(d.ctx); rerr != nil {
+		return fmt.Errorf("target: %s", oneLine(rerr))
+	}
+	err = d.restoreOnce()
+	switch {
+	case err == nil:
+		d.note("the first download failed (%s) and the retry worked", first)
+	case errors.As(err, &f) && f.Class == FailTransport:
+		if f.Detail == first {
+			f.Detail += " (the same on a second read)"
+		} else {
+			f.Detail += " (read twice; the first read: " + first + ")"
+		}
+	default:
+		d.note("the first download failed (%s); the retry got further", first)
+	}
+	return err
+}
+
+// layer is one decoding stage and the meter on its output.
+type layer struct {
+	name string // age, zstd, gzip
+	out  *meter
+}
+
+// restoreOnce is one attempt: Get → count and SHA-256 → decoders →
+// read-ahead → dump.Load, then the figures checked against the manifest.
+func (d *drill) restoreOnce() error {
+	ctx, cancel := context.WithCancel(d.ctx)
+	defer cancel()
+	c := d.chosen
+	rc, info, err := d.o.Store.Get(ctx, c.key)
+	if errors.Is(err, backup.ErrNotFound) {
+		return d.fail(FailIntegrity, "%s: the object is gone", c.key)
+	}
+	if err != nil {
+		return d.fail(FailTransport, "get %s: %s", c.key, oneLine(err))
+	}
+	var closeOnce sync.Once
+	closeBody := func() { closeOnce.Do(func() { rc.Close() }) }
+	defer closeBody()
+	if m := c.manifest; m != nil && m.Object.VersionID != "" && info.VersionID != "" && info.VersionID != m.Object.VersionID {
+		d.note("the object's current version is %s, the manifest's %s: it was written again after the backup", info.VersionID, m.Object.VersionID)
+	}
+
+	src := &meter{r: rc, h: sha256.New()}
+	layers, plain, err := d.decoders(src, info)
+	if err != nil {
+		return err
+	}
+	for _, l := range layers {
+		if z, ok := l.out.r.(*zstd.Decoder); ok {
+			defer z.Close()
+		}
+	}
+	ra := newReadAhead(plain)
+	opts := dump.LoadOptions{Parallel: d.o.Parallel, StripDefiners: true, Rename: d.tgt.rename(ctx, cancel)}
+	if d.o.Job.Format == "mysqldump" && len(d.o.Job.Databases) == 1 {
+		opts.SourceDatabases = d.o.Job.Databases
+	}
+	t := d.now()
+	lr, lerr := dump.Load(ctx, d.tgt.dsn, d.tgt.base, ra, opts)
+	loadWall := d.since(t)
+	if lerr == nil {
+		// Whatever follows the last statement is read too, so that every
+		// layer reaches its end and its checks.
+		io.Copy(io.Discard, ra)
+		if ra.failed != nil {
+			lerr = ra.failed
+		}
+	}
+	if lerr != nil {
+		// Stop the producer: cancel the request, close the body it may be
+		// blocked on, and wait for it.
+		cancel()
+		closeBody()
+	}
+	ra.close()
+	d.phases(src, layers, loadWall)
+	d.rec.Bytes = src.n
+	if lr != nil {
+		d.rec.SQLBytes = lr.Bytes
+	}
+	if lerr != nil {
+		return d.loadFailure(lerr, ra, src, layers, info)
+	}
+	// The loader read the SQL to its end; finish the object (age stops at
+	// its last chunk) so that its size and SHA-256 are whole.
+	io.Copy(io.Discard, src)
+	if t := transportFault(src, info); t != "" {
+		return d.fail(FailTransport, "%s: %s", c.key, t)
+	}
+	if err := d.checkFigures(src, layers, lr); err != nil {
+		return err
+	}
+	d.load = lr
+	return nil
+}
+
+// decoders builds the decoding chain for the chosen object: age and zstd
+// for atrest backups; for a third-party dump, the layers its key's suffixes
+// name, outermost last (x.sql.gz.age: age, then gzip). age.Decrypt reads the
+// header here, so a wrong key is known before anything is loaded.
+func (d *drill) decoders(src *meter, info backup.ObjectInfo) ([]layer, *meter, error) {
+	names := []string{"age", "zstd"}
+	if d.o.Job.Format == "mysqldump" {
+		names = dumpLayers(d.chosen.key)
+	}
+	var layers []layer
+	var cur io.Reader = src
+	for _, name := range names {
+		var r io.Reader
+		var err error
+		switch name {
+		case "age":
+			r, err = age.Decrypt(cur, d.ids...)
+			if err != nil {
+				return nil, nil, d.ageHeaderFailure(err, src, info)
+			}
+		case "zstd":
+			r, err = zstd.NewReader(cur, zstd.WithDecoderConcurrency(1), zstd.WithDecoderMaxWindow(maxZstdWindow))
+		case "gzip":
+			r, err = gzip.NewReader(cur)
+		}
+		if err != nil {
+			if t := transportFault(src, info); t != "" && src.err != nil {
+				return nil, nil, d.fail(FailTransport, "%s: %s", d.chosen.key, t)
+			}
+			return nil, nil, d.fail(FailIntegrity, "%s: %s: %s", d.chosen.key, name, oneLine(err))
+		}
+		m := &meter{r: r}
+		layers = append(layers, layer{name: name, out: m})
+		cur = m
+	}
+	plain := src
+	if len(layers) > 0 {
+		plain = layers[len(layers)-1].out
+	}
+	plain.h = sha256.New()
+	return layers, plain, nil
+}
+
+// dumpLayers reads a third-party dump's encodings from its key's suffixes.
+func dumpLayers(key string) []string {
+	var out []string
+	for {
+		ext := path.Ext(key)
+		var l string
+		switch strings.ToLower(ext) {
+		case ".age":
+			l = "age"
+		case ".gz", ".gzip":
+			l = "gzip"
+		case ".zst", ".zstd":
+			l = "zstd"
+		default:
+			return out
+		}
+		out = append(out, l)
+		key = strings.TrimSuffix(key, ext)
+	}
+}
+
+// ageHeaderFailure classifies a failure to open the age header. No
+// identity matching is a key failure, unless the bytes are not those
+// backed up: a damaged recipient stanza looks the same to age, so the rest
+// of the object is read to compare its SHA-256 with the manifest.
+func (d *drill) ageHeaderFailure(err error, src *meter, info backup.ObjectInfo) error {
+	key := d.chosen.key
+	if t := transportFault(src, info); t != "" && src.err != nil {
+		return d.fail(FailTransport, "%s: %s", key, t)
+	}
+	var nm *age.NoIdentityMatchError
+	if !errors.As(err, &nm) {
+		return d.fail(FailIntegrity, "%s: age header: %s", key, oneLine(err))
+	}
+	m := d.chosen.manifest
+	if m != nil {
+		io.Copy(io.Discard, src)
+		if t := transportFault(src, info); t != "" {
+			return d.fail(FailTransport, "%s: %s", key, t)
+		}
+		if src.n != m.Object.CiphertextBytes || src.sum() != m.Object.CiphertextSHA256 {
+			return d.fail(FailIntegrity, "%s: no identity opens the age header, and the object's SHA-256 differs from the manifest: the stored bytes are damaged", key)
+		}
+	}
+	detail := fmt.Sprintf("%s: the identity (%s) is not one the backup was encrypted to", key, describeIdentities(d.ids))
+	if m != nil {
+		detail += fmt.Sprintf(" (recipients %s); the object's SHA-256 matches the manifest, so the bytes are fine and the key is wrong", strings.Join(m.Encryption.Recipients, ", "))
+	}
+	return d.fail(FailKey, "%s", detail)
+}
+
+// loadFailure says why Load failed: the stream (transport, or a layer that
+// found the bytes bad), a further scratch database that could not be
+// created, the SQL, or the target.
+func (d *drill) loadFailure(lerr error, ra *readAhead, src *meter, layers []layer, info backup.ObjectInfo) error {
+	key := d.chosen.key
+	d.tgt.mu.Lock()
+	made2 := d.tgt.made2
+	d.tgt.mu.Unlock()
+	switch {
+	case made2 != nil:
+		return fmt.Errorf("target: %s", oneLine(made2))
+	case ra.failed != nil:
+		if t := transportFault(src, info); t != "" {
+			return d.fail(FailTransport, "%s: %s", key, t)
+		}
+		for _, l := range layers {
+			if l.out.err != nil && l.out.err != io.EOF {
+				return d.fail(FailIntegrity, "%s: %s: %s after %d bytes of SQL", key, l.name, oneLine(l.out.err), ra.n)
+			}
+		}
+		return d.fail(FailIntegrity, "%s: reading the SQL: %s", key, oneLine(ra.failed))
+	case d.ctx.Err() != nil:
+		return d.ctx.Err()
+	}
+	var le *dump.LoadError
+	if errors.As(lerr, &le) {
+		switch {
+		case le.Truncated():
+			return d.fail(FailIntegrity, "%s: the SQL ends inside a statement: %s", key, oneLine(le))
+		case le.SQL():
+			return d.fail(FailRestore, "the target refused a statement: %s", oneLine(le))
+		}
+		return d.fail(FailRestore, "lost the target during the load: %s", oneLine(le))
+	}
+	return d.fail(FailRestore, "%s", oneLine(lerr))
+}
+
+// checkFigures compares what streamed with the manifest: size and SHA-256
+// of the object, compressed and SQL sizes, the SQL's SHA-256; and the SQL
+// must end with the dump's trailer (a dump cut at a statement boundary
+// loads without error).
+func (d *drill) checkFigures(src *meter, layers []layer, lr *dump.LoadResult) error {
+	key := d.chosen.key
+	if m := d.chosen.manifest; m != nil {
+		o := m.Object
+		plain := layers[len(layers)-1].out
+		switch {
+		case src.n != o.CiphertextBytes:
+			return d.fail(FailIntegrity, "%s: the object holds %d bytes, the manifest says %d", key, src.n, o.CiphertextBytes)
+		case src.sum() != o.CiphertextSHA256:
+			return d.fail(FailIntegrity, "%s: the object's SHA-256 differs from the manifest: the stored bytes are not the bytes uploaded", key)
+		case layers[0].out.n != o.CompressedBytes:
+			return d.fail(FailIntegrity, "%s: age decrypted to %d bytes, the manifest says %d", key, layers[0].out.n, o.CompressedBytes)
+		case plain.n != o.PlaintextBytes:
+			return d.fail(FailIntegrity, "%s: zstd decoded to %d bytes of SQL, the manifest says %d", key, plain.n, o.PlaintextBytes)
+		case plain.sum() != o.PlaintextSHA256:
+			return d.fail(FailIntegrity, "%s: the SQL's SHA-256 differs from the manifest", key)
+		}
+	}
+	if !lr.Complete {
+		return d.fail(FailIntegrity, "%s: the SQL does not end with the dump's trailer (\"-- Dump completed\"): the dump stopped early", key)
+	}
+	return nil
+}
+
+// phases turns the meters into per-stage seconds. Each meter times the
+// reads of its stage, which include the reads of the stages before it, so
+// a stage's own time is its meter's less the one before.
+func (d *drill) phases(src *meter, layers []layer, loadWall float64) {
+	p := &d.rec.Phases
+	p.DownloadSeconds += src.dur.Seconds()
+	prev := src.dur
+	for _, l := range layers {
+		own := max(0, l.out.dur-prev).Seconds()
+		prev = l.out.dur
+		if l.name == "age" {
+			p.DecryptSeconds += own
+		} else {
+			p.DecompressSeconds += own
+		}
+	}
+	p.LoadSeconds += loadWall
+}
+
+// transportFault reports a read the store broke: an error other than EOF,
+// or a body shorter than the store announced. A body as long as announced
+// that holds the wrong bytes is the integrity checks' business.
+func transportFault(src *meter, info backup.ObjectInfo) string {
+	if src.err != nil && src.err != io.EOF {
+		return fmt.Sprintf("read failed after %d bytes: %s", src.n, oneLine(src.err))
+	}
+	if src.err == io.EOF && info.Size >= 0 && src.n != info.Size {
+		return fmt.Sprintf("the body ended after %d of the %d bytes the server announced", src.n, info.Size)
+	}
+	return ""
+}
+
+func describeIdentities(ids []age.Identity) string {
+	var out []string
+	for _, id := range ids {
+		if x, ok := id.(*age.X25519Identity); ok {
+			out = append(out, "recipient "+x.Recipient().String())
+		} else {
+			out = append(out, fmt.Sprintf("%T", id))
+		}
+	}
+	return strings.Join(out, ", ")
+}
+
+// meter counts, optionally hashes, and times what is read through it, and
+// keeps the first error (EOF included) its source gave.
+type meter struct {
+	r   io.Reader
+	h   hash.Hash
+	n   int64
+	dur time.Duration
+	err error
+}
+
+func (m *meter) Read(p []byte) (int, error) {
+	if m.err != nil && m.err != io.EOF {
+		return 0, m.err
+	}
+	t := time.Now()
+	n, err := m.r.Read(p)
+	m.dur += time.Since(t)
+	m.n += int64(n)
+	if m.h != nil {
+		m.h.Write(p[:n])
+	}
+	if err != nil && m.err == nil {
+		m.err = err
+	}
+	return n, err
+}
+
+func (m *meter) sum() string { return hex.EncodeToString(m.h.Sum(nil)) }
+
+// readAhead decodes ahead of the loader on a goroutine of its own, in a
+// fixed set of buffers, so that download, decryption and decompression
+// overlap the server's work instead of waiting for it.
+type readAhead struct {
+	src    io.Reader
+	full   chan []byte
+	free   chan []byte
+	done   chan struct{}
+	exited chan struct{}
+	once   sync.Once
+	err    error // the producer's last error; read after full is closed
+
+	cur, buf []byte
+	n        int64 // bytes handed to the loader
+	failed   error // the error handed to the loader, if not EOF
+}
+
+var errReadAheadClosed = errors.New("read-ahead closed")
+
+func newReadAhead(src io.Reader) *readAhead {
+	ra := &readAhead{src: src, full: make(chan []byte, readAheadBufs), free: make(chan []byte, readAheadBufs+1),
+		done: make(chan struct{}), exited: make(chan struct{})}
+	for range readAheadBufs + 1 {
+		ra.free <- make([]byte, readAheadSize)
+	}
+	go ra.produce()
+	return ra
+}
+
+func (ra *readAhead) produce() {
+	defer close(ra.exited)
+	defer close(ra.full)
+	for {
+		var buf []byte
+		select {
+		case buf = <-ra.free:
+		case <-ra.done:
+			ra.err = errReadAheadClosed
+			return
+		}
+		n := 0
+		var err error
+		for n < len(buf) && err == nil {
+			var k int
+			k, err = ra.src.Read(buf[n:])
+			n += k
+		}
+		if n > 0 {
+			select {
+			case ra.full <- buf[:n]:
+			case <-ra.done:
+				ra.err = errReadAheadClosed
+				return
+			}
+		}
+		if err != nil {
+			ra.err = err
+			return
+		}
+	}
+}
+
+func (ra *readAhead) Read(p []byte) (int, error) {
+	for len(ra.cur) == 0 {
+		if ra.buf != nil {
+			ra.free <- ra.buf[:cap(ra.buf)]
+			ra.buf = nil
+		}
+		b, ok := <-ra.full
+		if !ok {
+			if ra.err != io.EOF && ra.failed == nil {
+				ra.failed = ra.err
+			}
+			return 0, ra.err
+		}
+		ra.buf, ra.cur = b, b
+	}
+	n := copy(p, ra.cur)
+	ra.cur = ra.cur[n:]
+	ra.n += int64(n)
+	return n, nil
+}
+
+// close stops the producer and waits for it; a producer blocked in a read
+// of the object needs the body closed first.
+func (ra *readAhead) close() {
+	ra.once.Do(func() { close(ra.done) })
+	<-ra.exited
+}
