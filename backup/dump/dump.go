@@ -260,7 +260,8 @@ func (d *dumper) database(name string) error {
 func (d *dumper) compound(sqlMode, stmt string) {
 	delim := ";;"
 	for _, c := range []string{";;", "$$", "//", "@@@@", "%%%%"} {
-		if !strings.Contains(stmt, c) {
+		// Not in the text, and not completed by its last byte.
+		if !strings.Contains(stmt, c) && !strings.HasSuffix(stmt, c[:1]) {
 			delim = c
 			break
 		}

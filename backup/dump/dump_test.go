@@ -4,7 +4,9 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
+	"io"
 	"math"
 	"math/rand/v2"
 	"os"
@@ -13,6 +15,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"testing/iotest"
 
 	. "github.com/atrest/atrest/backup/dump"
 	"github.com/atrest/atrest/internal/testenv"
@@ -533,6 +536,15 @@ func TestLoadErrors(t *testing.T) {
 	res, err := Load(ctx, srv.DSN, srv.CreateDatabase(t, "loadcut"), strings.NewReader(full), LoadOptions{})
 	if err != nil || res.Complete || res.Rows != 3 {
 		t.Errorf("dump without trailer: %+v, %v; want incomplete with 3 rows", res, err)
+	}
+
+	// A failing reader (age authentication, say) surfaces as itself, even
+	// when it fails inside a string.
+	errAuth := errors.New("age: authentication failed")
+	_, err = Load(ctx, srv.DSN, srv.CreateDatabase(t, "loadrd"),
+		io.MultiReader(strings.NewReader(full+"INSERT INTO t VALUES ('4"), iotest.ErrReader(errAuth)), LoadOptions{Parallel: 2})
+	if le, ok := err.(*LoadError); !ok || !errors.Is(err, errAuth) || le.SQL() {
+		t.Errorf("reader failure: %v", err)
 	}
 
 	// A dump of two databases needs a rename rule.

@@ -126,6 +126,9 @@ func Load(ctx context.Context, dsn, database string, r io.Reader, opts LoadOptio
 	res := l.res
 	res.Bytes = cr.n
 	for _, t := range l.order {
+		if t.dropped {
+			continue
+		}
 		lt := LoadedTable{Database: t.db, Name: t.name, Rows: t.rows.Load()}
 		res.Tables = append(res.Tables, lt)
 		res.Rows += lt.Rows
@@ -140,6 +143,7 @@ func Load(ctx context.Context, dsn, database string, r io.Reader, opts LoadOptio
 type loadedTable struct {
 	db, name string
 	rows     atomic.Int64
+	dropped  bool // by a later DROP TABLE (mysqldump's stand-ins for views)
 }
 
 type job struct {
@@ -257,8 +261,14 @@ func (l *loader) statement(stmt []byte, num int64, line int) error {
 		if info.hasDB {
 			tdb = info.db
 		}
-		if info.kind == stmtInsert || info.verb == "CREATE TABLE" {
+		switch {
+		case info.kind == stmtInsert || info.verb == "CREATE TABLE":
 			t = l.table(tdb, info.table)
+			t.dropped = false
+		case info.verb == "DROP TABLE":
+			if dt := l.tables[[2]string{tdb, info.table}]; dt != nil {
+				dt.dropped = true
+			}
 		}
 	}
 	switch info.kind {

@@ -30,6 +30,15 @@ type splitter struct {
 // partial INSERT.
 var errTruncated = errors.New("input ends inside a statement (truncated dump?)")
 
+// truncated is the error for input that ends too soon: the reader's own
+// error if it had one (a failed decryption, say), else errTruncated.
+func (s *splitter) truncated() error {
+	if s.rerr != nil {
+		return s.rerr
+	}
+	return errTruncated
+}
+
 func newSplitter(r io.Reader, maxStmt int) *splitter {
 	s := &splitter{r: r, buf: make([]byte, 256<<10), max: maxStmt, line: 1}
 	s.setDelimiter([]byte(";"))
@@ -187,7 +196,7 @@ func (s *splitter) skipBlock() error {
 		b := s.peek(2)
 		if len(b) < 2 {
 			s.pos += len(b)
-			return errTruncated
+			return s.truncated()
 		}
 		if b[0] == '*' && b[1] == '/' {
 			s.pos += 2
@@ -213,7 +222,7 @@ func (s *splitter) body(stmt []byte) ([]byte, error) {
 			if len(bytes.TrimSpace(stmt)) == 0 {
 				return stmt, io.EOF
 			}
-			return stmt, errTruncated
+			return stmt, s.truncated()
 		}
 		c := s.buf[s.pos]
 		var err error
@@ -252,7 +261,7 @@ func (s *splitter) quoted(stmt []byte, q byte) ([]byte, error) {
 	escapes := q != '`'
 	for {
 		if s.pos == s.end && len(s.peek(1)) == 0 {
-			return stmt, errTruncated
+			return stmt, s.truncated()
 		}
 		chunk := s.buf[s.pos:s.end]
 		i := 0
@@ -271,7 +280,7 @@ func (s *splitter) quoted(stmt []byte, q byte) ([]byte, error) {
 		if chunk[i] == '\\' {
 			b := s.peek(2)
 			if len(b) < 2 {
-				return stmt, errTruncated
+				return stmt, s.truncated()
 			}
 			if b[1] == '\n' {
 				s.line++
@@ -316,7 +325,7 @@ func (s *splitter) copyBlock(stmt []byte) ([]byte, error) {
 	for {
 		b := s.peek(2)
 		if len(b) < 2 {
-			return stmt, errTruncated
+			return stmt, s.truncated()
 		}
 		if b[0] == '*' && b[1] == '/' {
 			s.pos += 2
