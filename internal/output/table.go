@@ -13,11 +13,10 @@ import (
 // on the records' JSON form so that any package's records print without this
 // package importing them.
 type table struct {
-	w       io.Writer
-	tw      *tabwriter.Writer
-	kind    string // kind of the rows in tw
-	rows    int
-	headers map[string]bool
+	w    io.Writer
+	tw   *tabwriter.Writer
+	kind string // kind of the rows in tw
+	rows int    // rows in the current block
 }
 
 // tableBlock rows are aligned together; then the block is flushed so memory
@@ -29,6 +28,7 @@ var tableColumns = map[string][]string{
 	"file":    {"path", "state", "reason"},
 	"column":  {"column", "state", "type", "sampled", "matched", "confidence", "table_encrypted"},
 	"table":   {"table", "rows_estimate", "sampled", "encrypted_at_rest", "error"},
+	"server":  {"address", "version", "innodb_encrypt_tables", "binlog_encryption", "require_secure_transport", "tls", "severity"},
 	"check":   {"job", "check", "status", "detail"},
 	"drill":   {"job", "status", "failure", "rto_seconds", "rpo_seconds", "backup"},
 	"backup":  {"job", "status", "key", "bytes", "seconds"},
@@ -73,18 +73,14 @@ func (t *table) Write(rec any) error {
 	if t.tw == nil {
 		t.tw = tabwriter.NewWriter(t.w, 0, 0, 2, ' ', 0)
 	}
-	t.rows++
 	cols, ok := tableColumns[kind]
 	if !ok {
 		cols = sortedKeys(m)
 	}
-	if t.headers == nil {
-		t.headers = map[string]bool{}
-	}
-	if !t.headers[kind] {
-		t.headers[kind] = true
+	if t.rows == 0 { // each aligned block gets its header
 		fmt.Fprintf(t.tw, "\n%s\n", strings.ToUpper(strings.Join(cols, "\t")))
 	}
+	t.rows++
 	vals := make([]string, len(cols))
 	for i, c := range cols {
 		vals[i] = str(m[c])

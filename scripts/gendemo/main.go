@@ -4,12 +4,15 @@
 //	go run ./scripts/gendemo -files DIR          demo tree of exports, logs, archives
 //	go run ./scripts/gendemo -log FILE -size N   N MiB of dense mixed log
 //	go run ./scripts/gendemo -sql FILE [-rows N] a 医保-shaped demo database "yb" as SQL
+//	go run ./scripts/gendemo -bucket NAME -endpoint HOST:PORT [-lock-days N]
+//	                                             an S3 bucket with object lock (keys from S3_ACCESS_KEY/S3_SECRET_KEY)
 package main
 
 import (
 	"archive/zip"
 	"bufio"
 	"compress/gzip"
+	"context"
 	"flag"
 	"fmt"
 	"io"
@@ -18,6 +21,9 @@ import (
 	"path/filepath"
 
 	"filippo.io/age"
+	"github.com/atrest/atrest/backup"
+	"github.com/atrest/atrest/backup/s3store"
+	"github.com/atrest/atrest/crypto"
 	"github.com/atrest/atrest/internal/gen"
 	"golang.org/x/text/encoding/simplifiedchinese"
 )
@@ -28,11 +34,18 @@ func main() {
 	size := flag.Int("size", 256, "size of -log in MiB")
 	sqlFile := flag.String("sql", "", "write the demo database as SQL to this file")
 	rows := flag.Int("rows", 2000, "rows per table for -sql")
+	bucket := flag.String("bucket", "", "create this S3 bucket (with object lock) if missing")
+	endpoint := flag.String("endpoint", "", "S3 endpoint for -bucket")
+	lockDays := flag.Int("lock-days", 30, "default GOVERNANCE retention for -bucket")
 	flag.Parse()
 	log.SetFlags(0)
 	switch {
 	case *files != "":
 		if err := writeTree(*files); err != nil {
+			log.Fatalf("gendemo: %v", err)
+		}
+	case *bucket != "":
+		if err := makeBucket(*endpoint, *bucket, *lockDays); err != nil {
 			log.Fatalf("gendemo: %v", err)
 		}
 	case *sqlFile != "":
@@ -188,4 +201,18 @@ func writeSQL(path string, rows int) error {
 		return err
 	}
 	return f.Close()
+}
+
+func makeBucket(endpoint, bucket string, days int) error {
+	ctx := context.Background()
+	cfg := s3store.Config{Endpoint: endpoint, Region: "us-east-1", AccessKey: os.Getenv("S3_ACCESS_KEY"),
+		SecretKey: crypto.NewSecret(os.Getenv("S3_SECRET_KEY")), Bucket: bucket}
+	if _, err := s3store.New(ctx, cfg); err == nil {
+		return nil // exists
+	}
+	s, err := s3store.CreateBucket(ctx, cfg, true)
+	if err != nil {
+		return err
+	}
+	return s.SetDefaultRetention(ctx, backup.Governance, days)
 }
