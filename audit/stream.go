@@ -24,14 +24,27 @@ var chunkSize = 1 << 20
 // workers+2 chunks are in memory at once, whatever the size of r. emit is
 // called from the calling goroutine only.
 func ScanText(ctx context.Context, r io.Reader, workers int, emit func(m detect.Match, line int)) error {
+	return ScanTextPrepared(ctx, r, workers,
+		func(m detect.Match, line int) hit { return hit{m, line} },
+		func(h hit) { emit(h.m, h.line) })
+}
+
+// ScanTextPrepared is ScanText with the per-identifier work split in two:
+// prepare runs in the worker that matched the chunk (so, with workers > 1,
+// concurrently with other chunks' prepare calls, in no particular order
+// between chunks), and emit gets what prepare returned, on the calling
+// goroutine, in stream order. Work that does not depend on order (masking,
+// fingerprinting) belongs in prepare, so that it spreads across cores.
+func ScanTextPrepared[T any](ctx context.Context, r io.Reader, workers int,
+	prepare func(m detect.Match, line int) T, emit func(T)) error {
 	if workers < 1 {
 		workers = 1
 	}
 	rd := &chunker{r: r, cs: max(1, chunkSize), ov: detect.Overlap, line: 1}
 	if workers == 1 {
-		return scanSerial(ctx, rd, emit)
+		return scanSerial(ctx, rd, prepare, emit)
 	}
-	return scanParallel(ctx, rd, workers, emit)
+	return scanParallel(ctx, rd, workers, prepare, emit)
 }
 
 type hit struct {
@@ -41,18 +54,23 @@ type hit struct {
 
 // chunk is one piece of the stream: buf holds the core buf[lo:hi] with up to
 // Overlap bytes of context on each side; base is the stream offset of buf[0].
-type chunk struct {
+type chunkBuf struct {
 	buf    []byte
 	base   int
 	lo, hi int
 	line   int // line number at buf[lo]
-	hits   []hit
-	done   chan struct{}
 }
 
-// match runs the detectors over the chunk's core and records the hits with
-// stream offsets and line numbers.
-func (c *chunk) match() {
+type chunk[T any] struct {
+	chunkBuf
+	hits []T
+	done chan struct{}
+}
+
+// match runs the detectors over the chunk's core and records what prepare
+// makes of each hit, with stream offsets and line numbers.
+func (c *chunk[T]) match(prepare func(detect.Match, int) T) {
+	clear(c.hits) // let go of the previous chunk's values
 	c.hits = c.hits[:0]
 	cur, line := c.lo, c.line
 	detect.FindIn(c.buf, c.lo, c.hi, func(m detect.Match) {
@@ -60,7 +78,7 @@ func (c *chunk) match() {
 		cur = m.Start
 		m.Start += c.base
 		m.End += c.base
-		c.hits = append(c.hits, hit{m, line})
+		c.hits = append(c.hits, prepare(m, line))
 	})
 }
 
@@ -78,7 +96,7 @@ type chunker struct {
 }
 
 // next fills c (reusing c.buf) with the next chunk; ok is false at the end.
-func (k *chunker) next(c *chunk) (bool, error) {
+func (k *chunker) next(c *chunkBuf) (bool, error) {
 	if k.eof && k.core >= k.carryBase+len(k.carry) {
 		return false, nil
 	}
@@ -109,32 +127,32 @@ func (k *chunker) next(c *chunk) (bool, error) {
 	return true, nil
 }
 
-func scanSerial(ctx context.Context, rd *chunker, emit func(detect.Match, int)) error {
-	var c chunk
+func scanSerial[T any](ctx context.Context, rd *chunker, prepare func(detect.Match, int) T, emit func(T)) error {
+	var c chunk[T]
 	for {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		ok, err := rd.next(&c)
+		ok, err := rd.next(&c.chunkBuf)
 		if err != nil || !ok {
 			return err
 		}
-		c.match()
+		c.match(prepare)
 		for _, h := range c.hits {
-			emit(h.m, h.line)
+			emit(h)
 		}
 	}
 }
 
-func scanParallel(ctx context.Context, rd *chunker, workers int, emit func(detect.Match, int)) error {
+func scanParallel[T any](ctx context.Context, rd *chunker, workers int, prepare func(detect.Match, int) T, emit func(T)) error {
 	inFlight := workers + 2
-	free := make(chan *chunk, inFlight)
+	free := make(chan *chunk[T], inFlight)
 	for i := 0; i < inFlight; i++ {
-		free <- &chunk{}
+		free <- &chunk[T]{}
 	}
-	order := make(chan *chunk, inFlight) // chunks in stream order, to the emitter
-	jobs := make(chan *chunk, inFlight)  // chunks to match, to the workers
-	stop := make(chan struct{})          // the emitter gave up
+	order := make(chan *chunk[T], inFlight) // chunks in stream order, to the emitter
+	jobs := make(chan *chunk[T], inFlight)  // chunks to match, to the workers
+	stop := make(chan struct{})             // the emitter gave up
 	var readErr error
 	var wg sync.WaitGroup
 
@@ -144,7 +162,7 @@ func scanParallel(ctx context.Context, rd *chunker, workers int, emit func(detec
 		defer close(jobs)
 		defer close(order)
 		for {
-			var c *chunk
+			var c *chunk[T]
 			select {
 			case c = <-free:
 			case <-stop:
@@ -154,7 +172,7 @@ func scanParallel(ctx context.Context, rd *chunker, workers int, emit func(detec
 				readErr = err
 				return
 			}
-			ok, err := rd.next(c)
+			ok, err := rd.next(&c.chunkBuf)
 			if err != nil || !ok {
 				readErr = err
 				return
@@ -169,7 +187,7 @@ func scanParallel(ctx context.Context, rd *chunker, workers int, emit func(detec
 		go func() {
 			defer wg.Done()
 			for c := range jobs {
-				c.match()
+				c.match(prepare)
 				close(c.done)
 			}
 		}()
@@ -184,7 +202,7 @@ func scanParallel(ctx context.Context, rd *chunker, workers int, emit func(detec
 		}
 		if err == nil {
 			for _, h := range c.hits {
-				emit(h.m, h.line)
+				emit(h)
 			}
 		} else if !stopped {
 			close(stop)

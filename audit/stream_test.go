@@ -8,6 +8,7 @@ import (
 	"io"
 	"runtime"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/atrest/atrest/audit/detect"
@@ -128,6 +129,33 @@ func TestStreamWorkersSame(t *testing.T) {
 	diffHits(t, "workers 1", one, want)
 	for _, w := range []int{2, 4, 8} {
 		diffHits(t, fmt.Sprintf("workers %d", w), scanAll(t, data, w), one)
+	}
+}
+
+// TestStreamPrepared: prepare sees every hit once, in the worker, and emit
+// gets what it made in stream order, whatever the chunking and worker count.
+func TestStreamPrepared(t *testing.T) {
+	data := denseText(1<<20, 9)
+	want := reference(data)
+	for _, cs := range []int{61, 4096, 1 << 20} {
+		setChunkSize(t, cs)
+		for _, w := range []int{1, 2, 4} {
+			var prepared atomic.Int64
+			var got []streamHit
+			err := ScanTextPrepared(context.Background(), bytes.NewReader(data), w,
+				func(m detect.Match, line int) streamHit {
+					prepared.Add(1)
+					return streamHit{m, line}
+				},
+				func(h streamHit) { got = append(got, h) })
+			if err != nil {
+				t.Fatal(err)
+			}
+			diffHits(t, fmt.Sprintf("chunk %d workers %d", cs, w), got, want)
+			if n := prepared.Load(); n != int64(len(want)) {
+				t.Fatalf("chunk %d workers %d: prepare called %d times, want %d", cs, w, n, len(want))
+			}
+		}
 	}
 }
 

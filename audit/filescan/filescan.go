@@ -83,17 +83,33 @@ func (s *Scanner) Run(ctx context.Context, roots []string, emit func(audit.Recor
 	}
 	scan := func(u filesrc.Unit) (int, error) {
 		n := 0
-		err := audit.ScanText(ctx, u.Text, s.opts.Workers, func(m detect.Match, line int) {
-			f := audit.Finding{Record: "finding", Path: u.Path, Member: u.Member, Line: line, Type: m.Type,
-				Masked: crypto.Mask(m.Value), Fingerprint: s.opts.Fingerprint.Sum(m.Value)}
-			n++
-			s.findings.Add(1)
-			mu.Lock()
-			sum.Findings++
-			sum.ByType[string(m.Type)]++
-			send(f)
-			mu.Unlock()
-		})
+		var byType [8]int // by typeIndex, folded into the summary at the end
+		// Mask and fingerprint in the chunk workers; only the emit is serial.
+		err := audit.ScanTextPrepared(ctx, u.Text, s.opts.Workers,
+			func(m detect.Match, line int) audit.Finding {
+				return audit.Finding{Record: "finding", Path: u.Path, Member: u.Member, Line: line, Type: m.Type,
+					Masked: crypto.Mask(m.Value), Fingerprint: s.opts.Fingerprint.Sum(m.Value)}
+			},
+			func(f audit.Finding) {
+				n++
+				s.findings.Add(1)
+				mu.Lock()
+				if i := typeIndex(f.Type); i < len(byType) {
+					byType[i]++
+				} else {
+					sum.ByType[string(f.Type)]++
+				}
+				send(f)
+				mu.Unlock()
+			})
+		mu.Lock()
+		sum.Findings += n
+		for i, c := range byType {
+			if c > 0 {
+				sum.ByType[string(detect.Types[i])] += c
+			}
+		}
+		mu.Unlock()
 		return n, err
 	}
 	report := func(r audit.FileRecord) {
@@ -125,4 +141,15 @@ func (s *Scanner) Run(ctx context.Context, roots []string, emit func(audit.Recor
 		err = emitErr
 	}
 	return sum, err
+}
+
+// typeIndex numbers the detector types, so that a scan counts them without a
+// map lookup per finding; a type detect.Types lacks gets an index past them.
+func typeIndex(t detect.Type) int {
+	for i, x := range detect.Types {
+		if x == t {
+			return i
+		}
+	}
+	return 1 << 30
 }
