@@ -9,18 +9,43 @@ package crypto
 import (
 	"crypto/hmac"
 	"crypto/sha256"
-	"encoding/hex"
 	"hash"
+	"strings"
 	"sync"
+	"unicode/utf8"
+	"unsafe"
 )
 
 // Mask keeps at most the first 3 and the last 4 characters of a normalised
 // identifier and replaces the rest with '*'. Short values keep less, so that at
 // least four characters and a third of every value stay hidden.
 func Mask(v string) string {
-	r := []rune(v)
-	n := len(r)
-	head, tail := 3, 4
+	n := len(v)
+	for i := 0; i < len(v); i++ {
+		if v[i] >= utf8.RuneSelf {
+			n = -1
+			break
+		}
+	}
+	if n < 0 {
+		return maskRunes(v)
+	}
+	// ASCII (every normalised identifier): a character is a byte.
+	head, tail := maskKeep(n)
+	var b strings.Builder
+	b.Grow(n)
+	b.WriteString(v[:head])
+	for i := head; i < n-tail; i++ {
+		b.WriteByte('*')
+	}
+	b.WriteString(v[n-tail:])
+	return b.String()
+}
+
+// maskKeep returns how many characters of a value of n characters stay in
+// the clear at its head and at its tail.
+func maskKeep(n int) (head, tail int) {
+	head, tail = 3, 4
 	for n-(head+tail) < max(4, (n+2)/3) && head+tail > 0 {
 		if tail >= head && tail > 0 {
 			tail--
@@ -28,6 +53,13 @@ func Mask(v string) string {
 			head--
 		}
 	}
+	return head, tail
+}
+
+func maskRunes(v string) string {
+	r := []rune(v)
+	n := len(r)
+	head, tail := maskKeep(n)
 	out := make([]rune, n)
 	for i := range r {
 		if i < head || i >= n-tail {
@@ -63,19 +95,31 @@ func NewFingerprinter(key []byte) *Fingerprinter {
 func (f *Fingerprinter) Sum(value string) string {
 	h := f.pool.Get().(hash.Hash)
 	h.Reset()
-	h.Write([]byte(value))
+	// A hash's Write does not keep or modify its argument: no copy of value.
+	h.Write(unsafe.Slice(unsafe.StringData(value), len(value)))
 	var buf [sha256.Size]byte
 	sum := h.Sum(buf[:0])
 	f.pool.Put(h)
 	var out [sha256.Size*2 + sha256.Size/4 - 1]byte
-	j := 0
-	for i := 0; i < len(sum); i += 4 {
-		if i > 0 {
-			out[j] = '-'
-			j++
+	for g := 0; g < 8; g++ {
+		o := out[g*9 : g*9+8]
+		c := sum[g*4 : g*4+4]
+		copy(o[0:2], hexPair[c[0]][:])
+		copy(o[2:4], hexPair[c[1]][:])
+		copy(o[4:6], hexPair[c[2]][:])
+		copy(o[6:8], hexPair[c[3]][:])
+		if g < 7 {
+			out[g*9+8] = '-'
 		}
-		hex.Encode(out[j:j+8], sum[i:i+4])
-		j += 8
 	}
 	return string(out[:])
 }
+
+// hexPair is each byte in lower-case hex.
+var hexPair = func() (t [256][2]byte) {
+	const digits = "0123456789abcdef"
+	for i := range t {
+		t[i] = [2]byte{digits[i>>4], digits[i&0xF]}
+	}
+	return
+}()

@@ -1,0 +1,42 @@
+package crypto
+
+import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"strings"
+	"testing"
+)
+
+// The ASCII fast path of Mask masks exactly as the rune path does.
+func TestMaskASCIISameAsRunes(t *testing.T) {
+	for n := 0; n <= 80; n++ {
+		v := strings.Repeat("0123456789abcdefX", 5)[:n]
+		if got, want := Mask(v), maskRunes(v); got != want {
+			t.Fatalf("Mask(%q) = %q, rune path %q", v, got, want)
+		}
+	}
+	if got := Mask("１３８１２３４"); got != "１３****４" {
+		t.Fatalf("non-ASCII: %q", got)
+	}
+}
+
+// Sum is HMAC-SHA-256 in lower-case hex, in groups of 8 joined by '-'.
+func TestSumIsGroupedHMAC(t *testing.T) {
+	key := []byte("0123456789abcdef0123456789abcdef")
+	f := NewFingerprinter(key)
+	for i := range 200 {
+		v := fmt.Sprint(i * 7919)
+		m := hmac.New(sha256.New, key)
+		m.Write([]byte(v))
+		h := hex.EncodeToString(m.Sum(nil))
+		var groups []string
+		for j := 0; j < len(h); j += 8 {
+			groups = append(groups, h[j:j+8])
+		}
+		if got, want := f.Sum(v), strings.Join(groups, "-"); got != want {
+			t.Fatalf("Sum(%q) = %q, want %q", v, got, want)
+		}
+	}
+}
