@@ -79,6 +79,10 @@ type jsonl struct {
 	w   io.Writer
 	enc *json.Encoder
 	buf []byte
+	// the last finding's path, and its JSON form: findings come in runs with
+	// the same path
+	path     string
+	pathJSON []byte
 }
 
 func newJSONL(w io.Writer) *jsonl {
@@ -90,12 +94,12 @@ func newJSONL(w io.Writer) *jsonl {
 func (j *jsonl) Write(rec any) error {
 	switch r := rec.(type) {
 	case audit.Finding:
-		j.buf = appendFinding(j.buf[:0], &r)
+		j.buf = j.appendFinding(j.buf[:0], &r)
 	case *audit.Finding:
 		if r == nil {
 			return j.enc.Encode(rec)
 		}
-		j.buf = appendFinding(j.buf[:0], r)
+		j.buf = j.appendFinding(j.buf[:0], r)
 	case audit.FileRecord:
 		j.buf = appendFileRecord(j.buf[:0], &r)
 	case *audit.FileRecord:
@@ -114,11 +118,14 @@ func (j *jsonl) Write(rec any) error {
 func (j *jsonl) Close() error { return nil }
 
 // appendFinding appends f as encoding/json encodes it (no newline).
-func appendFinding(b []byte, f *audit.Finding) []byte {
+func (j *jsonl) appendFinding(b []byte, f *audit.Finding) []byte {
 	b = append(b, `{"record":`...)
 	b = appendString(b, f.Record)
 	b = append(b, `,"path":`...)
-	b = appendString(b, f.Path)
+	if f.Path != j.path || j.pathJSON == nil {
+		j.path, j.pathJSON = f.Path, appendString(j.pathJSON[:0], f.Path)
+	}
+	b = append(b, j.pathJSON...)
 	if f.Member != "" {
 		b = append(b, `,"member":`...)
 		b = appendString(b, f.Member)
@@ -183,6 +190,23 @@ func appendString(b []byte, s string) []byte {
 	b = append(b, '"')
 	start := 0
 	for i := 0; i < len(s); {
+		// Eight bytes at a time while none needs a look: no control
+		// character, '"', '\\' or non-ASCII byte.
+		for i+8 <= len(s) {
+			x := uint64(s[i]) | uint64(s[i+1])<<8 | uint64(s[i+2])<<16 | uint64(s[i+3])<<24 |
+				uint64(s[i+4])<<32 | uint64(s[i+5])<<40 | uint64(s[i+6])<<48 | uint64(s[i+7])<<56
+			q := x ^ 0x2222222222222222  // '"'
+			bs := x ^ 0x5c5c5c5c5c5c5c5c // '\\'
+			// a byte below 0x20, or equal to one of them, borrows into its high
+			// bit (bytes with it set are caught by the last term)
+			if ((x-0x2020202020202020)|(q-0x0101010101010101)|(bs-0x0101010101010101)|x)&0x8080808080808080 != 0 {
+				break
+			}
+			i += 8
+		}
+		if i >= len(s) {
+			break
+		}
 		c := s[i]
 		if c < utf8.RuneSelf {
 			if plain[c] {
