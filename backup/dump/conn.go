@@ -23,10 +23,18 @@ var readParams = map[string]string{
 	"net_write_timeout": "3600",
 }
 
+// forLoad tunes a loader's connections: no default database (the target
+// may not exist yet), and the server's max_allowed_packet as the limit on
+// a statement instead of the driver's 64 MiB.
+func forLoad(cfg *mysql.Config) {
+	cfg.DBName = ""
+	cfg.MaxAllowedPacket = 0
+}
+
 // openDB opens a pool on dsn with settings this package relies on. Options
 // in dsn that would change the bytes read (parseTime, another charset) are
 // overridden; the DSN itself never appears in an error.
-func openDB(dsn string, params map[string]string, dbName *string) (*sql.DB, error) {
+func openDB(dsn string, params map[string]string, tune func(*mysql.Config)) (*sql.DB, error) {
 	cfg, err := mysql.ParseDSN(dsn)
 	if err != nil {
 		return nil, fmt.Errorf("parse DSN: %w", err)
@@ -34,8 +42,8 @@ func openDB(dsn string, params map[string]string, dbName *string) (*sql.DB, erro
 	cfg.ParseTime = false
 	cfg.MultiStatements = false
 	cfg.AllowAllFiles = false // a dump must not make us read local files
-	if dbName != nil {
-		cfg.DBName = *dbName
+	if tune != nil {
+		tune(cfg)
 	}
 	if err := cfg.Apply(mysql.Charset("utf8mb4", "")); err != nil {
 		return nil, err

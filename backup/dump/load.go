@@ -77,8 +77,7 @@ func Load(ctx context.Context, dsn, database string, r io.Reader, opts LoadOptio
 	if opts.MaxStatementBytes <= 0 {
 		opts.MaxStatementBytes = 256 << 20
 	}
-	noDB := ""
-	db, err := openDB(dsn, nil, &noDB)
+	db, err := openDB(dsn, nil, forLoad)
 	if err != nil {
 		return nil, fmt.Errorf("load: %w", err)
 	}
