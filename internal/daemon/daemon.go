@@ -151,15 +151,11 @@ func (d *Daemon) Handler() http.Handler { return d.handler() }
 // is done; then it shuts down gracefully and journals serve.stop. It returns
 // an error only if the daemon could not start.
 func (d *Daemon) Run(ctx context.Context, ln net.Listener) error {
-	if err := d.sync(); err != nil {
-		return fmt.Errorf("daemon: read journal: %w", err)
-	}
 	now := d.clock.Now()
-	d.mu.Lock()
-	d.plan(d.jobs, nil, now)
-	d.lastTick = now
-	njobs := len(d.jobs)
-	d.mu.Unlock()
+	njobs, err := d.prepare(now)
+	if err != nil {
+		return err
+	}
 	if _, err := d.append(journal.Entry{Kind: "serve.start", Subject: d.o.ConfigPath, Outcome: "ok",
 		Figures: map[string]any{"jobs": njobs, "journal_entries": d.m.entries.Load()}}); err != nil {
 		return fmt.Errorf("daemon: cannot journal: %w", err)
@@ -184,6 +180,19 @@ func (d *Daemon) Run(ctx context.Context, ln net.Listener) error {
 		case <-d.wake:
 		}
 	}
+}
+
+// prepare reads the whole journal (the rebuild of the metrics and of each
+// job's last run) and plans every job from now.
+func (d *Daemon) prepare(now time.Time) (jobs int, err error) {
+	if err := d.sync(); err != nil {
+		return 0, fmt.Errorf("daemon: read journal: %w", err)
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.plan(d.jobs, nil, now)
+	d.lastTick = now
+	return len(d.jobs), nil
 }
 
 // plan makes a plan for each job in jobs, keeping the plan of a job that
