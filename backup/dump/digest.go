@@ -5,8 +5,6 @@ import (
 	"database/sql"
 	"database/sql/driver"
 	"fmt"
-	"sort"
-	"sync"
 )
 
 // TableDigest recomputes the row count and digest of a live table with the
@@ -60,65 +58,32 @@ func Digests(ctx context.Context, dsn, database string, parallel int) ([]TableRe
 	if err != nil {
 		return nil, fmt.Errorf("digest %s: %w", quoteIdent(database), err)
 	}
-	parallel = max(1, min(parallel, len(info.tables)))
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	out := make([]TableResult, len(info.tables))
-	jobs := make(chan int)
-	var (
-		wg       sync.WaitGroup
-		once     sync.Once
-		firstErr error
-	)
-	fail := func(err error) { once.Do(func() { firstErr = err; cancel() }) }
-	for range parallel {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			c, err := db.Conn(ctx)
-			if err != nil {
-				fail(err)
-				for range jobs {
-				}
-				return
-			}
-			defer c.Close()
-			if _, err := c.ExecContext(ctx, "USE "+quoteIdent(database)); err != nil {
-				fail(err)
-			}
-			for i := range jobs {
-				t := info.tables[i]
-				ddl, _, err := showCreate(ctx, c, "TABLE", t.name, "Create Table")
-				if err != nil {
-					fail(fmt.Errorf("digest %s.%s: %w", quoteIdent(database), quoteIdent(t.name), err))
-					continue
-				}
-				d, err := digestTable(ctx, c, database, t.name, t.cols)
-				if err != nil {
-					fail(fmt.Errorf("digest %s.%s: %w", quoteIdent(database), quoteIdent(t.name), err))
-					continue
-				}
-				out[i] = TableResult{Database: database, Name: t.name, Rows: d.rows, Digest: d.hex(), DDLHash: DDLHash(ddl)}
-			}
-		}()
-	}
-	order := make([]int, len(info.tables))
-	for i := range order {
-		order[i] = i
-	}
-	sort.SliceStable(order, func(a, b int) bool { return info.tables[order[a]].size > info.tables[order[b]].size })
-feed:
-	for _, i := range order {
-		select {
-		case jobs <- i:
-		case <-ctx.Done():
-			break feed
+	conns := make([]*sql.Conn, max(1, min(parallel, len(info.tables))))
+	for i := range conns {
+		if conns[i], err = db.Conn(ctx); err != nil {
+			return nil, fmt.Errorf("digest: %w", err)
+		}
+		defer conns[i].Close()
+		if _, err := conns[i].ExecContext(ctx, "USE "+quoteIdent(database)); err != nil {
+			return nil, fmt.Errorf("digest %s: %w", quoteIdent(database), err)
 		}
 	}
-	close(jobs)
-	wg.Wait()
-	if firstErr != nil {
-		return nil, firstErr
+	out := make([]TableResult, len(info.tables))
+	err = eachTable(ctx, info.tables, len(conns), func(ctx context.Context, w, i int) error {
+		t, c := info.tables[i], conns[w]
+		ddl, _, err := showCreate(ctx, c, "TABLE", t.name, "Create Table")
+		if err != nil {
+			return fmt.Errorf("digest %s.%s: %w", quoteIdent(database), quoteIdent(t.name), err)
+		}
+		d, err := digestTable(ctx, c, database, t.name, t.cols)
+		if err != nil {
+			return fmt.Errorf("digest %s.%s: %w", quoteIdent(database), quoteIdent(t.name), err)
+		}
+		out[i] = TableResult{Database: database, Name: t.name, Rows: d.rows, Digest: d.hex(), DDLHash: DDLHash(ddl)}
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
-	return out, ctx.Err()
+	return out, nil
 }

@@ -9,7 +9,6 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
-	"unsafe"
 )
 
 // LoadOptions tune Load.
@@ -112,7 +111,7 @@ func Load(ctx context.Context, dsn, database string, r io.Reader, opts LoadOptio
 		if _, err := main.ExecContext(ctx, "CREATE DATABASE IF NOT EXISTS "+quoteIdent(database)); err != nil {
 			return nil, fmt.Errorf("load: create database %s: %w", quoteIdent(database), redactErr(err))
 		}
-		if err := l.session("USE "+quoteIdent(database), 0); err != nil {
+		if err := l.session("USE " + quoteIdent(database)); err != nil {
 			return nil, err
 		}
 		l.addDB(database)
@@ -122,8 +121,12 @@ func Load(ctx context.Context, dsn, database string, r io.Reader, opts LoadOptio
 	if err == nil {
 		err = l.failure()
 	}
+	return l.result(cr.n, time.Since(start)), err
+}
+
+func (l *loader) result(read int64, took time.Duration) *LoadResult {
 	res := l.res
-	res.Bytes = cr.n
+	res.Bytes, res.Duration = read, took
 	for _, t := range l.order {
 		if t.dropped {
 			continue
@@ -132,11 +135,7 @@ func Load(ctx context.Context, dsn, database string, r io.Reader, opts LoadOptio
 		res.Tables = append(res.Tables, lt)
 		res.Rows += lt.Rows
 	}
-	res.Duration = time.Since(start)
-	if err != nil {
-		return res, err
-	}
-	return res, nil
+	return res
 }
 
 type loadedTable struct {
@@ -225,75 +224,28 @@ func (l *loader) run(sp *splitter) error {
 // unless a worker took it.
 func (l *loader) statement(stmt []byte, num int64, line int) error {
 	info := classify(stmt)
-	lerr := func(err error, table string) error {
-		return &LoadError{Statement: num, Line: line, Verb: info.verb, Table: table, Err: redactErr(err)}
-	}
 	if info.kind == stmtSkip {
 		l.res.Skipped[info.verb]++
 		l.free <- stmt
 		return nil
 	}
-	text := stmt
-	if info.hasDB {
-		to, err := l.targetFor(info.db)
-		if err != nil {
-			return lerr(err, "")
-		}
-		text = rewriteDB(stmt, info, to)
-		if info.verb == "CREATE DATABASE" || info.verb == "USE" {
-			l.addDB(to)
-		}
-		if info.verb == "USE" {
-			l.curDB = to
-		}
-		info.db = to
+	text, t, err := l.prepare(stmt, &info)
+	lerr := func(err error) error {
+		return &LoadError{Statement: num, Line: line, Verb: info.verb, Table: tableName(t), Err: redactErr(err)}
 	}
-	if info.kind == stmtOther {
-		text = rewriteQualifiers(text, l.renames)
-		if l.opts.StripDefiners && strings.HasPrefix(info.verb, "CREATE ") {
-			text = stripDefiner(text)
-		}
-	}
-	var t *loadedTable
-	if info.table != "" {
-		tdb := l.curDB
-		if info.hasDB {
-			tdb = info.db
-		}
-		switch {
-		case info.kind == stmtInsert || info.verb == "CREATE TABLE":
-			t = l.table(tdb, info.table)
-			t.dropped = false
-		case info.verb == "DROP TABLE":
-			if dt := l.tables[[2]string{tdb, info.table}]; dt != nil {
-				dt.dropped = true
-			}
-		}
+	if err != nil {
+		return lerr(err)
 	}
 	switch info.kind {
 	case stmtInsert:
-		l.res.Statements++
 		if l.opts.Parallel > 1 {
-			l.startWorkers()
-			l.sessMu.Lock()
-			v := len(l.sess)
-			l.sessMu.Unlock()
-			l.inflight.Add(1)
-			// The job's buffer goes back to the free list when it is done;
-			// a rewritten statement's original buffer is dropped instead,
-			// so the number of buffers stays fixed.
-			select {
-			case l.jobs <- job{stmt: text, num: num, line: line, verb: info.verb, table: t, version: v}:
-				return nil
-			case <-l.ctx.Done():
-				l.inflight.Done()
-				return l.failure()
-			}
+			return l.dispatch(job{stmt: text, num: num, line: line, verb: info.verb, table: t})
 		}
+		l.res.Statements++
 		n, err := execRetry(l.ctx, l.main, text)
 		l.free <- stmt
 		if err != nil {
-			return lerr(err, tableName(t))
+			return lerr(err)
 		}
 		if t != nil {
 			t.rows.Add(n)
@@ -301,10 +253,10 @@ func (l *loader) statement(stmt []byte, num int64, line int) error {
 		return nil
 	case stmtSession:
 		l.res.Statements++
-		err := l.session(string(text), num)
+		err := l.session(string(text))
 		l.free <- stmt
 		if err != nil {
-			return lerr(err, "")
+			return lerr(err)
 		}
 		return nil
 	}
@@ -315,12 +267,77 @@ func (l *loader) statement(stmt []byte, num int64, line int) error {
 		return err
 	}
 	l.res.Statements++
-	_, err := l.main.ExecContext(l.ctx, string(text))
+	_, err = l.main.ExecContext(l.ctx, string(text))
 	l.free <- stmt
 	if err != nil {
-		return lerr(err, tableName(t))
+		return lerr(err)
 	}
 	return nil
+}
+
+// prepare rewrites database names to the targets and keeps the books on
+// databases and tables; it returns the text to run and the statement's
+// table, if it is one the load reports.
+func (l *loader) prepare(stmt []byte, info *stmtInfo) ([]byte, *loadedTable, error) {
+	text := stmt
+	if info.hasDB {
+		to, err := l.targetFor(info.db)
+		if err != nil {
+			return nil, nil, err
+		}
+		text = rewriteDB(stmt, *info, to)
+		switch info.verb {
+		case "USE":
+			l.curDB = to
+			l.addDB(to)
+		case "CREATE DATABASE":
+			l.addDB(to)
+		}
+		info.db = to
+	}
+	if info.kind == stmtOther {
+		text = rewriteQualifiers(text, l.renames)
+		if l.opts.StripDefiners && strings.HasPrefix(info.verb, "CREATE ") {
+			text = stripDefiner(text)
+		}
+	}
+	if info.table == "" {
+		return text, nil, nil
+	}
+	key := [2]string{l.curDB, info.table}
+	if info.hasDB {
+		key[0] = info.db
+	}
+	switch {
+	case info.kind == stmtInsert || info.verb == "CREATE TABLE":
+		t := l.table(key[0], key[1])
+		t.dropped = false
+		return text, t, nil
+	case info.verb == "DROP TABLE":
+		if t := l.tables[key]; t != nil {
+			t.dropped = true
+		}
+	}
+	return text, nil, nil
+}
+
+// dispatch hands an INSERT to the workers. The job's buffer goes back to
+// the free list when it is done; a rewritten statement's original buffer is
+// dropped instead, so the number of buffers stays fixed.
+func (l *loader) dispatch(j job) error {
+	l.startWorkers()
+	l.sessMu.Lock()
+	j.version = len(l.sess)
+	l.sessMu.Unlock()
+	l.res.Statements++
+	l.inflight.Add(1)
+	select {
+	case l.jobs <- j:
+		return nil
+	case <-l.ctx.Done():
+		l.inflight.Done()
+		return l.failure()
+	}
 }
 
 func tableName(t *loadedTable) string {
@@ -332,7 +349,7 @@ func tableName(t *loadedTable) string {
 
 // session runs a session statement on the main connection and records it
 // for the workers.
-func (l *loader) session(text string, num int64) error {
+func (l *loader) session(text string) error {
 	if _, err := l.main.ExecContext(l.ctx, text); err != nil {
 		return err
 	}
@@ -384,91 +401,6 @@ func (l *loader) table(db, name string) *loadedTable {
 		l.order = append(l.order, t)
 	}
 	return t
-}
-
-func (l *loader) startWorkers() {
-	if l.jobs != nil {
-		return
-	}
-	l.jobs = make(chan job)
-	for range l.opts.Parallel {
-		l.workers.Add(1)
-		go l.worker()
-	}
-}
-
-func (l *loader) stopWorkers() {
-	if l.jobs == nil {
-		return
-	}
-	close(l.jobs)
-	l.workers.Wait()
-}
-
-func (l *loader) worker() {
-	defer l.workers.Done()
-	conn, err := l.db.Conn(l.ctx)
-	if err != nil {
-		l.fail(fmt.Errorf("load: connect: %w", err))
-	}
-	if conn != nil {
-		defer conn.Close()
-	}
-	applied := 0
-	for j := range l.jobs {
-		if l.failure() == nil {
-			l.runJob(conn, j, &applied)
-		}
-		l.free <- j.stmt
-		l.inflight.Done()
-	}
-}
-
-func (l *loader) runJob(conn *sql.Conn, j job, applied *int) {
-	lerr := func(verb string, err error) {
-		l.fail(&LoadError{Statement: j.num, Line: j.line, Verb: verb, Table: tableName(j.table), Err: redactErr(err)})
-	}
-	if *applied < j.version {
-		l.sessMu.Lock()
-		todo := l.sess[*applied:j.version]
-		l.sessMu.Unlock()
-		for _, s := range todo {
-			if _, err := conn.ExecContext(l.ctx, s); err != nil {
-				lerr("SET", err)
-				return
-			}
-		}
-		*applied = j.version
-	}
-	n, err := execRetry(l.ctx, conn, j.stmt)
-	if err != nil {
-		lerr(j.verb, err)
-		return
-	}
-	if j.table != nil {
-		j.table.rows.Add(n)
-	}
-}
-
-// execRetry runs an INSERT, again after a deadlock or lock wait timeout
-// (the server rolled the statement back; inserts of one table on several
-// connections can meet in a gap lock).
-func execRetry(ctx context.Context, c *sql.Conn, stmt []byte) (int64, error) {
-	// No copy of a statement of up to a few MiB: the driver copies the
-	// text into its packet buffer and keeps no reference, and stmt is not
-	// touched until this returns.
-	q := unsafe.String(unsafe.SliceData(stmt), len(stmt))
-	for attempt := 0; ; attempt++ {
-		res, err := c.ExecContext(ctx, q)
-		if err == nil {
-			n, _ := res.RowsAffected()
-			return n, nil
-		}
-		if attempt < 3 && isCode(err, 1213, 1205) {
-			continue
-		}
-		return 0, err
-	}
 }
 
 type countingReader struct {

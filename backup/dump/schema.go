@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"sync"
 )
 
 type querier interface {
@@ -34,6 +35,50 @@ type schemaInfo struct {
 	charset, collation string
 	tables             []*table
 	views              []string
+}
+
+// eachTable calls fn for every table, n at a time, biggest first so that
+// the longest reads start early; worker (0…n-1) says which of n callers'
+// resources fn may use. The first error cancels the others' context.
+func eachTable(ctx context.Context, tables []*table, n int, fn func(ctx context.Context, worker, i int) error) error {
+	order := make([]int, len(tables))
+	for i := range order {
+		order[i] = i
+	}
+	sort.SliceStable(order, func(a, b int) bool { return tables[order[a]].size > tables[order[b]].size })
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var (
+		wg    sync.WaitGroup
+		once  sync.Once
+		first error
+	)
+	jobs := make(chan int)
+	for w := range max(1, min(n, len(tables))) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range jobs {
+				if err := fn(ctx, w, i); err != nil {
+					once.Do(func() { first = err; cancel() })
+				}
+			}
+		}()
+	}
+feed:
+	for _, i := range order {
+		select {
+		case jobs <- i:
+		case <-ctx.Done():
+			break feed
+		}
+	}
+	close(jobs)
+	wg.Wait()
+	if first != nil {
+		return first
+	}
+	return ctx.Err()
 }
 
 func listDatabases(ctx context.Context, q querier) ([]string, error) {

@@ -159,6 +159,11 @@ func takeSnapshot(ctx context.Context, db *sql.DB, n int, lockWait time.Duration
 		s.unlockPending = false
 		s.lockHeld = time.Since(lockStart)
 	}
+	s.describe()
+	return s, nil
+}
+
+func (s *snapshot) describe() {
 	switch {
 	case len(s.conns) > 1:
 		s.consistency = fmt.Sprintf("%d connections opened their snapshots under FLUSH TABLES WITH READ LOCK (held %s)",
@@ -169,7 +174,6 @@ func takeSnapshot(ctx context.Context, db *sql.DB, n int, lockWait time.Duration
 	default:
 		s.consistency = "one connection with START TRANSACTION WITH CONSISTENT SNAPSHOT"
 	}
-	return s, nil
 }
 
 // position records the binlog coordinates of the snapshot.

@@ -2,6 +2,7 @@ package dump
 
 import (
 	"bytes"
+	"slices"
 	"strings"
 )
 
@@ -138,135 +139,156 @@ type stmtInfo struct {
 
 // classify looks at the first tokens of a statement.
 func classify(s []byte) stmtInfo {
-	ts := tokens(s, 12)
-	word := func(i int) string {
-		if i < len(ts) {
-			if t := ts[i].text(s); isWordByte(t[0]) {
-				return strings.ToUpper(string(t))
-			}
-		}
-		return ""
-	}
-	w0, w1 := word(0), word(1)
-	info := stmtInfo{kind: stmtOther, verb: w0}
+	c := classifier{s: s, ts: tokens(s, 12)}
+	w0, w1 := c.word(0), c.word(1)
+	c.info = stmtInfo{kind: stmtOther, verb: w0}
 	if w1 != "" && w0 != "SET" && w0 != "INSERT" && w0 != "REPLACE" && w0 != "USE" {
-		info.verb = w0 + " " + w1
-	}
-	setDB := func(i int) {
-		if i < len(ts) && isIdent(ts[i].text(s)) {
-			info.db, info.dbTok, info.hasDB = identName(ts[i].text(s)), ts[i], true
-		}
-	}
-	// name reads a possibly qualified table name at i.
-	name := func(i int) {
-		if i >= len(ts) || !isIdent(ts[i].text(s)) {
-			return
-		}
-		if i+2 < len(ts) && string(ts[i+1].text(s)) == "." && isIdent(ts[i+2].text(s)) {
-			setDB(i)
-			info.table = identName(ts[i+2].text(s))
-			return
-		}
-		info.table = identName(ts[i].text(s))
-	}
-	skipWords := func(i int, words ...string) int {
-		for i < len(ts) {
-			w := word(i)
-			found := false
-			for _, x := range words {
-				if w == x {
-					found = true
-				}
-			}
-			if !found {
-				break
-			}
-			i++
-		}
-		return i
+		c.info.verb = w0 + " " + w1
 	}
 	switch w0 {
 	case "INSERT", "REPLACE":
-		info.kind = stmtInsert
-		name(skipWords(1, "LOW_PRIORITY", "DELAYED", "HIGH_PRIORITY", "IGNORE", "INTO"))
+		c.info.kind = stmtInsert
+		c.name(c.skip(1, "LOW_PRIORITY", "DELAYED", "HIGH_PRIORITY", "IGNORE", "INTO"))
 	case "USE":
-		info.kind = stmtSession
-		setDB(1)
+		c.info.kind = stmtSession
+		c.setDB(1)
 	case "SET":
-		info.kind = stmtSession
-		switch {
-		case w1 == "GLOBAL" || w1 == "PASSWORD" || w1 == "PERSIST":
-			info.kind, info.verb = stmtSkip, "SET "+w1
-		case len(ts) > 3 && string(ts[1].text(s)) == "@" && string(ts[2].text(s)) == "@" &&
-			strings.HasPrefix(word(3), "GLOBAL"):
-			info.kind, info.verb = stmtSkip, "SET GLOBAL"
-		case w1 == "STATEMENT" || w1 == "ROLE" || w1 == "DEFAULT":
-			info.kind = stmtOther
-		}
+		c.set()
 	case "CREATE":
-		// The object type follows modifiers (OR REPLACE, TEMPORARY,
-		// ALGORITHM=…, DEFINER=…, SQL SECURITY …).
-	find:
-		for i := 1; i < len(ts); i++ {
-			switch w := word(i); w {
-			case "DATABASE", "SCHEMA":
-				info.verb = "CREATE DATABASE"
-				j := skipWords(i+1, "IF", "NOT", "EXISTS")
-				info.ifNotExists = j > i+1
-				setDB(j)
-				break find
-			case "TABLE":
-				info.verb = "CREATE TABLE"
-				name(skipWords(i+1, "IF", "NOT", "EXISTS"))
-				break find
-			case "VIEW", "TRIGGER", "PROCEDURE", "FUNCTION", "EVENT", "INDEX", "SEQUENCE", "PACKAGE":
-				info.verb = "CREATE " + w
-				break find
-			case "USER", "ROLE", "SERVER":
-				info.verb, info.kind = "CREATE "+w, stmtSkip
-				break find
-			}
-		}
+		c.create()
 	case "ALTER":
-		switch w1 {
-		case "DATABASE", "SCHEMA":
-			info.verb = "ALTER DATABASE"
-			switch word(2) {
-			case "", "DEFAULT", "CHARACTER", "CHARSET", "COLLATE", "COMMENT", "UPGRADE":
-				if len(ts) > 2 && ts[2].text(s)[0] == '`' {
-					setDB(2)
-				}
-			default:
-				setDB(2)
-			}
-		case "TABLE":
-			name(skipWords(2, "ONLINE", "IGNORE"))
-		case "USER", "SERVER", "INSTANCE":
-			info.kind = stmtSkip
-		}
+		c.alter()
 	case "DROP":
 		switch w1 {
 		case "DATABASE", "SCHEMA", "USER", "ROLE", "SERVER":
-			info.kind = stmtSkip
+			c.info.kind = stmtSkip
 		case "TABLE":
-			name(skipWords(2, "IF", "EXISTS"))
+			c.name(c.skip(2, "IF", "EXISTS"))
 		case "TEMPORARY":
-			name(skipWords(3, "IF", "EXISTS"))
+			c.name(c.skip(3, "IF", "EXISTS"))
 		}
 	case "LOCK", "UNLOCK":
 		// Table locks on the main connection would block the inserts that
 		// other connections run.
-		info.kind = stmtSkip
+		c.info.kind = stmtSkip
 	case "CHANGE", "START", "STOP", "RESET", "PURGE", "SHUTDOWN", "KILL", "GRANT", "REVOKE",
 		"RENAME", "FLUSH", "INSTALL", "UNINSTALL", "LOAD", "BACKUP":
 		// Replication, server and account state are not the dump's to
 		// change on a drill target. (START TRANSACTION is harmless to
 		// skip: statements autocommit.)
 		if !(w0 == "RENAME" && w1 == "TABLE") {
-			info.kind = stmtSkip
+			c.info.kind = stmtSkip
 		}
 	}
-	return info
+	return c.info
+}
+
+type classifier struct {
+	s    []byte
+	ts   []token
+	info stmtInfo
+}
+
+// word returns token i upper-cased if it is a bare word, else "".
+func (c *classifier) word(i int) string {
+	if i < len(c.ts) {
+		if t := c.ts[i].text(c.s); isWordByte(t[0]) {
+			return strings.ToUpper(string(t))
+		}
+	}
+	return ""
+}
+
+func (c *classifier) tok(i int) string {
+	if i < len(c.ts) {
+		return string(c.ts[i].text(c.s))
+	}
+	return ""
+}
+
+// skip passes the words at i that are among words.
+func (c *classifier) skip(i int, words ...string) int {
+	for i < len(c.ts) && slices.Contains(words, c.word(i)) {
+		i++
+	}
+	return i
+}
+
+func (c *classifier) setDB(i int) {
+	if i < len(c.ts) && isIdent(c.ts[i].text(c.s)) {
+		c.info.db, c.info.dbTok, c.info.hasDB = identName(c.ts[i].text(c.s)), c.ts[i], true
+	}
+}
+
+// name reads a possibly qualified table name at i.
+func (c *classifier) name(i int) {
+	if i >= len(c.ts) || !isIdent(c.ts[i].text(c.s)) {
+		return
+	}
+	if c.tok(i+1) == "." && i+2 < len(c.ts) && isIdent(c.ts[i+2].text(c.s)) {
+		c.setDB(i)
+		c.info.table = identName(c.ts[i+2].text(c.s))
+		return
+	}
+	c.info.table = identName(c.ts[i].text(c.s))
+}
+
+func (c *classifier) set() {
+	c.info.kind = stmtSession
+	switch w1 := c.word(1); {
+	case w1 == "GLOBAL" || w1 == "PASSWORD" || w1 == "PERSIST":
+		c.info.kind, c.info.verb = stmtSkip, "SET "+w1
+	case c.tok(1) == "@" && c.tok(2) == "@" && strings.HasPrefix(c.word(3), "GLOBAL"):
+		c.info.kind, c.info.verb = stmtSkip, "SET GLOBAL"
+	case w1 == "STATEMENT" || w1 == "ROLE" || w1 == "DEFAULT":
+		c.info.kind = stmtOther
+	}
+}
+
+// create finds the object type, which follows modifiers (OR REPLACE,
+// TEMPORARY, ALGORITHM=…, DEFINER=…, SQL SECURITY …).
+func (c *classifier) create() {
+	for i := 1; i < len(c.ts); i++ {
+		switch w := c.word(i); w {
+		case "DATABASE", "SCHEMA":
+			c.info.verb = "CREATE DATABASE"
+			j := c.skip(i+1, "IF", "NOT", "EXISTS")
+			c.info.ifNotExists = j > i+1
+			c.setDB(j)
+			return
+		case "TABLE":
+			c.info.verb = "CREATE TABLE"
+			c.name(c.skip(i+1, "IF", "NOT", "EXISTS"))
+			return
+		case "VIEW", "TRIGGER", "PROCEDURE", "FUNCTION", "EVENT", "INDEX", "SEQUENCE", "PACKAGE":
+			c.info.verb = "CREATE " + w
+			return
+		case "USER", "ROLE", "SERVER":
+			c.info.verb, c.info.kind = "CREATE "+w, stmtSkip
+			return
+		}
+	}
+}
+
+func (c *classifier) alter() {
+	switch c.word(1) {
+	case "DATABASE", "SCHEMA":
+		c.info.verb = "ALTER DATABASE"
+		// The name is optional: ALTER DATABASE CHARACTER SET … alters the
+		// current one.
+		switch c.word(2) {
+		case "", "DEFAULT", "CHARACTER", "CHARSET", "COLLATE", "COMMENT", "UPGRADE":
+			if strings.HasPrefix(c.tok(2), "`") {
+				c.setDB(2)
+			}
+		default:
+			c.setDB(2)
+		}
+	case "TABLE":
+		c.name(c.skip(2, "ONLINE", "IGNORE"))
+	case "USER", "SERVER", "INSTANCE":
+		c.info.kind = stmtSkip
+	}
 }
 
 // rewriteDB replaces the database name at t with quoted name, and adds IF
