@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -315,7 +316,9 @@ func backupJob(ctx context.Context, cfg *config.Config, job *config.Backup) (jou
 	m, err := makeBackup(ctx, cfg, job)
 	rec.Seconds = time.Since(start).Seconds()
 	if err != nil {
-		rec.Error = "backup run " + job.Name + ": " + oneLine(err.Error())
+		// The same one line as runBackupRun's; backup.Run's errors begin
+		// "backup <job>:" already.
+		rec.Error = "backup run " + job.Name + ": " + strings.TrimPrefix(oneLine(err.Error()), "backup "+job.Name+": ")
 		return backupRunEntry(rec), err
 	}
 	rec.Status, rec.Key = "ok", m.Object.Key
