@@ -190,10 +190,10 @@ func TestCatchUpOnlyMissedDrills(t *testing.T) {
 	clk := &fakeClock{}
 	j := openJournal(t, "", clk.Now)
 	for _, e := range []struct{ when, kind, subject, outcome string }{
-		{"2026-11-24 05:10:00", KindDrillRun, "late", "ok"},    // yesterday: today's 05:00 was missed
-		{"2026-11-25 05:10:00", KindDrillRun, "done", "fail"},  // today, after the fire: a run is a run
+		{"2026-11-24 05:10:00", KindDrillRun, "late", "ok"},      // yesterday: today's 05:00 was missed
+		{"2026-11-25 05:10:00", KindDrillRun, "done", "fail"},    // today, after the fire: a run is a run
 		{"2026-11-25 05:20:00", KindDrillRun, "late", "skipped"}, // a skip is not a run
-		{"2026-11-24 05:10:00", KindScanFiles, "scan", "ok"},   // missed too, but only drills catch up
+		{"2026-11-24 05:10:00", KindScanFiles, "scan", "ok"},     // missed too, but only drills catch up
 	} {
 		clk.set(at(e.when))
 		if _, err := j.Append(journal.Entry{Kind: e.kind, Subject: e.subject, Outcome: e.outcome}); err != nil {
