@@ -172,7 +172,7 @@ func (d *drill) decoders(src *meter, info backup.ObjectInfo) ([]layer, *meter, e
 			if t := transportFault(src, info); t != "" && src.err != nil {
 				return nil, nil, d.fail(FailTransport, "%s: %s", d.chosen.key, t)
 			}
-			return nil, nil, d.fail(FailIntegrity, "%s: %s: %s", d.chosen.key, name, oneLine(err))
+			return nil, nil, d.fail(FailIntegrity, "%s: %s", d.chosen.key, layerErr(name, err))
 		}
 		m := &meter{r: r}
 		layers = append(layers, layer{name: name, out: m})
@@ -184,6 +184,16 @@ func (d *drill) decoders(src *meter, info backup.ObjectInfo) ([]layer, *meter, e
 	}
 	plain.h = sha256.New()
 	return layers, plain, nil
+}
+
+// layerErr names the layer that failed, once (gzip's errors name it
+// already).
+func layerErr(name string, err error) string {
+	msg := oneLine(err)
+	if strings.HasPrefix(msg, name+":") {
+		return msg
+	}
+	return name + ": " + msg
 }
 
 // dumpLayers reads a third-party dump's encodings from its key's suffixes.
@@ -254,7 +264,7 @@ func (d *drill) loadFailure(lerr error, ra *readAhead, src *meter, layers []laye
 		}
 		for _, l := range layers {
 			if l.out.err != nil && l.out.err != io.EOF {
-				return d.fail(FailIntegrity, "%s: %s: %s after %d bytes of SQL", key, l.name, oneLine(l.out.err), ra.n)
+				return d.fail(FailIntegrity, "%s: %s after %d bytes of SQL", key, layerErr(l.name, l.out.err), ra.n)
 			}
 		}
 		return d.fail(FailIntegrity, "%s: reading the SQL: %s", key, oneLine(ra.failed))
@@ -415,9 +425,11 @@ func (ra *readAhead) produce() {
 			ra.err = errReadAheadClosed
 			return
 		}
+		// Hand over a quarter buffer at a time: the loader starts on the
+		// first statements while the rest is still on its way.
 		n := 0
 		var err error
-		for n < len(buf) && err == nil {
+		for n < len(buf)/4 && err == nil {
 			var k int
 			k, err = ra.src.Read(buf[n:])
 			n += k

@@ -285,7 +285,12 @@ func (t *target) dropAll(ctx context.Context) error {
 
 func (t *target) close() {
 	if t.lock != nil {
-		t.lock.Close() // the server releases the lock with the session
+		// Release explicitly: closing a *sql.Conn only returns it to the
+		// pool, and the server lets go of a lock when the session ends.
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		t.lock.ExecContext(ctx, "DO RELEASE_LOCK(?)", lockName(t.runID))
+		cancel()
+		t.lock.Close()
 	}
 	t.db.Close()
 }
