@@ -13,7 +13,7 @@ export XDG_CONFIG_HOME=$B/config   # the scan's own fingerprint key lives here
 
 secs() { python3 -c 'import sys; print("%.3f" % (float(sys.argv[2]) - float(sys.argv[1])))' "$@"; }
 now() { date +%s.%N; }
-rss() { /usr/bin/time -f %M "$@" 2>&1 >/dev/null | tail -1; }   # peak RSS in KiB
+rss() { { /usr/bin/time -f %M "$@" 2>&1 >/dev/null || true; } | tail -1; }   # peak RSS in KiB
 
 echo "== file scanning: ${MB} MiB of dense mixed log"
 LOG=$B/dense-$MB.log
@@ -21,8 +21,8 @@ LOG=$B/dense-$MB.log
 cat "$LOG" > /dev/null  # warm the page cache for every contender
 RE='[1-9]\d{5}(?:18|19|20)\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])\d{3}[\dXx]|1[3-9]\d{9}|62\d{14,17}'
 t0=$(now); rg -c -o "$RE" "$LOG" > /dev/null || true; t1=$(now); RG=$(secs $t0 $t1)
-t0=$(now); GOMAXPROCS=1 $ATREST scan files --workers 1 --format jsonl "$LOG" > /dev/null || true; t1=$(now); ONE=$(secs $t0 $t1)
-t0=$(now); $ATREST scan files --format jsonl "$LOG" > /dev/null || true; t1=$(now); ALL=$(secs $t0 $t1)
+t0=$(now); GOMAXPROCS=1 $ATREST scan files --workers 1 --format jsonl "$LOG" > /dev/null 2>&1 || true; t1=$(now); ONE=$(secs $t0 $t1)
+t0=$(now); $ATREST scan files --format jsonl "$LOG" > /dev/null 2>&1 || true; t1=$(now); ALL=$(secs $t0 $t1)
 python3 - "$MB" "$RG" "$ONE" "$ALL" <<'PY'
 import sys
 mb, rg, one, allc = float(sys.argv[1]), *map(float, sys.argv[2:])
@@ -45,3 +45,72 @@ go test -run '^$' -bench 'BenchmarkSample' -benchtime 10x ./audit/dbsrc/ 2>&1 | 
 echo "== journal: append rate and verify time for 1M entries"
 go test -run '^$' -bench 'BenchmarkAppend' -benchtime 1s ./audit/journal/ 2>&1 | grep -E '^Benchmark' | sed 's/^/  /'
 go test -run '^$' -bench 'BenchmarkVerify1M' -benchtime 1x ./audit/journal/ 2>&1 | grep -E '^Benchmark' | sed 's/^/  /'
+
+# ---------------------------------------------------------------------------
+# Backups and drills, end to end through the CLI, on a private MariaDB and
+# versitygw, beside the reference pipelines on the same data.
+source scripts/lib.sh
+start_mariadb "$B/mariadb"
+start_versitygw "$B/s3"
+MY="mariadb --no-defaults -h127.0.0.1 -P$DB_PORT -uroot"
+export BENCH_DSN="root@tcp(127.0.0.1:$DB_PORT)/"
+go run ./scripts/gendemo -bucket bench-backups -endpoint "127.0.0.1:$S3_PORT" -lock-days 1
+rm -f "$B/backup.agekey"; go run filippo.io/age/cmd/age-keygen -o "$B/backup.agekey" 2>/dev/null
+RCP=$(grep -o "age1[0-9a-z]*" "$B/backup.agekey" | head -1)
+
+# make_db NAME ROWS: a sysbench-shaped table (id, k, c CHAR(120), pad CHAR(60)).
+make_db() {
+  $MY -e "DROP DATABASE IF EXISTS $1; CREATE DATABASE $1;
+    CREATE TABLE $1.sbtest (id INT PRIMARY KEY, k INT NOT NULL, c CHAR(120) NOT NULL, pad CHAR(60) NOT NULL, KEY (k));
+    INSERT INTO $1.sbtest SELECT seq, seq * 7919 % $2, CONCAT(MD5(seq), '-', MD5(seq + 1), '-', MD5(seq * 3), '-', LEFT(MD5(seq * 5), 20)),
+      CONCAT(MD5(seq * 11), '-', LEFT(MD5(seq * 13), 27)) FROM seq_1_to_$2;"
+}
+
+cat > "$B/atrest.yaml" <<YAML
+state_dir: $B/state
+sources:
+  - {name: bench, dsn_env: BENCH_DSN}
+storage:
+  - {name: s3, endpoint: "127.0.0.1:$S3_PORT", access_key_env: S3_ACCESS_KEY, secret_key_env: S3_SECRET_KEY}
+backups:
+  - {name: small, source: bench, databases: [bench_small], storage: s3, bucket: bench-backups, prefix: b/, recipients: [$RCP], retention: 1d}
+  - {name: big, source: bench, databases: [bench_big], storage: s3, bucket: bench-backups, prefix: b/, recipients: [$RCP], retention: 1d}
+drills:
+  - {name: big-drill, backup: big, identity_file: $B/backup.agekey, target_dsn_env: BENCH_DSN}
+YAML
+$ATREST init --config "$B/atrest.yaml" > /dev/null
+
+ROWS_BIG=${BENCH_ROWS:-1000000}
+ROWS_SMALL=$((ROWS_BIG / 4))
+echo "== backups: $ROWS_SMALL and $ROWS_BIG rows"
+make_db bench_small "$ROWS_SMALL"
+make_db bench_big "$ROWS_BIG"
+for job in small big; do
+  read -r T KB < <( { /usr/bin/time -f "%e %M" $ATREST backup run --config "$B/atrest.yaml" --job $job --format jsonl > "$B/backup-$job.jsonl"; } 2>&1 | tail -1)
+  echo "  atrest backup run ($job): ${T}s, peak RSS $((KB/1024)) MiB (dump + digests + zstd + age + sha256 + upload)"
+done
+t0=$(now); mariadb-dump --no-defaults -h127.0.0.1 -P"$DB_PORT" -uroot --single-transaction bench_big | zstd -3 -q | age -r "$RCP" > "$B/ref.sql.zst.age"; t1=$(now)
+REF=$(secs $t0 $t1)
+KB=$(rss mariadb-dump --no-defaults -h127.0.0.1 -P"$DB_PORT" -uroot --single-transaction --result-file=/dev/null bench_big)
+echo "  mariadb-dump --single-transaction | zstd -3 | age -r (big, to a local file): ${REF}s, mariadb-dump peak RSS $((KB/1024)) MiB"
+python3 -c "import sys; print('  ratio atrest/reference: %.2f (target <= 1.0, while also uploading and digesting)' % (float(sys.argv[1])/float(sys.argv[2])))" "$T" "$REF"
+
+OBJ=$(find "$B/s3/data/bench-backups" -name '*.sql.zst.age' -newer "$B/backup-small.jsonl" | head -1)
+SIZE=$(stat -c %s "$OBJ")
+t0=$(now); sha256sum "$OBJ" > /dev/null; t1=$(now); SHA=$(secs $t0 $t1)
+t0=$(now); $ATREST backup check --config "$B/atrest.yaml" --job big --read --identity "$B/backup.agekey" --format jsonl > /dev/null || true; t1=$(now); CHK=$(secs $t0 $t1)
+python3 -c "import sys; s=int(sys.argv[1])/2**20; print('  check --read (sha256 + age + zstd, over S3): %.2fs %.0f MiB/s; sha256sum of the same %.0f MiB: %.2fs %.0f MiB/s' % (float(sys.argv[2]), s/float(sys.argv[2]), s, float(sys.argv[3]), s/float(sys.argv[3])))" "$SIZE" "$CHK" "$SHA"
+
+echo "== restore drill of the $ROWS_BIG-row backup (download → verify → load → digests)"
+read -r T KB < <( { /usr/bin/time -f "%e %M" $ATREST drill run --config "$B/atrest.yaml" --job big-drill --format jsonl > "$B/drill.jsonl"; } 2>&1 | tail -1)
+echo "  atrest drill run (verified, every table's digest): ${T}s, peak RSS $((KB/1024)) MiB"
+$MY -e "DROP DATABASE IF EXISTS ref_restore; CREATE DATABASE ref_restore"
+t0=$(now); age -d -i "$B/backup.agekey" "$B/ref.sql.zst.age" | zstd -d -q | $MY ref_restore; t1=$(now)
+echo "  age -d | zstd -d | mariadb (plain restore, no verification): $(secs $t0 $t1)s"
+rm -rf "$B/mydumper"; mydumper -h 127.0.0.1 -P "$DB_PORT" -u root -t 2 -B bench_big -o "$B/mydumper" >/dev/null 2>&1
+$MY -e "DROP DATABASE IF EXISTS ml_restore"
+t0=$(now); myloader -h 127.0.0.1 -P "$DB_PORT" -u root -t 2 -d "$B/mydumper" -B ml_restore -o >/dev/null 2>&1; t1=$(now); ML=$(secs $t0 $t1)
+echo "  myloader -t 2 (plain restore, no verification): ${ML}s"
+python3 -c "import sys; print('  ratio drill/myloader: %.2f (target <= 1.0)' % (float(sys.argv[1])/float(sys.argv[2])))" "$T" "$ML"
+$MY -e "DROP DATABASE IF EXISTS ref_restore; DROP DATABASE IF EXISTS ml_restore"
+stop_server "$B/mariadb"; stop_server "$B/s3"
