@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"crypto/ed25519"
 	"fmt"
 	"strings"
@@ -142,7 +143,7 @@ func runBackupCheck(cmd *cobra.Command, o backupCheckOptions) error {
 	for i := range jobs {
 		job := &jobs[i]
 		sum.Jobs++
-		res, err := checkJob(cmd, cfg, job, o, given, pub)
+		res, err := checkJob(cmd.Context(), cfg, job, o, given, pub)
 		counts := map[check.Status]int{}
 		for _, r := range res {
 			counts[r.Status]++
@@ -162,7 +163,7 @@ func runBackupCheck(cmd *cobra.Command, o backupCheckOptions) error {
 				firstErr = err
 			}
 		}
-		if jerr := record(cfg, backupCheckEntry(job.Name, counts, err, o)); jerr != nil && firstErr == nil {
+		if jerr := record(cfg, backupCheckEntry(job.Name, res, err, o)); jerr != nil && firstErr == nil {
 			firstErr = jerr
 		}
 	}
@@ -184,7 +185,7 @@ func runBackupCheck(cmd *cobra.Command, o backupCheckOptions) error {
 
 // checkJob checks one job; the error (one line, naming the job) is for a
 // job that could not be checked.
-func checkJob(cmd *cobra.Command, cfg *config.Config, job *config.Backup, o backupCheckOptions, given age.Identity, pub ed25519.PublicKey) ([]check.Result, error) {
+func checkJob(ctx context.Context, cfg *config.Config, job *config.Backup, o backupCheckOptions, given age.Identity, pub ed25519.PublicKey) ([]check.Result, error) {
 	var pre []check.Result
 	id := given
 	if id == nil && (o.read || o.readAll) {
@@ -202,11 +203,11 @@ func checkJob(cmd *cobra.Command, cfg *config.Config, job *config.Backup, o back
 			break
 		}
 	}
-	store, err := openStore(cmd.Context(), cfg, job)
+	store, err := openStore(ctx, cfg, job)
 	if err != nil {
 		return pre, fmt.Errorf("backup check %s: %s", job.Name, oneLine(err.Error()))
 	}
-	res, err := check.Run(cmd.Context(), check.Options{
+	res, err := check.Run(ctx, check.Options{
 		Job: check.Job{Name: job.Name, Prefix: job.Prefix, RPO: job.RPO, Retention: job.Retention,
 			Format: job.Format, KeyPattern: job.KeyPattern},
 		Store: store, Read: o.read || o.readAll, ReadAll: o.readAll, Identity: id,
@@ -219,10 +220,20 @@ func checkJob(cmd *cobra.Command, cfg *config.Config, job *config.Backup, o back
 	return append(pre, res...), err
 }
 
-func backupCheckEntry(job string, counts map[check.Status]int, err error, o backupCheckOptions) journal.Entry {
+// backupCheckEntry is the journal's account of one job's checks: counts by
+// status, and figures.checks (check name → 1 pass, 0 fail), which the daemon's
+// atrest_check_status metric reads.
+func backupCheckEntry(job string, res []check.Result, err error, o backupCheckOptions) journal.Entry {
+	counts := map[check.Status]int{}
+	for _, r := range res {
+		counts[r.Status]++
+	}
 	e := journal.Entry{Kind: "backup.check", Subject: job, Outcome: "ok", Figures: map[string]any{
 		"pass": counts[check.Pass], "fail": counts[check.Fail], "warn": counts[check.Warn],
 		"unsupported": counts[check.Unsupported], "read": o.read || o.readAll}}
+	if len(res) > 0 {
+		e.Figures["checks"] = checkVerdicts(res)
+	}
 	switch {
 	case err != nil:
 		e.Outcome, e.Detail = "error", oneLine(err.Error())
@@ -230,6 +241,25 @@ func backupCheckEntry(job string, counts map[check.Status]int, err error, o back
 		e.Outcome = "fail"
 	}
 	return e
+}
+
+// checkVerdicts is the figures.checks shape that atrest_check_status reads
+// (internal/daemon/metrics.go): check name → 1 (pass) or 0 (fail), 0 if any
+// record of that check failed (one per object, say). A check that only
+// warned or is unsupported is left out: it is neither a pass nor a fail.
+func checkVerdicts(res []check.Result) map[string]any {
+	out := map[string]any{}
+	for _, r := range res {
+		switch r.Status {
+		case check.Fail:
+			out[r.Check] = 0
+		case check.Pass:
+			if _, seen := out[r.Check]; !seen {
+				out[r.Check] = 1
+			}
+		}
+	}
+	return out
 }
 
 // compact lists each job/check once, in order.

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -10,6 +12,7 @@ import (
 	"github.com/atrest/atrest/audit/journal"
 	"github.com/atrest/atrest/backup"
 	"github.com/atrest/atrest/crypto"
+	"github.com/atrest/atrest/internal/config"
 )
 
 type backupRunOptions struct {
@@ -86,62 +89,12 @@ func runBackupRun(cmd *cobra.Command, o backupRunOptions) error {
 	if err != nil {
 		return err
 	}
-	start := time.Now()
-	rec := backupRecord{Record: "backup", Job: job.Name, Status: "fail"}
-	m, err := func() (*backup.Manifest, error) {
-		if job.Format != "atrest" {
-			return nil, fmt.Errorf("job has format %s: atrest checks backups made by another tool (backup check) but does not make them", job.Format)
-		}
-		src, ok := cfg.Source(job.Source)
-		if !ok {
-			return nil, fmt.Errorf("source %q is not a sources[] entry", job.Source)
-		}
-		dsn, err := src.DSN()
-		if err != nil {
-			return nil, err
-		}
-		recipients, err := parseRecipients(job)
-		if err != nil {
-			return nil, err
-		}
-		key, err := crypto.LoadSigningKey(cfg.Journal.SigningKeyFile)
-		if err != nil {
-			return nil, fmt.Errorf("%w (run atrest init --config %s)", err, cfg.Path)
-		}
-		store, err := openStore(cmd.Context(), cfg, job)
-		if err != nil {
-			return nil, err
-		}
-		databases := job.Databases
-		if len(databases) == 0 {
-			databases = src.Databases
-		}
-		prog := &backup.Progress{}
-		stop := startProgress(cmd.ErrOrStderr(), func() string {
-			return fmt.Sprintf("%s  SQL %s → stored %s", job.Name, humanBytes(prog.PlaintextBytes()), humanBytes(prog.CiphertextBytes()))
-		})
-		defer stop()
-		return backup.Run(cmd.Context(), backup.RunOptions{
-			Job: job.Name, DSN: crypto.NewSecret(dsn), Databases: databases, Parallel: o.parallel,
-			Store: store, Prefix: job.Prefix, Recipients: recipients, SigningKey: key,
-			ToolVersion: "atrest " + version, Progress: prog,
-		})
-	}()
-	rec.Seconds = time.Since(start).Seconds()
-	if err == nil {
-		rec.Status, rec.Key = "ok", m.Object.Key
-		rec.Bytes, rec.PlaintextBytes, rec.Tables = m.Object.CiphertextBytes, m.Object.PlaintextBytes, len(m.Tables)
-		for _, t := range m.Tables {
-			rec.Rows += t.Rows
-		}
-		rec.Snapshot, rec.BinlogFile, rec.BinlogPos, rec.GTID = m.Snapshot, m.Position.BinlogFile, m.Position.BinlogPos, m.Position.GTID
-	} else {
-		// One line that names the job; backup.Run's errors begin
-		// "backup <job>:" already.
-		msg := "backup run " + job.Name + ": " + strings.TrimPrefix(oneLine(err.Error()), "backup "+job.Name+": ")
-		err = fmt.Errorf("%s", msg)
-		rec.Error = msg
-	}
+	prog := &backup.Progress{}
+	stop := startProgress(cmd.ErrOrStderr(), func() string {
+		return fmt.Sprintf("%s  SQL %s → stored %s", job.Name, humanBytes(prog.PlaintextBytes()), humanBytes(prog.CiphertextBytes()))
+	})
+	rec, err := backupJobRecord(cmd.Context(), cfg, job, o.parallel, prog)
+	stop()
 	if jerr := record(cfg, backupRunEntry(rec)); jerr != nil && err == nil {
 		err = jerr
 	}
@@ -152,6 +105,66 @@ func runBackupRun(cmd *cobra.Command, o backupRunOptions) error {
 		err = cerr
 	}
 	return err
+}
+
+// backupJobRecord makes one backup of job and returns the record that
+// `backup run` prints and journals; `atrest serve` calls it too. The error
+// is one line that names the job.
+func backupJobRecord(ctx context.Context, cfg *config.Config, job *config.Backup, parallel int, prog *backup.Progress) (backupRecord, error) {
+	start := time.Now()
+	rec := backupRecord{Record: "backup", Job: job.Name, Status: "fail"}
+	m, err := makeBackup(ctx, cfg, job, parallel, prog)
+	rec.Seconds = time.Since(start).Seconds()
+	if err != nil {
+		// backup.Run's errors begin "backup <job>:" already.
+		msg := "backup run " + job.Name + ": " + strings.TrimPrefix(oneLine(err.Error()), "backup "+job.Name+": ")
+		rec.Error = msg
+		return rec, errors.New(msg)
+	}
+	rec.Status, rec.Key = "ok", m.Object.Key
+	rec.Bytes, rec.PlaintextBytes, rec.Tables = m.Object.CiphertextBytes, m.Object.PlaintextBytes, len(m.Tables)
+	for _, t := range m.Tables {
+		rec.Rows += t.Rows
+	}
+	rec.Snapshot, rec.BinlogFile, rec.BinlogPos, rec.GTID = m.Snapshot, m.Position.BinlogFile, m.Position.BinlogPos, m.Position.GTID
+	return rec, nil
+}
+
+// makeBackup resolves the job's source, recipients, signing key and store
+// from the config and runs backup.Run.
+func makeBackup(ctx context.Context, cfg *config.Config, job *config.Backup, parallel int, prog *backup.Progress) (*backup.Manifest, error) {
+	if job.Format != "atrest" {
+		return nil, fmt.Errorf("job has format %s: atrest checks backups made by another tool (backup check) but does not make them", job.Format)
+	}
+	src, ok := cfg.Source(job.Source)
+	if !ok {
+		return nil, fmt.Errorf("source %q is not a sources[] entry", job.Source)
+	}
+	dsn, err := src.DSN()
+	if err != nil {
+		return nil, err
+	}
+	recipients, err := parseRecipients(job)
+	if err != nil {
+		return nil, err
+	}
+	key, err := crypto.LoadSigningKey(cfg.Journal.SigningKeyFile)
+	if err != nil {
+		return nil, fmt.Errorf("%w (run atrest init --config %s)", err, cfg.Path)
+	}
+	store, err := openStore(ctx, cfg, job)
+	if err != nil {
+		return nil, err
+	}
+	databases := job.Databases
+	if len(databases) == 0 {
+		databases = src.Databases
+	}
+	return backup.Run(ctx, backup.RunOptions{
+		Job: job.Name, DSN: crypto.NewSecret(dsn), Databases: databases, Parallel: parallel,
+		Store: store, Prefix: job.Prefix, Recipients: recipients, SigningKey: key,
+		ToolVersion: "atrest " + version, Progress: prog,
+	})
 }
 
 func backupRunEntry(r backupRecord) journal.Entry {

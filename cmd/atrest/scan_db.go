@@ -108,23 +108,7 @@ func runScanDB(cmd *cobra.Command, o scanDBOptions) error {
 		func(rec any) {
 			mu.Lock()
 			defer mu.Unlock()
-			switch r := rec.(type) {
-			case *dbsrc.ColumnVerdict:
-				sum.Columns++
-				sum.ByState[r.State]++
-				if r.State == dbsrc.StatePlaintext {
-					sum.PlaintextColumns++
-					sum.PlaintextByType[string(r.Type)]++
-				}
-			case *dbsrc.TableRecord:
-				sum.Tables++
-				if r.EncryptedAtRest {
-					sum.TablesEncrypted++
-				}
-				if r.Error != "" {
-					sum.TableErrors++
-				}
-			}
+			tallyDB(&sum, rec)
 			if writeErr == nil {
 				writeErr = w.Write(rec)
 			}
@@ -150,6 +134,27 @@ func runScanDB(cmd *cobra.Command, o scanDBOptions) error {
 		return errFound{fmt.Sprintf("%d columns hold identifiers in plaintext", sum.PlaintextColumns)}
 	}
 	return nil
+}
+
+// tallyDB adds one scan db record to the summary (scan db and serve).
+func tallyDB(sum *dbSummary, rec any) {
+	switch r := rec.(type) {
+	case *dbsrc.ColumnVerdict:
+		sum.Columns++
+		sum.ByState[r.State]++
+		if r.State == dbsrc.StatePlaintext {
+			sum.PlaintextColumns++
+			sum.PlaintextByType[string(r.Type)]++
+		}
+	case *dbsrc.TableRecord:
+		sum.Tables++
+		if r.EncryptedAtRest {
+			sum.TablesEncrypted++
+		}
+		if r.Error != "" {
+			sum.TableErrors++
+		}
+	}
 }
 
 // resolveDSN picks the DSN from --dsn, --dsn-env or the config's source, and

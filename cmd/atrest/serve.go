@@ -9,7 +9,6 @@ import (
 	"os"
 	"os/signal"
 	"runtime"
-	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -21,8 +20,6 @@ import (
 	"github.com/atrest/atrest/audit/filescan"
 	"github.com/atrest/atrest/audit/filesrc"
 	"github.com/atrest/atrest/audit/journal"
-	"github.com/atrest/atrest/backup"
-	"github.com/atrest/atrest/backup/check"
 	"github.com/atrest/atrest/crypto"
 	"github.com/atrest/atrest/internal/config"
 	"github.com/atrest/atrest/internal/daemon"
@@ -285,119 +282,17 @@ func scanSource(ctx context.Context, fp *crypto.Fingerprinter, src config.Source
 	return scanDBEntry(src.Name, sum, err), err
 }
 
-// tallyDB adds one scan db record to the summary, as runScanDB does
-// (candidate for runScanDB to call, so the two cannot drift).
-func tallyDB(sum *dbSummary, rec any) {
-	switch r := rec.(type) {
-	case *dbsrc.ColumnVerdict:
-		sum.Columns++
-		sum.ByState[r.State]++
-		if r.State == dbsrc.StatePlaintext {
-			sum.PlaintextColumns++
-			sum.PlaintextByType[string(r.Type)]++
-		}
-	case *dbsrc.TableRecord:
-		sum.Tables++
-		if r.EncryptedAtRest {
-			sum.TablesEncrypted++
-		}
-		if r.Error != "" {
-			sum.TableErrors++
-		}
-	}
-}
-
 // backupJob is `atrest backup run --config F --job NAME` without the output.
-// makeBackup mirrors the body of runBackupRun: the two should become one
-// function in backup_run.go that both call.
 func backupJob(ctx context.Context, cfg *config.Config, job *config.Backup) (journal.Entry, error) {
-	start := time.Now()
-	rec := backupRecord{Record: "backup", Job: job.Name, Status: "fail"}
-	m, err := makeBackup(ctx, cfg, job)
-	rec.Seconds = time.Since(start).Seconds()
-	if err != nil {
-		// The same one line as runBackupRun's; backup.Run's errors begin
-		// "backup <job>:" already.
-		rec.Error = "backup run " + job.Name + ": " + strings.TrimPrefix(oneLine(err.Error()), "backup "+job.Name+": ")
-		return backupRunEntry(rec), err
-	}
-	rec.Status, rec.Key = "ok", m.Object.Key
-	rec.Bytes, rec.PlaintextBytes, rec.Tables = m.Object.CiphertextBytes, m.Object.PlaintextBytes, len(m.Tables)
-	for _, t := range m.Tables {
-		rec.Rows += t.Rows
-	}
-	return backupRunEntry(rec), nil
-}
-
-func makeBackup(ctx context.Context, cfg *config.Config, job *config.Backup) (*backup.Manifest, error) {
-	src, ok := cfg.Source(job.Source)
-	if !ok {
-		return nil, fmt.Errorf("source %q is not a sources[] entry", job.Source)
-	}
-	dsn, err := src.DSN()
-	if err != nil {
-		return nil, err
-	}
-	recipients, err := parseRecipients(job)
-	if err != nil {
-		return nil, err
-	}
-	key, err := crypto.LoadSigningKey(cfg.Journal.SigningKeyFile)
-	if err != nil {
-		return nil, fmt.Errorf("%w (run atrest init --config %s)", err, cfg.Path)
-	}
-	store, err := openStore(ctx, cfg, job)
-	if err != nil {
-		return nil, err
-	}
-	databases := job.Databases
-	if len(databases) == 0 {
-		databases = src.Databases
-	}
-	return backup.Run(ctx, backup.RunOptions{
-		Job: job.Name, DSN: crypto.NewSecret(dsn), Databases: databases, Parallel: 1,
-		Store: store, Prefix: job.Prefix, Recipients: recipients, SigningKey: key,
-		ToolVersion: "atrest " + version,
-	})
+	rec, err := backupJobRecord(ctx, cfg, job, 1, nil)
+	return backupRunEntry(rec), err
 }
 
 // backupCheckJob is `atrest backup check --config F --job NAME` (no --read,
-// no --canary) without the output. Its entry carries, besides the counts
-// the command journals, figures.checks for atrest_check_status.
+// no --canary) without the output.
 func backupCheckJob(ctx context.Context, cfg *config.Config, job *config.Backup, pub ed25519.PublicKey) (journal.Entry, error) {
-	c := &cobra.Command{} // checkJob takes its context from a command
-	c.SetContext(ctx)
-	res, err := checkJob(c, cfg, job, backupCheckOptions{}, nil, pub)
-	counts := map[check.Status]int{}
-	for _, r := range res {
-		counts[r.Status]++
-	}
-	e := backupCheckEntry(job.Name, counts, err, backupCheckOptions{})
-	if len(res) > 0 {
-		e.Figures["checks"] = checkVerdicts(res)
-	}
-	return e, err
-}
-
-// checkVerdicts is the figures.checks shape that atrest_check_status reads
-// (internal/daemon/metrics.go): check name → 1 (pass) or 0 (fail), 0 if any
-// record of that check failed (one per object, say). A check that only
-// warned or is unsupported is left out: it is neither a pass nor a fail.
-// `atrest backup check` should journal the same, so CLI checks feed the
-// metric too.
-func checkVerdicts(res []check.Result) map[string]any {
-	out := map[string]any{}
-	for _, r := range res {
-		switch r.Status {
-		case check.Fail:
-			out[r.Check] = 0
-		case check.Pass:
-			if _, seen := out[r.Check]; !seen {
-				out[r.Check] = 1
-			}
-		}
-	}
-	return out
+	res, err := checkJob(ctx, cfg, job, backupCheckOptions{}, nil, pub)
+	return backupCheckEntry(job.Name, res, err, backupCheckOptions{}), err
 }
 
 // errDrillNotWired is what a scheduled drill journals until drills are wired.
