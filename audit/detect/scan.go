@@ -77,6 +77,28 @@ func foldAt(buf []byte, i int) (byte, int) {
 	return other, 1
 }
 
+// endsBefore reports that the character ending at buf[i] (i > 0) is not
+// alphanumeric, looking at raw bytes only: an ASCII non-alphanumeric, or a
+// non-ASCII byte that cannot end a folding sequence (none starts at i-3).
+// When it reports false the character may still be a non-alphanumeric;
+// callers then decode it.
+func endsBefore(buf []byte, i int) bool {
+	b := buf[i-1]
+	if b < 0x80 {
+		return class[b]&cAlnum == 0
+	}
+	return i < 3 || buf[i-3] != 0xEF && buf[i-3] != 0xE3
+}
+
+// startsAt is endsBefore for the character that starts at buf[i] (i <
+// len(buf)): only 0xEF and 0xE3 start folding sequences.
+func startsAt(b byte) bool {
+	if b < 0x80 {
+		return class[b]&cAlnum == 0
+	}
+	return b != 0xEF && b != 0xE3
+}
+
 // charBefore decodes the character that ends at buf[i] (i > 0); (0, 0) at the
 // start. A folding sequence cannot overlap another (its lead bytes are never
 // continuation bytes), so this agrees with charAt.
@@ -143,18 +165,20 @@ func (s *scanner) run(lo, hi int, fn func(Match)) {
 		// window is found in the next one, from the digit flags carried over.
 		// The lowest flag of each kind is exact.
 		var carry uint64
-		for i+8 <= len(full) {
-			x := binary.LittleEndian.Uint64(full[i:])
+		for uint(i) <= uint(len(full)-8) && i+8 <= len(full) {
+			x := binary.LittleEndian.Uint64(full[i : i+8])
 			d := x ^ 0x30*lsb
 			dg := ^(((d | msb) - 10*lsb) | d) & msb // high bit of each digit byte
 			if carry != 0 {
 				u := carry | dg<<24
-				if rs := u & (u >> 8) & (u >> 16) & (u >> 24) & 0x808080; rs != 0 {
+				u &= u >> 8
+				if rs := u & (u >> 16) & 0x808080; rs != 0 {
 					i += bits.TrailingZeros64(rs)>>3 - 3
 					goto found
 				}
 			}
-			r := dg & (dg >> 8) & (dg >> 16) & (dg >> 24)
+			r := dg & (dg >> 8)
+			r &= r >> 16
 			a := x ^ 0x40*lsb
 			e := x ^ 0xEF*lsb
 			if m := r | ((a-lsb)&^a|(e-lsb)&^e)&msb; m != 0 {
@@ -188,7 +212,7 @@ func (s *scanner) run(lo, hi int, fn func(Match)) {
 			// Inline fast path: a short ASCII number between ASCII
 			// non-alphanumerics is nothing unless it can start a grouped
 			// identifier (86, 3, 4 or 6 digits, a separator, more digits).
-			if i == 0 || class[full[i-1]]&cAlnum == 0 && full[i-1] < 0x80 {
+			if i == 0 || endsBefore(full, i) {
 				j := i + 1
 				if i+8 <= len(full) {
 					d := binary.LittleEndian.Uint64(full[i:]) ^ 0x30*lsb
@@ -204,7 +228,7 @@ func (s *scanner) run(lo, hi int, fn func(Match)) {
 						i = j
 						continue
 					}
-					if nb := full[j]; class[nb]&cAlnum == 0 && nb < 0x80 && (class[nb]&cSep == 0 || !mayGroup(full, i, j)) {
+					if nb := full[j]; startsAt(nb) && (class[nb]&cSep == 0 || !mayGroup(full, i, j)) {
 						i = j
 						continue
 					}
@@ -293,8 +317,7 @@ func (s *scanner) digit(p int) (int, bool) {
 	}
 end:
 	var nch, digits int
-	if (p == 0 || buf[p-1] < 0x80 && class[buf[p-1]]&cAlnum == 0) &&
-		(we == len(buf) || buf[we] < 0x80 && class[buf[we]]&cAlnum == 0) {
+	if buf[p]-'0' < 10 && (p == 0 || endsBefore(buf, p)) && (we == len(buf) || startsAt(buf[we])) {
 		nch = we - p
 		digits = nch
 		if nch < maxGroup {
@@ -380,15 +403,16 @@ func (s *scanner) word(ws, we, nch int, allDigit bool) (int, bool) {
 	m := Match{Start: ws, End: we}
 	switch nch {
 	case 18:
+		shape := idShape(w)
 		switch {
-		case validID18(w):
+		case shape && idCheckOK(w): // validID18
 			if w[17] == 'x' {
 				w[17] = 'X'
 			}
 			m.Type = ResidentID
 		case validUSCC(w):
 			m.Type = USCC
-		case allDigit && s.card(w, ws) && !idShape(w):
+		case allDigit && !shape && s.card(w, ws):
 			m.Type = BankCard
 		}
 	case 15:
