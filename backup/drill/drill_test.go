@@ -882,3 +882,59 @@ func TestDrillMysqldump(t *testing.T) {
 	rec, err := drill.Run(ctxT(t), o)
 	wantFailure(t, rec, err, drill.FailKey)
 }
+
+// The drill needs no more on its server than rights on atrest_drill_%
+// databases: a user limited to them drills green, so a DBA can confine
+// drills (and whatever a backup's SQL says) to their scratch databases.
+func TestDrillConfinedUser(t *testing.T) {
+	f := newFixture(t, "yb-confined")
+	const user = "drill_confined"
+	f.target.Exec(t, "CREATE USER '"+user+"'@'%' IDENTIFIED BY 'Dr1llPw'",
+		"GRANT ALL ON `atrest\\_drill\\_%`.* TO '"+user+"'@'%'")
+	t.Cleanup(func() { f.target.Exec(t, "DROP USER IF EXISTS '"+user+"'@'%'") })
+	o := f.opts()
+	o.TargetDSN = crypto.NewSecret(f.target.DSNFor(user, "Dr1llPw", ""))
+	rec, err := drill.Run(ctxT(t), o)
+	if err != nil {
+		t.Fatalf("confined user: %v", err)
+	}
+	if rec.TablesMatched != 4 || !rec.Dropped {
+		t.Errorf("matched %d dropped %v", rec.TablesMatched, rec.Dropped)
+	}
+	if strings.Contains(fmt.Sprint(rec)+err2s(err), "Dr1llPw") {
+		t.Error("the password shows")
+	}
+}
+
+func err2s(err error) string {
+	if err == nil {
+		return ""
+	}
+	return err.Error()
+}
+
+// An interrupted drill (Ctrl-C, a daemon shutting down) is not a verdict
+// on the backup, and still drops its scratch database.
+func TestDrillInterrupted(t *testing.T) {
+	f := newFixture(t, "yb-interrupt")
+	g := &gate{ObjectStore: f.store, key: f.m.Object.Key, after: f.m.Object.CiphertextBytes / 2,
+		reached: make(chan struct{}), release: make(chan struct{})}
+	o := f.opts()
+	o.Store = g
+	ctx, cancel := context.WithCancel(ctxT(t))
+	done := make(chan struct{})
+	var rec *drill.Record
+	var err error
+	go func() { rec, err = drill.Run(ctx, o); close(done) }()
+	<-g.reached
+	cancel()
+	close(g.release)
+	<-done
+	var fl *drill.Failure
+	if !errors.Is(err, context.Canceled) || errors.As(err, &fl) || rec.Status != drill.StatusError {
+		t.Fatalf("err %v, status %s", err, rec.Status)
+	}
+	if left := scratchLeft(t, f.target, f.job); len(left) != 0 || !rec.Dropped {
+		t.Errorf("left %v, dropped %v", left, rec.Dropped)
+	}
+}

@@ -13,6 +13,7 @@ import (
 	"filippo.io/age"
 	"github.com/go-sql-driver/mysql"
 
+	"github.com/atrest/atrest/backup"
 	"github.com/atrest/atrest/backup/dump"
 )
 
@@ -37,8 +38,7 @@ func (d *drill) verify() error {
 		d.rec.Digests = "unsupported"
 		d.rec.DigestsDetail = fmt.Sprintf("the manifest's digests are %q, this atrest computes %q: rows compared, digests not", m.DigestAlgorithm, dump.DigestAlgorithm)
 	}
-	type key struct{ db, table string }
-	got := map[key]dump.TableResult{}
+	got := map[tableKey]dump.TableResult{}
 	var dbs []string
 	for _, mt := range m.Tables {
 		if !slices.Contains(dbs, mt.Database) {
@@ -56,61 +56,30 @@ func (d *drill) verify() error {
 		}
 		for _, r := range res {
 			if r.Name != MarkerTable {
-				got[key{src, r.Name}] = r
+				got[tableKey{src, r.Name}] = r
 			}
 		}
 	}
-	multi := len(dbs) > 1
 	var bad, ddlBad []string
 	for _, mt := range m.Tables {
-		exp := mt.Rows
-		tb := Table{Name: mt.Name, ExpectedRows: &exp}
-		if multi {
-			tb.Database = mt.Database
+		k := tableKey{mt.Database, mt.Name}
+		r, ok := got[k]
+		delete(got, k)
+		tb, why, ddlOK := compare(mt, r, ok, digests, len(dbs) > 1)
+		if why != "" {
+			bad = append(bad, why)
 		}
-		name := mt.Name
-		if multi {
-			name = mt.Database + "." + mt.Name
+		if !ddlOK {
+			ddlBad = append(ddlBad, tb.qualified())
 		}
-		r, ok := got[key{mt.Database, mt.Name}]
-		delete(got, key{mt.Database, mt.Name})
-		match, ddl := false, false
-		switch {
-		case !ok:
-			tb.Check = "missing"
-			bad = append(bad, name+": not restored")
-		default:
-			tb.Rows = r.Rows
-			match = r.Rows == mt.Rows && (!digests || r.Digest == mt.Digest)
-			ddl = r.DDLHash == mt.DDLHash
-			tb.DDLMatch = &ddl
-			switch {
-			case match && digests:
-				tb.Check = "match"
-			case match:
-				tb.Check = "unsupported"
-			case r.Rows != mt.Rows:
-				tb.Check = "mismatch"
-				bad = append(bad, fmt.Sprintf("%s: %d rows, the manifest says %d", name, r.Rows, mt.Rows))
-			default:
-				tb.Check = "mismatch"
-				bad = append(bad, name+": same row count, different content digest")
-			}
-			if !ddl {
-				ddlBad = append(ddlBad, name)
-			}
-		}
-		if digests {
-			tb.DigestMatch = &match
-		}
-		if match {
+		if tb.Check == "match" || tb.Check == "unsupported" {
 			d.rec.TablesMatched++
 		}
 		d.rec.Rows += tb.Rows
 		d.rec.Tables = append(d.rec.Tables, tb)
 	}
 	for k := range got {
-		d.note("restored table %s.%s is not in the manifest", k.db, k.table)
+		d.note("restored table %s.%s is not in the manifest", k.db, k.name)
 	}
 	if len(bad) > 0 {
 		return d.fail(FailIntegrity, "%d of %d tables differ from the manifest: %s", len(bad), len(m.Tables), list(bad))
@@ -123,6 +92,53 @@ func (d *drill) verify() error {
 		}
 	}
 	return nil
+}
+
+type tableKey struct{ db, name string }
+
+// compare judges one manifest table against what was restored (ok false:
+// nothing was). why says what differs; ddlOK is false when the restored
+// definition hashes differently.
+func compare(mt backup.Table, r dump.TableResult, ok, digests, multi bool) (tb Table, why string, ddlOK bool) {
+	exp := mt.Rows
+	tb = Table{Name: mt.Name, ExpectedRows: &exp}
+	if multi {
+		tb.Database = mt.Database
+	}
+	match := false
+	defer func() {
+		if digests {
+			tb.DigestMatch = &match
+		}
+	}()
+	if !ok {
+		tb.Check = "missing"
+		return tb, tb.qualified() + ": not restored", true
+	}
+	tb.Rows = r.Rows
+	ddlOK = r.DDLHash == mt.DDLHash
+	tb.DDLMatch = &ddlOK
+	match = r.Rows == mt.Rows && (!digests || r.Digest == mt.Digest)
+	switch {
+	case match && digests:
+		tb.Check = "match"
+	case match:
+		tb.Check = "unsupported"
+	case r.Rows != mt.Rows:
+		tb.Check = "mismatch"
+		why = fmt.Sprintf("%s: %d rows, the manifest says %d", tb.qualified(), r.Rows, mt.Rows)
+	default:
+		tb.Check = "mismatch"
+		why = tb.qualified() + ": same row count, different content digest"
+	}
+	return tb, why, ddlOK
+}
+
+func (t Table) qualified() string {
+	if t.Database != "" {
+		return t.Database + "." + t.Name
+	}
+	return t.Name
 }
 
 // count lists and counts the tables a third-party dump restored.

@@ -68,7 +68,9 @@ host and port, as the manifest records or the source DSN reaches) is refused unl
 --allow-source-server; even then the drill writes only to its own atrest_drill_*
 databases. It drops only databases it created: at the start, leftovers of crashed
 drills of the same job, proven by their _atrest_drill marker table and free of any
-running drill's lock; at the end, its own.
+running drill's lock; at the end, its own. The drill server's user needs nothing
+beyond GRANT ALL ON ` + "`atrest\\_drill\\_%`" + `.*: give it no more, and whatever a backup's
+SQL says stays inside the scratch databases.
 
 Third-party dumps (format: mysqldump) are loaded by their key's suffixes (.gz, .zst,
 .age), tables and rows counted and probes run; their digests are reported as
