@@ -73,13 +73,18 @@ func runAuditVerify(cmd *cobra.Command, o auditVerifyOptions) error {
 	if err != nil {
 		return fmt.Errorf("audit verify: %w", err)
 	}
-	rep, err := journal.VerifyContext(cmd.Context(), cfg.JournalDir(), pub, nil)
+	anchor, err := journalAnchor(cmd.Context(), cfg)
+	if err != nil {
+		return fmt.Errorf("audit verify: %w", err)
+	}
+	rep, err := journal.VerifyContext(cmd.Context(), cfg.JournalDir(), pub, anchor)
 	out := cmd.OutOrStdout()
 	if o.format == "json" {
 		enc := json.NewEncoder(out)
 		enc.SetIndent("", "  ")
 		res := map[string]any{"record": "journal_verify", "ok": err == nil, "entries": rep.Entries,
-			"checkpoints": rep.Checkpoints, "newest_checkpoint": rep.NewestCheckpoint, "unsigned": rep.Unsigned()}
+			"checkpoints": rep.Checkpoints, "newest_checkpoint": rep.NewestCheckpoint, "anchored": rep.Anchored,
+			"unsigned": rep.Unsigned()}
 		if rep.FirstBad != nil {
 			res["first_bad"] = rep.FirstBad
 			res["error"] = rep.FirstBad.Error()
@@ -99,6 +104,11 @@ func runAuditVerify(cmd *cobra.Command, o auditVerifyOptions) error {
 		fmt.Fprintf(out, "journal %s: OK\n  entries:      %d in %d segments\n", cfg.JournalDir(), rep.Entries, rep.Segments)
 		if c := rep.NewestCheckpoint; c != nil {
 			fmt.Fprintf(out, "  checkpoint:   size %d, root %s, signed %s\n", c.Size, c.Root, c.Time.Format(time.RFC3339))
+		}
+		if c := rep.Anchored; c != nil {
+			fmt.Fprintf(out, "  anchored:     size %d in %s/%s matches the local entries\n", c.Size, cfg.Journal.Anchor.Storage, cfg.Journal.Anchor.Bucket)
+		} else if cfg.Journal.Anchor == nil {
+			fmt.Fprintf(out, "  anchor:       none configured (a cut tail with its checkpoints would not show)\n")
 		}
 		if n := rep.Unsigned(); n > 0 {
 			fmt.Fprintf(out, "  unsigned:     %d entries after the newest checkpoint (chained, not yet signed)\n", n)

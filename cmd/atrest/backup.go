@@ -52,9 +52,15 @@ func loadJob(verb, path, name string) (*config.Config, *config.Backup, error) {
 // so that wrong credentials, a missing bucket or an unreachable endpoint
 // stop the run before any work, in s3store's one-line words.
 func openStore(ctx context.Context, cfg *config.Config, job *config.Backup) (*s3store.Store, error) {
-	st, ok := cfg.StorageByName(job.Storage)
+	return openBucket(ctx, cfg, job.Storage, job.Bucket)
+}
+
+// openBucket opens bucket on the storage[] entry named storage, with the
+// credentials its _env keys name.
+func openBucket(ctx context.Context, cfg *config.Config, storage, bucket string) (*s3store.Store, error) {
+	st, ok := cfg.StorageByName(storage)
 	if !ok {
-		return nil, fmt.Errorf("storage %q is not a storage[] entry", job.Storage)
+		return nil, fmt.Errorf("storage %q is not a storage[] entry", storage)
 	}
 	access, err := config.Env("storage "+st.Name+": access_key_env", st.AccessKeyEnv)
 	if err != nil {
@@ -65,7 +71,7 @@ func openStore(ctx context.Context, cfg *config.Config, job *config.Backup) (*s3
 		return nil, err
 	}
 	return s3store.New(ctx, s3store.Config{Endpoint: st.Endpoint, Secure: st.Secure, Region: st.Region,
-		AccessKey: access, SecretKey: crypto.NewSecret(secret), Bucket: job.Bucket})
+		AccessKey: access, SecretKey: crypto.NewSecret(secret), Bucket: bucket})
 }
 
 // parseRecipients parses the job's age public keys. config already refused
