@@ -64,6 +64,14 @@ backups:
     check_schedule: "*/1 * * * * *"
     rpo: 26h
     retention: 30d
+drills:
+  - name: yb-drill
+    backup: yb-nightly
+    identity_file: keys/backup.agekey
+    target_dsn_env: ATREST_SERVE_DRILL_DSN
+    schedule: "*/1 * * * * *"
+    probes:
+      - {name: people, sql: "SELECT COUNT(*) = 300 FROM cb_ryxx"}
 http:
   listen: 127.0.0.1:0
 `
@@ -110,6 +118,10 @@ func newServeEnv(t *testing.T) *serveEnv {
 		[]byte("姓名,身份证号\n张三,"+residentID(1)+"\n李四,"+residentID(2)+"\n"), 0o644)
 	os.WriteFile(filepath.Join(dir, "exports", "orders.csv"), []byte("order,1706800914516\n"), 0o644)
 	t.Setenv("ATREST_SERVE_DSN", db.DSN)
+	// Drills restore onto another server: the drill refuses its source.
+	t.Setenv("ATREST_SERVE_DRILL_DSN", testenv.EncryptedMariaDB(t).DSN)
+	os.MkdirAll(filepath.Join(dir, "keys"), 0o700)
+	os.WriteFile(filepath.Join(dir, "keys", "backup.agekey"), []byte(id.String()+"\n"), 0o600)
 	t.Setenv("ATREST_SERVE_S3_ACCESS", srv.AccessKey)
 	t.Setenv("ATREST_SERVE_S3_SECRET", srv.SecretKey)
 	e := &serveEnv{dir: dir, cfg: filepath.Join(dir, "atrest.yaml"),
@@ -239,7 +251,7 @@ func TestServeRunsSchedulesAndRestartKeepsMetrics(t *testing.T) {
 	env := newServeEnv(t)
 	log := &syncBuffer{}
 	r := startServe(t, env.cfg, log)
-	if got := r.d.Jobs(); strings.Join(got, ",") != "backup.check yb-nightly,backup.run yb-nightly,scan.db yb-prod,scan.files exports" {
+	if got := r.d.Jobs(); strings.Join(got, ",") != "backup.check yb-nightly,backup.run yb-nightly,drill.run yb-drill,scan.db yb-prod,scan.files exports" {
 		t.Fatalf("jobs: %v", got)
 	}
 
@@ -250,6 +262,7 @@ func TestServeRunsSchedulesAndRestartKeepsMetrics(t *testing.T) {
 		`atrest_runs_total{kind="scan.db",outcome="findings"}`,
 		`atrest_runs_total{kind="backup.run",outcome="ok"}`,
 		`atrest_runs_total{kind="backup.check",outcome="ok"}`,
+		`atrest_runs_total{kind="drill.run",outcome="ok"}`,
 	}
 	deadline := time.Now().Add(3 * time.Minute)
 	var m map[string]float64
@@ -276,6 +289,9 @@ func TestServeRunsSchedulesAndRestartKeepsMetrics(t *testing.T) {
 			t.Errorf("%s = %v, want %v", k, m[k], v)
 		}
 	}
+	if m[`atrest_drill_rto_seconds{job="yb-drill"}`] <= 0 || m[`atrest_drill_last_success_timestamp_seconds{job="yb-drill"}`] < float64(time.Now().Add(-time.Hour).Unix()) {
+		t.Errorf("no passing drill in the metrics: %v", m)
+	}
 	if m[`atrest_backup_last_success_timestamp_seconds{job="yb-nightly"}`] < float64(time.Now().Add(-time.Hour).Unix()) {
 		t.Errorf("no recent backup in the metrics: %v", m)
 	}
@@ -288,7 +304,7 @@ func TestServeRunsSchedulesAndRestartKeepsMetrics(t *testing.T) {
 	if err := r.d.Reload(); err == nil || !strings.Contains(err.Error(), env.cfg+":") {
 		t.Fatalf("reload of a broken config: %v", err)
 	}
-	if got := r.d.Jobs(); len(got) != 4 {
+	if got := r.d.Jobs(); len(got) != 5 {
 		t.Fatalf("jobs after a failed reload: %v", got)
 	}
 	env.write(t, strings.Replace(env.yaml, "127.0.0.1:0", "127.0.0.1:1", 1))
