@@ -6,6 +6,7 @@ package filescan
 import (
 	"context"
 	"runtime"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -83,11 +84,12 @@ func (s *Scanner) Run(ctx context.Context, roots []string, emit func(audit.Recor
 	}
 	scan := func(u filesrc.Unit) (int, error) {
 		n := 0
+		path, member := MaskIdentifiers(u.Path), MaskIdentifiers(u.Member)
 		var byType [8]int // by typeIndex, folded into the summary at the end
 		// Mask and fingerprint in the chunk workers; only the emit is serial.
 		err := audit.ScanTextPrepared(ctx, u.Text, s.opts.Workers,
 			func(m detect.Match, line int) audit.Finding {
-				return audit.Finding{Record: "finding", Path: u.Path, Member: u.Member, Line: line, Type: m.Type,
+				return audit.Finding{Record: "finding", Path: path, Member: member, Line: line, Type: m.Type,
 					Masked: crypto.Mask(m.Value), Fingerprint: s.opts.Fingerprint.Sum(m.Value)}
 			},
 			func(f audit.Finding) {
@@ -113,6 +115,7 @@ func (s *Scanner) Run(ctx context.Context, roots []string, emit func(audit.Recor
 		return n, err
 	}
 	report := func(r audit.FileRecord) {
+		r.Path, r.Member, r.Reason = MaskIdentifiers(r.Path), MaskIdentifiers(r.Member), MaskIdentifiers(r.Reason)
 		s.files.Add(1)
 		s.bytes.Add(r.Size)
 		mu.Lock()
@@ -152,4 +155,26 @@ func typeIndex(t detect.Type) int {
 		}
 	}
 	return 1 << 30
+}
+
+// MaskIdentifiers replaces every identifier in s (a file or member name, a
+// reason) with its mask: an export named after a person's ID number must not
+// print the number (SPEC §2 covers paths as much as contents).
+func MaskIdentifiers(s string) string {
+	if s == "" {
+		return s
+	}
+	ms := detect.Find([]byte(s))
+	if len(ms) == 0 {
+		return s
+	}
+	var b strings.Builder
+	last := 0
+	for _, m := range ms {
+		b.WriteString(s[last:m.Start])
+		b.WriteString(crypto.Mask(m.Value))
+		last = m.End
+	}
+	b.WriteString(s[last:])
+	return b.String()
 }

@@ -155,3 +155,17 @@ func TestEvalDBCorpus(t *testing.T) {
 		t.Fatalf("eval_db.py failed: %v", err)
 	}
 }
+
+// A file named after a person's ID number must not print the number: paths
+// and member names are masked like contents.
+func TestPathsAreMasked(t *testing.T) {
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "张三_11010519491231002X.csv"), []byte("手机 13812345678\n"), 0o644)
+	out, _, code := atrest(t, "scan", "files", "--format", "jsonl", dir)
+	if code != exitFound {
+		t.Fatalf("exit %d", code)
+	}
+	if strings.Contains(out, "11010519491231002X") || !strings.Contains(out, "张三_110***********002X.csv") {
+		t.Fatalf("path not masked: %s", out)
+	}
+}
