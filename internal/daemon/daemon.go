@@ -73,7 +73,7 @@ type Daemon struct {
 	rnd   func(time.Duration) time.Duration // jitter source; tests pin it
 
 	tailMu sync.Mutex // serialises journal reads and apply
-	tail   tailer
+	tail   *journal.Tailer
 
 	mu        sync.Mutex
 	jobs      map[string]*scheduled // by jobKey
@@ -117,7 +117,7 @@ func New(o Options) (*Daemon, error) {
 		return nil, err
 	}
 	d := &Daemon{o: o, clock: o.Clock, m: newMetrics(), rnd: uniform,
-		tail: tailer{dir: o.Journal.Dir()}, jobs: jobs,
+		tail: journal.NewTailer(o.Journal.Dir()), jobs: jobs,
 		running: map[string]bool{}, lastRun: map[string]time.Time{}, wake: make(chan struct{}, 1)}
 	d.runCtx, d.cancelRuns = context.WithCancel(context.Background())
 	return d, nil
@@ -466,12 +466,12 @@ func (d *Daemon) append(e journal.Entry) (journal.Entry, error) {
 func (d *Daemon) sync() error {
 	d.tailMu.Lock()
 	defer d.tailMu.Unlock()
-	bad, err := d.tail.poll(d.apply)
+	bad, err := d.tail.Poll(d.apply)
 	for _, b := range bad {
 		d.logf("journal: unreadable line (run atrest audit verify): %s", oneLine(b.Error()))
 	}
 	d.mu.Lock()
-	d.torn = d.tail.torn
+	d.torn = d.tail.Torn()
 	d.mu.Unlock()
 	return err
 }

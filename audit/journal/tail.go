@@ -1,4 +1,4 @@
-package daemon
+package journal
 
 import (
 	"bufio"
@@ -9,22 +9,16 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
-	"strconv"
-	"strings"
-
-	"github.com/atrest/atrest/audit/journal"
 )
 
-// tailer reads a journal directory incrementally: the first poll reads every
-// entry (the rebuild at start), later polls only what was appended since, by
-// this daemon or by a CLI run in another process. It relies on the layout
-// that package journal documents (numbered segment-NNNNNN.jsonl files, one
-// entry a line, appends only ever add whole lines under the lock) and checks
-// each line with journal.ParseEntry, as journal.Query does; it keeps a byte
-// offset so that a poll costs what was appended, not the whole journal.
+// Tailer reads a journal directory incrementally: the first Poll reads every
+// entry (a daemon's rebuild of its views at start), later polls only what was
+// appended since, by this process or another (the CLI). It keeps a byte offset
+// per segment, so a poll costs what was appended, not the whole journal, and
+// checks each line with ParseEntry.
 //
-// Like Query it does not check the chain: that is audit verify's business.
-type tailer struct {
+// Like Query it does not check the chain: that is Verify's business.
+type Tailer struct {
 	dir     string
 	seg     int   // segment being read; 0 before the first
 	off     int64 // bytes of seg consumed (whole lines only)
@@ -35,9 +29,17 @@ type tailer struct {
 	torn bool
 }
 
-// poll hands every entry stored since the last poll to fn, oldest first,
-// and returns how many lines it could not parse (each is reported once).
-func (t *tailer) poll(fn func(journal.Entry)) (bad []error, err error) {
+// NewTailer returns a Tailer for the journal in dir.
+func NewTailer(dir string) *Tailer { return &Tailer{dir: dir} }
+
+// Torn reports whether the last Poll found the journal ending in a line
+// without its newline while no writer held the lock: a crash cut it, and
+// appends fail until an operator runs Recover.
+func (t *Tailer) Torn() bool { return t.torn }
+
+// Poll hands every entry stored since the last poll to fn, oldest first,
+// and returns the lines it could not parse (each is reported once).
+func (t *Tailer) Poll(fn func(Entry)) (bad []error, err error) {
 	segs, locked, err := t.snapshot()
 	if err != nil {
 		return nil, err
@@ -72,21 +74,21 @@ type segExtent struct {
 // snapshot lists the segments and their sizes under a shared lock, so that
 // an append that is being written (or rolled back after a failed write) is
 // either wholly in the sizes or not at all.
-func (t *tailer) snapshot() (segs []segExtent, locked bool, err error) {
+func (t *Tailer) snapshot() (segs []segExtent, locked bool, err error) {
 	if lf, err := os.Open(filepath.Join(t.dir, "lock")); err == nil {
 		defer lf.Close()
-		if err := lockShared(lf); err != nil {
-			return nil, false, fmt.Errorf("journal %s: lock: %w", t.dir, err)
+		if err := flock(lf, false); err != nil {
+			return nil, false, err
 		}
-		defer unlock(lf)
-		locked = lockable
+		defer funlock(lf)
+		locked = true
 	}
 	ents, err := os.ReadDir(t.dir)
 	if err != nil {
 		return nil, false, fmt.Errorf("journal %s: %w", t.dir, err)
 	}
 	for _, de := range ents {
-		n, ok := segNumber(de.Name())
+		n, ok := parseSegName(de.Name())
 		if !ok || !de.Type().IsRegular() {
 			continue
 		}
@@ -100,23 +102,10 @@ func (t *tailer) snapshot() (segs []segExtent, locked bool, err error) {
 	return segs, locked, nil
 }
 
-func segNumber(name string) (int, bool) {
-	s, ok := strings.CutPrefix(name, "segment-")
-	if !ok {
-		return 0, false
-	}
-	s, ok = strings.CutSuffix(s, ".jsonl")
-	if !ok || len(s) < 6 {
-		return 0, false
-	}
-	n, err := strconv.Atoi(s)
-	return n, err == nil && n > 0
-}
-
 // readSegment reads s from t.off to its snapshot size. A last line without
 // its newline is left unread: it is either still being written or torn, and
 // in both cases not yet an entry.
-func (t *tailer) readSegment(s segExtent, fn func(journal.Entry)) (bad []error, fragment bool, err error) {
+func (t *Tailer) readSegment(s segExtent, fn func(Entry)) (bad []error, fragment bool, err error) {
 	f, err := os.Open(filepath.Join(t.dir, s.name))
 	if err != nil {
 		return nil, false, fmt.Errorf("journal: %w", err)
@@ -132,7 +121,7 @@ func (t *tailer) readSegment(s segExtent, fn func(journal.Entry)) (bad []error, 
 			return bad, false, fmt.Errorf("journal: read %s: %w", s.name, err)
 		}
 		t.off += int64(len(line))
-		e, err := journal.ParseEntry(bytes.TrimSuffix(line, []byte("\n")))
+		e, err := ParseEntry(bytes.TrimSuffix(line, []byte("\n")))
 		if err != nil {
 			bad = append(bad, fmt.Errorf("%s after entry %d: %w", s.name, t.lastSeq, err))
 			continue
