@@ -60,7 +60,7 @@ RCP=$(grep -o "age1[0-9a-z]*" "$B/backup.agekey" | head -1)
 
 # make_db NAME ROWS: a sysbench-shaped table (id, k, c CHAR(120), pad CHAR(60)).
 make_db() {
-  $MY -e "DROP DATABASE IF EXISTS $1; CREATE DATABASE $1;
+  $MY -e "DROP DATABASE IF EXISTS $1; CREATE DATABASE $1; USE $1;
     CREATE TABLE $1.sbtest (id INT PRIMARY KEY, k INT NOT NULL, c CHAR(120) NOT NULL, pad CHAR(60) NOT NULL, KEY (k));
     INSERT INTO $1.sbtest SELECT seq, seq * 7919 % $2, CONCAT(MD5(seq), '-', MD5(seq + 1), '-', MD5(seq * 3), '-', LEFT(MD5(seq * 5), 20)),
       CONCAT(MD5(seq * 11), '-', LEFT(MD5(seq * 13), 27)) FROM seq_1_to_$2;"
