@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/atrest/atrest/audit/journal"
+	"github.com/atrest/atrest/crypto"
 	"github.com/atrest/atrest/internal/config"
 	"github.com/spf13/cobra"
 )
@@ -33,7 +34,55 @@ JSON Lines under state_dir/journal/, each entry hash-chained to the one before,
 with ed25519-signed checkpoints (C2SP tlog-checkpoint notes) over the Merkle tree
 of all entries.`,
 	}
-	cmd.AddCommand(newAuditVerifyCmd(), newAuditLogCmd())
+	cmd.AddCommand(newAuditVerifyCmd(), newAuditLogCmd(), newAuditRecoverCmd())
+	return cmd
+}
+
+type auditRecoverOptions struct {
+	configPath, reason string
+}
+
+func newAuditRecoverCmd() *cobra.Command {
+	var o auditRecoverOptions
+	cmd := &cobra.Command{
+		Use:   "recover --config FILE --reason TEXT",
+		Short: "After a crash tore the journal's last line: keep the fragment as evidence and let appends go on",
+		Long: `A crash during an append can leave the journal's last line cut short. verify
+reports it ("torn last line") and appends stop: nothing is dropped or repaired
+silently. recover is the operator's deliberate answer: it moves only the torn bytes
+(after the last complete line) to state_dir/journal/torn/<file>.<offset>.partial,
+keeping them, and appends a journal.recover entry with your --reason. Complete
+lines are never touched: an edited entry is tampering, and verify keeps reporting it.`,
+		Example: `  atrest audit recover --config /etc/atrest/atrest.yaml --reason "power loss 2026-11-24 03:10, ticket OPS-1234"`,
+		Args:    requireNoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg, err := config.Load(o.configPath)
+			if err != nil {
+				return err
+			}
+			if strings.TrimSpace(o.reason) == "" {
+				return fmt.Errorf("audit recover: --reason is required: say why the journal was torn")
+			}
+			key, err := crypto.LoadSigningKey(cfg.Journal.SigningKeyFile)
+			if err != nil {
+				return fmt.Errorf("audit recover: %w", err)
+			}
+			entries, err := journal.Recover(cfg.JournalDir(), key, journal.Options{}, o.reason)
+			if errors.Is(err, journal.ErrNothingTorn) {
+				fmt.Fprintln(cmd.OutOrStdout(), "journal: nothing to recover, the last lines are whole")
+				return nil
+			}
+			if err != nil {
+				return fmt.Errorf("audit recover: %w", err)
+			}
+			for _, e := range entries {
+				fmt.Fprintf(cmd.OutOrStdout(), "journal entry %d: %s\n", e.Seq, e.Detail)
+			}
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&o.configPath, "config", defaultConfigPath(), "configuration file")
+	cmd.Flags().StringVar(&o.reason, "reason", "", "why the journal was torn (required; journaled)")
 	return cmd
 }
 

@@ -58,3 +58,36 @@ storage:
 		t.Fatalf("verify after the cut: exit %d, want 1 with \"tail cut\"\n%s%s", code, out, stderr)
 	}
 }
+
+// A crash tears the last line: verify reports it (exit 1), recover keeps the
+// fragment and journals why, and verify passes again.
+func TestTornJournalReportedThenRecovered(t *testing.T) {
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "atrest.yaml")
+	os.WriteFile(cfg, []byte("state_dir: "+dir+"/state\n"), 0o644)
+	if _, stderr, code := atrest(t, "init", "--config", cfg); code != 0 {
+		t.Fatalf("init: %s", stderr)
+	}
+	segs, _ := filepath.Glob(filepath.Join(dir, "state", "journal", "segment-*.jsonl"))
+	f, _ := os.OpenFile(segs[len(segs)-1], os.O_APPEND|os.O_WRONLY, 0)
+	f.WriteString(`{"seq":4,"time":"2026-11-`)
+	f.Close()
+
+	out, stderr, code := atrest(t, "audit", "verify", "--config", cfg)
+	if code != exitFound || !strings.Contains(out+stderr, "torn last line") {
+		t.Fatalf("verify of a torn journal: exit %d\n%s%s", code, out, stderr)
+	}
+	if _, stderr, code := atrest(t, "audit", "recover", "--config", cfg); code != exitCantRun || !strings.Contains(stderr, "--reason") {
+		t.Fatalf("recover without a reason: exit %d %s", code, stderr)
+	}
+	out, stderr, code = atrest(t, "audit", "recover", "--config", cfg, "--reason", "test crash")
+	if code != 0 || !strings.Contains(out, "test crash") {
+		t.Fatalf("recover: exit %d\n%s%s", code, out, stderr)
+	}
+	if out, stderr, code := atrest(t, "audit", "verify", "--config", cfg); code != 0 {
+		t.Fatalf("verify after recover: exit %d\n%s%s", code, out, stderr)
+	}
+	if torn, _ := filepath.Glob(filepath.Join(dir, "state", "journal", "torn", "*.partial")); len(torn) != 1 {
+		t.Fatalf("fragment not kept: %v", torn)
+	}
+}
