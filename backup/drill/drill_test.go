@@ -938,3 +938,53 @@ func TestDrillInterrupted(t *testing.T) {
 		t.Errorf("left %v, dropped %v", left, rec.Dropped)
 	}
 }
+
+// On a drill server that writes a binary log the drill stays out of it
+// (replicas have no use for scratch databases); a user who may not say so
+// gets a note, and the drill still runs.
+func TestDrillBinlog(t *testing.T) {
+	f := newFixture(t, "yb-binlog")
+	f.target = testenv.NewMariaDB(t, testenv.Config{Args: []string{"--log-bin=drillbin", "--server-id=7"}})
+	pos := func() string {
+		var file, p, a, b string
+		if err := f.target.Open(t, "").QueryRow("SHOW MASTER STATUS").Scan(&file, &p, &a, &b); err != nil {
+			t.Fatal(err)
+		}
+		return file + ":" + p
+	}
+	before := pos()
+	rec, err := drill.Run(ctxT(t), f.opts())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if after := pos(); after != before {
+		t.Errorf("the drill wrote to the binary log: %s → %s", before, after)
+	}
+	if strings.Contains(strings.Join(rec.Notes, " "), "binary log") {
+		t.Errorf("notes %q", rec.Notes)
+	}
+
+	const user = "drill_nobinlog"
+	f.target.Exec(t, "CREATE USER '"+user+"'@'%' IDENTIFIED BY 'Dr1llPw'",
+		"GRANT ALL ON `atrest\\_drill\\_%`.* TO '"+user+"'@'%'")
+	o := f.opts()
+	o.TargetDSN = crypto.NewSecret(f.target.DSNFor(user, "Dr1llPw", ""))
+	// Logged, the backup's trigger needs SUPER or trusted creators: a
+	// restore failure that says what to change.
+	rec, err = drill.Run(ctxT(t), o)
+	fl := wantFailure(t, rec, err, drill.FailRestore)
+	if !strings.Contains(fl.Detail, "log_bin_trust_function_creators") {
+		t.Errorf("detail %q", fl.Detail)
+	}
+	f.target.Exec(t, "SET GLOBAL log_bin_trust_function_creators = 1")
+	rec, err = drill.Run(ctxT(t), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(strings.Join(rec.Notes, " "), "replicas of the drill server receive the scratch database") {
+		t.Errorf("notes %q", rec.Notes)
+	}
+	if left := scratchLeft(t, f.target, f.job); len(left) != 0 {
+		t.Errorf("left %v", left)
+	}
+}

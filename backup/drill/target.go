@@ -95,13 +95,16 @@ func (d *drill) connect() (*target, error) {
 	cfg.DBName = ""
 	cfg.MultiStatements = false
 	cfg.AllowAllFiles = false
+	if err := d.skipBinlog(cfg); err != nil {
+		return nil, err
+	}
 	conn, err := mysql.NewConnector(cfg)
 	if err != nil {
 		return nil, fmt.Errorf("target DSN: %s", oneLine(err))
 	}
 	id := make([]byte, 8)
 	rand.Read(id)
-	t := &target{dsn: dsn, server: srv, db: sql.OpenDB(conn), runID: hex.EncodeToString(id),
+	t := &target{dsn: cfg.FormatDSN(), server: srv, db: sql.OpenDB(conn), runID: hex.EncodeToString(id),
 		job: d.o.Job.Name, base: ScratchName(d.o.Job.Name, d.start), renames: map[string]string{}}
 	if t.lock, err = t.db.Conn(d.ctx); err != nil {
 		t.close()
@@ -116,6 +119,39 @@ func (d *drill) connect() (*target, error) {
 		return nil, fmt.Errorf("target: take the drill lock: %s", oneLine(err))
 	}
 	return t, nil
+}
+
+// skipBinlog keeps the drill out of the target's binary log where the
+// user may (sql_log_bin=0 on every connection the drill opens): a scratch
+// database is nothing for replicas, and logging the restore slows it. A
+// user who may not is told that replicas see the scratch database.
+func (d *drill) skipBinlog(cfg *mysql.Config) error {
+	conn, err := mysql.NewConnector(cfg)
+	if err != nil {
+		return fmt.Errorf("target DSN: %s", oneLine(err))
+	}
+	db := sql.OpenDB(conn)
+	defer db.Close()
+	c, err := db.Conn(d.ctx)
+	if err != nil {
+		return fmt.Errorf("target: %s", oneLine(err))
+	}
+	defer c.Close()
+	var on sql.NullInt64
+	if err := c.QueryRowContext(d.ctx, "SELECT @@log_bin").Scan(&on); err != nil || on.Int64 == 0 {
+		return nil
+	}
+	if _, err := c.ExecContext(d.ctx, "SET SESSION sql_log_bin = 0"); err != nil {
+		d.note("the target writes a binary log and this user may not leave the drill out of it (%s): replicas of the drill server receive the scratch database and its drop", oneLine(err))
+		return nil
+	}
+	p := make(map[string]string, len(cfg.Params)+1)
+	for k, v := range cfg.Params {
+		p[k] = v
+	}
+	p["sql_log_bin"] = "0"
+	cfg.Params = p
+	return nil
 }
 
 // checkSource refuses a target that is the backup's source: the same
