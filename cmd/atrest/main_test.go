@@ -135,7 +135,15 @@ func TestInitCreatesKeysAndNeverOverwrites(t *testing.T) {
 	}
 }
 
-func TestMain(m *testing.M) { testenv.Main(m) }
+// TestMain doubles as the atrest binary when ATREST_TEST_AS_MAIN is set, so
+// tests can run real processes (signals, exit codes) without a go build.
+func TestMain(m *testing.M) {
+	if os.Getenv("ATREST_TEST_AS_MAIN") == "1" {
+		main()
+		return
+	}
+	testenv.Main(m)
+}
 
 // TestEvalDBCorpus is issue 3's acceptance check: atrest_dev loaded into a
 // throwaway MariaDB, scanned through the CLI, scored by eval_db.py.
