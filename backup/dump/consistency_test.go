@@ -30,6 +30,20 @@ func (s slowWriter) Write(p []byte) (int, error) {
 	return s.w.Write(p)
 }
 
+// gatedWriter holds the dump's first write until the writer has committed
+// want more transactions. The dump writes only after its snapshot is open,
+// so those commits happen during the dump however loaded the machine is.
+type gatedWriter struct {
+	io.Writer
+	once sync.Once
+	wait func()
+}
+
+func (g *gatedWriter) Write(p []byte) (int, error) {
+	g.once.Do(g.wait)
+	return g.Writer.Write(p)
+}
+
 // pairWriter commits one row to a and one to b per transaction until
 // stopped, so in any consistent view a and b have the same number of rows.
 type pairWriter struct {
@@ -103,8 +117,12 @@ func TestDumpConsistentUnderWrites(t *testing.T) {
 			createPairTables(t, srv, db, 3000, "a", "b", "c")
 			w := startPairWriter(t, srv, db, "a", "b", "c")
 			before := w.commits.Load()
-			res, err := Dump(context.Background(), srv.DSN, Options{Databases: []string{db}, Parallel: par, StatementBytes: 8 << 10},
-				slowWriter{io.Discard, 3 * time.Millisecond})
+			gate := &gatedWriter{Writer: slowWriter{io.Discard, 3 * time.Millisecond}, wait: func() {
+				for deadline := time.Now().Add(time.Minute); w.commits.Load() < before+20 && time.Now().Before(deadline); {
+					time.Sleep(time.Millisecond)
+				}
+			}}
+			res, err := Dump(context.Background(), srv.DSN, Options{Databases: []string{db}, Parallel: par, StatementBytes: 8 << 10}, gate)
 			during := w.commits.Load() - before
 			w.end(t)
 			if err != nil {
