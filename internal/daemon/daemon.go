@@ -63,6 +63,9 @@ type Options struct {
 	Log       io.Writer // one line per run; default io.Discard
 	// Process names the daemon in the journal entries' actor ("atrest serve").
 	Process string
+	// Web serves every path but /healthz and /metrics: the dashboard and its
+	// API. Nil: nothing else is served.
+	Web http.Handler
 }
 
 // Daemon schedules jobs and serves their state over HTTP.
@@ -82,6 +85,7 @@ type Daemon struct {
 	lastTick  time.Time
 	appendErr error // the newest append failed: the journal cannot take entries
 	torn      bool  // the journal ends in a torn line
+	stopping  bool  // shutdown has begun: RunNow refuses
 
 	logMu      sync.Mutex
 	wake       chan struct{}
@@ -264,14 +268,17 @@ func (d *Daemon) tick(now time.Time) time.Duration {
 func (d *Daemon) startLocked(key string, job Job, catchUp bool) {
 	d.running[key] = true
 	d.wg.Add(1)
-	go d.runJob(key, job, catchUp)
+	go d.runJob(key, job, catchUp, "")
 }
 
-func (d *Daemon) runJob(key string, job Job, catchUp bool) {
+// runJob runs job and journals its entry; webUser is who started it from
+// the dashboard (RunNow), "" for a scheduled run.
+func (d *Daemon) runJob(key string, job Job, catchUp bool, webUser string) {
 	defer d.wg.Done()
 	start := d.clock.Now()
 	e, err := callRun(d.runCtx, job)
 	e = d.settle(job, e, err, catchUp)
+	e.Actor.WebUser = webUser
 	stored, jerr := d.append(e)
 	d.mu.Lock()
 	delete(d.running, key)
@@ -337,6 +344,7 @@ func (d *Daemon) settle(job Job, e journal.Entry, err error, catchUp bool) journ
 // way finish for the grace period, cancels the rest, and journals serve.stop.
 func (d *Daemon) shutdown(srv *http.Server) {
 	d.mu.Lock()
+	d.stopping = true
 	inFlight := len(d.running)
 	d.mu.Unlock()
 	done := make(chan struct{})

@@ -12,7 +12,24 @@ func (d *Daemon) handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", d.healthz)
 	mux.Handle("GET /metrics", promhttp.HandlerFor(d.m.reg, promhttp.HandlerOpts{}))
-	return mux
+	if d.o.Web != nil {
+		mux.Handle("/", d.o.Web)
+	}
+	return plainHeaders(mux)
+}
+
+// plainHeaders gives /healthz and /metrics the headers the dashboard sets on
+// its own responses (it sets them again, to its policy): plain text that no
+// page may frame, sniff into HTML or run.
+func plainHeaders(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hd := w.Header()
+		hd.Set("X-Content-Type-Options", "nosniff")
+		hd.Set("X-Frame-Options", "DENY")
+		hd.Set("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'")
+		hd.Set("Referrer-Policy", "no-referrer")
+		h.ServeHTTP(w, r)
+	})
 }
 
 // healthz answers 200 "ok" with the scheduler's last tick while the daemon

@@ -1,0 +1,593 @@
+package web
+
+import (
+	"cmp"
+	"fmt"
+	"html/template"
+	"maps"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/atrest/atrest/audit/journal"
+)
+
+// typeNames are the detector types (SPEC §1) with their Chinese names, in
+// the order the overview's columns show them.
+var typeNames = []struct{ Type, Chinese string }{
+	{"cn_resident_id", "身份证号"},
+	{"cn_mobile", "手机号"},
+	{"bank_card", "银行卡号"},
+	{"cn_uscc", "统一社会信用代码"},
+	{"email", "电子邮箱"},
+	{"cn_passport", "护照号"},
+	{"cn_hmt_permit", "港澳台通行证"},
+}
+
+// runKinds are the kinds of run a page may offer to start, with labels.
+var runKinds = map[string]string{
+	"scan.db":      "扫描数据库 Scan database",
+	"scan.files":   "扫描文件 Scan files",
+	"backup.run":   "立即备份 Back up now",
+	"backup.check": "检查备份 Check backups",
+	"drill.run":    "恢复演练 Run drill",
+}
+
+// scanRow is a source or root with its newest completed scan.
+type scanRow struct {
+	Name    string
+	Link    string
+	State   *scanState
+	Counts  []int // by typeNames order
+	Other   int   // types not in typeNames
+	Total   int
+	Unknown bool // never scanned to the end
+}
+
+func scanRows(names []string, states map[string]scanState, base string) []scanRow {
+	all := map[string]bool{}
+	for _, n := range names {
+		all[n] = true
+	}
+	for n := range states {
+		all[n] = true
+	}
+	var rows []scanRow
+	for _, n := range slices.Sorted(maps.Keys(all)) {
+		row := scanRow{Name: n, Link: base + url.PathEscape(n)}
+		if st, ok := states[n]; ok {
+			row.State = &st
+			row.Unknown = st.Done == nil
+			row.Total = st.Plaintext
+			known := 0
+			for _, t := range typeNames {
+				row.Counts = append(row.Counts, st.ByType[t.Type])
+				known += st.ByType[t.Type]
+			}
+			for _, c := range st.ByType {
+				row.Other += c
+			}
+			row.Other -= known
+		} else {
+			row.Unknown = true
+		}
+		rows = append(rows, row)
+	}
+	return rows
+}
+
+// backupRow is a backup job's freshness and newest check verdicts.
+type backupRow struct {
+	Name      string
+	Link      string
+	RPO       time.Duration
+	State     backupState
+	Age       time.Duration // since the newest ok backup.run
+	Freshness string        // fresh, stale, never, unknown (no RPO: not in the config)
+	Checks    []checkVerdict
+}
+
+type checkVerdict struct{ Name, Status string }
+
+func (s *Server) backupRows(snap snapshot) []backupRow {
+	rpo := map[string]time.Duration{}
+	all := map[string]bool{}
+	for _, b := range s.o.Inventory.Backups {
+		rpo[b.Name] = b.RPO
+		all[b.Name] = true
+	}
+	for n := range snap.Backups {
+		all[n] = true
+	}
+	now := s.now()
+	var rows []backupRow
+	for _, n := range slices.Sorted(maps.Keys(all)) {
+		st := snap.Backups[n]
+		row := backupRow{Name: n, Link: "/backups/" + url.PathEscape(n), RPO: rpo[n], State: st}
+		switch {
+		case st.LastOK == nil:
+			row.Freshness = "never"
+		case row.RPO <= 0:
+			row.Freshness = "unknown"
+			row.Age = now.Sub(st.LastOK.Time)
+		default:
+			row.Age = now.Sub(st.LastOK.Time)
+			row.Freshness = map[bool]string{true: "fresh", false: "stale"}[row.Age <= row.RPO]
+		}
+		for _, c := range slices.Sorted(maps.Keys(st.Checks)) {
+			row.Checks = append(row.Checks, checkVerdict{Name: c, Status: st.Checks[c]})
+		}
+		rows = append(rows, row)
+	}
+	return rows
+}
+
+// drillOf maps drill names to their backup jobs.
+func (s *Server) drillBackup(drill string) string {
+	for _, d := range s.o.Inventory.Drills {
+		if d.Name == drill {
+			return d.Backup
+		}
+	}
+	return ""
+}
+
+type overviewData struct {
+	common
+	Snap      snapshot
+	Last      *drillRun
+	LastBak   string
+	Types     []struct{ Type, Chinese string }
+	Sources   []scanRow
+	Roots     []scanRow
+	Backups   []backupRow
+	Chart     template.HTML
+	Recent    []drillRun // newest first
+	Verify    verifyStatus
+	DrillJobs []string
+}
+
+func (s *Server) overview(q *req) {
+	snap := s.view.snap()
+	d := overviewData{common: s.common(&q.sess, "概览 Overview", "overview"), Snap: snap, Last: snap.Last,
+		Types: typeNames, Verify: s.verify.status()}
+	if d.Last != nil {
+		d.LastBak = s.drillBackup(d.Last.Job)
+	}
+	d.Sources = scanRows(s.o.Inventory.Sources, snap.DB, "/sources/")
+	d.Roots = scanRows(s.o.Inventory.Roots, snap.Files, "/roots/")
+	d.Backups = s.backupRows(snap)
+	d.Chart = rtoChart(drillSeries(snap.Drills, 30), 760, 220)
+	d.Recent = newestDrills(snap.Drills, 10)
+	s.render(q.w, http.StatusOK, "overview", d)
+}
+
+// drillSeries is the newest n drills of each drill job, for the chart.
+func drillSeries(drills map[string][]drillRun, n int) []series {
+	var out []series
+	for _, job := range slices.Sorted(maps.Keys(drills)) {
+		h := drills[job]
+		h = h[max(0, len(h)-n):]
+		ser := series{Name: job}
+		for _, r := range h {
+			p := point{T: r.Time, Seq: r.Seq, Fail: !r.Passed() || r.RTO == nil}
+			if r.RTO != nil {
+				p.V = *r.RTO
+			}
+			ser.Points = append(ser.Points, p)
+		}
+		out = append(out, ser)
+	}
+	return out
+}
+
+func newestDrills(drills map[string][]drillRun, n int) []drillRun {
+	var all []drillRun
+	for _, h := range drills {
+		all = append(all, h...)
+	}
+	slices.SortFunc(all, func(a, b drillRun) int { return cmp.Compare(b.Seq, a.Seq) })
+	return all[:min(n, len(all))]
+}
+
+type subjectData struct {
+	common
+	Kind    string // scan.db, scan.files
+	Name    string
+	Row     scanRow
+	Types   []struct{ Type, Chinese string }
+	Figures []figureRow
+	Runs    []journal.Entry // newest first
+	Buttons []runButton
+	Started string
+}
+
+type figureRow struct {
+	Name  string
+	Value float64
+}
+
+// runButton is a "run now" form. Every user sees it; the server refuses
+// auditors (403, journaled), so the page does not pretend to be the check.
+type runButton struct {
+	Kind, Name, Label, Action string
+	CSRF                      string
+	Scheduled                 bool
+}
+
+func (s *Server) buttons(csrf string, pairs ...[2]string) []runButton {
+	sched := map[string]bool{}
+	if s.o.Runner != nil {
+		for _, j := range s.o.Runner.Jobs() {
+			sched[j] = true
+		}
+	}
+	var out []runButton
+	for _, p := range pairs {
+		out = append(out, runButton{Kind: p[0], Name: p[1], Label: runKinds[p[0]], CSRF: csrf,
+			Action: "/jobs/" + url.PathEscape(p[0]) + "/" + url.PathEscape(p[1]) + "/run",
+			Scheduled: sched[p[0]+" "+p[1]]})
+	}
+	return out
+}
+
+func (s *Server) sourcePage(q *req) { s.scanPage(q, "scan.db") }
+func (s *Server) rootPage(q *req)   { s.scanPage(q, "scan.files") }
+
+func (s *Server) scanPage(q *req, kind string) {
+	name := q.r.PathValue("name")
+	snap := s.view.snap()
+	states, names, title := snap.DB, s.o.Inventory.Sources, "数据源 Source "
+	if kind == "scan.files" {
+		states, names, title = snap.Files, s.o.Inventory.Roots, "文件目录 Root "
+	}
+	if _, ok := states[name]; !ok && !slices.Contains(names, name) {
+		s.errorPage(q.w, q.r, &q.sess, http.StatusNotFound, "没有这个名称", "No such "+kind+" subject in the configuration or the journal.")
+		return
+	}
+	rows := scanRows(nil, map[string]scanState{name: states[name]}, "")
+	d := subjectData{common: s.common(&q.sess, title+name, ""), Kind: kind, Name: name, Row: rows[0],
+		Types: typeNames, Started: q.r.URL.Query().Get("started")}
+	if st, ok := states[name]; ok {
+		for _, k := range slices.Sorted(maps.Keys(st.Figures)) {
+			d.Figures = append(d.Figures, figureRow{k, st.Figures[k]})
+		}
+	} else {
+		d.Row.State = nil
+	}
+	d.Runs, _ = newest(s.o.JournalDir, journal.Filter{Kind: kind, Subject: name}, 20)
+	d.Buttons = s.buttons(q.sess.csrf, [2]string{kind, name})
+	s.render(q.w, http.StatusOK, "scan", d)
+}
+
+type backupData struct {
+	common
+	Name    string
+	Row     backupRow
+	Job     *BackupJob
+	Drills  []drillBlock
+	Runs    []journal.Entry
+	Checks  []journal.Entry
+	Buttons []runButton
+	Started string
+}
+
+type drillBlock struct {
+	Name    string
+	Link    string
+	Chart   template.HTML
+	Runs    []drillRun // newest first
+	Buttons []runButton
+}
+
+func (s *Server) backupPage(q *req) {
+	name := q.r.PathValue("name")
+	snap := s.view.snap()
+	var job *BackupJob
+	for i := range s.o.Inventory.Backups {
+		if s.o.Inventory.Backups[i].Name == name {
+			job = &s.o.Inventory.Backups[i]
+		}
+	}
+	if _, ok := snap.Backups[name]; !ok && job == nil {
+		s.errorPage(q.w, q.r, &q.sess, http.StatusNotFound, "没有这个备份任务", "No such backup job in the configuration or the journal.")
+		return
+	}
+	var row backupRow
+	for _, r := range s.backupRows(snap) {
+		if r.Name == name {
+			row = r
+		}
+	}
+	d := backupData{common: s.common(&q.sess, "备份任务 Backup job "+name, ""), Name: name, Row: row, Job: job,
+		Started: q.r.URL.Query().Get("started")}
+	d.Runs, _ = newest(s.o.JournalDir, journal.Filter{Kind: "backup.run", Subject: name}, 15)
+	d.Checks, _ = newest(s.o.JournalDir, journal.Filter{Kind: "backup.check", Subject: name}, 15)
+	d.Buttons = s.buttons(q.sess.csrf, [2]string{"backup.run", name}, [2]string{"backup.check", name})
+	for _, dj := range s.o.Inventory.Drills {
+		if dj.Backup == name {
+			d.Drills = append(d.Drills, s.drillBlock(snap, dj.Name, q.sess.csrf))
+		}
+	}
+	s.render(q.w, http.StatusOK, "backup", d)
+}
+
+func (s *Server) drillBlock(snap snapshot, name, csrf string) drillBlock {
+	h := snap.Drills[name]
+	b := drillBlock{Name: name, Link: "/drills/" + url.PathEscape(name),
+		Chart:   rtoChart(drillSeries(map[string][]drillRun{name: h}, 60), 760, 200),
+		Runs:    newestDrills(map[string][]drillRun{name: h}, 20),
+		Buttons: s.buttons(csrf, [2]string{"drill.run", name})}
+	return b
+}
+
+type drillData struct {
+	common
+	Backup  string
+	Block   drillBlock
+	Started string
+}
+
+func (s *Server) drillPage(q *req) {
+	name := q.r.PathValue("name")
+	snap := s.view.snap()
+	bak := s.drillBackup(name)
+	if _, ok := snap.Drills[name]; !ok && bak == "" {
+		s.errorPage(q.w, q.r, &q.sess, http.StatusNotFound, "没有这个演练", "No such drill in the configuration or the journal.")
+		return
+	}
+	s.render(q.w, http.StatusOK, "drill", drillData{common: s.common(&q.sess, "恢复演练 Drill "+name, ""),
+		Backup: bak, Block: s.drillBlock(snap, name, q.sess.csrf), Started: q.r.URL.Query().Get("started")})
+}
+
+// jobPath is the page that shows runs of kind for name.
+func (s *Server) jobPath(kind, name string) string {
+	n := url.PathEscape(name)
+	switch kind {
+	case "scan.db":
+		return "/sources/" + n
+	case "scan.files":
+		return "/roots/" + n
+	case "drill.run":
+		return "/drills/" + n
+	}
+	return "/backups/" + n
+}
+
+func (s *Server) jobPage(q *req) {
+	kind := q.r.PathValue("kind")
+	if _, ok := runKinds[kind]; !ok {
+		s.errorPage(q.w, q.r, &q.sess, http.StatusNotFound, "没有这种任务", "No such kind of job.")
+		return
+	}
+	http.Redirect(q.w, q.r, s.jobPath(kind, q.r.PathValue("name")), http.StatusSeeOther)
+}
+
+// runJob starts a run for an admin. An auditor's attempt is refused with
+// 403 and journaled as access.denied; so is nothing else, since the CSRF
+// check before it already turned away what a user did not send.
+func (s *Server) runJob(q *req) {
+	kind, name := q.r.PathValue("kind"), q.r.PathValue("name")
+	if q.sess.role != RoleAdmin {
+		s.journal(journal.Entry{Kind: "access.denied", Subject: name, Outcome: "denied",
+			Actor:  journal.Actor{WebUser: q.sess.user},
+			Detail: fmt.Sprintf("%s %s may not start %s %s (admins only), from %s", q.sess.role, q.sess.user, kind, name, clientIP(q.r))})
+		s.logf("run %s %s: refused for %s %s", kind, name, q.sess.role, q.sess.user)
+		s.errorPage(q.w, q.r, &q.sess, http.StatusForbidden, "只有管理员可以启动任务",
+			"Only an admin may start a run. The attempt has been journaled.")
+		return
+	}
+	if _, ok := runKinds[kind]; !ok {
+		s.errorPage(q.w, q.r, &q.sess, http.StatusNotFound, "没有这种任务", "No such kind of job.")
+		return
+	}
+	if s.o.Runner == nil || !slices.Contains(s.o.Runner.Jobs(), kind+" "+name) {
+		s.errorPage(q.w, q.r, &q.sess, http.StatusNotFound, "该任务未由 atrest serve 调度",
+			fmt.Sprintf("%s %s is not scheduled by atrest serve: give it a schedule in the configuration, or run it with the CLI.", kind, name))
+		return
+	}
+	if err := s.o.Runner.RunNow(kind, name, q.sess.user); err != nil {
+		s.errorPage(q.w, q.r, &q.sess, http.StatusConflict, "任务未启动", fmt.Sprintf("%s %s did not start: %s", kind, name, oneLine(err.Error())))
+		return
+	}
+	http.Redirect(q.w, q.r, s.jobPath(kind, name)+"?started="+url.QueryEscape(kind), http.StatusSeeOther)
+}
+
+// newest returns the newest n entries that pass f, newest first, reading
+// the journal once with bounded memory.
+func newest(dir string, f journal.Filter, n int) ([]journal.Entry, error) {
+	res, err := queryPage(dir, f, 1, n)
+	return res.Entries, err
+}
+
+// pageResult is one page of a journal query, newest first.
+type pageResult struct {
+	Entries []journal.Entry `json:"entries"`
+	Page    int             `json:"page"`
+	Size    int             `json:"size"`
+	Matched int             `json:"matched"`
+	More    bool            `json:"more"`
+	Bad     int             `json:"unreadable_lines,omitempty"`
+}
+
+// maxDepth bounds what a page may skip: paging deeper needs a narrower
+// filter (since/until), so that memory stays bounded.
+const maxDepth = 5000
+
+// queryPage reads the journal once, keeping the newest page*size matches
+// in a ring, and returns page (1-based) of them, newest first.
+func queryPage(dir string, f journal.Filter, page, size int) (pageResult, error) {
+	res := pageResult{Page: page, Size: size}
+	need := page * size
+	if need > maxDepth {
+		return res, fmt.Errorf("page %d of %d entries is deeper than %d entries: narrow the time range", page, size, maxDepth)
+	}
+	ring := make([]journal.Entry, need)
+	for e, err := range journal.Query(dir, f) {
+		if err != nil {
+			if _, ok := err.(*journal.Problem); ok {
+				res.Bad++
+				continue
+			}
+			return res, err
+		}
+		ring[res.Matched%need] = e
+		res.Matched++
+	}
+	// newest-first index i is ring[(Matched-1-i) mod need]
+	for i := (page - 1) * size; i < min(res.Matched, need); i++ {
+		res.Entries = append(res.Entries, ring[(res.Matched-1-i)%need])
+	}
+	res.More = res.Matched > need
+	return res, nil
+}
+
+// journalQuery is the journal browser's (and /api/journal's) filter,
+// from query parameters.
+type journalQuery struct {
+	Kind, Subject, Outcome, Since, Until string
+	Page                                 int
+	Filter                               journal.Filter
+}
+
+func parseJournalQuery(v url.Values, now time.Time) (journalQuery, error) {
+	q := journalQuery{Kind: strings.TrimSpace(v.Get("kind")), Subject: strings.TrimSpace(v.Get("subject")),
+		Outcome: strings.TrimSpace(v.Get("outcome")), Since: strings.TrimSpace(v.Get("since")),
+		Until: strings.TrimSpace(v.Get("until")), Page: 1}
+	q.Filter = journal.Filter{Kind: q.Kind, Subject: q.Subject, Outcome: q.Outcome}
+	var err error
+	if q.Filter.Since, err = parseWhen(q.Since, now); err != nil {
+		return q, fmt.Errorf("since: %w", err)
+	}
+	if q.Filter.Until, err = parseWhen(q.Until, now); err != nil {
+		return q, fmt.Errorf("until: %w", err)
+	}
+	if p := v.Get("page"); p != "" {
+		if _, err := fmt.Sscan(p, &q.Page); err != nil || q.Page < 1 {
+			return q, fmt.Errorf("page %q: want a number from 1", p)
+		}
+	}
+	return q, nil
+}
+
+// parseWhen reads a point in time: a duration back from now (90m, 24h,
+// 7d), a date (2026-11-24, local midnight), a local date and time
+// (2026-11-24T10:00 or with a space), or RFC 3339.
+func parseWhen(s string, now time.Time) (time.Time, error) {
+	if s == "" {
+		return time.Time{}, nil
+	}
+	if n, ok := strings.CutSuffix(s, "d"); ok {
+		var days int
+		if _, err := fmt.Sscan(n, &days); err == nil && days >= 0 && fmt.Sprint(days) == n {
+			return now.AddDate(0, 0, -days), nil
+		}
+	}
+	if d, err := time.ParseDuration(s); err == nil && d >= 0 {
+		return now.Add(-d), nil
+	}
+	for _, layout := range []string{"2006-01-02", "2006-01-02T15:04", "2006-01-02 15:04", "2006-01-02T15:04:05", "2006-01-02 15:04:05"} {
+		if t, err := time.ParseInLocation(layout, s, time.Local); err == nil {
+			return t, nil
+		}
+	}
+	if t, err := time.Parse(time.RFC3339, s); err == nil {
+		return t, nil
+	}
+	return time.Time{}, fmt.Errorf("%q: want a duration back from now (24h, 7d), a date (2026-11-24), a local time (2026-11-24T10:00) or RFC 3339", s)
+}
+
+type journalData struct {
+	common
+	Q       journalQuery
+	Res     pageResult
+	Error   string
+	Prev    string
+	Next    string
+	Kinds   []string
+	Outcome []string
+}
+
+const pageSize = 50
+
+func (s *Server) journalPage(q *req) {
+	d := journalData{common: s.common(&q.sess, "审计日志 Journal", "journal"),
+		Kinds: []string{"scan.db", "scan.files", "backup.run", "backup.check", "drill.run", "serve", "config.reload",
+			"login", "logout", "access.denied", "user", "init", "journal"},
+		Outcome: []string{"ok", "findings", "fail", "error", "skipped", "cancelled", "denied", "rate_limited"}}
+	jq, err := parseJournalQuery(q.r.URL.Query(), s.now())
+	d.Q = jq
+	code := http.StatusOK
+	if err == nil {
+		d.Res, err = queryPage(s.o.JournalDir, jq.Filter, jq.Page, pageSize)
+	}
+	if err != nil {
+		d.Error, code = oneLine(err.Error()), http.StatusBadRequest
+	}
+	link := func(page int) string {
+		v := url.Values{}
+		for k, x := range map[string]string{"kind": jq.Kind, "subject": jq.Subject, "outcome": jq.Outcome,
+			"since": jq.Since, "until": jq.Until} {
+			if x != "" {
+				v.Set(k, x)
+			}
+		}
+		v.Set("page", fmt.Sprint(page))
+		return "/journal?" + v.Encode()
+	}
+	if jq.Page > 1 {
+		d.Prev = link(jq.Page - 1)
+	}
+	if d.Res.More && (jq.Page+1)*pageSize <= maxDepth {
+		d.Next = link(jq.Page + 1)
+	}
+	s.render(q.w, code, "journal", d)
+}
+
+type entryData struct {
+	common
+	E       journal.Entry
+	Figures []figureLine
+}
+
+type figureLine struct {
+	Name  string
+	Value string
+}
+
+func (s *Server) entryPage(q *req) {
+	var seq int
+	if _, err := fmt.Sscan(q.r.PathValue("seq"), &seq); err != nil || seq < 1 {
+		s.errorPage(q.w, q.r, &q.sess, http.StatusNotFound, "没有这条日志", "No such journal entry.")
+		return
+	}
+	for e, err := range journal.Query(s.o.JournalDir, journal.Filter{}) {
+		if err != nil || e.Seq < seq {
+			continue
+		}
+		if e.Seq > seq {
+			break
+		}
+		d := entryData{common: s.common(&q.sess, fmt.Sprintf("日志 Entry #%d", seq), "journal"), E: e,
+			Figures: flatFigures("", e.Figures)}
+		s.render(q.w, http.StatusOK, "entry", d)
+		return
+	}
+	s.errorPage(q.w, q.r, &q.sess, http.StatusNotFound, "没有这条日志", "No such journal entry.")
+}
+
+// flatFigures lists nested figures as dotted names, sorted.
+func flatFigures(prefix string, figs map[string]any) []figureLine {
+	var out []figureLine
+	for _, k := range slices.Sorted(maps.Keys(figs)) {
+		switch v := figs[k].(type) {
+		case map[string]any:
+			out = append(out, flatFigures(prefix+k+".", v)...)
+		default:
+			out = append(out, figureLine{prefix + k, fmt.Sprint(v)})
+		}
+	}
+	return out
+}

@@ -1,0 +1,352 @@
+package web
+
+import (
+	"bytes"
+	"context"
+	"embed"
+	"errors"
+	"fmt"
+	"html/template"
+	"io"
+	"io/fs"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/atrest/atrest/audit/journal"
+)
+
+//go:embed templates/*.html
+var templateFS embed.FS
+
+//go:embed static
+var staticFS embed.FS
+
+// Appender journals the dashboard's own events; *journal.Journal is one.
+type Appender interface {
+	Append(journal.Entry) (journal.Entry, error)
+}
+
+// Runner starts runs of scheduled jobs; *daemon.Daemon is one.
+type Runner interface {
+	// RunNow starts kind/name at once on behalf of webUser, through the
+	// scheduler's one-run-per-job path; an error says why it did not start.
+	RunNow(kind, name, webUser string) error
+	// Jobs lists the scheduled jobs as "kind name".
+	Jobs() []string
+}
+
+// Inventory is what the configuration names: pages exist for these even
+// before the journal mentions them, and the backup jobs' RPOs judge
+// freshness.
+type Inventory struct {
+	Sources []string
+	Roots   []string
+	Backups []BackupJob
+	Drills  []DrillJob
+}
+
+// BackupJob is a backups[] entry.
+type BackupJob struct {
+	Name   string
+	Source string
+	RPO    time.Duration
+	Format string
+}
+
+// DrillJob is a drills[] entry.
+type DrillJob struct {
+	Name   string
+	Backup string
+}
+
+// Options configure a Server.
+type Options struct {
+	// JournalDir is the journal the pages are views of.
+	JournalDir string
+	// Journal takes the dashboard's own entries (login.ok, login.fail,
+	// logout, access.denied). Required.
+	Journal   Appender
+	UsersFile string
+	Inventory Inventory
+	// Runner starts runs for admins; nil: no page can start one.
+	Runner Runner
+	// Verify verifies the journal (signatures, chain, anchor); the result
+	// is cached for VerifyEvery (default 10 minutes). Nil: not shown.
+	Verify      func(context.Context) (journal.Report, error)
+	VerifyEvery time.Duration
+	// Process is the actor.process of the dashboard's entries.
+	Process string
+	Now     func() time.Time // default time.Now
+	Log     io.Writer        // one line per refused login or run; default io.Discard
+
+	// Defaults: 30 minutes idle, 12 hours in all; 5 failed logins per IP
+	// address and per user name within 15 minutes, then 429.
+	SessionIdle   time.Duration
+	SessionMax    time.Duration
+	LoginFailures int
+	LoginWindow   time.Duration
+}
+
+// Server is the dashboard's http.Handler.
+type Server struct {
+	o        Options
+	now      func() time.Time
+	mux      *http.ServeMux
+	pages    map[string]*template.Template
+	users    *userDB
+	sessions *sessions
+	limit    *limiter
+	basic    *basicCache
+	view     *view
+	verify   *verifyCache
+}
+
+// Cookie names. The login cookie carries the login form's CSRF token
+// (double submit: there is no session yet to hold it).
+const (
+	sessionCookie = "atrest_session"
+	loginCookie   = "atrest_login"
+)
+
+// csp allows the embedded stylesheet and nothing else from anywhere: no
+// script, no frame, no plugin, forms only to this origin.
+const csp = "default-src 'self'; script-src 'self'; object-src 'none'; base-uri 'none'; " +
+	"form-action 'self'; frame-ancestors 'none'"
+
+// New returns the dashboard. It reads nothing yet: the users file and the
+// journal are read on the first request, and again as they change.
+func New(o Options) (*Server, error) {
+	if o.Journal == nil || o.JournalDir == "" {
+		return nil, errors.New("web: no journal")
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Log == nil {
+		o.Log = io.Discard
+	}
+	if o.VerifyEvery <= 0 {
+		o.VerifyEvery = 10 * time.Minute
+	}
+	if o.SessionIdle <= 0 {
+		o.SessionIdle = 30 * time.Minute
+	}
+	if o.SessionMax <= 0 {
+		o.SessionMax = 12 * time.Hour
+	}
+	if o.LoginFailures <= 0 {
+		o.LoginFailures = 5
+	}
+	if o.LoginWindow <= 0 {
+		o.LoginWindow = 15 * time.Minute
+	}
+	pages, err := parsePages()
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{o: o, now: o.Now, pages: pages, users: &userDB{path: o.UsersFile},
+		sessions: newSessions(o.SessionIdle, o.SessionMax, 10000),
+		limit:    newLimiter(o.LoginFailures, o.LoginWindow),
+		basic:    newBasicCache(5 * time.Minute),
+		view:     newView(o.JournalDir),
+		verify:   newVerifyCache(o.Verify, o.VerifyEvery, o.Now)}
+	s.routes()
+	return s, nil
+}
+
+// Close stops a journal verification under way.
+func (s *Server) Close() error {
+	s.verify.close()
+	return nil
+}
+
+func (s *Server) routes() {
+	m := http.NewServeMux()
+	static, _ := fs.Sub(staticFS, "static")
+	m.Handle("GET /static/", http.StripPrefix("/static/", http.FileServerFS(static)))
+	m.HandleFunc("GET /login", s.loginForm)
+	m.HandleFunc("POST /login", s.login)
+	m.Handle("POST /logout", s.page(s.logout))
+	m.Handle("GET /{$}", s.page(s.overview))
+	m.Handle("GET /sources/{name}", s.page(s.sourcePage))
+	m.Handle("GET /roots/{name}", s.page(s.rootPage))
+	m.Handle("GET /backups/{name}", s.page(s.backupPage))
+	m.Handle("GET /drills/{name}", s.page(s.drillPage))
+	m.Handle("GET /jobs/{kind}/{name}", s.page(s.jobPage))
+	m.Handle("POST /jobs/{kind}/{name}/run", s.page(s.runJob))
+	m.Handle("GET /journal", s.page(s.journalPage))
+	m.Handle("GET /journal/{seq}", s.page(s.entryPage))
+	m.Handle("GET /api/drills", s.api(s.apiDrills))
+	m.Handle("GET /api/checks", s.api(s.apiChecks))
+	m.Handle("GET /api/findings", s.api(s.apiFindings))
+	m.Handle("GET /api/journal", s.api(s.apiJournal))
+	s.mux = m
+}
+
+// ServeHTTP sets the security headers on every response, then routes.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	h := w.Header()
+	h.Set("Content-Security-Policy", csp)
+	h.Set("X-Frame-Options", "DENY")
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Referrer-Policy", "no-referrer")
+	h.Set("Cross-Origin-Opener-Policy", "same-origin")
+	if strings.HasPrefix(r.URL.Path, "/static/") {
+		h.Set("Cache-Control", "public, max-age=300")
+	} else {
+		h.Set("Cache-Control", "no-store")
+	}
+	if r.TLS != nil {
+		h.Set("Strict-Transport-Security", "max-age=31536000")
+	}
+	s.mux.ServeHTTP(w, r)
+}
+
+// req is one authenticated page request.
+type req struct {
+	w    http.ResponseWriter
+	r    *http.Request
+	sess session
+}
+
+// page wraps a handler that needs a logged-in user. Without a live session
+// a GET is sent to the login form; anything else is refused with 403, as is
+// a POST without this session's CSRF token or from another site.
+func (s *Server) page(fn func(*req)) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		sess, ok := s.session(r)
+		get := r.Method == http.MethodGet || r.Method == http.MethodHead
+		if !ok {
+			if get {
+				http.Redirect(w, r, "/login?next="+url.QueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
+				return
+			}
+			s.errorPage(w, r, nil, http.StatusForbidden, "未登录或会话已过期", "Not logged in, or the session expired.")
+			return
+		}
+		if !get {
+			r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
+			if !sameOrigin(r) {
+				s.errorPage(w, r, &sess, http.StatusForbidden, "跨站请求被拒绝", "Cross-site request refused.")
+				return
+			}
+			if !tokensEqual(r.PostFormValue("csrf"), sess.csrf) {
+				s.logf("csrf: %s %s by %s refused: missing or wrong token", r.Method, r.URL.Path, sess.user)
+				s.errorPage(w, r, &sess, http.StatusForbidden, "表单令牌无效，请刷新页面后重试", "The form's CSRF token is missing or wrong: reload the page and try again.")
+				return
+			}
+		}
+		fn(&req{w: w, r: r, sess: sess})
+	})
+}
+
+// session returns the request's live session. A session whose user was
+// deleted or changed role since login ends here.
+func (s *Server) session(r *http.Request) (session, bool) {
+	c, err := r.Cookie(sessionCookie)
+	if err != nil {
+		return session{}, false
+	}
+	sess, ok := s.sessions.get(c.Value, s.now())
+	if !ok {
+		return session{}, false
+	}
+	u, ok, _ := s.users.lookup(sess.user)
+	if !ok || u.Role != sess.role {
+		s.sessions.delete(sess.id)
+		return session{}, false
+	}
+	return sess, true
+}
+
+// sameOrigin refuses a request a browser marks as cross-site. The CSRF
+// token is the real check; this is a second one that costs nothing. Origin
+// "null" is what a browser sends under Referrer-Policy no-referrer.
+func sameOrigin(r *http.Request) bool {
+	if r.Header.Get("Sec-Fetch-Site") == "cross-site" {
+		return false
+	}
+	o := r.Header.Get("Origin")
+	if o == "" || o == "null" {
+		return true
+	}
+	scheme := "http"
+	if r.TLS != nil {
+		scheme = "https"
+	}
+	return o == scheme+"://"+r.Host
+}
+
+// clientIP is the peer address. A reverse proxy in front makes every
+// client one address, which the per-IP login limit then treats as one; a
+// forwarded-for header is not trusted, since any client can send one.
+func clientIP(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}
+
+// journal appends one of the dashboard's own entries. A failure is logged:
+// the request it records has been answered either way.
+func (s *Server) journal(e journal.Entry) {
+	e.Actor.Process = s.o.Process
+	if _, err := s.o.Journal.Append(e); err != nil {
+		s.logf("journal: %s %s: %s", e.Kind, e.Subject, oneLine(err.Error()))
+	}
+}
+
+func (s *Server) logf(format string, args ...any) {
+	fmt.Fprintf(s.o.Log, "%s atrest serve: web: %s\n", s.now().UTC().Format(time.RFC3339), fmt.Sprintf(format, args...))
+}
+
+func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
+
+// render executes a page template into a buffer first, so that a template
+// error is a clean 500 rather than half a page.
+func (s *Server) render(w http.ResponseWriter, code int, name string, data any) {
+	var buf bytes.Buffer
+	if err := s.pages[name].ExecuteTemplate(&buf, "base", data); err != nil {
+		s.logf("render %s: %s", name, oneLine(err.Error()))
+		http.Error(w, "internal error", http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.WriteHeader(code)
+	w.Write(buf.Bytes())
+}
+
+// common is what every page's layout needs.
+type common struct {
+	Title  string
+	User   string
+	Role   Role
+	CSRF   string
+	Now    time.Time
+	Active string // nav entry
+}
+
+func (s *Server) common(sess *session, title, active string) common {
+	c := common{Title: title, Now: s.now(), Active: active}
+	if sess != nil {
+		c.User, c.Role, c.CSRF = sess.user, sess.role, sess.csrf
+	}
+	return c
+}
+
+type errorData struct {
+	common
+	Code    int
+	Status  string
+	Chinese string
+	English string
+}
+
+func (s *Server) errorPage(w http.ResponseWriter, r *http.Request, sess *session, code int, zh, en string) {
+	s.render(w, code, "error", errorData{common: s.common(sess, http.StatusText(code), ""),
+		Code: code, Status: http.StatusText(code), Chinese: zh, English: en})
+}
