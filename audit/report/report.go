@@ -1,0 +1,484 @@
+// Package report turns the journal of one period into a compliance report:
+// for each control of shared/CONTROLS.md (GB/T 22239-2019 level 3, the
+// Cybersecurity Law, PIPL, GB/T 35273, and HIPAA, PCI DSS, ISO 27001 beside
+// them) a verdict, the reason in Chinese and English, and the journal
+// entries behind it by sequence number and hash; and the period's figures
+// (scans, backup checks, drills with RTO and RPO, journal verification).
+// It renders JSON for other tools and printable HTML.
+//
+// The report is a view of the journal and of a summary of the
+// configuration, nothing else: it never connects to a database or a bucket,
+// and it never holds an identifier value, because the journal holds none
+// (figures are counts; subjects are job, source and root names).
+package report
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"time"
+
+	"github.com/atrest/atrest/audit/journal"
+)
+
+// Verdict is the answer for one control and period.
+type Verdict string
+
+const (
+	Met        Verdict = "met"
+	PartlyMet  Verdict = "partly_met"
+	NotMet     Verdict = "not_met"
+	NoEvidence Verdict = "no_evidence"
+	// Risk is MLPS-8.1.10.9's answer: the evidence is complete, and it
+	// shows algorithms a national assessment may not accept.
+	Risk Verdict = "risk"
+)
+
+// Verdicts lists the verdicts in the order the report counts them.
+var Verdicts = []Verdict{Met, PartlyMet, NotMet, NoEvidence, Risk}
+
+// Label is how the report prints v.
+func (v Verdict) Label() Text {
+	switch v {
+	case Met:
+		return Text{"符合", "met"}
+	case PartlyMet:
+		return Text{"部分符合", "partly met"}
+	case NotMet:
+		return Text{"不符合", "not met"}
+	case NoEvidence:
+		return Text{"无证据", "no evidence"}
+	case Risk:
+		return Text{"风险", "risk"}
+	}
+	return Text{string(v), string(v)}
+}
+
+// Config is the part of the configuration a report needs: names and
+// settings, never a DSN or a secret.
+type Config struct {
+	Sources   []Source    `json:"sources"`
+	FileRoots []string    `json:"file_roots"`
+	Backups   []BackupJob `json:"backups"`
+	Drills    []Drill     `json:"drills"`
+	// JournalRetention is journal.retention.
+	JournalRetention Duration `json:"journal_retention"`
+	Anchor           *Anchor  `json:"anchor,omitempty"`
+}
+
+// Source is one sources[] entry.
+type Source struct {
+	Name      string   `json:"name"`
+	Databases []string `json:"databases,omitempty"`
+	// TLS is what the source's DSN asks of the connection: "verified"
+	// (tls=true or a registered config), "unverified" (skip-verify),
+	// "preferred", "off", or "unknown" when the DSN is not readable here.
+	TLS string `json:"tls"`
+}
+
+// TLS modes of a Source.
+const (
+	TLSVerified   = "verified"
+	TLSUnverified = "unverified"
+	TLSPreferred  = "preferred"
+	TLSOff        = "off"
+	TLSUnknown    = "unknown"
+)
+
+// BackupJob is one backups[] entry.
+type BackupJob struct {
+	Name       string   `json:"name"`
+	Source     string   `json:"source"`
+	Storage    string   `json:"storage"`
+	Bucket     string   `json:"bucket"`
+	Format     string   `json:"format"` // atrest or mysqldump
+	Schedule   string   `json:"schedule,omitempty"`
+	RPO        Duration `json:"rpo"`
+	Retention  Duration `json:"retention"`
+	Recipients int      `json:"recipients"` // age public keys the backups are encrypted to
+}
+
+// Drill is one drills[] entry.
+type Drill struct {
+	Name     string `json:"name"`
+	Backup   string `json:"backup"`
+	Schedule string `json:"schedule,omitempty"`
+}
+
+// Anchor is journal.anchor.
+type Anchor struct {
+	Storage string `json:"storage"`
+	Bucket  string `json:"bucket"`
+}
+
+// Duration is a time.Duration that reads "26h" or "180d" in JSON and HTML.
+type Duration time.Duration
+
+func (d Duration) String() string {
+	td := time.Duration(d)
+	switch {
+	case td > 0 && td%(24*time.Hour) == 0:
+		return fmt.Sprintf("%dd", td/(24*time.Hour))
+	case td > 0 && td%time.Hour == 0:
+		return fmt.Sprintf("%dh", td/time.Hour)
+	case td > 0 && td%time.Minute == 0:
+		return fmt.Sprintf("%dm", td/time.Minute)
+	}
+	return td.String()
+}
+
+func (d Duration) MarshalText() ([]byte, error) { return []byte(d.String()), nil }
+
+// Input is what Build reads.
+type Input struct {
+	Config     Config
+	JournalDir string
+	// Verify and VerifyErr are journal.VerifyContext's answer for the whole
+	// journal, taken just before Build.
+	Verify    journal.Report
+	VerifyErr error
+	Period    Period
+	Now       time.Time
+	// Journaled says the caller journals this report (kind "report") and
+	// attaches the entry with Report.Attach: PIPL-54 counts it.
+	Journaled bool
+}
+
+// Report is one period's report. Field names are stable: other tools read
+// the JSON.
+type Report struct {
+	Schema     string          `json:"schema"` // "atrest.report/v1"
+	Period     Period          `json:"period"`
+	Generated  time.Time       `json:"generated"`
+	Entry      *Ref            `json:"entry,omitempty"` // this report's own journal entry
+	Summary    map[Verdict]int `json:"summary"`         // China controls by verdict
+	Controls   []Result        `json:"controls"`
+	Beyond     []Result        `json:"beyond"`
+	Figures    Figures         `json:"figures"`
+	Journal    JournalStatus   `json:"journal"`
+	Config     Config          `json:"config"`
+	Algorithms []Algorithm     `json:"algorithms"`
+	// Cited are the entries the controls cite, by sequence number: the
+	// appendix.
+	Cited []CitedEntry `json:"cited_entries"`
+}
+
+// Schema names the JSON layout; a change that breaks readers changes it.
+const Schema = "atrest.report/v1"
+
+// Result is one control's answer.
+type Result struct {
+	Control
+	// DerivedFrom are the IDs of the controls the verdict is taken from.
+	DerivedFrom []string   `json:"derived_from,omitempty"`
+	Verdict     Verdict    `json:"verdict"`
+	Reason      Text       `json:"reason"`
+	Evidence    []Evidence `json:"evidence"`
+	// More counts evidence items left out to keep the table readable.
+	More int `json:"more_evidence,omitempty"`
+}
+
+// Ref points at one journal entry.
+type Ref struct {
+	Seq     int       `json:"seq"`
+	Hash    string    `json:"hash"`
+	Anchor  string    `json:"anchor"` // "entry-812": the HTML appendix row's id
+	Time    time.Time `json:"time"`
+	Kind    string    `json:"kind"`
+	Subject string    `json:"subject"`
+	Outcome string    `json:"outcome"`
+}
+
+// Evidence is one item behind a verdict: a journal entry, a setting of
+// the configuration, or the journal verification.
+type Evidence struct {
+	Entry *Ref   `json:"entry,omitempty"`
+	Fact  string `json:"fact,omitempty"` // a setting or a result, e.g. "journal.retention 180d"
+	Why   Text   `json:"why"`
+}
+
+// CitedEntry is one row of the appendix.
+type CitedEntry struct {
+	Ref
+	Actor  string `json:"actor"`
+	Detail string `json:"detail,omitempty"`
+}
+
+// JournalStatus is the verification of the whole journal.
+type JournalStatus struct {
+	Verified         bool            `json:"verified"`
+	Entries          int             `json:"entries"`
+	Segments         int             `json:"segments"`
+	Checkpoints      int             `json:"checkpoints"`
+	Unsigned         int             `json:"unsigned"`
+	NewestCheckpoint *CheckpointInfo `json:"newest_checkpoint,omitempty"`
+	AnchorConfigured bool            `json:"anchor_configured"`
+	Anchored         *CheckpointInfo `json:"anchored,omitempty"`
+	FirstBad         *BadEntry       `json:"first_bad,omitempty"`
+	Error            string          `json:"error,omitempty"`
+	// PeriodEntries are the entries dated in the period.
+	PeriodEntries int `json:"period_entries"`
+	FirstSeq      int `json:"first_seq,omitempty"`
+	LastSeq       int `json:"last_seq,omitempty"`
+	// Unreadable counts lines Query could not read (Verify says why).
+	Unreadable int `json:"unreadable,omitempty"`
+}
+
+// CheckpointInfo describes a signed checkpoint.
+type CheckpointInfo struct {
+	Size int       `json:"size"`
+	Root string    `json:"root"`
+	Time time.Time `json:"time"`
+}
+
+// BadEntry is where the journal first fails verification.
+type BadEntry struct {
+	Seq    int    `json:"seq"`
+	Kind   string `json:"kind"`
+	File   string `json:"file"`
+	Line   int    `json:"line,omitempty"`
+	Reason string `json:"reason"`
+}
+
+// Build reads the period's entries from the journal and answers every
+// control. The error is for a journal that cannot be read at all; a journal
+// that fails verification gives a report that says so.
+func Build(ctx context.Context, in Input) (*Report, error) {
+	if !in.Period.To.After(in.Period.From) {
+		return nil, fmt.Errorf("report: period %s: the end is not after the start", in.Period.Label)
+	}
+	if in.Now.IsZero() {
+		in.Now = time.Now()
+	}
+	p, err := collect(ctx, in)
+	if err != nil {
+		return nil, err
+	}
+	r := &Report{
+		Schema: Schema, Period: in.Period, Generated: in.Now, Summary: map[Verdict]int{},
+		Config: in.Config, Algorithms: algorithms, Journal: journalStatus(in, p),
+		Figures: p.figures(),
+	}
+	byKey := map[string]*Result{}
+	for _, c := range chinaControls {
+		res := answer(p, c, byKey)
+		r.Controls = append(r.Controls, res)
+		r.Summary[res.Verdict]++
+	}
+	for i := range r.Controls {
+		byKey[r.Controls[i].Key] = &r.Controls[i]
+	}
+	for _, c := range beyondControls {
+		r.Beyond = append(r.Beyond, answer(p, c, byKey))
+	}
+	r.cite(p)
+	return r, nil
+}
+
+// maxEvidence bounds the evidence listed per control; the rest is counted.
+const maxEvidence = 12
+
+func answer(p *period, c Control, done map[string]*Result) Result {
+	res := Result{Control: c}
+	var parts []outcome
+	for _, k := range c.From {
+		if dc, ok := controlByKey(k); ok {
+			res.DerivedFrom = append(res.DerivedFrom, dc.ID)
+		}
+		if d, ok := done[k]; ok {
+			parts = append(parts, outcome{verdict: d.Verdict, reason: d.Reason, evidence: d.Evidence})
+		} else if dc, ok := controlByKey(k); ok && dc.rule != nil {
+			parts = append(parts, dc.rule(p))
+		}
+	}
+	if c.rule != nil {
+		parts = append(parts, c.rule(p))
+	}
+	o := combine(c, parts)
+	res.Verdict, res.Reason, res.Evidence = o.verdict, o.reason, dedupe(o.evidence)
+	if len(res.Evidence) > maxEvidence {
+		res.More = len(res.Evidence) - maxEvidence
+		res.Evidence = res.Evidence[:maxEvidence]
+	}
+	return res
+}
+
+func controlByKey(k string) (Control, bool) {
+	for _, c := range chinaControls {
+		if c.Key == k {
+			return c, true
+		}
+	}
+	return Control{}, false
+}
+
+// combine joins the outcomes a control takes its verdict from: any not met
+// is not met; all met is met; all without evidence is no evidence; anything
+// else (a risk among them too) is partly met.
+func combine(c Control, parts []outcome) outcome {
+	if len(parts) == 1 {
+		return parts[0]
+	}
+	var o outcome
+	n := map[Verdict]int{}
+	for i, p := range parts {
+		n[p.verdict]++
+		if i > 0 {
+			o.reason.ZH += " "
+			o.reason.EN += " "
+		}
+		if len(c.From) > 0 && i < len(c.From) {
+			if dc, ok := controlByKey(c.From[i]); ok {
+				l := p.verdict.Label()
+				o.reason.ZH += fmt.Sprintf("【%s：%s】", dc.ID, l.ZH)
+				o.reason.EN += fmt.Sprintf("[%s: %s] ", dc.ID, l.EN)
+			}
+		}
+		o.reason.ZH += p.reason.ZH
+		o.reason.EN += p.reason.EN
+		o.evidence = append(o.evidence, p.evidence...)
+	}
+	switch {
+	case n[NotMet] > 0:
+		o.verdict = NotMet
+	case n[Met] == len(parts):
+		o.verdict = Met
+	case n[NoEvidence] == len(parts):
+		o.verdict = NoEvidence
+	default:
+		o.verdict = PartlyMet
+	}
+	return o
+}
+
+// dedupe keeps the first mention of each entry or setting; the order is the
+// rule's (the entry that decides the verdict first).
+func dedupe(ev []Evidence) []Evidence {
+	seen := map[string]bool{}
+	var out []Evidence
+	for _, e := range ev {
+		k := "f:" + e.Fact
+		if e.Entry != nil {
+			k = fmt.Sprintf("e:%d", e.Entry.Seq)
+		}
+		if seen[k] {
+			continue
+		}
+		seen[k] = true
+		out = append(out, e)
+	}
+	return out
+}
+
+// cite fills the appendix with every entry a control cites.
+func (r *Report) cite(p *period) {
+	seen := map[int]bool{}
+	add := func(ev []Evidence) {
+		for _, e := range ev {
+			if e.Entry == nil || e.Entry.Hash == "" || seen[e.Entry.Seq] {
+				continue
+			}
+			seen[e.Entry.Seq] = true
+			ce := CitedEntry{Ref: *e.Entry}
+			if full, ok := p.bySeq[e.Entry.Seq]; ok {
+				ce.Actor, ce.Detail = actorName(full.Actor), clip(full.Detail, 300)
+			}
+			r.Cited = append(r.Cited, ce)
+		}
+	}
+	for _, c := range r.Controls {
+		add(c.Evidence)
+	}
+	for _, c := range r.Beyond {
+		add(c.Evidence)
+	}
+	for _, d := range r.Figures.Drills {
+		if !seen[d.Entry.Seq] {
+			add([]Evidence{{Entry: &d.Entry}})
+		}
+	}
+	sort.Slice(r.Cited, func(i, j int) bool { return r.Cited[i].Seq < r.Cited[j].Seq })
+}
+
+// Attach records the report's own journal entry (kind "report"): it is the
+// evidence for PIPL-54, and the appendix lists it.
+func (r *Report) Attach(e journal.Entry) {
+	ref := refOf(e)
+	r.Entry = &ref
+	for i := range r.Controls {
+		if r.Controls[i].Key == "compliance_audit" {
+			r.Controls[i].Evidence = append([]Evidence{{Entry: &ref,
+				Why: Text{"本报告的生成记录", "this report's own journal entry"}}}, r.Controls[i].Evidence...)
+		}
+	}
+	r.Cited = append(r.Cited, CitedEntry{Ref: ref, Actor: actorName(e.Actor), Detail: e.Detail})
+	sort.Slice(r.Cited, func(i, j int) bool { return r.Cited[i].Seq < r.Cited[j].Seq })
+}
+
+// JournalEntry is the entry that records the report: kind "report", the
+// period as subject, the verdict counts as figures.
+func (r *Report) JournalEntry(format string) journal.Entry {
+	figs := map[string]any{"controls": len(r.Controls), "period_entries": r.Journal.PeriodEntries,
+		"journal_verified": r.Journal.Verified,
+		"from_unix":        r.Period.From.Unix(), "to_unix": r.Period.To.Unix()}
+	for _, v := range Verdicts {
+		figs[string(v)] = r.Summary[v]
+	}
+	return journal.Entry{Kind: KindReport, Subject: r.Period.Label, Outcome: "ok", Figures: figs,
+		Detail: format + " report"}
+}
+
+// Journal kinds this package reads or writes.
+const (
+	KindReport = "report" // a period report was generated
+	KindReview = "review" // an auditor reviewed a period (atrest audit review)
+)
+
+func refOf(e journal.Entry) Ref {
+	return Ref{Seq: e.Seq, Hash: e.Hash, Anchor: fmt.Sprintf("entry-%d", e.Seq), Time: e.Time,
+		Kind: e.Kind, Subject: e.Subject, Outcome: e.Outcome}
+}
+
+func actorName(a journal.Actor) string {
+	if a.WebUser != "" {
+		return a.WebUser + " (web)"
+	}
+	if a.Host != "" {
+		return a.OSUser + "@" + a.Host
+	}
+	return a.OSUser
+}
+
+func clip(s string, n int) string {
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	return string(r[:n]) + "…"
+}
+
+func journalStatus(in Input, p *period) JournalStatus {
+	v := in.Verify
+	js := JournalStatus{Verified: in.VerifyErr == nil && v.FirstBad == nil, Entries: v.Entries,
+		Segments: v.Segments, Checkpoints: v.Checkpoints, Unsigned: v.Unsigned(),
+		AnchorConfigured: in.Config.Anchor != nil, PeriodEntries: p.total, FirstSeq: p.firstSeq,
+		LastSeq: p.lastSeq, Unreadable: p.unreadable}
+	if c := v.NewestCheckpoint; c != nil {
+		js.NewestCheckpoint = &CheckpointInfo{Size: c.Size, Root: c.Root.String(), Time: c.Time}
+	}
+	if c := v.Anchored; c != nil {
+		js.Anchored = &CheckpointInfo{Size: c.Size, Root: c.Root.String(), Time: c.Time}
+	}
+	pr := v.FirstBad
+	if pr == nil {
+		errors.As(in.VerifyErr, &pr)
+	}
+	if pr != nil {
+		js.FirstBad = &BadEntry{Seq: pr.Seq, Kind: string(pr.Kind), File: pr.File, Line: pr.Line, Reason: pr.Reason}
+	}
+	if in.VerifyErr != nil {
+		js.Error = in.VerifyErr.Error()
+	}
+	return js
+}
