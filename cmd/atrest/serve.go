@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/ed25519"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"os/signal"
@@ -22,6 +23,7 @@ import (
 	"github.com/atrest/atrest/crypto"
 	"github.com/atrest/atrest/internal/config"
 	"github.com/atrest/atrest/internal/daemon"
+	"github.com/atrest/atrest/internal/web"
 )
 
 type serveOptions struct {
@@ -144,17 +146,66 @@ func newServeDaemon(cmd *cobra.Command, o serveOptions) (*daemon.Daemon, net.Lis
 		j.Close()
 		return nil, nil, nil, fmt.Errorf("serve: http.listen %s: %w", cfg.HTTP.Listen, err)
 	}
+	dash, err := newServeWeb(cfg, j, cmd.ErrOrStderr())
+	if err != nil {
+		ln.Close()
+		j.Close()
+		return nil, nil, nil, fmt.Errorf("serve: %w", err)
+	}
 	d, err := daemon.New(daemon.Options{
 		Journal: j, Jobs: jobs, ConfigPath: cfg.Path, Jitter: o.jitter, Grace: o.grace,
 		Log: cmd.ErrOrStderr(), Process: "atrest serve",
 		Load: func() ([]daemon.Job, error) { return reloadJobs(o.configPath, cfg) },
+		Web:  dash,
 	})
 	if err != nil {
 		ln.Close()
 		j.Close()
 		return nil, nil, nil, fmt.Errorf("serve: %w", err)
 	}
-	return d, ln, j.Close, nil
+	dash.SetRunner(d)
+	return d, ln, func() error { dash.Close(); return j.Close() }, nil
+}
+
+// newServeWeb builds the dashboard on the daemon's journal: the config's
+// names and RPOs, the users file, and a verification of the journal with
+// its key and anchor (cached by the dashboard).
+func newServeWeb(cfg *config.Config, j *journal.Journal, log io.Writer) (*web.Server, error) {
+	pub, err := journalPublicKey(cfg)
+	if err != nil {
+		return nil, err
+	}
+	var inv web.Inventory
+	for _, s := range cfg.Sources {
+		inv.Sources = append(inv.Sources, s.Name)
+	}
+	for _, r := range cfg.FileRoots {
+		inv.Roots = append(inv.Roots, r.Name)
+	}
+	for _, b := range cfg.Backups {
+		inv.Backups = append(inv.Backups, web.BackupJob{Name: b.Name, Source: b.Source, RPO: b.RPO, Format: b.Format})
+	}
+	for _, d := range cfg.Drills {
+		inv.Drills = append(inv.Drills, web.DrillJob{Name: d.Name, Backup: d.Backup})
+	}
+	if us, err := web.ReadUsers(cfg.HTTP.UsersFile); err != nil || len(us) == 0 {
+		why := "no users yet: add one with atrest user add --config " + cfg.Path + " --role admin NAME"
+		if err != nil {
+			why = oneLine(err.Error())
+		}
+		fmt.Fprintf(log, "%s atrest serve: dashboard: %s\n", time.Now().UTC().Format(time.RFC3339), why)
+	}
+	return web.New(web.Options{
+		JournalDir: cfg.JournalDir(), Journal: j, UsersFile: cfg.HTTP.UsersFile, Inventory: inv,
+		Process: "atrest serve", Log: log,
+		Verify: func(ctx context.Context) (journal.Report, error) {
+			anchor, err := journalAnchor(ctx, cfg)
+			if err != nil {
+				return journal.Report{}, err
+			}
+			return journal.VerifyContext(ctx, cfg.JournalDir(), pub, anchor)
+		},
+	})
 }
 
 // reloadJobs loads the config file again for SIGHUP. What the daemon opened

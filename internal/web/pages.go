@@ -227,7 +227,7 @@ func (s *Server) buttons(csrf string, pairs ...[2]string) []runButton {
 	var out []runButton
 	for _, p := range pairs {
 		out = append(out, runButton{Kind: p[0], Name: p[1], Label: runKinds[p[0]], CSRF: csrf,
-			Action: "/jobs/" + url.PathEscape(p[0]) + "/" + url.PathEscape(p[1]) + "/run",
+			Action:    "/jobs/" + url.PathEscape(p[0]) + "/" + url.PathEscape(p[1]) + "/run",
 			Scheduled: sched[p[0]+" "+p[1]]})
 	}
 	return out

@@ -157,6 +157,10 @@ func New(o Options) (*Server, error) {
 	return s, nil
 }
 
+// SetRunner gives the dashboard the daemon that starts runs, which is made
+// after the dashboard it serves. Call it before serving.
+func (s *Server) SetRunner(r Runner) { s.o.Runner = r }
+
 // Close stops a journal verification under way.
 func (s *Server) Close() error {
 	s.verify.close()
