@@ -132,8 +132,12 @@ func fmtSeconds(v float64) string {
 	switch {
 	case v < 60:
 		return strings.TrimSuffix(fmt.Sprintf("%.1f", v), ".0") + " s"
+	case v < 3600 && int(v)%60 == 0:
+		return fmt.Sprintf("%d min", int(v)/60)
 	case v < 3600:
 		return fmt.Sprintf("%d min %d s", int(v)/60, int(v)%60)
+	case int(v)%3600/60 == 0:
+		return fmt.Sprintf("%d h", int(v)/3600)
 	}
 	return fmt.Sprintf("%d h %d min", int(v)/3600, int(v)%3600/60)
 }

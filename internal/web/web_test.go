@@ -501,6 +501,9 @@ func TestUnknownUserNotJournaledByName(t *testing.T) {
 
 func TestSecurityHeaders(t *testing.T) {
 	e := newEnv(t)
+	if rec := e.do(request{path: "/static/"}); rec.Code != http.StatusNotFound {
+		t.Errorf("/static/ listing: %d", rec.Code)
+	}
 	c, _ := e.login("li.wei", auditorPW)
 	for _, r := range []request{
 		{path: "/login"},
@@ -512,6 +515,7 @@ func TestSecurityHeaders(t *testing.T) {
 		{path: "/api/drills"},
 		{path: "/api/drills", user: "li.wei", pw: auditorPW},
 		{path: "/static/style.css"},
+		{path: "/static/"}, // 404: no listing
 		{method: "POST", path: "/login"},
 	} {
 		rec := e.do(r)
@@ -532,11 +536,15 @@ func TestSecurityHeaders(t *testing.T) {
 				t.Errorf("%s: %s = %q, want %q", what, k, h.Get(k), want)
 			}
 		}
-		if r.path != "/static/style.css" && h.Get("Cache-Control") != "no-store" {
+		if !strings.HasPrefix(r.path, "/static/") && h.Get("Cache-Control") != "no-store" {
 			t.Errorf("%s: Cache-Control %q", what, h.Get("Cache-Control"))
 		}
 		if strings.Contains(strings.ToLower(rec.Body.String()), "<script") || strings.Contains(rec.Body.String(), " style=") {
 			t.Errorf("%s: inline script or style in the page", what)
+		}
+		// Offline: nothing is loaded from another origin.
+		if m := regexp.MustCompile(`(src|href)="(https?:)?//`).FindString(rec.Body.String()); m != "" {
+			t.Errorf("%s: loads from another origin: %s", what, m)
 		}
 	}
 }

@@ -1,0 +1,322 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"filippo.io/age"
+	"github.com/chromedp/chromedp"
+
+	"github.com/atrest/atrest/audit/journal"
+	"github.com/atrest/atrest/backup/drill"
+	"github.com/atrest/atrest/internal/config"
+)
+
+// chromiumPath is Debian's chromium. In CI its absence fails the test,
+// naming the package; elsewhere the test is skipped.
+func chromiumPath(t *testing.T) string {
+	t.Helper()
+	const path = "/usr/bin/chromium"
+	if _, err := os.Stat(path); err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("%s missing: install Debian's chromium package (apt-get install chromium; scripts/deps.sh test does it)", path)
+		}
+		t.Skipf("%s missing: install the chromium package to run the dashboard's browser test", path)
+	}
+	return path
+}
+
+const browserCfg = `state_dir: state
+journal:
+  signing_key_file: keys/journal.key
+fingerprint_key_file: keys/fingerprint.key
+sources:
+  - name: yb-prod
+    dsn_env: ATREST_BROWSER_NO_DSN
+    databases: [yb]
+file_roots:
+  - name: exports
+    paths: [exports]
+    scan_schedule: "0 0 1 1 *"
+storage:
+  - name: s3
+    endpoint: 127.0.0.1:9
+    access_key_env: ATREST_BROWSER_NO_KEY
+    secret_key_env: ATREST_BROWSER_NO_SECRET
+backups:
+  - name: yb-nightly
+    source: yb-prod
+    storage: s3
+    bucket: yb-backups
+    prefix: yb/
+    recipients: [%s]
+    rpo: 26h
+    retention: 30d
+drills:
+  - name: yb-drill
+    backup: yb-nightly
+    identity_file: keys/backup.agekey
+    target_dsn_env: ATREST_BROWSER_NO_DRILL_DSN
+    schedule: "0 0 1 1 *"
+http:
+  listen: 127.0.0.1:0
+`
+
+// TestDashboardInBrowser is issue 7's browser check: atrest serve on a free
+// port with a journal that holds a failed and then a passing drill; an
+// auditor and an admin made with atrest user add; headless chromium logs in
+// as the auditor through the form, finds the last drill on the overview,
+// presses the admin-only run button and gets the 403 page (journaled); the
+// admin's press of a run button starts a real run, journaled with the web
+// user. Screenshots are kept as artifacts.
+func TestDashboardInBrowser(t *testing.T) {
+	chromium := chromiumPath(t)
+
+	dir := t.TempDir()
+	id, err := age.GenerateX25519Identity()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfgPath := filepath.Join(dir, "atrest.yaml")
+	os.WriteFile(cfgPath, []byte(fmt.Sprintf(browserCfg, id.Recipient())), 0o644)
+	os.MkdirAll(filepath.Join(dir, "exports"), 0o755)
+	os.WriteFile(filepath.Join(dir, "exports", "orders.csv"), []byte("order,amount\n1706800914516,12.50\n"), 0o644)
+	if _, stderr, code := atrest(t, "init", "--config", cfgPath); code != 0 {
+		t.Fatalf("init: %s", stderr)
+	}
+	const auditorPW, adminPW = "审计员 reads everything", "admin starts runs 2026"
+	for _, u := range []struct{ name, role, pw string }{{"li.wei", "auditor", auditorPW}, {"root.admin", "admin", adminPW}} {
+		if _, stderr, code := atrestIn(t, u.pw+"\n", "user", "add", "--config", cfgPath, "--role", u.role, u.name); code != 0 {
+			t.Fatalf("user add %s: %s", u.name, stderr)
+		}
+	}
+	cfg, err := config.Load(cfgPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The journal of a week: a backup, a check, a drill that failed on a
+	// digest, then two that passed; the newest is the one to find.
+	entries := []journal.Entry{
+		backupRunEntry(backupRecord{Job: "yb-nightly", Status: "ok", Key: "yb/2026/11/24/full.sql.zst.age",
+			Bytes: 81 << 20, PlaintextBytes: 412 << 20, Rows: 1_204_311, Tables: 14, Seconds: 63.4}),
+		{Kind: "backup.check", Subject: "yb-nightly", Outcome: "ok", Figures: map[string]any{"pass": 6, "fail": 0,
+			"checks": map[string]any{"freshness": 1, "manifest": 1, "object": 1, "object_lock": 1}}},
+		scanDBEntry("yb-prod", dbSummary{Tables: 14, Columns: 120, PlaintextColumns: 2,
+			PlaintextByType: map[string]int{"cn_resident_id": 1, "cn_mobile": 1}, ByState: map[string]int{"plaintext": 2}}, nil),
+		drillEntry("yb-drill", &drill.Record{Status: drill.StatusFail, Failure: "integrity", RPOSeconds: 14000, Seconds: 30},
+			&drill.Failure{Job: "yb-drill", Class: "integrity", Detail: "table cb_ryxx digest differs"}),
+		drillEntry("yb-drill", &drill.Record{Status: drill.StatusPass, RTOSeconds: 39.7, RPOSeconds: 12000, Seconds: 44,
+			Tables: make([]drill.Table, 14), TablesMatched: 14, Digests: "verified"}, nil),
+		drillEntry("yb-drill", &drill.Record{Status: drill.StatusPass, RTOSeconds: 41.2, RPOSeconds: 12800, Seconds: 46,
+			Tables: make([]drill.Table, 14), TablesMatched: 14, Digests: "verified"}, nil),
+	}
+	for _, e := range entries { // one command each, as the CLI journals them
+		if err := record(cfg, e); err != nil {
+			t.Fatal(err)
+		}
+	}
+	lastDrill := journalEntries(t, cfg, "drill.run")
+	lastSeq := lastDrill[len(lastDrill)-1].Seq
+
+	var serveLog syncBuffer
+	srv := startServe(t, cfgPath, &serveLog)
+	base := "http://" + srv.addr
+
+	artifacts := os.Getenv("ATREST_ARTIFACTS")
+	if artifacts == "" {
+		artifacts = t.TempDir()
+	}
+	if err := os.MkdirAll(artifacts, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	var chromeOut syncBuffer
+	opts := []chromedp.ExecAllocatorOption{
+		chromedp.ExecPath(chromium),
+		chromedp.Headless,
+		chromedp.DisableGPU,
+		chromedp.NoFirstRun,
+		chromedp.NoDefaultBrowserCheck,
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.Flag("disable-dev-shm-usage", true),
+		chromedp.UserDataDir(t.TempDir()),
+		chromedp.WindowSize(1280, 1024),
+		chromedp.CombinedOutput(&chromeOut),
+	}
+	if os.Geteuid() == 0 {
+		opts = append(opts, chromedp.NoSandbox) // chromium refuses to run as root with its sandbox
+	}
+	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	defer cancelAlloc()
+	ctx, cancelTab := chromedp.NewContext(actx)
+	defer cancelTab()
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
+	defer cancel()
+	fail := func(format string, args ...any) {
+		t.Helper()
+		if shot, err := chromedp.Run(ctx, chromedp.FullScreenshot(100)); err == nil {
+			p := filepath.Join(artifacts, "dashboard-failure.png")
+			os.WriteFile(p, shot, 0o644)
+			t.Logf("screenshot at failure: %s", p)
+		}
+		if loc, err := chromedp.Run(ctx, chromedp.Location()); err == nil {
+			t.Logf("page: %s", loc)
+		}
+		t.Fatalf(format+"\nchromium said:\n%s\nserve said:\n%s", append(args, chromeOut.String(), serveLog.String())...)
+	}
+	text := func(id string) string {
+		t.Helper()
+		s, err := chromedp.Run(ctx, chromedp.Text(chromedp.ID(id)))
+		if err != nil {
+			fail("text of #%s: %v", id, err)
+		}
+		return s
+	}
+	login := func(name, pw string) {
+		t.Helper()
+		// A page without a session sends the browser to the login form.
+		if err := chromedp.Do(ctx, chromedp.Navigate(base+"/"), chromedp.WaitVisible(chromedp.ID("name"))); err != nil {
+			fail("open the dashboard: %v", err)
+		}
+		if loc, _ := chromedp.Run(ctx, chromedp.Location()); !strings.HasPrefix(loc, base+"/login?next=") {
+			fail("without a session, / went to %s, want the login form", loc)
+		}
+		resp, err := chromedp.RunResponse(ctx,
+			chromedp.SendKeys(chromedp.ID("name"), name),
+			chromedp.SendKeys(chromedp.ID("password"), pw),
+			chromedp.Click(chromedp.ID("login")))
+		if err != nil {
+			fail("log in as %s: %v", name, err)
+		}
+		if resp.Status != 200 {
+			fail("log in as %s: HTTP %d", name, resp.Status)
+		}
+		if err := chromedp.Do(ctx, chromedp.WaitVisible(chromedp.ID("last-drill"))); err != nil {
+			fail("overview after login as %s: %v", name, err)
+		}
+		if who := text("who"); !strings.Contains(who, name) {
+			fail("logged in as %q, the page says %q", name, who)
+		}
+	}
+
+	// The auditor finds the last drill on the overview.
+	login("li.wei", auditorPW)
+	if job := text("last-drill-job"); !strings.Contains(job, "yb-drill") {
+		fail("last drill's job: %q, want yb-drill", job)
+	}
+	if rto := text("last-drill-rto"); rto != "41.2 s" {
+		fail("last drill's RTO: %q, want 41.2 s", rto)
+	}
+	if st := text("last-drill-status"); !strings.Contains(st, "PASS") {
+		fail("last drill's status: %q", st)
+	}
+	if href, err := chromedp.Run(ctx, chromedp.AttributeValue(chromedp.ID("last-drill-entry"), "href")); err != nil ||
+		href.Value != fmt.Sprintf("/journal/%d", lastSeq) {
+		fail("last drill's entry link: %+v %v, want /journal/%d", href, err, lastSeq)
+	}
+	overview := shot(t, ctx, artifacts, "dashboard-overview.png")
+	t.Logf("overview screenshot: %s", overview)
+
+	// The drill's journal entry, from the card's link.
+	if err := chromedp.Do(ctx, chromedp.Click(chromedp.ID("last-drill-entry")), chromedp.WaitVisible(chromedp.ID("entry-outcome"))); err != nil {
+		fail("open the drill's journal entry: %v", err)
+	}
+	if o := text("entry-outcome"); !strings.Contains(o, "ok") {
+		fail("drill entry outcome: %q", o)
+	}
+
+	// The admin-only action: the auditor sees the button, presses it, and
+	// the server refuses with 403.
+	if err := chromedp.Do(ctx, chromedp.Navigate(base+"/backups/yb-nightly"),
+		chromedp.WaitVisible(chromedp.CSS(`button.run[data-kind="drill.run"]`))); err != nil {
+		fail("backup job page: %v", err)
+	}
+	resp, err := chromedp.RunResponse(ctx, chromedp.Click(chromedp.CSS(`button.run[data-kind="drill.run"]`)))
+	if err != nil {
+		fail("press run as the auditor: %v", err)
+	}
+	if resp.Status != 403 {
+		fail("run as the auditor: HTTP %d, want 403", resp.Status)
+	}
+	if st := text("status"); !strings.HasPrefix(st, "403") {
+		fail("refusal page says %q", st)
+	}
+	refused := shot(t, ctx, artifacts, "dashboard-auditor-refused.png")
+	t.Logf("refusal screenshot: %s", refused)
+	denied := journalEntries(t, cfg, "access.denied")
+	if len(denied) != 1 || denied[0].Actor.WebUser != "li.wei" || denied[0].Subject != "yb-drill" {
+		t.Errorf("access.denied entries: %+v", denied)
+	}
+	if n := len(journalEntries(t, cfg, "drill.run")); n != len(lastDrill) {
+		t.Errorf("the auditor's press started a drill: %d drill.run entries, want %d", n, len(lastDrill))
+	}
+
+	// Log out (a POST with the session's token), then the admin starts a
+	// real run: the file scan of exports.
+	if err := chromedp.Do(ctx, chromedp.Navigate(base+"/"), chromedp.WaitVisible(chromedp.ID("who")),
+		chromedp.Click(chromedp.CSS(`form.who button`)), chromedp.WaitVisible(chromedp.ID("name"))); err != nil {
+		fail("log out: %v", err)
+	}
+	login("root.admin", adminPW)
+	if err := chromedp.Do(ctx, chromedp.Navigate(base+"/roots/exports"),
+		chromedp.WaitVisible(chromedp.CSS(`button.run[data-kind="scan.files"]`))); err != nil {
+		fail("root page: %v", err)
+	}
+	resp, err = chromedp.RunResponse(ctx, chromedp.Click(chromedp.CSS(`button.run[data-kind="scan.files"]`)))
+	if err != nil || resp.Status != 200 {
+		fail("press run as the admin: %v %+v", err, resp)
+	}
+	if s := text("started"); !strings.Contains(s, "scan.files") {
+		fail("after the admin's run: %q", s)
+	}
+	deadline := time.Now().Add(time.Minute)
+	for {
+		scans := journalEntries(t, cfg, "scan.files")
+		if len(scans) == 1 {
+			if scans[0].Actor.WebUser != "root.admin" || scans[0].Subject != "exports" || scans[0].Outcome != "ok" {
+				t.Errorf("the admin's scan: %+v", scans[0])
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			fail("the admin's scan was never journaled")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	logins := journalEntries(t, cfg, "login.ok")
+	if len(logins) != 2 || logins[0].Subject != "li.wei" || logins[1].Subject != "root.admin" {
+		t.Errorf("login.ok entries: %+v", logins)
+	}
+}
+
+// shot saves a full-page PNG screenshot in dir and returns its path.
+func shot(t *testing.T, ctx context.Context, dir, name string) string {
+	t.Helper()
+	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+	if err != nil {
+		t.Fatalf("screenshot %s: %v", name, err)
+	}
+	p := filepath.Join(dir, name)
+	if err := os.WriteFile(p, png, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func journalEntries(t *testing.T, cfg *config.Config, kind string) []journal.Entry {
+	t.Helper()
+	var out []journal.Entry
+	for e, err := range journal.Query(cfg.JournalDir(), journal.Filter{Kind: kind}) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, e)
+	}
+	return out
+}
