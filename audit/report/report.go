@@ -432,7 +432,11 @@ func (r *Report) JournalEntry(format string) journal.Entry {
 // Journal kinds this package reads or writes.
 const (
 	KindReport = "report" // a period report was generated
-	KindReview = "review" // an auditor reviewed a period (atrest audit review)
+	// KindReview: someone reviewed a period (atrest audit review). Subject
+	// is the period's label, Detail the reviewer's note, Actor.WebUser the
+	// dashboard user; figures.auditor is true when that user's auditor
+	// role was confirmed against the users file when it was journaled.
+	KindReview = "review"
 )
 
 func refOf(e journal.Entry) Ref {

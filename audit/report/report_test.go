@@ -359,8 +359,18 @@ func TestReviewAfterThePeriod(t *testing.T) {
 	var review int
 	x, in := history(t, nil)
 	x.now = time.Date(2027, 1, 2, 10, 0, 0, 0, cst)
+	unconfirmed, err := x.j.Append(journal.Entry{Kind: KindReview, Subject: "2026-10-01..2026-12-31", Outcome: "ok",
+		Detail: "Q4 looked at", Figures: map[string]any{"auditor": false}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	in.Verify, in.VerifyErr = x.verify()
+	if res := result(t, build(t, in), "MLPS-8.1.5.2"); res.Verdict != PartlyMet || !cites(res, unconfirmed.Seq) {
+		t.Errorf("review without a confirmed auditor: %s %+v", res.Verdict, res.Evidence)
+	}
 	e, err := x.j.Append(journal.Entry{Kind: KindReview, Subject: "2026-10-01..2026-12-31", Outcome: "ok",
-		Actor: journal.Actor{WebUser: "li.auditor"}, Detail: "Q4 reviewed; the mobile numbers in exports are a ticket"})
+		Actor: journal.Actor{WebUser: "li.auditor"}, Detail: "Q4 reviewed; the mobile numbers in exports are a ticket",
+		Figures: map[string]any{"auditor": true}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -371,7 +381,7 @@ func TestReviewAfterThePeriod(t *testing.T) {
 	if res.Verdict != Met || !cites(res, review) || !strings.Contains(res.Reason.EN, "li.auditor") {
 		t.Errorf("review: %s %q %+v", res.Verdict, res.Reason.EN, res.Evidence)
 	}
-	if len(r.Figures.Reviews) != 1 || r.Figures.Reviews[0].Seq != review {
+	if len(r.Figures.Reviews) != 2 || r.Figures.Reviews[1].Seq != review {
 		t.Errorf("figures.reviews %+v", r.Figures.Reviews)
 	}
 }

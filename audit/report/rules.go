@@ -734,6 +734,10 @@ func ruleInventory(p *period) outcome {
 
 // --- MLPS-8.1.5.2: reviews ---
 
+// ruleReview: a journaled review that covers the whole period, by a user
+// whose auditor role was confirmed when it was journaled (figures.auditor),
+// meets the control; a review of part of the period, or by someone whose
+// role is not confirmed, meets it partly.
 func ruleReview(p *period) outcome {
 	var full, part []journal.Entry
 	for _, e := range p.reviews {
@@ -750,13 +754,23 @@ func ruleReview(p *period) outcome {
 	}
 	var evs []Evidence
 	for _, e := range append(append([]journal.Entry(nil), full...), part...) {
-		evs = append(evs, ev(e, tf("%s 的审阅：%s", "review by %s: %s", actorName(e.Actor), clip(e.Detail, 80))))
+		role := Text{"审计员", "auditor"}
+		if !flag(e, "auditor") {
+			role = Text{"角色未确认", "role not confirmed"}
+		}
+		evs = append(evs, ev(e, Text{fmt.Sprintf("%s（%s）的审阅：%s", actorName(e.Actor), role.ZH, clip(e.Detail, 80)),
+			fmt.Sprintf("review by %s (%s): %s", actorName(e.Actor), role.EN, clip(e.Detail, 80))}))
+	}
+	if e, ok := latest(full, func(e journal.Entry) bool { return flag(e, "auditor") }); ok {
+		return outcome{verdict: Met, evidence: evs, reason: para(tf("有 %d 次记入日志的审阅覆盖本期间，最近一次由审计员 %s 于 %s 完成（第 %d 条）",
+			"%d journaled reviews cover the period, the latest by the auditor %s on %s (entry %d)", len(full), actorName(e.Actor), p.when(e.Time), e.Seq))}
 	}
 	switch {
 	case len(full) > 0:
 		e := full[len(full)-1]
-		return outcome{verdict: Met, evidence: evs, reason: para(tf("本期间有 %d 次记入日志的审阅，最近一次由 %s 于 %s 完成（第 %d 条）",
-			"%d journaled reviews cover the period, the latest by %s on %s (entry %d)", len(full), actorName(e.Actor), p.when(e.Time), e.Seq))}
+		return outcome{verdict: PartlyMet, evidence: evs, reason: para(tf("%s 于 %s 审阅了本期间（第 %d 条），但其审计员角色未经用户文件确认（用 --as 指明仪表盘用户）",
+			"%s reviewed the period on %s (entry %d), but the auditor role was not confirmed against the users file (name the dashboard user with --as)",
+			actorName(e.Actor), p.when(e.Time), e.Seq))}
 	case len(part) > 0:
 		return outcome{verdict: PartlyMet, evidence: evs, reason: para(tf("有 %d 次审阅只覆盖了本期间的一部分，没有覆盖整个期间的审阅",
 			"%d reviews cover part of the period; none covers all of it", len(part)))}

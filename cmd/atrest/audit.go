@@ -34,7 +34,7 @@ JSON Lines under state_dir/journal/, each entry hash-chained to the one before,
 with ed25519-signed checkpoints (C2SP tlog-checkpoint notes) over the Merkle tree
 of all entries.`,
 	}
-	cmd.AddCommand(newAuditVerifyCmd(), newAuditLogCmd(), newAuditRecoverCmd())
+	cmd.AddCommand(newAuditVerifyCmd(), newAuditLogCmd(), newAuditRecoverCmd(), newAuditReviewCmd())
 	return cmd
 }
 

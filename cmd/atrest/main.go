@@ -99,7 +99,7 @@ Then e.g.:   atrest scan files /srv/exports
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return fmt.Errorf("%s: %w (see %s --help)", c.CommandPath(), err, c.CommandPath())
 	})
-	root.AddCommand(newInitCmd(), newScanCmd(), newAuditCmd(), newBackupCmd(), newDrillCmd(), newServeCmd(), newUserCmd())
+	root.AddCommand(newInitCmd(), newScanCmd(), newAuditCmd(), newBackupCmd(), newDrillCmd(), newServeCmd(), newUserCmd(), newReportCmd())
 	return root
 }
 
