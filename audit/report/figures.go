@@ -87,6 +87,28 @@ type DrillRun struct {
 func (p *period) figures() Figures {
 	f := Figures{Entries: p.total, ByKind: p.byKind, DBScans: []DBScan{}, FileScans: []FileScan{},
 		Backups: []JobFigures{}, Drills: []DrillRun{}, Reviews: []Ref{}}
+	f.DBScans = p.dbScanFigures()
+	f.FileScans = p.fileScanFigures()
+	f.Backups = p.jobFigures()
+	for _, d := range p.drills {
+		run := DrillRun{Entry: refOf(d.e), Job: d.job, Tables: count(d.e, "tables"), TablesMatched: count(d.e, "tables_matched"),
+			DigestsVerified: flag(d.e, "digests_verified"), Failure: failureClass(d.e)}
+		run.RPOSeconds, _ = num(d.e, "rpo_seconds")
+		if rto, ok := num(d.e, "rto_seconds"); ok && d.e.Outcome == "ok" {
+			run.RTOSeconds = &rto
+		}
+		f.Drills = append(f.Drills, run)
+	}
+	for _, e := range p.reviews {
+		if q, err := ParsePeriod(e.Subject, p.in.Period.From.Location()); err == nil && q.overlaps(p.in.Period) {
+			f.Reviews = append(f.Reviews, refOf(e))
+		}
+	}
+	return f
+}
+
+func (p *period) dbScanFigures() []DBScan {
+	out := []DBScan{}
 	configured := map[string]bool{}
 	for _, s := range p.cfg.Sources {
 		configured[s.Name] = true
@@ -112,10 +134,15 @@ func (p *period) figures() Figures {
 			d.PlaintextColumns = count(e, "plaintext_columns")
 			d.PlaintextByType, d.ByState = subCounts(e, "plaintext_by_type"), subCounts(e, "by_state")
 		}
-		f.DBScans = append(f.DBScans, d)
+		out = append(out, d)
 	}
-	sort.SliceStable(f.DBScans, func(i, j int) bool { return f.DBScans[i].Source < f.DBScans[j].Source })
+	sort.SliceStable(out, func(i, j int) bool { return out[i].Source < out[j].Source })
 
+	return out
+}
+
+func (p *period) fileScanFigures() []FileScan {
+	out := []FileScan{}
 	bySubject := map[string][]journal.Entry{}
 	for _, e := range p.fileScans {
 		bySubject[e.Subject] = append(bySubject[e.Subject], e)
@@ -139,9 +166,14 @@ func (p *period) figures() Figures {
 			fs.Files, fs.Scanned, fs.Encrypted = count(e, "files"), count(e, "scanned"), count(e, "encrypted")
 			fs.Findings, fs.ByType = count(e, "findings"), subCounts(e, "by_type")
 		}
-		f.FileScans = append(f.FileScans, fs)
+		out = append(out, fs)
 	}
 
+	return out
+}
+
+func (p *period) jobFigures() []JobFigures {
+	out := []JobFigures{}
 	jobs := map[string]bool{}
 	var order []string
 	for _, b := range p.cfg.Backups {
@@ -206,22 +238,8 @@ func (p *period) figures() Figures {
 				jf.DrillsError++
 			}
 		}
-		f.Backups = append(f.Backups, jf)
+		out = append(out, jf)
 	}
 
-	for _, d := range p.drills {
-		run := DrillRun{Entry: refOf(d.e), Job: d.job, Tables: count(d.e, "tables"), TablesMatched: count(d.e, "tables_matched"),
-			DigestsVerified: flag(d.e, "digests_verified"), Failure: failureClass(d.e)}
-		run.RPOSeconds, _ = num(d.e, "rpo_seconds")
-		if rto, ok := num(d.e, "rto_seconds"); ok && d.e.Outcome == "ok" {
-			run.RTOSeconds = &rto
-		}
-		f.Drills = append(f.Drills, run)
-	}
-	for _, e := range p.reviews {
-		if q, err := ParsePeriod(e.Subject, p.in.Period.From.Location()); err == nil && q.overlaps(p.in.Period) {
-			f.Reviews = append(f.Reviews, refOf(e))
-		}
-	}
-	return f
+	return out
 }

@@ -8,7 +8,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -581,4 +584,60 @@ func TestChartScales(t *testing.T) {
 	if got := niceCeil(41.2); got != 50 {
 		t.Errorf("niceCeil(41.2) = %v", got)
 	}
+}
+
+// TestPrintsToA4 prints the HTML with headless chromium, as a compliance
+// officer would: A4 pages, and each section (summary, controls, beyond
+// China, figures, appendix) starting on its own page. Set
+// ATREST_REPORT_OUT to keep the HTML and PDF.
+func TestPrintsToA4(t *testing.T) {
+	browser := ""
+	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
+		if p, err := exec.LookPath(name); err == nil {
+			browser = p
+			break
+		}
+	}
+	if browser == "" {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("no chromium: install the Debian package chromium")
+		}
+		t.Skip("no chromium to print with (Debian package chromium)")
+	}
+	_, in := history(t, func(x *tj) { x.at("", time.December, 10, 5, drillFail("yb-drill", "integrity")) })
+	r := build(t, in)
+	dir := t.TempDir()
+	if d := os.Getenv("ATREST_REPORT_OUT"); d != "" {
+		dir = d
+	}
+	html, pdf := filepath.Join(dir, "report.html"), filepath.Join(dir, "report.pdf")
+	var buf bytes.Buffer
+	if err := r.WriteHTML(&buf); err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(html, buf.Bytes(), 0o644)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, browser, "--headless", "--no-sandbox", "--disable-gpu", "--no-pdf-header-footer",
+		"--user-data-dir="+filepath.Join(t.TempDir(), "profile"), "--print-to-pdf="+pdf, "file://"+html)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("%s: %v\n%s", browser, err, out)
+	}
+	data, err := os.ReadFile(pdf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pages := 0
+	for _, m := range regexp.MustCompile(`/Count (\d+)`).FindAllSubmatch(data, -1) {
+		if n, _ := strconv.Atoi(string(m[1])); n > pages {
+			pages = n
+		}
+	}
+	if pages < 5 {
+		t.Errorf("%d pages, want at least 5 (one per section)", pages)
+	}
+	if !regexp.MustCompile(`/MediaBox \[0 0 59[45]\.\d* 84[12]\.\d*\]`).Match(data) {
+		t.Error("pages are not A4")
+	}
+	t.Logf("%s: %d pages, %d bytes", pdf, pages, len(data))
 }
