@@ -9,23 +9,33 @@ ATREST=$PWD/bin/atrest
 DEMO=${DEMO_DIR:-/tmp/atrest-demo}
 source scripts/lib.sh
 bash scripts/deps.sh test
-rm -rf "$DEMO/files" "$DEMO/out" "$DEMO/state" "$DEMO/keys"
-mkdir -p "$DEMO/out" "$DEMO/keys"
+# A dashboard left running by an earlier demo reads the state we start over; stop it.
+stop_server "$DEMO/serve" || true
+# Keys survive a re-run (atrest init never overwrites one), so the backups of
+# earlier runs still verify; the journal starts over.
+rm -rf "$DEMO/files" "$DEMO/out" "$DEMO/state"
+mkdir -p "$DEMO/out" "$DEMO/keys" "$DEMO/serve"
 
 step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 
-step "starting a private MariaDB and S3 server (versitygw) for the demo"
+step "starting private MariaDB servers (source and drill target) and an S3 server (versitygw)"
+start_mariadb "$DEMO/mariadb-drill"
+DRILL_PORT=$DB_PORT
 start_mariadb "$DEMO/mariadb"
 start_versitygw "$DEMO/s3"
 export DEMO_YB_DSN="root@tcp(127.0.0.1:$DB_PORT)/"
-export DEMO_DRILL_DSN="root@tcp(127.0.0.1:$DB_PORT)/"
+export DEMO_DRILL_DSN="root@tcp(127.0.0.1:$DRILL_PORT)/"
 go run ./scripts/gendemo -bucket yb-backups -endpoint "127.0.0.1:$S3_PORT" -lock-days 30
-echo "  MariaDB 127.0.0.1:$DB_PORT   S3 http://127.0.0.1:$S3_PORT (bucket yb-backups, object lock 30d)"
+go run ./scripts/gendemo -bucket atrest-journal -endpoint "127.0.0.1:$S3_PORT" -lock-days 180
+echo "  source MariaDB 127.0.0.1:$DB_PORT, drill MariaDB 127.0.0.1:$DRILL_PORT"
+echo "  S3 http://127.0.0.1:$S3_PORT: bucket yb-backups (object lock 30d), atrest-journal (object lock 180d)"
+
+HTTP_PORT=$(free_port)
 
 # The backup key pair: the public half goes in the config (making a backup needs
 # no secret); the identity stays with the drill.
 AGEKEY=$DEMO/keys/backup.agekey
-go run filippo.io/age/cmd/age-keygen -o "$AGEKEY" 2>/dev/null
+[ -s "$AGEKEY" ] || go run filippo.io/age/cmd/age-keygen -o "$AGEKEY" 2>/dev/null
 RECIPIENT=$(grep -o "age1[0-9a-z]*" "$AGEKEY" | head -1)
 
 cat > "$DEMO/atrest.yaml" <<YAML
@@ -33,6 +43,8 @@ state_dir: $DEMO/state
 journal:
   signing_key_file: $DEMO/keys/journal.key
   retention: 180d
+  # each demo run starts a new journal, so each gets its own anchor prefix
+  anchor: {storage: demo-s3, bucket: atrest-journal, prefix: "demo-$(date +%Y%m%dT%H%M%S)/"}
 fingerprint_key_file: $DEMO/keys/fingerprint.key
 sources:
   - name: demo-yb
@@ -65,7 +77,7 @@ drills:
       - {name: insured persons present, sql: "SELECT COUNT(*) > 0 FROM cb_ryxx"}
       - {name: settlements present, sql: "SELECT COUNT(*) > 0 FROM js_jsmx"}
 http:
-  listen: 127.0.0.1:0
+  listen: 127.0.0.1:$HTTP_PORT
 YAML
 
 step "atrest init: keys and state directory"
@@ -103,8 +115,30 @@ step "atrest audit verify: the journal of everything above"
 $ATREST audit verify --config "$DEMO/atrest.yaml"
 $ATREST audit log --config "$DEMO/atrest.yaml" --format table | cut -c1-150
 
+step "dashboard users, an auditor's review, and the period report"
+AUDITOR_PW=$(head -c 18 /dev/urandom | base64 | tr -d '/+=')
+ADMIN_PW=$(head -c 18 /dev/urandom | base64 | tr -d '/+=')
+echo "$AUDITOR_PW" | $ATREST user add --config "$DEMO/atrest.yaml" --role auditor auditor
+echo "$ADMIN_PW" | $ATREST user add --config "$DEMO/atrest.yaml" --role admin admin
+printf 'auditor %s\nadmin %s\n' "$AUDITOR_PW" "$ADMIN_PW" > "$DEMO/keys/dashboard-credentials"
+chmod 600 "$DEMO/keys/dashboard-credentials"
+TODAY=$(date +%F)
+$ATREST audit review --config "$DEMO/atrest.yaml" --period "$TODAY..$TODAY" --as auditor --note "demo: reviewed the day's scans, backup, check and drill"
+$ATREST report --config "$DEMO/atrest.yaml" --period "$TODAY..$TODAY" --format html -o "$DEMO/out/report.html"
+$ATREST report --config "$DEMO/atrest.yaml" --period "$TODAY..$TODAY" --format json -o "$DEMO/out/report.json"
+python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); [print("  %-22s %s" % (c.get("id"), c.get("verdict"))) for c in r.get("controls", [])[:12]]' "$DEMO/out/report.json" || true
+
+step "atrest serve: schedules, dashboard, /metrics (left running in the background)"
+nohup $ATREST serve --config "$DEMO/atrest.yaml" > "$DEMO/serve/serve.log" 2>&1 &
+echo $! > "$DEMO/serve/pid"
+wait_for "atrest serve" "$DEMO/serve/serve.log" curl -sf "http://127.0.0.1:$HTTP_PORT/healthz"
+curl -s "http://127.0.0.1:$HTTP_PORT/metrics" | grep '^atrest_' | grep -v '^atrest_runs_total' | sed 's/^/  /' | head -12
+
 step "where to look"
 cat <<MSG
+  dashboard:       http://127.0.0.1:$HTTP_PORT/   (demo logins: auditor / $AUDITOR_PW, admin / $ADMIN_PW;
+                   also in $DEMO/keys/dashboard-credentials; stop it with: kill \$(cat $DEMO/serve/pid))
+  report:          $DEMO/out/report.html (printable, A4) and $DEMO/out/report.json
   config:          $DEMO/atrest.yaml
   database scan:   $DEMO/out/db.jsonl      (jq 'select(.record=="column" and .state=="plaintext")' $DEMO/out/db.jsonl)
   file findings:   $DEMO/out/files.jsonl   (jq 'select(.record=="finding")' $DEMO/out/files.jsonl)
@@ -112,5 +146,6 @@ cat <<MSG
   journal:         $DEMO/state/journal/    (bin/atrest audit log --config $DEMO/atrest.yaml)
   backups:         s3://yb-backups/yb/ on http://127.0.0.1:$S3_PORT (demo credentials: scripts/lib.sh)
   keys:            $DEMO/keys/ (0600; atrest init never overwrites a key)
-  servers:         MariaDB 127.0.0.1:$DB_PORT, versitygw 127.0.0.1:$S3_PORT (left running; make demo reuses them)
+  servers:         MariaDB 127.0.0.1:$DB_PORT (source), 127.0.0.1:$DRILL_PORT (drills), versitygw 127.0.0.1:$S3_PORT
+                   (left running; make demo reuses them)
 MSG
