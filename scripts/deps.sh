@@ -4,7 +4,7 @@
 #   scripts/deps.sh test    MariaDB server and client (tests start their own throwaway servers)
 #   scripts/deps.sh bench   + ripgrep, zstd, age, mydumper (the reference tools)
 set -euo pipefail
-want=(mariadb-server mariadb-client chromium)
+want=(mariadb-server mariadb-client chromium fonts-wqy-microhei)
 case "${1:-test}" in
   bench) want+=(ripgrep zstd age mydumper time) ;;
 esac
