@@ -235,3 +235,27 @@ func checkFigure(v reflect.Value) error {
 	}
 	return fmt.Errorf("%s is not a count or duration (figures never hold values)", v.Type())
 }
+
+// Number reads a figure as a number: float64 as Query and ParseEntry give it
+// back, Go integers as an entry holds them before it is stored, and booleans
+// as 1 or 0. The views of the journal (metrics, dashboard, reports) read
+// figures through it.
+func Number(v any) (float64, bool) {
+	switch n := v.(type) {
+	case float64:
+		return n, true
+	case int:
+		return float64(n), true
+	case int64:
+		return float64(n), true
+	case json.Number:
+		f, err := n.Float64()
+		return f, err == nil
+	case bool:
+		if n {
+			return 1, true
+		}
+		return 0, true
+	}
+	return 0, false
+}

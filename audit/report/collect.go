@@ -127,24 +127,7 @@ func isOp(kind string) bool {
 // them without caring.
 
 func num(e journal.Entry, key string) (float64, bool) {
-	return toFloat(e.Figures[key])
-}
-
-func toFloat(v any) (float64, bool) {
-	switch x := v.(type) {
-	case float64:
-		return x, true
-	case int:
-		return float64(x), true
-	case int64:
-		return float64(x), true
-	case bool:
-		if x {
-			return 1, true
-		}
-		return 0, true
-	}
-	return 0, false
+	return journal.Number(e.Figures[key])
 }
 
 func count(e journal.Entry, key string) int {
@@ -161,7 +144,7 @@ func subCounts(e journal.Entry, key string) map[string]int {
 	m, _ := e.Figures[key].(map[string]any)
 	out := map[string]int{}
 	for k, v := range m {
-		if f, ok := toFloat(v); ok && f != 0 {
+		if f, ok := journal.Number(v); ok && f != 0 {
 			out[k] = int(f)
 		}
 	}
@@ -172,7 +155,7 @@ func subCounts(e journal.Entry, key string) map[string]int {
 // 0 fail; ok is false when the check was not run or only warned.
 func checkVerdict(e journal.Entry, name string) (pass, ok bool) {
 	m, _ := e.Figures["checks"].(map[string]any)
-	f, ok := toFloat(m[name])
+	f, ok := journal.Number(m[name])
 	return f == 1, ok
 }
 

@@ -1,7 +1,6 @@
 package daemon
 
 import (
-	"encoding/json"
 	"sync/atomic"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -107,23 +106,23 @@ func (m *metrics) apply(e journal.Entry) {
 		}
 		m.checkStatus.DeletePartialMatch(prometheus.Labels{"job": e.Subject})
 		for name, v := range checks {
-			if f, ok := number(v); ok {
+			if f, ok := journal.Number(v); ok {
 				m.checkStatus.WithLabelValues(e.Subject, name).Set(f)
 			}
 		}
 	case KindDrillRun:
 		if e.Outcome == "ok" || e.Outcome == "pass" {
 			m.drillLast.WithLabelValues(e.Subject).Set(when)
-			if rto, ok := number(e.Figures["rto_seconds"]); ok {
+			if rto, ok := journal.Number(e.Figures["rto_seconds"]); ok {
 				m.drillRTO.WithLabelValues(e.Subject).Set(rto)
 			}
 		}
 	case KindScanDB:
-		if n, ok := number(e.Figures["plaintext_columns"]); ok && completed(e.Outcome) {
+		if n, ok := journal.Number(e.Figures["plaintext_columns"]); ok && completed(e.Outcome) {
 			m.plainColumns.WithLabelValues(e.Subject).Set(n)
 		}
 	case KindScanFiles:
-		if n, ok := number(e.Figures["findings"]); ok && completed(e.Outcome) {
+		if n, ok := journal.Number(e.Figures["findings"]); ok && completed(e.Outcome) {
 			m.plainFindings.WithLabelValues(e.Subject).Set(n)
 		}
 	}
@@ -132,25 +131,3 @@ func (m *metrics) apply(e journal.Entry) {
 // completed reports whether a scan ran to its end: the counts of a scan that
 // stopped on an error are a lower bound and would hide a plaintext column.
 func completed(outcome string) bool { return outcome == "ok" || outcome == "findings" }
-
-// number reads a figure: float64 when read back from the journal, but Go
-// numbers too, so that apply also takes entries before they are stored.
-func number(v any) (float64, bool) {
-	switch n := v.(type) {
-	case float64:
-		return n, true
-	case int:
-		return float64(n), true
-	case int64:
-		return float64(n), true
-	case json.Number:
-		f, err := n.Float64()
-		return f, err == nil
-	case bool:
-		if n {
-			return 1, true
-		}
-		return 0, true
-	}
-	return 0, false
-}

@@ -1,7 +1,6 @@
 package web
 
 import (
-	"encoding/json"
 	"maps"
 	"slices"
 	"strings"
@@ -126,7 +125,7 @@ func (v *view) apply(e journal.Entry) {
 		if checks, ok := e.Figures["checks"].(map[string]any); ok {
 			b.Checks = map[string]string{}
 			for name, x := range checks {
-				if f, ok := number(x); ok {
+				if f, ok := journal.Number(x); ok {
 					b.Checks[name] = map[bool]string{true: "pass", false: "fail"}[f == 1]
 				}
 			}
@@ -168,14 +167,14 @@ func (v *view) applyScan(m map[string]*scanState, e journal.Entry, total, byType
 	s.ByType = map[string]int{}
 	if bt, ok := e.Figures[byType].(map[string]any); ok {
 		for t, x := range bt {
-			if f, ok := number(x); ok && f > 0 {
+			if f, ok := journal.Number(x); ok && f > 0 {
 				s.ByType[t] = int(f)
 			}
 		}
 	}
 	s.Figures = map[string]float64{}
 	for k, x := range e.Figures {
-		if f, ok := number(x); ok {
+		if f, ok := journal.Number(x); ok {
 			s.Figures[k] = f
 		}
 	}
@@ -201,30 +200,10 @@ func subject[T any](m map[string]*T, name string, mk func() *T) *T {
 }
 
 func figure(e journal.Entry, name string) *float64 {
-	if f, ok := number(e.Figures[name]); ok {
+	if f, ok := journal.Number(e.Figures[name]); ok {
 		return &f
 	}
 	return nil
-}
-
-func number(v any) (float64, bool) {
-	switch n := v.(type) {
-	case float64:
-		return n, true
-	case int:
-		return float64(n), true
-	case int64:
-		return float64(n), true
-	case json.Number:
-		f, err := n.Float64()
-		return f, err == nil
-	case bool:
-		if n {
-			return 1, true
-		}
-		return 0, true
-	}
-	return 0, false
 }
 
 // snapshot is a copy of the view that a handler renders without the lock.
