@@ -88,10 +88,9 @@ func Find(buf []byte) []Match {
 // Count returns how many identifiers buf holds. It validates exactly as Find
 // does but builds no values.
 func Count(buf []byte) int {
-	n := 0
 	s := scanner{buf: buf, count: true}
-	s.run(0, len(buf), func(Match) { n++ })
-	return n
+	s.run(0, len(buf), nil)
+	return s.found
 }
 
 // Whole reports the type of s when s (trimmed, full-width folded) is exactly

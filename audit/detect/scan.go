@@ -46,6 +46,14 @@ const other = 0x80
 // U+FF01–U+FF5E and the ideographic space U+3000 folded to ASCII (3 bytes), any
 // other byte as `other` (1 byte, so that invalid UTF-8 never misaligns). At the
 // end of buf it returns (0, 0).
+//
+// The compiler does not inline it (the call to foldAt costs too much), so the
+// hottest loops spell its ASCII case out and call foldAt only for bytes >= 0x80:
+//
+//	c, n := buf[i], 1
+//	if c >= 0x80 {
+//		c, n = foldAt(buf, i)
+//	}
 func charAt(buf []byte, i int) (byte, int) {
 	if i >= len(buf) {
 		return 0, 0
@@ -101,7 +109,8 @@ func startsAt(b byte) bool {
 
 // charBefore decodes the character that ends at buf[i] (i > 0); (0, 0) at the
 // start. A folding sequence cannot overlap another (its lead bytes are never
-// continuation bytes), so this agrees with charAt.
+// continuation bytes), so this agrees with charAt. Hot loops spell out its
+// ASCII case as they do charAt's, with foldBefore for the rest.
 func charBefore(buf []byte, i int) (byte, int) {
 	if i <= 0 {
 		return 0, 0
@@ -110,6 +119,11 @@ func charBefore(buf []byte, i int) (byte, int) {
 	if b < 0x80 {
 		return b, 1
 	}
+	return foldBefore(buf, i)
+}
+
+// foldBefore is charBefore for a non-ASCII byte at buf[i-1].
+func foldBefore(buf []byte, i int) (byte, int) {
 	if i >= 3 {
 		if c, n := foldAt(buf, i-3); n == 3 {
 			return c, 3
@@ -138,8 +152,13 @@ type scanner struct {
 	hint Type
 	w    [maxWord + 1]byte // the current word, folded
 	m    Match             // the last match found
-	// count: the caller only counts, so matches carry no Value
+	// count: the caller only counts, so matches carry no Value and run
+	// adds them up in found instead of calling back
 	count bool
+	found int
+	// the trigger mask of buf[trigAt:trigEnd], kept by the vector skip loop
+	trigAt, trigEnd int
+	trigMask        uint64
 }
 
 func (s *scanner) value(v []byte) string {
@@ -158,49 +177,7 @@ func (s *scanner) run(lo, hi int, fn func(Match)) {
 	full := s.buf
 	i := lo
 	for {
-		// Next trigger: a run of four ASCII digits, '@' or 0xEF. Every
-		// identifier holds one (seven digits in a row at least, or a group of
-		// four in a grouped number, or an '@', or a full-width form). Eight
-		// bytes at a time: a run that starts in the last three bytes of a
-		// window is found in the next one, from the digit flags carried over.
-		// The lowest flag of each kind is exact.
-		var carry uint64
-		for uint(i) <= uint(len(full)-8) && i+8 <= len(full) {
-			x := binary.LittleEndian.Uint64(full[i : i+8])
-			d := x ^ 0x30*lsb
-			dg := ^(((d | msb) - 10*lsb) | d) & msb // high bit of each digit byte
-			if carry != 0 {
-				u := carry | dg<<24
-				u &= u >> 8
-				if rs := u & (u >> 16) & 0x808080; rs != 0 {
-					i += bits.TrailingZeros64(rs)>>3 - 3
-					goto found
-				}
-			}
-			r := dg & (dg >> 8)
-			r &= r >> 16
-			a := x ^ 0x40*lsb
-			e := x ^ 0xEF*lsb
-			if m := r | ((a-lsb)&^a|(e-lsb)&^e)&msb; m != 0 {
-				i += bits.TrailingZeros64(m) >> 3
-				goto found
-			}
-			carry = dg >> 40
-			i += 8
-		}
-		if carry != 0 {
-			// runs that start in the last three bytes of the last window
-			for k := 3; k > 0; k-- {
-				if i-k >= 0 && full[i-k]-'0' < 10 {
-					i -= k
-					break
-				}
-			}
-		}
-		for i < len(full) && class[full[i]]&cTrig == 0 {
-			i++
-		}
-	found:
+		i = s.nextTrigger(i)
 		if i >= len(buf) {
 			return
 		}
@@ -249,7 +226,11 @@ func (s *scanner) run(lo, hi int, fn func(Match)) {
 			}
 		}
 		if ok && s.m.Start >= lo && s.m.Start < hi {
-			fn(s.m)
+			if s.count {
+				s.found++
+			} else {
+				fn(s.m)
+			}
 		}
 		if next <= i {
 			next = i + 1
@@ -335,8 +316,11 @@ end:
 	} else {
 		// General path: letters, full-width forms.
 		ws = p
-		for back := 0; ; back++ {
-			c, n := charBefore(buf, ws)
+		for back := 0; ws > 0; back++ {
+			c, n := buf[ws-1], 1
+			if c >= 0x80 {
+				c, n = foldBefore(buf, ws)
+			}
 			if class[c]&cAlnum == 0 {
 				break
 			}
@@ -347,13 +331,17 @@ end:
 		}
 		i := ws
 		for i < len(buf) {
-			c, n := charAt(buf, i)
+			c, n := buf[i], 1
+			if c >= 0x80 {
+				c, n = foldAt(buf, i)
+			}
 			if class[c]&cAlnum == 0 {
 				break
 			}
-			if nch <= maxWord {
-				s.w[nch] = c
+			if nch == maxWord {
+				return s.skipWord(i), false // longer than any identifier
 			}
+			s.w[nch] = c
 			nch++
 			if class[c]&cDigit != 0 {
 				digits++
@@ -361,9 +349,6 @@ end:
 			i += n
 		}
 		we = i
-		if nch > maxWord {
-			return we, false
-		}
 		if nch <= maxGroup {
 			x := digits == nch-1 && s.w[nch-1]|0x20 == 'x'
 			if digits == nch || x && nch > 1 {
@@ -381,8 +366,12 @@ end:
 
 // skipWord returns the end of the alphanumeric run that holds p.
 func (s *scanner) skipWord(p int) int {
-	for p < len(s.buf) {
-		c, n := charAt(s.buf, p)
+	buf := s.buf
+	for p < len(buf) {
+		c, n := buf[p], 1
+		if c >= 0x80 {
+			c, n = foldAt(buf, p)
+		}
 		if class[c]&cAlnum == 0 {
 			break
 		}
@@ -392,18 +381,15 @@ func (s *scanner) skipWord(p int) int {
 }
 
 // word classifies a whole word of 8..19 characters held folded in s.w.
+// The word's own form is judged first, its context only when it has one: most
+// words are nothing, and the context checks cost more than the form.
 func (s *scanner) word(ws, we, nch int, allDigit bool) (int, bool) {
-	if a, an := s.atAfter(we); a >= 0 {
-		return s.email(a, an)
-	}
-	if s.inDomain(ws) || s.decimalBefore(ws) {
-		return we, false
-	}
 	w := s.w[:nch]
 	m := Match{Start: ws, End: we}
 	switch nch {
 	case 18:
-		shape := idShape(w)
+		// the first 17 are digits: all are, or the last is an X
+		shape := (allDigit || w[17]|0x20 == 'x' && allDigits(w[:17])) && idDateOK(w)
 		switch {
 		case shape && idCheckOK(w): // validID18
 			if w[17] == 'x' {
@@ -418,11 +404,11 @@ func (s *scanner) word(ws, we, nch int, allDigit bool) (int, bool) {
 	case 15:
 		switch {
 		case !allDigit:
-		case validID15(w) && !imei(w):
+		case id15OK(w) && !imei(w):
 			m.Type = ResidentID
-		case validCard(w, false):
+		case cardOK(w, false):
 			m.Type = BankCard
-		case w[0] == '0' && w[1] == '0' && w[2] == '8' && w[3] == '6' && validMobile(w[4:]):
+		case w[0] == '0' && w[1] == '0' && w[2] == '8' && w[3] == '6' && mobileOK(w[4:]):
 			m.Type, w = Mobile, w[4:]
 			m.Start = s.plusBefore(ws)
 		}
@@ -431,12 +417,12 @@ func (s *scanner) word(ws, we, nch int, allDigit bool) (int, bool) {
 			m.Type = BankCard
 		}
 	case 11:
-		if allDigit && validMobile(w) {
+		if allDigit && mobileOK(w) {
 			m.Type = Mobile
 			m.Start = s.mobilePrefix(ws)
 		}
 	case 13:
-		if allDigit && w[0] == '8' && w[1] == '6' && validMobile(w[2:]) {
+		if allDigit && w[0] == '8' && w[1] == '6' && mobileOK(w[2:]) {
 			m.Type, w = Mobile, w[2:]
 			m.Start = s.plusBefore(ws)
 		}
@@ -452,6 +438,14 @@ func (s *scanner) word(ws, we, nch int, allDigit bool) (int, bool) {
 		}
 	}
 	if m.Type == "" {
+		return we, false
+	}
+	// A word that leads to an '@' is an address's local part; a word without
+	// a type gets there too, from the '@' itself.
+	if a, an := s.atAfter(we); a >= 0 {
+		return s.email(a, an)
+	}
+	if s.inDomain(ws) || s.decimalBefore(ws) {
 		return we, false
 	}
 	m.Value = s.value(w)
@@ -521,7 +515,10 @@ func (s *scanner) atAfter(i int) (int, int) {
 	buf := s.buf
 	end := i + lookAt
 	for i < len(buf) && i <= end {
-		c, n := charAt(buf, i)
+		c, n := buf[i], 1
+		if c >= 0x80 {
+			c, n = foldAt(buf, i)
+		}
 		if c == '@' {
 			return i, n
 		}
@@ -538,7 +535,10 @@ func (s *scanner) inDomain(i int) bool {
 	buf := s.buf
 	end := i - maxDom - 3
 	for i > 0 && i >= end {
-		c, n := charBefore(buf, i)
+		c, n := buf[i-1], 1
+		if c >= 0x80 {
+			c, n = foldBefore(buf, i)
+		}
 		if c == '@' {
 			return true
 		}
@@ -885,10 +885,11 @@ func (s *scanner) keyword(ws int, kws []string, gap int, hint Type) bool {
 // card validates a card number at ws; the keyword is looked up only for the
 // prefixes that need one.
 func (s *scanner) card(v []byte, ws int) bool {
+	// v is all digits: a digit word, or the groups of a grouped number
 	if v[0] == '2' || v[0] == '9' {
-		return validCard(v, true) && s.keyword(ws, cardKw, kwGapCard, BankCard)
+		return cardOK(v, true) && s.keyword(ws, cardKw, kwGapCard, BankCard)
 	}
-	return validCard(v, false)
+	return cardOK(v, false)
 }
 
 func digitsFrom(w []byte, i int) bool {
@@ -942,8 +943,11 @@ func (s *scanner) email(a, an int) (int, bool) {
 	buf := s.buf
 	fail := a + an
 	ls, nch := a, 0
-	for {
-		c, n := charBefore(buf, ls)
+	for ls > 0 {
+		c, n := buf[ls-1], 1
+		if c >= 0x80 {
+			c, n = foldBefore(buf, ls)
+		}
 		if class[c]&cLocal == 0 {
 			break
 		}
@@ -965,7 +969,10 @@ func (s *scanner) email(a, an int) (int, bool) {
 	}
 	prev := byte(0)
 	for i := ls; i < a; {
-		c, n := charAt(buf, i)
+		c, n := buf[i], 1
+		if c >= 0x80 {
+			c, n = foldAt(buf, i)
+		}
 		if c == '.' && prev == '.' {
 			return fail, false
 		}
@@ -978,7 +985,10 @@ func (s *scanner) email(a, an int) (int, bool) {
 	ds := a + an
 	de := ds
 	for de < len(buf) {
-		c, n := charAt(buf, de)
+		c, n := buf[de], 1
+		if c >= 0x80 {
+			c, n = foldAt(buf, de)
+		}
 		if class[c]&cDomain == 0 {
 			break
 		}
@@ -997,7 +1007,10 @@ func (s *scanner) email(a, an int) (int, bool) {
 	labels, ll, alpha := 0, 0, true
 	var pc byte = '.'
 	for i := ds; i < de; {
-		c, n := charAt(buf, i)
+		c, n := buf[i], 1
+		if c >= 0x80 {
+			c, n = foldAt(buf, i)
+		}
 		if c == '.' {
 			if ll == 0 || pc == '-' {
 				return fail, false

@@ -54,11 +54,14 @@ func num[T text](s T) int {
 	return n
 }
 
+// daysIn is the length of each month of a common year.
+var daysIn = [13]int{0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31}
+
 func validDate(y, m, d int) bool {
 	if m < 1 || m > 12 || d < 1 {
 		return false
 	}
-	dim := [13]int{0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31}[m]
+	dim := daysIn[m]
 	if m == 2 && (y%4 == 0 && y%100 != 0 || y%400 == 0) {
 		dim = 29
 	}
@@ -69,9 +72,12 @@ func validDate(y, m, d int) bool {
 // real province (or 9) and a real birth date: an ID whether or not its check
 // character is right.
 func idShape[T text](s T) bool {
-	if len(s) != 18 || !isDigitB(s[0]) || !isDigitB(s[1]) || !provinces[num(s[:2])] && s[0] != '9' || !allDigits(s[:17]) {
-		return false
-	}
+	return len(s) == 18 && allDigits(s[:17]) && idDateOK(s)
+}
+
+// idDateOK is idShape for s whose first 17 characters the caller knows to be
+// digits: the province (or 9) and the birth date.
+func idDateOK[T text](s T) bool {
 	if !provinces[num(s[:2])] && s[0] != '9' {
 		return false
 	}
@@ -98,8 +104,12 @@ func idCheckOK[T text](s T) bool {
 }
 
 func validID15[T text](s T) bool {
-	return len(s) == 15 && allDigits(s) && provinces[num(s[:2])] &&
-		validDate(1900+num(s[6:8]), num(s[8:10]), num(s[10:12]))
+	return len(s) == 15 && allDigits(s) && id15OK(s)
+}
+
+// id15OK is validID15 for 15 characters the caller knows to be digits.
+func id15OK[T text](s T) bool {
+	return provinces[num(s[:2])] && validDate(1900+num(s[6:8]), num(s[8:10]), num(s[10:12]))
 }
 
 // imei reports a 15-digit number that reads as an IMEI with a GSMA reporting
@@ -110,10 +120,12 @@ func imei[T text](s T) bool {
 }
 
 func validMobile[T text](s T) bool {
-	if len(s) != 11 || s[0] != '1' || !allDigits(s) {
-		return false
-	}
-	return mobilePrefix[num(s[1:3])]
+	return len(s) == 11 && allDigits(s) && mobileOK(s)
+}
+
+// mobileOK is validMobile for 11 characters the caller knows to be digits.
+func mobileOK[T text](s T) bool {
+	return s[0] == '1' && mobilePrefix[num(s[1:3])]
 }
 
 func luhn[T text](s T) bool {
@@ -146,8 +158,13 @@ var luhnDouble = func() (t [256]int) {
 // Express 34/37) and Luhn. With kw (a card keyword or column hint nearby) it
 // also admits Mastercard's 2221–2720 range and 9-prefixed domestic cards.
 func validCard[T text](s T, kw bool) bool {
+	return allDigits(s) && cardOK(s, kw)
+}
+
+// cardOK is validCard for s the caller knows to be all digits.
+func cardOK[T text](s T, kw bool) bool {
 	n := len(s)
-	if n < 15 || n > 19 || !allDigits(s) {
+	if n < 15 || n > 19 {
 		return false
 	}
 	if n == 15 {
@@ -192,16 +209,8 @@ var orgWeights = [8]int{3, 7, 9, 10, 5, 8, 4, 2}
 // with a real province prefix (10 for central bodies), the embedded GB 11714
 // organisation-code check and the mod-31 check character.
 func validUSCC[T text](s T) bool {
-	if len(s) != 18 || !isDigitB(s[2]) || !isDigitB(s[3]) {
+	if len(s) != 18 {
 		return false
-	}
-	if p := num(s[2:4]); !provinces[p] && p != 10 {
-		return false
-	}
-	for i := 0; i < 18; i++ {
-		if usccIdx[s[i]] < 0 {
-			return false
-		}
 	}
 	switch s[0] {
 	case '1', '2', '3', '4', '5', '6', '7', '8', '9', 'A', 'N', 'Y':
@@ -219,12 +228,21 @@ func validUSCC[T text](s T) bool {
 	if p := num(s[2:4]); !provinces[p] && p != 10 {
 		return false
 	}
-	sum := 0
-	for i := 0; i < 8; i++ {
-		sum += int(orgIdx[s[8+i]]) * orgWeights[i]
+	// One pass over the rest: every character from the USCC alphabet, the
+	// organisation code's weighted sum over 8..15 and the code's over 0..16.
+	sum, org := 0, 0
+	for i := 0; i < 17; i++ {
+		v := int(usccIdx[s[i]])
+		if v < 0 {
+			return false
+		}
+		sum += v * usccWeights[i]
+		if i >= 8 && i < 16 {
+			org += int(orgIdx[s[i]]) * orgWeights[i-8]
+		}
 	}
 	var oc byte
-	switch v := 11 - sum%11; v {
+	switch v := 11 - org%11; v {
 	case 10:
 		oc = 'X'
 	case 11:
@@ -234,10 +252,6 @@ func validUSCC[T text](s T) bool {
 	}
 	if s[16] != oc {
 		return false
-	}
-	sum = 0
-	for i := 0; i < 17; i++ {
-		sum += int(usccIdx[s[i]]) * usccWeights[i]
 	}
 	v := 31 - sum%31
 	if v == 31 {

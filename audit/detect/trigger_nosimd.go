@@ -1,0 +1,5 @@
+//go:build !(goexperiment.simd && amd64)
+
+package detect
+
+func (s *scanner) nextTrigger(i int) int { return nextTriggerSWAR(s.buf, i) }
