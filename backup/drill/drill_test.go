@@ -54,8 +54,9 @@ type fixture struct {
 	job      string
 }
 
-// newFixture backs up a 医保-shaped database (varied types, NULLs, a view,
-// a trigger, an empty table) with backup.Run to a fresh bucket. The target
+// newFixture backs up a 医保-shaped database (varied types, NULLs,
+// secondary keys, a view, a trigger, an empty table) with backup.Run to a
+// fresh bucket. The target
 // is the shared encrypted-at-rest MariaDB: a server other than the source,
 // as a drill server is.
 func newFixture(t *testing.T, job string) *fixture {
@@ -64,7 +65,7 @@ func newFixture(t *testing.T, job string) *fixture {
 	name := src.CreateDatabase(t, "drillsrc")
 	q := "`" + name + "`."
 	src.Exec(t,
-		"CREATE TABLE "+q+"cb_ryxx (id INT PRIMARY KEY AUTO_INCREMENT, psn_name VARCHAR(40), certno CHAR(18), born DATE, balance DECIMAL(12,2), note TEXT, photo BLOB, updated DATETIME(6), flag BIT(3), score FLOAT)",
+		"CREATE TABLE "+q+"cb_ryxx (id INT PRIMARY KEY AUTO_INCREMENT, psn_name VARCHAR(40), certno CHAR(18), born DATE, balance DECIMAL(12,2), note TEXT, photo BLOB, updated DATETIME(6), flag BIT(3), score FLOAT, UNIQUE KEY psn_name (psn_name), KEY born_certno (born, certno(6)))",
 		"INSERT INTO "+q+"cb_ryxx SELECT seq, CONCAT('张三', seq), LPAD(seq, 18, '1'), DATE('1980-01-01') + INTERVAL seq DAY, seq * 1.25, IF(seq % 7 = 0, NULL, REPEAT('备注 ', seq % 13)), IF(seq % 5 = 0, NULL, UNHEX(SHA2(seq, 256))), TIMESTAMP('2026-01-01 00:00:00.123456') + INTERVAL seq SECOND, seq % 8, seq / 7 FROM "+q+"seq_1_to_3000",
 		"CREATE TABLE "+q+"js_jsmx (setl_id VARCHAR(30) PRIMARY KEY, psn_no INT, amt DOUBLE, meta JSON)",
 		"INSERT INTO "+q+"js_jsmx SELECT CONCAT('420100', seq), seq % 3000, seq / 3, JSON_OBJECT('k', seq, 's', 'x\"y') FROM "+q+"seq_1_to_2000",

@@ -74,7 +74,8 @@ func BenchmarkDump(b *testing.B) {
 }
 
 // BenchmarkLoad loads the dump of the 1M-row table into a fresh database,
-// beside the mariadb client loading the same file.
+// with and without DeferIndexes, beside the mariadb client loading the
+// same file.
 func BenchmarkLoad(b *testing.B) {
 	srv := testenv.MariaDB(b)
 	src := benchTable(b, srv)
@@ -89,8 +90,15 @@ func BenchmarkLoad(b *testing.B) {
 		b.Fatal(err)
 	}
 	srv.Exec(b, "DROP DATABASE `"+src+"`") // room in the buffer pool for the loads
-	for _, par := range []int{1, 2, 4} {
-		b.Run(fmt.Sprintf("atrest/parallel%d", par), func(b *testing.B) {
+	for _, run := range []struct {
+		par      int
+		deferIdx bool
+	}{{1, false}, {1, true}, {2, false}, {2, true}, {4, false}, {4, true}} {
+		name := fmt.Sprintf("atrest/parallel%d", run.par)
+		if run.deferIdx {
+			name += "/defer-indexes"
+		}
+		b.Run(name, func(b *testing.B) {
 			for b.Loop() {
 				b.StopTimer()
 				dst := srv.CreateDatabase(b, "benchload")
@@ -99,7 +107,7 @@ func BenchmarkLoad(b *testing.B) {
 					b.Fatal(err)
 				}
 				b.StartTimer()
-				lr, err := Load(context.Background(), srv.DSN, dst, in, LoadOptions{Parallel: par})
+				lr, err := Load(context.Background(), srv.DSN, dst, in, LoadOptions{Parallel: run.par, DeferIndexes: run.deferIdx})
 				b.StopTimer()
 				in.Close()
 				if err != nil {

@@ -16,7 +16,9 @@
 //     row order.
 //   - Load executes a dump statement by statement into a scratch database,
 //     rewriting CREATE DATABASE, USE and database qualifiers to the target,
-//     running INSERTs on several connections.
+//     running INSERTs on several connections and, with DeferIndexes,
+//     adding InnoDB tables' secondary keys once their rows are in
+//     (deferkeys.go).
 //
 // The SQL format (atrest-sql/1): a header that sets utf8mb4, time zone
 // +00:00, no unique or foreign key checks and sql_mode NO_AUTO_VALUE_ON_ZERO

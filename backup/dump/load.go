@@ -33,6 +33,12 @@ type LoadOptions struct {
 	// them, or a database the dump created or used, are rewritten to the
 	// target in everything but INSERT data.
 	SourceDatabases []string
+	// DeferIndexes creates InnoDB tables without their secondary keys and
+	// adds the keys back, one ALTER TABLE per table, once the table's rows
+	// are in: building an index from sorted keys is much less work for the
+	// server than keeping it up to date row by row. SHOW CREATE TABLE
+	// comes out the same. The rules are in deferkeys.go.
+	DeferIndexes bool
 }
 
 // LoadedTable is a table a load created or inserted into.
@@ -151,6 +157,9 @@ type job struct {
 	verb    string
 	table   *loadedTable
 	version int // session statements to replay before this one
+	// keys: the job is the ALTER TABLE that adds these deferred keys back
+	// (no rows to count), not an INSERT.
+	keys *deferredKeys
 }
 
 type loader struct {
@@ -166,6 +175,11 @@ type loader struct {
 	renames map[string]string // source database → target
 	tables  map[[2]string]*loadedTable
 	order   []*loadedTable
+
+	// With DeferIndexes: the keys waiting for their tables' rows, and
+	// whether a foreign key ended deferring for the rest of the load.
+	deferred     []*deferredKeys
+	deferStopped bool
 
 	// Session statements (SET, USE) in input order; a worker replays those
 	// before a job's version on its own connection before running it.
@@ -203,6 +217,10 @@ func (l *loader) run(sp *splitter) error {
 		stmt, line, err := sp.next(buf)
 		if err == io.EOF {
 			l.res.Complete = sp.complete
+			if err := l.addDeferredKeys(); err != nil {
+				l.fail(err)
+				return l.failure()
+			}
 			return nil
 		}
 		num++
@@ -238,6 +256,11 @@ func (l *loader) statement(stmt []byte, num int64, line int) error {
 	}
 	switch info.kind {
 	case stmtInsert:
+		if l.insertNeedsKeys(text, info, t) {
+			if err := l.addDeferredKeys(); err != nil {
+				return err
+			}
+		}
 		if l.opts.Parallel > 1 {
 			return l.dispatch(job{stmt: text, num: num, line: line, verb: info.verb, table: t})
 		}
@@ -264,6 +287,9 @@ func (l *loader) statement(stmt []byte, num int64, line int) error {
 	// must not fire on them, an ALTER needs them in): wait for them.
 	l.inflight.Wait()
 	if err := l.failure(); err != nil {
+		return err
+	}
+	if text, err = l.deferKeys(text, info, t, num, line); err != nil {
 		return err
 	}
 	l.res.Statements++
@@ -304,10 +330,7 @@ func (l *loader) prepare(stmt []byte, info *stmtInfo) ([]byte, *loadedTable, err
 	if info.table == "" {
 		return text, nil, nil
 	}
-	key := [2]string{l.curDB, info.table}
-	if info.hasDB {
-		key[0] = info.db
-	}
+	key := l.tableKey(*info)
 	switch {
 	case info.kind == stmtInsert || info.verb == "CREATE TABLE":
 		t := l.table(key[0], key[1])
@@ -338,6 +361,21 @@ func (l *loader) dispatch(j job) error {
 		l.inflight.Done()
 		return l.failure()
 	}
+}
+
+// tableKey is the database and name of the table a prepared statement
+// names.
+func (l *loader) tableKey(info stmtInfo) [2]string {
+	if info.hasDB {
+		return [2]string{info.db, info.table}
+	}
+	return [2]string{l.curDB, info.table}
+}
+
+// tableOf is the table a prepared statement names, if the load has seen
+// it.
+func (l *loader) tableOf(info stmtInfo) *loadedTable {
+	return l.tables[l.tableKey(info)]
 }
 
 func tableName(t *loadedTable) string {

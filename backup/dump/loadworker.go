@@ -62,11 +62,15 @@ func (l *loader) runJob(conn *sql.Conn, j job, applied *int) {
 		*applied = j.version
 	}
 	n, err := execRetry(l.ctx, conn, j.stmt)
+	if err != nil && j.keys != nil {
+		l.fail(j.keys.loadError(err))
+		return
+	}
 	if err != nil {
 		lerr(j.verb, err)
 		return
 	}
-	if j.table != nil {
+	if j.table != nil && j.keys == nil {
 		j.table.rows.Add(n)
 	}
 }
