@@ -136,8 +136,8 @@ curl -s "http://127.0.0.1:$HTTP_PORT/metrics" | grep '^atrest_' | grep -v '^atre
 
 step "where to look"
 cat <<MSG
-  dashboard:       http://127.0.0.1:$HTTP_PORT/   (demo logins: auditor / $AUDITOR_PW, admin / $ADMIN_PW;
-                   also in $DEMO/keys/dashboard-credentials; stop it with: kill \$(cat $DEMO/serve/pid))
+  dashboard:       http://127.0.0.1:$HTTP_PORT/   (demo logins auditor and admin; their passwords are in
+                   $DEMO/keys/dashboard-credentials, 0600; stop it with: kill \$(cat $DEMO/serve/pid))
   report:          $DEMO/out/report.html (printable, A4) and $DEMO/out/report.json
   config:          $DEMO/atrest.yaml
   database scan:   $DEMO/out/db.jsonl      (jq 'select(.record=="column" and .state=="plaintext")' $DEMO/out/db.jsonl)
