@@ -228,18 +228,19 @@ func validUSCC[T text](s T) bool {
 	if p := num(s[2:4]); !provinces[p] && p != 10 {
 		return false
 	}
-	// One pass over the rest: every character from the USCC alphabet, the
-	// organisation code's weighted sum over 8..15 and the code's over 0..16.
-	sum, org := 0, 0
-	for i := 0; i < 17; i++ {
+	// Every character from the USCC alphabet, with the code's weighted sum
+	// over 0..16; then the organisation code's over 8..15.
+	sum := 0
+	for i, w := range &usccWeights {
 		v := int(usccIdx[s[i]])
 		if v < 0 {
 			return false
 		}
-		sum += v * usccWeights[i]
-		if i >= 8 && i < 16 {
-			org += int(orgIdx[s[i]]) * orgWeights[i-8]
-		}
+		sum += v * w
+	}
+	org := 0
+	for i, w := range &orgWeights {
+		org += int(orgIdx[s[8+i]]) * w
 	}
 	var oc byte
 	switch v := 11 - org%11; v {
