@@ -115,29 +115,12 @@ func (l *loader) canRunWithKeysDeferred(text []byte, info stmtInfo, c createTabl
 }
 
 // insertNeedsKeys reports whether an INSERT must wait for its table's
-// deferred keys.
-func (l *loader) insertNeedsKeys(text []byte, info stmtInfo, t *loadedTable) bool {
-	return len(l.deferred) > 0 && l.keysDeferred(t) && actsOnDuplicates(text, info)
-}
-
-// actsOnDuplicates matches INSERT IGNORE and REPLACE, whose effect depends
-// on the unique keys. (INSERT … ON DUPLICATE KEY UPDATE is not looked
-// for: dump tools do not write it, and against a deferred UNIQUE key its
-// duplicates would make the ALTER fail, not go unnoticed.)
-func actsOnDuplicates(text []byte, info stmtInfo) bool {
-	if info.verb == "REPLACE" {
-		return true
-	}
-	// INSERT [LOW_PRIORITY | DELAYED | HIGH_PRIORITY] [IGNORE] INTO
-	for _, tok := range tokens(text, 5) {
-		switch strings.ToUpper(string(tok.text(text))) {
-		case "IGNORE":
-			return true
-		case "INTO":
-			return false
-		}
-	}
-	return false
+// deferred keys: INSERT IGNORE and REPLACE depend on the unique keys.
+// (INSERT … ON DUPLICATE KEY UPDATE is not looked for: dump tools do not
+// write it, and against a deferred UNIQUE key its duplicates would make the
+// ALTER fail, not go unnoticed.)
+func (l *loader) insertNeedsKeys(info stmtInfo, t *loadedTable) bool {
+	return info.onDuplicates && l.keysDeferred(t)
 }
 
 // keysDeferred reports whether t has keys waiting to be added back.

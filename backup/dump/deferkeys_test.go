@@ -100,8 +100,8 @@ func TestStatementsAroundDeferredKeys(t *testing.T) {
 		{"REPLACE INTO `t` VALUES (1)", true},
 		{"INSERT INTO `ignore` VALUES (1)", false},
 	} {
-		if got := actsOnDuplicates([]byte(c.in), classify([]byte(c.in))); got != c.want {
-			t.Errorf("actsOnDuplicates(%q) = %v", c.in, got)
+		if got := classify([]byte(c.in)).onDuplicates; got != c.want {
+			t.Errorf("classify(%q).onDuplicates = %v", c.in, got)
 		}
 	}
 }

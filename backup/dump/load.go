@@ -256,7 +256,7 @@ func (l *loader) statement(stmt []byte, num int64, line int) error {
 	}
 	switch info.kind {
 	case stmtInsert:
-		if l.insertNeedsKeys(text, info, t) {
+		if l.insertNeedsKeys(info, t) {
 			if err := l.addDeferredKeys(); err != nil {
 				return err
 			}

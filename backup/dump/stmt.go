@@ -135,6 +135,9 @@ type stmtInfo struct {
 	hasDB bool
 	// ifNotExists: CREATE DATABASE … IF NOT EXISTS.
 	ifNotExists bool
+	// onDuplicates: INSERT IGNORE or REPLACE, whose effect depends on the
+	// table's unique keys.
+	onDuplicates bool
 }
 
 // classify looks at the first tokens of a statement.
@@ -148,7 +151,9 @@ func classify(s []byte) stmtInfo {
 	switch w0 {
 	case "INSERT", "REPLACE":
 		c.info.kind = stmtInsert
-		c.name(c.skip(1, "LOW_PRIORITY", "DELAYED", "HIGH_PRIORITY", "IGNORE", "INTO"))
+		at := c.skip(1, "LOW_PRIORITY", "DELAYED", "HIGH_PRIORITY", "IGNORE", "INTO")
+		c.info.onDuplicates = w0 == "REPLACE" || c.has(1, at, "IGNORE")
+		c.name(at)
 	case "USE":
 		c.info.kind = stmtSession
 		c.setDB(1)
@@ -212,6 +217,16 @@ func (c *classifier) skip(i int, words ...string) int {
 		i++
 	}
 	return i
+}
+
+// has reports whether the words from..to-1 include word.
+func (c *classifier) has(from, to int, word string) bool {
+	for i := from; i < to; i++ {
+		if c.word(i) == word {
+			return true
+		}
+	}
+	return false
 }
 
 func (c *classifier) setDB(i int) {
