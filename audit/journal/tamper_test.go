@@ -3,6 +3,7 @@ package journal
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"os"
@@ -112,6 +113,25 @@ func writeRecords(t *testing.T, dir string, recs []ckptRecord) {
 	}
 }
 
+// flipSignatureBit flips one bit of the signature proper (past the 4-byte key
+// hash) and re-encodes it, so the note stays well-formed base64 whatever the
+// key: flipping a base64 character instead can make an invalid one, which
+// reads as "malformed note", not as a forged signature.
+func flipSignatureBit(t *testing.T, n string) string {
+	t.Helper()
+	i := strings.LastIndex(n, " ")
+	end := strings.LastIndex(n, "\n")
+	if i < 0 || end < i {
+		t.Fatalf("no signature line in note %q", n)
+	}
+	sig, err := base64.StdEncoding.DecodeString(n[i+1 : end])
+	if err != nil || len(sig) < 5 {
+		t.Fatalf("signature of note: %v", err)
+	}
+	sig[len(sig)/2] ^= 0x01
+	return n[:i+1] + base64.StdEncoding.EncodeToString(sig) + n[end:]
+}
+
 func signBody(t *testing.T, key []byte, body string) string {
 	t.Helper()
 	s, err := newNoteSigner("atrest.journal/test", key)
@@ -216,13 +236,7 @@ func TestTamperingIsCaught(t *testing.T) {
 			name: "forged checkpoint signature",
 			tamper: func(t *testing.T, dir string, _ DirAnchor) {
 				recs := readRecords(t, dir)
-				sig := strings.LastIndex(recs[1].Note, " ") + 10
-				b := []byte(recs[1].Note)
-				b[sig] ^= 'A' ^ 'B'
-				if b[sig] == '\n' || b[sig] == ' ' {
-					b[sig] = 'C'
-				}
-				recs[1].Note = string(b)
+				recs[1].Note = flipSignatureBit(t, recs[1].Note)
 				writeRecords(t, dir, recs)
 			},
 			kind: ProblemCheckpoint,
