@@ -2,7 +2,6 @@
 GO      ?= go
 BIN     := bin/atrest
 VERSION := $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
-CORPUS  ?= ../shared/corpus
 export CGO_ENABLED ?= 0
 # The detectors' skip loop uses the standard library's simd/archsimd (AVX2),
 # which Go 1.26 builds only with this experiment; without it (a plain
@@ -25,10 +24,10 @@ test: vet
 	$(GO) test -count=1 -timeout 40m ./...
 	GOEXPERIMENT= $(GO) test -count=1 ./audit/detect/   # the portable skip loop too
 
-# Print the corpus scorers' full tables (they also run inside make test).
-eval: build
-	$(BIN) scan files --format jsonl $(CORPUS)/files > /tmp/atrest-eval-files.jsonl || test $$? -eq 1
-	python3 $(CORPUS)/eval_files.py $(CORPUS)/labels.json $(CORPUS)/files < /tmp/atrest-eval-files.jsonl
+# Print the corpus scorers' tables (internal/eval on testdata/corpus; they
+# also run inside make test).
+eval:
+	$(GO) test -count=1 -run 'TestEval(Files|DB)Corpus' -v ./cmd/atrest/ | grep -v '^=== '
 
 demo: build
 	bash scripts/demo.sh

@@ -5,10 +5,8 @@ import (
 	"context"
 	"encoding/json"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
-	"strings"
 	"testing"
 	"time"
 
@@ -19,7 +17,7 @@ import (
 
 func TestMain(m *testing.M) { testenv.Main(m) }
 
-const corpusDir = "../../../shared/corpus"
+const corpusDir = "../../testdata/corpus"
 
 // scan runs Scan and returns what it emitted.
 func scan(t testing.TB, opts Options) ([]any, error) {
@@ -138,17 +136,6 @@ func TestCorpus(t *testing.T) {
 	out := jsonl(t, recs)
 	assertNoLeak(t, out)
 
-	// The corpus's own scorer, when Python is here.
-	if py, err := exec.LookPath("python3"); err == nil {
-		cmd := exec.Command(py, filepath.Join(corpusDir, "eval_db.py"), filepath.Join(corpusDir, "db-labels.json"))
-		cmd.Stdin = bytes.NewReader(out)
-		res, err := cmd.CombinedOutput()
-		if err != nil {
-			t.Errorf("eval_db.py: %v\n%s", err, res)
-		} else {
-			t.Logf("eval_db.py: %s", strings.TrimSpace(string(res)))
-		}
-	}
 	if testing.Verbose() {
 		t.Logf("output:\n%s", out)
 	}

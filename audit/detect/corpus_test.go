@@ -12,15 +12,12 @@ import (
 	"golang.org/x/text/encoding/simplifiedchinese"
 )
 
-// corpusDir locates the shared labeled corpus (read-only, beside the repo).
-// Outside CI a missing corpus skips the test; in CI it fails.
+// corpusDir is the labeled corpus in testdata (detect is a leaf and does not
+// import internal/eval to find it).
 func corpusDir(t testing.TB) string {
-	dir := filepath.Join("..", "..", "..", "shared", "corpus")
+	dir := filepath.Join("..", "..", "testdata", "corpus")
 	if _, err := os.Stat(filepath.Join(dir, "labels.json")); err != nil {
-		if os.Getenv("CI") == "" {
-			t.Skipf("labeled corpus not found at %s: %v", dir, err)
-		}
-		t.Fatalf("labeled corpus not found at %s (CI needs shared/corpus beside the repo): %v", dir, err)
+		t.Fatalf("labeled corpus not found at %s: %v", dir, err)
 	}
 	return dir
 }

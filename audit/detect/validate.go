@@ -17,7 +17,7 @@ var provinces = func() (t [100]bool) {
 }()
 
 // mobilePrefix holds the allocated second and third digits of 1xx (SPEC table in
-// shared/corpus/README.md). 174 is left out: its only allocation, 1740x, is
+// testdata/corpus/README.md). 174 is left out: its only allocation, 1740x, is
 // Tiantong satellite service, not a terrestrial mobile number, and the
 // reference validators (and the labeled data) count 1740x numbers as decoys.
 var mobilePrefix = func() (t [100]bool) {

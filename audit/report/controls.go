@@ -1,6 +1,6 @@
 package report
 
-// The controls the report answers (shared/CONTROLS.md), in one table so that
+// The controls the report answers (docs/CONTROLS.md), in one table so that
 // a clause number or a wording is a one-line change. Key is the stable name
 // the rules and the "Beyond China" rows refer to; ID and Clause are what the
 // reader sees and may change with the standard.

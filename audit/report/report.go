@@ -1,5 +1,5 @@
 // Package report turns the journal of one period into a compliance report:
-// for each control of shared/CONTROLS.md (GB/T 22239-2019 level 3, the
+// for each control of docs/CONTROLS.md (GB/T 22239-2019 level 3, the
 // Cybersecurity Law, PIPL, GB/T 35273, and HIPAA, PCI DSS, ISO 27001 beside
 // them) a verdict, the reason in Chinese and English, and the journal
 // entries behind it by sequence number and hash; and the period's figures

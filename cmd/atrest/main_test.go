@@ -4,27 +4,20 @@ import (
 	"bytes"
 	"context"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/atrest/atrest/internal/eval"
 	"github.com/atrest/atrest/internal/testenv"
 )
 
-// corpusDir is the labeled development corpus beside the repository. In CI its
-// absence is a failure, not a skip.
+// corpusDir is the labeled development corpus in testdata/corpus.
 func corpusDir(t *testing.T) string {
 	t.Helper()
-	dir, err := filepath.Abs("../../../shared/corpus")
+	dir, err := eval.CorpusDir()
 	if err != nil {
 		t.Fatal(err)
-	}
-	if _, err := os.Stat(filepath.Join(dir, "labels.json")); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("labeled corpus missing at %s: CI must have shared/ beside the clone", dir)
-		}
-		t.Skipf("labeled corpus not at %s", dir)
 	}
 	return dir
 }
@@ -50,12 +43,14 @@ func TestEvalFilesCorpus(t *testing.T) {
 	if code != exitFound {
 		t.Fatalf("exit %d, want %d (findings); stderr: %s", code, exitFound, stderr)
 	}
-	cmd := exec.Command("python3", filepath.Join(c, "eval_files.py"), filepath.Join(c, "labels.json"), filepath.Join(c, "files"))
-	cmd.Stdin = strings.NewReader(out)
-	res, err := cmd.CombinedOutput()
-	t.Logf("eval_files.py:\n%s", res)
+	labels, err := eval.ReadFileLabels(filepath.Join(c, "labels.json"))
 	if err != nil {
-		t.Fatalf("eval_files.py failed: %v", err)
+		t.Fatal(err)
+	}
+	res := eval.ScoreFiles(labels, filepath.Join(c, "files"), out)
+	t.Logf("file scorer:\n%s", res)
+	if !res.OK() {
+		t.Fatal("file scorer failed (table above)")
 	}
 }
 
@@ -146,7 +141,7 @@ func TestMain(m *testing.M) {
 }
 
 // TestEvalDBCorpus is issue 3's acceptance check: atrest_dev loaded into a
-// throwaway MariaDB, scanned through the CLI, scored by eval_db.py.
+// throwaway MariaDB, scanned through the CLI, scored by internal/eval.
 func TestEvalDBCorpus(t *testing.T) {
 	c := corpusDir(t)
 	db := testenv.MariaDB(t)
@@ -155,12 +150,14 @@ func TestEvalDBCorpus(t *testing.T) {
 	if code != exitFound {
 		t.Fatalf("exit %d, want %d (plaintext columns); stderr: %s", code, exitFound, stderr)
 	}
-	cmd := exec.Command("python3", filepath.Join(c, "eval_db.py"), filepath.Join(c, "db-labels.json"))
-	cmd.Stdin = strings.NewReader(out)
-	res, err := cmd.CombinedOutput()
-	t.Logf("eval_db.py:\n%s", res)
+	labels, err := eval.ReadColumnLabels(filepath.Join(c, "db-labels.json"))
 	if err != nil {
-		t.Fatalf("eval_db.py failed: %v", err)
+		t.Fatal(err)
+	}
+	res := eval.ScoreDB(labels, out)
+	t.Logf("database scorer:\n%s", res)
+	if !res.OK() {
+		t.Fatal("database scorer failed (above)")
 	}
 }
 

@@ -221,10 +221,21 @@ func start(cfg Config) (*DB, error) {
 		me = u.Username
 	}
 	data := filepath.Join(dir, "data")
-	out, err := exec.Command(install, "--no-defaults", "--datadir="+data, "--user="+me,
-		"--auth-root-authentication-method=normal", "--skip-test-db").CombinedOutput()
+	// Seen once with several test binaries starting servers at once: the
+	// bootstrap failed and a second try in a clean datadir worked. Retry once
+	// and, if it fails again, say what the server said ([ERROR] lines), not
+	// the installer's generic advice.
+	var out []byte
+	for try := 0; try < 2; try++ {
+		os.RemoveAll(data)
+		out, err = exec.Command(install, "--no-defaults", "--datadir="+data, "--user="+me,
+			"--auth-root-authentication-method=normal", "--skip-test-db").CombinedOutput()
+		if err == nil {
+			break
+		}
+	}
 	if err != nil {
-		return nil, fmt.Errorf("mariadb-install-db: %v: %s", err, tail(out, 800))
+		return nil, fmt.Errorf("mariadb-install-db (twice): %v: %s", err, errorLines(out, 800))
 	}
 	tmp := filepath.Join(dir, "tmp")
 	if err := os.MkdirAll(tmp, 0o700); err != nil {
@@ -346,6 +357,21 @@ func freePort() (int, error) {
 	}
 	defer l.Close()
 	return l.Addr().(*net.TCPAddr).Port, nil
+}
+
+// errorLines is the server's [ERROR] lines from the installer's output, or
+// its tail when there are none.
+func errorLines(b []byte, n int) string {
+	var errs []string
+	for _, l := range strings.Split(string(b), "\n") {
+		if strings.Contains(l, "[ERROR]") || strings.HasPrefix(l, "ERROR") {
+			errs = append(errs, strings.TrimSpace(l))
+		}
+	}
+	if len(errs) == 0 {
+		return tail(b, n)
+	}
+	return tail([]byte(strings.Join(errs, " | ")), n)
 }
 
 func tail(b []byte, n int) string {
