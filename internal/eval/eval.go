@@ -50,9 +50,9 @@ type FileLabels struct {
 
 // TypeScore is one row of the file scorer's table.
 type TypeScore struct {
-	Type                string
-	TP, FP, FN          int
-	Precision, Recall   float64
+	Type                 string
+	TP, FP, FN           int
+	Precision, Recall    float64
 	HeldToThresholds, OK bool
 }
 
