@@ -151,7 +151,7 @@ func TestPruneKeepsTheNewestComplete(t *testing.T) {
 	for i := range 5 {
 		keys = append(keys, f.put(day0.AddDate(0, 0, i), false, false))
 	}
-	bad := f.put(day0.AddDate(0, 0, 5), false, true)   // signed by another key
+	bad := f.put(day0.AddDate(0, 0, 5), false, true)    // signed by another key
 	young := f.put(day0.AddDate(0, 0, 99), true, false) // no manifest: not complete, not expired
 	items, err := backup.Prune(context.Background(), backup.PruneOptions{Store: f.store, Job: "yb-nightly", Prefix: "yb/",
 		Retention: 30 * 24 * time.Hour, KeepLast: 2, SigningPub: f.key.Public().(ed25519.PublicKey),
