@@ -176,7 +176,7 @@ func Prune(ctx context.Context, o PruneOptions) ([]PruneItem, error) {
 			out = append(out, it)
 			continue
 		}
-		it.Reason = fmt.Sprintf("stored %s ago, retention %s", roundAge(age), roundAge(o.Retention))
+		it.Reason = fmt.Sprintf("stored %s ago, retention %s", HumanDuration(age), HumanDuration(o.Retention))
 		switch {
 		case e.manifest == nil:
 			it.Reason += "; a manifest without its object, not a backup"
@@ -334,8 +334,9 @@ func (l objectLock) until(ctx context.Context, s ObjectStore, objs ...*ObjectInf
 	return until, nil
 }
 
-// roundAge prints an age the way people say it: 31d, 26h, 45m, 12s.
-func roundAge(d time.Duration) string {
+// HumanDuration prints a duration, rounded down, the way people say it:
+// 31d, 26h, 45m, 12s.
+func HumanDuration(d time.Duration) string {
 	switch {
 	case d >= 48*time.Hour:
 		return fmt.Sprintf("%dd", int(d/(24*time.Hour)))
@@ -406,7 +407,7 @@ func (a JournalAnchor) Prune(ctx context.Context, o AnchorPruneOptions) ([]Prune
 			}
 		}
 		if it.Action != PruneKept {
-			it.Reason = fmt.Sprintf("stored %s ago, journal retention %s", roundAge(age), roundAge(o.Retention))
+			it.Reason = fmt.Sprintf("stored %s ago, journal retention %s", HumanDuration(age), HumanDuration(o.Retention))
 		}
 		out = append(out, it)
 		if it.Action == PruneDeleted && o.Deleted != nil {

@@ -20,11 +20,15 @@ type Filter struct {
 	Kind    string
 	Subject string
 	Outcome string // exact
+	// After and Before bound the sequence numbers (exclusive): a page
+	// continues where the last one ended. 0: no bound.
+	After, Before int
 }
 
 // Match reports whether e passes the filter.
 func (f Filter) Match(e Entry) bool {
-	return (f.Since.IsZero() || !e.Time.Before(f.Since)) &&
+	return (f.After <= 0 || e.Seq > f.After) && (f.Before <= 0 || e.Seq < f.Before) &&
+		(f.Since.IsZero() || !e.Time.Before(f.Since)) &&
 		(f.Until.IsZero() || e.Time.Before(f.Until)) &&
 		prefixMatch(e.Kind, f.Kind) && prefixMatch(e.Subject, f.Subject) &&
 		(f.Outcome == "" || e.Outcome == f.Outcome)

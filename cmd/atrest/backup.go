@@ -31,7 +31,7 @@ Objects, under the job's prefix:
 
 Restore by hand:  age -d -i backup.agekey X.sql.zst.age | zstd -d | mariadb`,
 	}
-	cmd.AddCommand(newBackupRunCmd(), newBackupCheckCmd())
+	cmd.AddCommand(newBackupRunCmd(), newBackupCheckCmd(), newBackupPruneCmd())
 	return cmd
 }
 
