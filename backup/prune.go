@@ -286,6 +286,7 @@ func FetchManifest(ctx context.Context, s ObjectStore, key string) (*Manifest, e
 
 // objectLock is what the bucket's lock settings say about deleting.
 type objectLock struct {
+	enabled    bool          // objects may carry a retention of their own
 	defaultFor time.Duration // bucket default retention, counted from an object's time; 0 none
 }
 
@@ -301,7 +302,7 @@ func bucketLock(ctx context.Context, s ObjectStore) (objectLock, error) {
 	case StateError:
 		return objectLock{}, fmt.Errorf("object lock settings unreadable (%s): cannot tell what is locked", p.ObjectLock.Detail)
 	case StateEnabled:
-		return objectLock{defaultFor: time.Duration(p.ObjectLock.Days) * 24 * time.Hour}, nil
+		return objectLock{enabled: true, defaultFor: time.Duration(p.ObjectLock.Days) * 24 * time.Hour}, nil
 	}
 	return objectLock{}, nil
 }
@@ -311,6 +312,9 @@ func bucketLock(ctx context.Context, s ObjectStore) (objectLock, error) {
 // back, whichever is later.
 func (l objectLock) until(ctx context.Context, s ObjectStore, objs ...*ObjectInfo) (time.Time, error) {
 	var until time.Time
+	if !l.enabled {
+		return until, nil // no lock on the bucket: no object can carry one
+	}
 	r, canRead := s.(Retainer)
 	for _, oi := range objs {
 		if oi == nil {
