@@ -27,25 +27,30 @@ const maxUserWait = 30 * time.Second
 // login form and for the API's HTTP Basic alike. The cost of an attempt
 // stays bounded whatever clients do:
 //
-//   - The address is admitted first (penalties, refusing): its free
-//     failures, counted before any hash, then one attempt per growing
-//     penalty. A refused attempt costs no hash and no count.
-//   - The user name is admitted next (penalties, delaying): once it has
-//     failed too often, from anywhere, its attempts wait out a delay of up
-//     to 10 s, one at a time, instead of being refused: a flood from one
-//     address therefore slows the right password from another address by
-//     seconds and does not lock it out.
+//   - An address under a penalty is refused (429) before anything else,
+//     whatever the password: a refused client learns nothing.
+//   - Credentials that verified a moment ago (the Basic cache) pass
+//     without a hash; the same credentials from the same address while
+//     they are being checked wait for that check instead of starting
+//     another (a client's burst of identical requests costs one hash).
+//   - Otherwise the attempt is admitted by the address (penalties,
+//     refusing): counted before its hash, so a burst gets no more than the
+//     free failures through, then one attempt per growing penalty.
+//   - Then by the user name (penalties, delaying): once it has failed too
+//     often, from anywhere, its attempts wait out a delay of up to 10 s,
+//     one at a time, instead of being refused: a flood from one address
+//     slows the right password from another address by seconds and does
+//     not lock it out.
 //   - The hash runs inside the hash gate (one default-size argon2id hash
 //     at a time, a bounded queue, then 503). A name that is no user is
-//     hashed against the dummy hash under the same gate.
+//     hashed against the dummy hash under the same gate: the same time,
+//     no more memory.
 //
 // Each failure is journaled as login.fail (a name that is no user as "-":
 // it may be a password typed into the wrong field), the first refusal of an
-// address per window as login.fail with outcome rate_limited. A
-// successful Basic login is remembered for a while (basicCache), so an API
-// client does not pay a hash per request.
+// address per window as login.fail with outcome rate_limited.
 func (s *Server) authenticate(r *http.Request, name, pw, via string) (User, outcome, time.Duration) {
-	now, ip := s.now(), clientIP(r)
+	ip := clientIP(r)
 	u, known, uerr := s.users.lookup(name)
 	if uerr != nil {
 		s.logf("users file: %s", oneLine(uerr.Error()))
@@ -53,47 +58,73 @@ func (s *Server) authenticate(r *http.Request, name, pw, via string) (User, outc
 	subject := name
 	if !known {
 		subject = "-"
+		u = User{Name: name, Hash: dummyHash()}
 	}
 	from := "from " + ip
 	if via != "" {
 		from = via + ", " + from
 	}
-	ipKey, userKey := "ip "+ip, "user "+name
-	if wait := s.ipLimit.admit(ipKey, now); wait > 0 {
+	ipKey := "ip " + ip
+	if wait := s.ipLimit.penalized(ipKey, s.now()); wait > 0 {
 		s.refused(ipKey, subject, from, wait)
 		return User{}, rateLimited, wait
 	}
-	if wait, ok := s.waitForUser(r.Context(), userKey); !ok {
-		s.ipLimit.release(ipKey)
-		s.logf("login: %s: user name %s still delayed after %s", from, subject, maxUserWait)
-		return User{}, rateLimited, wait
-	}
-	if known && via == "api" && s.basic.ok(s.basic.tag(u, pw), now) {
-		s.ipLimit.release(ipKey)
-		s.userLimit.succeed(userKey)
+	tag := s.basic.tag(u, pw)
+	if known && via == "api" && s.basic.ok(tag, s.now()) {
 		return u, loggedIn, 0
 	}
-	hash := dummyHash()
-	if known {
-		hash = u.Hash
+	ch := s.checking.DoChan(ip+"\x00"+tag, func() (any, error) {
+		return s.check(r.Context(), u, known, pw, tag, subject, from, ipKey, via), nil
+	})
+	select {
+	case res := <-ch:
+		c := res.Val.(checked)
+		if c.outcome == loggedIn {
+			return u, loggedIn, 0
+		}
+		return User{}, c.outcome, c.wait
+	case <-r.Context().Done():
+		return User{}, busy, time.Second
 	}
-	ok, full := s.hashes.verify(r.Context(), hash, pw)
+}
+
+// checked is what one password check came to, for every request that
+// waited for it.
+type checked struct {
+	outcome outcome
+	wait    time.Duration
+}
+
+// check admits one attempt by the address and the user name and hashes
+// the password (see authenticate).
+func (s *Server) check(ctx context.Context, u User, known bool, pw, tag, subject, from, ipKey, via string) checked {
+	userKey := "user " + u.Name
+	if wait := s.ipLimit.admit(ipKey, s.now()); wait > 0 {
+		s.refused(ipKey, subject, from, wait)
+		return checked{rateLimited, wait}
+	}
+	if wait, ok := s.waitForUser(ctx, userKey); !ok {
+		s.ipLimit.release(ipKey)
+		s.logf("login: %s: user name %s still delayed after %s", from, subject, maxUserWait)
+		return checked{rateLimited, wait}
+	}
+	ok, full := s.hashes.verify(ctx, u.Hash, pw)
 	if full {
 		s.ipLimit.release(ipKey)
 		s.userLimit.release(userKey)
 		if s.ipLimit.note("busy", s.now()) {
 			s.logf("login: %s: refused, %d password checks already waiting", from, maxWaiters)
 		}
-		return User{}, busy, time.Second
+		return checked{busy, time.Second}
 	}
-	now = s.now()
+	now := s.now()
 	if ok && known {
 		s.ipLimit.release(ipKey)
 		s.userLimit.succeed(userKey)
 		if via == "api" {
-			s.basic.put(s.basic.tag(u, pw), now)
+			s.basic.put(tag, now)
 		}
-		return u, loggedIn, 0
+		return checked{loggedIn, 0}
 	}
 	s.ipLimit.fail(ipKey, now)
 	s.userLimit.fail(userKey, now)
@@ -104,7 +135,7 @@ func (s *Server) authenticate(r *http.Request, name, pw, via string) (User, outc
 	s.journal(journal.Entry{Kind: "login.fail", Subject: subject, Outcome: "fail",
 		Detail: fmt.Sprintf("%s: %s", from, why)})
 	s.logf("login: failed %s", from)
-	return User{}, wrongPassword, 0
+	return checked{wrongPassword, 0}
 }
 
 // waitForUser waits until the user name admits an attempt, at most

@@ -186,6 +186,19 @@ func (p *penalties) evict(now time.Time) {
 	}
 }
 
+// penalized says how long key is still refused for its failures (0:
+// not). Every attempt asks first, even one whose credentials verified a
+// moment ago: otherwise the quick answer to a remembered password would
+// let a refused client test guesses.
+func (p *penalties) penalized(key string, now time.Time) time.Duration {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if k := p.m[key]; k != nil && now.Before(k.until) {
+		return k.until.Sub(now)
+	}
+	return 0
+}
+
 // admit lets an attempt of key through now (0: admitted, and in flight
 // until release, fail or succeed) or says how long to wait before asking
 // again: the key's penalty, or a short poll while an attempt that uses up

@@ -222,3 +222,39 @@ func rssKiB(t *testing.T) int64 {
 	}
 	return 0
 }
+
+// A client that sends the right credentials in a burst before any of them
+// has been verified (an API poller starting up) is not taken for a flood:
+// identical credentials from one address wait for one check.
+func TestBurstOfTheRightPasswordIsOneCheck(t *testing.T) {
+	e := newEnv(t)
+	// Hold the hash gate, so the burst piles up behind its first check.
+	if err := e.s.hashes.sem.Acquire(context.Background(), e.s.hashes.budget); err != nil {
+		t.Fatal(err)
+	}
+	const burst = 12
+	codes := make(chan int, burst)
+	var wg sync.WaitGroup
+	for range burst {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			codes <- e.do(request{path: "/api/drills", remote: "192.0.2.77:1", user: "li.wei", pw: auditorPW}).Code
+		}()
+	}
+	for e.s.hashes.waiting.Load() == 0 { // the first check reached the gate
+		time.Sleep(time.Millisecond)
+	}
+	time.Sleep(50 * time.Millisecond) // the others joined it (or, wrongly, were refused)
+	e.s.hashes.sem.Release(e.s.hashes.budget)
+	wg.Wait()
+	close(codes)
+	for c := range codes {
+		if c != http.StatusOK {
+			t.Errorf("a request of the burst: %d", c)
+		}
+	}
+	if n := len(e.entries("login.fail")); n != 0 {
+		t.Errorf("%d login.fail entries", n)
+	}
+}

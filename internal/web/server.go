@@ -15,6 +15,8 @@ import (
 	"strings"
 	"time"
 
+	"golang.org/x/sync/singleflight"
+
 	"github.com/atrest/atrest/audit/journal"
 )
 
@@ -109,6 +111,7 @@ type Server struct {
 	// user names that did; hashes bounds the password hashing under way.
 	ipLimit, userLimit *penalties
 	hashes             *hashGate
+	checking           singleflight.Group // password checks under way, by address and credentials
 	sleep              func(context.Context, time.Duration) error
 	basic              *basicCache
 	view               *view
