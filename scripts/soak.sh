@@ -81,17 +81,25 @@ $ATREST audit log --config "$S/atrest.yaml" --format jsonl > "$S/journal.jsonl"
 python3 - "$S/journal.jsonl" <<'PY'
 import collections, json, sys
 runs = collections.Counter(); delays = collections.defaultdict(list); deleted = 0; kept = 0
+failed = collections.Counter()
 for line in open(sys.argv[1]):
     e = json.loads(line)
     k, o, f = e["kind"], e["outcome"], e.get("figures") or {}
     if k in ("scan.files", "scan.db", "backup.run", "backup.check", "drill.run"):
+        if k == "backup.check" and f.get("read"):
+            k = "backup.check --read"
         runs[(k, o)] += 1
+        for name, v in (f.get("checks") or {}).items():
+            failed[name] += v == 0
         if "start_delay_seconds" in f:
             delays[k].append(f["start_delay_seconds"])
     if k == "backup.prune":
         deleted += o == "deleted"
         kept += f.get("kept", 0) if o == "ok" else 0
 print("  runs by kind and outcome: " + ", ".join(f"{k} {o} {n}" for (k, o), n in sorted(runs.items())))
+if +failed:
+    print("  checks that failed (the soak's bucket has no object lock, so that prune can delete): " +
+          ", ".join(f"{n} {c}×" for n, c in sorted((+failed).items())))
 allv = sorted(v for vs in delays.values() for v in vs)
 def q(v, p): return v[min(len(v) - 1, max(0, int(p * len(v) + 0.5) - 1))] if v else float("nan")
 for k, v in sorted(delays.items()):
