@@ -21,9 +21,13 @@ type PruneOptions struct {
 	// KeepLast is how many of the newest complete backups are kept whatever
 	// their age (at least 1: the newest complete backup always stays).
 	KeepLast int
-	// Keep are data-object keys that must stay, with the reason: the backup
-	// the newest passing drill restored (the journal says which).
+	// Keep are data-object keys that must stay, with the reason.
 	Keep map[string]string
+	// KeepSince, if set, gives more keys to keep, from what happened since
+	// the oldest backup in the bucket was stored: the backup the newest
+	// passing drill restored (the journal says which; an older drill can
+	// only have restored a backup that is gone).
+	KeepSince func(oldest time.Time) (map[string]string, error)
 	// SigningPub verifies manifests: only a backup whose manifest is signed
 	// by this installation and describes its object counts as complete.
 	SigningPub ed25519.PublicKey
@@ -121,6 +125,21 @@ func Prune(ctx context.Context, o PruneOptions) ([]PruneItem, error) {
 	keep := map[string]string{}
 	for k, why := range o.Keep {
 		keep[k] = why
+	}
+	if o.KeepSince != nil && len(entries) > 0 {
+		oldest := entries[0].stored()
+		for _, e := range entries {
+			if e.stored().Before(oldest) {
+				oldest = e.stored()
+			}
+		}
+		more, err := o.KeepSince(oldest)
+		if err != nil {
+			return nil, fmt.Errorf("prune %s: %w", o.Job, err)
+		}
+		for k, why := range more {
+			keep[k] = why
+		}
 	}
 	// Newest first: the KeepLast newest complete backups stay.
 	complete := 0

@@ -83,7 +83,12 @@ func TestPruneDeletesExactlyTheExpired(t *testing.T) {
 	var journaled []string
 	opts := backup.PruneOptions{Store: f.store, Job: "yb-nightly", Prefix: "yb/", Retention: 30 * 24 * time.Hour,
 		KeepLast: 3, SigningPub: f.key.Public().(ed25519.PublicKey), Now: now,
-		Keep: map[string]string{keys[5]: "restored by the last passing drill"},
+		KeepSince: func(oldest time.Time) (map[string]string, error) {
+			if !oldest.Equal(day0) {
+				t.Errorf("KeepSince(%s), want the oldest backup's time %s", oldest, day0)
+			}
+			return map[string]string{keys[5]: "restored by the last passing drill"}, nil
+		},
 		Deleted: func(it backup.PruneItem) error {
 			journaled = append(journaled, it.Key)
 			return nil

@@ -179,18 +179,21 @@ func pruneJob(ctx context.Context, cfg *config.Config, job *config.Backup, pub e
 }
 
 func pruneJobItems(ctx context.Context, cfg *config.Config, job *config.Backup, pub ed25519.PublicKey, app appender, dryRun bool) ([]backup.PruneItem, error) {
-	keep := map[string]string{}
-	if key, seq, err := lastDrilledBackup(cfg, job.Name); err != nil {
-		return nil, fmt.Errorf("backup prune %s: %w", job.Name, err)
-	} else if key != "" {
-		keep[key] = fmt.Sprintf("restored by the newest passing drill (journal #%d)", seq)
+	drilled := func(oldest time.Time) (map[string]string, error) {
+		// A day before the oldest backup's server time: the storage's
+		// clock and this host's need not agree.
+		key, seq, err := lastDrilledBackup(cfg, job.Name, oldest.Add(-24*time.Hour))
+		if err != nil || key == "" {
+			return nil, err
+		}
+		return map[string]string{key: fmt.Sprintf("restored by the newest passing drill (journal #%d)", seq)}, nil
 	}
 	store, err := openStore(ctx, cfg, job)
 	if err != nil {
 		return nil, fmt.Errorf("backup prune %s: %s", job.Name, oneLine(err.Error()))
 	}
 	items, err := backup.Prune(ctx, backup.PruneOptions{Store: store, Job: job.Name, Prefix: job.Prefix,
-		Retention: job.Retention, KeepLast: job.KeepLast, Keep: keep, SigningPub: pub, Now: time.Now(), DryRun: dryRun,
+		Retention: job.Retention, KeepLast: job.KeepLast, KeepSince: drilled, SigningPub: pub, Now: time.Now(), DryRun: dryRun,
 		Deleted: func(it backup.PruneItem) error {
 			_, err := app.Append(journal.Entry{Kind: "backup.prune", Subject: job.Name, Outcome: "deleted",
 				Detail:  "deleted " + it.Key + ": " + it.Reason,
@@ -275,18 +278,20 @@ func pruneAnchor(ctx context.Context, cfg *config.Config, app appender, dryRun b
 	return items, err
 }
 
-// lastDrilledBackup finds, in the journal, the backup that the newest
-// passing drill of job restored: a drill.run entry with outcome ok whose
-// subject is job or one of its drills[], and whose detail names the
-// backup ("backup <key>", as drillEntry writes it). "" if none passed.
-func lastDrilledBackup(cfg *config.Config, job string) (key string, seq int, err error) {
+// lastDrilledBackup finds, in the journal since the oldest backup left,
+// the backup that the newest passing drill of job restored: a drill.run
+// entry with outcome ok whose subject is job or one of its drills[], and
+// whose detail names the backup ("backup <key>", as drillEntry writes it).
+// "" if none passed. It reads the journal backwards from the end and no
+// further back than since.
+func lastDrilledBackup(cfg *config.Config, job string, since time.Time) (key string, seq int, err error) {
 	subjects := map[string]bool{job: true}
 	for _, d := range cfg.Drills {
 		if d.Backup == job {
 			subjects[d.Name] = true
 		}
 	}
-	for e, err := range journal.Newest(cfg.JournalDir(), journal.Filter{Kind: "drill.run"}) {
+	for e, err := range journal.Newest(cfg.JournalDir(), journal.Filter{Kind: "drill.run", Since: since}) {
 		if err != nil {
 			var p *journal.Problem
 			if errors.As(err, &p) {
