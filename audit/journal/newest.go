@@ -362,6 +362,12 @@ func (s *seeker) backward(seg int, end int64, f Filter, yield func(Entry, error)
 		case err != nil:
 			return yield(Entry{}, err)
 		}
+		if !mayMatch(line, f) {
+			if seq, t, ok := lineKey(line); ok && lower != nil && !lower(seq, t) {
+				return false
+			}
+			continue
+		}
 		e, err := parseForQuery(line)
 		if err != nil {
 			if !yield(Entry{}, &Problem{Kind: ProblemMalformed, File: name, Reason: err.Error()}) {
@@ -376,6 +382,16 @@ func (s *seeker) backward(seg int, end int64, f Filter, yield func(Entry, error)
 			return false
 		}
 	}
+}
+
+// mayMatch is a cheap test of a stored line against f.Kind before the
+// line is decoded and its hash checked: an entry of kind K holds
+// "kind":"K unescaped (kinds are plain names), and nothing else in a line
+// can (a quote inside a string is escaped). A line that fails it is
+// skipped unread, so a page filtered by kind does not count the bad lines
+// of other kinds.
+func mayMatch(line []byte, f Filter) bool {
+	return f.Kind == "" || bytes.Contains(line, []byte(`"kind":"`+f.Kind))
 }
 
 // backLines reads a file's lines backwards, a block at a time.
@@ -461,6 +477,12 @@ func (s *seeker) forward(seg int, start int64, f Filter, yield func(Entry, error
 		}
 		if !complete {
 			return yield(Entry{}, &Problem{Kind: ProblemTorn, File: sf.name, Reason: "no trailing newline (crash during an append?)"})
+		}
+		if !mayMatch(line, f) {
+			if seq, t, ok := lineKey(line); ok && upper != nil && upper(seq, t) {
+				return false
+			}
+			continue
 		}
 		e, err := parseForQuery(line)
 		if err != nil {
