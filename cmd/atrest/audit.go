@@ -1,6 +1,7 @@
 package main
 
 import (
+	"crypto/ed25519"
 	"encoding/csv"
 	"encoding/json"
 	"errors"
@@ -11,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/atrest/atrest/audit/evidence"
 	"github.com/atrest/atrest/audit/journal"
 	"github.com/atrest/atrest/crypto"
 	"github.com/atrest/atrest/internal/config"
@@ -91,12 +93,14 @@ type auditVerifyOptions struct {
 	configPath string
 	format     string
 	from       []string
+	bundle     string
+	key        string
 }
 
 func newAuditVerifyCmd() *cobra.Command {
 	var o auditVerifyOptions
 	cmd := &cobra.Command{
-		Use:   "verify [--config FILE] [--from CHECKPOINT]",
+		Use:   "verify [--config FILE] [--from CHECKPOINT] | verify --bundle FILE.zip [--key PEM]",
 		Short: "Check every entry, link and checkpoint of the journal; exit 1 at the first bad entry",
 		Long: `verify recomputes every entry's hash and its link to the entry before, checks the
 sequence (deleted, inserted and reordered lines), every checkpoint's signature and
@@ -113,23 +117,38 @@ entries no longer give the root of a checkpoint of size N that you kept. verify
 says which kept checkpoint the journal no longer extends and which entries were
 rewritten (after the largest kept checkpoint it still extends).
 
+--bundle FILE.zip checks an evidence bundle (atrest report --bundle) on any machine,
+without the installation or a network: the signed manifest, every member's SHA-256,
+the journal checkpoint and each entry's inclusion proof. --key names the journal's
+public key (PEM) you trust; without it the bundle's own key is used and its
+fingerprint printed, to compare with the one the installation gave you.
+
 It prints the first bad entry and exits 1, or the entry count and the newest
 checkpoint and exits 0. --config defaults to $ATREST_CONFIG, then /etc/atrest/atrest.yaml.
 
 ` + exitHelp,
 		Example: `  atrest audit verify
   atrest audit checkpoint > cp-2026-12.txt        # keep this file off the server
-  atrest audit verify --from cp-2026-12.txt       # next month: nothing before it was rewritten`,
+  atrest audit verify --from cp-2026-12.txt       # next month: nothing before it was rewritten
+  atrest audit verify --bundle evidence-2026q4.zip --key journal.pub.pem`,
 		Args: requireNoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return runAuditVerify(cmd, o) },
 	}
 	cmd.Flags().StringVar(&o.configPath, "config", defaultConfigPath(), "configuration file")
 	cmd.Flags().StringVar(&o.format, "format", "table", "table or json")
 	cmd.Flags().StringArrayVar(&o.from, "from", nil, "a file of checkpoints kept elsewhere that the journal must extend (repeatable)")
+	cmd.Flags().StringVar(&o.bundle, "bundle", "", "check this evidence bundle (zip) instead of the journal; needs no config")
+	cmd.Flags().StringVar(&o.key, "key", "", "with --bundle: the journal public key (PEM) you trust")
 	return cmd
 }
 
 func runAuditVerify(cmd *cobra.Command, o auditVerifyOptions) error {
+	if o.bundle != "" {
+		return runVerifyBundle(cmd, o)
+	}
+	if o.key != "" {
+		return errors.New("audit verify: --key goes with --bundle")
+	}
 	cfg, err := config.Load(o.configPath)
 	if err != nil {
 		return err
@@ -203,6 +222,43 @@ func runAuditVerify(cmd *cobra.Command, o auditVerifyOptions) error {
 	return nil
 }
 
+func runVerifyBundle(cmd *cobra.Command, o auditVerifyOptions) error {
+	if len(o.from) > 0 {
+		return errors.New("audit verify: --from goes with the journal, not with --bundle")
+	}
+	var trusted ed25519.PublicKey
+	if o.key != "" {
+		k, err := crypto.LoadPublicKeyPEM(o.key)
+		if err != nil {
+			return fmt.Errorf("audit verify: --key: %w", err)
+		}
+		trusted = k
+	}
+	f, err := os.Open(o.bundle)
+	if err != nil {
+		return fmt.Errorf("audit verify: %w", err)
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return fmt.Errorf("audit verify: %w", err)
+	}
+	res, err := evidence.Verify(f, st.Size(), trusted)
+	out := cmd.OutOrStdout()
+	if err != nil {
+		fmt.Fprintf(out, "bundle %s: BROKEN\n  %v\n", o.bundle, err)
+		return errFound{oneLine(err.Error())}
+	}
+	fmt.Fprintf(out, "bundle %s: OK\n  period:       %s\n  members:      %d, each as signed\n  entries:      %d, each in the journal tree of checkpoint size %d (signed %s)\n",
+		o.bundle, res.Manifest.Period, len(res.Manifest.Members), len(res.Entries), res.Checkpoint.Size, res.Checkpoint.Time.Format(time.RFC3339))
+	if trusted != nil {
+		fmt.Fprintf(out, "  key:          %s, the key you gave (--key)\n", res.KeyID)
+	} else {
+		fmt.Fprintf(out, "  key:          %s, the bundle's own: compare it with the installation's (or pass --key)\n", res.KeyID)
+	}
+	return nil
+}
+
 func printKept(out io.Writer, results []journal.KeptResult) {
 	for _, k := range results {
 		verdict := "extended: nothing before it was rewritten"
@@ -213,7 +269,10 @@ func printKept(out io.Writer, results []journal.KeptResult) {
 	}
 }
 
-type auditCheckpointOptions struct{ configPath string }
+type auditCheckpointOptions struct {
+	configPath string
+	publicKey  bool
+}
 
 func newAuditCheckpointCmd() *cobra.Command {
 	var o auditCheckpointOptions
@@ -230,13 +289,30 @@ journaled before it was rewritten, even by someone holding the signing key who
 also replaced the local checkpoints and the anchor's copies.
 
 Without write access to the journal, the newest checkpoint already signed is
-printed and stderr says how many entries came after it.`,
+printed and stderr says how many entries came after it.
+
+--public-key prints the journal's public key (PEM) instead: keep it beside the
+checkpoints, and give it to assessors to check evidence bundles with
+(atrest audit verify --bundle FILE.zip --key journal.pub.pem).`,
 		Example: `  atrest audit checkpoint > cp-2026-12.txt
-  atrest audit checkpoint >> kept-checkpoints.txt    # one file, a checkpoint a month`,
+  atrest audit checkpoint >> kept-checkpoints.txt    # one file, a checkpoint a month
+  atrest audit checkpoint --public-key > journal.pub.pem`,
 		Args: requireNoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			cfg, err := config.Load(o.configPath)
 			if err != nil {
+				return err
+			}
+			if o.publicKey {
+				pub, err := journalPublicKey(cfg)
+				if err != nil {
+					return fmt.Errorf("audit checkpoint: %w", err)
+				}
+				pem, err := crypto.PublicKeyPEM(pub)
+				if err != nil {
+					return fmt.Errorf("audit checkpoint: %w", err)
+				}
+				_, err = cmd.OutOrStdout().Write(pem)
 				return err
 			}
 			if j, err := openJournal(cfg); err == nil {
@@ -270,6 +346,7 @@ printed and stderr says how many entries came after it.`,
 		},
 	}
 	cmd.Flags().StringVar(&o.configPath, "config", defaultConfigPath(), "configuration file")
+	cmd.Flags().BoolVar(&o.publicKey, "public-key", false, "print the journal's public key (PEM) instead of a checkpoint")
 	return cmd
 }
 
