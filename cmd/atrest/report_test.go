@@ -3,9 +3,9 @@ package main
 import (
 	"archive/zip"
 	"bytes"
-	"io"
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
