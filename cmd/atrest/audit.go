@@ -378,7 +378,7 @@ func newAuditLogCmd() *cobra.Command {
 }
 
 // parseWhen accepts a duration back from now or a date/time.
-func parseWhen(s string, now time.Time) (time.Time, error) {
+func parseWhen(s string, now time.Time, loc *time.Location) (time.Time, error) {
 	if s == "" {
 		return time.Time{}, nil
 	}
@@ -386,7 +386,7 @@ func parseWhen(s string, now time.Time) (time.Time, error) {
 		return now.Add(-d), nil
 	}
 	for _, layout := range []string{time.RFC3339, "2006-01-02T15:04", "2006-01-02 15:04", "2006-01-02"} {
-		if t, err := time.ParseInLocation(layout, s, time.Local); err == nil {
+		if t, err := time.ParseInLocation(layout, s, loc); err == nil {
 			return t, nil
 		}
 	}
@@ -400,13 +400,13 @@ func runAuditLog(cmd *cobra.Command, o auditLogOptions) error {
 	}
 	now := time.Now()
 	f := journal.Filter{Kind: o.kind, Subject: o.subject, Outcome: o.outcome}
-	if f.Since, err = parseWhen(o.since, now); err != nil {
+	if f.Since, err = parseWhen(o.since, now, cfg.Location); err != nil {
 		return fmt.Errorf("audit log: --since: %w", err)
 	}
-	if f.Until, err = parseWhen(o.until, now); err != nil {
+	if f.Until, err = parseWhen(o.until, now, cfg.Location); err != nil {
 		return fmt.Errorf("audit log: --until: %w", err)
 	}
-	w, err := newEntryWriter(o.format, cmd.OutOrStdout())
+	w, err := newEntryWriter(o.format, cmd.OutOrStdout(), cfg.Location)
 	if err != nil {
 		return fmt.Errorf("audit log: --format: %w", err)
 	}
@@ -423,14 +423,15 @@ func runAuditLog(cmd *cobra.Command, o auditLogOptions) error {
 
 type entryWriter struct {
 	format string
+	loc    *time.Location
 	out    io.Writer
 	csv    *csv.Writer
 	enc    *json.Encoder
 	n      int
 }
 
-func newEntryWriter(format string, out io.Writer) (*entryWriter, error) {
-	w := &entryWriter{format: format, out: out}
+func newEntryWriter(format string, out io.Writer, loc *time.Location) (*entryWriter, error) {
+	w := &entryWriter{format: format, out: out, loc: loc}
 	switch format {
 	case "jsonl":
 		w.enc = json.NewEncoder(out)
@@ -457,17 +458,17 @@ func (w *entryWriter) write(e journal.Entry) error {
 	case "jsonl":
 		return w.enc.Encode(e)
 	case "csv":
-		return w.csv.Write([]string{fmt.Sprint(e.Seq), e.Time.Format(time.RFC3339), e.Actor.OSUser, e.Actor.Host,
+		return w.csv.Write([]string{fmt.Sprint(e.Seq), e.Time.In(w.loc).Format(time.RFC3339), e.Actor.OSUser, e.Actor.Host,
 			e.Actor.WebUser, e.Kind, e.Subject, e.Outcome, figs, e.Detail, e.Hash})
 	}
 	if w.n == 1 {
-		fmt.Fprintf(w.out, "%-6s %-20s %-14s %-14s %-24s %-9s %s\n", "SEQ", "TIME", "USER", "KIND", "SUBJECT", "OUTCOME", "FIGURES")
+		fmt.Fprintf(w.out, "%-6s %-26s %-14s %-14s %-24s %-9s %s\n", "SEQ", "TIME", "USER", "KIND", "SUBJECT", "OUTCOME", "FIGURES")
 	}
 	user := e.Actor.OSUser
 	if e.Actor.WebUser != "" {
 		user = "web:" + e.Actor.WebUser
 	}
-	_, err := fmt.Fprintf(w.out, "%-6d %-20s %-14s %-14s %-24s %-9s %s\n", e.Seq, e.Time.Local().Format("2006-01-02 15:04:05"),
+	_, err := fmt.Fprintf(w.out, "%-6d %-26s %-14s %-14s %-24s %-9s %s\n", e.Seq, e.Time.In(w.loc).Format("2006-01-02 15:04:05 -07:00"),
 		user, e.Kind, e.Subject, e.Outcome, strings.TrimSpace(figs+" "+e.Detail))
 	return err
 }

@@ -13,6 +13,7 @@ import (
 	"os/signal"
 	"strings"
 	"syscall"
+	_ "time/tzdata" // timezone names work on hosts without /usr/share/zoneinfo
 
 	"github.com/spf13/cobra"
 )

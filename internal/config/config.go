@@ -28,8 +28,11 @@ const MinLogRetention = 180 * 24 * time.Hour
 
 // Config is a validated configuration.
 type Config struct {
-	Path               string // the file it was read from
-	StateDir           string
+	Path     string // the file it was read from
+	StateDir string
+	// Location is the time zone of every printed time and of report
+	// periods: the timezone key, or the host's.
+	Location           *time.Location
 	Journal            Journal
 	FingerprintKeyFile string
 	Sources            []Source

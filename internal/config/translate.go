@@ -15,6 +15,7 @@ import (
 // The raw* types mirror the YAML exactly; the decoder rejects unknown keys.
 type rawConfig struct {
 	StateDir           string        `yaml:"state_dir"`
+	Timezone           string        `yaml:"timezone"`
 	Journal            rawJournal    `yaml:"journal"`
 	FingerprintKeyFile string        `yaml:"fingerprint_key_file"`
 	Sources            []rawSource   `yaml:"sources"`
@@ -208,6 +209,15 @@ func (t *translator) translate(r *rawConfig) *Config {
 	}
 	if r.FingerprintKeyFile == "" {
 		c.FingerprintKeyFile = filepath.Join(c.StateDir, "fingerprint.key")
+	}
+	c.Location = time.Local
+	if r.Timezone != "" {
+		loc, err := time.LoadLocation(r.Timezone)
+		if err != nil || r.Timezone == "Local" {
+			t.fail(at("timezone"), "timezone %q is not an IANA time zone name (Asia/Shanghai, UTC)", r.Timezone)
+		} else {
+			c.Location = loc
+		}
 	}
 	c.Journal.SigningKeyFile = t.abs(r.Journal.SigningKeyFile)
 	if c.Journal.SigningKeyFile == "" {
