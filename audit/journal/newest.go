@@ -1,6 +1,7 @@
 package journal
 
 import (
+	"bufio"
 	"bytes"
 	"errors"
 	"fmt"
@@ -35,7 +36,7 @@ func Newest(dir string, f Filter) iter.Seq2[Entry, error] {
 			yield(Entry{}, err)
 			return
 		}
-		s := &seeker{dir: dir, segs: sn.segs}
+		s := &seeker{dir: dir, segs: sn.segs, winSeg: -1}
 		defer s.close()
 		seg, off, err := s.find(upperBound(f))
 		if err != nil {
@@ -64,7 +65,7 @@ func Oldest(dir string, f Filter) iter.Seq2[Entry, error] {
 			yield(Entry{}, err)
 			return
 		}
-		s := &seeker{dir: dir, segs: sn.segs}
+		s := &seeker{dir: dir, segs: sn.segs, winSeg: -1}
 		defer s.close()
 		seg, off := 0, int64(0)
 		if lb := lowerBound(f); lb != nil {
@@ -137,7 +138,11 @@ type seeker struct {
 	dir   string
 	segs  []segFile
 	files map[int]*os.File
-	buf   []byte // keyFrom's window
+	// win caches the bytes last read for the search, from winOff in
+	// segment winSeg.
+	win    []byte
+	winSeg int
+	winOff int64
 }
 
 func (s *seeker) close() {
@@ -200,8 +205,8 @@ func (s *seeker) pastAt(seg int, off int64, b bound) (bool, error) {
 }
 
 // maxScan is how close the binary search inside a segment gets before it
-// reads lines in order: a few entries' worth.
-const maxScan = 16 << 10
+// reads lines in order: what one read holds.
+const maxScan = searchWindow / 2
 
 // search returns the offset in seg of the first line past b, or the
 // segment's size if none is.
@@ -241,41 +246,25 @@ func (s *seeker) search(seg int, b bound) (int64, error) {
 
 // keyFrom reads the first line that starts at or after off (and before
 // end) whose seq and time can be read, and returns where it starts. A line
-// starts at 0 or just after a newline. One read of a small window usually
-// holds the line's key.
+// starts at 0 or just after a newline.
 func (s *seeker) keyFrom(seg int, off, end int64) (start int64, seq int, t time.Time, ok bool, err error) {
-	f, err := s.file(seg)
-	if err != nil {
-		return 0, 0, time.Time{}, false, err
-	}
-	size := s.segs[seg].size
-	if s.buf == nil {
-		s.buf = make([]byte, keyWindow)
-	}
 	start = off
 	if off > 0 { // the line starts after the first newline at or after off-1
-		nl, err := indexNewline(f, off-1, size)
+		nl, err := s.newlineFrom(seg, off-1)
 		if err != nil || nl < 0 {
 			return 0, 0, time.Time{}, false, err
 		}
 		start = nl + 1
 	}
 	for start < end {
-		n := min(int64(len(s.buf)), size-start)
-		m, err := f.ReadAt(s.buf[:n], start)
-		if err != nil && !(errors.Is(err, io.EOF) && int64(m) == n) {
-			return 0, 0, time.Time{}, false, fmt.Errorf("journal: read %s: %w", f.Name(), err)
+		b, err := s.bytesAt(seg, start, keyBytes)
+		if err != nil {
+			return 0, 0, time.Time{}, false, err
 		}
-		w := s.buf[:m]
-		if sq, tm, good := lineKey(w); good {
+		if sq, tm, good := lineKey(b); good {
 			return start, sq, tm, true, nil
 		}
-		// Not an entry's start: try the next line.
-		if i := bytes.IndexByte(w, '\n'); i >= 0 {
-			start += int64(i) + 1
-			continue
-		}
-		nl, err := indexNewline(f, start+int64(m), size)
+		nl, err := s.newlineFrom(seg, start) // not an entry's start: the next line
 		if err != nil || nl < 0 {
 			return 0, 0, time.Time{}, false, err
 		}
@@ -284,26 +273,53 @@ func (s *seeker) keyFrom(seg int, off, end int64) (start int64, seq int, t time.
 	return 0, 0, time.Time{}, false, nil
 }
 
-// keyWindow is how much of a line keyFrom reads: its key is in the first
-// few dozen bytes.
-const keyWindow = 512
+// keyBytes is enough of a line to hold its key: {"seq":N,"time":"…".
+const keyBytes = 128
 
-// indexNewline is the offset of the first '\n' at or after pos, -1 if none
-// before size.
-func indexNewline(f *os.File, pos, size int64) (int64, error) {
-	var buf [4096]byte
-	for pos < size {
-		n := min(int64(len(buf)), size-pos)
-		m, err := f.ReadAt(buf[:n], pos)
-		if err != nil && !(errors.Is(err, io.EOF) && int64(m) == n) {
-			return 0, fmt.Errorf("journal: read %s: %w", f.Name(), err)
+// newlineFrom is the offset of the first '\n' in seg at or after pos, -1
+// if none.
+func (s *seeker) newlineFrom(seg int, pos int64) (int64, error) {
+	for pos < s.segs[seg].size {
+		b, err := s.bytesAt(seg, pos, 1)
+		if err != nil {
+			return 0, err
 		}
-		if i := bytes.IndexByte(buf[:m], '\n'); i >= 0 {
+		if i := bytes.IndexByte(b, '\n'); i >= 0 {
 			return pos + int64(i), nil
 		}
-		pos += int64(m)
+		pos += int64(len(b))
 	}
 	return -1, nil
+}
+
+// searchWindow is how much bytesAt reads at once: one read finds a line's
+// start and key in a binary search step, and serves the last steps, which
+// fall inside the same window, without another.
+const searchWindow = 16 << 10
+
+// bytesAt returns seg's bytes from off on: at least n of them, or all
+// that are left, from a cache of the last window read.
+func (s *seeker) bytesAt(seg int, off int64, n int) ([]byte, error) {
+	size := s.segs[seg].size
+	want := min(int64(n), size-off)
+	if seg == s.winSeg && off >= s.winOff && off+want <= s.winOff+int64(len(s.win)) {
+		return s.win[off-s.winOff:], nil
+	}
+	f, err := s.file(seg)
+	if err != nil {
+		return nil, err
+	}
+	m := min(int64(max(searchWindow, n)), size-off)
+	if int64(cap(s.win)) < m {
+		s.win = make([]byte, m)
+	}
+	s.win = s.win[:m]
+	if k, err := f.ReadAt(s.win, off); err != nil && !(errors.Is(err, io.EOF) && int64(k) == m) {
+		s.win = s.win[:0]
+		return nil, fmt.Errorf("journal: read %s: %w", f.Name(), err)
+	}
+	s.winSeg, s.winOff = seg, off
+	return s.win, nil
 }
 
 // lineKey reads seq and time from the start of a stored line,
@@ -466,7 +482,8 @@ func (s *seeker) forward(seg int, start int64, f Filter, yield func(Entry, error
 	}
 	defer r.Close()
 	upper := upperBound(f)
-	lr := newLineReader(r)
+	// A small buffer: a lookup reads one line, a page a few dozen.
+	lr := &lineReader{r: bufio.NewReaderSize(r, searchWindow)}
 	for {
 		line, complete, err := lr.next()
 		if err == io.EOF {
