@@ -1,7 +1,6 @@
 package journal
 
 import (
-	"bufio"
 	"bytes"
 	"errors"
 	"fmt"
@@ -31,12 +30,11 @@ import (
 // errors and the walk goes on if the caller continues.
 func Newest(dir string, f Filter) iter.Seq2[Entry, error] {
 	return func(yield func(Entry, error) bool) {
-		sn, err := takeSnapshot(dir)
+		s, err := newSeeker(dir)
 		if err != nil {
 			yield(Entry{}, err)
 			return
 		}
-		s := &seeker{dir: dir, segs: sn.segs, winSeg: -1}
 		defer s.close()
 		seg, off, err := s.find(upperBound(f))
 		if err != nil {
@@ -60,12 +58,11 @@ func Newest(dir string, f Filter) iter.Seq2[Entry, error] {
 // a page's cost.
 func Oldest(dir string, f Filter) iter.Seq2[Entry, error] {
 	return func(yield func(Entry, error) bool) {
-		sn, err := takeSnapshot(dir)
+		s, err := newSeeker(dir)
 		if err != nil {
 			yield(Entry{}, err)
 			return
 		}
-		s := &seeker{dir: dir, segs: sn.segs, winSeg: -1}
 		defer s.close()
 		seg, off := 0, int64(0)
 		if lb := lowerBound(f); lb != nil {
@@ -74,12 +71,18 @@ func Oldest(dir string, f Filter) iter.Seq2[Entry, error] {
 				return
 			}
 		}
+		seq := 0 // the entry before the first one read
+		if seg < len(s.segs) {
+			if _, sq, _, ok, _ := s.keyFrom(seg, off, s.segs[seg].size); ok {
+				seq = sq - 1
+			}
+		}
 		for ; seg < len(s.segs); seg++ {
 			start := int64(0)
 			if off >= 0 {
 				start, off = off, -1
 			}
-			if !s.forward(seg, start, f, yield) {
+			if !s.forward(seg, start, f, &seq, yield) {
 				return
 			}
 		}
@@ -143,6 +146,16 @@ type seeker struct {
 	win    []byte
 	winSeg int
 	winOff int64
+}
+
+// newSeeker takes a snapshot of the journal in dir: its segments and
+// their sizes now, which later appends do not change.
+func newSeeker(dir string) (*seeker, error) {
+	sn, err := takeSnapshot(dir)
+	if err != nil {
+		return nil, err
+	}
+	return &seeker{dir: dir, segs: sn.segs, winSeg: -1}, nil
 }
 
 func (s *seeker) close() {
@@ -473,46 +486,8 @@ func (b *backLines) prev() ([]byte, error) {
 }
 
 // forward yields the entries of seg from the line at start on, oldest
-// first; it reports whether to go on.
-func (s *seeker) forward(seg int, start int64, f Filter, yield func(Entry, error) bool) bool {
-	sf := s.segs[seg]
-	r, err := openAt(filepath.Join(s.dir, sf.name), start, sf.size)
-	if err != nil {
-		return yield(Entry{}, fmt.Errorf("journal: %w", err))
-	}
-	defer r.Close()
-	upper := upperBound(f)
-	// A small buffer: a lookup reads one line, a page a few dozen.
-	lr := &lineReader{r: bufio.NewReaderSize(r, searchWindow)}
-	for {
-		line, complete, err := lr.next()
-		if err == io.EOF {
-			return true
-		}
-		if err != nil {
-			return yield(Entry{}, fmt.Errorf("journal: %s: %w", sf.name, err))
-		}
-		if !complete {
-			return yield(Entry{}, &Problem{Kind: ProblemTorn, File: sf.name, Reason: "no trailing newline (crash during an append?)"})
-		}
-		if !mayMatch(line, f) {
-			if seq, t, ok := lineKey(line); ok && upper != nil && upper(seq, t) {
-				return false
-			}
-			continue
-		}
-		e, err := parseForQuery(line)
-		if err != nil {
-			if !yield(Entry{}, &Problem{Kind: ProblemMalformed, File: sf.name, Reason: err.Error()}) {
-				return false
-			}
-			continue
-		}
-		if upper != nil && upper(e.Seq, e.Time) {
-			return false
-		}
-		if f.Match(e) && !yield(e, nil) {
-			return false
-		}
-	}
+// first; it reports whether to go on. seq is the entry before, which
+// numbers a bad line.
+func (s *seeker) forward(seg int, start int64, f Filter, seq *int, yield func(Entry, error) bool) bool {
+	return readSegment(s.dir, s.segs[seg], start, seg == len(s.segs)-1, f, upperBound(f), true, seq, yield)
 }

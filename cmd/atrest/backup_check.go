@@ -106,16 +106,9 @@ func runBackupCheck(cmd *cobra.Command, o backupCheckOptions) error {
 	if err != nil {
 		return err
 	}
-	jobs := cfg.Backups
-	if o.job != "" {
-		job, ok := cfg.Backup(o.job)
-		if !ok {
-			return fmt.Errorf("backup check: --job %q is not a backups[] entry in %s", o.job, cfg.Path)
-		}
-		jobs = []config.Backup{*job}
-	}
-	if len(jobs) == 0 {
-		return fmt.Errorf("backup check: no backups[] in %s", cfg.Path)
+	jobs, err := selectJobs(cfg, "backup check", o.job)
+	if err != nil {
+		return err
 	}
 	pub, err := journalPublicKey(cfg)
 	if err != nil {

@@ -81,16 +81,9 @@ func runBackupPrune(cmd *cobra.Command, o backupPruneOptions) error {
 	if err != nil {
 		return err
 	}
-	jobs := cfg.Backups
-	if o.job != "" {
-		job, ok := cfg.Backup(o.job)
-		if !ok {
-			return fmt.Errorf("backup prune: --job %q is not a backups[] entry in %s", o.job, cfg.Path)
-		}
-		jobs = []config.Backup{*job}
-	}
-	if len(jobs) == 0 {
-		return fmt.Errorf("backup prune: no backups[] in %s", cfg.Path)
+	jobs, err := selectJobs(cfg, "backup prune", o.job)
+	if err != nil {
+		return err
 	}
 	pub, err := journalPublicKey(cfg)
 	if err != nil {

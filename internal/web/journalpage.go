@@ -3,6 +3,7 @@ package web
 import (
 	"errors"
 	"fmt"
+	"iter"
 	"maps"
 	"net/http"
 	"net/url"
@@ -56,27 +57,37 @@ func queryPage(dir string, q journalQuery, size int) (pageResult, error) {
 		return res, fmt.Errorf("page %d of %d entries is deeper than %d entries: use before= (the older-entries link) or narrow the time range", q.Page, size, maxDepth)
 	}
 	f.Before = q.Before
-	for e, err := range journal.Newest(dir, f) {
+	var err error
+	if res.More, err = res.read(journal.Newest(dir, f), skip, size); err != nil {
+		return res, err
+	}
+	res.Newer = q.Before > 0 || q.Page > 1
+	res.setCursors()
+	return res, nil
+}
+
+// read appends to r.Entries up to size entries from it, after skipping
+// skip, and counts the bad lines on the way; more says another entry
+// followed.
+func (r *pageResult) read(it iter.Seq2[journal.Entry, error], skip, size int) (more bool, err error) {
+	for e, err := range it {
 		if err != nil {
 			if _, ok := err.(*journal.Problem); ok {
-				res.Bad++
+				r.Bad++
 				continue
 			}
-			return res, err
+			return false, err
 		}
 		if skip > 0 {
 			skip--
 			continue
 		}
-		if len(res.Entries) == size {
-			res.More = true
-			break
+		if len(r.Entries) == size {
+			return true, nil
 		}
-		res.Entries = append(res.Entries, e)
+		r.Entries = append(r.Entries, e)
 	}
-	res.Newer = q.Before > 0 || q.Page > 1
-	res.setCursors()
-	return res, nil
+	return false, nil
 }
 
 // newerPage is the page just newer than q.After: the oldest size entries
@@ -85,19 +96,9 @@ func newerPage(dir string, q journalQuery, size int) (pageResult, error) {
 	res := pageResult{Page: q.Page, Size: size, More: true}
 	f := q.Filter
 	f.After = q.After
-	for e, err := range journal.Oldest(dir, f) {
-		if err != nil {
-			if _, ok := err.(*journal.Problem); ok {
-				res.Bad++
-				continue
-			}
-			return res, err
-		}
-		if len(res.Entries) == size {
-			res.Newer = true
-			break
-		}
-		res.Entries = append(res.Entries, e)
+	var err error
+	if res.Newer, err = res.read(journal.Oldest(dir, f), 0, size); err != nil {
+		return res, err
 	}
 	slices.Reverse(res.Entries)
 	res.setCursors()
