@@ -57,7 +57,7 @@ func newSM2Recipient(pub *ecdsa.PublicKey) (sm2Recipient, error) {
 	return sm2Recipient{pub: pub, id: id}, nil
 }
 
-func (sm2Recipient) Suite() Suite       { return SM }
+func (sm2Recipient) Suite() Suite     { return SM }
 func (r sm2Recipient) String() string { return "sm2:" + r.id }
 
 // sm2Identity is an SM2 private key.

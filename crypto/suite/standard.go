@@ -82,7 +82,7 @@ func mismatch(s Suite, i int, r Recipient) error {
 // ageRecipient is an age X25519 recipient (age1…).
 type ageRecipient struct{ r *age.X25519Recipient }
 
-func (ageRecipient) Suite() Suite       { return Standard }
+func (ageRecipient) Suite() Suite     { return Standard }
 func (a ageRecipient) String() string { return a.r.String() }
 
 // ageIdentity is an age identity.
