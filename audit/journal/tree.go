@@ -1,10 +1,6 @@
 package journal
 
-import (
-	"crypto/sha256"
-
-	"golang.org/x/mod/sumdb/tlog"
-)
+import "golang.org/x/mod/sumdb/tlog"
 
 // compactRange holds the roots of the perfect subtrees that make up a Merkle
 // tree of size n (one per set bit of n, biggest first): enough to extend the
@@ -15,24 +11,25 @@ type compactRange struct {
 	nodes []tlog.Hash
 }
 
-func (r *compactRange) add(leaf tlog.Hash) {
+func (r *compactRange) add(x *hasher, leaf tlog.Hash) {
 	r.nodes = append(r.nodes, leaf)
 	for i := r.n; i&1 == 1; i >>= 1 {
 		k := len(r.nodes)
-		r.nodes[k-2] = tlog.NodeHash(r.nodes[k-2], r.nodes[k-1])
+		r.nodes[k-2] = x.interior(r.nodes[k-2], r.nodes[k-1])
 		r.nodes = r.nodes[:k-1]
 	}
 	r.n++
 }
 
-// root is RFC 6962's MTH over the leaves added so far; it equals tlog.TreeHash.
-func (r *compactRange) root() tlog.Hash {
+// root is RFC 6962's MTH over the leaves added so far with x's hash; with
+// SHA-256 it equals tlog.TreeHash.
+func (r *compactRange) root(x *hasher) tlog.Hash {
 	if len(r.nodes) == 0 {
-		return tlog.Hash(sha256.Sum256(nil))
+		return x.s.Sum(nil)
 	}
 	h := r.nodes[len(r.nodes)-1]
 	for i := len(r.nodes) - 2; i >= 0; i-- {
-		h = tlog.NodeHash(r.nodes[i], h)
+		h = x.interior(r.nodes[i], h)
 	}
 	return h
 }
