@@ -83,7 +83,7 @@ func runReport(cmd *cobra.Command, o reportOptions) error {
 		return err
 	}
 	ctx := cmd.Context()
-	pub, err := journalPublicKey(cfg)
+	pub, err := journalVerifyKey(cfg)
 	if err != nil {
 		return fmt.Errorf("report: %w (run atrest init --config %s)", err, cfg.Path)
 	}
