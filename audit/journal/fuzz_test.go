@@ -24,7 +24,12 @@ func FuzzParseEntry(f *testing.F) {
 	f.Add([]byte(`{"seq":1,"prev":"","hash":"` + string(bytes.Repeat([]byte("a"), 64)) + `"}`))
 	f.Add([]byte(`{"seq":01,"seq":2}`))
 	f.Add([]byte("{\"seq\":99999999999999999999999,\"x\":1}"))
+	f.Add([]byte(`{"seq":1,"suite":"sm","prev":"","hash":"` + string(bytes.Repeat([]byte("a"), 64)) + `"}`))
+	f.Add([]byte(`{"seq":1,"suite":"gm","prev":"","hash":"` + string(bytes.Repeat([]byte("a"), 64)) + `"}`))
 	f.Fuzz(func(t *testing.T, line []byte) {
+		if s, err := lineSuite(line); err == nil && s == nil {
+			t.Fatal("lineSuite gave no suite and no error")
+		}
 		e, err := ParseEntry(line)
 		li, lerr := parseLine(bytes.TrimSuffix(line, []byte("\n")))
 		if err != nil {
