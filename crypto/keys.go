@@ -3,7 +3,9 @@ package crypto
 import (
 	"crypto/ed25519"
 	"crypto/rand"
+	"crypto/x509"
 	"encoding/hex"
+	"encoding/pem"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -91,4 +93,29 @@ func LoadSigningKey(path string) (ed25519.PrivateKey, error) {
 		return nil, fmt.Errorf("signing key %s: an SM2 key, where an Ed25519 seed (suite standard) is needed", path)
 	}
 	return ek, nil
+}
+
+// PublicKeyPEM encodes an ed25519 public key as PKIX PEM ("PUBLIC KEY"), the
+// form `openssl pkey -pubout` writes.
+func PublicKeyPEM(pub ed25519.PublicKey) ([]byte, error) { return suite.MarshalPublicKey(pub) }
+
+// LoadPublicKeyPEM reads an ed25519 public key written by PublicKeyPEM.
+func LoadPublicKeyPEM(path string) (ed25519.PublicKey, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("public key: %w", err)
+	}
+	b, _ := pem.Decode(data)
+	if b == nil || b.Type != "PUBLIC KEY" {
+		return nil, fmt.Errorf("public key %s: no PEM PUBLIC KEY block", path)
+	}
+	k, err := x509.ParsePKIXPublicKey(b.Bytes)
+	if err != nil {
+		return nil, fmt.Errorf("public key %s: %w", path, err)
+	}
+	pub, ok := k.(ed25519.PublicKey)
+	if !ok {
+		return nil, fmt.Errorf("public key %s: not an Ed25519 key", path)
+	}
+	return pub, nil
 }

@@ -1,4 +1,4 @@
-package suite
+package suite_test
 
 import (
 	"bytes"
@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/atrest/atrest/crypto/suite"
 	"github.com/atrest/atrest/internal/testenv"
 	"github.com/klauspost/compress/zstd"
 )
@@ -40,18 +41,18 @@ func byHandScript(t *testing.T, obj, key string) string {
 // checks that a damaged object stops at the tag check with nothing loaded.
 func TestRestoreByHand(t *testing.T) {
 	for _, tool := range [][2]string{{"openssl", "openssl"}, {"zstd", "zstd"}, {"bash", "bash"}} {
-		needTool(t, tool[0], tool[1])
+		suite.NeedTool(t, tool[0], tool[1])
 	}
 	db := testenv.MariaDB(t)
 	database := db.CreateDatabase(t, "byhand")
 	dir := t.TempDir()
-	keyPath, pubPath, _ := opensslKey(t, dir)
+	keyPath, pubPath, _ := suite.OpenSSLKey(t, dir)
 	pub, _ := os.ReadFile(pubPath)
-	mine, err := ParseRecipient(pub)
+	mine, err := suite.ParseRecipient(pub)
 	if err != nil {
 		t.Fatal(err)
 	}
-	other, _ := keyPair(t, SM) // a second recipient: the key id must pick the right line
+	other, _ := suite.KeyPair(t, suite.SM) // a second recipient: the key id must pick the right line
 
 	var sql bytes.Buffer
 	fmt.Fprintf(&sql, "CREATE DATABASE IF NOT EXISTS `%s`;\nUSE `%s`;\n", database, database)
@@ -60,7 +61,7 @@ func TestRestoreByHand(t *testing.T) {
 		fmt.Fprintf(&sql, "INSERT INTO psn VALUES ('P%019d','参保人%d');\n", i, i)
 	}
 	var obj bytes.Buffer
-	w, err := SM.Encrypt(&obj, []Recipient{other, mine})
+	w, err := suite.SM.Encrypt(&obj, []suite.Recipient{other, mine})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -75,9 +76,9 @@ func TestRestoreByHand(t *testing.T) {
 
 	home := t.TempDir()
 	cnf := fmt.Sprintf("[client]\nhost=%s\nport=%d\nuser=%s\npassword=%s\ndefault-character-set=utf8mb4\n", db.Host, db.Port, db.User, db.Password)
-	writeFile(t, home, ".my.cnf", []byte(cnf))
+	suite.WriteFile(t, home, ".my.cnf", []byte(cnf))
 	run := func(object []byte) (string, error) {
-		objPath := writeFile(t, dir, "x.sql.zst.sm4", object)
+		objPath := suite.WriteFile(t, dir, "x.sql.zst.sm4", object)
 		cmd := exec.Command("bash", "-e", "-o", "pipefail", "-c", byHandScript(t, objPath, keyPath))
 		cmd.Dir = dir
 		cmd.Env = append(os.Environ(), "HOME="+home)

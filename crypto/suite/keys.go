@@ -75,9 +75,12 @@ func ParsePublicKey(data []byte) (*ecdsa.PublicKey, error) {
 	return k.(*ecdsa.PublicKey), nil
 }
 
-// MarshalPublicKey returns an SM2 public key in PEM, byte for byte what
-// `openssl pkey -pubout` writes for it.
-func MarshalPublicKey(pub *ecdsa.PublicKey) ([]byte, error) {
+// MarshalPublicKey returns an Ed25519 or SM2 public key in PEM, byte for
+// byte what `openssl pkey -pubout` writes for it.
+func MarshalPublicKey(pub crypto.PublicKey) ([]byte, error) {
+	if _, err := Of(pub); err != nil {
+		return nil, err
+	}
 	der, err := smx509.MarshalPKIXPublicKey(pub)
 	if err != nil {
 		return nil, err
