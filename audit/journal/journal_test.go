@@ -24,22 +24,22 @@ import (
 	"golang.org/x/mod/sumdb/tlog"
 )
 
-// testKey makes a signing key the way `atrest init` does and loads it back.
+// testKey makes a standard signing key the way `atrest init` does and
+// loads it back; it returns the key file too.
 func testKey(t testing.TB) (ed25519.PrivateKey, string) {
 	t.Helper()
-	path := filepath.Join(t.TempDir(), "journal.key")
-	if _, err := crypto.EnsureKeyFile(path, crypto.NewSigningKey); err != nil {
-		t.Fatal(err)
-	}
-	key, err := crypto.LoadSigningKey(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return key, path
+	key, path := testKeyFile(t, suite.Standard)
+	return key.(ed25519.PrivateKey), path
 }
 
 // testKeyOf makes a signing key of suite s the way `atrest init` does.
 func testKeyOf(t testing.TB, s suite.Suite) gocrypto.Signer {
+	t.Helper()
+	key, _ := testKeyFile(t, s)
+	return key
+}
+
+func testKeyFile(t testing.TB, s suite.Suite) (gocrypto.Signer, string) {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "journal.key")
 	if _, err := crypto.EnsureKeyFile(path, s.NewSigningKey); err != nil {
@@ -49,7 +49,7 @@ func testKeyOf(t testing.TB, s suite.Suite) gocrypto.Signer {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return key
+	return key, path
 }
 
 func pub(key ed25519.PrivateKey) ed25519.PublicKey { return key.Public().(ed25519.PublicKey) }

@@ -55,12 +55,9 @@ func ParseSigningKey(data []byte) (crypto.Signer, error) {
 // the form in which an sm manifest or checkpoint key is handed to someone
 // who verifies by hand.
 func ParsePublicKey(data []byte) (*ecdsa.PublicKey, error) {
-	if len(data) > maxKeyFile {
-		return nil, errors.New("not an SM2 public key: file too big")
-	}
-	block, rest := pem.Decode(data)
-	if block == nil || len(bytes.TrimSpace(rest)) != 0 {
-		return nil, errors.New("not a PEM file with one public key")
+	block, err := onePEM(data, "public key")
+	if err != nil {
+		return nil, err
 	}
 	if block.Type != "PUBLIC KEY" {
 		return nil, fmt.Errorf("PEM block is %q, not PUBLIC KEY (`openssl pkey -pubout` writes one)", block.Type)
@@ -88,18 +85,24 @@ func MarshalPublicKey(pub crypto.PublicKey) ([]byte, error) {
 	return pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der}), nil
 }
 
-func parseSM2PrivateKey(data []byte) (*sm2.PrivateKey, error) {
+// onePEM decodes a file that holds one PEM block and nothing else.
+func onePEM(data []byte, what string) (*pem.Block, error) {
 	if len(data) > maxKeyFile {
-		return nil, errors.New("not an SM2 private key: file too big")
+		return nil, fmt.Errorf("not an SM2 %s: file too big", what)
 	}
 	block, rest := pem.Decode(data)
 	if block == nil || len(bytes.TrimSpace(rest)) != 0 {
-		return nil, errors.New("not a PEM file with one private key")
+		return nil, fmt.Errorf("not a PEM file with one %s", what)
 	}
-	var (
-		k   any
-		err error
-	)
+	return block, nil
+}
+
+func parseSM2PrivateKey(data []byte) (*sm2.PrivateKey, error) {
+	block, err := onePEM(data, "private key")
+	if err != nil {
+		return nil, err
+	}
+	var k any
 	switch block.Type {
 	case "PRIVATE KEY": // PKCS#8: openssl genpkey -algorithm SM2
 		k, err = smx509.ParsePKCS8PrivateKey(block.Bytes)
