@@ -43,6 +43,7 @@ type Config struct {
 	Backups            []Backup
 	Drills             []Drill
 	HTTP               HTTP
+	Notify             []Notify
 }
 
 type Journal struct {
@@ -53,6 +54,15 @@ type Journal struct {
 	Retention      time.Duration
 	Anchor         *Anchor
 	Syslog         *Syslog // nil: entries are not forwarded
+}
+
+// Notify is one notify[] entry: a webhook told of state changes.
+type Notify struct {
+	Name      string
+	Format    string   // wecom, dingtalk or json
+	URLEnv    string   // the URL holds the robot's key: from the environment only
+	SecretEnv string   // dingtalk signing secret, optional
+	On        []string // fail, recover, missed
 }
 
 // Syslog is journal.syslog: where every journal entry is forwarded as an

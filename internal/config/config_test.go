@@ -25,6 +25,9 @@ func TestExampleConfigIsValid(t *testing.T) {
 	if s := c.Journal.Syslog; s == nil || s.Transport != "tls" || s.CAFile != "/etc/atrest/syslog-ca.pem" {
 		t.Fatalf("syslog: %+v", s)
 	}
+	if len(c.Notify) != 1 || c.Notify[0].Format != "wecom" || len(c.Notify[0].On) != 3 {
+		t.Fatalf("notify: %+v", c.Notify)
+	}
 	if c.Location.String() != "Asia/Shanghai" {
 		t.Fatalf("timezone: %v", c.Location)
 	}
@@ -46,6 +49,8 @@ func TestConfigErrorsGiveFileAndLine(t *testing.T) {
 		{"syslog transport", "state_dir: /x\njournal:\n  syslog:\n    address: h:514\n    transport: relp\n", "c.yaml:5: journal.syslog.transport \"relp\""},
 		{"syslog address", "state_dir: /x\njournal:\n  syslog: {address: loghost}\n", "c.yaml:3: journal.syslog.address \"loghost\""},
 		{"bad timezone", "state_dir: /x\ntimezone: Beijing\n", "c.yaml:2: timezone \"Beijing\" is not an IANA time zone name"},
+		{"notify format", "state_dir: /x\nnotify:\n  - name: n\n    format: slack\n    url_env: U\n", "c.yaml:4: notify \"n\": format \"slack\""},
+		{"notify on", "state_dir: /x\nnotify:\n  - {name: n, format: wecom, url_env: U, on: [failure]}\n", "c.yaml:3: notify \"n\": on: \"failure\""},
 		{"empty", "", "c.yaml: empty configuration"},
 		{"bad yaml", "state_dir: [\n", "c.yaml:"},
 	} {

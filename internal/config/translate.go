@@ -27,6 +27,7 @@ type rawConfig struct {
 	Backups            []rawBackup   `yaml:"backups"`
 	Drills             []rawDrill    `yaml:"drills"`
 	HTTP               rawHTTP       `yaml:"http"`
+	Notify             []rawNotify   `yaml:"notify"`
 }
 
 type rawJournal struct {
@@ -35,6 +36,14 @@ type rawJournal struct {
 	Retention      string     `yaml:"retention"`
 	Anchor         *rawAnchor `yaml:"anchor"`
 	Syslog         *rawSyslog `yaml:"syslog"`
+}
+
+type rawNotify struct {
+	Name      string   `yaml:"name"`
+	Format    string   `yaml:"format"`
+	URLEnv    string   `yaml:"url_env"`
+	SecretEnv string   `yaml:"secret_env"`
+	On        []string `yaml:"on"`
 }
 
 type rawSyslog struct {
@@ -323,6 +332,30 @@ func (t *translator) translate(r *rawConfig) *Config {
 		c.Drills = append(c.Drills, t.drill(w, d, backups))
 	}
 
+	notifies := map[string]bool{}
+	for i, n := range r.Notify {
+		w := at("notify", i)
+		t.name(w, "notify target", n.Name, notifies)
+		if n.Format != "wecom" && n.Format != "dingtalk" && n.Format != "json" {
+			t.fail(append(w, "format"), "notify %q: format %q: want wecom, dingtalk or json", n.Name, n.Format)
+		}
+		if n.URLEnv == "" {
+			t.fail(w, "notify %q: url_env is required (the webhook URL holds a key: never in the YAML)", n.Name)
+		}
+		if n.SecretEnv != "" && n.Format != "dingtalk" {
+			t.fail(append(w, "secret_env"), "notify %q: secret_env is for dingtalk robots that sign", n.Name)
+		}
+		on := n.On
+		if len(on) == 0 {
+			on = []string{"fail", "recover", "missed"}
+		}
+		for _, e := range on {
+			if e != "fail" && e != "recover" && e != "missed" {
+				t.fail(append(w, "on"), "notify %q: on: %q: want fail, recover or missed", n.Name, e)
+			}
+		}
+		c.Notify = append(c.Notify, Notify{Name: n.Name, Format: n.Format, URLEnv: n.URLEnv, SecretEnv: n.SecretEnv, On: on})
+	}
 	c.HTTP = HTTP{Listen: r.HTTP.Listen, UsersFile: t.abs(r.HTTP.UsersFile)}
 	if c.HTTP.Listen == "" {
 		c.HTTP.Listen = "127.0.0.1:8080"
