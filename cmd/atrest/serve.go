@@ -231,7 +231,7 @@ const (
 // names and RPOs, the users file, and a verification of the journal with
 // its key and anchor (cached by the dashboard).
 func newServeWeb(cfg *config.Config, j *journal.Journal, log io.Writer) (*web.Server, error) {
-	pub, err := journalPublicKey(cfg)
+	pub, err := journalVerifyKey(cfg)
 	if err != nil {
 		return nil, err
 	}
