@@ -275,8 +275,16 @@ func (o *PruneOptions) completeBackup(ctx context.Context, e *pruneEntry) (bool,
 	case err != nil:
 		return false, err
 	}
-	if o.SigningPub != nil && m.Verify(o.SigningPub) != nil {
-		return false, nil
+	if o.SigningPub != nil {
+		if sig := m.Signature; sig != nil && sig.Algorithm != "ed25519" {
+			// A signature this code cannot check may be this
+			// installation's (another suite): counting it as no backup
+			// could delete the last good ones, so stop instead.
+			return false, fmt.Errorf("manifest %s is signed with %s, which prune cannot verify: nothing deleted", ManifestKey(e.key), sig.Algorithm)
+		}
+		if m.Verify(o.SigningPub) != nil {
+			return false, nil
+		}
 	}
 	return m.Job == o.Job && m.Object.Key == e.key && m.Object.CiphertextBytes == e.data.Size, nil
 }
