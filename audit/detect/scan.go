@@ -279,7 +279,7 @@ func (s *scanner) word(ws, we, nch int, allDigit bool) (int, bool) {
 		case !allDigit:
 		case id15OK(w) && !imei(w):
 			m.Type = ResidentID
-		case cardOK(w, false):
+		case s.card(w, ws):
 			m.Type = BankCard
 		case w[0] == '0' && w[1] == '0' && w[2] == '8' && w[3] == '6' && mobileOK(w[4:]):
 			m.Type, w = Mobile, w[4:]
