@@ -29,9 +29,9 @@ CPU="$(grep -m1 '^model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//') ($(g
 echo "== file scanning: ${MB} MiB of dense mixed log; CPU: $CPU"
 LOG=$B/dense-$MB.log
 [ -s "$LOG" ] || go run ./scripts/gendemo -log "$LOG" -size "$MB"
-# The same program without the AVX2 loop (build tag purego): the portable loop.
-go build -tags purego -o bin/atrest-purego ./cmd/atrest
-PORT=$PWD/bin/atrest-purego
+# The same program without the AVX2 loop (build tag noavx2): the portable loop.
+go build -tags noavx2 -o bin/atrest-noavx2 ./cmd/atrest
+PORT=$PWD/bin/atrest-noavx2
 cat "$LOG" > /dev/null  # warm the page cache for every contender
 RE='[1-9]\d{5}(?:18|19|20)\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])\d{3}[\dXx]|1[3-9]\d{9}|62\d{14,17}'
 # timed NAME CMD...: one run, appended to $B/times as "NAME wall cpu"
@@ -82,8 +82,8 @@ PY
 gobench() { # gobench PKG REGEX [TAGS [BENCHTIME]]: the benchmark's runs, one line each
   go test -tags "${3:-}" -run '^$' -bench "$2" -benchtime "${4:-${BENCH_TIME:-10x}}" -count "${BENCH_COUNT:-5}" "$1" 2>/dev/null | grep -E '^Benchmark'
 }
-python3 - "$(gobench ./audit/detect/ 'BenchmarkFind$')" "$(gobench ./audit/detect/ 'BenchmarkFind$' purego)" \
-  "$(gobench ./audit/filescan/ 'BenchmarkScanFile')" "$(gobench ./audit/filescan/ 'BenchmarkScanFile' purego)" <<'PY'
+python3 - "$(gobench ./audit/detect/ 'BenchmarkFind$')" "$(gobench ./audit/detect/ 'BenchmarkFind$' noavx2)" \
+  "$(gobench ./audit/filescan/ 'BenchmarkScanFile')" "$(gobench ./audit/filescan/ 'BenchmarkScanFile' noavx2)" <<'PY'
 import re, statistics, sys
 def rates(text, metric):
     out = {}

@@ -1,4 +1,4 @@
-//go:build !purego
+//go:build !noavx2
 
 #include "textflag.h"
 
