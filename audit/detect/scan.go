@@ -130,15 +130,26 @@ func mayGroup(buf []byte, i, j int) bool {
 	if buf[j+1]-'0' >= 10 {
 		return false
 	}
-	n0 := j - i
-	if !viable(n0, 0, 0) || n0 == 2 && (buf[i] != '8' || buf[i+1] != '6') {
+	switch j - i {
+	case 2, 3, 4, 6:
+	default:
 		return false
 	}
 	k := j + 1
 	for k < len(buf) && buf[k]-'0' < 10 {
 		k++
 	}
-	return viable(n0, 1, k-j-1)
+	switch n := k - j - 1; j - i {
+	case 2:
+		return buf[i] == '8' && buf[i+1] == '6' && n == 3
+	case 3:
+		return n == 4
+	case 4:
+		return n == 3 || n == 4 || n == 6
+	case 6:
+		return n == 8
+	}
+	return false
 }
 
 // digit handles a digit at p: the word around it, the grouped number it may
