@@ -33,6 +33,8 @@ type period struct {
 	// are regular.
 	reviews []journal.Entry
 	reports []journal.Entry
+	// roles follows who held which dashboard role up to the period's end.
+	roles *roleTracker
 }
 
 type drillRun struct {
@@ -46,7 +48,8 @@ var opKinds = []string{"serve", "config.reload", "journal", "init", "key"}
 
 func collect(ctx context.Context, in Input) (*period, error) {
 	p := &period{in: in, cfg: in.Config, byKind: map[string]int{}, bySeq: map[int]journal.Entry{},
-		dbScans: map[string][]journal.Entry{}, runs: map[string][]journal.Entry{}, checks: map[string][]journal.Entry{}}
+		dbScans: map[string][]journal.Entry{}, runs: map[string][]journal.Entry{}, checks: map[string][]journal.Entry{},
+		roles: newRoleTracker()}
 	drillJob := map[string]string{}
 	for _, b := range in.Config.Backups {
 		drillJob[b.Name] = b.Name
@@ -73,6 +76,9 @@ func collect(ctx context.Context, in Input) (*period, error) {
 			p.keep(e, &p.reviews)
 		case KindReport:
 			p.keep(e, &p.reports)
+		}
+		if e.Time.Before(in.Period.To) {
+			p.roles.see(e, inPeriod.Match(e))
 		}
 		if !inPeriod.Match(e) {
 			continue
