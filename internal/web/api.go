@@ -12,12 +12,20 @@ import (
 	"github.com/atrest/atrest/audit/journal"
 )
 
-// api wraps a JSON handler in HTTP Basic authentication. Every role may
-// read the API; it has no action.
-func (s *Server) api(fn func(http.ResponseWriter, *http.Request, User)) http.Handler {
+// api wraps a JSON handler in HTTP Basic authentication, for users whose
+// role may do a; another role gets 403, journaled as access.denied.
+func (s *Server) api(a Action, fn func(http.ResponseWriter, *http.Request, User)) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		u, ok := s.basicUser(w, r)
 		if !ok {
+			return
+		}
+		if err := Allow(u, a); err != nil {
+			s.journal(journal.Entry{Kind: "access.denied", Subject: r.URL.Path, Outcome: "denied",
+				Actor:   journal.Actor{WebUser: u.Name},
+				Figures: map[string]any{"role": Tag(string(u.Role)), "action": Tag(string(a))},
+				Detail:  fmt.Sprintf("%s %s may not %s (GET %s via the API; only the %s may), from %s", u.Role, u.Name, actionText[a], r.URL.Path, mayDo(a), s.clientIP(r))})
+			writeJSONError(w, http.StatusForbidden, err.Error()+"; the attempt has been journaled")
 			return
 		}
 		fn(w, r, u)
@@ -144,8 +152,8 @@ func (s *Server) apiFindings(w http.ResponseWriter, r *http.Request, _ User) {
 		return out
 	}
 	writeJSON(w, http.StatusOK, map[string]any{
-		"sources": conv(scanRows(s.o.Inventory.Sources, snap.DB, "")),
-		"roots":   conv(scanRows(s.o.Inventory.Roots, snap.Files, "")),
+		"sources": conv(scanRows(s.settings().Inventory.Sources, snap.DB, "")),
+		"roots":   conv(scanRows(s.settings().Inventory.Roots, snap.Files, "")),
 	})
 }
 

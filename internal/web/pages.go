@@ -93,7 +93,7 @@ type checkVerdict struct{ Name, Status string }
 func (s *Server) backupRows(snap snapshot) []backupRow {
 	rpo := map[string]time.Duration{}
 	all := map[string]bool{}
-	for _, b := range s.o.Inventory.Backups {
+	for _, b := range s.settings().Inventory.Backups {
 		rpo[b.Name] = b.RPO
 		all[b.Name] = true
 	}
@@ -125,7 +125,7 @@ func (s *Server) backupRows(snap snapshot) []backupRow {
 
 // drillOf maps drill names to their backup jobs.
 func (s *Server) drillBackup(drill string) string {
-	for _, d := range s.o.Inventory.Drills {
+	for _, d := range s.settings().Inventory.Drills {
 		if d.Name == drill {
 			return d.Backup
 		}
@@ -155,8 +155,8 @@ func (s *Server) overview(q *req) {
 	if d.Last != nil {
 		d.LastBak = s.drillBackup(d.Last.Job)
 	}
-	d.Sources = scanRows(s.o.Inventory.Sources, snap.DB, "/sources/")
-	d.Roots = scanRows(s.o.Inventory.Roots, snap.Files, "/roots/")
+	d.Sources = scanRows(s.settings().Inventory.Sources, snap.DB, "/sources/")
+	d.Roots = scanRows(s.settings().Inventory.Roots, snap.Files, "/roots/")
 	d.Backups = s.backupRows(snap)
 	d.Chart = rtoChart(drillSeries(snap.Drills, 30), 760, 220)
 	d.Recent = newestDrills(snap.Drills, 10)
@@ -208,8 +208,9 @@ type figureRow struct {
 	Value float64
 }
 
-// runButton is a "run now" form. Every user sees it; the server refuses
-// auditors (403, journaled), so the page does not pretend to be the check.
+// runButton is a "run now" form. Every user who reads the page sees it; the
+// server refuses all but system administrators (403, journaled), so the
+// page does not pretend to be the check.
 type runButton struct {
 	Kind, Name, Label, Action string
 	CSRF                      string
@@ -238,9 +239,9 @@ func (s *Server) rootPage(q *req)   { s.scanPage(q, "scan.files") }
 func (s *Server) scanPage(q *req, kind string) {
 	name := q.r.PathValue("name")
 	snap := s.view.snap()
-	states, names, title := snap.DB, s.o.Inventory.Sources, "数据源 Source "
+	states, names, title := snap.DB, s.settings().Inventory.Sources, "数据源 Source "
 	if kind == "scan.files" {
-		states, names, title = snap.Files, s.o.Inventory.Roots, "文件目录 Root "
+		states, names, title = snap.Files, s.settings().Inventory.Roots, "文件目录 Root "
 	}
 	if _, ok := states[name]; !ok && !slices.Contains(names, name) {
 		s.errorPage(q.w, q.r, &q.sess, http.StatusNotFound, "没有这个名称", "No such "+kind+" subject in the configuration or the journal.")
@@ -285,9 +286,9 @@ func (s *Server) backupPage(q *req) {
 	name := q.r.PathValue("name")
 	snap := s.view.snap()
 	var job *BackupJob
-	for i := range s.o.Inventory.Backups {
-		if s.o.Inventory.Backups[i].Name == name {
-			job = &s.o.Inventory.Backups[i]
+	for i := range s.settings().Inventory.Backups {
+		if s.settings().Inventory.Backups[i].Name == name {
+			job = &s.settings().Inventory.Backups[i]
 		}
 	}
 	if _, ok := snap.Backups[name]; !ok && job == nil {
@@ -305,7 +306,7 @@ func (s *Server) backupPage(q *req) {
 	d.Runs, _ = newest(s.o.JournalDir, journal.Filter{Kind: "backup.run", Subject: name}, 15)
 	d.Checks, _ = newest(s.o.JournalDir, journal.Filter{Kind: "backup.check", Subject: name}, 15)
 	d.Buttons = s.buttons(q.sess.csrf, [2]string{"backup.run", name}, [2]string{"backup.check", name})
-	for _, dj := range s.o.Inventory.Drills {
+	for _, dj := range s.settings().Inventory.Drills {
 		if dj.Backup == name {
 			d.Drills = append(d.Drills, s.drillBlock(snap, dj.Name, q.sess.csrf))
 		}
@@ -364,20 +365,10 @@ func (s *Server) jobPage(q *req) {
 	http.Redirect(q.w, q.r, s.jobPath(kind, q.r.PathValue("name")), http.StatusSeeOther)
 }
 
-// runJob starts a run for an admin. An auditor's attempt is refused with
-// 403 and journaled as access.denied; so is nothing else, since the CSRF
-// check before it already turned away what a user did not send.
+// runJob starts a run for a system administrator; page() refused other
+// roles (403, journaled as access.denied).
 func (s *Server) runJob(q *req) {
 	kind, name := q.r.PathValue("kind"), q.r.PathValue("name")
-	if q.sess.role != RoleAdmin {
-		s.journal(journal.Entry{Kind: "access.denied", Subject: name, Outcome: "denied",
-			Actor:  journal.Actor{WebUser: q.sess.user},
-			Detail: fmt.Sprintf("%s %s may not start %s %s (admins only), from %s", q.sess.role, q.sess.user, kind, name, clientIP(q.r))})
-		s.logf("run %s %s: refused for %s %s", kind, name, q.sess.role, q.sess.user)
-		s.errorPage(q.w, q.r, &q.sess, http.StatusForbidden, "只有管理员可以启动任务",
-			"Only an admin may start a run. The attempt has been journaled.")
-		return
-	}
 	if _, ok := runKinds[kind]; !ok {
 		s.errorPage(q.w, q.r, &q.sess, http.StatusNotFound, "没有这种任务", "No such kind of job.")
 		return
