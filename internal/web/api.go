@@ -163,7 +163,7 @@ func (s *Server) apiFindings(w http.ResponseWriter, r *http.Request, _ User) {
 // older than before=SEQ (next_before) or newer than after=SEQ (prev_after).
 // It reads only what the page shows and skips: there is no total count.
 func (s *Server) apiJournal(w http.ResponseWriter, r *http.Request, _ User) {
-	jq, err := parseJournalQuery(r.URL.Query(), s.now())
+	jq, err := parseJournalQuery(r.URL.Query(), s.now().In(s.settings().Location))
 	if err != nil {
 		writeJSONError(w, http.StatusBadRequest, err.Error())
 		return

@@ -157,8 +157,8 @@ func parseJournalQuery(v url.Values, now time.Time) (journalQuery, error) {
 }
 
 // parseWhen reads a point in time: a duration back from now (90m, 24h,
-// 7d), a date (2026-11-24, local midnight), a local date and time
-// (2026-11-24T10:00 or with a space), or RFC 3339.
+// 7d), a date (2026-11-24, midnight), a date and time (2026-11-24T10:00 or
+// with a space), both in now's zone (the configured one), or RFC 3339.
 func parseWhen(s string, now time.Time) (time.Time, error) {
 	if s == "" {
 		return time.Time{}, nil
@@ -173,7 +173,7 @@ func parseWhen(s string, now time.Time) (time.Time, error) {
 		return now.Add(-d), nil
 	}
 	for _, layout := range []string{"2006-01-02", "2006-01-02T15:04", "2006-01-02 15:04", "2006-01-02T15:04:05", "2006-01-02 15:04:05"} {
-		if t, err := time.ParseInLocation(layout, s, time.Local); err == nil {
+		if t, err := time.ParseInLocation(layout, s, now.Location()); err == nil {
 			return t, nil
 		}
 	}
@@ -203,7 +203,7 @@ func (s *Server) journalPage(q *req) {
 		Kinds: []string{"scan.db", "scan.files", "backup.run", "backup.check", "backup.prune", "drill.run", "serve", "config.reload",
 			"login", "logout", "access.denied", "user", "init", "journal"},
 		Outcome: []string{"ok", "findings", "fail", "error", "skipped", "cancelled", "denied", "rate_limited", "deleted"}}
-	jq, err := parseJournalQuery(q.r.URL.Query(), s.now())
+	jq, err := parseJournalQuery(q.r.URL.Query(), s.now().In(s.settings().Location))
 	d.Q = jq
 	code := http.StatusOK
 	if err == nil {

@@ -158,7 +158,7 @@ func (s *Server) overview(q *req) {
 	d.Sources = scanRows(s.settings().Inventory.Sources, snap.DB, "/sources/")
 	d.Roots = scanRows(s.settings().Inventory.Roots, snap.Files, "/roots/")
 	d.Backups = s.backupRows(snap)
-	d.Chart = rtoChart(drillSeries(snap.Drills, 30), 760, 220)
+	d.Chart = rtoChart(drillSeries(snap.Drills, 30), 760, 220, s.settings().Location)
 	d.Recent = newestDrills(snap.Drills, 10)
 	s.render(q.w, http.StatusOK, "overview", d)
 }
@@ -317,7 +317,7 @@ func (s *Server) backupPage(q *req) {
 func (s *Server) drillBlock(snap snapshot, name, csrf string) drillBlock {
 	h := snap.Drills[name]
 	b := drillBlock{Name: name, Link: "/drills/" + url.PathEscape(name),
-		Chart:   rtoChart(drillSeries(map[string][]drillRun{name: h}, 60), 760, 200),
+		Chart:   rtoChart(drillSeries(map[string][]drillRun{name: h}, 60), 760, 200, s.settings().Location),
 		Runs:    newestDrills(map[string][]drillRun{name: h}, 20),
 		Buttons: s.buttons(csrf, [2]string{"drill.run", name})}
 	return b
