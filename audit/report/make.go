@@ -55,8 +55,9 @@ type Request struct {
 	Period Period
 	Format string // FormatHTML, FormatJSON or FormatBundle
 	// WebUser is the dashboard user who asked (actor.web_user of the
-	// report's entry); empty from the command line.
-	WebUser string
+	// report's entry); empty from the command line. Process, if set, is
+	// the entry's actor.process ("atrest serve").
+	WebUser, Process string
 }
 
 // Made is what Make did besides writing.
@@ -104,7 +105,7 @@ func (m Maker) Make(ctx context.Context, req Request, w io.Writer) (Made, error)
 	made.Report = r
 	if jerr == nil {
 		e := r.JournalEntry(req.Format)
-		e.Actor.WebUser = req.WebUser
+		e.Actor.WebUser, e.Actor.Process = req.WebUser, req.Process
 		stored, err := j.Append(e)
 		if err != nil && !errors.Is(err, journal.ErrAnchor) {
 			return Made{}, fmt.Errorf("report: journal: %w", err)

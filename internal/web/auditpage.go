@@ -103,7 +103,7 @@ func (s *Server) makeReport(q *req) {
 	}
 	format := q.r.PostFormValue("format")
 	var buf bytes.Buffer
-	made, err := m.Make(q.r.Context(), report.Request{Period: per, Format: format, WebUser: q.sess.user}, &buf)
+	made, err := m.Make(q.r.Context(), report.Request{Period: per, Format: format, WebUser: q.sess.user, Process: s.o.Process}, &buf)
 	if err != nil {
 		s.logf("report %s by %s: %s", per.Label, q.sess.user, oneLine(err.Error()))
 		s.auditError(q, http.StatusInternalServerError, "报告未能生成", oneLine(err.Error()))

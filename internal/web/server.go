@@ -427,11 +427,20 @@ type common struct {
 }
 
 func (s *Server) common(sess *session, title, active string) common {
-	c := common{Title: title, Now: s.now(), Active: active, Zone: s.settings().Location.String()}
+	c := common{Title: title, Now: s.now(), Active: active, Zone: zoneName(s.settings().Location, s.now())}
 	if sess != nil {
 		c.User, c.Role, c.CSRF = sess.user, sess.role, sess.csrf
 	}
 	return c
+}
+
+// zoneName names loc for people: its IANA name, or for the host's zone
+// (no timezone in the config), its abbreviation and offset now.
+func zoneName(loc *time.Location, now time.Time) string {
+	if loc == time.Local {
+		return now.In(loc).Format("MST -07:00")
+	}
+	return loc.String()
 }
 
 type errorData struct {
