@@ -25,9 +25,9 @@ type RoleUsers struct {
 // their journaled acts in the period by kind.
 type UserRecord struct {
 	Name    string `json:"name"`
-	Added   *Ref   `json:"added,omitempty"`   // user.add, if journaled
+	Added   *Ref   `json:"added,omitempty"`    // user.add, if journaled
 	AddedBy string `json:"added_by,omitempty"` // the secadmin, or "bootstrap"
-	Removed *Ref   `json:"removed,omitempty"` // user.del in the period
+	Removed *Ref   `json:"removed,omitempty"`  // user.del in the period
 	// Acts counts the period's entries with this user as actor.web_user,
 	// by kind (login.ok, review, report, drill.run, access.denied …).
 	Acts map[string]int `json:"acts"`

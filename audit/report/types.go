@@ -150,9 +150,9 @@ type Report struct {
 	Journal    JournalStatus   `json:"journal"`
 	// Roles are the dashboard's three separated roles, who held each and
 	// what they did in the period.
-	Roles  []RoleUsers `json:"roles"`
-	Config Config      `json:"config"`
-	Algorithms []Algorithm     `json:"algorithms"`
+	Roles      []RoleUsers `json:"roles"`
+	Config     Config      `json:"config"`
+	Algorithms []Algorithm `json:"algorithms"`
 	// Cited are the entries the controls cite, by sequence number: the
 	// appendix.
 	Cited []CitedEntry `json:"cited_entries"`

@@ -56,7 +56,7 @@ var (
 	ErrUserExists   = errors.New("user already exists")
 	ErrNoSuchUser   = errors.New("no such user")
 	ErrLastSecadmin = errors.New("cannot delete the last security administrator")
-	nameRE        = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$`)
+	nameRE          = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$`)
 )
 
 // CheckName refuses user names that would not survive a URL, a log line or
