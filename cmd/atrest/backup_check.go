@@ -230,6 +230,18 @@ func backupCheckEntry(job string, res []check.Result, err error, o backupCheckOp
 		if len(unjudged) > 0 {
 			e.Figures["checks_unjudged"] = unjudged
 		}
+		// Which of them the server does not implement (lifecycle on
+		// versitygw, say): the pages and the report show "unsupported"
+		// rather than nothing.
+		unsupported := map[string]any{}
+		for _, r := range res {
+			if _, ok := unjudged[r.Check]; ok && r.Status == check.Unsupported {
+				unsupported[r.Check] = 1
+			}
+		}
+		if len(unsupported) > 0 {
+			e.Figures["checks_unsupported"] = unsupported
+		}
 	}
 	switch {
 	case err != nil:

@@ -94,9 +94,10 @@ type apiCheckJob struct {
 	BackupAgeSeconds float64           `json:"backup_age_seconds,omitempty"`
 	LastRun          *ref              `json:"last_run"`
 	LastCheck        *ref              `json:"last_check"`
-	Checks           map[string]string `json:"checks"`        // check → pass|fail, each from the newest check that measured it
-	CheckEntries     map[string]ref    `json:"check_entries"` // check → the entry that gave its verdict
-	ChecksEntry      *ref              `json:"checks_entry"`  // the newest check entry with verdicts
+	Checks           map[string]string `json:"checks"`                    // check → pass|fail, each from the newest check that measured it
+	Unjudged         map[string]string `json:"checks_unjudged,omitempty"` // check → unjudged|unsupported in the newest check
+	CheckEntries     map[string]ref    `json:"check_entries"`             // check → the entry that gave its verdict
+	ChecksEntry      *ref              `json:"checks_entry"`              // the newest check entry with verdicts
 }
 
 // apiChecks: GET /api/checks — per backup job, freshness against its RPO
@@ -108,7 +109,7 @@ func (s *Server) apiChecks(w http.ResponseWriter, r *http.Request, _ User) {
 	for _, b := range s.backupRows(snap) {
 		j := apiCheckJob{Job: b.Name, RPOSeconds: b.RPO.Seconds(), Freshness: b.Freshness,
 			LastBackup: b.State.LastOK, LastRun: b.State.LastRun, LastCheck: b.State.LastCheck,
-			Checks: b.State.Checks, CheckEntries: b.State.CheckAt, ChecksEntry: b.State.ChecksAt}
+			Checks: b.State.Checks, CheckEntries: b.State.CheckAt, ChecksEntry: b.State.ChecksAt, Unjudged: b.State.Unjudged}
 		if j.Checks == nil {
 			j.Checks, j.CheckEntries = map[string]string{}, map[string]ref{}
 		}

@@ -130,6 +130,8 @@ func niceStep(raw float64) float64 {
 // under a minute, "3 min 12 s" under an hour, then hours and minutes.
 func fmtSeconds(v float64) string {
 	switch {
+	case v < 1: // 0.25 s, not 0 s
+		return strings.TrimSuffix(strings.TrimRight(fmt.Sprintf("%.2f", v), "0"), ".") + " s"
 	case v < 60:
 		return strings.TrimSuffix(fmt.Sprintf("%.1f", v), ".0") + " s"
 	case v < 3600 && int(v)%60 == 0:

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"iter"
-	"maps"
 	"net/http"
 	"net/url"
 	"slices"
@@ -241,11 +240,6 @@ type entryData struct {
 	Figures []figureLine
 }
 
-type figureLine struct {
-	Name  string
-	Value string
-}
-
 func (s *Server) entryPage(q *req) {
 	var seq int
 	if _, err := fmt.Sscan(q.r.PathValue("seq"), &seq); err != nil || seq < 1 {
@@ -261,20 +255,6 @@ func (s *Server) entryPage(q *req) {
 		return
 	}
 	d := entryData{common: s.common(&q.sess, fmt.Sprintf("日志 Entry #%d", seq), "journal"), E: e,
-		Figures: flatFigures("", e.Figures)}
+		Figures: figureLines(e.Figures)}
 	s.render(q.w, http.StatusOK, "entry", d)
-}
-
-// flatFigures lists nested figures as dotted names, sorted.
-func flatFigures(prefix string, figs map[string]any) []figureLine {
-	var out []figureLine
-	for _, k := range slices.Sorted(maps.Keys(figs)) {
-		switch v := figs[k].(type) {
-		case map[string]any:
-			out = append(out, flatFigures(prefix+k+".", v)...)
-		default:
-			out = append(out, figureLine{prefix + k, fmt.Sprint(v)})
-		}
-	}
-	return out
 }

@@ -233,3 +233,52 @@ func TestConfigureFollowsReload(t *testing.T) {
 		t.Errorf("the reloaded source's page: %d", rec.Code)
 	}
 }
+
+// Issue 20's rough edges, as a person sees them: a drill's failure class in
+// Chinese beside the English, figures with names and units rather than
+// snake_case and nine decimals, a quarter-second RTO that is not "0 s",
+// and a check the server does not support shown as such.
+func TestPagesSpeakToPeople(t *testing.T) {
+	e := newEnv(t)
+	fast := drillEntry("yb-drill", 0.25, true)
+	e.append(fast)
+	failed := drillEntry("yb-drill", 0, false)
+	failed.Figures["failure"] = map[string]any{"key": 1}
+	e.append(failed)
+	e.append(journal.Entry{Kind: "backup.check", Subject: "yb-nightly", Outcome: "ok", Figures: map[string]any{
+		"pass": 5, "unsupported": 2, "checks": map[string]any{"freshness": 1, "object_lock": 1},
+		"checks_unjudged": map[string]any{"lifecycle": 1, "encryption": 1}, "checks_unsupported": map[string]any{"lifecycle": 1}}})
+	scan := e.append(journal.Entry{Kind: "scan.files", Subject: "exports", Outcome: "ok", Figures: map[string]any{
+		"files": 1204311, "bytes": 84934656, "seconds": 12.345678912, "findings": 0, "by_type": map[string]any{}}})
+	c, _ := e.login("li.wei", auditorPW)
+	get := func(path string) string { return e.do(request{path: path, cookies: []*http.Cookie{c}}).Body.String() }
+
+	overview := get("/")
+	for _, want := range []string{"密钥不符 key", "生命周期 lifecycle: 不支持 unsupported", "加密 encryption: 未判定 not judged"} {
+		if !strings.Contains(overview, want) {
+			t.Errorf("the overview lacks %q", want)
+		}
+	}
+	if !strings.Contains(overview, "<td>0.25 s</td>") {
+		t.Errorf("the drills table does not show the 0.25 s RTO")
+	}
+	entry := get(fmt.Sprintf("/journal/%d", scan.Seq))
+	for _, want := range []string{"用时 duration", "12.3 s", "大小 size", "81 MiB", "文件 files", "1,204,311", "<code class=\"sub\">seconds</code>"} {
+		if !strings.Contains(entry, want) {
+			t.Errorf("the entry page lacks %q", want)
+		}
+	}
+	if strings.Contains(entry, "12.345678912") {
+		t.Errorf("the entry page prints nine decimals")
+	}
+	if root := get("/roots/exports"); !strings.Contains(root, "12.3 s") || !strings.Contains(root, "文件 files") {
+		t.Errorf("the root page's figures have no names or units")
+	}
+	var api struct {
+		Jobs []apiCheckJob `json:"jobs"`
+	}
+	json.Unmarshal(e.do(request{path: "/api/checks", user: "li.wei", pw: auditorPW}).Body.Bytes(), &api)
+	if len(api.Jobs) != 1 || api.Jobs[0].Unjudged["lifecycle"] != "unsupported" {
+		t.Errorf("/api/checks: %+v", api.Jobs)
+	}
+}

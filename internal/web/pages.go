@@ -118,6 +118,9 @@ func (s *Server) backupRows(snap snapshot) []backupRow {
 		for _, c := range slices.Sorted(maps.Keys(st.Checks)) {
 			row.Checks = append(row.Checks, checkVerdict{Name: c, Status: st.Checks[c]})
 		}
+		for _, c := range slices.Sorted(maps.Keys(st.Unjudged)) {
+			row.Checks = append(row.Checks, checkVerdict{Name: c, Status: st.Unjudged[c]})
+		}
 		rows = append(rows, row)
 	}
 	return rows
@@ -197,15 +200,10 @@ type subjectData struct {
 	Name    string
 	Row     scanRow
 	Types   []struct{ Type, Chinese string }
-	Figures []figureRow
+	Figures []figureLine
 	Runs    []journal.Entry // newest first
 	Buttons []runButton
 	Started string
-}
-
-type figureRow struct {
-	Name  string
-	Value float64
 }
 
 // runButton is a "run now" form. Every user who reads the page sees it; the
@@ -251,9 +249,7 @@ func (s *Server) scanPage(q *req, kind string) {
 	d := subjectData{common: s.common(&q.sess, title+name, ""), Kind: kind, Name: name, Row: rows[0],
 		Types: typeNames, Started: q.r.URL.Query().Get("started")}
 	if st, ok := states[name]; ok {
-		for _, k := range slices.Sorted(maps.Keys(st.Figures)) {
-			d.Figures = append(d.Figures, figureRow{k, st.Figures[k]})
-		}
+		d.Figures = figureLines(st.Figures)
 	} else {
 		d.Row.State = nil
 	}

@@ -73,20 +73,23 @@ var funcs = template.FuncMap{
 		if v == nil {
 			return "—"
 		}
-		return fmt.Sprint(*v)
+		return fmtNumber(*v)
 	},
-	"num": func(v float64) string {
-		if v == float64(int64(v)) {
-			return fmt.Sprint(int64(v))
+	"failure": failureLabel,
+	// status names a check's verdict.
+	"status": func(s string) string {
+		if n, ok := map[string]string{"pass": "通过 pass", "fail": "失败 fail", "unjudged": "未判定 not judged",
+			"unsupported": "不支持 unsupported"}[s]; ok {
+			return n
 		}
-		return fmt.Sprintf("%.2f", v)
+		return s
 	},
 	// cls maps an outcome or status to a CSS class.
 	"cls": func(s string) string {
 		switch s {
 		case "ok", "pass", "fresh":
 			return "good"
-		case "findings", "warn", "skipped", "cancelled", "unknown", "pending", "off", "rate_limited":
+		case "findings", "warn", "skipped", "cancelled", "unknown", "pending", "off", "rate_limited", "unjudged", "unsupported":
 			return "warn"
 		case "fail", "error", "stale", "never", "broken", "denied":
 			return "bad"
