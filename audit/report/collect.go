@@ -26,6 +26,7 @@ type period struct {
 	fileScans []journal.Entry
 	runs      map[string][]journal.Entry // backup.run by job
 	checks    map[string][]journal.Entry // backup.check by job
+	anchor    []journal.Entry            // anchor.check: the anchor bucket against journal.retention
 	drills    []drillRun
 	ops       []journal.Entry // serve.*, config.reload, journal.recover, init, key.*
 	// reviews and reports are read from the whole journal: a review of a
@@ -98,6 +99,8 @@ func collect(ctx context.Context, in Input) (*period, error) {
 			p.runs[e.Subject] = append(p.runs[e.Subject], e)
 		case "backup.check":
 			p.checks[e.Subject] = append(p.checks[e.Subject], e)
+		case "anchor.check":
+			p.anchor = append(p.anchor, e)
 		case "drill.run":
 			job, ok := drillJob[e.Subject]
 			if !ok {

@@ -742,3 +742,26 @@ func TestRolesSection(t *testing.T) {
 		}
 	}
 }
+
+// The anchor bucket's own check (anchor.check) decides whether lifecycle
+// rules undercut journal.retention: a failing rule makes MLPS-8.1.5.4d not
+// met and is cited; a server without lifecycle says unsupported.
+func TestAnchorCheckInTheReport(t *testing.T) {
+	anchorCheck := func(figs map[string]any) journal.Entry {
+		return journal.Entry{Kind: "anchor.check", Subject: "atrest-journal/host/", Outcome: "ok", Figures: figs}
+	}
+	x, in := history(t, func(x *tj) {
+		x.at("unsupported", time.October, 9, 4, anchorCheck(map[string]any{"checks": map[string]any{"versioning": 1},
+			"checks_unjudged": map[string]any{"lifecycle": 1}, "checks_unsupported": map[string]any{"lifecycle": 1}}))
+	})
+	res := result(t, build(t, in), "MLPS-8.1.5.4d")
+	if !cites(res, x.seqs["unsupported"]) || !strings.Contains(res.Reason.EN, "does not implement lifecycle configuration") {
+		t.Errorf("unsupported: %s %q", res.Verdict, res.Reason.EN)
+	}
+	x.at("fail", time.November, 9, 4, anchorCheck(map[string]any{"checks": map[string]any{"versioning": 1, "lifecycle": 0}}))
+	in.Verify, in.VerifyErr = x.verify()
+	res = result(t, build(t, in), "MLPS-8.1.5.4d")
+	if res.Verdict != NotMet || !cites(res, x.seqs["fail"]) || !strings.Contains(res.Reason.EN, "expires checkpoint copies before the journal's retention") {
+		t.Errorf("failing lifecycle: %s %q", res.Verdict, res.Reason.EN)
+	}
+}

@@ -182,11 +182,26 @@ func ruleLogRetention(p *period) outcome {
 	}
 	lead := tf("已配置锚定（%s/%s），日志保留期 %s，不少于六个月", "An anchor is configured (%s/%s) and the journal is kept %s, at least six months",
 		a.Storage, a.Bucket, ret)
-	// Lifecycle rules are judged by backup check, for the job's own
-	// bucket; a job in the anchor's bucket says whether rules there expire
-	// objects early.
+	// The anchor's bucket is checked against journal.retention (anchor.check,
+	// by backup check and daily by serve); a backup job in the same bucket
+	// says whether rules there expire objects early too.
 	var lc []Text
 	checked := false
+	if e, ok := latest(p.anchor, func(e journal.Entry) bool { _, ok := checkVerdict(e, "lifecycle"); return ok }); ok {
+		checked = true
+		if pass, _ := checkVerdict(e, "lifecycle"); !pass {
+			return outcome{verdict: NotMet, evidence: append([]Evidence{ev(e, Text{"锚定存储桶的生命周期规则会在保留期前删除检查点副本", "a lifecycle rule of the anchor bucket expires checkpoint copies before journal.retention"})}, evs...),
+				reason: para(lead, tf("但锚定存储桶的生命周期规则会在日志保留期满前删除检查点副本（第 %d 条）",
+					"but a lifecycle rule of the anchor's bucket expires checkpoint copies before the journal's retention is over (entry %d)", e.Seq))}
+		}
+		evs = append(evs, ev(e, Text{"锚定存储桶的生命周期规则未缩短日志保留期", "the anchor bucket's lifecycle rules do not undercut journal.retention"}))
+		lc = append(lc, tf("锚定存储桶的生命周期检查通过（第 %d 条）", "the anchor bucket's lifecycle check passed (entry %d)", e.Seq))
+	} else if e, ok := latest(p.anchor, func(e journal.Entry) bool { m, _ := e.Figures["checks_unsupported"].(map[string]any); return m["lifecycle"] != nil }); ok {
+		checked = true
+		evs = append(evs, ev(e, Text{"存储服务不支持生命周期配置（unsupported）", "the storage server does not implement lifecycle configuration (unsupported)"}))
+		lc = append(lc, tf("锚定存储桶所在的存储服务不支持生命周期配置（第 %d 条，unsupported）：无法由 atrest 核对，需另行确认没有提前过期的机制",
+			"the anchor bucket's server does not implement lifecycle configuration (entry %d, unsupported): atrest cannot read its rules; confirm separately that nothing expires the copies early", e.Seq))
+	}
 	for _, job := range p.cfg.Backups {
 		if job.Storage != a.Storage || job.Bucket != a.Bucket {
 			continue
@@ -205,8 +220,8 @@ func ruleLogRetention(p *period) outcome {
 		lc = append(lc, tf("锚定所在存储桶的生命周期检查通过（作业 %s，第 %d 条）", "the anchor bucket's lifecycle check passed (job %s, entry %d)", job.Name, e.Seq))
 	}
 	if !checked {
-		lc = append(lc, Text{"本期间没有针对锚定存储桶的生命周期检查结果（backup check 只检查备份作业所在的存储桶），需另行确认没有提前过期的规则",
-			"No lifecycle verdict for the anchor's bucket in the period (backup check judges the buckets of backup jobs): confirm separately that no rule expires it early"})
+		lc = append(lc, Text{"本期间没有针对锚定存储桶的生命周期检查结果（不带 --job 的 backup check 与 serve 每日检查它），需另行确认没有提前过期的规则",
+			"No lifecycle verdict for the anchor's bucket in the period (backup check without --job, and serve daily, check it): confirm separately that no rule expires it early"})
 	}
 	if p.in.Verify.Anchored == nil {
 		return outcome{verdict: PartlyMet, evidence: evs, reason: para(append([]Text{lead, Text{"但校验时锚定中没有可核对的检查点副本",

@@ -65,7 +65,8 @@ schedule are not run by serve.
     check due before it is journaled as skipped, saying so).
   - After each successful backup, the job's backups older than its retention are
     pruned as by atrest backup prune (each deletion journaled), and once a day the
-    journal anchor's checkpoint copies older than journal.retention.
+    journal anchor's bucket is checked against journal.retention (anchor.check)
+    and its checkpoint copies older than journal.retention are pruned.
   - Every run is journaled with the same entry the command writes, and serve.start,
     serve.stop and config.reload too. Findings go to the journal as counts only;
     stderr gets one line per run (kind, job, outcome, journal number), never a
@@ -468,8 +469,9 @@ func backupCheckJob(ctx context.Context, cfg *config.Config, job *config.Backup,
 	return backupCheckEntry(job.Name, res, err, o), err
 }
 
-// anchorPruner prunes the journal anchor's checkpoint copies at most once a
-// day: after a backup, which is when serve prunes.
+// anchorPruner checks the journal anchor's bucket (anchor.check) and
+// prunes its checkpoint copies at most once a day: after a backup, which is
+// when serve prunes.
 type anchorPruner struct {
 	mu   sync.Mutex
 	last time.Time
@@ -486,6 +488,10 @@ func (p *anchorPruner) maybe(ctx context.Context, cfg *config.Config, j appender
 	}
 	p.mu.Unlock()
 	if due {
+		// The bucket's posture first: a lifecycle rule that would expire
+		// copies before journal.retention shows in the journal daily.
+		_, e, _ := anchorCheck(ctx, cfg)
+		j.Append(e)                     // an append error is the next append's too, and /healthz says so
 		pruneAnchor(ctx, cfg, j, false) // journaled as anchor.prune, error or not
 	}
 }
