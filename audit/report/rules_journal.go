@@ -196,7 +196,10 @@ func ruleLogRetention(p *period) outcome {
 		}
 		evs = append(evs, ev(e, Text{"锚定存储桶的生命周期规则未缩短日志保留期", "the anchor bucket's lifecycle rules do not undercut journal.retention"}))
 		lc = append(lc, tf("锚定存储桶的生命周期检查通过（第 %d 条）", "the anchor bucket's lifecycle check passed (entry %d)", e.Seq))
-	} else if e, ok := latest(p.anchor, func(e journal.Entry) bool { m, _ := e.Figures["checks_unsupported"].(map[string]any); return m["lifecycle"] != nil }); ok {
+	} else if e, ok := latest(p.anchor, func(e journal.Entry) bool {
+		m, _ := e.Figures["checks_unsupported"].(map[string]any)
+		return m["lifecycle"] != nil
+	}); ok {
 		checked = true
 		evs = append(evs, ev(e, Text{"存储服务不支持生命周期配置（unsupported）", "the storage server does not implement lifecycle configuration (unsupported)"}))
 		lc = append(lc, tf("锚定存储桶所在的存储服务不支持生命周期配置（第 %d 条，unsupported）：无法由 atrest 核对，需另行确认没有提前过期的机制",
