@@ -42,6 +42,10 @@ type FileRecord struct {
 	Encoding string `json:"encoding,omitempty"`
 	Size     int64  `json:"size"`
 	Findings int    `json:"findings"`
+	// NotRead is set when the file or member could hold text and was not
+	// read: a short class ("read error", "pdf image-only" …) under which the
+	// summary counts it; Reason says more.
+	NotRead string `json:"not_read,omitempty"`
 }
 
 func (FileRecord) Kind() string { return "file" }

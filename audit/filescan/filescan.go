@@ -5,7 +5,9 @@ package filescan
 
 import (
 	"context"
+	"fmt"
 	"runtime"
+	"sort"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -37,11 +39,40 @@ type Summary struct {
 	Errors    int            `json:"errors"`
 	Findings  int            `json:"findings"`
 	ByType    map[string]int `json:"by_type"`
+	// NotRead counts, by class, the files and container members that could
+	// hold text and were not read (unreadable, image-only PDF, bomb …).
+	NotRead map[string]int `json:"not_read,omitempty"`
 	Bytes     int64          `json:"bytes"`
 	Seconds   float64        `json:"seconds"`
 }
 
 func (Summary) Kind() string { return "summary" }
+
+// Unread is how many files and members could hold text and were not read.
+func (s Summary) Unread() int {
+	n := 0
+	for _, c := range s.NotRead {
+		n += c
+	}
+	return n
+}
+
+// NotReadLine says what was not read, largest class first: "4 pdf image-only, 1 read error".
+func (s Summary) NotReadLine() string {
+	classes := make([]string, 0, len(s.NotRead))
+	for c := range s.NotRead {
+		classes = append(classes, c)
+	}
+	sort.Slice(classes, func(i, j int) bool {
+		a, b := s.NotRead[classes[i]], s.NotRead[classes[j]]
+		return a > b || a == b && classes[i] < classes[j]
+	})
+	parts := make([]string, len(classes))
+	for i, c := range classes {
+		parts[i] = fmt.Sprintf("%d %s", s.NotRead[c], c)
+	}
+	return strings.Join(parts, ", ")
+}
 
 // Progress is a snapshot for a progress display.
 type Progress struct {
@@ -120,6 +151,12 @@ func (s *Scanner) Run(ctx context.Context, roots []string, emit func(audit.Recor
 		s.bytes.Add(r.Size)
 		mu.Lock()
 		defer mu.Unlock()
+		if r.NotRead != "" {
+			if sum.NotRead == nil {
+				sum.NotRead = map[string]int{}
+			}
+			sum.NotRead[r.NotRead]++
+		}
 		if r.Member == "" {
 			sum.Files++
 			sum.Bytes += r.Size

@@ -25,10 +25,18 @@ import (
 // result is what became of one stream: a file, or a member of a container.
 type result struct {
 	state, reason, format, encoding string
+	notRead                         string // the class of a stream that could hold text and was not read
 	findings                        int
 	size                            int64 // of the file on disk; set by walker.file
 	bomb                            bool  // a decompression cap tripped: stop the whole file
 }
+
+// Classes of streams that could hold text and were not read (FileRecord.NotRead).
+const (
+	notReadError = "read error"
+	notReadBomb  = "decompression bomb"
+	notReadDepth = "nested too deep"
+)
 
 // node locates a stream inside the file being scanned.
 type node struct {
@@ -68,7 +76,7 @@ func (fc *fileCtx) stream(n node, r io.Reader, ra io.ReaderAt, size int64) resul
 	case kindBinary:
 		return result{state: audit.StateBinary, reason: s.reason, format: s.format}
 	case kindSkipped:
-		return result{state: audit.StateSkipped, reason: s.reason, format: s.format}
+		return result{state: audit.StateSkipped, reason: s.reason, format: s.format, notRead: s.notRead}
 	case kindGzip, kindZstd, kindBzip2:
 		if s.kind == kindGzip && ra != nil {
 			if err := fc.gzipTrailer(ra, size); err != nil {
@@ -145,7 +153,7 @@ func (fc *fileCtx) unit(n node, enc string, text io.Reader) result {
 		res.findings = found
 		return res
 	case err != nil:
-		return result{state: audit.StateError, reason: "scan: " + err.Error(), findings: found}
+		return result{state: audit.StateError, reason: "scan: " + err.Error(), findings: found, notRead: notReadError}
 	}
 	return result{state: audit.StateScanned, encoding: enc, findings: found}
 }
@@ -205,7 +213,7 @@ func (fc *fileCtx) tooDeep(n node, format string) (result, bool) {
 	if n.depth < fc.w.opts.MaxDepth {
 		return result{}, false
 	}
-	return result{state: audit.StateSkipped, format: format,
+	return result{state: audit.StateSkipped, format: format, notRead: notReadDepth,
 		reason: fmt.Sprintf("containers nested deeper than %d", fc.w.opts.MaxDepth)}, true
 }
 
@@ -246,12 +254,12 @@ func joinMember(parent, name string) string {
 func (fc *fileCtx) fail(err error) result {
 	var b *bombError
 	if errors.As(err, &b) {
-		return result{state: audit.StateSkipped, reason: b.Error(), bomb: true}
+		return result{state: audit.StateSkipped, reason: b.Error(), bomb: true, notRead: notReadBomb}
 	}
 	if cerr := fc.w.ctx.Err(); cerr != nil {
-		return result{state: audit.StateError, reason: cerr.Error()}
+		return result{state: audit.StateError, reason: cerr.Error(), notRead: notReadError}
 	}
-	return result{state: audit.StateError, reason: errReason(err)}
+	return result{state: audit.StateError, reason: errReason(err), notRead: notReadError}
 }
 
 // bombError is a decompression cap that tripped.

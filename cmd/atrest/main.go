@@ -22,6 +22,7 @@ const (
 	exitOK      = 0 // ran and found nothing wrong
 	exitFound   = 1 // ran and found something wrong
 	exitCantRun = 2 // could not run: bad flags, bad config, unreachable server
+	exitUnread  = 3 // ran, found nothing wrong in what it read, but could not read everything
 )
 
 const exitHelp = `Exit status:
@@ -29,13 +30,22 @@ const exitHelp = `Exit status:
   1  ran and found something wrong (plaintext identifiers, a failed check,
      a failed drill, a broken journal)
   2  could not run (bad flags, bad config, unreachable server); a one-line
-     error on stderr says what and where`
+     error on stderr says what and where
+  3  ran and found nothing wrong in what it read, but could not read
+     everything (unreadable files or directories, documents that could hold
+     text and were not read); 1 wins over 3`
 
 // errFound marks a run that completed and found something wrong (exit 1). The
 // records already say what; the message is a one-line summary for stderr.
 type errFound struct{ msg string }
 
 func (e errFound) Error() string { return e.msg }
+
+// errUnread marks a run that found nothing wrong in what it read but could
+// not read everything (exit 3): cron must not take it for clean.
+type errUnread struct{ msg string }
+
+func (e errUnread) Error() string { return e.msg }
 
 // version is set by the linker (-X main.version=…).
 var version = "dev"
@@ -61,6 +71,11 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 			fmt.Fprintln(stderr, "atrest:", found.msg)
 		}
 		return exitFound
+	}
+	var unread errUnread
+	if errors.As(err, &unread) {
+		fmt.Fprintln(stderr, "atrest:", unread.msg)
+		return exitUnread
 	}
 	fmt.Fprintln(stderr, "atrest:", oneLine(err.Error()))
 	return exitCantRun

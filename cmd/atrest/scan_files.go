@@ -116,8 +116,15 @@ func runScanFiles(cmd *cobra.Command, o scanFilesOptions, args []string) error {
 	if err != nil {
 		return fmt.Errorf("scan files: %w", err)
 	}
-	if sum.Findings > 0 {
-		return errFound{fmt.Sprintf("%d plaintext identifiers in %d files scanned", sum.Findings, sum.Scanned)}
+	unread := ""
+	if n := sum.Unread(); n > 0 {
+		unread = fmt.Sprintf("; %d could hold text and were not read: %s", n, sum.NotReadLine())
+	}
+	switch {
+	case sum.Findings > 0:
+		return errFound{fmt.Sprintf("%d plaintext identifiers in %d files scanned%s", sum.Findings, sum.Scanned, unread)}
+	case unread != "":
+		return errUnread{fmt.Sprintf("no plaintext identifiers in %d files scanned%s", sum.Scanned, unread)}
 	}
 	return nil
 }
@@ -141,6 +148,7 @@ func scanFilesEntry(subject string, sum filescan.Summary, err error) journal.Ent
 	e := journal.Entry{Kind: "scan.files", Subject: subject, Outcome: "ok",
 		Figures: map[string]any{"files": sum.Files, "scanned": sum.Scanned, "encrypted": sum.Encrypted,
 			"binary": sum.Binary, "skipped": sum.Skipped, "errors": sum.Errors, "findings": sum.Findings,
+			"not_read": sum.Unread(),
 			"by_type": byType, "bytes": sum.Bytes, "seconds": sum.Seconds}}
 	switch {
 	case err != nil:

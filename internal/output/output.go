@@ -169,6 +169,10 @@ func appendFileRecord(b []byte, r *audit.FileRecord) []byte {
 	b = strconv.AppendInt(b, r.Size, 10)
 	b = append(b, `,"findings":`...)
 	b = strconv.AppendInt(b, int64(r.Findings), 10)
+	if r.NotRead != "" {
+		b = append(b, `,"not_read":`...)
+		b = appendString(b, r.NotRead)
+	}
 	return append(b, '}')
 }
 

@@ -1,0 +1,217 @@
+package main
+
+import (
+	"archive/zip"
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+)
+
+// jsonRecords splits jsonl output into records.
+func jsonRecords(t *testing.T, out string) []map[string]any {
+	t.Helper()
+	var recs []map[string]any
+	for _, ln := range strings.Split(strings.TrimSpace(out), "\n") {
+		if ln == "" {
+			continue
+		}
+		var m map[string]any
+		if err := json.Unmarshal([]byte(ln), &m); err != nil {
+			t.Fatalf("not json: %q: %v", ln, err)
+		}
+		recs = append(recs, m)
+	}
+	return recs
+}
+
+// fileRecord finds the file record of path (and member), or fails.
+func fileRecord(t *testing.T, recs []map[string]any, path, member string) map[string]any {
+	t.Helper()
+	for _, r := range recs {
+		if r["record"] == "file" && r["path"] == path && (r["member"] == nil && member == "" || r["member"] == member) {
+			return r
+		}
+	}
+	t.Fatalf("no file record for %s!%s", path, member)
+	return nil
+}
+
+func summaryRecord(t *testing.T, recs []map[string]any) map[string]any {
+	t.Helper()
+	for _, r := range recs {
+		if r["record"] == "summary" {
+			return r
+		}
+	}
+	t.Fatal("no summary record")
+	return nil
+}
+
+// Issue 16, finding 3: proc says size 0 for a file with content. It must be
+// read to EOF and its identifiers found, not called "scanned" unread.
+func TestScanFilesReadsFilesThatSaySizeZero(t *testing.T) {
+	cmd := exec.Command("sleep", "60")
+	cmd.Env = []string{"PSN_CERTNO=11010519491231002X", "LANG=C"}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	environ := fmt.Sprintf("/proc/%d/environ", cmd.Process.Pid)
+	if st, err := os.Stat(environ); err != nil || st.Size() != 0 {
+		t.Fatalf("want a file whose stat says size 0: %v %v", st, err)
+	}
+	out, stderr, code := atrest(t, "scan", "files", "--format", "jsonl", environ)
+	if code != exitFound {
+		t.Fatalf("exit %d, want %d: %s %s", code, exitFound, out, stderr)
+	}
+	recs := jsonRecords(t, out)
+	r := fileRecord(t, recs, environ, "")
+	if r["state"] != "scanned" || r["findings"] != 1.0 || r["size"].(float64) < 20 {
+		t.Fatalf("record %v: want scanned, 1 finding, the bytes read as size", r)
+	}
+}
+
+// Issue 16, finding 3: a walk from / does not descend into proc and sys, and
+// says so in a record for each; skipping them is not "could not read".
+func TestScanFilesDoesNotDescendPseudoFilesystems(t *testing.T) {
+	ents, err := os.ReadDir("/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	args := []string{"scan", "files", "--format", "jsonl"}
+	for _, e := range ents {
+		if n := e.Name(); n != "proc" && n != "sys" {
+			args = append(args, "--exclude", n)
+		}
+	}
+	out, stderr, code := atrest(t, append(args, "/")...)
+	if code != exitOK {
+		t.Fatalf("exit %d, want 0: %s", code, stderr)
+	}
+	recs := jsonRecords(t, out)
+	for _, p := range []string{"/proc", "/sys"} {
+		r := fileRecord(t, recs, p, "")
+		if r["state"] != "skipped" || !strings.Contains(r["reason"].(string), "not descended") {
+			t.Errorf("%s: %v", p, r)
+		}
+	}
+	for _, r := range recs {
+		if p, _ := r["path"].(string); strings.HasPrefix(p, "/proc/") || strings.HasPrefix(p, "/sys/") {
+			t.Fatalf("walked into %s", p)
+		}
+	}
+}
+
+// Issue 16, finding 4: a scan that could not read a directory or a file must
+// not exit 0. Root reads mode 000, so the scan runs as nobody when the test
+// runs as root.
+func TestScanFilesUnreadableExits3(t *testing.T) {
+	dir := t.TempDir()
+	os.Chmod(filepath.Dir(dir), 0o755) // nobody must reach the binary and the tree
+	os.Chmod(dir, 0o755)
+	os.MkdirAll(filepath.Join(dir, "tree", "sealed"), 0o755)
+	os.WriteFile(filepath.Join(dir, "tree", "sealed", "ids.csv"), []byte("11010519491231002X\n"), 0o644)
+	os.Chmod(filepath.Join(dir, "tree", "sealed"), 0)
+	t.Cleanup(func() { os.Chmod(filepath.Join(dir, "tree", "sealed"), 0o755) })
+	out, stderr, code := atrestUnprivileged(t, dir, "scan", "files", "--format", "jsonl", filepath.Join(dir, "tree"))
+	if code != exitUnread {
+		t.Fatalf("exit %d, want %d: %s %s", code, exitUnread, out, stderr)
+	}
+	recs := jsonRecords(t, out)
+	r := fileRecord(t, recs, filepath.Join(dir, "tree", "sealed"), "")
+	if r["state"] != "error" || r["not_read"] != "read error" {
+		t.Errorf("sealed dir: %v", r)
+	}
+	sum := summaryRecord(t, recs)
+	if nr, _ := sum["not_read"].(map[string]any); nr["read error"] != 1.0 || sum["errors"] != 1.0 {
+		t.Errorf("summary %v", sum)
+	}
+	if !strings.Contains(stderr, "not read: 1 read error") {
+		t.Errorf("stderr %q does not say what was not read", stderr)
+	}
+}
+
+// atrestUnprivileged runs atrest as nobody when the test runs as root (a copy
+// of the test binary in a directory nobody can read), else in-process.
+func atrestUnprivileged(t *testing.T, base string, args ...string) (string, string, int) {
+	t.Helper()
+	if os.Geteuid() != 0 {
+		return atrest(t, args...)
+	}
+	self, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	bin := filepath.Join(base, "atrest")
+	data, err := os.ReadFile(self)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(bin, data, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	home := filepath.Join(base, "home")
+	os.MkdirAll(home, 0o777)
+	os.Chmod(home, 0o777)
+	cmd := exec.Command(bin, args...)
+	cmd.Env = []string{"ATREST_TEST_AS_MAIN=1", "XDG_CONFIG_HOME=" + home, "HOME=" + home, "PATH=/usr/bin:/bin"}
+	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}}
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	err = cmd.Run()
+	code := 0
+	if ee, ok := err.(*exec.ExitError); ok {
+		code = ee.ExitCode()
+	} else if err != nil {
+		t.Fatal(err)
+	}
+	return out.String(), errb.String(), code
+}
+
+// Issue 19, item 7: documents that could hold text and were not read make
+// the run exit 3 and are counted by class; a tree of photos exits 0.
+func TestScanFilesNotReadExits3AndPhotosDoNot(t *testing.T) {
+	dir := t.TempDir()
+	photos := filepath.Join(dir, "photos")
+	os.MkdirAll(photos, 0o755)
+	os.WriteFile(filepath.Join(photos, "a.png"), append([]byte("\x89PNG\r\n\x1a\n"), bytes.Repeat([]byte{0, 1, 2, 3}, 300)...), 0o644)
+	os.WriteFile(filepath.Join(photos, "b.jpg"), append([]byte("\xff\xd8\xff\xe0"), bytes.Repeat([]byte{9, 8, 7}, 300)...), 0o644)
+	if out, stderr, code := atrest(t, "scan", "files", "--format", "jsonl", photos); code != exitOK {
+		t.Fatalf("photos: exit %d: %s %s", code, out, stderr)
+	}
+
+	deep := filepath.Join(dir, "deep")
+	os.MkdirAll(deep, 0o755)
+	inner := zipOf(t, "ids.csv", []byte("11010519491231002X\n"))
+	os.WriteFile(filepath.Join(deep, "outer.zip"), zipOf(t, "inner.zip", inner), 0o644)
+	out, stderr, code := atrest(t, "scan", "files", "--format", "jsonl", "--max-depth", "1", deep)
+	if code != exitUnread {
+		t.Fatalf("nested too deep: exit %d, want %d: %s %s", code, exitUnread, out, stderr)
+	}
+	sum := summaryRecord(t, jsonRecords(t, out))
+	if nr, _ := sum["not_read"].(map[string]any); nr["nested too deep"] != 1.0 {
+		t.Errorf("summary %v", sum)
+	}
+	if !strings.Contains(stderr, "1 nested too deep") {
+		t.Errorf("stderr %q", stderr)
+	}
+}
+
+func zipOf(t *testing.T, name string, data []byte) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	zw := zip.NewWriter(&buf)
+	w, err := zw.Create(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.Write(data)
+	zw.Close()
+	return buf.Bytes()
+}
