@@ -18,6 +18,7 @@ type scanFilesOptions struct {
 	roots    []string
 	workers  int
 	maxDepth int
+	oneFS    bool
 }
 
 func newScanFilesCmd() *cobra.Command {
@@ -55,6 +56,7 @@ is journaled, and with no PATH the config's file_roots are scanned.
 	cmd.Flags().StringArrayVar(&o.roots, "root", nil, "with --config: scan only this file_roots entry (repeatable)")
 	cmd.Flags().IntVar(&o.workers, "workers", runtime.GOMAXPROCS(0), "files scanned at once, and chunks of one big file matched at once")
 	cmd.Flags().IntVar(&o.maxDepth, "max-depth", 3, "how deep to open zip archives nested in zip archives")
+	cmd.Flags().BoolVar(&o.oneFS, "one-file-system", false, "do not descend into other filesystems mounted below a PATH (proc, sys and dev never are)")
 	return cmd
 }
 
@@ -93,7 +95,7 @@ func runScanFiles(cmd *cobra.Command, o scanFilesOptions, args []string) error {
 		return err
 	}
 	s := filescan.New(filescan.Options{
-		Files:       filesrc.Options{Exclude: exclude, Workers: o.workers, MaxDepth: o.maxDepth},
+		Files:       filesrc.Options{Exclude: exclude, Workers: o.workers, MaxDepth: o.maxDepth, OneFileSystem: o.oneFS},
 		Fingerprint: fp,
 		Workers:     o.workers,
 	})
