@@ -27,6 +27,7 @@ const (
 	kindZip
 	kindTar
 	kindOLE2
+	kindMail
 )
 
 // sniffed is the verdict on a stream's first bytes.
@@ -104,6 +105,9 @@ func sniff(head []byte, atEOF bool) sniffed {
 	}
 	if isPGPEncrypted(head) {
 		return sniffed{kind: kindEncrypted, format: "openpgp", reason: "openpgp encrypted message"}
+	}
+	if format, ok := isMail(head); ok {
+		return sniffed{kind: kindMail, format: format}
 	}
 	return sniffText(head, atEOF)
 }

@@ -88,6 +88,8 @@ func (fc *fileCtx) stream(n node, r io.Reader, ra io.ReaderAt, size int64) resul
 		return fc.decompress(n, s, br, func() int64 { return cr.n - int64(br.Buffered()) })
 	case kindTar:
 		return fc.tar(n, br)
+	case kindMail:
+		return fc.mail(n, br, s.format)
 	case kindZip, kindOLE2:
 		if ra == nil { // archive/zip and the OLE2 directory need random access
 			sp, err := spill(br)
@@ -98,7 +100,7 @@ func (fc *fileCtx) stream(n node, r io.Reader, ra io.ReaderAt, size int64) resul
 			ra, size = sp, sp.Size()
 		}
 		if s.kind == kindOLE2 {
-			return ole2(ra, size)
+			return fc.ole2(n, ra, size)
 		}
 		return fc.zip(n, ra, size)
 	}
