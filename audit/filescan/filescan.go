@@ -42,8 +42,8 @@ type Summary struct {
 	// NotRead counts, by class, the files and container members that could
 	// hold text and were not read (unreadable, image-only PDF, bomb …).
 	NotRead map[string]int `json:"not_read,omitempty"`
-	Bytes     int64          `json:"bytes"`
-	Seconds   float64        `json:"seconds"`
+	Bytes   int64          `json:"bytes"`
+	Seconds float64        `json:"seconds"`
 }
 
 func (Summary) Kind() string { return "summary" }

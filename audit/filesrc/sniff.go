@@ -38,9 +38,9 @@ type sniffed struct {
 	// notRead is the class of a skipped stream that could hold text
 	// (FileRecord.NotRead).
 	notRead string
-	enc    string // for text: utf-8, utf-16le, utf-16be, gb18030, unknown-8bit
-	bom    bool   // for text: a byte-order mark to drop
-	repair bool   // for utf-8: replace ill-formed sequences
+	enc     string // for text: utf-8, utf-16le, utf-16be, gb18030, unknown-8bit
+	bom     bool   // for text: a byte-order mark to drop
+	repair  bool   // for utf-8: replace ill-formed sequences
 }
 
 type magic struct {

@@ -151,7 +151,7 @@ func scanFilesEntry(subject string, sum filescan.Summary, err error) journal.Ent
 		Figures: map[string]any{"files": sum.Files, "scanned": sum.Scanned, "encrypted": sum.Encrypted,
 			"binary": sum.Binary, "skipped": sum.Skipped, "errors": sum.Errors, "findings": sum.Findings,
 			"not_read": sum.Unread(),
-			"by_type": byType, "bytes": sum.Bytes, "seconds": sum.Seconds}}
+			"by_type":  byType, "bytes": sum.Bytes, "seconds": sum.Seconds}}
 	switch {
 	case err != nil:
 		e.Outcome, e.Detail = "error", oneLine(err.Error())
