@@ -124,6 +124,8 @@ func (fc *fileCtx) zip(n node, ra io.ReaderAt, size int64) result {
 		return fc.xlsx(n, parts)
 	case parts["word/document.xml"] != nil:
 		return fc.docx(n, parts)
+	case isODF(parts):
+		return fc.odf(n, parts)
 	}
 	m := fc.members("zip")
 	for _, f := range zr.File {

@@ -28,6 +28,7 @@ const (
 	kindTar
 	kindOLE2
 	kindMail
+	kindRTF
 )
 
 // sniffed is the verdict on a stream's first bytes.
@@ -64,6 +65,7 @@ var magics = []magic{
 	{0, "$ANSIBLE_VAULT;", sniffed{kind: kindEncrypted, format: "ansible-vault", reason: "ansible vault header"}},
 	{0, "VimCrypt~", sniffed{kind: kindEncrypted, format: "vim", reason: "vim encryption header"}},
 	{0, "%PDF-", sniffed{kind: kindSkipped, format: "pdf", reason: "pdf not parsed"}},
+	{0, "{\\rtf", sniffed{kind: kindRTF, format: "rtf"}},
 	{0, "SQLite format 3\x00", sniffed{kind: kindSkipped, format: "sqlite", reason: "sqlite database not parsed"}},
 	{0, "\xfd7zXZ\x00", sniffed{kind: kindSkipped, format: "xz", reason: "xz stream not parsed"}},
 	{0, "7z\xbc\xaf\x27\x1c", sniffed{kind: kindSkipped, format: "7z", reason: "7z archive not parsed"}},

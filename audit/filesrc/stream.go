@@ -90,6 +90,10 @@ func (fc *fileCtx) stream(n node, r io.Reader, ra io.ReaderAt, size int64) resul
 		return fc.tar(n, br)
 	case kindMail:
 		return fc.mail(n, br, s.format)
+	case kindRTF:
+		res := fc.unit(n, "rtf", newRTFText(br))
+		res.format = "rtf"
+		return res
 	case kindZip, kindOLE2:
 		if ra == nil { // archive/zip and the OLE2 directory need random access
 			sp, err := spill(br)
