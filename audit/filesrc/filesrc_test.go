@@ -121,7 +121,7 @@ func TestFormats(t *testing.T) {
 		{"zeros.dat", make([]byte, 4096), want{state: "binary"}},
 		{"prog", append([]byte("\x7fELF\x02\x01\x01"), make([]byte, 100)...), want{state: "binary", format: "elf"}},
 		{"pic.jpg.txt", append([]byte("\x89PNG\r\n\x1a\n"), ciphertext[:100]...), want{state: "binary", format: "png"}},
-		{"doc.pdf", []byte("%PDF-1.7\n1 0 obj SECRET"), want{state: "skipped", reason: "pdf not parsed", format: "pdf"}},
+		{"doc.pdf", []byte("%PDF-1.7\n1 0 obj SECRET"), want{state: "error", format: "pdf"}},
 		{"roster.xlsx", buildXLSX(t, "名单", `<row r="1"><c r="A1" t="s"><v>0</v></c><c r="B1" t="s"><v>1</v></c></row><row r="2"><c r="A2" t="inlineStr"><is><t>SECRET</t></is></c><c r="B2"><v>1.3800138E10</v></c></row>`, []string{"<t>姓名</t>", "<t>电话</t>"}),
 			want{state: "scanned", format: "xlsx", findings: 1, texts: map[string]string{"名单": "姓名\t电话\nSECRET\t13800138000\n"}}},
 		{"notes.docx", buildDOCX(t, `<w:p><w:r><w:t>身份证号:</w:t></w:r><w:r><w:t>SECRET</w:t></w:r></w:p><w:p/><w:p><w:r><w:t>two</w:t></w:r></w:p>`),

@@ -93,8 +93,8 @@ type odfReader struct {
 	para  []byte // the paragraph being read
 	line  []byte // the spreadsheet row being built
 	inP   int    // depth of text:p / text:h
-	skip  int // depth inside elements whose text is not shown
-	lines int // lines written in this unit
+	skip  int    // depth inside elements whose text is not shown
+	lines int    // lines written in this unit
 
 	// spreadsheet state
 	row, blankRows int // rows written; empty rows not yet written

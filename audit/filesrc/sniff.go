@@ -29,6 +29,7 @@ const (
 	kindOLE2
 	kindMail
 	kindRTF
+	kindPDF
 )
 
 // sniffed is the verdict on a stream's first bytes.
@@ -64,7 +65,7 @@ var magics = []magic{
 	{0, "LUKS\xba\xbe", sniffed{kind: kindEncrypted, format: "luks", reason: "luks header"}},
 	{0, "$ANSIBLE_VAULT;", sniffed{kind: kindEncrypted, format: "ansible-vault", reason: "ansible vault header"}},
 	{0, "VimCrypt~", sniffed{kind: kindEncrypted, format: "vim", reason: "vim encryption header"}},
-	{0, "%PDF-", sniffed{kind: kindSkipped, format: "pdf", reason: "pdf not parsed"}},
+	{0, "%PDF-", sniffed{kind: kindPDF, format: "pdf"}},
 	{0, "{\\rtf", sniffed{kind: kindRTF, format: "rtf"}},
 	{0, "SQLite format 3\x00", sniffed{kind: kindSkipped, format: "sqlite", reason: "sqlite database not parsed"}},
 	{0, "\xfd7zXZ\x00", sniffed{kind: kindSkipped, format: "xz", reason: "xz stream not parsed"}},

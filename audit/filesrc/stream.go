@@ -94,7 +94,7 @@ func (fc *fileCtx) stream(n node, r io.Reader, ra io.ReaderAt, size int64) resul
 		res := fc.unit(n, "rtf", newRTFText(br))
 		res.format = "rtf"
 		return res
-	case kindZip, kindOLE2:
+	case kindZip, kindOLE2, kindPDF:
 		if ra == nil { // archive/zip and the OLE2 directory need random access
 			sp, err := spill(br)
 			if err != nil {
@@ -103,8 +103,11 @@ func (fc *fileCtx) stream(n node, r io.Reader, ra io.ReaderAt, size int64) resul
 			defer sp.Close()
 			ra, size = sp, sp.Size()
 		}
-		if s.kind == kindOLE2 {
+		switch s.kind {
+		case kindOLE2:
 			return fc.ole2(n, ra, size)
+		case kindPDF:
+			return fc.pdf(n, ra, size)
 		}
 		return fc.zip(n, ra, size)
 	}
