@@ -30,6 +30,9 @@ const (
 	kindMail
 	kindRTF
 	kindPDF
+	kindXz
+	kind7z
+	kindRar
 )
 
 // sniffed is the verdict on a stream's first bytes.
@@ -67,11 +70,11 @@ var magics = []magic{
 	{0, "VimCrypt~", sniffed{kind: kindEncrypted, format: "vim", reason: "vim encryption header"}},
 	{0, "%PDF-", sniffed{kind: kindPDF, format: "pdf"}},
 	{0, "{\\rtf", sniffed{kind: kindRTF, format: "rtf"}},
-	{0, "SQLite format 3\x00", sniffed{kind: kindSkipped, format: "sqlite", reason: "sqlite database not parsed"}},
-	{0, "\xfd7zXZ\x00", sniffed{kind: kindSkipped, format: "xz", reason: "xz stream not parsed"}},
-	{0, "7z\xbc\xaf\x27\x1c", sniffed{kind: kindSkipped, format: "7z", reason: "7z archive not parsed"}},
-	{0, "Rar!\x1a\x07", sniffed{kind: kindSkipped, format: "rar", reason: "rar archive not parsed"}},
-	{0, "\x04\x22\x4d\x18", sniffed{kind: kindSkipped, format: "lz4", reason: "lz4 stream not parsed"}},
+	{0, "SQLite format 3\x00", sniffed{kind: kindSkipped, format: "sqlite", reason: "sqlite database not parsed", notRead: "sqlite"}},
+	{0, "\xfd7zXZ\x00", sniffed{kind: kindXz, format: "xz"}},
+	{0, "7z\xbc\xaf\x27\x1c", sniffed{kind: kind7z, format: "7z"}},
+	{0, "Rar!\x1a\x07", sniffed{kind: kindRar, format: "rar"}},
+	{0, "\x04\x22\x4d\x18", sniffed{kind: kindSkipped, format: "lz4", reason: "lz4 stream not parsed", notRead: "lz4"}},
 	{0, "\x7fELF", sniffed{kind: kindBinary, format: "elf", reason: "elf executable"}},
 	{0, "\xfe\xed\xfa\xce", sniffed{kind: kindBinary, format: "mach-o", reason: "mach-o executable"}},
 	{0, "\xfe\xed\xfa\xcf", sniffed{kind: kindBinary, format: "mach-o", reason: "mach-o executable"}},

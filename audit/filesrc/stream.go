@@ -77,7 +77,7 @@ func (fc *fileCtx) stream(n node, r io.Reader, ra io.ReaderAt, size int64) resul
 		return result{state: audit.StateBinary, reason: s.reason, format: s.format}
 	case kindSkipped:
 		return result{state: audit.StateSkipped, reason: s.reason, format: s.format, notRead: s.notRead}
-	case kindGzip, kindZstd, kindBzip2:
+	case kindGzip, kindZstd, kindBzip2, kindXz:
 		if s.kind == kindGzip && ra != nil {
 			if err := fc.gzipTrailer(ra, size); err != nil {
 				r := fc.fail(err)
@@ -94,7 +94,9 @@ func (fc *fileCtx) stream(n node, r io.Reader, ra io.ReaderAt, size int64) resul
 		res := fc.unit(n, "rtf", newRTFText(br))
 		res.format = "rtf"
 		return res
-	case kindZip, kindOLE2, kindPDF:
+	case kindRar:
+		return fc.rar(n, br)
+	case kindZip, kindOLE2, kindPDF, kind7z:
 		if ra == nil { // archive/zip and the OLE2 directory need random access
 			sp, err := spill(br)
 			if err != nil {
@@ -108,6 +110,8 @@ func (fc *fileCtx) stream(n node, r io.Reader, ra io.ReaderAt, size int64) resul
 			return fc.ole2(n, ra, size)
 		case kindPDF:
 			return fc.pdf(n, ra, size)
+		case kind7z:
+			return fc.sevenZip(n, ra, size)
 		}
 		return fc.zip(n, ra, size)
 	}
@@ -192,6 +196,12 @@ func (fc *fileCtx) decompress(n node, s sniffed, br *bufio.Reader, in func() int
 		zr = zd
 	case kindBzip2:
 		zr = bzip2.NewReader(br)
+	case kindXz:
+		xr, err := newXZReader(br)
+		if err != nil {
+			return fc.fail(prefixErr("xz", err))
+		}
+		zr = xr
 	}
 	if name == "" || strings.ContainsAny(name, "/\\") {
 		name = innerName(fc.baseName(n), s.format)
@@ -249,6 +259,7 @@ var compressedSuffixes = map[string][]struct{ ext, repl string }{
 	"gzip":  {{".tgz", ".tar"}, {".gz", ""}, {".gzip", ""}},
 	"zstd":  {{".tzst", ".tar"}, {".zst", ""}, {".zstd", ""}},
 	"bzip2": {{".tbz2", ".tar"}, {".tbz", ".tar"}, {".bz2", ""}, {".bzip2", ""}},
+	"xz":    {{".txz", ".tar"}, {".xz", ""}},
 }
 
 func joinMember(parent, name string) string {
@@ -273,11 +284,15 @@ func (fc *fileCtx) fail(err error) result {
 
 // bombError is a decompression cap that tripped.
 type bombError struct {
-	ratio, maxRatio int64 // set for a ratio cap
-	sizeCap         int64 // set for a size cap
+	ratio, maxRatio int64  // set for a ratio cap
+	sizeCap         int64  // set for a size cap
+	what            string // set when something other than output size hit sizeCap
 }
 
 func (e *bombError) Error() string {
+	if e.what != "" {
+		return fmt.Sprintf("decompression bomb: %s exceeds cap of %d MiB", e.what, e.sizeCap>>20)
+	}
 	if e.sizeCap > 0 {
 		return fmt.Sprintf("decompression bomb: more than %d bytes decompressed exceeds cap", e.sizeCap)
 	}
