@@ -33,6 +33,7 @@ const (
 	kindXz
 	kind7z
 	kindRar
+	kindDBF
 )
 
 // sniffed is the verdict on a stream's first bytes.
@@ -43,9 +44,10 @@ type sniffed struct {
 	// notRead is the class of a skipped stream that could hold text
 	// (FileRecord.NotRead).
 	notRead string
-	enc     string // for text: utf-8, utf-16le, utf-16be, gb18030, unknown-8bit
-	bom     bool   // for text: a byte-order mark to drop
-	repair  bool   // for utf-8: replace ill-formed sequences
+	dbf     dbfHeader // for dbf: the table's header
+	enc     string    // for text: utf-8, utf-16le, utf-16be, gb18030, unknown-8bit
+	bom     bool      // for text: a byte-order mark to drop
+	repair  bool      // for utf-8: replace ill-formed sequences
 }
 
 type magic struct {
@@ -111,6 +113,9 @@ func sniff(head []byte, atEOF bool) sniffed {
 	}
 	if isPGPEncrypted(head) {
 		return sniffed{kind: kindEncrypted, format: "openpgp", reason: "openpgp encrypted message"}
+	}
+	if h, ok := isDBF(head); ok {
+		return sniffed{kind: kindDBF, format: "dbf", dbf: h}
 	}
 	if format, ok := isMail(head); ok {
 		return sniffed{kind: kindMail, format: format}

@@ -90,6 +90,8 @@ func (fc *fileCtx) stream(n node, r io.Reader, ra io.ReaderAt, size int64) resul
 		return fc.tar(n, br)
 	case kindMail:
 		return fc.mail(n, br, s.format)
+	case kindDBF:
+		return fc.dbf(n, br, s.dbf)
 	case kindRTF:
 		res := fc.unit(n, "rtf", newRTFText(br))
 		res.format = "rtf"
