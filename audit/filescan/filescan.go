@@ -39,6 +39,9 @@ type Summary struct {
 	Errors    int            `json:"errors"`
 	Findings  int            `json:"findings"`
 	ByType    map[string]int `json:"by_type"`
+	// PlaintextColumns counts the columns of database files (SQLite) that
+	// hold identifiers in plaintext, judged as scan db judges them.
+	PlaintextColumns int `json:"plaintext_columns,omitempty"`
 	// NotRead counts, by class, the files and container members that could
 	// hold text and were not read (unreadable, image-only PDF, bomb …).
 	NotRead map[string]int `json:"not_read,omitempty"`
@@ -116,6 +119,17 @@ func (s *Scanner) Run(ctx context.Context, roots []string, emit func(audit.Recor
 	scan := func(u filesrc.Unit) (int, error) {
 		n := 0
 		path, member := MaskIdentifiers(u.Path), MaskIdentifiers(u.Member)
+		if u.Table != nil {
+			n, err := s.table(u.Table, path, member, func(r audit.Record) {
+				mu.Lock()
+				send(r)
+				mu.Unlock()
+			})
+			mu.Lock()
+			sum.PlaintextColumns += n
+			mu.Unlock()
+			return n, err
+		}
 		var byType [8]int // by typeIndex, folded into the summary at the end
 		// Mask and fingerprint in the chunk workers; only the emit is serial.
 		err := audit.ScanTextPrepared(ctx, u.Text, s.opts.Workers,

@@ -66,8 +66,13 @@ type Unit struct {
 	// Encoding is the encoding the text was decoded from: utf-8, utf-16le,
 	// utf-16be, gb18030, or unknown-8bit for ASCII-compatible text in neither.
 	Encoding string
-	// Text is the decoded UTF-8; lines end in '\n'.
+	// Text is the decoded UTF-8; lines end in '\n'. It is nil when Table is set.
 	Text io.Reader
+	// Table is set, instead of Text, for a table of a database file
+	// (SQLite): its columns are judged like scan db's, not read as text.
+	// The scanner returns the number of columns holding identifiers in
+	// plaintext as its findings.
+	Table *Table
 }
 
 const (

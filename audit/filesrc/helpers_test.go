@@ -53,6 +53,9 @@ func walkRoots(t *testing.T, base string, roots []string, opts Options) (walked,
 		return filepath.ToSlash(r)
 	}
 	err := Walk(context.Background(), roots, opts, func(u Unit) (int, error) {
+		if u.Table != nil {
+			u.Text = tableText(u.Table)
+		}
 		b, err := io.ReadAll(u.Text)
 		mu.Lock()
 		defer mu.Unlock()
@@ -219,4 +222,19 @@ func buildCFB(streams ...string) []byte {
 		}
 	}
 	return b
+}
+
+// tableText renders a sampled table as text, one row a line, for tests.
+func tableText(t *Table) io.Reader {
+	var b strings.Builder
+	t.Sample(func(row [][]byte) {
+		for i, v := range row {
+			if i > 0 {
+				b.WriteByte('\t')
+			}
+			b.Write(v)
+		}
+		b.WriteByte('\n')
+	})
+	return strings.NewReader(b.String())
 }

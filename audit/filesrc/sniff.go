@@ -34,6 +34,7 @@ const (
 	kind7z
 	kindRar
 	kindDBF
+	kindSQLite
 )
 
 // sniffed is the verdict on a stream's first bytes.
@@ -72,7 +73,7 @@ var magics = []magic{
 	{0, "VimCrypt~", sniffed{kind: kindEncrypted, format: "vim", reason: "vim encryption header"}},
 	{0, "%PDF-", sniffed{kind: kindPDF, format: "pdf"}},
 	{0, "{\\rtf", sniffed{kind: kindRTF, format: "rtf"}},
-	{0, "SQLite format 3\x00", sniffed{kind: kindSkipped, format: "sqlite", reason: "sqlite database not parsed", notRead: "sqlite"}},
+	{0, "SQLite format 3\x00", sniffed{kind: kindSQLite, format: "sqlite"}},
 	{0, "\xfd7zXZ\x00", sniffed{kind: kindXz, format: "xz"}},
 	{0, "7z\xbc\xaf\x27\x1c", sniffed{kind: kind7z, format: "7z"}},
 	{0, "Rar!\x1a\x07", sniffed{kind: kindRar, format: "rar"}},

@@ -98,7 +98,7 @@ func (fc *fileCtx) stream(n node, r io.Reader, ra io.ReaderAt, size int64) resul
 		return res
 	case kindRar:
 		return fc.rar(n, br)
-	case kindZip, kindOLE2, kindPDF, kind7z:
+	case kindZip, kindOLE2, kindPDF, kind7z, kindSQLite:
 		if ra == nil { // archive/zip and the OLE2 directory need random access
 			sp, err := spill(br)
 			if err != nil {
@@ -114,6 +114,8 @@ func (fc *fileCtx) stream(n node, r io.Reader, ra io.ReaderAt, size int64) resul
 			return fc.pdf(n, ra, size)
 		case kind7z:
 			return fc.sevenZip(n, ra, size)
+		case kindSQLite:
+			return fc.sqlite(n, ra, size)
 		}
 		return fc.zip(n, ra, size)
 	}

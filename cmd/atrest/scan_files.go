@@ -123,8 +123,12 @@ func runScanFiles(cmd *cobra.Command, o scanFilesOptions, args []string) error {
 		unread = fmt.Sprintf("; %d could hold text and were not read: %s", n, sum.NotReadLine())
 	}
 	switch {
-	case sum.Findings > 0:
-		return errFound{fmt.Sprintf("%d plaintext identifiers in %d files scanned%s", sum.Findings, sum.Scanned, unread)}
+	case sum.Findings > 0 || sum.PlaintextColumns > 0:
+		cols := ""
+		if sum.PlaintextColumns > 0 {
+			cols = fmt.Sprintf(", %d database columns in plaintext", sum.PlaintextColumns)
+		}
+		return errFound{fmt.Sprintf("%d plaintext identifiers in %d files scanned%s%s", sum.Findings, sum.Scanned, cols, unread)}
 	case unread != "":
 		return errUnread{fmt.Sprintf("no plaintext identifiers in %d files scanned%s", sum.Scanned, unread)}
 	}
@@ -150,12 +154,12 @@ func scanFilesEntry(subject string, sum filescan.Summary, err error) journal.Ent
 	e := journal.Entry{Kind: "scan.files", Subject: subject, Outcome: "ok",
 		Figures: map[string]any{"files": sum.Files, "scanned": sum.Scanned, "encrypted": sum.Encrypted,
 			"binary": sum.Binary, "skipped": sum.Skipped, "errors": sum.Errors, "findings": sum.Findings,
-			"not_read": sum.Unread(),
-			"by_type":  byType, "bytes": sum.Bytes, "seconds": sum.Seconds}}
+			"not_read": sum.Unread(), "plaintext_columns": sum.PlaintextColumns,
+			"by_type": byType, "bytes": sum.Bytes, "seconds": sum.Seconds}}
 	switch {
 	case err != nil:
 		e.Outcome, e.Detail = "error", oneLine(err.Error())
-	case sum.Findings > 0:
+	case sum.Findings > 0 || sum.PlaintextColumns > 0:
 		e.Outcome = "findings"
 	}
 	return e
