@@ -41,7 +41,8 @@ lo rtf "$HTML" "$SRC/people.html"
 lo pdf "$HTML" "$SRC/people.html" && mv "$T/lo/people.pdf" "$T/lo/people-writer.pdf"
 cp "$T/lo/people.xlsx" "$SRC/"          # the Outlook mail attaches it
 
-rm -rf "$OUT"
+# labels.json (what each fixture holds) is kept: it is written by hand.
+rm -rf "$OUT"/{xls,doc,ods,odt,rtf,dbf,pdf,eml,mht,7z,xz,sqlite,locked}
 mkdir -p "$OUT"/{xls,doc,ods,odt,rtf,dbf,pdf,eml,mht,7z,xz,sqlite,locked}
 cp "$T/lo/people.xls" "$OUT/xls/"
 cp "$T/lo/people.doc" "$OUT/doc/"
