@@ -192,6 +192,9 @@ func (p *pdfText) stream(o types.Object) []byte {
 
 // font loads a font of a resource dictionary, once per object.
 func (p *pdfText) font(res types.Dict, name string) *pdfFont {
+	if res == nil || p.x == nil {
+		return nil
+	}
 	fonts := p.dict(res["Font"])
 	o, ok := fonts[name]
 	if !ok {
@@ -520,6 +523,9 @@ func (it *pdfInterp) op(dst []byte, op string, ops []pdfOperand, res types.Dict,
 
 // form runs a form XObject's content in its own resources and matrix.
 func (it *pdfInterp) form(dst []byte, res types.Dict, name string, depth int) []byte {
+	if res == nil || it.p.x == nil {
+		return dst
+	}
 	xobjs := it.p.dict(res["XObject"])
 	o, ok := xobjs[name]
 	if !ok {

@@ -189,8 +189,10 @@ func parseCMap(b []byte) *pdfCMap {
 		case tokOp:
 			switch string(t.val) {
 			case "endcodespacerange":
-				for i := 0; i+1 < len(ops); i += 2 {
-					c.space = append(c.space, codeRange{n: len(ops[i]), lo: codeOf(ops[i]), hi: codeOf(ops[i+1])})
+				for i := 0; i+1 < len(ops) && len(c.space) < 256; i += 2 {
+					if n := len(ops[i]); n >= 1 && n <= 4 { // a code is one to four bytes
+						c.space = append(c.space, codeRange{n: n, lo: codeOf(ops[i]), hi: codeOf(ops[i+1])})
+					}
 				}
 			case "endbfchar":
 				for i := 0; i+1 < len(ops) && entries < maxCMapEntries; i += 2 {
