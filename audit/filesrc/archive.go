@@ -126,6 +126,8 @@ func (fc *fileCtx) zip(n node, ra io.ReaderAt, size int64) result {
 		return fc.docx(n, parts)
 	case isODF(parts):
 		return fc.odf(n, parts)
+	case parts["xl/workbook.bin"] != nil:
+		return result{state: audit.StateSkipped, format: "xlsb", notRead: "xlsb", reason: "Excel binary workbook (.xlsb) not parsed"}
 	}
 	m := fc.members("zip")
 	for _, f := range zr.File {
