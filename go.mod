@@ -6,6 +6,7 @@ require (
 	filippo.io/age v1.3.2
 	github.com/bodgit/sevenzip v1.6.5
 	github.com/chromedp/chromedp v0.23.0
+	github.com/emmansun/gmsm v0.15.5
 	github.com/go-sql-driver/mysql v1.10.1
 	github.com/klauspost/compress v1.20.4
 	github.com/minio/minio-go/v7 v7.4.1

@@ -3,13 +3,17 @@ package crypto
 import (
 	"crypto/ed25519"
 	"crypto/rand"
+	"crypto/x509"
 	"encoding/hex"
+	"encoding/pem"
 	"errors"
 	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/atrest/atrest/crypto/suite"
 )
 
 // FingerprintKeySize is the size in bytes of a fingerprint key.
@@ -73,24 +77,45 @@ func LoadFingerprintKey(path string) ([]byte, error) {
 	return k, nil
 }
 
-// NewSigningKey returns a new ed25519 private key seed, hex-encoded.
-func NewSigningKey() ([]byte, error) {
-	_, priv, err := ed25519.GenerateKey(rand.Reader)
+// NewSigningKey returns a new ed25519 private key seed, hex-encoded: the
+// standard suite's signing key (crypto/suite has the sm one).
+func NewSigningKey() ([]byte, error) { return suite.Standard.NewSigningKey() }
+
+// LoadSigningKey reads a key written by NewSigningKey. For a key of either
+// suite (Ed25519 or SM2), use suite.LoadSigningKey.
+func LoadSigningKey(path string) (ed25519.PrivateKey, error) {
+	k, err := suite.LoadSigningKey(path)
 	if err != nil {
 		return nil, err
 	}
-	return []byte(hex.EncodeToString(priv.Seed()) + "\n"), nil
+	ek, ok := k.(ed25519.PrivateKey)
+	if !ok {
+		return nil, fmt.Errorf("signing key %s: an SM2 key, where an Ed25519 seed (suite standard) is needed", path)
+	}
+	return ek, nil
 }
 
-// LoadSigningKey reads a key written by NewSigningKey.
-func LoadSigningKey(path string) (ed25519.PrivateKey, error) {
+// PublicKeyPEM encodes an ed25519 public key as PKIX PEM ("PUBLIC KEY"), the
+// form `openssl pkey -pubout` writes.
+func PublicKeyPEM(pub ed25519.PublicKey) ([]byte, error) { return suite.MarshalPublicKey(pub) }
+
+// LoadPublicKeyPEM reads an ed25519 public key written by PublicKeyPEM.
+func LoadPublicKeyPEM(path string) (ed25519.PublicKey, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
-		return nil, fmt.Errorf("signing key: %w", err)
+		return nil, fmt.Errorf("public key: %w", err)
 	}
-	seed, err := hex.DecodeString(strings.TrimSpace(string(data)))
-	if err != nil || len(seed) != ed25519.SeedSize {
-		return nil, fmt.Errorf("signing key %s: not a hex-encoded ed25519 seed", path)
+	b, _ := pem.Decode(data)
+	if b == nil || b.Type != "PUBLIC KEY" {
+		return nil, fmt.Errorf("public key %s: no PEM PUBLIC KEY block", path)
 	}
-	return ed25519.NewKeyFromSeed(seed), nil
+	k, err := x509.ParsePKIXPublicKey(b.Bytes)
+	if err != nil {
+		return nil, fmt.Errorf("public key %s: %w", path, err)
+	}
+	pub, ok := k.(ed25519.PublicKey)
+	if !ok {
+		return nil, fmt.Errorf("public key %s: not an Ed25519 key", path)
+	}
+	return pub, nil
 }
