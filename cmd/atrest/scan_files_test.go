@@ -3,6 +3,7 @@ package main
 import (
 	"archive/zip"
 	"bytes"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -323,4 +324,27 @@ func sortedKeys[V any](m map[string]V) []string {
 	}
 	sort.Strings(keys)
 	return keys
+}
+
+// Issue 19's side findings: a Message-ID is not an e-mail address, a MIME
+// boundary holding a card-shaped number is not a bank card, and a base64
+// body is read (it was a false clean).
+func TestScanFilesMailHeadersAndBoundaries(t *testing.T) {
+	dir := t.TempDir()
+	body := base64.StdEncoding.EncodeToString([]byte("参保人身份证号 11010519491231002X\r\n"))
+	mail := "From: <ybk@hospital.org.cn>\r\nTo: <jsk@ybj.gov.cn>\r\nSubject: test\r\n" +
+		"Message-ID: <20261206153012.6222020200112233446@mail.hospital.org.cn>\r\nMIME-Version: 1.0\r\n" +
+		"Content-Type: multipart/mixed; boundary=\"----=_Part_6222020200112233446_1733480000000\"\r\n\r\n" +
+		"------=_Part_6222020200112233446_1733480000000\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: base64\r\n\r\n" +
+		body + "\r\n------=_Part_6222020200112233446_1733480000000--\r\n"
+	os.WriteFile(filepath.Join(dir, "m.eml"), []byte(mail), 0o644)
+	out, stderr, code := atrest(t, "scan", "files", "--format", "jsonl", dir)
+	if code != exitFound {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	sum := summaryRecord(t, jsonRecords(t, out))
+	byType, _ := sum["by_type"].(map[string]any)
+	if byType["cn_resident_id"] != 1.0 || byType["bank_card"] != nil || byType["email"] != 2.0 {
+		t.Errorf("by type %v: want the ID in the body, the From and To addresses, and nothing from the Message-ID or boundary", byType)
+	}
 }

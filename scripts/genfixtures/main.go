@@ -136,8 +136,8 @@ func qp(b []byte) string {
 // The boundaries hold a Luhn-valid card-shaped number and the Message-IDs an
 // address-shaped token: neither is an identifier of anyone.
 const (
-	outlookBoundary = "----=_NextPart_000_0012_6222020200112233445"
-	foxmailBoundary = "----=_001_NextPart6222020200112233445_=----"
+	outlookBoundary = "----=_NextPart_000_0012_6222020200112233446"
+	foxmailBoundary = "----=_001_NextPart6222020200112233446_=----"
 )
 
 // outlookMail is a message as Outlook sends it from a Chinese Windows: a
