@@ -6,10 +6,11 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"sort"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -269,7 +270,7 @@ func TestScanFilesFormats(t *testing.T) {
 	for k := range want {
 		formats[k.format] = true
 	}
-	for _, f := range sortedKeys(formats) {
+	for _, f := range slices.Sorted(maps.Keys(formats)) {
 		fmt.Fprintf(&table, "%-7s", f)
 		for _, typ := range eval.CoreTypes {
 			k := key{f, typ}
@@ -315,15 +316,6 @@ func TestScanFilesFormats(t *testing.T) {
 	if !strings.Contains(stderr, "5 database columns in plaintext") || !strings.Contains(stderr, "1 pdf image-only") {
 		t.Errorf("stderr %q", stderr)
 	}
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }
 
 // Issue 19's side findings: a Message-ID is not an e-mail address, a MIME
