@@ -19,6 +19,8 @@ type scanFilesOptions struct {
 	workers  int
 	maxDepth int
 	oneFS    bool
+	findings string
+	examples int
 }
 
 func newScanFilesCmd() *cobra.Command {
@@ -40,12 +42,16 @@ reported with state "encrypted"; binaries "binary"; decompression bombs
 "skipped". Symlinks are not followed out of the root.
 
 Each finding carries a mask (110***********123X) and a keyed fingerprint, never
-the value. With --config, the installation's fingerprint key is used, the run
+the value. --findings all lists every finding (the default for json, jsonl and
+sarif); --findings summary (the default for table) lists the first --examples
+findings of each type in each file, and each file record counts them all by
+type. With --config, the installation's fingerprint key is used, the run
 is journaled, and with no PATH the config's file_roots are scanned.
 
 ` + exitHelp,
 		Example: `  atrest scan files /srv/exports
   atrest scan files --format jsonl --exclude '*.tmp' /srv/exports > findings.jsonl
+  atrest scan files --format jsonl --findings summary /var/log/his > per-file.jsonl
   atrest scan files --config /etc/atrest/atrest.yaml --root exports`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runScanFiles(cmd, o, args)
@@ -57,6 +63,8 @@ is journaled, and with no PATH the config's file_roots are scanned.
 	cmd.Flags().IntVar(&o.workers, "workers", runtime.GOMAXPROCS(0), "files scanned at once, and chunks of one big file matched at once")
 	cmd.Flags().IntVar(&o.maxDepth, "max-depth", 3, "how deep to open zip archives nested in zip archives")
 	cmd.Flags().BoolVar(&o.oneFS, "one-file-system", false, "do not descend into other filesystems mounted below a PATH (proc, sys and dev never are)")
+	cmd.Flags().StringVar(&o.findings, "findings", "", "all (every finding) or summary (counts by type per file, and --examples findings of each type) (default: summary for table, all otherwise)")
+	cmd.Flags().IntVar(&o.examples, "examples", 3, "with --findings summary: findings of each type listed per file")
 	return cmd
 }
 
@@ -86,6 +94,10 @@ func runScanFiles(cmd *cobra.Command, o scanFilesOptions, args []string) error {
 			return fmt.Errorf("scan files: %s has no file_roots to scan", cfg.Path)
 		}
 	}
+	examples, err := o.examplesPerType(cmd)
+	if err != nil {
+		return err
+	}
 	fp, err := fingerprinter(cfg)
 	if err != nil {
 		return err
@@ -98,6 +110,7 @@ func runScanFiles(cmd *cobra.Command, o scanFilesOptions, args []string) error {
 		Files:       filesrc.Options{Exclude: exclude, Workers: o.workers, MaxDepth: o.maxDepth, OneFileSystem: o.oneFS},
 		Fingerprint: fp,
 		Workers:     o.workers,
+		Examples:    examples,
 	})
 	stopProgress := startProgress(cmd.ErrOrStderr(), func() string {
 		p := s.Progress()
@@ -133,6 +146,29 @@ func runScanFiles(cmd *cobra.Command, o scanFilesOptions, args []string) error {
 		return errUnread{fmt.Sprintf("no plaintext identifiers in %d files scanned%s", sum.Scanned, unread)}
 	}
 	return nil
+}
+
+// examplesPerType is how many findings of each type a file lists: 0 for all.
+// A person at a table gets the summary by default, a script every finding
+// (SPEC §3: each occurrence is one finding record).
+func (o scanFilesOptions) examplesPerType(cmd *cobra.Command) (int, error) {
+	mode := o.findings
+	if mode == "" {
+		mode = "all"
+		if o.outFormat(cmd) == "table" {
+			mode = "summary"
+		}
+	}
+	switch mode {
+	case "all":
+		return 0, nil
+	case "summary":
+		if o.examples < 1 {
+			return 0, fmt.Errorf("scan files: --examples %d: list at least 1 finding of each type", o.examples)
+		}
+		return o.examples, nil
+	}
+	return 0, fmt.Errorf("scan files: --findings %q: use all or summary", mode)
 }
 
 func contains(list []string, s string) bool {

@@ -122,10 +122,21 @@ type Backup struct {
 	Schedule       string
 	CheckSchedule  string
 	RPO            time.Duration
-	Retention      time.Duration
-	Format         string // atrest (default) or mysqldump
-	KeyPattern     string
+	// Retention is how long a backup is kept: `backup prune` and serve
+	// delete whole backups older than this, keeping at least KeepLast.
+	Retention time.Duration
+	// KeepLast is the fewest complete backups pruning leaves, whatever
+	// their age (default DefaultKeepLast).
+	KeepLast int
+	// ReadSchedule is when serve runs `backup check --read`; "" never.
+	ReadSchedule string
+	Format       string // atrest (default) or mysqldump
+	KeyPattern   string
 }
+
+// DefaultKeepLast is keep_last when the YAML does not set it: a bad
+// newest backup still leaves two behind it.
+const DefaultKeepLast = 3
 
 type Drill struct {
 	Name         string
