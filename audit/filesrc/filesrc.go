@@ -2,14 +2,20 @@
 //
 // It walks roots in parallel, decides what each file is from its content (magic
 // bytes, then text statistics; never the extension), opens containers (gzip, zstd,
-// bzip2, tar, zip, xlsx, docx) and decodes legacy encodings (UTF-16, GB18030) on
-// the fly. Every file gets exactly one FileRecord saying whether it was scanned,
-// is encrypted, binary, skipped or could not be read, and why.
+// bzip2, xz, tar, zip, 7z, rar, e-mail), reads documents as they are displayed
+// (xlsx, docx, .xls, .doc, OpenDocument, RTF, PDF, dBase; one reader per format,
+// each in its own file) and decodes legacy encodings (UTF-16, GB18030, code pages)
+// on the fly. SQLite files become Table units for the scanner to judge. Every file
+// gets exactly one FileRecord saying whether it was scanned, is encrypted, binary,
+// skipped or could not be read, and why; one that could hold text and was not read
+// says so in NotRead.
 //
 // What it must never do: follow a symlink out of a root, hold a whole file or
-// container member in memory, follow a decompression bomb, write decompressed
-// plaintext to disk (spilled members are encrypted under a throwaway key), or
-// call data "encrypted" without a recognised encryption header.
+// container member in memory (PDFs up to 256 MiB excepted: pdfcpu holds their
+// objects), follow a decompression bomb, write decompressed plaintext to disk
+// (spilled members are encrypted under a throwaway key), write to a file it
+// reads (SQLite files are opened through a read-only VFS), or call data
+// "encrypted" without a recognised encryption header.
 package filesrc
 
 import (
