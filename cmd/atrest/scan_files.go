@@ -27,7 +27,7 @@ func newScanFilesCmd() *cobra.Command {
 	var o scanFilesOptions
 	cmd := &cobra.Command{
 		Use:   "files [flags] PATH...",
-		Short: "Scan file trees (text, CSV, logs, gz, zip, xlsx, docx) for plaintext identifiers",
+		Short: "Scan file trees (text, archives, office documents, PDF, e-mail, SQLite) for plaintext identifiers",
 		Long: `scan files walks each PATH and reports every identifier stored in plaintext:
 resident ID numbers (居民身份证号, also 15-digit, 居住证 and 永居证), mobile numbers,
 bank cards, unified social credit codes, e-mail addresses, and passport and
@@ -35,11 +35,16 @@ HK/MO/TW permit numbers next to a keyword. Each is validated (check digits, real
 dates, allocation tables), so order numbers, timestamps, IMEIs and masked values
 are not reported.
 
-Files are typed by content, not by name: UTF-8, UTF-16 and GB18030/GBK text,
-gzip, zip (nested up to 3 deep), xlsx (line = row) and docx (line = paragraph).
-Encrypted files (age, OpenSSL, PGP, encrypted zip entries and Office files) are
-reported with state "encrypted"; binaries "binary"; decompression bombs
-"skipped". Symlinks are not followed out of the root.
+Files are typed by content, not by name: UTF-8, UTF-16 and GB18030/GBK text;
+gzip, zstd, bzip2, xz, tar, zip, 7z and rar members (nested up to 3 deep);
+spreadsheets (xlsx, .xls, WPS .et, .ods: line = row) and documents (docx, .doc,
+WPS .wps, .odt, .rtf, PDF text: line = paragraph) as they are displayed; e-mail
+(.eml, .mht) with every attachment; dBase tables by field; SQLite files as
+databases, each column judged as scan db judges it. Encrypted files and
+password-protected documents and archives are "encrypted"; binaries "binary".
+What could hold text and was not read (unreadable, image-only PDF, bomb) is
+counted under not_read and makes the run exit 3 when nothing was found.
+Symlinks are not followed out of the root, nor /proc, /sys or /dev entered.
 
 Each finding carries a mask (110***********123X) and a keyed fingerprint, never
 the value. --findings all lists every finding (the default for json, jsonl and
