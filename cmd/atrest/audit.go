@@ -47,7 +47,7 @@ with signed checkpoints (C2SP tlog-checkpoint notes) over the Merkle tree of all
 entries: SHA-256 and Ed25519 in a standard journal, SM3 and SM2 in an sm one.
 A journal keeps the suite of its first entry for life; verify reads it there.`,
 	}
-	cmd.AddCommand(newAuditVerifyCmd(), newAuditCheckpointCmd(), newAuditLogCmd(), newAuditRecoverCmd(), newAuditReviewCmd())
+	cmd.AddCommand(newAuditVerifyCmd(), newAuditCheckpointCmd(), newAuditLogCmd(), newAuditPruneCmd(), newAuditRecoverCmd(), newAuditReviewCmd())
 	return cmd
 }
 

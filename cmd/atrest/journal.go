@@ -129,3 +129,17 @@ func journalPublicKey(cfg *config.Config) (ed25519.PublicKey, error) {
 	}
 	return key.Public().(ed25519.PublicKey), nil
 }
+
+// pruneJournal deletes the journal segments older than journal.retention
+// below the newest anchored checkpoint (journal.Prune journals it).
+func pruneJournal(ctx context.Context, cfg *config.Config, dry bool) (journal.PruneResult, error) {
+	key, err := suite.LoadSigningKey(cfg.Journal.SigningKeyFile)
+	if err != nil {
+		return journal.PruneResult{}, fmt.Errorf("journal: %w", err)
+	}
+	anchor, err := journalAnchor(ctx, cfg)
+	if err != nil {
+		return journal.PruneResult{}, err
+	}
+	return journal.Prune(ctx, cfg.JournalDir(), key, anchor, cfg.Journal.Retention, time.Now(), dry)
+}

@@ -442,8 +442,9 @@ func backupCheckJob(ctx context.Context, cfg *config.Config, job *config.Backup,
 	return backupCheckEntry(job.Name, res, err, o), err
 }
 
-// anchorPruner prunes the journal anchor's checkpoint copies at most once a
-// day: after a backup, which is when serve prunes.
+// anchorPruner prunes the journal anchor's checkpoint copies, then the
+// local journal's old segments, at most once a day: after a backup, which is
+// when serve prunes.
 type anchorPruner struct {
 	mu   sync.Mutex
 	last time.Time
@@ -461,6 +462,10 @@ func (p *anchorPruner) maybe(ctx context.Context, cfg *config.Config, j appender
 	p.mu.Unlock()
 	if due {
 		pruneAnchor(ctx, cfg, j, false) // journaled as anchor.prune, error or not
+		// Then the local journal, below what the anchor keeps (journal.prune).
+		if _, err := pruneJournal(ctx, cfg, false); err != nil {
+			j.Append(journal.Entry{Kind: "journal.prune", Subject: cfg.JournalDir(), Outcome: "error", Detail: oneLine(err.Error())})
+		}
 	}
 }
 
