@@ -20,12 +20,12 @@ type state struct {
 	size       int    // entries
 	last       string // hash of entry size, "" when empty
 	tree       compactRange
-	seg        int   // newest segment number, 0 when none
-	off        int64 // end of the last whole line in segment seg
-	segEntries int   // entries in segment seg
+	seg        int    // newest segment number, 0 when none
+	off        int64  // end of the last whole line in segment seg
+	segEntries int    // entries in segment seg
 	segMonth   string // YYYY-MM (UTC) of segment seg's first entry; "" not read yet
-	ckptSize   int   // size of the newest checkpoint
-	ckptBytes  int64 // length of checkpoints.jsonl as last read
+	ckptSize   int    // size of the newest checkpoint
+	ckptBytes  int64  // length of checkpoints.jsonl as last read
 	origin     string
 }
 

@@ -67,10 +67,10 @@ func (p *Problem) Is(target error) bool {
 
 // Report is what Verify found.
 type Report struct {
-	Suite            string      // the journal's, from entry 1 ("standard" or "sm"); "" when it has none
+	Suite string // the journal's, from entry 1 ("standard" or "sm"); "" when it has none
 	// Base is set when entries were pruned: verification started from its
 	// signed checkpoint, and checkpoints below it could not be checked.
-	Base *Base
+	Base             *Base
 	Entries          int         // entries verified (all of them when FirstBad is nil)
 	Segments         int         // segment files read
 	Checkpoints      int         // local checkpoints verified
