@@ -45,16 +45,6 @@ func (s *Server) showLogin(w http.ResponseWriter, r *http.Request, code int, nam
 		Next: localPath(next), Name: name, Error: msg})
 }
 
-// localPath keeps a redirect target on this site: a path, not "//host" or
-// a URL.
-func localPath(p string) string {
-	if !strings.HasPrefix(p, "/") || strings.HasPrefix(p, "//") || strings.HasPrefix(p, "/\\") ||
-		strings.ContainsAny(p, "\r\n") {
-		return "/"
-	}
-	return p
-}
-
 // login checks the form. Failures count against the client's address and
 // the user name; the sixth within the window (and every attempt after it,
 // right password or not) gets 429 until the oldest failure leaves the
