@@ -69,6 +69,8 @@ drills:
     backup: yb-nightly
     identity_file: keys/backup.agekey
     target_dsn_env: ATREST_T_DRILL_DSN
+http:
+  listen: 127.0.0.1:0
 `
 
 func newBackupEnv(t *testing.T, srv *testenv.S3Server) *backupEnv {
