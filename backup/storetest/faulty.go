@@ -33,6 +33,11 @@ const (
 	// FailPut makes Put fail after reading After bytes of its source (the
 	// server died mid-upload), storing nothing.
 	FailPut
+	// Status and LieSize are Proxy faults: an error status (500, 503
+	// SlowDown) instead of an answer, and a HEAD that gives a size other
+	// than the object's.
+	Status
+	LieSize
 )
 
 func (f Fault) String() string {
@@ -45,6 +50,10 @@ func (f Fault) String() string {
 		return "error-in-200"
 	case FailPut:
 		return "fail-put"
+	case Status:
+		return "status"
+	case LieSize:
+		return "lie-size"
 	}
 	return fmt.Sprintf("Fault(%d)", int(f))
 }

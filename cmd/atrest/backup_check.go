@@ -207,6 +207,11 @@ func checkJob(ctx context.Context, cfg *config.Config, job *config.Backup, o bac
 	if err != nil {
 		return pre, fmt.Errorf("backup check %s: %s", job.Name, oneLine(err.Error()))
 	}
+	// Backups in the bucket that no run's end recorded are journaled as
+	// found first. Its errors need no second report: a listing that fails
+	// fails the checks below, and a journal that cannot take the entries
+	// cannot take the check's own.
+	reconcile(ctx, cfg, job, store, pub)
 	res, err := check.Run(ctx, check.Options{
 		Job: check.Job{Name: job.Name, Prefix: job.Prefix, RPO: job.RPO, Retention: job.Retention,
 			Format: job.Format, KeyPattern: job.KeyPattern},

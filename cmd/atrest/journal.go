@@ -24,11 +24,8 @@ func openJournal(cfg *config.Config) (*journal.Journal, error) {
 	if err != nil {
 		return nil, err
 	}
-	j, err := journal.Open(cfg.JournalDir(), key, journal.Options{Anchor: anchor})
-	if err != nil {
-		return nil, fmt.Errorf("journal %s: %w", cfg.JournalDir(), err)
-	}
-	return j, nil
+	// The journal's errors begin "journal: " and name the file.
+	return journal.Open(cfg.JournalDir(), key, journal.Options{Anchor: anchor})
 }
 
 // journalAnchor is the bucket that keeps copies of the checkpoints, or nil.
@@ -54,7 +51,8 @@ func journalAnchor(ctx context.Context, cfg *config.Config) (journal.Anchor, err
 
 // record appends entries for one run and closes the journal, which signs a
 // checkpoint over them (and copies it to the anchor). Without a config there
-// is no journal and nothing to do.
+// is no journal and nothing to do. The errors are the journal's own, which
+// begin "journal: " already.
 func record(cfg *config.Config, entries ...journal.Entry) error {
 	if cfg == nil || len(entries) == 0 {
 		return nil
@@ -65,12 +63,9 @@ func record(cfg *config.Config, entries ...journal.Entry) error {
 	}
 	if _, err := j.AppendBatch(entries); err != nil {
 		j.Close()
-		return fmt.Errorf("journal: %w", err)
+		return err
 	}
-	if err := j.Close(); err != nil {
-		return fmt.Errorf("journal: %w", err)
-	}
-	return nil
+	return j.Close()
 }
 
 // journalPublicKey derives the checkpoint verification key from the signing key.

@@ -164,7 +164,18 @@ func newServeDaemon(cmd *cobra.Command, o serveOptions) (*daemon.Daemon, net.Lis
 		return nil, nil, nil, fmt.Errorf("serve: %w", err)
 	}
 	dash.SetRunner(d)
-	return d, ln, func() error { dash.Close(); return j.Close() }, nil
+	// Backups a killed run or a full disk left unrecorded are journaled as
+	// found, beside serve's start rather than before it: storage may be
+	// slow or away.
+	rctx, stopReconcile := context.WithCancel(context.Background())
+	reconciled := make(chan struct{})
+	go func() { defer close(reconciled); reconcileAll(rctx, cfg, cmd.ErrOrStderr()) }()
+	return d, ln, func() error {
+		stopReconcile()
+		<-reconciled
+		dash.Close()
+		return j.Close()
+	}, nil
 }
 
 // newServeWeb builds the dashboard on the daemon's journal: the config's
