@@ -19,7 +19,7 @@ const minInodes = 8
 
 // lockWait bounds the wait for the journal's lock: appenders hold it for
 // an fsync, so a longer wait means a process is stuck holding it.
-const lockWait = 10 * time.Second
+var lockWait = 10 * time.Second
 
 // Preflight checks, before work whose record must not be lost, that the
 // journal in dir can take entries now: the directory exists or can be made
@@ -34,15 +34,15 @@ func Preflight(dir string) error {
 	if err := os.MkdirAll(dir, 0o750); err != nil {
 		return fmt.Errorf("journal: %w", err)
 	}
-	if err := probeWrite(dir); err != nil {
-		return fmt.Errorf("journal: %s cannot be written: %w", dir, err)
-	}
 	if bytes, inodes, ok, err := freeSpace(dir); err != nil {
 		return fmt.Errorf("journal: %s: %w", dir, err)
 	} else if ok && bytes < MinFree {
 		return fmt.Errorf("journal: %s: %d KiB free, less than the %d KiB a run needs to be recorded", dir, bytes>>10, MinFree>>10)
 	} else if ok && inodes < minInodes {
 		return fmt.Errorf("journal: %s: %d inodes free, a run needs %d to be recorded", dir, inodes, minInodes)
+	}
+	if err := probeWrite(dir); err != nil {
+		return fmt.Errorf("journal: %s cannot be written: %w", dir, err)
 	}
 	lf, err := os.OpenFile(filepath.Join(dir, lockFile), os.O_RDWR|os.O_CREATE, 0o640)
 	if err != nil {

@@ -102,7 +102,12 @@ func runBackupRun(cmd *cobra.Command, o backupRunOptions) error {
 	rec, err := backupJobRecord(cmd.Context(), cfg, job, o.parallel, prog)
 	stop()
 	if !rec.unrecordable {
-		if jerr := record(cfg, backupRunEntry(rec)); jerr != nil && err == nil {
+		switch jerr := record(cfg, backupRunEntry(rec)); {
+		case jerr == nil || err != nil:
+		case stored(jerr):
+			// The end is journaled; only its signature lags.
+			err = fmt.Errorf("%s %s: %w", verb, job.Name, jerr)
+		default:
 			// The backup is stored and its start journaled, but not its
 			// end: not a run to call ok. The next reconcile journals it
 			// as found.
@@ -184,7 +189,9 @@ func makeBackup(ctx context.Context, cfg *config.Config, job *config.Backup, par
 	if err != nil {
 		return nil, err
 	}
-	// The anchor's copy failing leaves the entries stored here: go on.
+	// A journal that could not sign its checkpoint now will not sign the
+	// end either: refuse. The anchor's copy failing leaves the entries
+	// stored and signed here: go on.
 	if err := record(cfg, append(found, backupStartEntry(job.Name, objKey))...); err != nil && !errors.Is(err, journal.ErrAnchor) {
 		rec.unrecordable = true
 		return nil, fmt.Errorf("%w; nothing was backed up", err)

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"crypto/ed25519"
 	"fmt"
 	"os"
@@ -52,7 +53,8 @@ func journalAnchor(ctx context.Context, cfg *config.Config) (journal.Anchor, err
 // record appends entries for one run and closes the journal, which signs a
 // checkpoint over them (and copies it to the anchor). Without a config there
 // is no journal and nothing to do. The errors are the journal's own, which
-// begin "journal: " already.
+// begin "journal: " already; one that comes after the entries were stored
+// (the checkpoint or its anchor copy failed) is an unsignedError.
 func record(cfg *config.Config, entries ...journal.Entry) error {
 	if cfg == nil || len(entries) == 0 {
 		return nil
@@ -61,11 +63,34 @@ func record(cfg *config.Config, entries ...journal.Entry) error {
 	if err != nil {
 		return err
 	}
-	if _, err := j.AppendBatch(entries); err != nil {
+	stored, err := j.AppendBatch(entries)
+	if err != nil && stored == nil {
 		j.Close()
 		return err
 	}
-	return j.Close()
+	if cerr := j.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return unsignedError{err}
+	}
+	return nil
+}
+
+// unsignedError is a journal error that came after the entries were stored
+// and synced: they are the record, only not yet signed by a checkpoint (or
+// not copied to the anchor); the next checkpoint signs them.
+type unsignedError struct{ err error }
+
+func (e unsignedError) Error() string {
+	return e.err.Error() + " (the entries are stored; the next checkpoint signs them)"
+}
+func (e unsignedError) Unwrap() error { return e.err }
+
+// stored reports whether a record error left the entries stored.
+func stored(err error) bool {
+	var u unsignedError
+	return errors.As(err, &u)
 }
 
 // journalPublicKey derives the checkpoint verification key from the signing key.
