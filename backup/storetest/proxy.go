@@ -41,7 +41,9 @@ type Rule struct {
 	// Status (not forwarded; the answer is StatusCode with an S3 error
 	// document of code Code: 500 InternalError, 503 SlowDown …), LieSize
 	// (forwarded; a HEAD's answer gives Content-Length After, not the
-	// object's size), or 0 (forwarded untouched, for the hooks alone).
+	// object's size), Stall (forwarded; the response body stops after
+	// After bytes until OnAnswer returns), or 0 (forwarded untouched, for
+	// the hooks alone).
 	Fault      Fault
 	After      int64
 	StatusCode int
@@ -50,11 +52,12 @@ type Rule struct {
 	Times int
 	// OnRequest runs when the rule matches, before anything is forwarded,
 	// and may block: a test holds a request there while it kills the
-	// client. A request whose client went away meanwhile is not
-	// forwarded. OnAnswer runs once the server has answered, before the
-	// client hears anything: the server did the work, the client may
-	// never know.
-	OnRequest, OnAnswer func(*http.Request)
+	// client. If it returns false the request never reaches the server
+	// and the client's connection is reset. OnAnswer runs once the server
+	// has answered, before the client hears anything: the server did the
+	// work, the client may never know.
+	OnRequest func(*http.Request) (forward bool)
+	OnAnswer  func(*http.Request)
 
 	hits int
 }
@@ -136,11 +139,11 @@ func objectPath(r *http.Request) bool {
 
 func (p *Proxy) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	rule := p.rule(req)
-	if rule != nil && rule.OnRequest != nil {
-		rule.OnRequest(req)
-		if req.Context().Err() != nil {
-			return // the client is gone: nothing reaches the server
+	if rule != nil && rule.OnRequest != nil && !rule.OnRequest(req) {
+		if c, _, err := http.NewResponseController(w).Hijack(); err == nil {
+			resetConn(c)
 		}
+		return
 	}
 	if rule != nil && rule.Fault == Status {
 		io.Copy(io.Discard, req.Body)
@@ -187,7 +190,7 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 		return
 	}
 	defer resp.Body.Close()
-	if rule != nil && rule.OnAnswer != nil {
+	if rule != nil && rule.OnAnswer != nil && rule.Fault != Stall {
 		rule.OnAnswer(req)
 	}
 	for k, v := range resp.Header {
@@ -200,6 +203,15 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 		w.Header().Set("Content-Length", strconv.FormatInt(rule.After, 10))
 	}
 	w.WriteHeader(resp.StatusCode)
+	if rule != nil && rule.Fault == Stall {
+		io.CopyN(w, resp.Body, rule.After)
+		http.NewResponseController(w).Flush()
+		if rule.OnAnswer != nil {
+			rule.OnAnswer(req)
+		}
+		io.Copy(w, resp.Body)
+		return
+	}
 	if rule == nil || rule.Fault != Truncate && rule.Fault != Drop || req.Method == http.MethodHead {
 		io.Copy(w, resp.Body)
 		return

@@ -32,6 +32,7 @@ type backupEnv struct {
 
 type cfgVals struct {
 	Database, Endpoint, Bucket, PlainBucket, Recipient string
+	Schedule                                           string // yb-nightly's, for serve; "" = none
 }
 
 const cfgTemplate = `state_dir: state
@@ -56,6 +57,9 @@ backups:
     recipients: [{{.Recipient}}]
     rpo: 26h
     retention: 30d
+{{- if .Schedule}}
+    schedule: "{{.Schedule}}"
+{{- end}}
   - name: yb-plain
     source: yb-prod
     storage: s3

@@ -71,7 +71,7 @@ func (e *backupEnv) journaledOK(t *testing.T) map[string]bool {
 		switch {
 		case en.Kind == "backup.run" && en.Outcome == "ok":
 			out[en.Detail] = true
-		case en.Kind == kindBackupFound:
+		case en.Kind == kindBackupFound && en.Outcome == "found":
 			k, _, _ := strings.Cut(en.Detail, foundSep)
 			out[k] = true
 		}

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/atrest/atrest/audit/journal"
 	"github.com/atrest/atrest/backup"
 	"github.com/atrest/atrest/internal/testenv"
 )
@@ -74,6 +75,21 @@ func TestForgedBackupIsNotTrusted(t *testing.T) {
 		if !seen[c] {
 			t.Errorf("no %s record says the forged backup is not trusted", c)
 		}
+	}
+
+	// The check journaled the forged backup, once, as found and untrusted.
+	var untrusted int
+	for en, err := range journal.Query(filepath.Join(e.dir, "state", "journal"), journal.Filter{Kind: kindBackupFound}) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.HasPrefix(en.Detail, forged+foundSep) || en.Outcome != "untrusted" || !strings.Contains(en.Detail, "not trusted") {
+			t.Errorf("found entry %+v", en)
+		}
+		untrusted++
+	}
+	if untrusted != 1 {
+		t.Errorf("%d backup.found entries for the forged backup, want 1", untrusted)
 	}
 
 	// The drill: named, it is refused before a byte is read; chosen as

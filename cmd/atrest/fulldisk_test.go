@@ -51,16 +51,17 @@ func TestFullStateDisk(t *testing.T) {
 	v := e.vals
 	v.Endpoint = p.Endpoint
 	e.write(t, v)
-	p.Add(&storetest.Rule{Match: isManifestPut, OnRequest: func(*http.Request) { filler = fill(t, state) }, Times: 1})
+	p.Add(&storetest.Rule{Match: isManifestPut, OnRequest: func(*http.Request) bool { filler = fill(t, state); return true }, Times: 1})
 	key := e.runUnrecordable(t, "full after")
 	os.Remove(filler)
 
 	// The state filesystem goes read-only while the manifest goes up: the
 	// end cannot be journaled at all.
-	p.Add(&storetest.Rule{Match: isManifestPut, Times: 1, OnRequest: func(*http.Request) {
+	p.Add(&storetest.Rule{Match: isManifestPut, Times: 1, OnRequest: func(*http.Request) bool {
 		if out, err := exec.Command("mount", "-o", "remount,ro", state).CombinedOutput(); err != nil {
 			t.Errorf("remount ro: %v %s", err, out)
 		}
+		return true
 	}})
 	roKey := e.runUnrecordable(t, "read-only after")
 	if out, err := exec.Command("mount", "-o", "remount,rw", state).CombinedOutput(); err != nil {

@@ -21,9 +21,10 @@ import (
 // killed between the manifest's upload and its end entry, or one whose
 // disk filled, leaves a backup in the bucket that the journal does not
 // record as made. reconcile finds those (and backups another installation
-// wrote into the job's prefix) and journals each once as backup.found:
-// found, never an ok run, with whether this installation's key verifies its
-// manifest. backup run, backup check and serve's start call it.
+// wrote into the job's prefix) and journals each once as backup.found,
+// never as an ok run: outcome found when this installation's key verifies
+// its manifest, untrusted when it does not. backup run, backup check and
+// serve's start call it.
 const (
 	kindBackupStart = "backup.start"
 	kindBackupFound = "backup.found"
@@ -101,8 +102,13 @@ func unrecorded(ctx context.Context, cfg *config.Config, job *config.Backup, sto
 			}
 			why = fmt.Sprintf("its run started (journal entry %d) and never journaled its end", s.Seq)
 		}
-		found = append(found, journal.Entry{Kind: kindBackupFound, Subject: job.Name, Outcome: "found",
-			Detail: key + foundSep + why + "; " + manifestTrust(ctx, store, key, pub)})
+		trusted, trust := manifestTrust(ctx, store, key, pub)
+		outcome := "found"
+		if !trusted {
+			outcome = "untrusted"
+		}
+		found = append(found, journal.Entry{Kind: kindBackupFound, Subject: job.Name, Outcome: outcome,
+			Detail: key + foundSep + why + "; " + trust})
 	}
 	slices.SortFunc(found, func(a, b journal.Entry) int { return strings.Compare(a.Detail, b.Detail) })
 	return found, nil
@@ -121,25 +127,25 @@ func stillRunning(a journal.Actor) bool {
 }
 
 // manifestTrust says whether this installation's key verifies the manifest
-// of key, in words for the found entry.
-func manifestTrust(ctx context.Context, store backup.ObjectStore, key string, pub ed25519.PublicKey) string {
+// of key, and in words for the found entry.
+func manifestTrust(ctx context.Context, store backup.ObjectStore, key string, pub ed25519.PublicKey) (bool, string) {
 	rc, _, err := store.Get(ctx, backup.ManifestKey(key))
 	if err != nil {
-		return "its manifest could not be read: " + oneLine(err.Error())
+		return false, "its manifest could not be read: " + oneLine(err.Error())
 	}
 	defer rc.Close()
 	b, err := io.ReadAll(io.LimitReader(rc, backup.MaxManifestBytes+1))
 	if err != nil {
-		return "its manifest could not be read: " + oneLine(err.Error())
+		return false, "its manifest could not be read: " + oneLine(err.Error())
 	}
 	m, err := backup.ParseManifest(b)
+	if err == nil {
+		err = m.Verify(pub)
+	}
 	if err != nil {
-		return "not trusted: " + oneLine(err.Error())
+		return false, "not trusted: " + oneLine(err.Error())
 	}
-	if err := m.Verify(pub); err != nil {
-		return "not trusted: " + oneLine(err.Error())
-	}
-	return "its manifest verifies with this installation's key"
+	return true, "its manifest verifies with this installation's key"
 }
 
 // reconcileAll reconciles every atrest job at serve's start, each within a
