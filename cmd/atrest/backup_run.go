@@ -43,7 +43,15 @@ func newBackupRunCmd() *cobra.Command {
 Any failure (the database, the storage, Ctrl-C) aborts the upload: no manifest is
 written and nothing is left that a check would call a backup. Storage credentials come
 from the storage's access_key_env and secret_key_env; they and the DSN's password are
-never printed. The run is journaled (kind backup.run) with its figures.
+never printed.
+
+The key is the run's own: runs of a job never share one (a per-job lock in state_dir,
+milliseconds, a random tag), and both uploads are creates that cannot replace
+(If-None-Match: *). Before any work the journal must be able to take entries (space,
+inodes, permissions, its lock, a whole tail), else exit 2 and nothing is uploaded. The
+run journals backup.start with its key before the upload and backup.run with its
+figures after; backups an earlier run left unrecorded (killed, disk full) are
+journaled as backup.found, never as ok runs.
 
 It prints one backup record: job, status (ok|fail), key, bytes (stored), rows,
 tables, seconds.
