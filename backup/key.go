@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/atrest/atrest/internal/fslock"
 )
 
 // ObjectKey is where a backup of job taken at t is stored:
@@ -61,14 +63,11 @@ func nextKeyTime(dir, job string, t time.Time) (time.Time, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return t, err
 	}
-	f, err := os.OpenFile(filepath.Join(dir, "backup-"+job+".lock"), os.O_RDWR|os.O_CREATE, 0o600)
+	f, err := fslock.Open(filepath.Join(dir, "backup-"+job+".lock"))
 	if err != nil {
-		return t, err
+		return t, fmt.Errorf("lock: %w", err)
 	}
 	defer f.Close() // and with it the lock
-	if err := lockFile(f); err != nil {
-		return t, fmt.Errorf("lock %s: %w", f.Name(), err)
-	}
 	b, err := io.ReadAll(io.LimitReader(f, 64))
 	if err != nil {
 		return t, err

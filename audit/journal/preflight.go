@@ -5,6 +5,8 @@ import (
 	"os"
 	"path/filepath"
 	"time"
+
+	"github.com/atrest/atrest/internal/fslock"
 )
 
 // MinFree is the room Preflight wants on the journal's filesystem: a run's
@@ -70,6 +72,23 @@ func Preflight(dir string) error {
 		}
 	}
 	return nil
+}
+
+// tryLock takes f's exclusive lock, trying until wait has passed.
+func tryLock(f *os.File, wait time.Duration) error {
+	deadline := time.Now().Add(wait)
+	for {
+		ok, err := fslock.TryLock(f)
+		switch {
+		case err != nil:
+			return fmt.Errorf("journal: %w", err)
+		case ok:
+			return nil
+		case time.Now().After(deadline):
+			return fmt.Errorf("journal: lock %s: held by another process for more than %s", f.Name(), wait)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 }
 
 // probeWrite creates, writes, syncs and removes a file in dir.

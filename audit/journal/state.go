@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/atrest/atrest/internal/atomicfile"
 	"golang.org/x/mod/sumdb/note"
 )
 
@@ -246,30 +247,8 @@ func (j *Journal) checkpointLocked() (*pendingCheckpoint, error) {
 	}
 	j.st.ckptSize, j.st.ckptBytes, j.st.origin = cp.Size, j.st.ckptBytes+int64(buf.Len()), origin
 	j.wrote = false
-	if err := writeFileAtomic(filepath.Join(j.dir, checkpointFile), msg); err != nil {
+	if err := atomicfile.Write(filepath.Join(j.dir, checkpointFile), msg, 0o640); err != nil {
 		return nil, fmt.Errorf("journal: checkpoint: %w", err)
 	}
 	return &pendingCheckpoint{name: anchorName(cp.Size), data: msg}, nil
-}
-
-func writeFileAtomic(path string, data []byte) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".tmp-*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	_, err = tmp.Write(data)
-	if err == nil {
-		err = tmp.Chmod(0o640)
-	}
-	if err == nil {
-		err = tmp.Sync()
-	}
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
 }

@@ -1,11 +1,14 @@
 package main
 
 import (
+	"archive/zip"
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -338,4 +341,107 @@ func TestReportFlags(t *testing.T) {
 	if !strings.Contains(out, "not met") || !strings.Contains(out, "do not make it fail") || !strings.Contains(out, "fails verification") {
 		t.Errorf("--help does not explain the exit status:\n%s", out)
 	}
+}
+
+// The officer's evidence bundle: written by report --bundle, checked offline
+// by audit verify --bundle with the journal's public key; any edited member
+// fails and is named.
+func TestReportBundleVerifiedOfflineAndTamperRejected(t *testing.T) {
+	e := newReportEnv(t)
+	e.history(t, drill.StatusPass)
+	zipPath := filepath.Join(t.TempDir(), "evidence.zip")
+	out, stderr, code := atrest(t, "report", "--config", e.cfg, "--period", e.period, "--bundle", zipPath)
+	if code != exitOK {
+		t.Fatalf("report --bundle: exit %d: %s%s", code, out, stderr)
+	}
+	pem, _, code := atrest(t, "audit", "checkpoint", "--config", e.cfg, "--public-key")
+	keyFile := filepath.Join(t.TempDir(), "journal.pub.pem")
+	if code != 0 || !strings.HasPrefix(pem, "-----BEGIN PUBLIC KEY-----") {
+		t.Fatalf("public key: exit %d %q", code, pem)
+	}
+	os.WriteFile(keyFile, []byte(pem), 0o600)
+
+	// Offline: no config, nothing but the zip and the key.
+	t.Setenv("ATREST_CONFIG", filepath.Join(t.TempDir(), "none.yaml"))
+	out, stderr, code = atrest(t, "audit", "verify", "--bundle", zipPath, "--key", keyFile)
+	if code != 0 || !strings.Contains(out, "OK") || !strings.Contains(out, "the key you gave") {
+		t.Fatalf("verify --bundle: exit %d\n%s%s", code, out, stderr)
+	}
+
+	// Edit one byte of the report inside the zip (rewritten by a zip tool).
+	edited := filepath.Join(t.TempDir(), "edited.zip")
+	zr, err := zip.OpenReader(zipPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, _ := os.Create(edited)
+	zw := zip.NewWriter(f)
+	for _, m := range zr.File {
+		rc, _ := m.Open()
+		data, _ := io.ReadAll(rc)
+		rc.Close()
+		if m.Name == "report.json" {
+			data = bytes.Replace(data, []byte(`"not_met"`), []byte(`"met"`), 1)
+		}
+		w, _ := zw.Create(m.Name)
+		w.Write(data)
+	}
+	zw.Close()
+	f.Close()
+	zr.Close()
+	out, stderr, code = atrest(t, "audit", "verify", "--bundle", edited, "--key", keyFile)
+	if code != exitFound || !strings.Contains(out, "member report.json was edited") {
+		t.Fatalf("edited bundle: exit %d, want 1\n%s%s", code, out, stderr)
+	}
+}
+
+// timezone: two reports of one period made on hosts in different zones
+// cover the same instants; the JSON says the zone and whether the period
+// was over; audit log prints times with their offset.
+func TestTimezoneFixesPeriodsAndTimes(t *testing.T) {
+	e := newReportEnv(t)
+	raw, _ := os.ReadFile(e.cfg)
+	os.WriteFile(e.cfg, append([]byte("timezone: Asia/Shanghai\n"), raw...), 0o644)
+	month := time.Now().In(mustZone(t, "Asia/Shanghai")).Format("2006-01")
+	var froms []string
+	saved := time.Local
+	defer func() { time.Local = saved }()
+	for _, tz := range []string{"UTC", "America/New_York"} {
+		t.Setenv("TZ", tz)
+		time.Local = mustZone(t, tz)
+		out, stderr, code := atrest(t, "report", "--config", e.cfg, "--period", month, "--format", "json", "-o", "-")
+		if code != 0 {
+			t.Fatalf("TZ=%s: exit %d: %s", tz, code, stderr)
+		}
+		var doc struct {
+			Period struct {
+				From, Label, Zone string
+				Offset            string `json:"utc_offset"`
+			} `json:"period"`
+			Unfinished bool `json:"unfinished"`
+		}
+		if err := json.Unmarshal([]byte(out), &doc); err != nil {
+			t.Fatal(err)
+		}
+		if doc.Period.Zone != "Asia/Shanghai" || doc.Period.Offset != "+08:00" || !doc.Unfinished || !strings.HasPrefix(doc.Period.Label, month+"-01..") {
+			t.Errorf("TZ=%s: period %+v unfinished %v", tz, doc.Period, doc.Unfinished)
+		}
+		froms = append(froms, doc.Period.From)
+	}
+	if froms[0] != froms[1] || !strings.HasSuffix(froms[0], "+08:00") {
+		t.Errorf("period starts %v: want one instant in +08:00", froms)
+	}
+	out, _, _ := atrest(t, "audit", "log", "--config", e.cfg)
+	if !regexp.MustCompile(`\d{4}-\d\d-\d\d \d\d:\d\d:\d\d \+08:00`).MatchString(out) {
+		t.Errorf("audit log times without their offset:\n%s", out)
+	}
+}
+
+func mustZone(t *testing.T, name string) *time.Location {
+	t.Helper()
+	loc, err := time.LoadLocation(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return loc
 }

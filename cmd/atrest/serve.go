@@ -13,6 +13,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/spf13/cobra"
 
 	"github.com/atrest/atrest/audit"
@@ -79,7 +80,8 @@ HTTP, on http.listen (default 127.0.0.1:8080):
              atrest_drill_last_success_timestamp_seconds{job},
              atrest_drill_rto_seconds{job}, atrest_plaintext_columns{source},
              atrest_plaintext_findings{root}, atrest_journal_entries_total,
-             atrest_runs_total{kind,outcome}. They are read from the journal at
+             atrest_runs_total{kind,outcome}; with journal.syslog,
+             atrest_syslog_backlog_entries and the forwarder's counters. They are read from the journal at
              start and follow it after, so a restart loses nothing and runs made
              with the CLI count too.
 
@@ -152,11 +154,28 @@ func newServeDaemon(cmd *cobra.Command, o serveOptions) (*daemon.Daemon, net.Lis
 		j.Close()
 		return nil, nil, nil, fmt.Errorf("serve: %w", err)
 	}
+	fwd, err := syslogForwarder(cfg)
+	if err != nil {
+		ln.Close()
+		j.Close()
+		return nil, nil, nil, fmt.Errorf("serve: %w", err)
+	}
+	pager, err := notifyRunner(cfg, j)
+	if err != nil {
+		ln.Close()
+		j.Close()
+		return nil, nil, nil, fmt.Errorf("serve: %w", err)
+	}
+	var collectors []prometheus.Collector
+	if fwd != nil {
+		collectors = append(collectors, fwd.Collector())
+	}
 	d, err := daemon.New(daemon.Options{
 		Journal: j, Jobs: jobs, ConfigPath: cfg.Path, Jitter: o.jitter, Grace: o.grace,
 		Log: cmd.ErrOrStderr(), Process: "atrest serve",
-		Load: func() ([]daemon.Job, error) { return reloadJobs(o.configPath, cfg) },
-		Web:  dash,
+		Load:       func() ([]daemon.Job, error) { return reloadJobs(o.configPath, cfg) },
+		Web:        dash,
+		Collectors: collectors,
 	})
 	if err != nil {
 		ln.Close()
@@ -164,19 +183,54 @@ func newServeDaemon(cmd *cobra.Command, o serveOptions) (*daemon.Daemon, net.Lis
 		return nil, nil, nil, fmt.Errorf("serve: %w", err)
 	}
 	dash.SetRunner(d)
-	// Backups a killed run or a full disk left unrecorded are journaled as
-	// found, beside serve's start rather than before it: storage may be
-	// slow or away.
-	rctx, stopReconcile := context.WithCancel(context.Background())
-	reconciled := make(chan struct{})
-	go func() { defer close(reconciled); reconcileAll(rctx, cfg, cmd.ErrOrStderr()) }()
+	// Beside the daemon: backups a killed run or a full disk left
+	// unrecorded are journaled as found (beside serve's start rather than
+	// before it: storage may be slow or away); the pager (its deliveries
+	// are journaled, so it stops before the journal closes) and the syslog
+	// forwarder (it flushes once more after, so serve.stop reaches the
+	// log-audit appliance too).
+	stopReconcile := background(func(ctx context.Context) { reconcileAll(ctx, cfg, cmd.ErrOrStderr()) })
+	stopPager := background(func(ctx context.Context) {
+		if pager != nil {
+			pager.Run(ctx, notifyInterval)
+		}
+	})
+	stopForwarding := background(func(ctx context.Context) {
+		if fwd != nil {
+			fwd.Run(ctx, syslogInterval)
+		}
+	})
 	return d, ln, func() error {
 		stopReconcile()
-		<-reconciled
 		dash.Close()
-		return j.Close()
+		stopPager()
+		err := j.Close()
+		stopForwarding()
+		if fwd != nil {
+			flush, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			fwd.Flush(flush)
+			cancel()
+			fwd.Close()
+		}
+		return err
 	}, nil
 }
+
+// background runs fn until the returned stop is called, and waits for it.
+func background(fn func(ctx context.Context)) (stop func()) {
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { fn(ctx); close(done) }()
+	return func() { cancel(); <-done }
+}
+
+// syslogInterval is how often serve looks for entries to forward (and
+// retries a receiver that is down); notifyInterval how often it looks for
+// state changes to page about.
+const (
+	syslogInterval = 2 * time.Second
+	notifyInterval = 2 * time.Second
+)
 
 // newServeWeb builds the dashboard on the daemon's journal: the config's
 // names and RPOs, the users file, and a verification of the journal with

@@ -28,8 +28,11 @@ const MinLogRetention = 180 * 24 * time.Hour
 
 // Config is a validated configuration.
 type Config struct {
-	Path               string // the file it was read from
-	StateDir           string
+	Path     string // the file it was read from
+	StateDir string
+	// Location is the time zone of every printed time and of report
+	// periods: the timezone key, or the host's.
+	Location           *time.Location
 	Journal            Journal
 	FingerprintKeyFile string
 	Sources            []Source
@@ -38,12 +41,31 @@ type Config struct {
 	Backups            []Backup
 	Drills             []Drill
 	HTTP               HTTP
+	Notify             []Notify
 }
 
 type Journal struct {
 	SigningKeyFile string
 	Retention      time.Duration
 	Anchor         *Anchor
+	Syslog         *Syslog // nil: entries are not forwarded
+}
+
+// Notify is one notify[] entry: a webhook told of state changes.
+type Notify struct {
+	Name      string
+	Format    string   // wecom, dingtalk or json
+	URLEnv    string   // the URL holds the robot's key: from the environment only
+	SecretEnv string   // dingtalk signing secret, optional
+	On        []string // fail, recover, missed
+}
+
+// Syslog is journal.syslog: where every journal entry is forwarded as an
+// RFC 5424 message. Transport defaults to tls.
+type Syslog struct {
+	Address   string
+	Transport string // udp, tcp or tls
+	CAFile    string // tls: the receiver's CA; empty: the system roots
 }
 
 type Anchor struct {

@@ -2,6 +2,7 @@ package config
 
 import (
 	"fmt"
+	"net"
 	"path/filepath"
 	"strings"
 	"time"
@@ -14,6 +15,7 @@ import (
 // The raw* types mirror the YAML exactly; the decoder rejects unknown keys.
 type rawConfig struct {
 	StateDir           string        `yaml:"state_dir"`
+	Timezone           string        `yaml:"timezone"`
 	Journal            rawJournal    `yaml:"journal"`
 	FingerprintKeyFile string        `yaml:"fingerprint_key_file"`
 	Sources            []rawSource   `yaml:"sources"`
@@ -22,12 +24,28 @@ type rawConfig struct {
 	Backups            []rawBackup   `yaml:"backups"`
 	Drills             []rawDrill    `yaml:"drills"`
 	HTTP               rawHTTP       `yaml:"http"`
+	Notify             []rawNotify   `yaml:"notify"`
 }
 
 type rawJournal struct {
 	SigningKeyFile string     `yaml:"signing_key_file"`
 	Retention      string     `yaml:"retention"`
 	Anchor         *rawAnchor `yaml:"anchor"`
+	Syslog         *rawSyslog `yaml:"syslog"`
+}
+
+type rawNotify struct {
+	Name      string   `yaml:"name"`
+	Format    string   `yaml:"format"`
+	URLEnv    string   `yaml:"url_env"`
+	SecretEnv string   `yaml:"secret_env"`
+	On        []string `yaml:"on"`
+}
+
+type rawSyslog struct {
+	Address   string `yaml:"address"`
+	Transport string `yaml:"transport"`
+	CAFile    string `yaml:"ca_file"`
 }
 
 type rawAnchor struct {
@@ -201,6 +219,15 @@ func (t *translator) translate(r *rawConfig) *Config {
 	if r.FingerprintKeyFile == "" {
 		c.FingerprintKeyFile = filepath.Join(c.StateDir, "fingerprint.key")
 	}
+	c.Location = time.Local
+	if r.Timezone != "" {
+		loc, err := time.LoadLocation(r.Timezone)
+		if err != nil || r.Timezone == "Local" {
+			t.fail(at("timezone"), "timezone %q is not an IANA time zone name (Asia/Shanghai, UTC)", r.Timezone)
+		} else {
+			c.Location = loc
+		}
+	}
 	c.Journal.SigningKeyFile = t.abs(r.Journal.SigningKeyFile)
 	if c.Journal.SigningKeyFile == "" {
 		c.Journal.SigningKeyFile = filepath.Join(c.StateDir, "journal.key")
@@ -235,6 +262,23 @@ func (t *translator) translate(r *rawConfig) *Config {
 			t.fail(at("journal", "anchor"), "journal.anchor.bucket is required")
 		}
 		c.Journal.Anchor = &Anchor{Storage: a.Storage, Bucket: a.Bucket, Prefix: a.Prefix}
+	}
+	if s := r.Journal.Syslog; s != nil {
+		w := at("journal", "syslog")
+		if _, port, err := net.SplitHostPort(s.Address); err != nil || port == "" {
+			t.fail(append(w, "address"), "journal.syslog.address %q: want host:port", s.Address)
+		}
+		transport := s.Transport
+		if transport == "" {
+			transport = "tls"
+		}
+		if transport != "udp" && transport != "tcp" && transport != "tls" {
+			t.fail(append(w, "transport"), "journal.syslog.transport %q: want udp, tcp or tls", s.Transport)
+		}
+		if s.CAFile != "" && transport != "tls" {
+			t.fail(append(w, "ca_file"), "journal.syslog.ca_file is for transport tls, not %s", transport)
+		}
+		c.Journal.Syslog = &Syslog{Address: s.Address, Transport: transport, CAFile: t.abs(s.CAFile)}
 	}
 
 	sources := map[string]bool{}
@@ -280,6 +324,30 @@ func (t *translator) translate(r *rawConfig) *Config {
 		c.Drills = append(c.Drills, t.drill(w, d, backups))
 	}
 
+	notifies := map[string]bool{}
+	for i, n := range r.Notify {
+		w := at("notify", i)
+		t.name(w, "notify target", n.Name, notifies)
+		if n.Format != "wecom" && n.Format != "dingtalk" && n.Format != "json" {
+			t.fail(append(w, "format"), "notify %q: format %q: want wecom, dingtalk or json", n.Name, n.Format)
+		}
+		if n.URLEnv == "" {
+			t.fail(w, "notify %q: url_env is required (the webhook URL holds a key: never in the YAML)", n.Name)
+		}
+		if n.SecretEnv != "" && n.Format != "dingtalk" {
+			t.fail(append(w, "secret_env"), "notify %q: secret_env is for dingtalk robots that sign", n.Name)
+		}
+		on := n.On
+		if len(on) == 0 {
+			on = []string{"fail", "recover", "missed"}
+		}
+		for _, e := range on {
+			if e != "fail" && e != "recover" && e != "missed" {
+				t.fail(append(w, "on"), "notify %q: on: %q: want fail, recover or missed", n.Name, e)
+			}
+		}
+		c.Notify = append(c.Notify, Notify{Name: n.Name, Format: n.Format, URLEnv: n.URLEnv, SecretEnv: n.SecretEnv, On: on})
+	}
 	c.HTTP = HTTP{Listen: r.HTTP.Listen, UsersFile: t.abs(r.HTTP.UsersFile)}
 	if c.HTTP.Listen == "" {
 		c.HTTP.Listen = "127.0.0.1:8080"

@@ -11,7 +11,6 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
-	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -19,6 +18,8 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/atrest/atrest/internal/atomicfile"
+	"github.com/atrest/atrest/internal/fslock"
 	"golang.org/x/crypto/argon2"
 )
 
@@ -268,14 +269,11 @@ func DeleteUser(path, name string) (User, error) {
 // change. The new file is written to a temp file (0600), synced and renamed
 // over the old one, so a reader sees the old list or the new, never half.
 func editUsers(path string, edit func([]User) ([]User, error)) error {
-	lf, err := os.OpenFile(path+".lock", os.O_RDWR|os.O_CREATE, 0o600)
+	lf, err := fslock.Open(path + ".lock")
 	if err != nil {
 		return fmt.Errorf("users file: %w", err)
 	}
 	defer lf.Close()
-	if err := lockFile(lf); err != nil {
-		return fmt.Errorf("users file: lock %s: %w", lf.Name(), err)
-	}
 	us, err := ReadUsers(path)
 	if err != nil {
 		return err
@@ -291,38 +289,8 @@ func editUsers(path string, edit func([]User) ([]User, error)) error {
 			return err
 		}
 	}
-	if err := writeAtomic(path, buf.Bytes()); err != nil {
+	if err := atomicfile.Write(path, buf.Bytes(), 0o600); err != nil {
 		return fmt.Errorf("users file: %w", err)
-	}
-	return nil
-}
-
-func writeAtomic(path string, data []byte) error {
-	dir := filepath.Dir(path)
-	tmp, err := os.CreateTemp(dir, ".users-*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	_, err = tmp.Write(data)
-	if err == nil {
-		err = tmp.Chmod(0o600)
-	}
-	if err == nil {
-		err = tmp.Sync()
-	}
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		return err
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		return err
-	}
-	if d, err := os.Open(dir); err == nil {
-		d.Sync()
-		d.Close()
 	}
 	return nil
 }
