@@ -3,7 +3,7 @@
 # ratios. Nothing here asserts a time; it prints. BENCH_DIR holds the generated
 # data (default /tmp/atrest-bench); BENCH_MB sets the dense log size (default 256),
 # BENCH_ROWS the big table (default 1000000); BENCH_PARTS picks parts (default
-# "files db journal backup").
+# "files db journal soak backup"; the soak's own knobs are in scripts/soak.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ATREST=$PWD/bin/atrest
@@ -18,7 +18,7 @@ secs() { python3 -c 'import sys; print("%.3f" % (float(sys.argv[2]) - float(sys.
 now() { date +%s.%N; }
 rss() { { /usr/bin/time -f %M "$@" 2>&1 >/dev/null || true; } | tail -1; }   # peak RSS in KiB
 
-PARTS=${BENCH_PARTS:-files db journal backup}
+PARTS=${BENCH_PARTS:-files db journal soak backup}
 part() { [[ " $PARTS " == *" $1 "* ]]; }
 
 if part files; then
@@ -63,6 +63,11 @@ if part journal; then
 echo "== journal: append rate and verify time for 1M entries"
 go test -run '^$' -bench 'BenchmarkAppend' -benchtime 1s ./audit/journal/ 2>&1 | grep -E '^Benchmark' | sed 's/^/  /'
 go test -run '^$' -bench 'BenchmarkVerify1M' -benchtime 1x ./audit/journal/ 2>&1 | grep -E '^Benchmark' | sed 's/^/  /'
+echo "== journal: one page (50 entries) at 1k and 1M entries: the same time is the goal"
+go test -run '^$' -bench 'BenchmarkJournalPage' -benchtime 300x ./audit/journal/ 2>&1 | grep -E '^Benchmark' | sed 's/^/  /'
+fi
+if part soak; then  # serve under load for minutes: RSS, fds, start delays, p99 (scripts/soak.sh)
+  SOAK_KEEP_SERVERS=$(part backup && echo 1 || true) bash scripts/soak.sh
 fi
 part backup || exit 0
 

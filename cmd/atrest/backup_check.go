@@ -109,16 +109,9 @@ func runBackupCheck(cmd *cobra.Command, o backupCheckOptions) error {
 	if err != nil {
 		return err
 	}
-	jobs := cfg.Backups
-	if o.job != "" {
-		job, ok := cfg.Backup(o.job)
-		if !ok {
-			return fmt.Errorf("backup check: --job %q is not a backups[] entry in %s", o.job, cfg.Path)
-		}
-		jobs = []config.Backup{*job}
-	}
-	if len(jobs) == 0 {
-		return fmt.Errorf("backup check: no backups[] in %s", cfg.Path)
+	jobs, err := selectJobs(cfg, "backup check", o.job)
+	if err != nil {
+		return err
 	}
 	pub, err := journalPublicKey(cfg)
 	if err != nil {
@@ -240,7 +233,11 @@ func backupCheckEntry(job string, res []check.Result, err error, o backupCheckOp
 		"pass": counts[check.Pass], "fail": counts[check.Fail], "warn": counts[check.Warn],
 		"unsupported": counts[check.Unsupported], "read": o.read || o.readAll}}
 	if len(res) > 0 {
-		e.Figures["checks"] = checkVerdicts(res)
+		verdicts, unjudged := checkVerdicts(res)
+		e.Figures["checks"] = verdicts
+		if len(unjudged) > 0 {
+			e.Figures["checks_unjudged"] = unjudged
+		}
 	}
 	switch {
 	case err != nil:
@@ -254,20 +251,28 @@ func backupCheckEntry(job string, res []check.Result, err error, o backupCheckOp
 // checkVerdicts is the figures.checks shape that atrest_check_status reads
 // (internal/daemon/metrics.go): check name → 1 (pass) or 0 (fail), 0 if any
 // record of that check failed (one per object, say). A check that only
-// warned or is unsupported is left out: it is neither a pass nor a fail.
-func checkVerdicts(res []check.Result) map[string]any {
-	out := map[string]any{}
+// warned or is unsupported is neither a pass nor a fail: it goes in
+// unjudged (figures.checks_unjudged, name → 1), so that the metric drops a
+// verdict this check no longer supports, while a check that was not run at
+// all (integrity without --read) keeps its last one.
+func checkVerdicts(res []check.Result) (verdicts, unjudged map[string]any) {
+	verdicts, unjudged = map[string]any{}, map[string]any{}
 	for _, r := range res {
 		switch r.Status {
 		case check.Fail:
-			out[r.Check] = 0
+			verdicts[r.Check] = 0
 		case check.Pass:
-			if _, seen := out[r.Check]; !seen {
-				out[r.Check] = 1
+			if _, seen := verdicts[r.Check]; !seen {
+				verdicts[r.Check] = 1
 			}
 		}
 	}
-	return out
+	for _, r := range res {
+		if _, judged := verdicts[r.Check]; !judged {
+			unjudged[r.Check] = 1
+		}
+	}
+	return verdicts, unjudged
 }
 
 // compact lists each job/check once, in order.

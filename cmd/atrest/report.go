@@ -98,7 +98,7 @@ func runReport(cmd *cobra.Command, o reportOptions) error {
 		return fmt.Errorf("report: --period: %w", err)
 	}
 	ctx := cmd.Context()
-	pub, err := journalPublicKey(cfg)
+	pub, err := journalVerifyKey(cfg)
 	if err != nil {
 		return fmt.Errorf("report: %w (run atrest init --config %s)", err, cfg.Path)
 	}

@@ -1,9 +1,14 @@
 package config
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/atrest/atrest/crypto/suite"
+	"github.com/emmansun/gmsm/sm2"
 )
 
 func TestExampleConfigIsValid(t *testing.T) {
@@ -40,6 +45,11 @@ func TestConfigErrorsGiveFileAndLine(t *testing.T) {
 		{"undefined source", "state_dir: /x\nstorage:\n  - {name: s, endpoint: e, access_key_env: A, secret_key_env: B}\nbackups:\n  - name: b\n    source: nope\n    storage: s\n    bucket: x\n    recipients: [age1ql3z7hjy54pw3hyww5ayyfg7zqgvc7w3j2elw8zmrj2kg5sfn9aqmcac8p]\n", "c.yaml:6: backup \"b\": source \"nope\" is not a sources[] entry"},
 		{"bad recipient", "state_dir: /x\nsources: [{name: a, dsn_env: A}]\nstorage:\n  - {name: s, endpoint: e, access_key_env: A, secret_key_env: B}\nbackups:\n  - name: b\n    source: a\n    storage: s\n    bucket: x\n    recipients:\n      - age1nope\n", "c.yaml:11: backup \"b\": recipient 1 is not an age public key"},
 		{"bad cron", "state_dir: /x\nfile_roots:\n  - name: r\n    paths: [/x]\n    scan_schedule: \"61 * * * *\"\n", "c.yaml:5: scan_schedule"},
+		{"step beyond minutes", "state_dir: /x\nfile_roots:\n  - name: r\n    paths: [/x]\n    scan_schedule: \"*/61 * * * *\"\n", "c.yaml:5: scan_schedule \"*/61 * * * *\": step /61 in \"*/61\": the minute field runs 0-59"},
+		{"step beyond seconds", "state_dir: /x\nfile_roots:\n  - name: r\n    paths: [/x]\n    scan_schedule: \"0-30/90 * * * * *\"\n", "c.yaml:5: scan_schedule \"0-30/90 * * * * *\": step /90 in \"0-30/90\": the second field runs 0-59"},
+		{"step beyond hours", "state_dir: /x\nfile_roots:\n  - name: r\n    paths: [/x]\n    scan_schedule: \"0 1,*/24 * * *\"\n", "c.yaml:5: scan_schedule \"0 1,*/24 * * *\": step /24 in \"*/24\": the hour field"},
+		{"keep_last 0", backupYAML + "    keep_last: 0\n", "c.yaml:11: backup \"b\": keep_last 0: keep at least 1 backup"},
+		{"bad read_schedule", backupYAML + "    read_schedule: \"0 4 * * 8\"\n", "c.yaml:11: read_schedule"},
 		{"duplicate name", "state_dir: /x\nfile_roots:\n  - {name: r, paths: [/a]}\n  - {name: r, paths: [/b]}\n", "c.yaml:4: file root \"r\" defined twice"},
 		{"syslog transport", "state_dir: /x\njournal:\n  syslog:\n    address: h:514\n    transport: relp\n", "c.yaml:5: journal.syslog.transport \"relp\""},
 		{"syslog address", "state_dir: /x\njournal:\n  syslog: {address: loghost}\n", "c.yaml:3: journal.syslog.address \"loghost\""},
@@ -61,6 +71,32 @@ func TestConfigErrorsGiveFileAndLine(t *testing.T) {
 	}
 }
 
+// backupYAML is a valid config whose last line is a backups[] entry's key,
+// line 10: a test adds one more key at line 11.
+const backupYAML = "state_dir: /x\nsources: [{name: a, dsn_env: A}]\nstorage:\n  - {name: s, endpoint: e, access_key_env: A, secret_key_env: B}\nbackups:\n  - name: b\n    source: a\n    storage: s\n    bucket: x\n    recipients: [age1ql3z7hjy54pw3hyww5ayyfg7zqgvc7w3j2elw8zmrj2kg5sfn9aqmcac8p]\n"
+
+func TestBackupDefaultsAndNewKeys(t *testing.T) {
+	c, err := Parse("c.yaml", []byte(backupYAML))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b := c.Backups[0]; b.KeepLast != DefaultKeepLast || b.ReadSchedule != "" || b.Retention != 30*24*time.Hour {
+		t.Fatalf("defaults: %+v", b)
+	}
+	c, err = Parse("c.yaml", []byte(backupYAML+"    keep_last: 7\n    read_schedule: \"*/20 * * * * *\"\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b := c.Backups[0]; b.KeepLast != 7 || b.ReadSchedule != "*/20 * * * * *" {
+		t.Fatalf("keys: %+v", b)
+	}
+	for _, ok := range []string{"*/59 * * * *", "0 */23 * * *", "@every 61s", "*/5 * * * * *", "0 0 */30 * *"} {
+		if _, err := ParseSchedule(ok); err != nil {
+			t.Errorf("ParseSchedule(%q): %v", ok, err)
+		}
+	}
+}
+
 func TestParseDuration(t *testing.T) {
 	for in, want := range map[string]time.Duration{"26h": 26 * time.Hour, "30d": 720 * time.Hour, "1d12h": 36 * time.Hour} {
 		if got, err := ParseDuration(in); err != nil || got != want {
@@ -69,5 +105,92 @@ func TestParseDuration(t *testing.T) {
 	}
 	if _, err := ParseDuration("soon"); err == nil {
 		t.Error("ParseDuration(soon) succeeded")
+	}
+}
+
+// suiteConfig is a config with one backup job of the given suite line and
+// recipients, in dir (so relative recipient paths resolve there).
+func suiteConfig(top, job, recipients string) string {
+	return "state_dir: /var/lib/atrest\n" + top +
+		"sources: [{name: a, dsn_env: A}]\n" +
+		"storage:\n  - {name: s, endpoint: e, access_key_env: A, secret_key_env: B}\n" +
+		"backups:\n  - name: b\n    source: a\n    storage: s\n    bucket: x\n" + job +
+		"    recipients:\n      - " + recipients + "\n"
+}
+
+func TestSuites(t *testing.T) {
+	dir := t.TempDir()
+	priv, err := suite.SM.NewSigningKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	k, _ := suite.ParseSigningKey(priv)
+	pub, _ := suite.MarshalPublicKey(&k.(*sm2.PrivateKey).PublicKey)
+	os.WriteFile(filepath.Join(dir, "backup-sm2.pub"), pub, 0o644)
+	os.WriteFile(filepath.Join(dir, "backup-sm2.key"), priv, 0o600)
+	os.WriteFile(filepath.Join(dir, "age.pub"), []byte("age1ql3z7hjy54pw3hyww5ayyfg7zqgvc7w3j2elw8zmrj2kg5sfn9aqmcac8p\n"), 0o644)
+	const ageKey = "age1ql3z7hjy54pw3hyww5ayyfg7zqgvc7w3j2elw8zmrj2kg5sfn9aqmcac8p"
+	path := filepath.Join(dir, "c.yaml")
+
+	// Defaults: standard everywhere, manifests signed by the journal key.
+	c, err := Parse(path, []byte(suiteConfig("", "", ageKey)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Suite != "standard" || c.Journal.Suite != "standard" || c.Backups[0].Suite != "standard" ||
+		c.Backups[0].SigningKeyFile != c.Journal.SigningKeyFile {
+		t.Errorf("defaults: %+v %+v", c, c.Backups[0])
+	}
+
+	// An sm job beside a standard journal: relative recipient path made
+	// absolute, its own SM2 manifest key, recipients that load.
+	c, err = Parse(path, []byte(suiteConfig("", "    suite: sm\n", "backup-sm2.pub")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := c.Backups[0]
+	if b.Suite != "sm" || b.Recipients[0] != filepath.Join(dir, "backup-sm2.pub") || b.SigningKeyFile != "/var/lib/atrest/manifest-sm2.key" {
+		t.Errorf("sm job: %+v", b)
+	}
+	if rs, err := b.LoadRecipients(); err != nil || len(rs) != 1 || rs[0].Suite() != suite.SM {
+		t.Errorf("load sm recipients: %v", err)
+	}
+
+	// sm installation: journal and jobs follow; a job may stay standard.
+	c, err = Parse(path, []byte(suiteConfig("suite: sm\n", "    suite: standard\n", ageKey)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Journal.Suite != "sm" || c.Backups[0].Suite != "standard" || c.Backups[0].SigningKeyFile != "/var/lib/atrest/manifest-ed25519.key" {
+		t.Errorf("sm installation with a standard job: %+v %+v", c.Journal, c.Backups[0])
+	}
+	c, err = Parse(path, []byte(suiteConfig("suite: sm\n", "", "backup-sm2.pub")))
+	if err != nil || c.Backups[0].Suite != "sm" || c.Backups[0].SigningKeyFile != c.Journal.SigningKeyFile {
+		t.Errorf("sm installation: %v %+v", err, c)
+	}
+
+	for _, x := range []struct{ name, yaml, want string }{
+		{"age key in an sm job", suiteConfig("", "    suite: sm\n", ageKey),
+			"c.yaml:12: backup \"b\": recipient 1 is an age public key, but the job's suite is sm"},
+		{"age key in an sm installation", suiteConfig("suite: sm\n", "", ageKey),
+			"c.yaml:12: backup \"b\": recipient 1 is an age public key, but the job's suite is sm"},
+		{"SM2 key in a standard job", suiteConfig("", "", "backup-sm2.pub"),
+			"c.yaml:11: backup \"b\": recipient 1 is not an age public key (age1…); SM2 public keys need suite: sm"},
+		{"missing SM2 key file", suiteConfig("", "    suite: sm\n", "nope.pub"),
+			"c.yaml:12: backup \"b\": recipient 1: open " + filepath.Join(dir, "nope.pub")},
+		{"private key as a recipient", suiteConfig("", "    suite: sm\n", "backup-sm2.key"),
+			"c.yaml:12: backup \"b\": recipient 1: " + filepath.Join(dir, "backup-sm2.key") + " is not an SM2 public key"},
+		{"age key in a file for an sm job", suiteConfig("", "    suite: sm\n", "age.pub"),
+			"c.yaml:12: backup \"b\": recipient 1: " + filepath.Join(dir, "age.pub") + " is not an SM2 public key"},
+		{"unknown suite", suiteConfig("suite: gm\n", "", ageKey), "c.yaml:2: suite \"gm\" is not standard or sm"},
+		{"unknown journal suite", suiteConfig("journal:\n  suite: sm3\n", "", ageKey), "c.yaml:3: suite \"sm3\" is not standard or sm"},
+		{"unknown job suite", suiteConfig("", "    suite: SM\n", ageKey), "c.yaml:10: suite \"SM\" is not standard or sm"},
+	} {
+		t.Run(x.name, func(t *testing.T) {
+			_, err := Parse(path, []byte(x.yaml))
+			if err == nil || !strings.HasPrefix(err.Error(), filepath.Join(dir, x.want)) {
+				t.Fatalf("got %v\nwant prefix %s", err, filepath.Join(dir, x.want))
+			}
+		})
 	}
 }

@@ -3,17 +3,21 @@ package config
 import (
 	"fmt"
 	"net"
+	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
 	"filippo.io/age"
+	"github.com/atrest/atrest/crypto/suite"
 	"github.com/robfig/cron/v3"
 	"go.yaml.in/yaml/v3"
 )
 
 // The raw* types mirror the YAML exactly; the decoder rejects unknown keys.
 type rawConfig struct {
+	Suite              string        `yaml:"suite"`
 	StateDir           string        `yaml:"state_dir"`
 	Timezone           string        `yaml:"timezone"`
 	Journal            rawJournal    `yaml:"journal"`
@@ -28,6 +32,7 @@ type rawConfig struct {
 }
 
 type rawJournal struct {
+	Suite          string     `yaml:"suite"`
 	SigningKeyFile string     `yaml:"signing_key_file"`
 	Retention      string     `yaml:"retention"`
 	Anchor         *rawAnchor `yaml:"anchor"`
@@ -80,19 +85,23 @@ type rawStorage struct {
 }
 
 type rawBackup struct {
-	Name          string   `yaml:"name"`
-	Source        string   `yaml:"source"`
-	Databases     []string `yaml:"databases"`
-	Storage       string   `yaml:"storage"`
-	Bucket        string   `yaml:"bucket"`
-	Prefix        string   `yaml:"prefix"`
-	Recipients    []string `yaml:"recipients"`
-	Schedule      string   `yaml:"schedule"`
-	CheckSchedule string   `yaml:"check_schedule"`
-	RPO           string   `yaml:"rpo"`
-	Retention     string   `yaml:"retention"`
-	Format        string   `yaml:"format"`
-	KeyPattern    string   `yaml:"key_pattern"`
+	Name           string   `yaml:"name"`
+	Suite          string   `yaml:"suite"`
+	SigningKeyFile string   `yaml:"signing_key_file"`
+	Source         string   `yaml:"source"`
+	Databases      []string `yaml:"databases"`
+	Storage        string   `yaml:"storage"`
+	Bucket         string   `yaml:"bucket"`
+	Prefix         string   `yaml:"prefix"`
+	Recipients     []string `yaml:"recipients"`
+	Schedule       string   `yaml:"schedule"`
+	CheckSchedule  string   `yaml:"check_schedule"`
+	RPO            string   `yaml:"rpo"`
+	Retention      string   `yaml:"retention"`
+	KeepLast       *int     `yaml:"keep_last"`
+	ReadSchedule   string   `yaml:"read_schedule"`
+	Format         string   `yaml:"format"`
+	KeyPattern     string   `yaml:"key_pattern"`
 }
 
 type rawDrill struct {
@@ -188,7 +197,57 @@ var cronParser = cron.NewParser(cron.SecondOptional | cron.Minute | cron.Hour | 
 
 // ParseSchedule parses a cron expression (5 fields, an optional leading seconds
 // field, or a descriptor like @daily).
-func ParseSchedule(s string) (cron.Schedule, error) { return cronParser.Parse(s) }
+func ParseSchedule(s string) (cron.Schedule, error) {
+	if err := checkSteps(s); err != nil {
+		return nil, err
+	}
+	return cronParser.Parse(s)
+}
+
+// cronField is one field of a cron expression and the values it takes.
+type cronField struct {
+	name     string
+	min, max int
+}
+
+var (
+	cronFields   = []cronField{{"minute", 0, 59}, {"hour", 0, 23}, {"day of month", 1, 31}, {"month", 1, 12}, {"day of week", 0, 6}}
+	secondsField = cronField{"second", 0, 59}
+)
+
+// checkSteps refuses a step that does not fit its field, such as */61 for
+// minutes: robfig/cron takes it and fires at the range's start alone, which
+// is not what anybody who wrote it meant. A step may be at most the
+// field's span (59 for minutes).
+func checkSteps(s string) error {
+	fields := strings.Fields(s)
+	if len(fields) == 0 || strings.HasPrefix(fields[0], "@") {
+		return nil
+	}
+	spec := cronFields
+	if len(fields) == 6 {
+		spec = append([]cronField{secondsField}, cronFields...)
+	}
+	for i, f := range fields {
+		if i >= len(spec) {
+			break // cron's own parser says how many fields it wants
+		}
+		for _, part := range strings.Split(f, ",") {
+			_, step, ok := strings.Cut(part, "/")
+			if !ok {
+				continue
+			}
+			n, err := strconv.Atoi(step)
+			if err != nil {
+				continue // not a number: cron's own parser says so
+			}
+			if fd := spec[i]; n < 1 || n > fd.max-fd.min {
+				return fmt.Errorf("step /%d in %q: the %s field runs %d-%d, so a step is 1-%d", n, part, fd.name, fd.min, fd.max, fd.max-fd.min)
+			}
+		}
+	}
+	return nil
+}
 
 func (t *translator) schedule(where []any, key, s string) string {
 	if s == "" {
@@ -216,6 +275,8 @@ func (t *translator) translate(r *rawConfig) *Config {
 	if r.StateDir == "" {
 		t.fail(nil, "state_dir is required")
 	}
+	c.Suite = t.suite(at("suite"), r.Suite, "standard")
+	c.Journal.Suite = t.suite(at("journal", "suite"), r.Journal.Suite, c.Suite)
 	if r.FingerprintKeyFile == "" {
 		c.FingerprintKeyFile = filepath.Join(c.StateDir, "fingerprint.key")
 	}
@@ -314,7 +375,7 @@ func (t *translator) translate(r *rawConfig) *Config {
 	for i, b := range r.Backups {
 		w := at("backups", i)
 		t.name(w, "backup", b.Name, backups)
-		c.Backups = append(c.Backups, t.backup(w, b, sources, storage))
+		c.Backups = append(c.Backups, t.backup(w, b, c, sources, storage))
 	}
 
 	drills := map[string]bool{}
@@ -358,10 +419,12 @@ func (t *translator) translate(r *rawConfig) *Config {
 	return c
 }
 
-func (t *translator) backup(w []any, b rawBackup, sources, storage map[string]bool) Backup {
+func (t *translator) backup(w []any, b rawBackup, c *Config, sources, storage map[string]bool) Backup {
 	out := Backup{Name: b.Name, Source: b.Source, Databases: b.Databases, Storage: b.Storage, Bucket: b.Bucket,
 		Prefix: b.Prefix, Recipients: b.Recipients, Format: b.Format, KeyPattern: b.KeyPattern,
-		Schedule: t.schedule(w, "schedule", b.Schedule), CheckSchedule: t.schedule(w, "check_schedule", b.CheckSchedule)}
+		Schedule: t.schedule(w, "schedule", b.Schedule), CheckSchedule: t.schedule(w, "check_schedule", b.CheckSchedule),
+		ReadSchedule: t.schedule(w, "read_schedule", b.ReadSchedule), KeepLast: DefaultKeepLast,
+		Suite: t.suite(append(w, "suite"), b.Suite, c.Suite), SigningKeyFile: t.abs(b.SigningKeyFile)}
 	if out.Format == "" {
 		out.Format = "atrest"
 	}
@@ -370,13 +433,9 @@ func (t *translator) backup(w []any, b rawBackup, sources, storage map[string]bo
 		if !sources[b.Source] {
 			t.fail(append(w, "source"), "backup %q: source %q is not a sources[] entry", b.Name, b.Source)
 		}
-		if len(b.Recipients) == 0 {
-			t.fail(w, "backup %q: recipients is empty (age public keys, age1…)", b.Name)
-		}
-		for j, rcp := range b.Recipients {
-			if _, err := age.ParseX25519Recipient(strings.TrimSpace(rcp)); err != nil {
-				t.fail(append(w, "recipients", j), "backup %q: recipient %d is not an age public key (age1…)", b.Name, j+1)
-			}
+		out.Recipients = t.recipients(w, b, out.Suite)
+		if out.SigningKeyFile == "" {
+			out.SigningKeyFile = manifestKeyFile(c, out.Suite)
 		}
 	case "mysqldump":
 		if b.KeyPattern == "" {
@@ -393,7 +452,87 @@ func (t *translator) backup(w []any, b rawBackup, sources, storage map[string]bo
 	}
 	out.RPO = t.duration(w, "rpo", b.RPO, 26*time.Hour)
 	out.Retention = t.duration(w, "retention", b.Retention, 30*24*time.Hour)
+	if out.Retention <= 0 {
+		t.fail(append(w, "retention"), "backup %q: retention must be longer than 0", b.Name)
+	}
+	if b.KeepLast != nil {
+		out.KeepLast = *b.KeepLast
+		if out.KeepLast < 1 {
+			t.fail(append(w, "keep_last"), "backup %q: keep_last %d: keep at least 1 backup", b.Name, out.KeepLast)
+		}
+	}
 	return out
+}
+
+// suite checks a suite name; "" takes def.
+func (t *translator) suite(where []any, name, def string) string {
+	if name == "" {
+		return def
+	}
+	if _, err := suite.Get(name); err != nil {
+		t.fail(where, "%v", err)
+		return def
+	}
+	return name
+}
+
+// recipients checks a job's recipients against its suite: age public keys
+// for standard; for sm, paths (relative to the config file) of SM2 public
+// keys in PEM, read and parsed now. A key of the other kind is an error
+// here, not a surprise at 01:30.
+func (t *translator) recipients(w []any, b rawBackup, suiteName string) []string {
+	if len(b.Recipients) == 0 {
+		if suiteName == "sm" {
+			t.fail(w, "backup %q: recipients is empty (suite sm: paths of SM2 public keys in PEM)", b.Name)
+		} else {
+			t.fail(w, "backup %q: recipients is empty (age public keys, age1…)", b.Name)
+		}
+	}
+	out := make([]string, len(b.Recipients))
+	for j, rcp := range b.Recipients {
+		where := append(w, "recipients", j)
+		rcp = strings.TrimSpace(rcp)
+		out[j] = rcp
+		isAge := strings.HasPrefix(rcp, "age1")
+		if suiteName != "sm" {
+			if _, err := age.ParseX25519Recipient(rcp); err != nil {
+				hint := ""
+				if !isAge {
+					hint = "; SM2 public keys need suite: sm"
+				}
+				t.fail(where, "backup %q: recipient %d is not an age public key (age1…)%s", b.Name, j+1, hint)
+			}
+			continue
+		}
+		if isAge {
+			t.fail(where, "backup %q: recipient %d is an age public key, but the job's suite is sm: its recipients are paths of SM2 public keys in PEM (openssl pkey -pubout)", b.Name, j+1)
+			continue
+		}
+		out[j] = t.abs(rcp)
+		data, err := os.ReadFile(out[j])
+		if err != nil {
+			t.fail(where, "backup %q: recipient %d: %v", b.Name, j+1, err)
+			continue
+		}
+		if r, err := suite.ParseRecipient(data); err != nil || r.Suite() != suite.SM {
+			t.fail(where, "backup %q: recipient %d: %s is not an SM2 public key in PEM (openssl pkey -pubout writes one)", b.Name, j+1, out[j])
+		}
+	}
+	return out
+}
+
+// manifestKeyFile is where a job's manifest signing key lives by default:
+// the journal's key when the suites agree, else one key per suite in
+// state_dir that every job of that suite shares (SPEC §7: an sm job beside
+// a standard journal signs with an SM2 key of its own).
+func manifestKeyFile(c *Config, suiteName string) string {
+	if suiteName == c.Journal.Suite {
+		return c.Journal.SigningKeyFile
+	}
+	if suiteName == "sm" {
+		return filepath.Join(c.StateDir, "manifest-sm2.key")
+	}
+	return filepath.Join(c.StateDir, "manifest-ed25519.key")
 }
 
 func (t *translator) drill(w []any, d rawDrill, backups map[string]bool) Drill {

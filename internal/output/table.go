@@ -32,6 +32,7 @@ var tableColumns = map[string][]string{
 	"check":   {"job", "check", "status", "detail"},
 	"drill":   {"job", "status", "failure", "rto_seconds", "rpo_seconds", "backup"},
 	"backup":  {"job", "status", "key", "bytes", "seconds"},
+	"prune":   {"job", "action", "key", "reason"},
 }
 
 func (t *table) Write(rec any) error {
