@@ -112,6 +112,7 @@ func runBackupRun(cmd *cobra.Command, o backupRunOptions) error {
 	if !rec.unrecordable {
 		switch jerr := record(cfg, backupRunEntry(rec)); {
 		case jerr == nil || err != nil:
+			// Journaled, or the run's own error is the one to tell.
 		case stored(jerr):
 			// The end is journaled; only its signature lags.
 			err = fmt.Errorf("%s %s: %w", verb, job.Name, jerr)

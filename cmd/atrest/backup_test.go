@@ -33,6 +33,7 @@ type backupEnv struct {
 type cfgVals struct {
 	Database, Endpoint, Bucket, PlainBucket, Recipient string
 	Schedule                                           string // yb-nightly's, for serve; "" = none
+	Listen                                             string // http.listen, for serve; "" = none
 }
 
 const cfgTemplate = `state_dir: state
@@ -73,8 +74,10 @@ drills:
     backup: yb-nightly
     identity_file: keys/backup.agekey
     target_dsn_env: ATREST_T_DRILL_DSN
+{{- if .Listen}}
 http:
-  listen: 127.0.0.1:0
+  listen: {{.Listen}}
+{{- end}}
 `
 
 func newBackupEnv(t *testing.T, srv *testenv.S3Server) *backupEnv {

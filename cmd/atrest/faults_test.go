@@ -25,7 +25,7 @@ func newFaultEnv(t *testing.T) *faultEnv {
 	t.Helper()
 	e := newBackupEnv(t, testenv.S3(t))
 	p := storetest.NewProxy(t, e.srv.Endpoint)
-	e.vals.Endpoint = p.Endpoint
+	e.vals.Endpoint, e.vals.Listen = p.Endpoint, "127.0.0.1:0"
 	e.write(t, e.vals)
 	return &faultEnv{backupEnv: e, proxy: p}
 }

@@ -108,6 +108,8 @@ func TestForgedBackupIsNotTrusted(t *testing.T) {
 
 	// /metrics, rebuilt from the journal by serve, does not call the
 	// integrity check passed.
+	e.vals.Listen = "127.0.0.1:0"
+	e.write(t, e.vals)
 	r := startServe(t, e.cfg, os.Stderr)
 	m := r.metrics(t)
 	if v, ok := m[`atrest_check_status{check="integrity",job="yb-nightly"}`]; !ok || v == 1 {
