@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"errors"
 	"os"
 	"os/exec"
@@ -10,30 +9,15 @@ import (
 	"strings"
 	"syscall"
 	"testing"
-	"time"
 
 	"github.com/atrest/atrest/audit/journal"
 	"github.com/atrest/atrest/backup"
-	"github.com/atrest/atrest/backup/s3store"
 )
 
-// objects lists the keys under the job's prefix in e's bucket.
+// objects lists the keys in yb-nightly's bucket.
 func (e *backupEnv) objects(t *testing.T) []string {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	store, err := s3store.New(ctx, e.srv.Config(e.vals.Bucket))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var keys []string
-	for oi, err := range store.List(ctx, "yb/yb-nightly/") {
-		if err != nil {
-			t.Fatal(err)
-		}
-		keys = append(keys, oi.Key)
-	}
-	return keys
+	return listKeys(t, e, e.vals.Bucket)
 }
 
 // complete lists the backups (data object and manifest) in e's bucket.
