@@ -198,9 +198,13 @@ func newServeDaemon(cmd *cobra.Command, o serveOptions) (*daemon.Daemon, net.Lis
 		return nil, nil, nil, fmt.Errorf("serve: %w", err)
 	}
 	dash.SetRunner(d)
-	// Beside the daemon: the pager (its deliveries are journaled, so it
-	// stops before the journal closes) and the syslog forwarder (it flushes
-	// once more after, so serve.stop reaches the log-audit appliance too).
+	// Beside the daemon: backups a killed run or a full disk left
+	// unrecorded are journaled as found (beside serve's start rather than
+	// before it: storage may be slow or away); the pager (its deliveries
+	// are journaled, so it stops before the journal closes) and the syslog
+	// forwarder (it flushes once more after, so serve.stop reaches the
+	// log-audit appliance too).
+	stopReconcile := background(func(ctx context.Context) { reconcileAll(ctx, cfg, cmd.ErrOrStderr()) })
 	stopPager := background(func(ctx context.Context) {
 		if pager != nil {
 			pager.Run(ctx, notifyInterval)
@@ -212,6 +216,7 @@ func newServeDaemon(cmd *cobra.Command, o serveOptions) (*daemon.Daemon, net.Lis
 		}
 	})
 	return d, ln, func() error {
+		stopReconcile()
 		dash.Close()
 		stopPager()
 		err := j.Close()

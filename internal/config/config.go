@@ -305,7 +305,8 @@ func yamlError(path string, err error) error {
 	if errors.As(err, &te) {
 		msgs = te.Errors
 	}
-	m := strings.TrimSpace(msgs[0])
+	// One line, whatever the YAML quoted back (a scalar with newlines).
+	m := strings.Join(strings.Fields(msgs[0]), " ")
 	if s := yamlLine.FindStringSubmatch(m); s != nil {
 		msg := s[2]
 		if f := unknownField.FindStringSubmatch(msg); f != nil {
