@@ -23,7 +23,7 @@ const (
 	exitOK      = 0 // ran and found nothing wrong
 	exitFound   = 1 // ran and found something wrong
 	exitCantRun = 2 // could not run: bad flags, bad config, unreachable server
-	exitUnread  = 3 // ran, found nothing wrong in what it read, but could not read everything
+	exitPartial = 3 // ran, found nothing wrong in what it read, could not read everything
 )
 
 const exitHelp = `Exit status:
@@ -34,7 +34,8 @@ const exitHelp = `Exit status:
      error on stderr says what and where
   3  ran and found nothing wrong in what it read, but could not read
      everything (unreadable files or directories, documents that could hold
-     text and were not read); 1 wins over 3`
+     text and were not read, tables whose columns could not be sampled);
+     1 wins over 3`
 
 // errFound marks a run that completed and found something wrong (exit 1). The
 // records already say what; the message is a one-line summary for stderr.
@@ -42,11 +43,12 @@ type errFound struct{ msg string }
 
 func (e errFound) Error() string { return e.msg }
 
-// errUnread marks a run that found nothing wrong in what it read but could
-// not read everything (exit 3): cron must not take it for clean.
-type errUnread struct{ msg string }
+// errPartial marks a run that completed, found nothing wrong in what it
+// read, and could not read everything (exit 3): cron and CI must not take
+// it for a clean run. The records say what was not read.
+type errPartial struct{ msg string }
 
-func (e errUnread) Error() string { return e.msg }
+func (e errPartial) Error() string { return e.msg }
 
 // version is set by the linker (-X main.version=…).
 var version = "dev"
@@ -73,10 +75,10 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		}
 		return exitFound
 	}
-	var unread errUnread
-	if errors.As(err, &unread) {
-		fmt.Fprintln(stderr, "atrest:", unread.msg)
-		return exitUnread
+	var partial errPartial
+	if errors.As(err, &partial) {
+		fmt.Fprintln(stderr, "atrest:", partial.msg)
+		return exitPartial
 	}
 	fmt.Fprintln(stderr, "atrest:", oneLine(err.Error()))
 	return exitCantRun

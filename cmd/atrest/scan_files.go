@@ -148,7 +148,7 @@ func runScanFiles(cmd *cobra.Command, o scanFilesOptions, args []string) error {
 		}
 		return errFound{fmt.Sprintf("%d plaintext identifiers in %d files scanned%s%s", sum.Findings, sum.Scanned, cols, unread)}
 	case unread != "":
-		return errUnread{fmt.Sprintf("no plaintext identifiers in %d files scanned%s", sum.Scanned, unread)}
+		return errPartial{fmt.Sprintf("no plaintext identifiers in %d files scanned%s", sum.Scanned, unread)}
 	}
 	return nil
 }

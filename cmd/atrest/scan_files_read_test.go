@@ -125,8 +125,8 @@ func TestScanFilesUnreadableExits3(t *testing.T) {
 	os.Chmod(filepath.Join(dir, "tree", "sealed"), 0)
 	t.Cleanup(func() { os.Chmod(filepath.Join(dir, "tree", "sealed"), 0o755) })
 	out, stderr, code := atrestUnprivileged(t, dir, "scan", "files", "--format", "jsonl", filepath.Join(dir, "tree"))
-	if code != exitUnread {
-		t.Fatalf("exit %d, want %d: %s %s", code, exitUnread, out, stderr)
+	if code != exitPartial {
+		t.Fatalf("exit %d, want %d: %s %s", code, exitPartial, out, stderr)
 	}
 	recs := jsonRecords(t, out)
 	r := fileRecord(t, recs, filepath.Join(dir, "tree", "sealed"), "")
@@ -196,8 +196,8 @@ func TestScanFilesNotReadExits3AndPhotosDoNot(t *testing.T) {
 	inner := zipOf(t, "ids.csv", []byte("11010519491231002X\n"))
 	os.WriteFile(filepath.Join(deep, "outer.zip"), zipOf(t, "inner.zip", inner), 0o644)
 	out, stderr, code := atrest(t, "scan", "files", "--format", "jsonl", "--max-depth", "1", deep)
-	if code != exitUnread {
-		t.Fatalf("nested too deep: exit %d, want %d: %s %s", code, exitUnread, out, stderr)
+	if code != exitPartial {
+		t.Fatalf("nested too deep: exit %d, want %d: %s %s", code, exitPartial, out, stderr)
 	}
 	sum := summaryRecord(t, jsonRecords(t, out))
 	if nr, _ := sum["not_read"].(map[string]any); nr["nested too deep"] != 1.0 {
