@@ -202,6 +202,10 @@ func scanFilesEntry(subject string, sum filescan.Summary, err error) journal.Ent
 		e.Outcome, e.Detail = "error", oneLine(err.Error())
 	case sum.Findings > 0 || sum.PlaintextColumns > 0:
 		e.Outcome = "findings"
+	case sum.Unread() > 0:
+		// As scan.db: what was not read is not known to be clean.
+		e.Outcome = "incomplete"
+		e.Detail = fmt.Sprintf("%d file(s) or member(s) that could hold text were not read", sum.Unread())
 	}
 	return e
 }
