@@ -32,7 +32,7 @@ func newPruneFixture(t *testing.T) *pruneFixture {
 func (f *pruneFixture) put(when time.Time, noManifest, otherKey bool) string {
 	f.t.Helper()
 	f.clock = when
-	key := backup.ObjectKey("yb/", "yb-nightly", when)
+	key := backup.ObjectKey("yb/", "yb-nightly", when, "")
 	data := bytes.Repeat([]byte{1}, 512)
 	ctx := context.Background()
 	if _, err := f.store.Put(ctx, key, bytes.NewReader(data), int64(len(data)), backup.PutOptions{}); err != nil {

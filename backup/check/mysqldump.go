@@ -138,6 +138,9 @@ func (c *checker) readDump(key string) readOutcome {
 	if t := src.finish(info.Size); t != "" {
 		return readOutcome{failure: FailTransport, detail: t}
 	}
+	if bad := layersAgree(key, layers); bad != "" && status != Unsupported {
+		return readOutcome{failure: FailIntegrity, detail: bad}
+	}
 	figs := map[string]any{"bytes": src.n, "plaintext_bytes": plain}
 	how := strings.Join(layers, "+")
 	switch {
@@ -202,6 +205,29 @@ func decodeDump(r io.Reader, id age.Identity) (layers []string, tail []byte, pla
 		return layers, t.buf, n, fmt.Sprintf("%s: %s after %d bytes of SQL", layers[len(layers)-1], oneLine(err), n), ""
 	}
 	return layers, t.buf, n, "", ""
+}
+
+// layersAgree holds the layers the bytes have (as decodeDump peeled them)
+// to those the key's name gives: a drill decodes by the name (as people do,
+// zcat for .gz), so a dump whose bytes are not what its name says cannot
+// be restored that way, however well it decodes here. A key whose last
+// suffix is no known one (.sql.x) names nothing, and is taken as it comes.
+func layersAgree(key string, layers []string) string {
+	named := backup.DumpLayers(key)
+	if len(named) == 0 && !strings.HasSuffix(strings.ToLower(key), ".sql") {
+		return ""
+	}
+	got := slices.DeleteFunc(slices.Clone(layers), func(l string) bool { return l == "plain SQL" })
+	if slices.Equal(got, named) {
+		return ""
+	}
+	say := func(ls []string) string {
+		if len(ls) == 0 {
+			return "plain SQL"
+		}
+		return strings.Join(ls, "+")
+	}
+	return fmt.Sprintf("the key's name says %s, the bytes are %s: a restore by the name would fail", say(named), say(got))
 }
 
 // tailWriter keeps the last max bytes written.

@@ -25,9 +25,9 @@ with the installation's key. The manifest records every table's row count and
 content digest, the snapshot's binlog position, the sizes and the SHA-256 of the SQL
 and of the stored object. No manifest, no backup.
 
-Objects, under the job's prefix:
-  <prefix><job>/YYYY/MM/DD/<job>-YYYYMMDDTHHMMSSZ.sql.zst.age
-  <prefix><job>/YYYY/MM/DD/<job>-YYYYMMDDTHHMMSSZ.sql.zst.age.manifest.json
+Objects, under the job's prefix (UTC time with milliseconds, a random tag):
+  <prefix><job>/YYYY/MM/DD/<job>-YYYYMMDDTHHMMSS.mmmZ-<tag>.sql.zst.age
+  <prefix><job>/YYYY/MM/DD/<job>-YYYYMMDDTHHMMSS.mmmZ-<tag>.sql.zst.age.manifest.json
 
 Restore by hand:  age -d -i backup.agekey X.sql.zst.age | zstd -d | mariadb`,
 	}

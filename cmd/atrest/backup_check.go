@@ -41,7 +41,9 @@ verifies and the very object it describes.
   uploads       multipart uploads never finished (a run that died mid-upload);
                 older than 24h: warn
   manifest      every manifest parses and its signature verifies with this
-                installation's key (journal.signing_key_file)
+                installation's key (journal.signing_key_file); one that does not
+                vouches for nothing: object and integrity fail for its backup too,
+                "not trusted", and nothing is compared with its figures
   object        each stored object's size, S3 SHA-256 checksum and version are those
                 recorded when it was uploaded
   trend         the newest backup against the one before: SQL size or total rows
@@ -71,7 +73,8 @@ kind anchor.check): versioning, object lock and lifecycle against journal.retent
 that no rule expires the checkpoint copies before the journal's retention is over.
 
 A summary record closes the output. Each job's check is journaled (kind backup.check)
-with the counts. Exit 1 if any check fails.
+with the counts, after the backups no run's end recorded (killed, disk full, another
+installation's) are journaled as backup.found. Exit 1 if any check fails.
 
 ` + exitHelp,
 		Example: `  atrest backup check --config /etc/atrest/atrest.yaml
@@ -213,6 +216,11 @@ func checkJob(ctx context.Context, cfg *config.Config, job *config.Backup, o bac
 	if err != nil {
 		return pre, fmt.Errorf("backup check %s: %s", job.Name, oneLine(err.Error()))
 	}
+	// Backups in the bucket that no run's end recorded are journaled as
+	// found first. Its errors need no second report: a listing that fails
+	// fails the checks below, and a journal that cannot take the entries
+	// cannot take the check's own.
+	reconcile(ctx, cfg, job, store, pub)
 	res, err := check.Run(ctx, check.Options{
 		Job: check.Job{Name: job.Name, Prefix: job.Prefix, RPO: job.RPO, Retention: job.Retention,
 			Format: job.Format, KeyPattern: job.KeyPattern},

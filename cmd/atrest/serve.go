@@ -214,9 +214,13 @@ func newServeDaemon(cmd *cobra.Command, o serveOptions) (*daemon.Daemon, net.Lis
 		return nil, nil, nil, fmt.Errorf("serve: %w", err)
 	}
 	dash.SetRunner(d)
-	// Beside the daemon: the pager (its deliveries are journaled, so it
-	// stops before the journal closes) and the syslog forwarder (it flushes
-	// once more after, so serve.stop reaches the log-audit appliance too).
+	// Beside the daemon: backups a killed run or a full disk left
+	// unrecorded are journaled as found (beside serve's start rather than
+	// before it: storage may be slow or away); the pager (its deliveries
+	// are journaled, so it stops before the journal closes) and the syslog
+	// forwarder (it flushes once more after, so serve.stop reaches the
+	// log-audit appliance too).
+	stopReconcile := background(func(ctx context.Context) { reconcileAll(ctx, cfg, cmd.ErrOrStderr()) })
 	stopPager := background(func(ctx context.Context) {
 		if pager != nil {
 			pager.Run(ctx, notifyInterval)
@@ -228,6 +232,7 @@ func newServeDaemon(cmd *cobra.Command, o serveOptions) (*daemon.Daemon, net.Lis
 		}
 	})
 	return d, ln, func() error {
+		stopReconcile()
 		dash.Close()
 		stopPager()
 		err := j.Close()
@@ -469,9 +474,9 @@ func backupCheckJob(ctx context.Context, cfg *config.Config, job *config.Backup,
 	return backupCheckEntry(job.Name, res, err, o), err
 }
 
-// anchorPruner checks the journal anchor's bucket (anchor.check) and
-// prunes its checkpoint copies at most once a day: after a backup, which is
-// when serve prunes.
+// anchorPruner checks the journal anchor's bucket (anchor.check), prunes
+// its checkpoint copies, then the local journal's old segments, at most
+// once a day: after a backup, which is when serve prunes.
 type anchorPruner struct {
 	mu   sync.Mutex
 	last time.Time
@@ -493,6 +498,10 @@ func (p *anchorPruner) maybe(ctx context.Context, cfg *config.Config, j appender
 		_, e, _ := anchorCheck(ctx, cfg)
 		j.Append(e)                     // an append error is the next append's too, and /healthz says so
 		pruneAnchor(ctx, cfg, j, false) // journaled as anchor.prune, error or not
+		// Then the local journal, below what the anchor keeps (journal.prune).
+		if _, err := pruneJournal(ctx, cfg, false); err != nil {
+			j.Append(journal.Entry{Kind: "journal.prune", Subject: cfg.JournalDir(), Outcome: "error", Detail: oneLine(err.Error())})
+		}
 	}
 }
 

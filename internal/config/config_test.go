@@ -61,6 +61,7 @@ func TestConfigErrorsGiveFileAndLine(t *testing.T) {
 		{"notify on", "state_dir: /x\nnotify:\n  - {name: n, format: wecom, url_env: U, on: [failure]}\n", "c.yaml:3: notify \"n\": on: \"failure\""},
 		{"trusted proxy", "state_dir: /x\nhttp:\n  trusted_proxies:\n    - 10.0.0.0/8\n    - proxy.example\n", "c.yaml:5: http.trusted_proxies: \"proxy.example\" is not an address or a CIDR"},
 		{"trusted proxy host bits", "state_dir: /x\nhttp:\n  trusted_proxies: [10.1.2.3/8]\n", "c.yaml:3: http.trusted_proxies: \"10.1.2.3/8\" has host bits set: did you mean 10.0.0.0/8?"},
+		{"near miss", "state_dir: /x\nsources:\n  - name: a\n    dns_env: A\n", "c.yaml:4: unknown key dns_env (did you mean dsn_env?)"},
 		{"empty", "", "c.yaml: empty configuration"},
 		{"bad yaml", "state_dir: [\n", "c.yaml:"},
 	} {

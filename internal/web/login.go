@@ -45,16 +45,6 @@ func (s *Server) showLogin(w http.ResponseWriter, r *http.Request, code int, nam
 		Next: localPath(next), Name: name, Error: msg})
 }
 
-// localPath keeps a redirect target on this site: a path, not "//host" or
-// a URL.
-func localPath(p string) string {
-	if !strings.HasPrefix(p, "/") || strings.HasPrefix(p, "//") || strings.HasPrefix(p, "/\\") ||
-		strings.ContainsAny(p, "\r\n") {
-		return "/"
-	}
-	return p
-}
-
 // login checks the form through authenticate (which journals failures as
 // login.fail; see there for the limits): a failure gets 401, an address
 // that failed too often 429 with Retry-After, an overloaded server 503; a
