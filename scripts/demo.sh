@@ -115,15 +115,18 @@ step "atrest audit verify: the journal of everything above"
 $ATREST audit verify --config "$DEMO/atrest.yaml"
 $ATREST audit log --config "$DEMO/atrest.yaml" --format table | cut -c1-150
 
-step "dashboard users, an auditor's review, and the period report"
+step "dashboard users (three separated roles), an auditor's review, and the period report"
+SECADMIN_PW=$(head -c 18 /dev/urandom | base64 | tr -d '/+=')
 AUDITOR_PW=$(head -c 18 /dev/urandom | base64 | tr -d '/+=')
 ADMIN_PW=$(head -c 18 /dev/urandom | base64 | tr -d '/+=')
-echo "$AUDITOR_PW" | $ATREST user add --config "$DEMO/atrest.yaml" --role auditor auditor
-echo "$ADMIN_PW" | $ATREST user add --config "$DEMO/atrest.yaml" --role admin admin
-printf 'auditor %s\nadmin %s\n' "$AUDITOR_PW" "$ADMIN_PW" > "$DEMO/keys/dashboard-credentials"
+# The first security administrator is made on the host; they add the others.
+echo "$SECADMIN_PW" | $ATREST user add --config "$DEMO/atrest.yaml" --role secadmin secadmin
+printf '%s\n%s\n' "$SECADMIN_PW" "$AUDITOR_PW" | $ATREST user add --config "$DEMO/atrest.yaml" --as secadmin --role auditor auditor
+printf '%s\n%s\n' "$SECADMIN_PW" "$ADMIN_PW" | $ATREST user add --config "$DEMO/atrest.yaml" --as secadmin --role sysadmin admin
+printf 'secadmin %s\nauditor %s\nadmin %s\n' "$SECADMIN_PW" "$AUDITOR_PW" "$ADMIN_PW" > "$DEMO/keys/dashboard-credentials"
 chmod 600 "$DEMO/keys/dashboard-credentials"
 TODAY=$(date +%F)
-$ATREST audit review --config "$DEMO/atrest.yaml" --period "$TODAY..$TODAY" --as auditor --note "demo: reviewed the day's scans, backup, check and drill"
+echo "$AUDITOR_PW" | $ATREST audit review --config "$DEMO/atrest.yaml" --period "$TODAY..$TODAY" --as auditor --note "demo: reviewed the day's scans, backup, check and drill"
 $ATREST report --config "$DEMO/atrest.yaml" --period "$TODAY..$TODAY" --format html -o "$DEMO/out/report.html"
 $ATREST report --config "$DEMO/atrest.yaml" --period "$TODAY..$TODAY" --format json -o "$DEMO/out/report.json"
 python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); [print("  %-22s %s" % (c.get("id"), c.get("verdict"))) for c in r.get("controls", [])[:12]]' "$DEMO/out/report.json" || true
@@ -136,7 +139,7 @@ curl -s "http://127.0.0.1:$HTTP_PORT/metrics" | grep '^atrest_' | grep -v '^atre
 
 step "where to look"
 cat <<MSG
-  dashboard:       http://127.0.0.1:$HTTP_PORT/   (demo logins auditor and admin; their passwords are in
+  dashboard:       http://127.0.0.1:$HTTP_PORT/   (demo logins secadmin, auditor and admin (sysadmin); passwords in
                    $DEMO/keys/dashboard-credentials, 0600; stop it with: kill \$(cat $DEMO/serve/pid))
   report:          $DEMO/out/report.html (printable, A4) and $DEMO/out/report.json
   config:          $DEMO/atrest.yaml

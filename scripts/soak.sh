@@ -67,7 +67,9 @@ http:
 YAML
 $ATREST init --config "$S/atrest.yaml" > /dev/null
 export SOAK_PASSWORD="soak-password-$(date +%s%N)"
-echo "$SOAK_PASSWORD" | $ATREST user add --config "$S/atrest.yaml" --role auditor soak > /dev/null
+SEC_PASSWORD="soak-secadmin-$(date +%s%N)"
+echo "$SEC_PASSWORD" | $ATREST user add --config "$S/atrest.yaml" --role secadmin soak-sec > /dev/null
+printf '%s\n%s\n' "$SEC_PASSWORD" "$SOAK_PASSWORD" | $ATREST user add --config "$S/atrest.yaml" --as soak-sec --role auditor soak > /dev/null
 
 $ATREST serve --config "$S/atrest.yaml" --jitter 2s 2> "$S/serve.log" &
 SERVE=$!

@@ -26,6 +26,7 @@ type period struct {
 	fileScans []journal.Entry
 	runs      map[string][]journal.Entry // backup.run by job
 	checks    map[string][]journal.Entry // backup.check by job
+	anchor    []journal.Entry            // anchor.check: the anchor bucket against journal.retention
 	drills    []drillRun
 	ops       []journal.Entry // serve.*, config.reload, journal.recover, init, key.*
 	// reviews and reports are read from the whole journal: a review of a
@@ -33,6 +34,8 @@ type period struct {
 	// are regular.
 	reviews []journal.Entry
 	reports []journal.Entry
+	// roles follows who held which dashboard role up to the period's end.
+	roles *roleTracker
 }
 
 type drillRun struct {
@@ -46,7 +49,8 @@ var opKinds = []string{"serve", "config.reload", "journal", "init", "key"}
 
 func collect(ctx context.Context, in Input) (*period, error) {
 	p := &period{in: in, cfg: in.Config, byKind: map[string]int{}, bySeq: map[int]journal.Entry{},
-		dbScans: map[string][]journal.Entry{}, runs: map[string][]journal.Entry{}, checks: map[string][]journal.Entry{}}
+		dbScans: map[string][]journal.Entry{}, runs: map[string][]journal.Entry{}, checks: map[string][]journal.Entry{},
+		roles: newRoleTracker()}
 	drillJob := map[string]string{}
 	for _, b := range in.Config.Backups {
 		drillJob[b.Name] = b.Name
@@ -74,6 +78,9 @@ func collect(ctx context.Context, in Input) (*period, error) {
 		case KindReport:
 			p.keep(e, &p.reports)
 		}
+		if e.Time.Before(in.Period.To) {
+			p.roles.see(e, inPeriod.Match(e))
+		}
 		if !inPeriod.Match(e) {
 			continue
 		}
@@ -92,6 +99,8 @@ func collect(ctx context.Context, in Input) (*period, error) {
 			p.runs[e.Subject] = append(p.runs[e.Subject], e)
 		case "backup.check":
 			p.checks[e.Subject] = append(p.checks[e.Subject], e)
+		case "anchor.check":
+			p.anchor = append(p.anchor, e)
 		case "drill.run":
 			job, ok := drillJob[e.Subject]
 			if !ok {

@@ -39,7 +39,7 @@ func Build(ctx context.Context, in Input) (*Report, error) {
 	r := &Report{
 		Schema: Schema, Period: in.Period, Generated: in.Now, Unfinished: in.Period.Unfinished(in.Now), Summary: map[Verdict]int{},
 		Config: in.Config, Algorithms: algorithms, Journal: journalStatus(in, p),
-		Figures: p.figures(),
+		Figures: p.figures(), Roles: p.roles.roles(),
 	}
 	byKey := map[string]*Result{}
 	for _, c := range chinaControls {
@@ -213,10 +213,12 @@ func (r *Report) JournalEntry(format string) journal.Entry {
 // Journal kinds this package reads or writes.
 const (
 	KindReport = "report" // a period report was generated
-	// KindReview: someone reviewed a period (atrest audit review). Subject
-	// is the period's label, Detail the reviewer's note, Actor.WebUser the
-	// dashboard user; figures.auditor is true when that user's auditor
-	// role was confirmed against the users file when it was journaled.
+	// KindReview: an auditor reviewed a period (Review.Entry: the dashboard
+	// or atrest audit review). Subject is the period's label, Detail the
+	// reviewer's note, Actor.WebUser the auditor; figures.authenticated
+	// and figures.auditor say they proved who they were and held the role.
+	// Entries from before reviews were authenticated have figures.auditor
+	// only, and count as partly met.
 	KindReview = "review"
 )
 

@@ -371,9 +371,24 @@ func TestReviewAfterThePeriod(t *testing.T) {
 	if res := result(t, build(t, in), "MLPS-8.1.5.2"); res.Verdict != PartlyMet || !cites(res, unconfirmed.Seq) {
 		t.Errorf("review without a confirmed auditor: %s %+v", res.Verdict, res.Evidence)
 	}
-	e, err := x.j.Append(journal.Entry{Kind: KindReview, Subject: "2026-10-01..2026-12-31", Outcome: "ok",
-		Actor: journal.Actor{WebUser: "li.auditor"}, Detail: "Q4 reviewed; the mobile numbers in exports are a ticket",
-		Figures: map[string]any{"auditor": true}})
+	// A review as atrest wrote them before reviews needed the auditor's
+	// password: the role was looked up, nobody proved who they were.
+	old, err := x.j.Append(journal.Entry{Kind: KindReview, Subject: "2026-10-01..2026-12-31", Outcome: "ok",
+		Actor: journal.Actor{WebUser: "li.auditor"}, Detail: "Q4 looked at again", Figures: map[string]any{"auditor": true}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	in.Verify, in.VerifyErr = x.verify()
+	if res := result(t, build(t, in), "MLPS-8.1.5.2"); res.Verdict != PartlyMet || !cites(res, old.Seq) ||
+		!strings.Contains(res.Reason.EN, "not as an authenticated audit administrator") {
+		t.Errorf("review by --as without a password: %s %q", res.Verdict, res.Reason.EN)
+	}
+	q4, _ := ParsePeriod("2026-Q4", cst)
+	re, err := Review{Period: q4, Note: "Q4 reviewed; the mobile numbers in exports are a ticket", Auditor: "li.auditor", Via: "dashboard"}.Entry()
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, err := x.j.Append(re)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -384,7 +399,7 @@ func TestReviewAfterThePeriod(t *testing.T) {
 	if res.Verdict != Met || !cites(res, review) || !strings.Contains(res.Reason.EN, "li.auditor") {
 		t.Errorf("review: %s %q %+v", res.Verdict, res.Reason.EN, res.Evidence)
 	}
-	if len(r.Figures.Reviews) != 2 || r.Figures.Reviews[1].Seq != review {
+	if len(r.Figures.Reviews) != 3 || r.Figures.Reviews[2].Seq != review {
 		t.Errorf("figures.reviews %+v", r.Figures.Reviews)
 	}
 }
@@ -673,5 +688,87 @@ func TestParsePeriodMonthQuarterAndZone(t *testing.T) {
 	p, _ := ParsePeriod("2026-12", sh)
 	if !p.Unfinished(time.Date(2026, 12, 6, 12, 0, 0, 0, sh)) || p.Unfinished(time.Date(2027, 1, 1, 0, 0, 0, 0, sh)) {
 		t.Error("Unfinished")
+	}
+}
+
+// The roles section: who held each of the three roles at the end of the
+// period (from user.add, user.del and login.ok, a users file's old "admin"
+// read as sysadmin) and what each did in it, by kind.
+func TestRolesSection(t *testing.T) {
+	x, in := history(t, func(x *tj) {
+		x.at("", time.September, 1, 9, journal.Entry{Kind: "user.add", Subject: "zhang.sec", Outcome: "ok", Detail: "role secadmin: bootstrap",
+			Figures: map[string]any{"role": map[string]any{"secadmin": 1}, "bootstrap": true}})
+		x.at("", time.September, 1, 10, journal.Entry{Kind: "user.add", Subject: "ops", Outcome: "ok", Detail: "role admin"})
+		x.at("", time.September, 1, 11, journal.Entry{Kind: "user.add", Subject: "gone", Outcome: "ok", Detail: "role auditor",
+			Actor: journal.Actor{WebUser: "zhang.sec"}})
+		x.at("", time.September, 2, 9, journal.Entry{Kind: "user.del", Subject: "gone", Outcome: "ok", Actor: journal.Actor{WebUser: "zhang.sec"}})
+		x.at("added", time.October, 1, 9, journal.Entry{Kind: "user.add", Subject: "li.wei", Outcome: "ok", Detail: "role auditor",
+			Actor: journal.Actor{WebUser: "zhang.sec"}, Figures: map[string]any{"role": map[string]any{"auditor": 1}}})
+		x.at("", time.October, 3, 9, journal.Entry{Kind: "login.ok", Subject: "li.wei", Outcome: "ok", Detail: "from 10.0.0.5, role auditor",
+			Actor: journal.Actor{WebUser: "li.wei"}})
+		x.at("", time.October, 3, 10, journal.Entry{Kind: "access.denied", Subject: "yb-drill", Outcome: "denied",
+			Actor: journal.Actor{WebUser: "li.wei"}})
+		x.at("", time.October, 4, 9, journal.Entry{Kind: "login.ok", Subject: "ops", Outcome: "ok", Detail: "from 10.0.0.6, role admin",
+			Actor: journal.Actor{WebUser: "ops"}})
+		x.at("", time.October, 4, 10, journal.Entry{Kind: "drill.run", Subject: "yb-drill", Outcome: "ok",
+			Actor: journal.Actor{WebUser: "ops"}, Figures: map[string]any{"rto_seconds": 12.5}})
+		x.at("", time.December, 20, 9, journal.Entry{Kind: "user.del", Subject: "ops", Outcome: "ok", Actor: journal.Actor{WebUser: "zhang.sec"}})
+	})
+	r := build(t, in)
+	got := map[string][]string{}
+	for _, ru := range r.Roles {
+		for _, u := range ru.Users {
+			s := u.Name + " by " + u.AddedBy
+			if u.Removed != nil {
+				s += " removed"
+			}
+			for _, k := range sortedKeys(u.Acts) {
+				s += fmt.Sprintf(" %s=%d", k, u.Acts[k])
+			}
+			got[ru.Role] = append(got[ru.Role], s)
+		}
+	}
+	want := map[string][]string{
+		"sysadmin": {"ops by bootstrap removed drill.run=1 login.ok=1"},
+		"secadmin": {"zhang.sec by bootstrap user.add=1 user.del=1"},
+		"auditor":  {"li.wei by zhang.sec access.denied=1 login.ok=1"},
+	}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("roles:\n got %v\nwant %v", got, want)
+	}
+	if len(r.Roles) != 3 || r.Roles[2].Users[0].Added == nil || r.Roles[2].Users[0].Added.Seq != x.seqs["added"] {
+		t.Errorf("roles: %+v", r.Roles)
+	}
+	var html bytes.Buffer
+	if err := r.WriteHTML(&html); err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range []string{`id="roles"`, "三权分立", "安全管理员", "zhang.sec", "access.denied 1, login.ok 1"} {
+		if !strings.Contains(html.String(), s) {
+			t.Errorf("the HTML report lacks %q", s)
+		}
+	}
+}
+
+// The anchor bucket's own check (anchor.check) decides whether lifecycle
+// rules undercut journal.retention: a failing rule makes MLPS-8.1.5.4d not
+// met and is cited; a server without lifecycle says unsupported.
+func TestAnchorCheckInTheReport(t *testing.T) {
+	anchorCheck := func(figs map[string]any) journal.Entry {
+		return journal.Entry{Kind: "anchor.check", Subject: "atrest-journal/host/", Outcome: "ok", Figures: figs}
+	}
+	x, in := history(t, func(x *tj) {
+		x.at("unsupported", time.October, 9, 4, anchorCheck(map[string]any{"checks": map[string]any{"versioning": 1},
+			"checks_unjudged": map[string]any{"lifecycle": 1}, "checks_unsupported": map[string]any{"lifecycle": 1}}))
+	})
+	res := result(t, build(t, in), "MLPS-8.1.5.4d")
+	if !cites(res, x.seqs["unsupported"]) || !strings.Contains(res.Reason.EN, "does not implement lifecycle configuration") {
+		t.Errorf("unsupported: %s %q", res.Verdict, res.Reason.EN)
+	}
+	x.at("fail", time.November, 9, 4, anchorCheck(map[string]any{"checks": map[string]any{"versioning": 1, "lifecycle": 0}}))
+	in.Verify, in.VerifyErr = x.verify()
+	res = result(t, build(t, in), "MLPS-8.1.5.4d")
+	if res.Verdict != NotMet || !cites(res, x.seqs["fail"]) || !strings.Contains(res.Reason.EN, "expires checkpoint copies before the journal's retention") {
+		t.Errorf("failing lifecycle: %s %q", res.Verdict, res.Reason.EN)
 	}
 }

@@ -194,7 +194,7 @@ func judgeBackupRestore(p *period, t *tally, job BackupJob, fresh bool) {
 	if lastPass != nil {
 		why := Text{"恢复演练通过", "restore drill passed"}
 		if rto, ok := num(lastPass.e, "rto_seconds"); ok {
-			why = tf("恢复演练通过，RTO %.0f 秒", "restore drill passed, RTO %.0f s", rto)
+			why = tf("恢复演练通过，RTO %s", "restore drill passed, RTO %s", fmtSeconds(rto))
 		}
 		evs = append(evs, ev(lastPass.e, why))
 	}

@@ -112,10 +112,13 @@ func verifyFact(p *period) Evidence {
 
 // --- MLPS-8.1.5.2: reviews ---
 
-// ruleReview: a journaled review that covers the whole period, by a user
-// whose auditor role was confirmed when it was journaled (figures.auditor),
-// meets the control; a review of part of the period, or by someone whose
-// role is not confirmed, meets it partly.
+// ruleReview: a journaled review that covers the whole period and was an
+// authenticated act of an audit administrator (figures.authenticated and
+// figures.auditor: made on the dashboard by a logged-in auditor, or by
+// `atrest audit review --as` with the auditor's password) meets the
+// control. A review of part of the period, or one not so made (root
+// naming a user without a password, as atrest allowed before), meets it
+// partly: it shows a review, not who made it.
 func ruleReview(p *period) outcome {
 	var full, part []journal.Entry
 	for _, e := range p.reviews {
@@ -132,29 +135,35 @@ func ruleReview(p *period) outcome {
 	}
 	var evs []Evidence
 	for _, e := range append(append([]journal.Entry(nil), full...), part...) {
-		role := Text{"审计员", "auditor"}
-		if !flag(e, "auditor") {
-			role = Text{"角色未确认", "role not confirmed"}
+		role := Text{"已鉴别的审计管理员", "authenticated auditor"}
+		if !authenticatedReview(e) {
+			role = Text{"未经鉴别，不计入", "not authenticated, not counted"}
 		}
 		evs = append(evs, ev(e, Text{fmt.Sprintf("%s（%s）的审阅：%s", actorName(e.Actor), role.ZH, clip(e.Detail, 80)),
 			fmt.Sprintf("review by %s (%s): %s", actorName(e.Actor), role.EN, clip(e.Detail, 80))}))
 	}
-	if e, ok := latest(full, func(e journal.Entry) bool { return flag(e, "auditor") }); ok {
-		return outcome{verdict: Met, evidence: evs, reason: para(tf("有 %d 次记入日志的审阅覆盖本期间，最近一次由审计员 %s 于 %s 完成（第 %d 条）",
-			"%d journaled reviews cover the period, the latest by the auditor %s on %s (entry %d)", len(full), actorName(e.Actor), p.when(e.Time), e.Seq))}
+	if e, ok := latest(full, authenticatedReview); ok {
+		return outcome{verdict: Met, evidence: evs, reason: para(tf("有 %d 次记入日志的审阅覆盖本期间，最近一次由已鉴别的审计管理员 %s 于 %s 完成（第 %d 条）",
+			"%d journaled reviews cover the period, the latest by the authenticated auditor %s on %s (entry %d)", len(full), actorName(e.Actor), p.when(e.Time), e.Seq))}
 	}
 	switch {
 	case len(full) > 0:
 		e := full[len(full)-1]
-		return outcome{verdict: PartlyMet, evidence: evs, reason: para(tf("%s 于 %s 审阅了本期间（第 %d 条），但其审计员角色未经用户文件确认（用 --as 指明仪表盘用户）",
-			"%s reviewed the period on %s (entry %d), but the auditor role was not confirmed against the users file (name the dashboard user with --as)",
+		return outcome{verdict: PartlyMet, evidence: evs, reason: para(tf("%s 于 %s 记录了对本期间的审阅（第 %d 条），但不是经鉴别的审计管理员所为（没有审计员的密码或登录）：审计员应在仪表盘或用 atrest audit review --as 并输入密码记录审阅",
+			"%s recorded a review of the period on %s (entry %d), but not as an authenticated audit administrator (no auditor's password or login): the auditor should record it on the dashboard, or with atrest audit review --as and their password",
 			actorName(e.Actor), p.when(e.Time), e.Seq))}
 	case len(part) > 0:
 		return outcome{verdict: PartlyMet, evidence: evs, reason: para(tf("有 %d 次审阅只覆盖了本期间的一部分，没有覆盖整个期间的审阅",
 			"%d reviews cover part of the period; none covers all of it", len(part)))}
 	}
-	return outcome{verdict: NotMet, reason: para(Text{"没有记入日志的本期间审阅：审计员应审阅记录并用 atrest audit review --period 确认",
-		"No journaled review of the period: an auditor should review the records and attest with atrest audit review --period"})}
+	return outcome{verdict: NotMet, reason: para(Text{"没有记入日志的本期间审阅：审计管理员应审阅记录，并在仪表盘的“审计”页或用 atrest audit review 记录",
+		"No journaled review of the period: an audit administrator should review the records and record it on the dashboard's audit page or with atrest audit review"})}
+}
+
+// authenticatedReview: the review was made by an auditor who proved it
+// (figures.authenticated, written since reviews needed a password).
+func authenticatedReview(e journal.Entry) bool {
+	return flag(e, "auditor") && flag(e, "authenticated")
 }
 
 // --- MLPS-8.1.5.4d: retention and the anchor ---
@@ -173,11 +182,29 @@ func ruleLogRetention(p *period) outcome {
 	}
 	lead := tf("已配置锚定（%s/%s），日志保留期 %s，不少于六个月", "An anchor is configured (%s/%s) and the journal is kept %s, at least six months",
 		a.Storage, a.Bucket, ret)
-	// Lifecycle rules are judged by backup check, for the job's own
-	// bucket; a job in the anchor's bucket says whether rules there expire
-	// objects early.
+	// The anchor's bucket is checked against journal.retention (anchor.check,
+	// by backup check and daily by serve); a backup job in the same bucket
+	// says whether rules there expire objects early too.
 	var lc []Text
 	checked := false
+	if e, ok := latest(p.anchor, func(e journal.Entry) bool { _, ok := checkVerdict(e, "lifecycle"); return ok }); ok {
+		checked = true
+		if pass, _ := checkVerdict(e, "lifecycle"); !pass {
+			return outcome{verdict: NotMet, evidence: append([]Evidence{ev(e, Text{"锚定存储桶的生命周期规则会在保留期前删除检查点副本", "a lifecycle rule of the anchor bucket expires checkpoint copies before journal.retention"})}, evs...),
+				reason: para(lead, tf("但锚定存储桶的生命周期规则会在日志保留期满前删除检查点副本（第 %d 条）",
+					"but a lifecycle rule of the anchor's bucket expires checkpoint copies before the journal's retention is over (entry %d)", e.Seq))}
+		}
+		evs = append(evs, ev(e, Text{"锚定存储桶的生命周期规则未缩短日志保留期", "the anchor bucket's lifecycle rules do not undercut journal.retention"}))
+		lc = append(lc, tf("锚定存储桶的生命周期检查通过（第 %d 条）", "the anchor bucket's lifecycle check passed (entry %d)", e.Seq))
+	} else if e, ok := latest(p.anchor, func(e journal.Entry) bool {
+		m, _ := e.Figures["checks_unsupported"].(map[string]any)
+		return m["lifecycle"] != nil
+	}); ok {
+		checked = true
+		evs = append(evs, ev(e, Text{"存储服务不支持生命周期配置（unsupported）", "the storage server does not implement lifecycle configuration (unsupported)"}))
+		lc = append(lc, tf("锚定存储桶所在的存储服务不支持生命周期配置（第 %d 条，unsupported）：无法由 atrest 核对，需另行确认没有提前过期的机制",
+			"the anchor bucket's server does not implement lifecycle configuration (entry %d, unsupported): atrest cannot read its rules; confirm separately that nothing expires the copies early", e.Seq))
+	}
 	for _, job := range p.cfg.Backups {
 		if job.Storage != a.Storage || job.Bucket != a.Bucket {
 			continue
@@ -196,8 +223,8 @@ func ruleLogRetention(p *period) outcome {
 		lc = append(lc, tf("锚定所在存储桶的生命周期检查通过（作业 %s，第 %d 条）", "the anchor bucket's lifecycle check passed (job %s, entry %d)", job.Name, e.Seq))
 	}
 	if !checked {
-		lc = append(lc, Text{"本期间没有针对锚定存储桶的生命周期检查结果（backup check 只检查备份作业所在的存储桶），需另行确认没有提前过期的规则",
-			"No lifecycle verdict for the anchor's bucket in the period (backup check judges the buckets of backup jobs): confirm separately that no rule expires it early"})
+		lc = append(lc, Text{"本期间没有针对锚定存储桶的生命周期检查结果（不带 --job 的 backup check 与 serve 每日检查它），需另行确认没有提前过期的规则",
+			"No lifecycle verdict for the anchor's bucket in the period (backup check without --job, and serve daily, check it): confirm separately that no rule expires it early"})
 	}
 	if p.in.Verify.Anchored == nil {
 		return outcome{verdict: PartlyMet, evidence: evs, reason: para(append([]Text{lead, Text{"但校验时锚定中没有可核对的检查点副本",

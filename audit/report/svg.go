@@ -147,6 +147,8 @@ func fmtSeconds(s float64) string {
 		return fmt.Sprintf("%.1fh", s/3600)
 	case s >= 100:
 		return fmt.Sprintf("%.0fs", s)
+	case s < 1: // 0.25s, not 0s
+		return fmt.Sprintf("%.2fs", s)
 	}
 	return fmt.Sprintf("%.1fs", s)
 }

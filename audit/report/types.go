@@ -148,8 +148,11 @@ type Report struct {
 	Beyond     []Result        `json:"beyond"`
 	Figures    Figures         `json:"figures"`
 	Journal    JournalStatus   `json:"journal"`
-	Config     Config          `json:"config"`
-	Algorithms []Algorithm     `json:"algorithms"`
+	// Roles are the dashboard's three separated roles, who held each and
+	// what they did in the period.
+	Roles      []RoleUsers `json:"roles"`
+	Config     Config      `json:"config"`
+	Algorithms []Algorithm `json:"algorithms"`
 	// Cited are the entries the controls cite, by sequence number: the
 	// appendix.
 	Cited []CitedEntry `json:"cited_entries"`

@@ -140,9 +140,10 @@ func Run(ctx context.Context, o Options) ([]Result, error) {
 }
 
 type checker struct {
-	o   Options
-	ctx context.Context
-	out []Result
+	o    Options
+	ctx  context.Context
+	out  []Result
+	keep kept // what the bucket keeps for how long, in messages (zero: a job's backups)
 }
 
 func (c *checker) add(check string, st Status, key, detail string, figures map[string]any) *Result {

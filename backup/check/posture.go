@@ -18,40 +18,9 @@ func (c *checker) posture(prefix, clientSide string) error {
 	if err != nil {
 		return err
 	}
-	retention := c.o.Job.Retention
-	days := int((retention + 24*time.Hour - 1) / (24 * time.Hour))
-
-	// Versioning: without it an overwrite or a delete loses a backup.
-	switch v := p.Versioning; v.State {
-	case backup.StateEnabled:
-		c.add(Versioning, Pass, "", "bucket versioning enabled", nil)
-	case backup.StateDisabled:
-		c.add(Versioning, Fail, "", "bucket versioning "+cmpDetail(v.Detail, "off")+": an overwrite or delete destroys a backup for good", nil)
-	default:
-		c.setting(Versioning, "versioning", v)
-	}
-
-	// Object lock: the default retention must cover the job's retention,
-	// or backups can be deleted (by a intruder with the keys) before they
-	// expire.
-	l := p.ObjectLock
-	figs := map[string]any{"retention_days": days}
-	switch l.State {
-	case backup.StateEnabled:
-		figs["default_retention_days"] = l.Days
-		switch {
-		case l.Mode == "" || l.Days == 0:
-			c.add(ObjectLock, Fail, "", fmt.Sprintf("object lock enabled but no default retention: new backups are not locked (job retention %dd)", days), figs)
-		case l.Days < days:
-			c.add(ObjectLock, Fail, "", fmt.Sprintf("default retention %s %dd is shorter than the job's retention of %dd: backups can be deleted before they expire", l.Mode, l.Days, days), figs)
-		default:
-			c.add(ObjectLock, Pass, "", fmt.Sprintf("object lock with default retention %s %dd ≥ job retention %dd", l.Mode, l.Days, days), figs)
-		}
-	case backup.StateDisabled:
-		c.add(ObjectLock, Fail, "", "object lock not enabled on the bucket: backups can be deleted or overwritten by anyone with write access", figs)
-	default:
-		c.setting(ObjectLock, "object lock", l.Setting)
-	}
+	days := retentionDays(c.o.Job.Retention)
+	c.versioning(p.Versioning)
+	c.objectLock(p.ObjectLock, days)
 
 	// Encryption at rest: the bucket's default, or evidence that the
 	// objects are encrypted before they leave the host.
@@ -83,6 +52,63 @@ func (c *checker) posture(prefix, clientSide string) error {
 		c.canary(prefix, p.ObjectLock)
 	}
 	return nil
+}
+
+func retentionDays(d time.Duration) int { return int((d + 24*time.Hour - 1) / (24 * time.Hour)) }
+
+// kept says what the bucket keeps, and for how long, in the messages: a
+// job's backups for its retention, or the journal anchor's checkpoint
+// copies for journal.retention.
+type kept struct {
+	one, many   string // a backup, backups
+	long, short string // the job's retention, job retention
+}
+
+var (
+	keptBackups = kept{"a backup", "backups", "the job's retention", "job retention"}
+	keptAnchor  = kept{"a checkpoint copy", "checkpoint copies", "journal.retention", "journal.retention"}
+)
+
+func (c *checker) kept() kept {
+	if c.keep.one != "" {
+		return c.keep
+	}
+	return keptBackups
+}
+
+// versioning: without it an overwrite or a delete loses an object.
+func (c *checker) versioning(v backup.Setting) {
+	switch v.State {
+	case backup.StateEnabled:
+		c.add(Versioning, Pass, "", "bucket versioning enabled", nil)
+	case backup.StateDisabled:
+		c.add(Versioning, Fail, "", "bucket versioning "+cmpDetail(v.Detail, "off")+": an overwrite or delete destroys "+c.kept().one+" for good", nil)
+	default:
+		c.setting(Versioning, "versioning", v)
+	}
+}
+
+// objectLock: the default retention must cover the retention, or objects
+// can be deleted (by an intruder with the keys) before they expire.
+func (c *checker) objectLock(l backup.ObjectLock, days int) {
+	k := c.kept()
+	figs := map[string]any{"retention_days": days}
+	switch l.State {
+	case backup.StateEnabled:
+		figs["default_retention_days"] = l.Days
+		switch {
+		case l.Mode == "" || l.Days == 0:
+			c.add(ObjectLock, Fail, "", fmt.Sprintf("object lock enabled but no default retention: new %s are not locked (%s %dd)", k.many, k.short, days), figs)
+		case l.Days < days:
+			c.add(ObjectLock, Fail, "", fmt.Sprintf("default retention %s %dd is shorter than %s of %dd: %s can be deleted before they expire", l.Mode, l.Days, k.long, days, k.many), figs)
+		default:
+			c.add(ObjectLock, Pass, "", fmt.Sprintf("object lock with default retention %s %dd ≥ %s %dd", l.Mode, l.Days, k.short, days), figs)
+		}
+	case backup.StateDisabled:
+		c.add(ObjectLock, Fail, "", "object lock not enabled on the bucket: "+k.many+" can be deleted or overwritten by anyone with write access", figs)
+	default:
+		c.setting(ObjectLock, "object lock", l.Setting)
+	}
 }
 
 // setting records a setting the server does not implement, or could not
@@ -123,13 +149,13 @@ func (c *checker) lifecycle(l backup.Lifecycle, prefix string, days int) {
 			name += " (filtered by tag or size, taken as applying)"
 		}
 		if r.Days > 0 && r.Days < days {
-			fails = append(fails, fmt.Sprintf("%s expires objects after %dd, before the job's retention of %dd", name, r.Days, days))
+			fails = append(fails, fmt.Sprintf("%s expires objects after %dd, before %s of %dd", name, r.Days, c.kept().long, days))
 		}
 		if !r.Date.IsZero() && r.Date.Before(c.o.Now.Add(time.Duration(days)*24*time.Hour)) {
-			fails = append(fails, fmt.Sprintf("%s expires every object on %s, before backups made now reach %dd", name, r.Date.Format("2006-01-02"), days))
+			fails = append(fails, fmt.Sprintf("%s expires every object on %s, before %s made now reach %dd", name, r.Date.Format("2006-01-02"), c.kept().many, days))
 		}
 		if r.NoncurrentDays > 0 && r.NoncurrentDays < days {
-			warns = append(warns, fmt.Sprintf("%s removes overwritten or deleted versions after %dd, before the job's retention of %dd", name, r.NoncurrentDays, days))
+			warns = append(warns, fmt.Sprintf("%s removes overwritten or deleted versions after %dd, before %s of %dd", name, r.NoncurrentDays, c.kept().long, days))
 		}
 	}
 	switch {
@@ -138,9 +164,9 @@ func (c *checker) lifecycle(l backup.Lifecycle, prefix string, days int) {
 	case len(warns) > 0:
 		c.add(Lifecycle, Warn, "", strings.Join(warns, "; "), nil)
 	case l.State == backup.StateEnabled:
-		c.add(Lifecycle, Pass, "", fmt.Sprintf("no expiry rule shorter than the job's retention of %dd (%s)", days, l.Detail), nil)
+		c.add(Lifecycle, Pass, "", fmt.Sprintf("no expiry rule shorter than %s of %dd (%s)", c.kept().long, days, l.Detail), nil)
 	default:
-		c.add(Lifecycle, Pass, "", "no lifecycle rule expires backups", nil)
+		c.add(Lifecycle, Pass, "", "no lifecycle rule expires "+c.kept().many, nil)
 	}
 }
 

@@ -5,7 +5,6 @@ import (
 	"crypto/ed25519"
 	"errors"
 	"fmt"
-	"os"
 	"strings"
 	"time"
 
@@ -233,15 +232,10 @@ func pruneEntry(job string, items []backup.PruneItem, err error, dryRun bool) jo
 // count: the copies repeat what the local journal holds.
 func pruneAnchor(ctx context.Context, cfg *config.Config, app appender, dryRun bool) ([]backup.PruneItem, error) {
 	a := cfg.Journal.Anchor
-	store, err := openBucket(ctx, cfg, a.Storage, a.Bucket)
+	anchor, err := openAnchor(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("prune journal anchor: %s", oneLine(err.Error()))
 	}
-	host, err := os.Hostname()
-	if err != nil {
-		host = "localhost"
-	}
-	anchor := backup.JournalAnchor{Store: store, Prefix: a.Prefix + host + "/"}
 	items, err := anchor.Prune(ctx, backup.AnchorPruneOptions{Retention: cfg.Journal.Retention, Now: time.Now(), DryRun: dryRun})
 	var deleted []string
 	kept := 0

@@ -43,9 +43,20 @@ func journalAnchor(ctx context.Context, cfg *config.Config) (journal.Anchor, err
 	}
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
-	store, err := openBucket(ctx, cfg, a.Storage, a.Bucket)
+	anchor, err := openAnchor(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("journal anchor: %s", oneLine(err.Error()))
+	}
+	return anchor, nil
+}
+
+// openAnchor opens the bucket of journal.anchor (configured) at this
+// host's prefix.
+func openAnchor(ctx context.Context, cfg *config.Config) (backup.JournalAnchor, error) {
+	a := cfg.Journal.Anchor
+	store, err := openBucket(ctx, cfg, a.Storage, a.Bucket)
+	if err != nil {
+		return backup.JournalAnchor{}, err
 	}
 	host, err := os.Hostname()
 	if err != nil {

@@ -1,19 +1,18 @@
 package main
 
 import (
-	"bytes"
+	"context"
+	"crypto/ed25519"
 	"errors"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
 	"strings"
-	"time"
 
 	"github.com/go-sql-driver/mysql"
 	"github.com/spf13/cobra"
 
-	"github.com/atrest/atrest/audit/evidence"
 	"github.com/atrest/atrest/audit/journal"
 	"github.com/atrest/atrest/audit/report"
 	"github.com/atrest/atrest/crypto"
@@ -97,80 +96,65 @@ func runReport(cmd *cobra.Command, o reportOptions) error {
 	if err != nil {
 		return fmt.Errorf("report: --period: %w", err)
 	}
-	ctx := cmd.Context()
-	pub, err := journalVerifyKey(cfg)
+	m, err := reportMaker(cfg)
 	if err != nil {
-		return fmt.Errorf("report: %w (run atrest init --config %s)", err, cfg.Path)
+		return err
 	}
-	anchor, err := journalAnchor(ctx, cfg)
-	if err != nil {
-		return fmt.Errorf("report: %w", err)
-	}
-	vrep, verr := journal.VerifyContext(ctx, cfg.JournalDir(), pub, anchor)
-	broken := verr != nil && (vrep.FirstBad != nil || errors.Is(verr, journal.ErrBroken))
-	if verr != nil && !broken {
-		return fmt.Errorf("report: verify the journal: %w", verr)
-	}
-
 	// Make sure the report can be written before journaling that it was.
 	out, commit, discard, err := openOutput(o.output, cmd.OutOrStdout())
 	if err != nil {
 		return fmt.Errorf("report: %w", err)
 	}
 	defer discard()
-
-	// A torn journal refuses appends until `audit recover`; the report still
-	// says so, unjournaled.
-	j, jerr := openJournal(cfg)
-	if jerr != nil && !broken {
-		return fmt.Errorf("report: %w", jerr)
+	var j *journal.Journal
+	m.Journal = func() (report.Journal, error) {
+		var err error
+		j, err = openJournal(cfg)
+		return j, err
 	}
-	r, err := report.Build(ctx, report.Input{Config: reportConfig(cfg), JournalDir: cfg.JournalDir(),
-		Verify: vrep, VerifyErr: verr, Period: per, Now: time.Now(), Journaled: j != nil})
-	if err != nil {
-		if j != nil {
-			j.Close()
+	made, err := m.Make(cmd.Context(), report.Request{Period: per, Format: o.format}, out)
+	if j != nil {
+		if cerr := j.Close(); cerr != nil && err == nil {
+			made.Warning = errors.Join(made.Warning, cerr)
 		}
+	}
+	if err != nil {
 		return err
 	}
-	if j != nil {
-		e, err := j.Append(r.JournalEntry(o.format))
-		if err != nil && !errors.Is(err, journal.ErrAnchor) {
-			j.Close()
-			return fmt.Errorf("report: journal: %w", err)
-		}
-		if err != nil {
-			fmt.Fprintf(cmd.ErrOrStderr(), "atrest: report journaled as entry %d, but %s\n", e.Seq, oneLine(err.Error()))
-		}
-		if cerr := j.Close(); cerr != nil && err == nil {
-			fmt.Fprintf(cmd.ErrOrStderr(), "atrest: report journaled as entry %d, but %s\n", e.Seq, oneLine(cerr.Error()))
-		}
-		r.Attach(e)
+	if made.Warning != nil {
+		fmt.Fprintf(cmd.ErrOrStderr(), "atrest: report journaled as entry %d, but %s\n", made.Report.Entry.Seq, oneLine(made.Warning.Error()))
 	}
-	switch o.format {
-	case "json":
-		err = r.WriteJSON(out)
-	case "html":
-		err = r.WriteHTML(out)
-	case "bundle":
-		if j == nil || r.Entry == nil {
-			return fmt.Errorf("report: a bundle needs the report journaled, and the journal cannot take entries: %v", jerr)
-		}
-		err = writeBundle(out, cfg, r, per)
-	}
-	if err == nil {
-		err = commit()
-	}
-	if err != nil {
+	if err := commit(); err != nil {
 		return fmt.Errorf("report: write %s: %w", o.output, err)
 	}
 	if o.output != "-" {
-		fmt.Fprintln(cmd.OutOrStdout(), reportSummary(r, o.output))
+		fmt.Fprintln(cmd.OutOrStdout(), reportSummary(made.Report, o.output))
 	}
-	if broken {
-		return errFound{fmt.Sprintf("report written, but %s: its evidence from there on cannot be trusted", oneLine(verr.Error()))}
+	if made.Broken != nil {
+		return errFound{fmt.Sprintf("report written, but %s: its evidence from there on cannot be trusted", oneLine(made.Broken.Error()))}
 	}
 	return nil
+}
+
+// reportMaker is how this installation makes reports, for atrest report
+// and the dashboard: the configuration's summary, the journal verified
+// with its key and anchor, bundles signed with the journal key. The caller
+// says which journal takes the report's entry.
+func reportMaker(cfg *config.Config) (*report.Maker, error) {
+	pub, err := journalVerifyKey(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("report: %w (run atrest init --config %s)", err, cfg.Path)
+	}
+	return &report.Maker{Config: reportConfig(cfg), JournalDir: cfg.JournalDir(),
+		Verify: func(ctx context.Context) (journal.Report, error) {
+			anchor, err := journalAnchor(ctx, cfg)
+			if err != nil {
+				return journal.Report{}, err
+			}
+			return journal.VerifyContext(ctx, cfg.JournalDir(), pub, anchor)
+		},
+		BundleKey: func() (ed25519.PrivateKey, error) { return crypto.LoadSigningKey(cfg.Journal.SigningKeyFile) },
+	}, nil
 }
 
 func reportSummary(r *report.Report, path string) string {
@@ -273,37 +257,4 @@ func sourceTLS(s *config.Source) string {
 		return report.TLSUnverified
 	}
 	return report.TLSVerified // "true" or a registered configuration
-}
-
-// writeBundle writes the signed evidence bundle of report r: the report in
-// both formats, the period's entries and the report's own with their
-// proofs against the newest checkpoint (Close signed one over the report's
-// entry), and the manifest signed with the journal key.
-func writeBundle(w io.Writer, cfg *config.Config, r *report.Report, per report.Period) error {
-	var html, js bytes.Buffer
-	if err := r.WriteHTML(&html); err != nil {
-		return err
-	}
-	if err := r.WriteJSON(&js); err != nil {
-		return err
-	}
-	seqs := []int{r.Entry.Seq}
-	for e, err := range journal.Query(cfg.JournalDir(), journal.Filter{Since: per.From, Until: per.To}) {
-		if err != nil {
-			return err
-		}
-		if e.Seq != r.Entry.Seq {
-			seqs = append(seqs, e.Seq)
-		}
-	}
-	proven, err := journal.Prove(cfg.JournalDir(), seqs)
-	if err != nil {
-		return err
-	}
-	key, err := crypto.LoadSigningKey(cfg.Journal.SigningKeyFile)
-	if err != nil {
-		return err
-	}
-	return evidence.Write(w, key, evidence.Contents{Period: per.Label, Created: time.Now(), Proven: proven,
-		Files: []evidence.File{{Name: "report.html", Data: html.Bytes()}, {Name: "report.json", Data: js.Bytes()}}})
 }

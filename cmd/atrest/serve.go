@@ -21,6 +21,7 @@ import (
 	"github.com/atrest/atrest/audit/filescan"
 	"github.com/atrest/atrest/audit/filesrc"
 	"github.com/atrest/atrest/audit/journal"
+	"github.com/atrest/atrest/audit/report"
 	"github.com/atrest/atrest/crypto"
 	"github.com/atrest/atrest/internal/config"
 	"github.com/atrest/atrest/internal/daemon"
@@ -64,7 +65,8 @@ schedule are not run by serve.
     check due before it is journaled as skipped, saying so).
   - After each successful backup, the job's backups older than its retention are
     pruned as by atrest backup prune (each deletion journaled), and once a day the
-    journal anchor's checkpoint copies older than journal.retention.
+    journal anchor's bucket is checked against journal.retention (anchor.check)
+    and its checkpoint copies older than journal.retention are pruned.
   - Every run is journaled with the same entry the command writes, and serve.start,
     serve.stop and config.reload too. Findings go to the journal as counts only;
     stderr gets one line per run (kind, job, outcome, journal number), never a
@@ -185,10 +187,24 @@ func newServeDaemon(cmd *cobra.Command, o serveOptions) (*daemon.Daemon, net.Lis
 	if fwd != nil {
 		collectors = append(collectors, fwd.Collector())
 	}
+	// A reload that takes effect gives the dashboard the new names, zone
+	// and proxies too; one that is refused leaves them as they were.
+	var loaded *config.Config
 	d, err := daemon.New(daemon.Options{
 		Journal: j, Jobs: jobs, ConfigPath: cfg.Path, Jitter: o.jitter, Grace: o.grace,
 		Log: cmd.ErrOrStderr(), Process: "atrest serve",
-		Load:       func() ([]daemon.Job, error) { return reloadJobs(o.configPath, cfg, j, pruner) },
+		Load: func() ([]daemon.Job, error) {
+			next, jobs, err := reloadJobs(o.configPath, cfg, j, pruner)
+			loaded = next
+			return jobs, err
+		},
+		Reloaded: func() {
+			if set, err := webSettings(loaded, j); err == nil {
+				dash.Configure(set)
+			} else {
+				fmt.Fprintf(cmd.ErrOrStderr(), "%s atrest serve: dashboard: %s; it keeps the names it had\n", time.Now().UTC().Format(time.RFC3339), oneLine(err.Error()))
+			}
+		},
 		Web:        dash,
 		Collectors: collectors,
 	})
@@ -247,15 +263,34 @@ const (
 	notifyInterval = 2 * time.Second
 )
 
-// newServeWeb builds the dashboard on the daemon's journal: the config's
-// names and RPOs, the users file, and a verification of the journal with
-// its key and anchor (cached by the dashboard).
+// newServeWeb builds the dashboard on the daemon's journal: the users
+// file, a verification of the journal with its key and anchor (cached by
+// the dashboard), and the settings taken from the configuration
+// (webSettings), which a reload replaces.
 func newServeWeb(cfg *config.Config, j *journal.Journal, log io.Writer) (*web.Server, error) {
-	pub, err := journalVerifyKey(cfg)
+	set, err := webSettings(cfg, j)
 	if err != nil {
 		return nil, err
 	}
-	var inv web.Inventory
+	if us, err := web.ReadUsers(cfg.HTTP.UsersFile); err != nil || len(us) == 0 {
+		why := "no users yet: add the first security administrator with atrest user add --config " + cfg.Path + " --role secadmin NAME"
+		if err != nil {
+			why = oneLine(err.Error())
+		}
+		fmt.Fprintf(log, "%s atrest serve: dashboard: %s\n", time.Now().UTC().Format(time.RFC3339), why)
+	}
+	return web.New(web.Options{
+		Settings: set, JournalDir: cfg.JournalDir(), Journal: j, UsersFile: cfg.HTTP.UsersFile,
+		Process: "atrest serve", Log: log, Verify: set.Reports.Verify,
+	})
+}
+
+// webSettings is what the dashboard takes from cfg: the names of sources,
+// roots, backups and drills with their RPOs, the time zone, the trusted
+// proxies, and the officer's reports, journaled into serve's journal j.
+func webSettings(cfg *config.Config, j *journal.Journal) (web.Settings, error) {
+	set := web.Settings{Location: cfg.Location, TrustedProxies: cfg.HTTP.TrustedProxies}
+	inv := &set.Inventory
 	for _, s := range cfg.Sources {
 		inv.Sources = append(inv.Sources, s.Name)
 	}
@@ -268,43 +303,35 @@ func newServeWeb(cfg *config.Config, j *journal.Journal, log io.Writer) (*web.Se
 	for _, d := range cfg.Drills {
 		inv.Drills = append(inv.Drills, web.DrillJob{Name: d.Name, Backup: d.Backup})
 	}
-	if us, err := web.ReadUsers(cfg.HTTP.UsersFile); err != nil || len(us) == 0 {
-		why := "no users yet: add one with atrest user add --config " + cfg.Path + " --role admin NAME"
-		if err != nil {
-			why = oneLine(err.Error())
-		}
-		fmt.Fprintf(log, "%s atrest serve: dashboard: %s\n", time.Now().UTC().Format(time.RFC3339), why)
+	m, err := reportMaker(cfg)
+	if err != nil {
+		return set, err
 	}
-	return web.New(web.Options{
-		JournalDir: cfg.JournalDir(), Journal: j, UsersFile: cfg.HTTP.UsersFile, Inventory: inv,
-		Process: "atrest serve", Log: log,
-		Verify: func(ctx context.Context) (journal.Report, error) {
-			anchor, err := journalAnchor(ctx, cfg)
-			if err != nil {
-				return journal.Report{}, err
-			}
-			return journal.VerifyContext(ctx, cfg.JournalDir(), pub, anchor)
-		},
-	})
+	m.Journal = func() (report.Journal, error) { return j, nil }
+	set.Reports = m
+	return set, nil
 }
 
 // reloadJobs loads the config file again for SIGHUP. What the daemon opened
 // once (the journal, the listener) cannot follow a change, so such a change
 // is refused as a whole rather than half applied.
-func reloadJobs(path string, running *config.Config, j appender, pruner *anchorPruner) ([]daemon.Job, error) {
+func reloadJobs(path string, running *config.Config, j appender, pruner *anchorPruner) (*config.Config, []daemon.Job, error) {
 	cfg, err := config.Load(path)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	switch {
 	case cfg.JournalDir() != running.JournalDir():
-		return nil, fmt.Errorf("%s: state_dir changed (%s): restart atrest serve to move the journal", cfg.Path, cfg.StateDir)
+		return nil, nil, fmt.Errorf("%s: state_dir changed (%s): restart atrest serve to move the journal", cfg.Path, cfg.StateDir)
 	case cfg.Journal.SigningKeyFile != running.Journal.SigningKeyFile:
-		return nil, fmt.Errorf("%s: journal.signing_key_file changed: restart atrest serve to use another key", cfg.Path)
+		return nil, nil, fmt.Errorf("%s: journal.signing_key_file changed: restart atrest serve to use another key", cfg.Path)
 	case cfg.HTTP.Listen != running.HTTP.Listen:
-		return nil, fmt.Errorf("%s: http.listen changed (%s): restart atrest serve to listen elsewhere", cfg.Path, cfg.HTTP.Listen)
+		return nil, nil, fmt.Errorf("%s: http.listen changed (%s): restart atrest serve to listen elsewhere", cfg.Path, cfg.HTTP.Listen)
+	case cfg.HTTP.UsersFile != running.HTTP.UsersFile:
+		return nil, nil, fmt.Errorf("%s: http.users_file changed (%s): restart atrest serve to read another users file", cfg.Path, cfg.HTTP.UsersFile)
 	}
-	return serveJobs(cfg, j, pruner)
+	jobs, err := serveJobs(cfg, j, pruner)
+	return cfg, jobs, err
 }
 
 // serveJobs turns every scheduled entry of the config into a job that calls
@@ -447,9 +474,9 @@ func backupCheckJob(ctx context.Context, cfg *config.Config, job *config.Backup,
 	return backupCheckEntry(job.Name, res, err, o), err
 }
 
-// anchorPruner prunes the journal anchor's checkpoint copies, then the
-// local journal's old segments, at most once a day: after a backup, which is
-// when serve prunes.
+// anchorPruner checks the journal anchor's bucket (anchor.check), prunes
+// its checkpoint copies, then the local journal's old segments, at most
+// once a day: after a backup, which is when serve prunes.
 type anchorPruner struct {
 	mu   sync.Mutex
 	last time.Time
@@ -466,6 +493,10 @@ func (p *anchorPruner) maybe(ctx context.Context, cfg *config.Config, j appender
 	}
 	p.mu.Unlock()
 	if due {
+		// The bucket's posture first: a lifecycle rule that would expire
+		// copies before journal.retention shows in the journal daily.
+		_, e, _ := anchorCheck(ctx, cfg)
+		j.Append(e)                     // an append error is the next append's too, and /healthz says so
 		pruneAnchor(ctx, cfg, j, false) // journaled as anchor.prune, error or not
 		// Then the local journal, below what the anchor keeps (journal.prune).
 		if _, err := pruneJournal(ctx, cfg, false); err != nil {

@@ -1,9 +1,12 @@
 package main
 
 import (
+	"io"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"syscall"
 	"testing"
@@ -13,8 +16,9 @@ import (
 )
 
 // TestServeSignals runs atrest serve as a real process: SIGHUP with a broken
-// config keeps the running one and journals config.reload error; SIGTERM
-// stops it cleanly (exit 0) and journals serve.stop.
+// config keeps the running one and journals config.reload error; SIGHUP
+// with a good one gives the dashboard its new names; SIGTERM stops it
+// cleanly (exit 0) and journals serve.stop.
 func TestServeSignals(t *testing.T) {
 	dir := t.TempDir()
 	cfg := filepath.Join(dir, "atrest.yaml")
@@ -22,6 +26,11 @@ func TestServeSignals(t *testing.T) {
 	os.WriteFile(cfg, []byte(good), 0o644)
 	if _, stderr, code := atrest(t, "init", "--config", cfg); code != 0 {
 		t.Fatalf("init: %s", stderr)
+	}
+	const secPW, auditorPW = "the first security admin", "the auditor reads it all"
+	atrestIn(t, secPW+"\n", "user", "add", "--config", cfg, "--role", "secadmin", "sec")
+	if _, stderr, code := atrestIn(t, secPW+"\n"+auditorPW+"\n", "user", "add", "--config", cfg, "--as", "sec", "--role", "auditor", "li.wei"); code != 0 {
+		t.Fatalf("user add: %s", stderr)
 	}
 	cmd := exec.Command(os.Args[0], "serve", "--config", cfg)
 	cmd.Env = append(os.Environ(), "ATREST_TEST_AS_MAIN=1")
@@ -53,6 +62,34 @@ func TestServeSignals(t *testing.T) {
 	e := waitFor("config.reload", "error")
 	if want := cfg + ":8: unknown key bogus_key"; !strings.Contains(e.Detail, want) {
 		t.Errorf("config.reload detail %q, want it to name %q", e.Detail, want)
+	}
+
+	// The dashboard follows a reload that takes effect: a new root is
+	// listed at once.
+	addr := regexp.MustCompile(`listening on (127\.0\.0\.1:\d+)`).FindStringSubmatch(stderr.String())
+	if addr == nil {
+		t.Fatalf("no listen address in serve's log:\n%s", stderr.String())
+	}
+	roots := func() string {
+		t.Helper()
+		req, _ := http.NewRequest("GET", "http://"+addr[1]+"/api/findings", nil)
+		req.SetBasicAuth("li.wei", auditorPW)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(resp.Body)
+		return string(body)
+	}
+	if r := roots(); strings.Contains(r, `"exports-2"`) || !strings.Contains(r, `"name": "r"`) {
+		t.Fatalf("before the reload: %s", r)
+	}
+	os.WriteFile(cfg, []byte(strings.Replace(good, "http:", "  - name: exports-2\n    paths: ["+dir+"]\nhttp:", 1)), 0o644)
+	cmd.Process.Signal(syscall.SIGHUP)
+	waitFor("config.reload", "ok")
+	if r := roots(); !strings.Contains(r, `"name": "exports-2"`) {
+		t.Errorf("after the reload, the dashboard does not list the new root: %s", r)
 	}
 
 	cmd.Process.Signal(syscall.SIGTERM)

@@ -52,34 +52,43 @@ func userEntries(t *testing.T, cfg *config.Config) []journal.Entry {
 
 func TestUserAddDel(t *testing.T) {
 	cfgPath, cfg := newUserEnv(t)
-	const pw = "一二三四 five six seven"
-	out, stderr, code := atrestIn(t, pw+"\n", "user", "add", "--config", cfgPath, "--role", "auditor", "li.wei")
-	if code != 0 {
-		t.Fatalf("user add: exit %d: %s", code, stderr)
-	}
-	if strings.Contains(out+stderr, pw) || !strings.Contains(out, "li.wei (auditor) added to "+cfg.HTTP.UsersFile) {
-		t.Errorf("user add said: %q %q", out, stderr)
+	const secPW, pw = "安全管理员 zhang's password", "一二三四 five six seven"
+
+	// The bootstrap: root on the host adds the first security administrator.
+	out, stderr, code := atrestIn(t, secPW+"\n", "user", "add", "--config", cfgPath, "--role", "secadmin", "zhang.sec")
+	if code != 0 || !strings.Contains(out, "zhang.sec (secadmin) added to "+cfg.HTTP.UsersFile+" (bootstrap") {
+		t.Fatalf("bootstrap: exit %d: %q %s", code, out, stderr)
 	}
 	fi, err := os.Stat(cfg.HTTP.UsersFile)
 	if err != nil || fi.Mode().Perm() != 0o600 {
 		t.Fatalf("users file %s: %v %v", cfg.HTTP.UsersFile, fi, err)
 	}
+
+	// Then the secadmin adds users: their password first, the new one next.
+	out, stderr, code = atrestIn(t, secPW+"\n"+pw+"\n", "user", "add", "--config", cfgPath, "--as", "zhang.sec", "--role", "auditor", "li.wei")
+	if code != 0 {
+		t.Fatalf("user add: exit %d: %s", code, stderr)
+	}
+	if strings.Contains(out+stderr, pw) || strings.Contains(out+stderr, secPW) || !strings.Contains(out, "li.wei (auditor) added to "+cfg.HTTP.UsersFile+" (by zhang.sec)") {
+		t.Errorf("user add said: %q %q", out, stderr)
+	}
 	data, _ := os.ReadFile(cfg.HTTP.UsersFile)
-	if bytes.Contains(data, []byte(pw)) {
-		t.Fatal("the password is in the users file")
+	if bytes.Contains(data, []byte(pw)) || bytes.Contains(data, []byte(secPW)) {
+		t.Fatal("a password is in the users file")
 	}
 	us, err := web.ReadUsers(cfg.HTTP.UsersFile)
-	if err != nil || len(us) != 1 || us[0].Name != "li.wei" || us[0].Role != web.RoleAuditor || !web.VerifyPassword(us[0].Hash, pw) {
+	if err != nil || len(us) != 2 || us[1].Name != "li.wei" || us[1].Role != web.RoleAuditor || !web.VerifyPassword(us[1].Hash, pw) {
 		t.Fatalf("users: %+v %v", us, err)
 	}
-	if !strings.HasPrefix(us[0].Hash, "$argon2id$v=19$m=65536,t=3,p=4$") {
-		t.Errorf("hash parameters: %s", us[0].Hash)
+	if !strings.HasPrefix(us[1].Hash, "$argon2id$v=19$m=65536,t=3,p=4$") {
+		t.Errorf("hash parameters: %s", us[1].Hash)
 	}
 
-	// Without the trailing newline, as from printf, and as JSON.
-	out, stderr, code = atrestIn(t, "root admin password", "user", "add", "--config", cfgPath, "--role", "admin", "--format", "jsonl", "root.admin")
-	var rec map[string]string
-	if code != 0 || json.Unmarshal([]byte(out), &rec) != nil || rec["record"] != "user" || rec["role"] != "admin" {
+	// --role admin is the sysadmin; without the trailing newline, as from
+	// printf, and as JSON.
+	out, stderr, code = atrestIn(t, secPW+"\nroot admin password", "user", "add", "--config", cfgPath, "--as", "zhang.sec", "--role", "admin", "--format", "jsonl", "root.admin")
+	var rec map[string]any
+	if code != 0 || json.Unmarshal([]byte(out), &rec) != nil || rec["record"] != "user" || rec["role"] != "sysadmin" || rec["by"] != "zhang.sec" {
 		t.Fatalf("user add admin: exit %d: %q %s", code, out, stderr)
 	}
 
@@ -89,39 +98,56 @@ func TestUserAddDel(t *testing.T) {
 		args  []string
 		want  string
 	}{
-		{"another long password\n", []string{"add", "--role", "admin", "li.wei"}, "already exists"},
-		{"\n", []string{"add", "--role", "auditor", "zhang.san"}, "empty password"},
-		{"", []string{"add", "--role", "auditor", "zhang.san"}, "empty password"},
-		{"s4ort\n", []string{"add", "--role", "auditor", "zhang.san"}, "shorter than 12"},
-		{"a long enough password\n", []string{"add", "--role", "root", "zhang.san"}, "want admin or auditor"},
-		{"a long enough password\n", []string{"add", "--role", "auditor", "../etc"}, "user name"},
-		{"", []string{"del", "nobody"}, "no such user"},
+		{"another long password\n", []string{"add", "--role", "auditor", "zhang.san"}, "only a security administrator may change users: act as one of them (zhang.sec)"},
+		{secPW + "\nanother long password\n", []string{"add", "--as", "zhang.sec", "--role", "sysadmin", "li.wei"}, "already exists: li.wei (auditor; one role per user"},
+		{secPW + "\n\n", []string{"add", "--as", "zhang.sec", "--role", "auditor", "zhang.san"}, "empty password on stdin: new password for zhang.san"},
+		{secPW + "\n", []string{"add", "--as", "zhang.sec", "--role", "auditor", "zhang.san"}, "goes on line 2"},
+		{secPW + "\ns4ort\n", []string{"add", "--as", "zhang.sec", "--role", "auditor", "zhang.san"}, "shorter than 12"},
+		{secPW + "\na long enough password\n", []string{"add", "--as", "zhang.sec", "--role", "root", "zhang.san"}, "want sysadmin, secadmin or auditor"},
+		{secPW + "\na long enough password\n", []string{"add", "--as", "zhang.sec", "--role", "auditor,sysadmin", "zhang.san"}, "one role per user"},
+		{secPW + "\na long enough password\n", []string{"add", "--as", "zhang.sec", "--role", "auditor", "../etc"}, "user name"},
+		{"not the password\na long enough password\n", []string{"add", "--as", "zhang.sec", "--role", "auditor", "zhang.san"}, "wrong user name or password"},
+		{pw + "\na long enough password\n", []string{"add", "--as", "li.wei", "--role", "auditor", "zhang.san"}, "li.wei is auditor, and only the secadmin may manage users"},
+		{"root admin password\n", []string{"del", "--as", "root.admin", "li.wei"}, "root.admin is sysadmin, and only the secadmin may manage users"},
+		{"", []string{"del", "li.wei"}, "only a security administrator may change users"},
+		{secPW + "\n", []string{"del", "--as", "zhang.sec", "nobody"}, "no such user"},
+		{secPW + "\n", []string{"del", "--as", "zhang.sec", "zhang.sec"}, "cannot delete the last security administrator"},
 	} {
 		args := append([]string{"user", c.args[0], "--config", cfgPath}, c.args[1:]...)
 		out, stderr, code := atrestIn(t, c.stdin, args...)
 		if code != exitCantRun || !strings.Contains(stderr, c.want) || strings.Count(stderr, "\n") != 1 {
 			t.Errorf("atrest %s: exit %d, stderr %q, want %q", strings.Join(args, " "), code, stderr, c.want)
 		}
-		if strings.TrimSpace(c.stdin) != "" && strings.Contains(out+stderr, strings.TrimSpace(c.stdin)) {
-			t.Errorf("atrest %s echoed the password", strings.Join(args, " "))
+		for _, line := range strings.Split(c.stdin, "\n") {
+			if line != "" && strings.Contains(out+stderr, line) {
+				t.Errorf("atrest %s echoed a password", strings.Join(args, " "))
+			}
 		}
 	}
-	if after, _ := os.ReadFile(cfg.HTTP.UsersFile); len(after) == 0 || bytes.Count(after, []byte("\n")) != 2 {
+	if after, _ := os.ReadFile(cfg.HTTP.UsersFile); bytes.Count(after, []byte("\n")) != 3 {
 		t.Errorf("users file after refusals: %s", after)
 	}
 
-	if out, stderr, code := atrest(t, "user", "del", "--config", cfgPath, "li.wei"); code != 0 || !strings.Contains(out, "li.wei (auditor) deleted") {
+	if out, stderr, code := atrestIn(t, secPW+"\n", "user", "del", "--config", cfgPath, "--as", "zhang.sec", "li.wei"); code != 0 || !strings.Contains(out, "li.wei (auditor) deleted") {
 		t.Fatalf("user del: exit %d: %s %s", code, out, stderr)
 	}
-	if us, _ := web.ReadUsers(cfg.HTTP.UsersFile); len(us) != 1 || us[0].Name != "root.admin" {
+	if us, _ := web.ReadUsers(cfg.HTTP.UsersFile); len(us) != 2 || us[1].Name != "root.admin" {
 		t.Errorf("after del: %+v", us)
 	}
 
-	// The journal: each command, refusals included, by name and role only.
+	// The journal: each command, refusals included, by name and role only;
+	// who acted, and each attempt across a line as access.denied with the
+	// user's name.
 	var got []string
-	for _, e := range userEntries(t, cfg) {
-		got = append(got, e.Kind+" "+e.Subject+" "+e.Outcome)
-		for _, secret := range []string{pw, "root admin password", "argon2", "another long password"} {
+	for e, err := range journal.Query(cfg.JournalDir(), journal.Filter{}) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.HasPrefix(e.Kind, "user.") && e.Kind != "access.denied" && e.Kind != "login.fail" {
+			continue
+		}
+		got = append(got, e.Kind+" "+e.Subject+" "+e.Outcome+" by "+e.Actor.WebUser)
+		for _, secret := range []string{pw, secPW, "root admin password", "argon2", "another long password", "not the password"} {
 			if strings.Contains(e.Detail+e.Subject, secret) {
 				t.Errorf("journal entry %d carries %q: %+v", e.Seq, secret, e)
 			}
@@ -130,7 +156,12 @@ func TestUserAddDel(t *testing.T) {
 			t.Errorf("journal entry without an actor: %+v", e)
 		}
 	}
-	want := []string{"user.add li.wei ok", "user.add root.admin ok", "user.add li.wei error", "user.del nobody error", "user.del li.wei ok"}
+	want := []string{
+		"user.add zhang.sec ok by ", "user.add li.wei ok by zhang.sec", "user.add root.admin ok by zhang.sec",
+		"access.denied zhang.san denied by ", "user.add li.wei error by zhang.sec",
+		"login.fail zhang.sec fail by ", "access.denied li.wei denied by li.wei", "access.denied root.admin denied by root.admin",
+		"access.denied li.wei denied by ", "user.del nobody error by zhang.sec", "user.del zhang.sec error by zhang.sec",
+		"user.del li.wei ok by zhang.sec"}
 	if strings.Join(got, "|") != strings.Join(want, "|") {
 		t.Errorf("journal:\n %s\nwant\n %s", strings.Join(got, "\n "), strings.Join(want, "\n "))
 	}

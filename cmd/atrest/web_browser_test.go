@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -10,6 +11,7 @@ import (
 	"time"
 
 	"filippo.io/age"
+	"github.com/chromedp/cdproto/browser"
 	"github.com/chromedp/chromedp"
 
 	"github.com/atrest/atrest/audit/journal"
@@ -67,13 +69,21 @@ http:
   listen: 127.0.0.1:0
 `
 
-// TestDashboardInBrowser is issue 7's browser check: atrest serve on a free
-// port with a journal that holds a failed and then a passing drill; an
-// auditor and an admin made with atrest user add; headless chromium logs in
-// as the auditor through the form, finds the last drill on the overview,
-// presses the admin-only run button and gets the 403 page (journaled); the
-// admin's press of a run button starts a real run, journaled with the web
-// user. Screenshots are kept as artifacts.
+// TestDashboardInBrowser is issue 7's browser check, with issues 13 and 20's
+// three roles and the officer's pages: atrest serve on a free port with a
+// journal that holds a failed and then a passing drill; a security
+// administrator bootstrapped with atrest user add, who adds an auditor and
+// a system administrator with --as. Headless chromium logs in as the
+// auditor through the form, finds the last drill on the overview, presses
+// the sysadmin-only run button and gets the 403 page (journaled); on the
+// audit page the auditor downloads the month's report (HTML) and evidence
+// bundle (which atrest audit verify --bundle accepts), verifies the journal
+// and records a review. The sysadmin cannot open the audit page (403,
+// journaled) and starts a real run, journaled with the web user. The
+// security administrator lands on the users page, adds a user through its
+// form and is refused a results page (403, journaled). The month's report
+// then counts the review and names the roles. Screenshots are kept as
+// artifacts.
 func TestDashboardInBrowser(t *testing.T) {
 	chromium := chromiumPath(t)
 
@@ -89,9 +99,12 @@ func TestDashboardInBrowser(t *testing.T) {
 	if _, stderr, code := atrest(t, "init", "--config", cfgPath); code != 0 {
 		t.Fatalf("init: %s", stderr)
 	}
-	const auditorPW, adminPW = "审计员 reads everything", "admin starts runs 2026"
-	for _, u := range []struct{ name, role, pw string }{{"li.wei", "auditor", auditorPW}, {"root.admin", "admin", adminPW}} {
-		if _, stderr, code := atrestIn(t, u.pw+"\n", "user", "add", "--config", cfgPath, "--role", u.role, u.name); code != 0 {
+	const auditorPW, adminPW, secPW = "审计员 reads everything", "admin starts runs 2026", "安全管理员 manages users"
+	if _, stderr, code := atrestIn(t, secPW+"\n", "user", "add", "--config", cfgPath, "--role", "secadmin", "zhang.sec"); code != 0 {
+		t.Fatalf("user add zhang.sec (bootstrap): %s", stderr)
+	}
+	for _, u := range []struct{ name, role, pw string }{{"li.wei", "auditor", auditorPW}, {"root.admin", "sysadmin", adminPW}} {
+		if _, stderr, code := atrestIn(t, secPW+"\n"+u.pw+"\n", "user", "add", "--config", cfgPath, "--as", "zhang.sec", "--role", u.role, u.name); code != 0 {
 			t.Fatalf("user add %s: %s", u.name, stderr)
 		}
 	}
@@ -178,7 +191,7 @@ func TestDashboardInBrowser(t *testing.T) {
 		}
 		return s
 	}
-	login := func(name, pw string) {
+	login := func(name, pw, landing string) {
 		t.Helper()
 		// A page without a session sends the browser to the login form.
 		if err := chromedp.Do(ctx, chromedp.Navigate(base+"/"), chromedp.WaitVisible(chromedp.ID("name"))); err != nil {
@@ -197,8 +210,8 @@ func TestDashboardInBrowser(t *testing.T) {
 		if resp.Status != 200 {
 			fail("log in as %s: HTTP %d", name, resp.Status)
 		}
-		if err := chromedp.Do(ctx, chromedp.WaitVisible(chromedp.ID("last-drill"))); err != nil {
-			fail("overview after login as %s: %v", name, err)
+		if err := chromedp.Do(ctx, chromedp.WaitVisible(chromedp.ID(landing))); err != nil {
+			fail("landing page after login as %s: %v", name, err)
 		}
 		if who := text("who"); !strings.Contains(who, name) {
 			fail("logged in as %q, the page says %q", name, who)
@@ -206,7 +219,7 @@ func TestDashboardInBrowser(t *testing.T) {
 	}
 
 	// The auditor finds the last drill on the overview.
-	login("li.wei", auditorPW)
+	login("li.wei", auditorPW, "last-drill")
 	if job := text("last-drill-job"); !strings.Contains(job, "yb-drill") {
 		fail("last drill's job: %q, want yb-drill", job)
 	}
@@ -257,13 +270,100 @@ func TestDashboardInBrowser(t *testing.T) {
 		t.Errorf("the auditor's press started a drill: %d drill.run entries, want %d", n, len(lastDrill))
 	}
 
-	// Log out (a POST with the session's token), then the admin starts a
-	// real run: the file scan of exports.
-	if err := chromedp.Do(ctx, chromedp.Navigate(base+"/"), chromedp.WaitVisible(chromedp.ID("who")),
-		chromedp.Click(chromedp.CSS(`form.who button`)), chromedp.WaitVisible(chromedp.ID("name"))); err != nil {
-		fail("log out: %v", err)
+	// The auditor's audit page: the month's report and evidence bundle,
+	// downloaded; verification on demand; a review of the month.
+	downloads := t.TempDir()
+	if err := chromedp.Do(ctx, chromedp.Click(chromedp.ID("nav-audit")), chromedp.WaitVisible(chromedp.ID("report-form")),
+		chromedp.Func(func(ctx context.Context, _ *chromedp.Target) error {
+			_, err := chromedp.Call(ctx, browser.SetDownloadBehavior, browser.SetDownloadBehaviorParams{
+				Behavior: browser.SetDownloadBehaviorBehaviorAllowAndName, DownloadPath: downloads, EventsEnabled: ptrTo(true)})
+			return err
+		})); err != nil {
+		fail("audit page: %v", err)
 	}
-	login("root.admin", adminPW)
+	month := time.Now().In(cfg.Location).Format("2006-01")
+	if v, err := chromedp.Run(ctx, chromedp.Value(chromedp.ID("report-period"))); err != nil || v != month {
+		fail("the report's period defaults to %q, want this month %s (%v)", v, month, err)
+	}
+	download := func(button string) []byte {
+		t.Helper()
+		dctx, cancel := context.WithTimeout(ctx, time.Minute)
+		defer cancel()
+		progress := chromedp.Events(dctx, browser.DownloadProgress)
+		if err := chromedp.Do(ctx, chromedp.Click(chromedp.ID(button))); err != nil {
+			fail("press %s: %v", button, err)
+		}
+		for ev, err := range progress {
+			if err != nil {
+				fail("download from %s: %v", button, err)
+			}
+			if ev.State == browser.DownloadProgressStateCanceled {
+				fail("download from %s cancelled", button)
+			}
+			if ev.State == browser.DownloadProgressStateCompleted {
+				data, err := os.ReadFile(filepath.Join(downloads, ev.GUID))
+				if err != nil {
+					fail("downloaded file: %v", err)
+				}
+				return data
+			}
+		}
+		fail("no download from %s", button)
+		return nil
+	}
+	html := download("report-html")
+	if !strings.Contains(string(html), "<html") || !strings.Contains(string(html), "MLPS-8.1.5.2") || !strings.Contains(string(html), "三权分立") {
+		fail("the downloaded report is not the month's report: %.300s", html)
+	}
+	bundle := filepath.Join(artifacts, "evidence-"+month+".zip")
+	os.WriteFile(bundle, download("report-bundle"), 0o644)
+	if out, stderr, code := atrest(t, "audit", "verify", "--bundle", bundle); code != 0 {
+		t.Errorf("the dashboard's bundle does not verify: exit %d: %s%s", code, out, stderr)
+	}
+	if reps := journalEntries(t, cfg, "report"); len(reps) != 2 || reps[0].Actor.WebUser != "li.wei" || reps[1].Detail != "bundle report" {
+		t.Errorf("report entries: %+v", reps)
+	}
+	if err := chromedp.Do(ctx, chromedp.Click(chromedp.ID("verify-now")), chromedp.WaitVisible(chromedp.ID("verify-state"))); err != nil {
+		fail("verify now: %v", err)
+	}
+	if st := text("verify-state"); !strings.Contains(st, "校验通过") {
+		fail("verify now says %q", st)
+	}
+	if err := chromedp.Do(ctx, chromedp.SetValue(chromedp.ID("review-note"), "reviewed the month: drill failure on the 24th fixed, ticket SEC-88"),
+		chromedp.Click(chromedp.ID("review-submit")), chromedp.WaitVisible(chromedp.ID("reviewed"))); err != nil {
+		fail("record a review: %v", err)
+	}
+	audited := shot(t, ctx, artifacts, "dashboard-auditor-audit.png")
+	t.Logf("audit page screenshot: %s", audited)
+	reviews := journalEntries(t, cfg, "review")
+	if len(reviews) != 1 || reviews[0].Actor.WebUser != "li.wei" || reviews[0].Figures["authenticated"] != true {
+		t.Errorf("review entries: %+v", reviews)
+	}
+
+	logout := func() {
+		t.Helper()
+		if err := chromedp.Do(ctx, chromedp.WaitVisible(chromedp.ID("who")),
+			chromedp.Click(chromedp.CSS(`form.who button`)), chromedp.WaitVisible(chromedp.ID("name"))); err != nil {
+			fail("log out: %v", err)
+		}
+	}
+	// Log out (a POST with the session's token). The sysadmin cannot make
+	// the report (403, journaled), and starts a real run: the file scan
+	// of exports.
+	logout()
+	login("root.admin", adminPW, "last-drill")
+	if page, err := chromedp.Run(ctx, chromedp.OuterHTML(chromedp.CSS("html"))); err != nil || strings.Contains(page, `id="nav-audit"`) {
+		fail("the sysadmin's pages link to the audit page (%v)", err)
+	}
+	resp, err = chromedp.RunResponse(ctx, chromedp.Navigate(base+"/audit"))
+	if err != nil || resp.Status != 403 {
+		fail("the sysadmin opens the audit page: %v %+v, want 403", err, resp)
+	}
+	sysRefused := shot(t, ctx, artifacts, "dashboard-sysadmin-refused.png")
+	t.Logf("sysadmin refused: %s", sysRefused)
+	if d := journalEntries(t, cfg, "access.denied"); len(d) != 2 || d[1].Actor.WebUser != "root.admin" || d[1].Subject != "/audit" {
+		t.Errorf("access.denied entries: %+v", d)
+	}
 	if err := chromedp.Do(ctx, chromedp.Navigate(base+"/roots/exports"),
 		chromedp.WaitVisible(chromedp.CSS(`button.run[data-kind="scan.files"]`))); err != nil {
 		fail("root page: %v", err)
@@ -289,11 +389,79 @@ func TestDashboardInBrowser(t *testing.T) {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
+
+	// The security administrator lands on the users page, adds a user, and
+	// is refused the results (403, journaled).
+	if err := chromedp.Do(ctx, chromedp.Navigate(base+"/")); err != nil {
+		fail("back to the overview: %v", err)
+	}
+	logout()
+	login("zhang.sec", secPW, "add-user")
+	if err := chromedp.Do(ctx, chromedp.SendKeys(chromedp.ID("new-name"), "wang.audit"),
+		chromedp.SetValue(chromedp.ID("new-role"), "auditor"),
+		chromedp.SendKeys(chromedp.ID("new-password"), "another auditor 2026"),
+		chromedp.Click(chromedp.ID("add")), chromedp.WaitVisible(chromedp.ID("done"))); err != nil {
+		fail("add a user on the users page: %v", err)
+	}
+	users := shot(t, ctx, artifacts, "dashboard-secadmin-users.png")
+	t.Logf("users page: %s", users)
+	if adds := journalEntries(t, cfg, "user.add"); len(adds) != 4 || adds[3].Subject != "wang.audit" || adds[3].Actor.WebUser != "zhang.sec" {
+		t.Errorf("user.add entries: %+v", adds)
+	}
+	resp, err = chromedp.RunResponse(ctx, chromedp.Navigate(base+"/backups/yb-nightly"))
+	if err != nil || resp.Status != 403 {
+		fail("the secadmin opens a backup page: %v %+v, want 403", err, resp)
+	}
+	if d := journalEntries(t, cfg, "access.denied"); len(d) != 3 || d[2].Actor.WebUser != "zhang.sec" {
+		t.Errorf("access.denied entries: %+v", d)
+	}
+
 	logins := journalEntries(t, cfg, "login.ok")
-	if len(logins) != 2 || logins[0].Subject != "li.wei" || logins[1].Subject != "root.admin" {
+	if len(logins) != 3 || logins[0].Subject != "li.wei" || logins[1].Subject != "root.admin" || logins[2].Subject != "zhang.sec" {
 		t.Errorf("login.ok entries: %+v", logins)
 	}
+	// The month's report counts the auditor's review, and says who held
+	// which role and what each did.
+	out, stderr, code := atrest(t, "report", "--config", cfgPath, "--period", month, "--format", "json", "-o", "-")
+	if code != 0 {
+		t.Fatalf("report: exit %d: %s", code, stderr)
+	}
+	var doc struct {
+		Controls []struct{ ID, Verdict string }
+		Roles    []struct {
+			Role  string
+			Users []struct {
+				Name string
+				Acts map[string]int
+			}
+		}
+	}
+	if err := json.Unmarshal([]byte(out), &doc); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range doc.Controls {
+		if c.ID == "MLPS-8.1.5.2" && c.Verdict != "met" {
+			t.Errorf("MLPS-8.1.5.2 after the auditor's review: %s", c.Verdict)
+		}
+	}
+	roles := map[string]string{}
+	for _, r := range doc.Roles {
+		for _, u := range r.Users {
+			roles[r.Role] += fmt.Sprintf("%s review=%d report=%d access.denied=%d scan.files=%d user.add=%d;",
+				u.Name, u.Acts["review"], u.Acts["report"], u.Acts["access.denied"], u.Acts["scan.files"], u.Acts["user.add"])
+		}
+	}
+	want := map[string]string{
+		"sysadmin": "root.admin review=0 report=0 access.denied=1 scan.files=1 user.add=0;",
+		"secadmin": "zhang.sec review=0 report=0 access.denied=1 scan.files=0 user.add=3;",
+		"auditor":  "li.wei review=1 report=2 access.denied=1 scan.files=0 user.add=0;wang.audit review=0 report=0 access.denied=0 scan.files=0 user.add=0;",
+	}
+	if fmt.Sprint(roles) != fmt.Sprint(want) {
+		t.Errorf("the report's roles:\n got %v\nwant %v", roles, want)
+	}
 }
+
+func ptrTo[T any](v T) *T { return &v }
 
 // shot saves a full-page PNG screenshot in dir and returns its path.
 func shot(t *testing.T, ctx context.Context, dir, name string) string {

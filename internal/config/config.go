@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -158,6 +159,10 @@ type Probe struct {
 type HTTP struct {
 	Listen    string
 	UsersFile string
+	// TrustedProxies are the reverse proxies (TLS terminators) in front of
+	// the dashboard: only a request whose TCP peer is in one of them has its
+	// X-Forwarded-For and X-Forwarded-Proto believed. Empty: none is.
+	TrustedProxies []netip.Prefix
 }
 
 // LoadRecipients reads the job's recipients as keys of its suite.

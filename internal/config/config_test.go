@@ -28,6 +28,9 @@ func TestExampleConfigIsValid(t *testing.T) {
 	if len(c.Notify) != 1 || c.Notify[0].Format != "wecom" || len(c.Notify[0].On) != 3 {
 		t.Fatalf("notify: %+v", c.Notify)
 	}
+	if p := c.HTTP.TrustedProxies; len(p) != 2 || p[0].String() != "127.0.0.1/32" || p[1].String() != "10.20.0.0/16" {
+		t.Fatalf("trusted_proxies: %v", p)
+	}
 	if c.Location.String() != "Asia/Shanghai" {
 		t.Fatalf("timezone: %v", c.Location)
 	}
@@ -56,6 +59,8 @@ func TestConfigErrorsGiveFileAndLine(t *testing.T) {
 		{"bad timezone", "state_dir: /x\ntimezone: Beijing\n", "c.yaml:2: timezone \"Beijing\" is not an IANA time zone name"},
 		{"notify format", "state_dir: /x\nnotify:\n  - name: n\n    format: slack\n    url_env: U\n", "c.yaml:4: notify \"n\": format \"slack\""},
 		{"notify on", "state_dir: /x\nnotify:\n  - {name: n, format: wecom, url_env: U, on: [failure]}\n", "c.yaml:3: notify \"n\": on: \"failure\""},
+		{"trusted proxy", "state_dir: /x\nhttp:\n  trusted_proxies:\n    - 10.0.0.0/8\n    - proxy.example\n", "c.yaml:5: http.trusted_proxies: \"proxy.example\" is not an address or a CIDR"},
+		{"trusted proxy host bits", "state_dir: /x\nhttp:\n  trusted_proxies: [10.1.2.3/8]\n", "c.yaml:3: http.trusted_proxies: \"10.1.2.3/8\" has host bits set: did you mean 10.0.0.0/8?"},
 		{"near miss", "state_dir: /x\nsources:\n  - name: a\n    dns_env: A\n", "c.yaml:4: unknown key dns_env (did you mean dsn_env?)"},
 		{"empty", "", "c.yaml: empty configuration"},
 		{"bad yaml", "state_dir: [\n", "c.yaml:"},

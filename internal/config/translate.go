@@ -3,6 +3,7 @@ package config
 import (
 	"fmt"
 	"net"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -121,8 +122,9 @@ type rawProbe struct {
 }
 
 type rawHTTP struct {
-	Listen    string `yaml:"listen"`
-	UsersFile string `yaml:"users_file"`
+	Listen         string   `yaml:"listen"`
+	UsersFile      string   `yaml:"users_file"`
+	TrustedProxies []string `yaml:"trusted_proxies"`
 }
 
 // translator turns a rawConfig into a Config, collecting errors with the
@@ -416,7 +418,32 @@ func (t *translator) translate(r *rawConfig) *Config {
 	if c.HTTP.UsersFile == "" {
 		c.HTTP.UsersFile = filepath.Join(c.StateDir, "users")
 	}
+	c.HTTP.TrustedProxies = t.proxies(r.HTTP.TrustedProxies)
 	return c
+}
+
+// proxies reads http.trusted_proxies: CIDRs (10.0.0.0/8) or single
+// addresses (127.0.0.1, ::1), each the address of a reverse proxy whose
+// X-Forwarded-For and X-Forwarded-Proto the dashboard believes.
+func (t *translator) proxies(list []string) []netip.Prefix {
+	var out []netip.Prefix
+	for i, s := range list {
+		s = strings.TrimSpace(s)
+		if p, err := netip.ParsePrefix(s); err == nil {
+			if p != p.Masked() {
+				t.fail(at("http", "trusted_proxies", i), "http.trusted_proxies: %q has host bits set: did you mean %s?", s, p.Masked())
+				continue
+			}
+			out = append(out, p)
+			continue
+		}
+		if a, err := netip.ParseAddr(s); err == nil && a.Zone() == "" {
+			out = append(out, netip.PrefixFrom(a, a.BitLen()))
+			continue
+		}
+		t.fail(at("http", "trusted_proxies", i), "http.trusted_proxies: %q is not an address or a CIDR (10.0.0.0/8, 127.0.0.1)", s)
+	}
+	return out
 }
 
 func (t *translator) backup(w []any, b rawBackup, c *Config, sources, storage map[string]bool) Backup {

@@ -67,6 +67,11 @@ type Options struct {
 	// Load reads and validates the configuration again and builds its jobs;
 	// Reload calls it. Nil: reloading is refused.
 	Load func() ([]Job, error)
+	// Reloaded, if set, is called when a reload has taken effect (the jobs
+	// Load built are scheduled), before config.reload is journaled: serve
+	// hands the dashboard the new configuration's names then, and not for
+	// a reload that was refused.
+	Reloaded func()
 	// ConfigPath is the subject of the serve.* and config.reload entries.
 	ConfigPath string
 	// Jitter is the longest random delay between a fire time and its run
@@ -515,6 +520,9 @@ func (d *Daemon) Reload() error {
 	select {
 	case d.wake <- struct{}{}:
 	default:
+	}
+	if d.o.Reloaded != nil {
+		d.o.Reloaded()
 	}
 	_, jerr := d.append(journal.Entry{Kind: "config.reload", Subject: d.o.ConfigPath, Outcome: "ok",
 		Figures: map[string]any{"jobs": len(jobs), "added": added, "removed": removed}})

@@ -12,12 +12,20 @@ import (
 	"github.com/atrest/atrest/audit/journal"
 )
 
-// api wraps a JSON handler in HTTP Basic authentication. Every role may
-// read the API; it has no action.
-func (s *Server) api(fn func(http.ResponseWriter, *http.Request, User)) http.Handler {
+// api wraps a JSON handler in HTTP Basic authentication, for users whose
+// role may do a; another role gets 403, journaled as access.denied.
+func (s *Server) api(a Action, fn func(http.ResponseWriter, *http.Request, User)) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		u, ok := s.basicUser(w, r)
 		if !ok {
+			return
+		}
+		if err := Allow(u, a); err != nil {
+			s.journal(journal.Entry{Kind: "access.denied", Subject: r.URL.Path, Outcome: "denied",
+				Actor:   journal.Actor{WebUser: u.Name},
+				Figures: map[string]any{"role": Tag(string(u.Role)), "action": Tag(string(a))},
+				Detail:  fmt.Sprintf("%s %s may not %s (GET %s via the API; only the %s may), from %s", u.Role, u.Name, actionText[a], r.URL.Path, mayDo(a), s.clientIP(r))})
+			writeJSONError(w, http.StatusForbidden, err.Error()+"; the attempt has been journaled")
 			return
 		}
 		fn(w, r, u)
@@ -86,9 +94,10 @@ type apiCheckJob struct {
 	BackupAgeSeconds float64           `json:"backup_age_seconds,omitempty"`
 	LastRun          *ref              `json:"last_run"`
 	LastCheck        *ref              `json:"last_check"`
-	Checks           map[string]string `json:"checks"`        // check → pass|fail, each from the newest check that measured it
-	CheckEntries     map[string]ref    `json:"check_entries"` // check → the entry that gave its verdict
-	ChecksEntry      *ref              `json:"checks_entry"`  // the newest check entry with verdicts
+	Checks           map[string]string `json:"checks"`                    // check → pass|fail, each from the newest check that measured it
+	Unjudged         map[string]string `json:"checks_unjudged,omitempty"` // check → unjudged|unsupported in the newest check
+	CheckEntries     map[string]ref    `json:"check_entries"`             // check → the entry that gave its verdict
+	ChecksEntry      *ref              `json:"checks_entry"`              // the newest check entry with verdicts
 }
 
 // apiChecks: GET /api/checks — per backup job, freshness against its RPO
@@ -100,7 +109,7 @@ func (s *Server) apiChecks(w http.ResponseWriter, r *http.Request, _ User) {
 	for _, b := range s.backupRows(snap) {
 		j := apiCheckJob{Job: b.Name, RPOSeconds: b.RPO.Seconds(), Freshness: b.Freshness,
 			LastBackup: b.State.LastOK, LastRun: b.State.LastRun, LastCheck: b.State.LastCheck,
-			Checks: b.State.Checks, CheckEntries: b.State.CheckAt, ChecksEntry: b.State.ChecksAt}
+			Checks: b.State.Checks, CheckEntries: b.State.CheckAt, ChecksEntry: b.State.ChecksAt, Unjudged: b.State.Unjudged}
 		if j.Checks == nil {
 			j.Checks, j.CheckEntries = map[string]string{}, map[string]ref{}
 		}
@@ -144,8 +153,8 @@ func (s *Server) apiFindings(w http.ResponseWriter, r *http.Request, _ User) {
 		return out
 	}
 	writeJSON(w, http.StatusOK, map[string]any{
-		"sources": conv(scanRows(s.o.Inventory.Sources, snap.DB, "")),
-		"roots":   conv(scanRows(s.o.Inventory.Roots, snap.Files, "")),
+		"sources": conv(scanRows(s.settings().Inventory.Sources, snap.DB, "")),
+		"roots":   conv(scanRows(s.settings().Inventory.Roots, snap.Files, "")),
 	})
 }
 
@@ -155,7 +164,7 @@ func (s *Server) apiFindings(w http.ResponseWriter, r *http.Request, _ User) {
 // older than before=SEQ (next_before) or newer than after=SEQ (prev_after).
 // It reads only what the page shows and skips: there is no total count.
 func (s *Server) apiJournal(w http.ResponseWriter, r *http.Request, _ User) {
-	jq, err := parseJournalQuery(r.URL.Query(), s.now())
+	jq, err := parseJournalQuery(r.URL.Query(), s.now().In(s.settings().Location))
 	if err != nil {
 		writeJSONError(w, http.StatusBadRequest, err.Error())
 		return

@@ -50,7 +50,7 @@ const maxUserWait = 30 * time.Second
 // it may be a password typed into the wrong field), the first refusal of an
 // address per window as login.fail with outcome rate_limited.
 func (s *Server) authenticate(r *http.Request, name, pw, via string) (User, outcome, time.Duration) {
-	ip := clientIP(r)
+	ip := s.clientIP(r)
 	u, known, uerr := s.users.lookup(name)
 	if uerr != nil {
 		s.logf("users file: %s", oneLine(uerr.Error()))

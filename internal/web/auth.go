@@ -307,21 +307,31 @@ func newHashGate(budgetKiB int64) *hashGate {
 // verify checks pw against hash inside the gate. ok reports the password
 // matched; busy that the gate refused (too many waiting, or ctx ended).
 func (g *hashGate) verify(ctx context.Context, hash, pw string) (ok, busy bool) {
-	n := int64(g.budget)
+	n := g.budget
 	if p, _, _, err := parseHash(hash); err == nil {
-		n = min(int64(p.memory), g.budget)
+		n = int64(p.memory)
 	}
+	busy = g.do(ctx, n, func() { ok = VerifyPassword(hash, pw) })
+	return ok, busy
+}
+
+// do runs fn, which hashes with kib of memory, inside the gate; busy
+// reports that the gate refused (too many waiting, or ctx ended) and fn
+// did not run. A new user's hash goes through it too.
+func (g *hashGate) do(ctx context.Context, kib int64, fn func()) (busy bool) {
+	n := min(kib, g.budget)
 	if g.waiting.Add(1) > maxWaiters {
 		g.waiting.Add(-1)
-		return false, true
+		return true
 	}
 	err := g.sem.Acquire(ctx, n)
 	g.waiting.Add(-1)
 	if err != nil {
-		return false, true
+		return true
 	}
 	defer g.sem.Release(n)
-	return VerifyPassword(hash, pw), false
+	fn()
+	return false
 }
 
 // basicCache remembers Basic credentials that verified, for a while, so an

@@ -26,7 +26,7 @@ type point struct {
 // each failed one, each mark a link to its journal entry with a tooltip.
 // Colours come from classes in the stylesheet (no style attributes: the
 // CSP allows none). Every string that reaches the SVG is escaped here.
-func rtoChart(ss []series, width, height int) template.HTML {
+func rtoChart(ss []series, width, height int, loc *time.Location) template.HTML {
 	var minT, maxT time.Time
 	maxV := 0.0
 	n := 0
@@ -71,9 +71,9 @@ func rtoChart(ss []series, width, height int) template.HTML {
 		fmt.Fprintf(&b, `<text class="tick" x="%d" y="%.1f" text-anchor="end">%s</text>`, left-6, y(v)+4, esc(fmtSeconds(v)))
 	}
 	fmt.Fprintf(&b, `<line class="axis" x1="%d" y1="%.1f" x2="%d" y2="%.1f"/>`, left, y(0), width-right, y(0))
-	fmt.Fprintf(&b, `<text class="tick" x="%d" y="%d" text-anchor="start">%s</text>`, left, height-8, esc(minT.Local().Format("2006-01-02 15:04")))
+	fmt.Fprintf(&b, `<text class="tick" x="%d" y="%d" text-anchor="start">%s</text>`, left, height-8, esc(minT.In(loc).Format("2006-01-02 15:04")))
 	if span > 0 {
-		fmt.Fprintf(&b, `<text class="tick" x="%d" y="%d" text-anchor="end">%s</text>`, width-right, height-8, esc(maxT.Local().Format("2006-01-02 15:04")))
+		fmt.Fprintf(&b, `<text class="tick" x="%d" y="%d" text-anchor="end">%s</text>`, width-right, height-8, esc(maxT.In(loc).Format("2006-01-02 15:04")))
 	}
 	for i, s := range ss {
 		cls := fmt.Sprintf("s%d", i%6)
@@ -87,7 +87,7 @@ func rtoChart(ss []series, width, height int) template.HTML {
 			fmt.Fprintf(&b, `<polyline class="line %s" points="%s"/>`, cls, strings.Join(pts, " "))
 		}
 		for _, p := range s.Points {
-			when := p.T.Local().Format("2006-01-02 15:04:05")
+			when := p.T.In(loc).Format("2006-01-02 15:04:05 -07:00")
 			fmt.Fprintf(&b, `<a href="/journal/%d">`, p.Seq)
 			if p.Fail {
 				cx, cy := x(p.T), y(0)
@@ -130,6 +130,8 @@ func niceStep(raw float64) float64 {
 // under a minute, "3 min 12 s" under an hour, then hours and minutes.
 func fmtSeconds(v float64) string {
 	switch {
+	case v < 1: // 0.25 s, not 0 s
+		return strings.TrimSuffix(strings.TrimRight(fmt.Sprintf("%.2f", v), "0"), ".") + " s"
 	case v < 60:
 		return strings.TrimSuffix(fmt.Sprintf("%.1f", v), ".0") + " s"
 	case v < 3600 && int(v)%60 == 0:

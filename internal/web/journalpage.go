@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"iter"
-	"maps"
 	"net/http"
 	"net/url"
 	"slices"
@@ -157,8 +156,8 @@ func parseJournalQuery(v url.Values, now time.Time) (journalQuery, error) {
 }
 
 // parseWhen reads a point in time: a duration back from now (90m, 24h,
-// 7d), a date (2026-11-24, local midnight), a local date and time
-// (2026-11-24T10:00 or with a space), or RFC 3339.
+// 7d), a date (2026-11-24, midnight), a date and time (2026-11-24T10:00 or
+// with a space), both in now's zone (the configured one), or RFC 3339.
 func parseWhen(s string, now time.Time) (time.Time, error) {
 	if s == "" {
 		return time.Time{}, nil
@@ -173,7 +172,7 @@ func parseWhen(s string, now time.Time) (time.Time, error) {
 		return now.Add(-d), nil
 	}
 	for _, layout := range []string{"2006-01-02", "2006-01-02T15:04", "2006-01-02 15:04", "2006-01-02T15:04:05", "2006-01-02 15:04:05"} {
-		if t, err := time.ParseInLocation(layout, s, time.Local); err == nil {
+		if t, err := time.ParseInLocation(layout, s, now.Location()); err == nil {
 			return t, nil
 		}
 	}
@@ -203,7 +202,7 @@ func (s *Server) journalPage(q *req) {
 		Kinds: []string{"scan.db", "scan.files", "backup.run", "backup.check", "backup.prune", "drill.run", "serve", "config.reload",
 			"login", "logout", "access.denied", "user", "init", "journal"},
 		Outcome: []string{"ok", "findings", "incomplete", "fail", "error", "skipped", "cancelled", "denied", "rate_limited", "deleted"}}
-	jq, err := parseJournalQuery(q.r.URL.Query(), s.now())
+	jq, err := parseJournalQuery(q.r.URL.Query(), s.now().In(s.settings().Location))
 	d.Q = jq
 	code := http.StatusOK
 	if err == nil {
@@ -241,11 +240,6 @@ type entryData struct {
 	Figures []figureLine
 }
 
-type figureLine struct {
-	Name  string
-	Value string
-}
-
 func (s *Server) entryPage(q *req) {
 	var seq int
 	if _, err := fmt.Sscan(q.r.PathValue("seq"), &seq); err != nil || seq < 1 {
@@ -261,20 +255,6 @@ func (s *Server) entryPage(q *req) {
 		return
 	}
 	d := entryData{common: s.common(&q.sess, fmt.Sprintf("日志 Entry #%d", seq), "journal"), E: e,
-		Figures: flatFigures("", e.Figures)}
+		Figures: figureLines(e.Figures)}
 	s.render(q.w, http.StatusOK, "entry", d)
-}
-
-// flatFigures lists nested figures as dotted names, sorted.
-func flatFigures(prefix string, figs map[string]any) []figureLine {
-	var out []figureLine
-	for _, k := range slices.Sorted(maps.Keys(figs)) {
-		switch v := figs[k].(type) {
-		case map[string]any:
-			out = append(out, flatFigures(prefix+k+".", v)...)
-		default:
-			out = append(out, figureLine{prefix + k, fmt.Sprint(v)})
-		}
-	}
-	return out
 }

@@ -36,7 +36,7 @@ func (s *Server) showLogin(w http.ResponseWriter, r *http.Request, code int, nam
 		tok = newToken()
 	}
 	http.SetCookie(w, &http.Cookie{Name: loginCookie, Value: tok, Path: "/login", MaxAge: 3600,
-		HttpOnly: true, Secure: r.TLS != nil, SameSite: http.SameSiteStrictMode})
+		HttpOnly: true, Secure: s.secure(r), SameSite: http.SameSiteStrictMode})
 	next := r.URL.Query().Get("next")
 	if r.Method == http.MethodPost {
 		next = r.PostFormValue("next")
@@ -53,7 +53,7 @@ func (s *Server) showLogin(w http.ResponseWriter, r *http.Request, code int, nam
 func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 	r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
 	c, err := r.Cookie(loginCookie)
-	if !sameOrigin(r) || err != nil || !tokensEqual(r.PostFormValue("csrf"), c.Value) {
+	if !s.sameOrigin(r) || err != nil || !tokensEqual(r.PostFormValue("csrf"), c.Value) {
 		s.errorPage(w, r, nil, http.StatusForbidden, "登录表单令牌无效，请重新打开登录页",
 			"The login form's CSRF token is missing or wrong: open the login page again.")
 		return
@@ -75,26 +75,27 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		s.showLogin(w, r, http.StatusUnauthorized, name, "用户名或密码错误 — Wrong user name or password.")
 		return
 	}
-	now, ip := s.now(), clientIP(r)
+	now, ip := s.now(), s.clientIP(r)
 	if old, err := r.Cookie(sessionCookie); err == nil {
 		s.sessions.delete(old.Value)
 	}
 	sess := s.sessions.create(u.Name, u.Role, now)
 	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: sess.id, Path: "/",
-		HttpOnly: true, Secure: r.TLS != nil, SameSite: http.SameSiteStrictMode})
+		HttpOnly: true, Secure: s.secure(r), SameSite: http.SameSiteStrictMode})
 	http.SetCookie(w, &http.Cookie{Name: loginCookie, Value: "", Path: "/login", MaxAge: -1,
-		HttpOnly: true, Secure: r.TLS != nil, SameSite: http.SameSiteStrictMode})
+		HttpOnly: true, Secure: s.secure(r), SameSite: http.SameSiteStrictMode})
 	s.journal(journal.Entry{Kind: "login.ok", Subject: u.Name, Outcome: "ok",
-		Actor: journal.Actor{WebUser: u.Name}, Detail: fmt.Sprintf("from %s, role %s", ip, u.Role)})
+		Actor: journal.Actor{WebUser: u.Name}, Figures: map[string]any{"role": Tag(string(u.Role))},
+		Detail: fmt.Sprintf("from %s, role %s", ip, u.Role)})
 	http.Redirect(w, r, localPath(r.PostFormValue("next")), http.StatusSeeOther)
 }
 
 func (s *Server) logout(q *req) {
 	s.sessions.delete(q.sess.id)
 	http.SetCookie(q.w, &http.Cookie{Name: sessionCookie, Value: "", Path: "/", MaxAge: -1,
-		HttpOnly: true, Secure: q.r.TLS != nil, SameSite: http.SameSiteStrictMode})
+		HttpOnly: true, Secure: s.secure(q.r), SameSite: http.SameSiteStrictMode})
 	s.journal(journal.Entry{Kind: "logout", Subject: q.sess.user, Outcome: "ok",
-		Actor: journal.Actor{WebUser: q.sess.user}, Detail: "from " + clientIP(q.r)})
+		Actor: journal.Actor{WebUser: q.sess.user}, Detail: "from " + s.clientIP(q.r)})
 	http.Redirect(q.w, q.r, "/login", http.StatusSeeOther)
 }
 

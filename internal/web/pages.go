@@ -93,7 +93,7 @@ type checkVerdict struct{ Name, Status string }
 func (s *Server) backupRows(snap snapshot) []backupRow {
 	rpo := map[string]time.Duration{}
 	all := map[string]bool{}
-	for _, b := range s.o.Inventory.Backups {
+	for _, b := range s.settings().Inventory.Backups {
 		rpo[b.Name] = b.RPO
 		all[b.Name] = true
 	}
@@ -118,6 +118,9 @@ func (s *Server) backupRows(snap snapshot) []backupRow {
 		for _, c := range slices.Sorted(maps.Keys(st.Checks)) {
 			row.Checks = append(row.Checks, checkVerdict{Name: c, Status: st.Checks[c]})
 		}
+		for _, c := range slices.Sorted(maps.Keys(st.Unjudged)) {
+			row.Checks = append(row.Checks, checkVerdict{Name: c, Status: st.Unjudged[c]})
+		}
 		rows = append(rows, row)
 	}
 	return rows
@@ -125,7 +128,7 @@ func (s *Server) backupRows(snap snapshot) []backupRow {
 
 // drillOf maps drill names to their backup jobs.
 func (s *Server) drillBackup(drill string) string {
-	for _, d := range s.o.Inventory.Drills {
+	for _, d := range s.settings().Inventory.Drills {
 		if d.Name == drill {
 			return d.Backup
 		}
@@ -155,10 +158,10 @@ func (s *Server) overview(q *req) {
 	if d.Last != nil {
 		d.LastBak = s.drillBackup(d.Last.Job)
 	}
-	d.Sources = scanRows(s.o.Inventory.Sources, snap.DB, "/sources/")
-	d.Roots = scanRows(s.o.Inventory.Roots, snap.Files, "/roots/")
+	d.Sources = scanRows(s.settings().Inventory.Sources, snap.DB, "/sources/")
+	d.Roots = scanRows(s.settings().Inventory.Roots, snap.Files, "/roots/")
 	d.Backups = s.backupRows(snap)
-	d.Chart = rtoChart(drillSeries(snap.Drills, 30), 760, 220)
+	d.Chart = rtoChart(drillSeries(snap.Drills, 30), 760, 220, s.settings().Location)
 	d.Recent = newestDrills(snap.Drills, 10)
 	s.render(q.w, http.StatusOK, "overview", d)
 }
@@ -197,19 +200,15 @@ type subjectData struct {
 	Name    string
 	Row     scanRow
 	Types   []struct{ Type, Chinese string }
-	Figures []figureRow
+	Figures []figureLine
 	Runs    []journal.Entry // newest first
 	Buttons []runButton
 	Started string
 }
 
-type figureRow struct {
-	Name  string
-	Value float64
-}
-
-// runButton is a "run now" form. Every user sees it; the server refuses
-// auditors (403, journaled), so the page does not pretend to be the check.
+// runButton is a "run now" form. Every user who reads the page sees it; the
+// server refuses all but system administrators (403, journaled), so the
+// page does not pretend to be the check.
 type runButton struct {
 	Kind, Name, Label, Action string
 	CSRF                      string
@@ -238,9 +237,9 @@ func (s *Server) rootPage(q *req)   { s.scanPage(q, "scan.files") }
 func (s *Server) scanPage(q *req, kind string) {
 	name := q.r.PathValue("name")
 	snap := s.view.snap()
-	states, names, title := snap.DB, s.o.Inventory.Sources, "数据源 Source "
+	states, names, title := snap.DB, s.settings().Inventory.Sources, "数据源 Source "
 	if kind == "scan.files" {
-		states, names, title = snap.Files, s.o.Inventory.Roots, "文件目录 Root "
+		states, names, title = snap.Files, s.settings().Inventory.Roots, "文件目录 Root "
 	}
 	if _, ok := states[name]; !ok && !slices.Contains(names, name) {
 		s.errorPage(q.w, q.r, &q.sess, http.StatusNotFound, "没有这个名称", "No such "+kind+" subject in the configuration or the journal.")
@@ -250,9 +249,7 @@ func (s *Server) scanPage(q *req, kind string) {
 	d := subjectData{common: s.common(&q.sess, title+name, ""), Kind: kind, Name: name, Row: rows[0],
 		Types: typeNames, Started: q.r.URL.Query().Get("started")}
 	if st, ok := states[name]; ok {
-		for _, k := range slices.Sorted(maps.Keys(st.Figures)) {
-			d.Figures = append(d.Figures, figureRow{k, st.Figures[k]})
-		}
+		d.Figures = figureLines(st.Figures)
 	} else {
 		d.Row.State = nil
 	}
@@ -285,9 +282,9 @@ func (s *Server) backupPage(q *req) {
 	name := q.r.PathValue("name")
 	snap := s.view.snap()
 	var job *BackupJob
-	for i := range s.o.Inventory.Backups {
-		if s.o.Inventory.Backups[i].Name == name {
-			job = &s.o.Inventory.Backups[i]
+	for i := range s.settings().Inventory.Backups {
+		if s.settings().Inventory.Backups[i].Name == name {
+			job = &s.settings().Inventory.Backups[i]
 		}
 	}
 	if _, ok := snap.Backups[name]; !ok && job == nil {
@@ -305,7 +302,7 @@ func (s *Server) backupPage(q *req) {
 	d.Runs, _ = newest(s.o.JournalDir, journal.Filter{Kind: "backup.run", Subject: name}, 15)
 	d.Checks, _ = newest(s.o.JournalDir, journal.Filter{Kind: "backup.check", Subject: name}, 15)
 	d.Buttons = s.buttons(q.sess.csrf, [2]string{"backup.run", name}, [2]string{"backup.check", name})
-	for _, dj := range s.o.Inventory.Drills {
+	for _, dj := range s.settings().Inventory.Drills {
 		if dj.Backup == name {
 			d.Drills = append(d.Drills, s.drillBlock(snap, dj.Name, q.sess.csrf))
 		}
@@ -316,7 +313,7 @@ func (s *Server) backupPage(q *req) {
 func (s *Server) drillBlock(snap snapshot, name, csrf string) drillBlock {
 	h := snap.Drills[name]
 	b := drillBlock{Name: name, Link: "/drills/" + url.PathEscape(name),
-		Chart:   rtoChart(drillSeries(map[string][]drillRun{name: h}, 60), 760, 200),
+		Chart:   rtoChart(drillSeries(map[string][]drillRun{name: h}, 60), 760, 200, s.settings().Location),
 		Runs:    newestDrills(map[string][]drillRun{name: h}, 20),
 		Buttons: s.buttons(csrf, [2]string{"drill.run", name})}
 	return b
@@ -364,20 +361,10 @@ func (s *Server) jobPage(q *req) {
 	http.Redirect(q.w, q.r, s.jobPath(kind, q.r.PathValue("name")), http.StatusSeeOther)
 }
 
-// runJob starts a run for an admin. An auditor's attempt is refused with
-// 403 and journaled as access.denied; so is nothing else, since the CSRF
-// check before it already turned away what a user did not send.
+// runJob starts a run for a system administrator; page() refused other
+// roles (403, journaled as access.denied).
 func (s *Server) runJob(q *req) {
 	kind, name := q.r.PathValue("kind"), q.r.PathValue("name")
-	if q.sess.role != RoleAdmin {
-		s.journal(journal.Entry{Kind: "access.denied", Subject: name, Outcome: "denied",
-			Actor:  journal.Actor{WebUser: q.sess.user},
-			Detail: fmt.Sprintf("%s %s may not start %s %s (admins only), from %s", q.sess.role, q.sess.user, kind, name, clientIP(q.r))})
-		s.logf("run %s %s: refused for %s %s", kind, name, q.sess.role, q.sess.user)
-		s.errorPage(q.w, q.r, &q.sess, http.StatusForbidden, "只有管理员可以启动任务",
-			"Only an admin may start a run. The attempt has been journaled.")
-		return
-	}
 	if _, ok := runKinds[kind]; !ok {
 		s.errorPage(q.w, q.r, &q.sess, http.StatusNotFound, "没有这种任务", "No such kind of job.")
 		return

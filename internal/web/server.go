@@ -9,15 +9,17 @@ import (
 	"html/template"
 	"io"
 	"io/fs"
-	"net"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/sync/singleflight"
 
 	"github.com/atrest/atrest/audit/journal"
+	"github.com/atrest/atrest/audit/report"
 )
 
 //go:embed templates/*.html
@@ -64,16 +66,32 @@ type DrillJob struct {
 	Backup string
 }
 
+// Settings are what the dashboard takes from the configuration. Configure
+// replaces them when serve reloads it (SIGHUP), so names and labels follow.
+type Settings struct {
+	Inventory Inventory
+	// Location is the time zone pages show times in (config timezone),
+	// each with its offset; nil: the host's.
+	Location *time.Location
+	// TrustedProxies are the reverse proxies whose X-Forwarded-For and
+	// X-Forwarded-Proto are believed (http.trusted_proxies).
+	TrustedProxies []netip.Prefix
+	// Reports makes the officer's period reports and evidence bundles;
+	// nil: the audit page offers none.
+	Reports *report.Maker
+}
+
 // Options configure a Server.
 type Options struct {
+	Settings
 	// JournalDir is the journal the pages are views of.
 	JournalDir string
 	// Journal takes the dashboard's own entries (login.ok, login.fail,
-	// logout, access.denied). Required.
+	// logout, access.denied, user.add, user.del, review, verify). Required.
 	Journal   Appender
 	UsersFile string
-	Inventory Inventory
-	// Runner starts runs for admins; nil: no page can start one.
+	// Runner starts runs for system administrators; nil: no page can
+	// start one.
 	Runner Runner
 	// Verify verifies the journal (signatures, chain, anchor); the result
 	// is cached for VerifyEvery (default 10 minutes). Nil: not shown.
@@ -116,6 +134,7 @@ type Server struct {
 	basic              *basicCache
 	view               *view
 	verify             *verifyCache
+	set                atomic.Pointer[Settings]
 }
 
 // Cookie names. The login cookie carries the login form's CSRF token
@@ -157,11 +176,7 @@ func New(o Options) (*Server, error) {
 	if o.LoginWindow <= 0 {
 		o.LoginWindow = 15 * time.Minute
 	}
-	pages, err := parsePages()
-	if err != nil {
-		return nil, err
-	}
-	s := &Server{o: o, now: o.Now, pages: pages, users: &userDB{path: o.UsersFile},
+	s := &Server{o: o, now: o.Now, users: &userDB{path: o.UsersFile},
 		sessions:  newSessions(o.SessionIdle, o.SessionMax, 10000),
 		ipLimit:   newPenalties(o.LoginFailures, o.LoginWindow, o.LoginWindow),
 		userLimit: newPenalties(o.LoginFailures, o.LoginWindow, userMaxDelay),
@@ -170,9 +185,25 @@ func New(o Options) (*Server, error) {
 		basic:     newBasicCache(5 * time.Minute),
 		view:      newView(o.JournalDir),
 		verify:    newVerifyCache(o.Verify, o.VerifyEvery, o.Now)}
+	s.Configure(o.Settings)
+	pages, err := parsePages(s.funcs())
+	if err != nil {
+		return nil, err
+	}
+	s.pages = pages
 	s.routes()
 	return s, nil
 }
+
+// Configure replaces the settings; pages served after it use the new ones.
+func (s *Server) Configure(set Settings) {
+	if set.Location == nil {
+		set.Location = time.Local
+	}
+	s.set.Store(&set)
+}
+
+func (s *Server) settings() *Settings { return s.set.Load() }
 
 // SetRunner gives the dashboard the daemon that starts runs, which is made
 // after the dashboard it serves. Call it before serving.
@@ -197,20 +228,28 @@ func (s *Server) routes() {
 	})
 	m.HandleFunc("GET /login", s.loginForm)
 	m.HandleFunc("POST /login", s.login)
-	m.Handle("POST /logout", s.page(s.logout))
-	m.Handle("GET /{$}", s.page(s.overview))
-	m.Handle("GET /sources/{name}", s.page(s.sourcePage))
-	m.Handle("GET /roots/{name}", s.page(s.rootPage))
-	m.Handle("GET /backups/{name}", s.page(s.backupPage))
-	m.Handle("GET /drills/{name}", s.page(s.drillPage))
-	m.Handle("GET /jobs/{kind}/{name}", s.page(s.jobPage))
-	m.Handle("POST /jobs/{kind}/{name}/run", s.page(s.runJob))
-	m.Handle("GET /journal", s.page(s.journalPage))
-	m.Handle("GET /journal/{seq}", s.page(s.entryPage))
-	m.Handle("GET /api/drills", s.api(s.apiDrills))
-	m.Handle("GET /api/checks", s.api(s.apiChecks))
-	m.Handle("GET /api/findings", s.api(s.apiFindings))
-	m.Handle("GET /api/journal", s.api(s.apiJournal))
+	// Every page and action names what it needs (roles.go has the matrix).
+	m.Handle("POST /logout", s.page("", s.logout))
+	m.Handle("GET /{$}", s.page(ActRead, s.overview))
+	m.Handle("GET /sources/{name}", s.page(ActRead, s.sourcePage))
+	m.Handle("GET /roots/{name}", s.page(ActRead, s.rootPage))
+	m.Handle("GET /backups/{name}", s.page(ActRead, s.backupPage))
+	m.Handle("GET /drills/{name}", s.page(ActRead, s.drillPage))
+	m.Handle("GET /jobs/{kind}/{name}", s.page(ActRead, s.jobPage))
+	m.Handle("POST /jobs/{kind}/{name}/run", s.page(ActRun, s.runJob))
+	m.Handle("GET /journal", s.page(ActRead, s.journalPage))
+	m.Handle("GET /journal/{seq}", s.page(ActRead, s.entryPage))
+	m.Handle("GET /users", s.page(ActUsers, s.usersPage))
+	m.Handle("POST /users", s.page(ActManage, s.addUser))
+	m.Handle("POST /users/{name}/delete", s.page(ActManage, s.deleteUser))
+	m.Handle("GET /audit", s.page(ActAudit, s.auditPage))
+	m.Handle("POST /report", s.page(ActAudit, s.makeReport))
+	m.Handle("POST /verify", s.page(ActAudit, s.verifyNow))
+	m.Handle("POST /reviews", s.page(ActReview, s.addReview))
+	m.Handle("GET /api/drills", s.api(ActRead, s.apiDrills))
+	m.Handle("GET /api/checks", s.api(ActRead, s.apiChecks))
+	m.Handle("GET /api/findings", s.api(ActRead, s.apiFindings))
+	m.Handle("GET /api/journal", s.api(ActRead, s.apiJournal))
 	s.mux = m
 }
 
@@ -227,7 +266,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	} else {
 		h.Set("Cache-Control", "no-store")
 	}
-	if r.TLS != nil {
+	if s.secure(r) {
 		h.Set("Strict-Transport-Security", "max-age=31536000")
 	}
 	s.mux.ServeHTTP(w, r)
@@ -240,10 +279,14 @@ type req struct {
 	sess session
 }
 
-// page wraps a handler that needs a logged-in user. Without a live session
-// a GET is sent to the login form; anything else is refused with 403, as is
-// a POST without this session's CSRF token or from another site.
-func (s *Server) page(fn func(*req)) http.Handler {
+// page wraps a handler that needs a logged-in user whose role may do a
+// ("": any role). Without a live session a GET is sent to the login form;
+// anything else is refused with 403, as is a POST without this session's
+// CSRF token or from another site. A role that may not do a gets 403 and
+// the attempt is journaled (access.denied), except the overview, from
+// which a security administrator, who reads no results, is sent to the
+// users page.
+func (s *Server) page(a Action, fn func(*req)) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		sess, ok := s.session(r)
 		get := r.Method == http.MethodGet || r.Method == http.MethodHead
@@ -257,7 +300,7 @@ func (s *Server) page(fn func(*req)) http.Handler {
 		}
 		if !get {
 			r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
-			if !sameOrigin(r) {
+			if !s.sameOrigin(r) {
 				s.errorPage(w, r, &sess, http.StatusForbidden, "跨站请求被拒绝", "Cross-site request refused.")
 				return
 			}
@@ -267,8 +310,43 @@ func (s *Server) page(fn func(*req)) http.Handler {
 				return
 			}
 		}
-		fn(&req{w: w, r: r, sess: sess})
+		q := &req{w: w, r: r, sess: sess}
+		if a != "" && !sess.role.May(a) {
+			if get && r.URL.Path == "/" {
+				http.Redirect(w, r, home(sess.role), http.StatusSeeOther)
+				return
+			}
+			s.deny(q, a)
+			return
+		}
+		fn(q)
 	})
+}
+
+// home is where a role's pages start.
+func home(r Role) string {
+	if r.May(ActRead) {
+		return "/"
+	}
+	return "/users"
+}
+
+// deny answers 403 to a request its user's role may not make, and journals
+// the attempt (access.denied): who, in which role, what, from where. The
+// subject is what was asked for: the job, the user, else the path.
+func (s *Server) deny(q *req, a Action) {
+	subject := q.r.PathValue("name")
+	if subject == "" {
+		subject = q.r.URL.Path
+	}
+	s.journal(journal.Entry{Kind: "access.denied", Subject: subject, Outcome: "denied",
+		Actor:   journal.Actor{WebUser: q.sess.user},
+		Figures: map[string]any{"role": Tag(string(q.sess.role)), "action": Tag(string(a))},
+		Detail: fmt.Sprintf("%s %s may not %s (%s %s; only the %s may), from %s",
+			q.sess.role, q.sess.user, actionText[a], q.r.Method, q.r.URL.Path, mayDo(a), s.clientIP(q.r))})
+	s.logf("%s %s: refused for %s %s", q.r.Method, q.r.URL.Path, q.sess.role, q.sess.user)
+	s.errorPage(q.w, q.r, &q.sess, http.StatusForbidden, fmt.Sprintf("%s不能%s，此次尝试已记入审计日志", q.sess.role.Label(), actionZH[a]),
+		fmt.Sprintf("A %s may not %s: only the %s may. The attempt has been journaled.", q.sess.role, actionText[a], mayDo(a)))
 }
 
 // session returns the request's live session. A session whose user was
@@ -293,7 +371,7 @@ func (s *Server) session(r *http.Request) (session, bool) {
 // sameOrigin refuses a request a browser marks as cross-site. The CSRF
 // token is the real check; this is a second one that costs nothing. Origin
 // "null" is what a browser sends under Referrer-Policy no-referrer.
-func sameOrigin(r *http.Request) bool {
+func (s *Server) sameOrigin(r *http.Request) bool {
 	if r.Header.Get("Sec-Fetch-Site") == "cross-site" {
 		return false
 	}
@@ -302,21 +380,10 @@ func sameOrigin(r *http.Request) bool {
 		return true
 	}
 	scheme := "http"
-	if r.TLS != nil {
+	if s.secure(r) {
 		scheme = "https"
 	}
 	return o == scheme+"://"+r.Host
-}
-
-// clientIP is the peer address. A reverse proxy in front makes every
-// client one address, which the per-IP login limit then treats as one; a
-// forwarded-for header is not trusted, since any client can send one.
-func clientIP(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
-	}
-	return host
 }
 
 // journal appends one of the dashboard's own entries. A failure is logged:
@@ -356,14 +423,24 @@ type common struct {
 	CSRF   string
 	Now    time.Time
 	Active string // nav entry
+	Zone   string // the time zone times are shown in
 }
 
 func (s *Server) common(sess *session, title, active string) common {
-	c := common{Title: title, Now: s.now(), Active: active}
+	c := common{Title: title, Now: s.now(), Active: active, Zone: zoneName(s.settings().Location, s.now())}
 	if sess != nil {
 		c.User, c.Role, c.CSRF = sess.user, sess.role, sess.csrf
 	}
 	return c
+}
+
+// zoneName names loc for people: its IANA name, or for the host's zone
+// (no timezone in the config), its abbreviation and offset now.
+func zoneName(loc *time.Location, now time.Time) string {
+	if loc == time.Local {
+		return now.In(loc).Format("MST -07:00")
+	}
+	return loc.String()
 }
 
 type errorData struct {

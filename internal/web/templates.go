@@ -9,10 +9,10 @@ import (
 	"time"
 )
 
-var pageNames = []string{"login", "error", "overview", "scan", "backup", "drill", "journal", "entry"}
+var pageNames = []string{"login", "error", "overview", "scan", "backup", "drill", "journal", "entry", "users", "audit"}
 
 // parsePages parses each page with the shared layout (base.html).
-func parsePages() (map[string]*template.Template, error) {
+func parsePages(funcs template.FuncMap) (map[string]*template.Template, error) {
 	base, err := template.New("base.html").Funcs(funcs).ParseFS(templateFS, "templates/base.html")
 	if err != nil {
 		return nil, fmt.Errorf("web: templates: %w", err)
@@ -34,14 +34,26 @@ var outcomeNames = map[string]string{
 	"denied": "拒绝 denied", "rate_limited": "限流 rate limited",
 }
 
+// funcs are the templates' functions; times are shown in the configured
+// zone, which a reload may change.
+func (s *Server) funcs() template.FuncMap {
+	f := template.FuncMap{
+		// ts is a time to the second in the configured zone, with its
+		// offset: 2026-12-06 10:00:00 +08:00.
+		"ts": func(t time.Time) string {
+			if t.IsZero() {
+				return "—"
+			}
+			return t.In(s.settings().Location).Format("2006-01-02 15:04:05 -07:00")
+		},
+	}
+	for k, v := range funcs {
+		f[k] = v
+	}
+	return f
+}
+
 var funcs = template.FuncMap{
-	// ts is a local time to the second with its zone.
-	"ts": func(t time.Time) string {
-		if t.IsZero() {
-			return "—"
-		}
-		return t.Local().Format("2006-01-02 15:04:05 MST")
-	},
 	"secs": fmtSeconds,
 	"age":  fmtAge,
 	"dur": func(d time.Duration) string {
@@ -61,20 +73,23 @@ var funcs = template.FuncMap{
 		if v == nil {
 			return "—"
 		}
-		return fmt.Sprint(*v)
+		return fmtNumber(*v)
 	},
-	"num": func(v float64) string {
-		if v == float64(int64(v)) {
-			return fmt.Sprint(int64(v))
+	"failure": failureLabel,
+	// status names a check's verdict.
+	"status": func(s string) string {
+		if n, ok := map[string]string{"pass": "通过 pass", "fail": "失败 fail", "unjudged": "未判定 not judged",
+			"unsupported": "不支持 unsupported"}[s]; ok {
+			return n
 		}
-		return fmt.Sprintf("%.2f", v)
+		return s
 	},
 	// cls maps an outcome or status to a CSS class.
 	"cls": func(s string) string {
 		switch s {
 		case "ok", "pass", "fresh":
 			return "good"
-		case "findings", "incomplete", "warn", "skipped", "cancelled", "unknown", "pending", "off", "rate_limited":
+		case "findings", "incomplete", "warn", "skipped", "cancelled", "unknown", "pending", "off", "rate_limited", "unjudged", "unsupported":
 			return "warn"
 		case "fail", "error", "stale", "never", "broken", "denied":
 			return "bad"

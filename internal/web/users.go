@@ -23,31 +23,16 @@ import (
 	"golang.org/x/crypto/argon2"
 )
 
-// Role is what a dashboard user may do.
-type Role string
-
-const (
-	// RoleAuditor reads every page and the API.
-	RoleAuditor Role = "auditor"
-	// RoleAdmin may also start a run of a scheduled job.
-	RoleAdmin Role = "admin"
-)
-
-// ParseRole checks a role name.
-func ParseRole(s string) (Role, error) {
-	switch r := Role(s); r {
-	case RoleAdmin, RoleAuditor:
-		return r, nil
-	}
-	return "", fmt.Errorf("role %q: want admin or auditor", s)
-}
-
 // User is one line of the users file.
 //
 // The users file (http.users_file) is JSON Lines, one user a line, mode
 // 0600, replaced atomically on every change:
 //
 //	{"name":"li.wei","role":"auditor","hash":"$argon2id$v=19$m=65536,t=3,p=4$<salt>$<key>","created":"2026-11-25T09:00:00Z"}
+//
+// role is sysadmin, secadmin or auditor (roles.go); a file written before
+// the three roles says admin, which is read as sysadmin and written back so
+// at the next change.
 //
 // hash is the PHC string of an argon2id key: algorithm, version, memory
 // (KiB), passes and lanes, then the 16-byte random salt and the 32-byte key
@@ -68,9 +53,10 @@ const MinPasswordLen = 12
 const maxPasswordBytes = 1024
 
 var (
-	ErrUserExists = errors.New("user already exists")
-	ErrNoSuchUser = errors.New("no such user")
-	nameRE        = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$`)
+	ErrUserExists   = errors.New("user already exists")
+	ErrNoSuchUser   = errors.New("no such user")
+	ErrLastSecadmin = errors.New("cannot delete the last security administrator")
+	nameRE          = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$`)
 )
 
 // CheckName refuses user names that would not survive a URL, a log line or
@@ -204,9 +190,11 @@ func parseUsers(path string, data []byte) ([]User, error) {
 		if err := CheckName(u.Name); err != nil {
 			return nil, fmt.Errorf("%s:%d: %w", path, n, err)
 		}
-		if _, err := ParseRole(string(u.Role)); err != nil {
+		role, err := ParseRole(string(u.Role))
+		if err != nil {
 			return nil, fmt.Errorf("%s:%d: user %s: %w", path, n, u.Name, err)
 		}
+		u.Role = role
 		if _, _, _, err := parseHash(u.Hash); err != nil {
 			return nil, fmt.Errorf("%s:%d: user %s: hash: %w", path, n, u.Name, err)
 		}
@@ -223,45 +211,56 @@ func parseUsers(path string, data []byte) ([]User, error) {
 }
 
 // AddUser adds a user with a new argon2id hash of pw; an existing name is
-// refused with ErrUserExists.
+// refused with ErrUserExists. It keeps no rule about who asks: the command
+// line and the dashboard go through Change.Apply.
 func AddUser(path, name string, role Role, pw string, now time.Time) error {
 	if err := CheckName(name); err != nil {
 		return err
 	}
-	if _, err := ParseRole(string(role)); err != nil {
+	role, err := ParseRole(string(role))
+	if err != nil {
 		return err
 	}
 	if err := CheckPassword(pw); err != nil {
 		return err
 	}
-	return editUsers(path, func(us []User) ([]User, error) {
-		for _, u := range us {
-			if u.Name == name {
-				return nil, fmt.Errorf("%w: %s", ErrUserExists, name)
-			}
+	return editUsers(path, func(us []User) ([]User, error) { return addUser(us, name, role, pw, now) })
+}
+
+func addUser(us []User, name string, role Role, pw string, now time.Time) ([]User, error) {
+	for _, u := range us {
+		if u.Name == name {
+			return nil, fmt.Errorf("%w: %s (%s; one role per user: delete it first to change it)", ErrUserExists, name, u.Role)
 		}
-		h, err := HashPassword(pw)
-		if err != nil {
-			return nil, err
-		}
-		return append(us, User{Name: name, Role: role, Hash: h, Created: now.UTC().Truncate(time.Second)}), nil
-	})
+	}
+	h, err := HashPassword(pw)
+	if err != nil {
+		return nil, err
+	}
+	return append(us, User{Name: name, Role: role, Hash: h, Created: now.UTC().Truncate(time.Second)}), nil
 }
 
 // DeleteUser removes a user and returns it; an unknown name is refused with
-// ErrNoSuchUser.
+// ErrNoSuchUser, and the last security administrator with ErrLastSecadmin:
+// without one, nobody could manage users but root on the host.
 func DeleteUser(path, name string) (User, error) {
 	var gone User
-	err := editUsers(path, func(us []User) ([]User, error) {
-		for i, u := range us {
-			if u.Name == name {
-				gone = u
-				return append(us[:i:i], us[i+1:]...), nil
-			}
-		}
-		return nil, fmt.Errorf("%w: %s", ErrNoSuchUser, name)
-	})
+	err := editUsers(path, func(us []User) ([]User, error) { return deleteUser(us, name, &gone) })
 	return gone, err
+}
+
+func deleteUser(us []User, name string, gone *User) ([]User, error) {
+	for i, u := range us {
+		if u.Name != name {
+			continue
+		}
+		if u.Role == RoleSecadmin && len(holders(us, RoleSecadmin)) == 1 {
+			return nil, fmt.Errorf("%w: %s is the only one; add another first", ErrLastSecadmin, name)
+		}
+		*gone = u
+		return append(us[:i:i], us[i+1:]...), nil
+	}
+	return nil, fmt.Errorf("%w: %s", ErrNoSuchUser, name)
 }
 
 // editUsers is a read-modify-write of the users file under an flock on a

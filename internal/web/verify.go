@@ -68,21 +68,47 @@ func (c *verifyCache) status() verifyStatus {
 	if !c.done {
 		return verifyStatus{State: "pending"}
 	}
-	st := verifyStatus{State: "ok", At: c.at, Entries: c.rep.Entries, Unsigned: c.rep.Unsigned()}
-	if cp := c.rep.NewestCheckpoint; cp != nil {
+	return statusOf(c.at, c.rep, c.err)
+}
+
+func statusOf(at time.Time, rep journal.Report, err error) verifyStatus {
+	st := verifyStatus{State: "ok", At: at, Entries: rep.Entries, Unsigned: rep.Unsigned()}
+	if cp := rep.NewestCheckpoint; cp != nil {
 		st.Checkpoint = &ckpt{Size: cp.Size, Time: cp.Time}
 	}
-	if cp := c.rep.Anchored; cp != nil {
+	if cp := rep.Anchored; cp != nil {
 		st.Anchored = &ckpt{Size: cp.Size, Time: cp.Time}
 	}
 	var p *journal.Problem
 	switch {
-	case errors.As(c.err, &p):
+	case errors.As(err, &p):
 		st.State, st.Problem, st.ProblemSeq = "broken", p.Error(), p.Seq
-	case c.err != nil:
-		st.State, st.Problem = "error", oneLine(c.err.Error())
+	case err != nil && rep.FirstBad != nil:
+		st.State, st.Problem, st.ProblemSeq = "broken", oneLine(err.Error()), rep.FirstBad.Seq
+	case errors.Is(err, journal.ErrBroken):
+		st.State, st.Problem = "broken", oneLine(err.Error())
+	case err != nil:
+		st.State, st.Problem = "error", oneLine(err.Error())
 	}
 	return st
+}
+
+// check verifies the journal now, for an auditor who asked, and keeps the
+// result for the pages as a background run would.
+func (c *verifyCache) check(ctx context.Context) verifyStatus {
+	if c.fn == nil {
+		return verifyStatus{State: "off"}
+	}
+	rep, err := c.fn(ctx)
+	at := c.now()
+	if ctx.Err() == nil {
+		c.mu.Lock()
+		if at.After(c.at) {
+			c.done, c.at, c.rep, c.err = true, at, rep, err
+		}
+		c.mu.Unlock()
+	}
+	return statusOf(at, rep, err)
 }
 
 func (c *verifyCache) run() {

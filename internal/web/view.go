@@ -57,7 +57,7 @@ type scanState struct {
 	// by type, and the other figures worth a column.
 	Plaintext int
 	ByType    map[string]int
-	Figures   map[string]float64
+	Figures   map[string]any // the entry's, as journaled
 }
 
 type backupState struct {
@@ -71,6 +71,9 @@ type backupState struct {
 	Checks   map[string]string
 	CheckAt  map[string]ref
 	ChecksAt *ref // the newest check that gave any verdict
+	// Unjudged are the newest check's checks without a verdict: unjudged
+	// (it warned) or unsupported (the server does not implement it).
+	Unjudged map[string]string
 }
 
 type drillState struct {
@@ -139,14 +142,22 @@ func (v *view) apply(e journal.Entry) {
 					at[name] = r
 				}
 			}
+			// A check that only warned, or that the server does not
+			// support, has no verdict now; the pages say which it was.
 			unjudged, _ := e.Figures["checks_unjudged"].(map[string]any)
+			unsupported, _ := e.Figures["checks_unsupported"].(map[string]any)
+			open := map[string]string{}
 			for name := range unjudged {
 				if _, judged := checks[name]; !judged {
 					delete(verdicts, name)
 					delete(at, name)
+					open[name] = "unjudged"
+					if _, ok := unsupported[name]; ok {
+						open[name] = "unsupported"
+					}
 				}
 			}
-			b.Checks, b.CheckAt, b.ChecksAt = verdicts, at, &r
+			b.Checks, b.CheckAt, b.ChecksAt, b.Unjudged = verdicts, at, &r, open
 		}
 	case "drill.run":
 		if e.Outcome == "skipped" {
@@ -189,12 +200,7 @@ func (v *view) applyScan(m map[string]*scanState, e journal.Entry, total, byType
 			}
 		}
 	}
-	s.Figures = map[string]float64{}
-	for k, x := range e.Figures {
-		if f, ok := journal.Number(x); ok {
-			s.Figures[k] = f
-		}
-	}
+	s.Figures = e.Figures
 }
 
 // subject returns m[name], creating it. When m is full, the first subject

@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/atrest/atrest/audit/journal"
+	"github.com/atrest/atrest/audit/report"
 )
 
 func init() {
@@ -30,6 +31,7 @@ func init() {
 const (
 	adminPW   = "correct horse battery"
 	auditorPW = "审计员的长密码 auditor pw"
+	secPW     = "安全管理员 manages users"
 )
 
 type fakeRunner struct {
@@ -56,6 +58,7 @@ type env struct {
 	users  string
 	runner *fakeRunner
 	now    time.Time
+	key    ed25519.PrivateKey
 }
 
 func newEnv(t *testing.T) *env {
@@ -68,7 +71,7 @@ func newEnv(t *testing.T) *env {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { j.Close() })
-	e := &env{t: t, j: j, dir: dir, users: filepath.Join(root, "users"),
+	e := &env{t: t, j: j, dir: dir, users: filepath.Join(root, "users"), key: key,
 		runner: &fakeRunner{jobs: []string{"drill.run yb-drill", "backup.run yb-nightly"}}}
 	if err := AddUser(e.users, "root.admin", RoleAdmin, adminPW, time.Now()); err != nil {
 		t.Fatal(err)
@@ -76,13 +79,21 @@ func newEnv(t *testing.T) *env {
 	if err := AddUser(e.users, "li.wei", RoleAuditor, auditorPW, time.Now()); err != nil {
 		t.Fatal(err)
 	}
+	if err := AddUser(e.users, "zhang.sec", RoleSecadmin, secPW, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	verify := func(ctx context.Context) (journal.Report, error) {
+		return journal.VerifyContext(ctx, dir, key.Public().(ed25519.PublicKey), nil)
+	}
+	reports := &report.Maker{Config: report.Config{Sources: []report.Source{{Name: "yb-prod"}}, FileRoots: []string{"exports"},
+		JournalRetention: report.Duration(180 * 24 * time.Hour)}, JournalDir: dir, Verify: verify,
+		Journal:   func() (report.Journal, error) { return j, nil },
+		BundleKey: func() (ed25519.PrivateKey, error) { return key, nil }}
 	e.s, err = New(Options{JournalDir: dir, Journal: j, UsersFile: e.users, Runner: e.runner, Process: "atrest serve",
-		Inventory: Inventory{Sources: []string{"yb-prod"}, Roots: []string{"exports"},
+		Settings: Settings{Inventory: Inventory{Sources: []string{"yb-prod"}, Roots: []string{"exports"},
 			Backups: []BackupJob{{Name: "yb-nightly", Source: "yb-prod", RPO: 26 * time.Hour, Format: "atrest"}},
-			Drills:  []DrillJob{{Name: "yb-drill", Backup: "yb-nightly"}}},
-		Verify: func(ctx context.Context) (journal.Report, error) {
-			return journal.VerifyContext(ctx, dir, key.Public().(ed25519.PublicKey), nil)
-		}})
+			Drills:  []DrillJob{{Name: "yb-drill", Backup: "yb-nightly"}}}, Reports: reports},
+		Verify: verify})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -175,6 +186,9 @@ func (e *env) login(name, pw string) (*http.Cookie, string) {
 		e.t.Fatalf("login %s: %d %s", name, rec.Code, rec.Body)
 	}
 	page := e.do(request{path: "/", cookies: []*http.Cookie{c}})
+	if loc := page.Header().Get("Location"); page.Code == http.StatusSeeOther && loc == "/users" { // a secadmin's home
+		page = e.do(request{path: loc, cookies: []*http.Cookie{c}})
+	}
 	m := csrfRE.FindStringSubmatch(page.Body.String())
 	if page.Code != 200 || m == nil {
 		e.t.Fatalf("overview after login: %d", page.Code)
