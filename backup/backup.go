@@ -4,7 +4,7 @@
 //
 // A backup is two objects under <prefix><job>/YYYY/MM/DD/:
 //
-//	<job>-<UTC time>.sql.zst.age                 SQL (backup/dump) → zstd → age
+//	<job>-<UTC time>.sql.zst.age                 SQL (engine/mysql) → zstd → age
 //	<job>-<UTC time>.sql.zst.age.manifest.json   Manifest, signed with ed25519
 //
 // Run streams the first (bounded memory, whatever the size of the database)

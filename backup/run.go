@@ -19,8 +19,8 @@ import (
 	"filippo.io/age"
 	"github.com/klauspost/compress/zstd"
 
-	"github.com/atrest/atrest/backup/dump"
 	"github.com/atrest/atrest/crypto"
+	"github.com/atrest/atrest/engine/mysql"
 )
 
 // ZstdLevel is the zstd level of backups: zstd's own default, fast enough to
@@ -35,7 +35,7 @@ type RunOptions struct {
 	DSN       crypto.Secret
 	Databases []string // none = every database but the system ones
 	// Parallel is the number of connections that dump tables at once
-	// (default 1; see dump.Options).
+	// (default 1; see mysql.Options).
 	Parallel int
 	Store    ObjectStore
 	// Prefix is the job's key prefix in the bucket ("yb/"); the backup goes
@@ -123,7 +123,7 @@ func Run(ctx context.Context, o RunOptions) (*Manifest, error) {
 		<-put
 		return nil, fail("%v", err)
 	}
-	res, err := dump.Dump(ctx, o.DSN.Reveal(), dump.Options{Databases: o.Databases, Parallel: o.Parallel}, p.plain)
+	res, err := mysql.Dump(ctx, o.DSN.Reveal(), mysql.Options{Databases: o.Databases, Parallel: o.Parallel}, p.plain)
 	if err == nil {
 		err = p.close()
 	} else {
@@ -176,7 +176,7 @@ func Run(ctx context.Context, o RunOptions) (*Manifest, error) {
 	for _, t := range res.Tables {
 		m.Tables = append(m.Tables, Table{Database: t.Database, Name: t.Name, Rows: t.Rows, Digest: t.Digest, DDLHash: t.DDLHash})
 	}
-	for _, list := range [][]dump.Object{res.Views, res.Triggers, res.Routines} {
+	for _, list := range [][]mysql.Object{res.Views, res.Triggers, res.Routines} {
 		for _, x := range list {
 			m.Objects = append(m.Objects, SchemaObject{Database: x.Database, Name: x.Name, Type: x.Type})
 		}

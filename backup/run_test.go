@@ -18,10 +18,10 @@ import (
 
 	"github.com/atrest/atrest/backup"
 	"github.com/atrest/atrest/backup/check"
-	"github.com/atrest/atrest/backup/dump"
 	"github.com/atrest/atrest/backup/s3store"
 	"github.com/atrest/atrest/backup/storetest"
 	"github.com/atrest/atrest/crypto"
+	"github.com/atrest/atrest/engine/mysql"
 	"github.com/atrest/atrest/internal/testenv"
 )
 
@@ -161,7 +161,7 @@ func TestRunRoundTrip(t *testing.T) {
 	db.Exec(t, "DROP DATABASE `"+database+"`")
 	db.Load(t, sqlPath)
 	for _, tb := range m.Tables {
-		rows, digest, err := dump.TableDigest(ctxT(t), db.DSN, tb.Database, tb.Name)
+		rows, digest, err := mysql.TableDigest(ctxT(t), db.DSN, tb.Database, tb.Name)
 		if err != nil {
 			t.Fatal(err)
 		}

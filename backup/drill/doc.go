@@ -22,5 +22,5 @@
 //     tables and classes, probes report true or false, never their value.
 //
 // Memory stays bounded whatever the size of the backup: the object streams
-// through fixed buffers, and dump.Load holds a few statements at a time.
+// through fixed buffers, and mysql.Load holds a few statements at a time.
 package drill

@@ -11,8 +11,8 @@ import (
 	"filippo.io/age"
 
 	"github.com/atrest/atrest/backup"
-	"github.com/atrest/atrest/backup/dump"
 	"github.com/atrest/atrest/crypto"
+	"github.com/atrest/atrest/engine/mysql"
 )
 
 // Failure classes (Record.Failure, Failure.Class).
@@ -294,7 +294,7 @@ type drill struct {
 	idErr  error // why there is no identity
 	chosen *choice
 	tgt    *target
-	load   *dump.LoadResult
+	load   *mysql.LoadResult
 }
 
 func (d *drill) now() time.Time { return d.o.Now() }

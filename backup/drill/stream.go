@@ -15,7 +15,7 @@ import (
 	"github.com/klauspost/compress/zstd"
 
 	"github.com/atrest/atrest/backup"
-	"github.com/atrest/atrest/backup/dump"
+	"github.com/atrest/atrest/engine/mysql"
 )
 
 // maxZstdWindow bounds the memory a zstd stream may ask for (zstd's CLI
@@ -73,7 +73,7 @@ type layer struct {
 }
 
 // restoreOnce is one attempt: Get → count and SHA-256 → decoders →
-// read-ahead → dump.Load, then the figures checked against the manifest.
+// read-ahead → mysql.Load, then the figures checked against the manifest.
 func (d *drill) restoreOnce() error {
 	ctx, cancel := context.WithCancel(d.ctx)
 	defer cancel()
@@ -105,12 +105,12 @@ func (d *drill) restoreOnce() error {
 	ra := newReadAhead(plain)
 	// DeferIndexes: secondary keys built after the rows load much faster,
 	// and the restored tables' DDL, which is verified, is the same.
-	opts := dump.LoadOptions{Parallel: d.o.Parallel, StripDefiners: true, DeferIndexes: true, Rename: d.tgt.rename(ctx, cancel)}
+	opts := mysql.LoadOptions{Parallel: d.o.Parallel, StripDefiners: true, DeferIndexes: true, Rename: d.tgt.rename(ctx, cancel)}
 	if d.o.Job.Format == "mysqldump" && len(d.o.Job.Databases) == 1 {
 		opts.SourceDatabases = d.o.Job.Databases
 	}
 	t := d.now()
-	lr, lerr := dump.Load(ctx, d.tgt.dsn, d.tgt.base, ra, opts)
+	lr, lerr := mysql.Load(ctx, d.tgt.dsn, d.tgt.base, ra, opts)
 	loadWall := d.since(t)
 	switch {
 	case lerr == nil:
@@ -300,7 +300,7 @@ func (d *drill) loadFailure(lerr error, ra *readAhead, src *meter, layers []laye
 			}
 		}
 	}
-	var le *dump.LoadError
+	var le *mysql.LoadError
 	if errors.As(lerr, &le) {
 		switch {
 		case le.Truncated():
@@ -319,7 +319,7 @@ func (d *drill) loadFailure(lerr error, ra *readAhead, src *meter, layers []laye
 // of the object, compressed and SQL sizes, the SQL's SHA-256; and the SQL
 // must end with the dump's trailer (a dump cut at a statement boundary
 // loads without error).
-func (d *drill) checkFigures(src *meter, layers []layer, lr *dump.LoadResult) error {
+func (d *drill) checkFigures(src *meter, layers []layer, lr *mysql.LoadResult) error {
 	key := d.chosen.key
 	if m := d.chosen.manifest; m != nil {
 		o := m.Object

@@ -14,9 +14,9 @@ import (
 	"sync"
 	"time"
 
-	"github.com/go-sql-driver/mysql"
+	mysqldrv "github.com/go-sql-driver/mysql"
 
-	"github.com/atrest/atrest/backup/dump"
+	"github.com/atrest/atrest/engine/mysql"
 )
 
 // ErrSourceServer is wrapped by the error of a drill refused because its
@@ -60,7 +60,7 @@ func jobPart(job string) string {
 // target is the drill server and what this run created on it.
 type target struct {
 	dsn    string
-	server dump.Server
+	server mysql.Server
 	db     *sql.DB   // administrative pool, no default database
 	lock   *sql.Conn // holds the run's lock while the drill runs
 	runID  string
@@ -80,7 +80,7 @@ func lockName(runID string) string { return "atrest_drill_" + runID }
 // databases as leftovers.
 func (d *drill) connect() (*target, error) {
 	dsn := d.o.TargetDSN.Reveal()
-	srv, err := dump.Identify(d.ctx, dsn)
+	srv, err := mysql.Identify(d.ctx, dsn)
 	if err != nil {
 		return nil, fmt.Errorf("target: %s", oneLine(err))
 	}
@@ -88,7 +88,7 @@ func (d *drill) connect() (*target, error) {
 	if err := d.checkSource(dsn, srv); err != nil {
 		return nil, err
 	}
-	cfg, err := mysql.ParseDSN(dsn)
+	cfg, err := mysqldrv.ParseDSN(dsn)
 	if err != nil {
 		return nil, fmt.Errorf("target DSN: %s", oneLine(err))
 	}
@@ -98,7 +98,7 @@ func (d *drill) connect() (*target, error) {
 	if err := d.skipBinlog(cfg); err != nil {
 		return nil, err
 	}
-	conn, err := mysql.NewConnector(cfg)
+	conn, err := mysqldrv.NewConnector(cfg)
 	if err != nil {
 		return nil, fmt.Errorf("target DSN: %s", oneLine(err))
 	}
@@ -125,8 +125,8 @@ func (d *drill) connect() (*target, error) {
 // user may (sql_log_bin=0 on every connection the drill opens): a scratch
 // database is nothing for replicas, and logging the restore slows it. A
 // user who may not is told that replicas see the scratch database.
-func (d *drill) skipBinlog(cfg *mysql.Config) error {
-	conn, err := mysql.NewConnector(cfg)
+func (d *drill) skipBinlog(cfg *mysqldrv.Config) error {
+	conn, err := mysqldrv.NewConnector(cfg)
 	if err != nil {
 		return fmt.Errorf("target DSN: %s", oneLine(err))
 	}
@@ -157,10 +157,10 @@ func (d *drill) skipBinlog(cfg *mysql.Config) error {
 // checkSource refuses a target that is the backup's source: the same
 // server UUID (MySQL's @@server_uuid) or the same host and port as the
 // manifest records or as the source DSN reaches.
-func (d *drill) checkSource(dsn string, tgt dump.Server) error {
+func (d *drill) checkSource(dsn string, tgt mysql.Server) error {
 	var why []string
 	if m := d.chosen.manifest; m != nil && (m.Source.UUID != "" || m.Source.Host != "") {
-		src := dump.Server{Version: m.Source.Version, UUID: m.Source.UUID, Host: m.Source.Host, Port: m.Source.Port}
+		src := mysql.Server{Version: m.Source.Version, UUID: m.Source.UUID, Host: m.Source.Host, Port: m.Source.Port}
 		if s := sameServer(src, tgt); s != "" {
 			why = append(why, s+" as the backup's source in its manifest")
 		}
@@ -170,7 +170,7 @@ func (d *drill) checkSource(dsn string, tgt dump.Server) error {
 		if a, b := dsnAddr(sdsn), dsnAddr(dsn); a != "" && a == b {
 			why = append(why, "the source DSN has the same address "+a)
 		}
-		if src, err := dump.Identify(d.ctx, sdsn); err != nil {
+		if src, err := mysql.Identify(d.ctx, sdsn); err != nil {
 			d.note("could not reach the source to compare it with the target (%s)", oneLine(err))
 		} else if s := sameServer(src, tgt); s != "" {
 			why = append(why, s+" as the source")
@@ -188,10 +188,10 @@ func (d *drill) checkSource(dsn string, tgt dump.Server) error {
 }
 
 // sameServer says why a and b are the same server, or "". MariaDB has no
-// @@server_uuid (dump.Identify then gives server_id@hostname, the same for
+// @@server_uuid (mysql.Identify then gives server_id@hostname, the same for
 // two servers on one host), so there only host and port count.
-func sameServer(a, b dump.Server) string {
-	real := func(s dump.Server) bool { return s.UUID != "" && !strings.HasSuffix(s.UUID, "@"+s.Host) }
+func sameServer(a, b mysql.Server) string {
+	real := func(s mysql.Server) bool { return s.UUID != "" && !strings.HasSuffix(s.UUID, "@"+s.Host) }
 	switch {
 	case real(a) && real(b) && a.UUID == b.UUID:
 		return "the same @@server_uuid " + a.UUID
@@ -202,7 +202,7 @@ func sameServer(a, b dump.Server) string {
 }
 
 func dsnAddr(dsn string) string {
-	cfg, err := mysql.ParseDSN(dsn)
+	cfg, err := mysqldrv.ParseDSN(dsn)
 	if err != nil {
 		return ""
 	}
@@ -241,7 +241,7 @@ func (t *target) createScratch(ctx context.Context, name string) error {
 	return nil
 }
 
-// rename gives dump.Load the scratch database for each database the dump
+// rename gives mysql.Load the scratch database for each database the dump
 // names: the first goes to the base scratch database, each further one to
 // base_2, base_3…, created here so that Load never loads into a database
 // it finds (its CREATE DATABASE IF NOT EXISTS would).
@@ -411,7 +411,7 @@ func quoteString(s string) string {
 }
 
 func isCode(err error, codes ...uint16) bool {
-	var me *mysql.MySQLError
+	var me *mysqldrv.MySQLError
 	if !errors.As(err, &me) {
 		return false
 	}

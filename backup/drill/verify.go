@@ -11,10 +11,10 @@ import (
 	"strings"
 
 	"filippo.io/age"
-	"github.com/go-sql-driver/mysql"
+	mysqldrv "github.com/go-sql-driver/mysql"
 
 	"github.com/atrest/atrest/backup"
-	"github.com/atrest/atrest/backup/dump"
+	"github.com/atrest/atrest/engine/mysql"
 )
 
 // maxListed bounds how many tables a failure's detail names.
@@ -31,14 +31,14 @@ func (d *drill) verify() error {
 	if m == nil {
 		return d.count()
 	}
-	digests := m.DigestAlgorithm == dump.DigestAlgorithm
+	digests := m.DigestAlgorithm == mysql.DigestAlgorithm
 	if digests {
 		d.rec.Digests = "verified"
 	} else {
 		d.rec.Digests = "unsupported"
-		d.rec.DigestsDetail = fmt.Sprintf("the manifest's digests are %q, this atrest computes %q: rows compared, digests not", m.DigestAlgorithm, dump.DigestAlgorithm)
+		d.rec.DigestsDetail = fmt.Sprintf("the manifest's digests are %q, this atrest computes %q: rows compared, digests not", m.DigestAlgorithm, mysql.DigestAlgorithm)
 	}
-	got := map[tableKey]dump.TableResult{}
+	got := map[tableKey]mysql.TableResult{}
 	var dbs []string
 	for _, mt := range m.Tables {
 		if !slices.Contains(dbs, mt.Database) {
@@ -50,7 +50,7 @@ func (d *drill) verify() error {
 		if !ok {
 			continue // its tables are reported missing
 		}
-		res, err := dump.Digests(d.ctx, d.tgt.dsn, scratch, d.o.Parallel)
+		res, err := mysql.Digests(d.ctx, d.tgt.dsn, scratch, d.o.Parallel)
 		if err != nil {
 			return d.targetFailure("verify", err)
 		}
@@ -99,7 +99,7 @@ type tableKey struct{ db, name string }
 // compare judges one manifest table against what was restored (ok false:
 // nothing was). why says what differs; ddlOK is false when the restored
 // definition hashes differently.
-func compare(mt backup.Table, r dump.TableResult, ok, digests, multi bool) (tb Table, why string, ddlOK bool) {
+func compare(mt backup.Table, r mysql.TableResult, ok, digests, multi bool) (tb Table, why string, ddlOK bool) {
 	exp := mt.Rows
 	tb = Table{Name: mt.Name, ExpectedRows: &exp}
 	if multi {
@@ -231,7 +231,7 @@ func (d *drill) probe() error {
 	for _, p := range d.o.Probes {
 		pt := d.now()
 		ok, detail, err := d.runProbe(conn, p.SQL)
-		var me *mysql.MySQLError
+		var me *mysqldrv.MySQLError
 		switch {
 		case err != nil && d.ctx.Err() != nil:
 			return d.ctx.Err()

@@ -1,4 +1,4 @@
-package dump
+package mysql
 
 import (
 	"context"
@@ -9,7 +9,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/go-sql-driver/mysql"
+	mysqldrv "github.com/go-sql-driver/mysql"
 )
 
 // Server identifies a database server.
@@ -58,7 +58,7 @@ func identify(ctx context.Context, q querier) (Server, error) {
 }
 
 func isCode(err error, codes ...uint16) bool {
-	var me *mysql.MySQLError
+	var me *mysqldrv.MySQLError
 	if !errors.As(err, &me) {
 		return false
 	}
@@ -290,7 +290,7 @@ func oneRow(rows *sql.Rows) (map[string]string, error) {
 }
 
 func shortErr(err error) string {
-	var me *mysql.MySQLError
+	var me *mysqldrv.MySQLError
 	if errors.As(err, &me) {
 		return fmt.Sprintf("error %d: %s", me.Number, me.Message)
 	}

@@ -1,4 +1,4 @@
-package dump_test
+package mysql_test
 
 import (
 	"context"
@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	. "github.com/atrest/atrest/backup/dump"
+	. "github.com/atrest/atrest/engine/mysql"
 	"github.com/atrest/atrest/internal/testenv"
 )
 

@@ -39,4 +39,4 @@
 // The package never prints or returns row values: errors carry statement
 // numbers, lines, table names and server messages with quoted values
 // elided, since backed-up rows may hold personal identifiers.
-package dump
+package mysql

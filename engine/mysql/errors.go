@@ -1,11 +1,11 @@
-package dump
+package mysql
 
 import (
 	"errors"
 	"fmt"
 	"strings"
 
-	"github.com/go-sql-driver/mysql"
+	mysqldrv "github.com/go-sql-driver/mysql"
 )
 
 // LoadError is a statement of a dump that failed to load. It names the
@@ -16,7 +16,7 @@ type LoadError struct {
 	Line      int    // line of the input where it starts
 	Verb      string // INSERT, CREATE TABLE, …
 	Table     string // `db`.`table` when the statement has one
-	// Err is the server's error (a *mysql.MySQLError whose message has its
+	// Err is the server's error (a go-sql-driver *MySQLError whose message has its
 	// quoted values elided), a transport error, or a parse error of the
 	// input (errTruncated and the like).
 	Err error
@@ -41,7 +41,7 @@ func (e *LoadError) Unwrap() error { return e.Err }
 // SQL reports whether the server refused the statement (a restore failure),
 // as opposed to the connection failing or the input being malformed.
 func (e *LoadError) SQL() bool {
-	var me *mysql.MySQLError
+	var me *mysqldrv.MySQLError
 	return errors.As(e.Err, &me)
 }
 
@@ -50,7 +50,7 @@ func (e *LoadError) Truncated() bool { return errors.Is(e.Err, errTruncated) }
 
 // redactErr returns err with the quoted values of a server message elided.
 func redactErr(err error) error {
-	var me *mysql.MySQLError
+	var me *mysqldrv.MySQLError
 	if !errors.As(err, &me) {
 		return err
 	}

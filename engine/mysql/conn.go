@@ -1,4 +1,4 @@
-package dump
+package mysql
 
 import (
 	"context"
@@ -8,7 +8,7 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/go-sql-driver/mysql"
+	mysqldrv "github.com/go-sql-driver/mysql"
 )
 
 // sessionParams are the settings every reading session needs so that the
@@ -26,7 +26,7 @@ var readParams = map[string]string{
 // forLoad tunes a loader's connections: no default database (the target
 // may not exist yet), and the server's max_allowed_packet as the limit on
 // a statement instead of the driver's 64 MiB.
-func forLoad(cfg *mysql.Config) {
+func forLoad(cfg *mysqldrv.Config) {
 	cfg.DBName = ""
 	cfg.MaxAllowedPacket = 0
 }
@@ -34,8 +34,8 @@ func forLoad(cfg *mysql.Config) {
 // openDB opens a pool on dsn with settings this package relies on. Options
 // in dsn that would change the bytes read (parseTime, another charset) are
 // overridden; the DSN itself never appears in an error.
-func openDB(dsn string, params map[string]string, tune func(*mysql.Config)) (*sql.DB, error) {
-	cfg, err := mysql.ParseDSN(dsn)
+func openDB(dsn string, params map[string]string, tune func(*mysqldrv.Config)) (*sql.DB, error) {
+	cfg, err := mysqldrv.ParseDSN(dsn)
 	if err != nil {
 		return nil, fmt.Errorf("parse DSN: %w", err)
 	}
@@ -45,7 +45,7 @@ func openDB(dsn string, params map[string]string, tune func(*mysql.Config)) (*sq
 	if tune != nil {
 		tune(cfg)
 	}
-	if err := cfg.Apply(mysql.Charset("utf8mb4", "")); err != nil {
+	if err := cfg.Apply(mysqldrv.Charset("utf8mb4", "")); err != nil {
 		return nil, err
 	}
 	if len(params) > 0 {
@@ -58,7 +58,7 @@ func openDB(dsn string, params map[string]string, tune func(*mysql.Config)) (*sq
 		}
 		cfg.Params = p
 	}
-	c, err := mysql.NewConnector(cfg)
+	c, err := mysqldrv.NewConnector(cfg)
 	if err != nil {
 		return nil, err
 	}

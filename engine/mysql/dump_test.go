@@ -1,4 +1,4 @@
-package dump_test
+package mysql_test
 
 import (
 	"bufio"
@@ -17,7 +17,7 @@ import (
 	"testing"
 	"testing/iotest"
 
-	. "github.com/atrest/atrest/backup/dump"
+	. "github.com/atrest/atrest/engine/mysql"
 	"github.com/atrest/atrest/internal/testenv"
 )
 

@@ -1,4 +1,4 @@
-package dump
+package mysql
 
 // DeferredKeys returns the key definitions Load with DeferIndexes holds
 // back from a CREATE TABLE statement.

@@ -1,4 +1,4 @@
-package dump_test
+package mysql_test
 
 import (
 	"bytes"
@@ -11,9 +11,9 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/go-sql-driver/mysql"
+	mysqldrv "github.com/go-sql-driver/mysql"
 
-	. "github.com/atrest/atrest/backup/dump"
+	. "github.com/atrest/atrest/engine/mysql"
 	"github.com/atrest/atrest/internal/testenv"
 )
 
@@ -301,6 +301,6 @@ func TestLoadDeferIndexesErrors(t *testing.T) {
 }
 
 func isCode(err error, code uint16) bool {
-	var me *mysql.MySQLError
+	var me *mysqldrv.MySQLError
 	return errors.As(err, &me) && me.Number == code
 }
