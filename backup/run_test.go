@@ -65,7 +65,7 @@ func newKeys(t *testing.T) keys {
 func (k keys) pub() ed25519.PublicKey { return k.sign.Public().(ed25519.PublicKey) }
 
 func runOpts(k keys, db *testenv.DB, database string, store backup.ObjectStore) backup.RunOptions {
-	return backup.RunOptions{Job: "yb-nightly", DSN: crypto.NewSecret(db.DSN), Databases: []string{database},
+	return backup.RunOptions{Job: "yb-nightly", Engine: mysql.Engine{}, DSN: crypto.NewSecret(db.DSN), Databases: []string{database},
 		Store: store, Prefix: "yb/", Recipients: []age.Recipient{k.id.Recipient()}, SigningKey: k.sign, ToolVersion: "test"}
 }
 

@@ -12,7 +12,7 @@ import (
 
 	"github.com/atrest/atrest/backup"
 	"github.com/atrest/atrest/crypto"
-	"github.com/atrest/atrest/engine/mysql"
+	"github.com/atrest/atrest/engine"
 )
 
 // Failure classes (Record.Failure, Failure.Class).
@@ -92,8 +92,11 @@ type Options struct {
 	Identity     age.Identity
 	IdentityFile string
 
-	// TargetDSN is the drill server (go-sql-driver DSN); the user needs to
-	// create and drop databases.
+	// Engine is the database family of the drill server and of the
+	// backup's source (engine/pick chooses it).
+	Engine engine.Engine
+	// TargetDSN is the drill server; the user needs to create and drop
+	// databases.
 	TargetDSN crypto.Secret
 	// SourceDSN, if set, is the job's source, to refuse a target that is
 	// the same server. The manifest's record of the source is compared too.
@@ -266,6 +269,8 @@ func (o *Options) validate() error {
 		return fmt.Errorf("drill %s: no object store", job)
 	case o.TargetDSN.IsZero():
 		return fmt.Errorf("drill %s: no target DSN: a drill needs a scratch server", job)
+	case o.Engine == nil:
+		return fmt.Errorf("drill %s: no database engine for the target", job)
 	case o.Job.Format != "atrest" && o.Job.Format != "mysqldump":
 		return fmt.Errorf("drill %s: format %q is not atrest or mysqldump", job, o.Job.Format)
 	case o.Job.Format == "atrest" && len(o.SigningPub) != ed25519.PublicKeySize:
@@ -293,8 +298,9 @@ type drill struct {
 	ids    []age.Identity
 	idErr  error // why there is no identity
 	chosen *choice
-	tgt    *target
-	load   *mysql.LoadResult
+	tgt    engine.Target
+	base   string // the run's first scratch database
+	load   *engine.LoadResult
 }
 
 func (d *drill) now() time.Time { return d.o.Now() }
@@ -333,14 +339,18 @@ func (d *drill) run() error {
 		return d.fail(FailKey, "%s", d.idErr)
 	}
 
-	if d.tgt, err = d.connect(); err != nil {
+	if m := c.manifest; m != nil && m.Source.EngineName() != d.o.Engine.Name() {
+		return fmt.Errorf("the backup is of a %s server and the drill server is %s: restore it onto a %s server",
+			m.Source.EngineName(), d.o.Engine.Name(), m.Source.EngineName())
+	}
+	if err := d.connect(); err != nil {
 		return err
 	}
-	if err := d.tgt.sweep(d); err != nil {
+	if err := d.sweep(); err != nil {
 		return err
 	}
-	if err := d.tgt.createScratch(d.ctx, d.tgt.base); err != nil {
-		return fmt.Errorf("target: %w", err)
+	if err := d.createScratch(); err != nil {
+		return err
 	}
 	if err := d.restore(); err != nil {
 		return err
@@ -364,20 +374,20 @@ func (d *drill) cleanup() {
 	t := d.now()
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(d.ctx), time.Minute)
 	defer cancel()
-	d.rec.Scratch = d.tgt.created()
+	d.rec.Scratch = d.tgt.Created()
 	switch {
 	case d.o.Keep:
 		if len(d.rec.Scratch) > 0 {
 			d.note("kept %s (--keep); the next drill of this job drops it as a leftover", strings.Join(d.rec.Scratch, ", "))
 		}
 	default:
-		if err := d.tgt.dropAll(ctx); err != nil {
+		if err := d.tgt.DropCreated(ctx); err != nil {
 			d.note("scratch database left on the target: %s; the next drill of this job drops it", oneLine(err))
 		} else {
 			d.rec.Dropped = true
 		}
 	}
-	d.tgt.close()
+	d.tgt.Close()
 	d.rec.Phases.CleanupSeconds = d.since(t)
 }
 

@@ -99,7 +99,7 @@ func s3Store(t testing.TB, srv *testenv.S3Server, bucket string) *s3store.Store 
 
 func (f *fixture) backup(t *testing.T, at time.Time) *backup.Manifest {
 	t.Helper()
-	m, err := backup.Run(ctxT(t), backup.RunOptions{Job: f.job, DSN: crypto.NewSecret(f.src.DSN),
+	m, err := backup.Run(ctxT(t), backup.RunOptions{Job: f.job, Engine: mysql.Engine{}, DSN: crypto.NewSecret(f.src.DSN),
 		Databases: []string{f.database}, Store: f.store, Prefix: "yb/",
 		Recipients: []age.Recipient{f.id.Recipient()}, SigningKey: f.sign, ToolVersion: "test",
 		Now: func() time.Time { return at }})
@@ -113,6 +113,7 @@ func (f *fixture) opts() drill.Options {
 	return drill.Options{
 		Job:        drill.Job{Name: f.job, Prefix: "yb/"},
 		Drill:      f.job + "-drill",
+		Engine:     mysql.Engine{},
 		Store:      f.store,
 		Identity:   f.id,
 		TargetDSN:  crypto.NewSecret(f.target.DSN),

@@ -11,6 +11,7 @@ import (
 	"github.com/atrest/atrest/audit/journal"
 	"github.com/atrest/atrest/backup/drill"
 	"github.com/atrest/atrest/crypto"
+	"github.com/atrest/atrest/engine/pick"
 	"github.com/atrest/atrest/internal/config"
 )
 
@@ -188,17 +189,23 @@ func drillOptions(ctx context.Context, cfg *config.Config, req drillRequest) (dr
 		return o, nil, err
 	}
 	o.TargetDSN = crypto.NewSecret(dsn)
+	if o.Engine, err = pick.Engine("", dsn); err != nil {
+		return o, nil, fmt.Errorf("%s: %w", targetEnv, err)
+	}
 	if src, ok := cfg.Source(job.Source); ok {
 		if len(o.Job.Databases) == 0 {
 			o.Job.Databases = src.Databases
 		}
-		if sdsn, err := src.DSN(); err == nil {
-			o.SourceDSN = crypto.NewSecret(sdsn)
-		} else {
+		if seng, sdsn, err := sourceEngine(src); err != nil {
 			notes = append(notes, fmt.Sprintf("the source's DSN is not available here (%s): the target was compared with the manifest's record of the source only", oneLine(err.Error())))
+		} else if seng.Name() != o.Engine.Name() {
+			return o, nil, fmt.Errorf("drill %s: the source %s is a %s server and the drill server (%s) is %s: a drill restores onto a server of the source's family",
+				job.Name, src.Name, seng.Name(), targetEnv, o.Engine.Name())
+		} else {
+			o.SourceDSN = crypto.NewSecret(sdsn)
 		}
 	}
-	if job.Format != "mysqldump" {
+	if job.Format == "atrest" {
 		if o.SigningPub, err = journalPublicKey(cfg); err != nil {
 			return o, nil, fmt.Errorf("%w (run atrest init --config %s)", err, cfg.Path)
 		}

@@ -9,6 +9,8 @@ import (
 	"github.com/atrest/atrest/audit/dbsrc"
 	"github.com/atrest/atrest/audit/journal"
 	"github.com/atrest/atrest/crypto"
+	"github.com/atrest/atrest/engine"
+	"github.com/atrest/atrest/engine/pick"
 	"github.com/atrest/atrest/internal/config"
 	"github.com/spf13/cobra"
 )
@@ -82,7 +84,7 @@ func runScanDB(cmd *cobra.Command, o scanDBOptions) error {
 	if err != nil {
 		return err
 	}
-	dsn, subject, databases, err := o.resolveDSN(cfg)
+	eng, dsn, subject, databases, err := o.resolveDSN(cfg)
 	if err != nil {
 		return err
 	}
@@ -103,7 +105,7 @@ func runScanDB(cmd *cobra.Command, o scanDBOptions) error {
 		defer mu.Unlock()
 		return fmt.Sprintf("%d tables  %d columns  %d plaintext", sum.Tables, sum.Columns, sum.PlaintextColumns)
 	})
-	err = dbsrc.Scan(cmd.Context(), dbsrc.Options{DSN: crypto.NewSecret(dsn), Databases: databases,
+	err = dbsrc.Scan(cmd.Context(), dbsrc.Options{Engine: eng, DSN: crypto.NewSecret(dsn), Databases: databases,
 		Sample: o.sample, Parallel: o.parallel, StatementTimeout: o.timeout, Fingerprint: fp},
 		func(rec any) {
 			mu.Lock()
@@ -157,9 +159,10 @@ func tallyDB(sum *dbSummary, rec any) {
 	}
 }
 
-// resolveDSN picks the DSN from --dsn, --dsn-env or the config's source, and
-// returns a subject for the journal that carries no password.
-func (o scanDBOptions) resolveDSN(cfg *config.Config) (dsn, subject string, databases []string, err error) {
+// resolveDSN picks the DSN from --dsn, --dsn-env or the config's source,
+// and its engine, and returns a subject for the journal that carries no
+// password.
+func (o scanDBOptions) resolveDSN(cfg *config.Config) (eng engine.Engine, dsn, subject string, databases []string, err error) {
 	databases = o.databases
 	switch {
 	case o.dsn != "":
@@ -174,13 +177,13 @@ func (o scanDBOptions) resolveDSN(cfg *config.Config) (dsn, subject string, data
 			err = fmt.Errorf("scan db: --source %q is not a sources[] entry in %s", o.source, cfg.Path)
 			return
 		}
-		if dsn, err = src.DSN(); err != nil {
+		if eng, dsn, err = sourceEngine(src); err != nil {
 			return
 		}
 		if len(databases) == 0 {
 			databases = src.Databases
 		}
-		return dsn, src.Name, databases, nil
+		return eng, dsn, src.Name, databases, nil
 	case o.source != "":
 		err = fmt.Errorf("scan db: --source needs --config")
 		return
@@ -190,7 +193,25 @@ func (o scanDBOptions) resolveDSN(cfg *config.Config) (dsn, subject string, data
 			return
 		}
 	}
-	return dsn, dbsrc.RedactDSN(dsn), databases, nil
+	if eng, err = pick.Engine("", dsn); err != nil {
+		err = fmt.Errorf("scan db: %w", err)
+		return
+	}
+	d, _ := eng.DSN(dsn)
+	return eng, dsn, d.Redacted, databases, nil
+}
+
+// sourceEngine resolves a sources[] entry's DSN and its engine.
+func sourceEngine(src *config.Source) (engine.Engine, string, error) {
+	dsn, err := src.DSN()
+	if err != nil {
+		return nil, "", err
+	}
+	eng, err := pick.Engine("", dsn)
+	if err != nil {
+		return nil, "", fmt.Errorf("source %s: %w", src.Name, err)
+	}
+	return eng, dsn, nil
 }
 
 func scanDBEntry(subject string, sum dbSummary, err error) journal.Entry {

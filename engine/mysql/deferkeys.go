@@ -64,8 +64,9 @@ func (d *deferredKeys) alter() string {
 // loadError reports a failed ALTER as a failure of the CREATE TABLE the
 // keys came from, the statement of the input to look at.
 func (d *deferredKeys) loadError(err error) *LoadError {
-	return &LoadError{Statement: d.num, Line: d.line, Verb: "ALTER TABLE", Table: tableName(d.table),
-		Err: fmt.Errorf("adding back the keys deferred from this CREATE TABLE: %w", redactErr(err))}
+	e := newLoadError(d.num, d.line, "ALTER TABLE", tableName(d.table), err)
+	e.Err = fmt.Errorf("adding back the keys deferred from this CREATE TABLE: %w", e.Err)
+	return e
 }
 
 // deferKeys is called for a statement other than INSERT and session ones,

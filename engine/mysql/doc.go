@@ -1,9 +1,12 @@
-// Package dump makes consistent logical backups of MySQL/MariaDB databases as
-// plain SQL, computes an order-independent content digest of every table
-// from the very rows it dumps, and loads such dumps (and mysqldump's) back
-// for restore drills.
+// Package mysql is the MySQL and MariaDB family behind the engine seam
+// (Engine implements engine.Engine). For a scan it reads information_schema
+// and samples tables at random points of an integer key (scan*.go); for a
+// backup it makes consistent logical backups as plain SQL and computes an
+// order-independent content digest of every table from the very rows it
+// dumps; for a drill it loads such dumps (and mysqldump's) into scratch
+// databases it marks as atrest's, and digests what it loaded (target.go).
 //
-// The pieces and the one promise that ties them together:
+// The pieces of the backup and the one promise that ties them together:
 //
 //   - Dump reads every table inside one consistent snapshot (REPEATABLE READ,
 //     START TRANSACTION WITH CONSISTENT SNAPSHOT; with several connections,

@@ -7,6 +7,8 @@ import (
 	"io"
 	"strings"
 	"time"
+
+	"github.com/atrest/atrest/engine"
 )
 
 // Options select what Dump reads and how.
@@ -27,51 +29,12 @@ type Options struct {
 	LockWait time.Duration
 }
 
-// TableResult is what the manifest records about a dumped table; a drill
-// recomputes Rows and Digest with TableDigest and DDLHash with DDLHash.
-type TableResult struct {
-	Database string `json:"database"`
-	Name     string `json:"name"`
-	Rows     int64  `json:"rows"`
-	Digest   string `json:"digest"`   // hex; see DigestAlgorithm
-	DDLHash  string `json:"ddl_hash"` // SHA-256 hex of NormalizeDDL(SHOW CREATE TABLE)
-}
-
-// Object names a view, trigger or routine.
-type Object struct {
-	Database string `json:"database"`
-	Name     string `json:"name"`
-	Type     string `json:"type"` // VIEW, TRIGGER, PROCEDURE, FUNCTION
-}
-
-// Result describes a finished dump.
-type Result struct {
-	Server Server `json:"server"`
-	// SnapshotTime is when the snapshot was opened (this host's clock, UTC).
-	SnapshotTime time.Time `json:"snapshot_time"`
-	BinlogFile   string    `json:"binlog_file,omitempty"`
-	BinlogPos    uint64    `json:"binlog_pos,omitempty"`
-	GTID         string    `json:"gtid,omitempty"`
-	// PositionExact is true when BinlogFile/Pos and GTID are those of the
-	// snapshot itself rather than read near it.
-	PositionExact bool `json:"position_exact"`
-	// Consistency says how the snapshot was made; Notes say what could not
-	// be had (no RELOAD privilege, binlog off, …).
-	Consistency string        `json:"consistency"`
-	Notes       []string      `json:"notes,omitempty"`
-	Parallel    int           `json:"parallel"` // connections actually used
-	LockHeld    time.Duration `json:"lock_held_ns,omitempty"`
-
-	Databases       []string      `json:"databases"`
-	Tables          []TableResult `json:"tables"`
-	Views           []Object      `json:"views,omitempty"`
-	Triggers        []Object      `json:"triggers,omitempty"`
-	Routines        []Object      `json:"routines,omitempty"`
-	DigestAlgorithm string        `json:"digest_algorithm"`
-	Bytes           int64         `json:"bytes"` // SQL bytes written to w
-	Started         time.Time     `json:"started"`
-	Finished        time.Time     `json:"finished"`
-}
+// The values Dump returns are the engine's, shared with every family.
+type (
+	Result      = engine.DumpResult
+	TableResult = engine.TableResult
+	Object      = engine.Object
+)
 
 // dumpSQLMode is the sql_mode the dump's statements are written for: no
 // NO_BACKSLASH_ESCAPES (literals use backslash escapes), and a 0 in an

@@ -519,7 +519,7 @@ func TestLoadErrors(t *testing.T) {
 		if !ok {
 			t.Fatalf("parallel %d: err %v (%T), want *LoadError", par, err, err)
 		}
-		if le.Statement != 4 || le.Line != 5 || le.Verb != "INSERT" || le.Table != quoteIdent(dst)+".`t`" || !le.SQL() {
+		if le.Statement != 4 || le.Line != 5 || le.Verb != "INSERT" || le.Table != quoteIdent(dst)+".`t`" || !le.Refused {
 			t.Errorf("parallel %d: %+v", par, le)
 		}
 		if strings.Contains(err.Error(), secret) {
@@ -547,7 +547,7 @@ func TestLoadErrors(t *testing.T) {
 	errAuth := errors.New("age: authentication failed")
 	_, err = Load(ctx, srv.DSN, srv.CreateDatabase(t, "loadrd"),
 		io.MultiReader(strings.NewReader(full+"INSERT INTO t VALUES ('4"), iotest.ErrReader(errAuth)), LoadOptions{Parallel: 2})
-	if le, ok := err.(*LoadError); !ok || !errors.Is(err, errAuth) || le.SQL() {
+	if le, ok := err.(*LoadError); !ok || !errors.Is(err, errAuth) || le.Refused {
 		t.Errorf("reader failure: %v", err)
 	}
 

@@ -2,51 +2,33 @@ package mysql
 
 import (
 	"errors"
-	"fmt"
 	"strings"
 
 	mysqldrv "github.com/go-sql-driver/mysql"
+
+	"github.com/atrest/atrest/engine"
 )
 
-// LoadError is a statement of a dump that failed to load. It names the
-// statement by number and line, its verb and table, never its text: a
-// backup's statements carry personal data.
-type LoadError struct {
-	Statement int64  // 1-based number of the statement in the input
-	Line      int    // line of the input where it starts
-	Verb      string // INSERT, CREATE TABLE, …
-	Table     string // `db`.`table` when the statement has one
-	// Err is the server's error (a go-sql-driver *MySQLError whose message has its
-	// quoted values elided), a transport error, or a parse error of the
-	// input (errTruncated and the like).
-	Err error
-}
+// LoadError is the engine's: a statement of a dump that failed to load,
+// named by number, line, verb and table, never by its text.
+type LoadError = engine.LoadError
 
-func (e *LoadError) Error() string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "load: statement %d (line %d", e.Statement, e.Line)
-	if e.Verb != "" {
-		b.WriteString(", " + e.Verb)
-	}
-	if e.Table != "" {
-		b.WriteString(" " + e.Table)
-	}
-	b.WriteString("): ")
-	b.WriteString(e.Err.Error())
-	return b.String()
-}
+// binlogHint is what a drill server that refuses triggers and routines
+// (error 1419) needs.
+const binlogHint = "the drill user may not create triggers or routines while the target keeps a binary log: set log_bin_trust_function_creators=1 on the drill server (or give the user SUPER)"
 
-func (e *LoadError) Unwrap() error { return e.Err }
-
-// SQL reports whether the server refused the statement (a restore failure),
-// as opposed to the connection failing or the input being malformed.
-func (e *LoadError) SQL() bool {
+// newLoadError names a failed statement. err is the server's error (its
+// quoted values are elided here), a transport error, or a parse error of
+// the input (engine.ErrTruncated and the like); the server refused the
+// statement when err is one of its errors.
+func newLoadError(num int64, line int, verb, table string, err error) *LoadError {
 	var me *mysqldrv.MySQLError
-	return errors.As(e.Err, &me)
+	e := &LoadError{Statement: num, Line: line, Verb: verb, Table: table, Err: redactErr(err), Refused: errors.As(err, &me)}
+	if isCode(err, 1419) {
+		e.Hint = binlogHint
+	}
+	return e
 }
-
-// Truncated reports whether the input ended inside a statement.
-func (e *LoadError) Truncated() bool { return errors.Is(e.Err, errTruncated) }
 
 // redactErr returns err with the quoted values of a server message elided.
 func redactErr(err error) error {

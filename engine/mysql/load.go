@@ -9,6 +9,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/atrest/atrest/engine"
 )
 
 // LoadOptions tune Load.
@@ -41,27 +43,11 @@ type LoadOptions struct {
 	DeferIndexes bool
 }
 
-// LoadedTable is a table a load created or inserted into.
-type LoadedTable struct {
-	Database string `json:"database"`
-	Name     string `json:"name"`
-	Rows     int64  `json:"rows"` // rows the INSERTs reported
-}
-
-// LoadResult sums up a load.
-type LoadResult struct {
-	Databases  []string       `json:"databases"`
-	Tables     []LoadedTable  `json:"tables"`
-	Statements int64          `json:"statements"` // statements executed
-	Skipped    map[string]int `json:"skipped,omitempty"`
-	Rows       int64          `json:"rows"`
-	Bytes      int64          `json:"bytes"` // bytes read from the input
-	// Complete is true when the input's last line was a "-- Dump completed"
-	// comment: a dump cut at a statement boundary loads without error, but
-	// not completely.
-	Complete bool          `json:"complete"`
-	Duration time.Duration `json:"duration_ns"`
-}
+// What Load returns is the engine's, shared with every family.
+type (
+	LoadedTable = engine.LoadedTable
+	LoadResult  = engine.LoadResult
+)
 
 // Load executes a dump (Dump's, or mysqldump's for one or more databases)
 // into database on the server at dsn, creating it if needed. CREATE
@@ -225,7 +211,7 @@ func (l *loader) run(sp *splitter) error {
 		}
 		num++
 		if err != nil {
-			l.fail(&LoadError{Statement: num, Line: line, Err: err})
+			l.fail(newLoadError(num, line, "", "", err))
 			return l.failure()
 		}
 		if err := l.failure(); err != nil {
@@ -249,7 +235,7 @@ func (l *loader) statement(stmt []byte, num int64, line int) error {
 	}
 	text, t, err := l.prepare(stmt, &info)
 	lerr := func(err error) error {
-		return &LoadError{Statement: num, Line: line, Verb: info.verb, Table: tableName(t), Err: redactErr(err)}
+		return newLoadError(num, line, info.verb, tableName(t), err)
 	}
 	if err != nil {
 		return lerr(err)

@@ -47,7 +47,7 @@ func (l *loader) worker() {
 
 func (l *loader) runJob(conn *sql.Conn, j job, applied *int) {
 	lerr := func(verb string, err error) {
-		l.fail(&LoadError{Statement: j.num, Line: j.line, Verb: verb, Table: tableName(j.table), Err: redactErr(err)})
+		l.fail(newLoadError(j.num, j.line, verb, tableName(j.table), err))
 	}
 	if *applied < j.version {
 		l.sessMu.Lock()

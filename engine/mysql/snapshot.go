@@ -9,21 +9,16 @@ import (
 	"strings"
 	"time"
 
+	"github.com/atrest/atrest/engine"
 	mysqldrv "github.com/go-sql-driver/mysql"
 )
 
-// Server identifies a database server.
-type Server struct {
-	Version string `json:"version"`
-	// UUID is @@server_uuid where the server has one (MySQL); MariaDB has
-	// none, so there it is "<@@server_id>@<@@hostname>".
-	UUID string `json:"uuid"`
-	Host string `json:"host"` // @@hostname
-	Port int    `json:"port"` // @@port
-}
+// Server identifies a database server (engine.Server: for MariaDB, which
+// has no @@server_uuid, UUID is "<@@server_id>@<@@hostname>").
+type Server = engine.Server
 
-// MariaDB reports whether the server is MariaDB rather than MySQL.
-func (s Server) MariaDB() bool { return strings.Contains(s.Version, "MariaDB") }
+// isMariaDB reports whether the server is MariaDB rather than MySQL.
+func isMariaDB(s Server) bool { return strings.Contains(s.Version, "MariaDB") }
 
 // Identify returns the identity of the server dsn points at, so that a drill
 // can refuse to restore onto the server a backup came from.
@@ -111,7 +106,7 @@ func takeSnapshot(ctx context.Context, db *sql.DB, n int, lockWait time.Duration
 			s.release()
 		}
 	}()
-	needLock := n > 1 || !srv.MariaDB()
+	needLock := n > 1 || !isMariaDB(srv)
 	var lockStart time.Time
 	if needLock {
 		secs := max(1, int(lockWait.Round(time.Second)/time.Second))
@@ -186,7 +181,7 @@ func (s *snapshot) position(ctx context.Context, c *sql.Conn, srv Server) error 
 		s.note("binary log is off: the snapshot has no binlog position")
 		return nil
 	}
-	if srv.MariaDB() {
+	if isMariaDB(srv) {
 		st, err := showPairs(ctx, c, "SHOW SESSION STATUS LIKE 'binlog_snapshot_%'")
 		if err != nil {
 			return err

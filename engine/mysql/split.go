@@ -2,9 +2,10 @@ package mysql
 
 import (
 	"bytes"
-	"errors"
 	"fmt"
 	"io"
+
+	"github.com/atrest/atrest/engine"
 )
 
 // splitter cuts a SQL script into statements as the mysql client does: it
@@ -25,18 +26,13 @@ type splitter struct {
 	complete bool // "-- Dump completed" came after the last statement
 }
 
-// errTruncated: the input ended inside a statement, a string or a comment.
-// A dump cut short at a row boundary would otherwise load a valid-looking
-// partial INSERT.
-var errTruncated = errors.New("input ends inside a statement (truncated dump?)")
-
 // truncated is the error for input that ends too soon: the reader's own
-// error if it had one (a failed decryption, say), else errTruncated.
+// error if it had one (a failed decryption, say), else engine.ErrTruncated.
 func (s *splitter) truncated() error {
 	if s.rerr != nil {
 		return s.rerr
 	}
-	return errTruncated
+	return engine.ErrTruncated
 }
 
 func newSplitter(r io.Reader, maxStmt int) *splitter {

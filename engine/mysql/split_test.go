@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"testing/iotest"
+
+	"github.com/atrest/atrest/engine"
 )
 
 func splitAll(t testing.TB, r io.Reader) ([]string, bool, error) {
@@ -75,8 +77,8 @@ func TestSplitterTruncated(t *testing.T) {
 		"SELECT 'a\\",
 	} {
 		_, _, err := splitAll(t, strings.NewReader(in))
-		if !errors.Is(err, errTruncated) {
-			t.Errorf("%q: err = %v, want errTruncated", in, err)
+		if !errors.Is(err, engine.ErrTruncated) {
+			t.Errorf("%q: err = %v, want engine.ErrTruncated", in, err)
 		}
 	}
 }

@@ -1,4 +1,4 @@
-package dbsrc
+package mysql
 
 import (
 	"context"
@@ -7,7 +7,9 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/go-sql-driver/mysql"
+	mysqldrv "github.com/go-sql-driver/mysql"
+
+	"github.com/atrest/atrest/engine"
 )
 
 type serverInfo struct {
@@ -51,8 +53,8 @@ func (s *scanner) readServer(ctx context.Context) (*serverInfo, error) {
 	return si, nil
 }
 
-func (si *serverInfo) record(addr, user string) *ServerRecord {
-	rec := &ServerRecord{
+func (si *serverInfo) record(addr, user string) *engine.ServerRecord {
+	rec := &engine.ServerRecord{
 		Record: "server", Address: addr, User: user, Version: si.version, Flavor: "mysql",
 		InnodbEncryptTables:    si.vars["innodb_encrypt_tables"],
 		InnodbEncryptLog:       si.vars["innodb_encrypt_log"],
@@ -82,7 +84,7 @@ func (si *serverInfo) record(addr, user string) *ServerRecord {
 	}
 	rec.Notes = notes
 	if !si.tls || !si.encryptsByDefault() || (on(rec.LogBin) && !on(rec.BinlogEncryption)) {
-		rec.Severity = SeverityMedium
+		rec.Severity = engine.SeverityMedium
 	}
 	return rec
 }
@@ -106,7 +108,7 @@ func on(v string) bool {
 // encryption fills each table's encrypted_at_rest from the tablespace
 // views (they need the PROCESS privilege), else from CREATE_OPTIONS and the
 // server's default.
-func (s *scanner) encryption(ctx context.Context, tables []*table) error {
+func (s *scanner) encryption(ctx context.Context, tables []*engine.Table) error {
 	si := s.server
 	spaces := map[string][]bool{} // "db/table" → encrypted, per tablespace (partitions)
 	q := "SELECT NAME, ENCRYPTION_SCHEME > 0 FROM information_schema.INNODB_TABLESPACES_ENCRYPTION"
@@ -124,7 +126,7 @@ func (s *scanner) encryption(ctx context.Context, tables []*table) error {
 	})
 	haveView := true
 	if err != nil {
-		var me *mysql.MySQLError
+		var me *mysqldrv.MySQLError
 		if !errors.As(err, &me) {
 			return err
 		}
@@ -136,24 +138,24 @@ func (s *scanner) encryption(ctx context.Context, tables []*table) error {
 		si.notes = append(si.notes, fmt.Sprintf("information_schema.%s not readable (%s): encryption at rest read from table options and server defaults", view, why))
 	}
 	for _, t := range tables {
-		opts := strings.ToUpper(strings.ReplaceAll(t.createOptions, "`", ""))
-		switch parts := spaces[t.db+"/"+t.name]; {
+		opts := strings.ToUpper(strings.ReplaceAll(s.tables[t].createOptions, "`", ""))
+		switch parts := spaces[t.Database+"/"+t.Name]; {
 		case haveView && len(parts) > 0:
-			t.encrypted = true
+			t.Encrypted = true
 			for _, e := range parts {
-				t.encrypted = t.encrypted && e
+				t.Encrypted = t.Encrypted && e
 			}
-			t.encryption = "information_schema." + view
+			t.Encryption = "information_schema." + view
 		case strings.Contains(opts, "ENCRYPTED='YES'") || strings.Contains(opts, "ENCRYPTION='Y'"):
-			t.encrypted, t.encryption = true, "table option"
+			t.Encrypted, t.Encryption = true, "table option"
 		case strings.Contains(opts, "ENCRYPTED='NO'") || strings.Contains(opts, "ENCRYPTION='N'"):
-			t.encrypted, t.encryption = false, "table option"
-		case strings.EqualFold(t.engine, "InnoDB") && si.encryptsByDefault():
-			t.encrypted, t.encryption = true, "server default (innodb_encrypt_tables / default_table_encryption)"
-		case strings.EqualFold(t.engine, "Aria") && on(si.vars["aria_encrypt_tables"]):
-			t.encrypted, t.encryption = true, "server default (aria_encrypt_tables)"
+			t.Encrypted, t.Encryption = false, "table option"
+		case strings.EqualFold(t.Storage, "InnoDB") && si.encryptsByDefault():
+			t.Encrypted, t.Encryption = true, "server default (innodb_encrypt_tables / default_table_encryption)"
+		case strings.EqualFold(t.Storage, "Aria") && on(si.vars["aria_encrypt_tables"]):
+			t.Encrypted, t.Encryption = true, "server default (aria_encrypt_tables)"
 		default:
-			t.encrypted, t.encryption = false, "not encrypted"
+			t.Encrypted, t.Encryption = false, "not encrypted"
 		}
 	}
 	return nil

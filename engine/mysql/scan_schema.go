@@ -1,4 +1,4 @@
-package dbsrc
+package mysql
 
 import (
 	"context"
@@ -6,72 +6,51 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+
+	"github.com/atrest/atrest/engine"
 )
 
 // Schemas that belong to the server, not to an application.
 var systemSchemas = []string{"mysql", "information_schema", "performance_schema", "sys"}
 
-type table struct {
-	db, name      string
-	engine        string
-	rows          int64
+// scanColumn is what the scan keeps of a column beside engine.Column.
+type scanColumn struct {
+	dataType         string
+	charMax          int64
+	precision, scale int64
+}
+
+// scanTableInfo is what the scan keeps of a table beside engine.Table.
+type scanTableInfo struct {
 	createOptions string
-	cols          []*column
-	key           *column // leading integer column of the index sampled by ranges
-	keyIndex      string
-	keyWhyNot     string
-	encrypted     bool
-	encryption    string
 }
-
-type column struct {
-	name, dataType, columnType, comment string
-	charMax                             int64
-	precision, scale                    int64
-	nullable                            bool
-	kind                                int // kindSkip, kindText …
-	hint                                hint
-}
-
-const (
-	kindSkip = iota
-	kindText
-	kindBinary
-	kindNumber
-)
 
 // valueCap bounds the bytes read from one value: enough for free text and
 // for telling ciphertext by its shape, and a bound on memory whatever the
 // column holds.
 const valueCap = 4096
 
-func (c *column) classifyKind() {
+// sampled says whether a column of this type can hold an identifier.
+func (c *scanColumn) sampled() bool {
 	switch c.dataType {
 	case "char", "varchar", "tinytext", "text", "mediumtext", "longtext", "json", "enum", "set":
 		// The shortest identifier (a@b.cn, a masked mobile) has 6 characters.
-		if (c.dataType == "char" || c.dataType == "varchar") && c.charMax < 6 {
-			return
-		}
-		c.kind = kindText
+		return !((c.dataType == "char" || c.dataType == "varchar") && c.charMax < 6)
 	case "binary", "varbinary", "tinyblob", "blob", "mediumblob", "longblob":
-		if (c.dataType == "binary" || c.dataType == "varbinary") && c.charMax < 6 {
-			return
-		}
-		c.kind = kindBinary
+		return !((c.dataType == "binary" || c.dataType == "varbinary") && c.charMax < 6)
 	case "bigint":
 		// Phone and card numbers are often kept as numbers; smaller integer
 		// types cannot hold 11 digits.
-		c.kind = kindNumber
+		return true
 	case "decimal", "numeric":
-		if c.scale == 0 && c.precision >= 11 {
-			c.kind = kindNumber
-		}
+		return c.scale == 0 && c.precision >= 11
 	}
+	return false
 }
 
 // expr is the select expression for the column, capped in length.
-func (c *column) expr() string {
-	q := quote(c.name)
+func (c *scanColumn) expr(name string) string {
+	q := quoteIdent(name)
 	switch c.dataType {
 	case "char", "varchar", "binary", "varbinary":
 		if c.charMax <= valueCap {
@@ -93,17 +72,22 @@ func isInteger(dataType string) bool {
 	return false
 }
 
-// enumerate lists base tables and their columns from information_schema.
-func (s *scanner) enumerate(ctx context.Context) ([]*table, []string, error) {
+// Tables lists base tables and their columns from information_schema, and
+// how each is encrypted at rest.
+func (s *scanner) Tables(ctx context.Context, databases []string) ([]*engine.Table, []string, error) {
+	if len(databases) == 0 && s.dbName != "" {
+		// A DSN that names a database means that one.
+		databases = []string{s.dbName}
+	}
 	filter, args := "TABLE_SCHEMA NOT IN ('"+strings.Join(systemSchemas, "','")+"')", []any(nil)
-	if len(s.opts.Databases) > 0 {
-		filter = "TABLE_SCHEMA IN (" + strings.TrimSuffix(strings.Repeat("?,", len(s.opts.Databases)), ",") + ")"
-		for _, d := range s.opts.Databases {
+	if len(databases) > 0 {
+		filter = "TABLE_SCHEMA IN (" + strings.TrimSuffix(strings.Repeat("?,", len(databases)), ",") + ")"
+		for _, d := range databases {
 			args = append(args, d)
 		}
 	}
-	byName := map[string]*table{}
-	var tables []*table
+	byName := map[string]*engine.Table{}
+	var tables []*engine.Table
 	dbSeen := map[string]bool{}
 	// SYSTEM VERSIONED is MariaDB's temporal table; views and sequences hold
 	// no data of their own.
@@ -111,17 +95,18 @@ func (s *scanner) enumerate(ctx context.Context) ([]*table, []string, error) {
 		FROM information_schema.TABLES
 		WHERE TABLE_TYPE IN ('BASE TABLE','SYSTEM VERSIONED') AND `+filter+`
 		ORDER BY TABLE_SCHEMA, TABLE_NAME`, args, func(r []sql.NullString) {
-		t := &table{db: r[0].String, name: r[1].String, engine: r[2].String, createOptions: r[4].String}
-		fmt.Sscan(r[3].String, &t.rows)
+		t := &engine.Table{Database: r[0].String, Name: r[1].String, Storage: r[2].String}
+		s.tables[t] = &scanTableInfo{createOptions: r[4].String}
+		fmt.Sscan(r[3].String, &t.Rows)
 		tables = append(tables, t)
-		byName[t.db+"\x00"+t.name] = t
-		dbSeen[t.db] = true
+		byName[t.Database+"\x00"+t.Name] = t
+		dbSeen[t.Database] = true
 	})
 	if err != nil {
 		return nil, nil, err
 	}
 	var missing []string
-	for _, d := range s.opts.Databases {
+	for _, d := range databases {
 		if !dbSeen[d] {
 			missing = append(missing, d)
 		}
@@ -148,23 +133,26 @@ func (s *scanner) enumerate(ctx context.Context) ([]*table, []string, error) {
 		if t == nil {
 			return
 		}
-		c := &column{name: r[2].String, dataType: strings.ToLower(r[3].String), columnType: r[4].String,
-			nullable: r[8].String == "YES", comment: r[9].String}
-		fmt.Sscan(r[5].String, &c.charMax)
-		fmt.Sscan(r[6].String, &c.precision)
-		fmt.Sscan(r[7].String, &c.scale)
-		if c.dataType == "longtext" && strings.Contains(strings.ToLower(r[4].String), "json") {
-			c.dataType = "json"
+		sc := &scanColumn{dataType: strings.ToLower(r[3].String)}
+		fmt.Sscan(r[5].String, &sc.charMax)
+		fmt.Sscan(r[6].String, &sc.precision)
+		fmt.Sscan(r[7].String, &sc.scale)
+		if sc.dataType == "longtext" && strings.Contains(strings.ToLower(r[4].String), "json") {
+			sc.dataType = "json"
 		}
-		c.classifyKind()
-		c.hint = hintFor(c.name, c.comment)
-		t.cols = append(t.cols, c)
+		c := &engine.Column{Name: r[2].String, DataType: sc.dataType, ColumnType: r[4].String,
+			Comment: r[9].String, Sampled: sc.sampled()}
+		s.cols[c] = sc
+		t.Columns = append(t.Columns, c)
 	})
 	if err != nil {
 		return nil, nil, err
 	}
 	if err := s.keys(ctx, filter, args, byName); err != nil {
 		return nil, nil, err
+	}
+	if err := s.encryption(ctx, tables); err != nil {
+		return nil, nil, fmt.Errorf("encryption status: %w", err)
 	}
 	dbs := make([]string, 0, len(dbSeen))
 	for d := range dbSeen {
@@ -177,9 +165,9 @@ func (s *scanner) enumerate(ctx context.Context) ([]*table, []string, error) {
 // keys picks for each table the index to sample by: the primary key, else a
 // unique index, else any index, whose leading column is an integer. Random
 // points in [MIN, MAX] of that column are then cheap index seeks.
-func (s *scanner) keys(ctx context.Context, filter string, args []any, byName map[string]*table) error {
+func (s *scanner) keys(ctx context.Context, filter string, args []any, byName map[string]*engine.Table) error {
 	type idx struct {
-		t       *table
+		t       *engine.Table
 		name    string
 		unique  bool
 		leading string
@@ -206,18 +194,18 @@ func (s *scanner) keys(ctx context.Context, filter string, args []any, byName ma
 	}
 	sort.SliceStable(idxs, func(a, b int) bool { return rank(idxs[a]) < rank(idxs[b]) })
 	for _, i := range idxs {
-		if i.t.key != nil {
+		if i.t.Key != nil {
 			continue
 		}
-		for _, c := range i.t.cols {
-			if c.name == i.leading && isInteger(c.dataType) {
-				i.t.key, i.t.keyIndex = c, i.name
+		for _, c := range i.t.Columns {
+			if c.Name == i.leading && isInteger(c.DataType) {
+				i.t.Key, i.t.KeyIndex = c, i.name
 			}
 		}
 	}
 	for _, t := range byName {
-		if t.key == nil {
-			t.keyWhyNot = "no index with a leading integer column: read the first rows"
+		if t.Key == nil {
+			t.KeyWhyNot = "no index with a leading integer column: read the first rows"
 		}
 	}
 	return nil
