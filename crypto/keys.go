@@ -3,7 +3,9 @@ package crypto
 import (
 	"crypto/ed25519"
 	"crypto/rand"
+	"crypto/x509"
 	"encoding/hex"
+	"encoding/pem"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -93,4 +95,35 @@ func LoadSigningKey(path string) (ed25519.PrivateKey, error) {
 		return nil, fmt.Errorf("signing key %s: not a hex-encoded ed25519 seed", path)
 	}
 	return ed25519.NewKeyFromSeed(seed), nil
+}
+
+// PublicKeyPEM encodes an ed25519 public key as PKIX PEM ("PUBLIC KEY"), the
+// form `openssl pkey -pubout` writes.
+func PublicKeyPEM(pub ed25519.PublicKey) ([]byte, error) {
+	der, err := x509.MarshalPKIXPublicKey(pub)
+	if err != nil {
+		return nil, err
+	}
+	return pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der}), nil
+}
+
+// LoadPublicKeyPEM reads an ed25519 public key written by PublicKeyPEM.
+func LoadPublicKeyPEM(path string) (ed25519.PublicKey, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("public key: %w", err)
+	}
+	b, _ := pem.Decode(data)
+	if b == nil || b.Type != "PUBLIC KEY" {
+		return nil, fmt.Errorf("public key %s: no PEM PUBLIC KEY block", path)
+	}
+	k, err := x509.ParsePKIXPublicKey(b.Bytes)
+	if err != nil {
+		return nil, fmt.Errorf("public key %s: %w", path, err)
+	}
+	pub, ok := k.(ed25519.PublicKey)
+	if !ok {
+		return nil, fmt.Errorf("public key %s: not an Ed25519 key", path)
+	}
+	return pub, nil
 }

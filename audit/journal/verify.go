@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strings"
 
 	"golang.org/x/mod/sumdb/tlog"
 )
@@ -90,6 +91,12 @@ func Verify(dir string, pub ed25519.PublicKey, anchor Anchor) (Report, error) {
 
 // VerifyContext is Verify with a context for the anchor calls.
 func VerifyContext(ctx context.Context, dir string, pub ed25519.PublicKey, anchor Anchor) (Report, error) {
+	return verify(ctx, dir, pub, anchor, nil)
+}
+
+// verify is VerifyContext holding the entries also against extra
+// checkpoints (kept ones, see VerifyFrom).
+func verify(ctx context.Context, dir string, pub ed25519.PublicKey, anchor Anchor, extra []*ckptCheck) (Report, error) {
 	var rep Report
 	if len(pub) != ed25519.PublicKeySize {
 		return rep, errors.New("journal: verify: no ed25519 public key")
@@ -109,6 +116,9 @@ func VerifyContext(ctx context.Context, dir string, pub ed25519.PublicKey, ancho
 		if err := v.loadAnchor(ctx, anchor); err != nil {
 			return rep, err
 		}
+	}
+	for _, c := range extra {
+		v.add(c)
 	}
 	if err := v.scan(sn.segs); err != nil {
 		return rep, err
@@ -130,6 +140,9 @@ type ckptCheck struct {
 	cp     Checkpoint
 	bad    string // why the note itself is bad; "" when it verified
 	anchor bool
+	kept   bool // a checkpoint an officer kept elsewhere (VerifyFrom)
+	// verified is set once the entries gave this checkpoint's root.
+	verified bool
 }
 
 type verifier struct {
@@ -352,6 +365,8 @@ func (v *verifier) checkRoots(cs []*ckptCheck, tree *compactRange) bool {
 		switch {
 		case c.bad != "":
 			p.Reason = c.bad
+		case c.cp.Root != root && c.kept:
+			p.Reason = v.keptReason(c)
 		case c.cp.Root != root && c.anchor:
 			p.Reason = fmt.Sprintf("anchored root does not match entries 1..%d (history rewritten?)", c.size)
 		case c.cp.Root != root:
@@ -361,6 +376,7 @@ func (v *verifier) checkRoots(cs []*ckptCheck, tree *compactRange) bool {
 			v.fail(p)
 			return false
 		}
+		c.verified = true
 		cp := c.cp
 		switch {
 		case c.anchor:
@@ -394,6 +410,9 @@ func (v *verifier) afterScan() {
 			p.Kind, p.Reason = ProblemCheckpoint, "checkpoint of an empty journal"
 		case c.anchor:
 			p.Kind, p.Reason = ProblemTailCut, fmt.Sprintf("the anchored checkpoint covers %d entries, the local journal has %d", c.size, v.rep.Entries)
+		case c.kept:
+			p.Kind, p.Reason = ProblemTailCut, fmt.Sprintf("the checkpoint kept in %s covers %d entries, the journal has %d",
+				strings.TrimPrefix(c.file, "kept:"), c.size, v.rep.Entries)
 		default:
 			p.Kind, p.Reason = ProblemTailCut, fmt.Sprintf("a checkpoint covers %d entries, the journal has %d", c.size, v.rep.Entries)
 		}

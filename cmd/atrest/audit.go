@@ -1,15 +1,18 @@
 package main
 
 import (
+	"crypto/ed25519"
 	"encoding/csv"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
+	"github.com/atrest/atrest/audit/evidence"
 	"github.com/atrest/atrest/audit/journal"
 	"github.com/atrest/atrest/crypto"
 	"github.com/atrest/atrest/internal/config"
@@ -34,7 +37,7 @@ JSON Lines under state_dir/journal/, each entry hash-chained to the one before,
 with ed25519-signed checkpoints (C2SP tlog-checkpoint notes) over the Merkle tree
 of all entries.`,
 	}
-	cmd.AddCommand(newAuditVerifyCmd(), newAuditLogCmd(), newAuditRecoverCmd(), newAuditReviewCmd())
+	cmd.AddCommand(newAuditVerifyCmd(), newAuditCheckpointCmd(), newAuditLogCmd(), newAuditRecoverCmd(), newAuditReviewCmd())
 	return cmd
 }
 
@@ -89,44 +92,86 @@ lines are never touched: an edited entry is tampering, and verify keeps reportin
 type auditVerifyOptions struct {
 	configPath string
 	format     string
+	from       []string
+	bundle     string
+	key        string
 }
 
 func newAuditVerifyCmd() *cobra.Command {
 	var o auditVerifyOptions
 	cmd := &cobra.Command{
-		Use:   "verify [--config FILE]",
+		Use:   "verify [--config FILE] [--from CHECKPOINT] | verify --bundle FILE.zip [--key PEM]",
 		Short: "Check every entry, link and checkpoint of the journal; exit 1 at the first bad entry",
 		Long: `verify recomputes every entry's hash and its link to the entry before, checks the
 sequence (deleted, inserted and reordered lines), every checkpoint's signature and
 Merkle root, reports a torn last line after a crash, and with an anchor configured,
 compares against the checkpoints copied to object storage so that a cut tail shows.
+Without the anchor's credentials (its access_key_env unset, say) it verifies what
+it holds and says the anchor was not checked.
+
+--from FILE holds the journal against checkpoints you kept elsewhere (written by
+atrest audit checkpoint; a file may hold several, appended over time). Someone
+with the signing key can rewrite the entries, re-sign the local checkpoints and
+replace the anchor's copies: the journal then verifies on its own, but its first N
+entries no longer give the root of a checkpoint of size N that you kept. verify
+says which kept checkpoint the journal no longer extends and which entries were
+rewritten (after the largest kept checkpoint it still extends).
+
+--bundle FILE.zip checks an evidence bundle (atrest report --bundle) on any machine,
+without the installation or a network: the signed manifest, every member's SHA-256,
+the journal checkpoint and each entry's inclusion proof. --key names the journal's
+public key (PEM) you trust; without it the bundle's own key is used and its
+fingerprint printed, to compare with the one the installation gave you.
 
 It prints the first bad entry and exits 1, or the entry count and the newest
 checkpoint and exits 0. --config defaults to $ATREST_CONFIG, then /etc/atrest/atrest.yaml.
 
 ` + exitHelp,
+		Example: `  atrest audit verify
+  atrest audit checkpoint > cp-2026-12.txt        # keep this file off the server
+  atrest audit verify --from cp-2026-12.txt       # next month: nothing before it was rewritten
+  atrest audit verify --bundle evidence-2026q4.zip --key journal.pub.pem`,
 		Args: requireNoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return runAuditVerify(cmd, o) },
 	}
 	cmd.Flags().StringVar(&o.configPath, "config", defaultConfigPath(), "configuration file")
 	cmd.Flags().StringVar(&o.format, "format", "table", "table or json")
+	cmd.Flags().StringArrayVar(&o.from, "from", nil, "a file of checkpoints kept elsewhere that the journal must extend (repeatable)")
+	cmd.Flags().StringVar(&o.bundle, "bundle", "", "check this evidence bundle (zip) instead of the journal; needs no config")
+	cmd.Flags().StringVar(&o.key, "key", "", "with --bundle: the journal public key (PEM) you trust")
 	return cmd
 }
 
 func runAuditVerify(cmd *cobra.Command, o auditVerifyOptions) error {
+	if o.bundle != "" {
+		return runVerifyBundle(cmd, o)
+	}
+	if o.key != "" {
+		return errors.New("audit verify: --key goes with --bundle")
+	}
 	cfg, err := config.Load(o.configPath)
 	if err != nil {
 		return err
+	}
+	if o.format != "table" && o.format != "json" {
+		return fmt.Errorf("audit verify: --format %q: want table or json", o.format)
 	}
 	pub, err := journalPublicKey(cfg)
 	if err != nil {
 		return fmt.Errorf("audit verify: %w", err)
 	}
-	anchor, err := journalAnchor(cmd.Context(), cfg)
-	if err != nil {
-		return fmt.Errorf("audit verify: %w", err)
+	var kept []journal.KeptCheckpoint
+	for _, f := range o.from {
+		k, err := journal.ReadKeptCheckpoints(f)
+		if err != nil {
+			return fmt.Errorf("audit verify: --from: %w", err)
+		}
+		kept = append(kept, k...)
 	}
-	rep, err := journal.VerifyContext(cmd.Context(), cfg.JournalDir(), pub, anchor)
+	// Without the anchor's credentials, verify what is here and say so:
+	// an officer holding the journal alone must still be able to check it.
+	anchor, anchorErr := journalAnchor(cmd.Context(), cfg)
+	rep, results, err := journal.VerifyFrom(cmd.Context(), cfg.JournalDir(), pub, anchor, kept)
 	out := cmd.OutOrStdout()
 	if o.format == "json" {
 		enc := json.NewEncoder(out)
@@ -134,6 +179,12 @@ func runAuditVerify(cmd *cobra.Command, o auditVerifyOptions) error {
 		res := map[string]any{"record": "journal_verify", "ok": err == nil, "entries": rep.Entries,
 			"checkpoints": rep.Checkpoints, "newest_checkpoint": rep.NewestCheckpoint, "anchored": rep.Anchored,
 			"unsigned": rep.Unsigned()}
+		if anchorErr != nil {
+			res["anchor_not_checked"] = oneLine(anchorErr.Error())
+		}
+		if len(results) > 0 {
+			res["kept"] = results
+		}
 		if rep.FirstBad != nil {
 			res["first_bad"] = rep.FirstBad
 			res["error"] = rep.FirstBad.Error()
@@ -144,6 +195,7 @@ func runAuditVerify(cmd *cobra.Command, o auditVerifyOptions) error {
 		if rep.FirstBad != nil || errors.Is(err, journal.ErrBroken) {
 			if o.format != "json" {
 				fmt.Fprintf(out, "journal %s: BROKEN\n  %v\n  entries verified before it: %d\n", cfg.JournalDir(), err, rep.Entries)
+				printKept(out, results)
 			}
 			return errFound{oneLine(err.Error())}
 		}
@@ -154,16 +206,148 @@ func runAuditVerify(cmd *cobra.Command, o auditVerifyOptions) error {
 		if c := rep.NewestCheckpoint; c != nil {
 			fmt.Fprintf(out, "  checkpoint:   size %d, root %s, signed %s\n", c.Size, c.Root, c.Time.Format(time.RFC3339))
 		}
-		if c := rep.Anchored; c != nil {
+		switch c := rep.Anchored; {
+		case anchorErr != nil:
+			fmt.Fprintf(out, "  anchor:       NOT CHECKED (%s); the entries and local checkpoints above verify\n", oneLine(anchorErr.Error()))
+		case c != nil:
 			fmt.Fprintf(out, "  anchored:     size %d in %s/%s matches the local entries\n", c.Size, cfg.Journal.Anchor.Storage, cfg.Journal.Anchor.Bucket)
-		} else if cfg.Journal.Anchor == nil {
+		case cfg.Journal.Anchor == nil:
 			fmt.Fprintf(out, "  anchor:       none configured (a cut tail with its checkpoints would not show)\n")
 		}
+		printKept(out, results)
 		if n := rep.Unsigned(); n > 0 {
 			fmt.Fprintf(out, "  unsigned:     %d entries after the newest checkpoint (chained, not yet signed)\n", n)
 		}
 	}
 	return nil
+}
+
+func runVerifyBundle(cmd *cobra.Command, o auditVerifyOptions) error {
+	if len(o.from) > 0 {
+		return errors.New("audit verify: --from goes with the journal, not with --bundle")
+	}
+	var trusted ed25519.PublicKey
+	if o.key != "" {
+		k, err := crypto.LoadPublicKeyPEM(o.key)
+		if err != nil {
+			return fmt.Errorf("audit verify: --key: %w", err)
+		}
+		trusted = k
+	}
+	f, err := os.Open(o.bundle)
+	if err != nil {
+		return fmt.Errorf("audit verify: %w", err)
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return fmt.Errorf("audit verify: %w", err)
+	}
+	res, err := evidence.Verify(f, st.Size(), trusted)
+	out := cmd.OutOrStdout()
+	if err != nil {
+		fmt.Fprintf(out, "bundle %s: BROKEN\n  %v\n", o.bundle, err)
+		return errFound{oneLine(err.Error())}
+	}
+	fmt.Fprintf(out, "bundle %s: OK\n  period:       %s\n  members:      %d, each as signed\n  entries:      %d, each in the journal tree of checkpoint size %d (signed %s)\n",
+		o.bundle, res.Manifest.Period, len(res.Manifest.Members), len(res.Entries), res.Checkpoint.Size, res.Checkpoint.Time.Format(time.RFC3339))
+	if trusted != nil {
+		fmt.Fprintf(out, "  key:          %s, the key you gave (--key)\n", res.KeyID)
+	} else {
+		fmt.Fprintf(out, "  key:          %s, the bundle's own: compare it with the installation's (or pass --key)\n", res.KeyID)
+	}
+	return nil
+}
+
+func printKept(out io.Writer, results []journal.KeptResult) {
+	for _, k := range results {
+		verdict := "extended: nothing before it was rewritten"
+		if !k.Extends {
+			verdict = "NOT extended"
+		}
+		fmt.Fprintf(out, "  kept:         %s, size %d signed %s: %s\n", k.File, k.Checkpoint.Size, k.Checkpoint.Time.Format(time.RFC3339), verdict)
+	}
+}
+
+type auditCheckpointOptions struct {
+	configPath string
+	publicKey  bool
+}
+
+func newAuditCheckpointCmd() *cobra.Command {
+	var o auditCheckpointOptions
+	cmd := &cobra.Command{
+		Use:   "checkpoint [--config FILE]",
+		Short: "Print the newest signed checkpoint of the journal, for you to keep elsewhere",
+		Long: `checkpoint signs a checkpoint over every entry journaled so far (if the newest one
+does not already cover them) and prints it: a C2SP signed note with the journal's
+origin, its size, the Merkle root of all entries and the signing time.
+
+Keep the file off the server (with the inspection records, say). Later,
+atrest audit verify --from FILE proves that the journal still extends it: nothing
+journaled before it was rewritten, even by someone holding the signing key who
+also replaced the local checkpoints and the anchor's copies.
+
+Without write access to the journal, the newest checkpoint already signed is
+printed and stderr says how many entries came after it.
+
+--public-key prints the journal's public key (PEM) instead: keep it beside the
+checkpoints, and give it to assessors to check evidence bundles with
+(atrest audit verify --bundle FILE.zip --key journal.pub.pem).`,
+		Example: `  atrest audit checkpoint > cp-2026-12.txt
+  atrest audit checkpoint >> kept-checkpoints.txt    # one file, a checkpoint a month
+  atrest audit checkpoint --public-key > journal.pub.pem`,
+		Args: requireNoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg, err := config.Load(o.configPath)
+			if err != nil {
+				return err
+			}
+			if o.publicKey {
+				pub, err := journalPublicKey(cfg)
+				if err != nil {
+					return fmt.Errorf("audit checkpoint: %w", err)
+				}
+				pem, err := crypto.PublicKeyPEM(pub)
+				if err != nil {
+					return fmt.Errorf("audit checkpoint: %w", err)
+				}
+				_, err = cmd.OutOrStdout().Write(pem)
+				return err
+			}
+			if j, err := openJournal(cfg); err == nil {
+				err = j.Checkpoint(cmd.Context())
+				if cerr := j.Close(); err == nil {
+					err = cerr
+				}
+				if err != nil {
+					return fmt.Errorf("audit checkpoint: %w", err)
+				}
+			} else {
+				fmt.Fprintf(cmd.ErrOrStderr(), "atrest: warning: %s; printing the newest checkpoint already signed\n", oneLine(err.Error()))
+			}
+			note, err := os.ReadFile(filepath.Join(cfg.JournalDir(), "checkpoint"))
+			if err != nil {
+				return fmt.Errorf("audit checkpoint: no signed checkpoint yet: %w", err)
+			}
+			pub, err := journalPublicKey(cfg)
+			if err != nil {
+				return fmt.Errorf("audit checkpoint: %w", err)
+			}
+			rep, err := journal.Verify(cfg.JournalDir(), pub, nil)
+			if err != nil {
+				return errFound{"the journal does not verify, no checkpoint printed: " + oneLine(err.Error())}
+			}
+			if n := rep.Unsigned(); n > 0 {
+				fmt.Fprintf(cmd.ErrOrStderr(), "atrest: %d entries after this checkpoint are not signed yet\n", n)
+			}
+			_, err = cmd.OutOrStdout().Write(note)
+			return err
+		},
+	}
+	cmd.Flags().StringVar(&o.configPath, "config", defaultConfigPath(), "configuration file")
+	cmd.Flags().BoolVar(&o.publicKey, "public-key", false, "print the journal's public key (PEM) instead of a checkpoint")
+	return cmd
 }
 
 type auditLogOptions struct {

@@ -5,9 +5,11 @@ import (
 	"crypto/ed25519"
 	"fmt"
 	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/atrest/atrest/audit/journal"
+	"github.com/atrest/atrest/audit/syslog"
 	"github.com/atrest/atrest/backup"
 	"github.com/atrest/atrest/crypto"
 	"github.com/atrest/atrest/internal/config"
@@ -70,7 +72,40 @@ func record(cfg *config.Config, entries ...journal.Entry) error {
 	if err := j.Close(); err != nil {
 		return fmt.Errorf("journal: %w", err)
 	}
+	forwardSyslog(cfg)
 	return nil
+}
+
+// syslogForwarder is the forwarder of journal.syslog, or nil when none is
+// configured.
+func syslogForwarder(cfg *config.Config) (*syslog.Forwarder, error) {
+	s := cfg.Journal.Syslog
+	if s == nil {
+		return nil, nil
+	}
+	return syslog.New(syslog.Config{Address: s.Address, Transport: s.Transport, CAFile: s.CAFile},
+		cfg.JournalDir(), filepath.Join(cfg.StateDir, "syslog"))
+}
+
+// forwardSyslog makes one bounded attempt to forward what this command
+// journaled. A receiver that is down costs a few seconds at most and loses
+// nothing: the entries wait in the journal for the next command or for
+// atrest serve, which forwards continuously. The run's own outcome never
+// depends on it; a failure is one line on stderr.
+func forwardSyslog(cfg *config.Config) {
+	f, err := syslogForwarder(cfg)
+	if f == nil && err == nil {
+		return
+	}
+	if err == nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		err = f.Flush(ctx)
+		cancel()
+		f.Close()
+	}
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "atrest: warning: %s (the entries wait in the journal)\n", oneLine(err.Error()))
+	}
 }
 
 // journalPublicKey derives the checkpoint verification key from the signing key.

@@ -91,3 +91,71 @@ func TestTornJournalReportedThenRecovered(t *testing.T) {
 		t.Fatalf("fragment not kept: %v", torn)
 	}
 }
+
+// An officer keeps a checkpoint off the server. Someone with root and the
+// signing key then replaces the whole history (a new journal, re-signed with
+// the real key, verifying on its own): only the kept checkpoint shows it.
+func TestVerifyFromKeptCheckpointCatchesRewrite(t *testing.T) {
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "atrest.yaml")
+	os.WriteFile(cfg, []byte(fmt.Sprintf("state_dir: %s/state\n", dir)), 0o644)
+	tree := filepath.Join(dir, "tree")
+	os.MkdirAll(tree, 0o755)
+	os.WriteFile(filepath.Join(tree, "a.txt"), []byte("手机 13812345678\n"), 0o644)
+	if _, stderr, code := atrest(t, "init", "--config", cfg); code != 0 {
+		t.Fatalf("init: %d %s", code, stderr)
+	}
+	atrest(t, "scan", "files", "--config", cfg, "--format", "jsonl", tree)
+	note, stderr, code := atrest(t, "audit", "checkpoint", "--config", cfg)
+	if code != 0 || !strings.Contains(note, "\n\n— atrest.journal/") {
+		t.Fatalf("checkpoint: exit %d: %q %s", code, note, stderr)
+	}
+	kept := filepath.Join(t.TempDir(), "cp-2026-12.txt")
+	os.WriteFile(kept, []byte(note), 0o600)
+	atrest(t, "scan", "files", "--config", cfg, "--format", "jsonl", tree)
+
+	out, stderr, code := atrest(t, "audit", "verify", "--config", cfg, "--from", kept)
+	if code != 0 || !strings.Contains(out, "cp-2026-12.txt") || !strings.Contains(out, "extended: nothing before it was rewritten") {
+		t.Fatalf("verify --from on the real history: exit %d\n%s%s", code, out, stderr)
+	}
+
+	// The rewrite: a new history from scratch, signed with the real key.
+	os.RemoveAll(filepath.Join(dir, "state", "journal"))
+	os.WriteFile(filepath.Join(tree, "a.txt"), []byte("nothing here\n"), 0o644)
+	for i := 0; i < 8; i++ {
+		atrest(t, "scan", "files", "--config", cfg, "--format", "jsonl", tree)
+	}
+	if out, stderr, code := atrest(t, "audit", "verify", "--config", cfg); code != 0 {
+		t.Fatalf("the rewritten journal should verify on its own: exit %d\n%s%s", code, out, stderr)
+	}
+	out, stderr, code = atrest(t, "audit", "verify", "--config", cfg, "--from", kept)
+	if code != exitFound || !strings.Contains(out, "does not extend the checkpoint kept in cp-2026-12.txt") ||
+		!strings.Contains(out, "were rewritten") || !strings.Contains(out, "NOT extended") {
+		t.Fatalf("verify --from after the rewrite: exit %d, want 1\n%s%s", code, out, stderr)
+	}
+	if _, stderr, code := atrest(t, "audit", "verify", "--config", cfg, "--from", filepath.Join(dir, "missing.txt")); code != exitCantRun || !strings.Contains(stderr, "missing.txt") {
+		t.Fatalf("missing kept file: exit %d %s", code, stderr)
+	}
+}
+
+// An officer in a new shell without the storage keys still verifies what
+// the journal holds, and is told the anchor was not checked.
+func TestVerifyWithoutAnchorCredentials(t *testing.T) {
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "atrest.yaml")
+	os.WriteFile(cfg, []byte(fmt.Sprintf(`state_dir: %s/state
+journal:
+  anchor: {storage: s3, bucket: b}
+storage:
+  - {name: s3, endpoint: "127.0.0.1:1", access_key_env: ATREST_TEST_UNSET_AK, secret_key_env: ATREST_TEST_UNSET_SK}
+`, dir)), 0o644)
+	os.MkdirAll(filepath.Join(dir, "state", "journal"), 0o700)
+	os.Unsetenv("ATREST_TEST_UNSET_AK")
+	if _, stderr, code := atrest(t, "init", "--config", cfg); code != 0 {
+		t.Logf("init without the anchor's keys: exit %d %s", code, stderr)
+	}
+	out, stderr, code := atrest(t, "audit", "verify", "--config", cfg)
+	if code != 0 || !strings.Contains(out, "anchor:       NOT CHECKED") || !strings.Contains(out, "ATREST_TEST_UNSET_AK") {
+		t.Fatalf("exit %d\n%s%s", code, out, stderr)
+	}
+}

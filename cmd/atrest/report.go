@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -11,20 +12,22 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/atrest/atrest/audit/evidence"
 	"github.com/atrest/atrest/audit/journal"
 	"github.com/atrest/atrest/audit/report"
+	"github.com/atrest/atrest/crypto"
 	"github.com/atrest/atrest/engine"
 	"github.com/atrest/atrest/internal/config"
 )
 
 type reportOptions struct {
-	configPath, period, format, output string
+	configPath, period, format, output, bundle string
 }
 
 func newReportCmd() *cobra.Command {
 	var o reportOptions
 	cmd := &cobra.Command{
-		Use:   "report --config FILE --period FROM..TO --format html|json -o FILE",
+		Use:   "report --config FILE --period FROM..TO (--format html|json -o FILE | --bundle FILE.zip)",
 		Short: "Answer the compliance controls for a period, with the journal entries behind each verdict",
 		Long: `report reads the journal of one period and answers each control of GB/T 22239-2019
 (等保2.0 level 3), the Cybersecurity Law, PIPL and GB/T 35273, with HIPAA, PCI DSS and
@@ -46,6 +49,12 @@ fetched); json has stable field names for other tools. -o - writes to stdout.
 
 Controls that are not met are what the report is for: they do not make it fail.
 
+--bundle FILE.zip writes a signed evidence bundle instead: the report in HTML and
+JSON, the period's journal entries (and the report's own) with a signed checkpoint
+and an inclusion proof for each, the journal's public key, a README, and a manifest
+of every member's SHA-256 signed with the journal key. An assessor checks it on any
+machine, offline: atrest audit verify --bundle FILE.zip (an edited member fails).
+
 Exit status:
   0  the report was written (whatever its verdicts)
   1  the report was written, but the journal fails verification: the report
@@ -53,14 +62,16 @@ Exit status:
   2  could not run (bad flags, bad config, unreadable journal, unreachable
      anchor); nothing is written`,
 		Example: `  atrest report --config /etc/atrest/atrest.yaml --period 2026-10-01..2026-12-31 --format html -o q4.html
-  atrest report --config /etc/atrest/atrest.yaml --period 2026-10-01..2026-12-31 --format json -o - | jq '.controls[] | {id, verdict}'`,
+  atrest report --config /etc/atrest/atrest.yaml --period 2026-10-01..2026-12-31 --format json -o - | jq '.controls[] | {id, verdict}'
+  atrest report --config /etc/atrest/atrest.yaml --period 2026-10-01..2026-12-31 --bundle evidence-2026q4.zip`,
 		Args: requireNoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return runReport(cmd, o) },
 	}
 	cmd.Flags().StringVar(&o.configPath, "config", defaultConfigPath(), "configuration file")
 	cmd.Flags().StringVar(&o.period, "period", "", "FROM..TO, e.g. 2026-10-01..2026-12-31 (required)")
 	cmd.Flags().StringVar(&o.format, "format", "html", "html or json")
-	cmd.Flags().StringVarP(&o.output, "output", "o", "", "file to write, or - for stdout (required)")
+	cmd.Flags().StringVarP(&o.output, "output", "o", "", "file to write, or - for stdout (required without --bundle)")
+	cmd.Flags().StringVar(&o.bundle, "bundle", "", "write a signed evidence bundle (zip) to this file instead")
 	return cmd
 }
 
@@ -68,10 +79,14 @@ func runReport(cmd *cobra.Command, o reportOptions) error {
 	if o.period == "" {
 		return errors.New("report: --period FROM..TO is required, e.g. --period 2026-10-01..2026-12-31")
 	}
-	if o.output == "" {
-		return errors.New("report: -o FILE is required (- for stdout)")
-	}
-	if o.format != "html" && o.format != "json" {
+	switch {
+	case o.bundle != "" && o.output != "":
+		return errors.New("report: give either -o FILE or --bundle FILE.zip, not both")
+	case o.bundle != "":
+		o.output, o.format = o.bundle, "bundle"
+	case o.output == "":
+		return errors.New("report: -o FILE is required (- for stdout), or --bundle FILE.zip")
+	case o.format != "html" && o.format != "json":
 		return fmt.Errorf("report: --format %q: use html or json", o.format)
 	}
 	per, err := report.ParsePeriod(o.period, time.Local)
@@ -132,10 +147,16 @@ func runReport(cmd *cobra.Command, o reportOptions) error {
 		}
 		r.Attach(e)
 	}
-	if o.format == "json" {
+	switch o.format {
+	case "json":
 		err = r.WriteJSON(out)
-	} else {
+	case "html":
 		err = r.WriteHTML(out)
+	case "bundle":
+		if j == nil || r.Entry == nil {
+			return fmt.Errorf("report: a bundle needs the report journaled, and the journal cannot take entries: %v", jerr)
+		}
+		err = writeBundle(out, cfg, r, per)
 	}
 	if err == nil {
 		err = commit()
@@ -254,4 +275,37 @@ func sourceTLS(s *config.Source) string {
 		return report.TLSVerified
 	}
 	return report.TLSUnknown
+}
+
+// writeBundle writes the signed evidence bundle of report r: the report in
+// both formats, the period's entries and the report's own with their
+// proofs against the newest checkpoint (Close signed one over the report's
+// entry), and the manifest signed with the journal key.
+func writeBundle(w io.Writer, cfg *config.Config, r *report.Report, per report.Period) error {
+	var html, js bytes.Buffer
+	if err := r.WriteHTML(&html); err != nil {
+		return err
+	}
+	if err := r.WriteJSON(&js); err != nil {
+		return err
+	}
+	seqs := []int{r.Entry.Seq}
+	for e, err := range journal.Query(cfg.JournalDir(), journal.Filter{Since: per.From, Until: per.To}) {
+		if err != nil {
+			return err
+		}
+		if e.Seq != r.Entry.Seq {
+			seqs = append(seqs, e.Seq)
+		}
+	}
+	proven, err := journal.Prove(cfg.JournalDir(), seqs)
+	if err != nil {
+		return err
+	}
+	key, err := crypto.LoadSigningKey(cfg.Journal.SigningKeyFile)
+	if err != nil {
+		return err
+	}
+	return evidence.Write(w, key, evidence.Contents{Period: per.Label, Created: time.Now(), Proven: proven,
+		Files: []evidence.File{{Name: "report.html", Data: html.Bytes()}, {Name: "report.json", Data: js.Bytes()}}})
 }

@@ -1,9 +1,11 @@
 package main
 
 import (
+	"archive/zip"
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -337,5 +339,57 @@ func TestReportFlags(t *testing.T) {
 	out, _, _ := atrest(t, "report", "--help")
 	if !strings.Contains(out, "not met") || !strings.Contains(out, "do not make it fail") || !strings.Contains(out, "fails verification") {
 		t.Errorf("--help does not explain the exit status:\n%s", out)
+	}
+}
+
+// The officer's evidence bundle: written by report --bundle, checked offline
+// by audit verify --bundle with the journal's public key; any edited member
+// fails and is named.
+func TestReportBundleVerifiedOfflineAndTamperRejected(t *testing.T) {
+	e := newReportEnv(t)
+	e.history(t, drill.StatusPass)
+	zipPath := filepath.Join(t.TempDir(), "evidence.zip")
+	out, stderr, code := atrest(t, "report", "--config", e.cfg, "--period", e.period, "--bundle", zipPath)
+	if code != exitOK {
+		t.Fatalf("report --bundle: exit %d: %s%s", code, out, stderr)
+	}
+	pem, _, code := atrest(t, "audit", "checkpoint", "--config", e.cfg, "--public-key")
+	keyFile := filepath.Join(t.TempDir(), "journal.pub.pem")
+	if code != 0 || !strings.HasPrefix(pem, "-----BEGIN PUBLIC KEY-----") {
+		t.Fatalf("public key: exit %d %q", code, pem)
+	}
+	os.WriteFile(keyFile, []byte(pem), 0o600)
+
+	// Offline: no config, nothing but the zip and the key.
+	t.Setenv("ATREST_CONFIG", filepath.Join(t.TempDir(), "none.yaml"))
+	out, stderr, code = atrest(t, "audit", "verify", "--bundle", zipPath, "--key", keyFile)
+	if code != 0 || !strings.Contains(out, "OK") || !strings.Contains(out, "the key you gave") {
+		t.Fatalf("verify --bundle: exit %d\n%s%s", code, out, stderr)
+	}
+
+	// Edit one byte of the report inside the zip (rewritten by a zip tool).
+	edited := filepath.Join(t.TempDir(), "edited.zip")
+	zr, err := zip.OpenReader(zipPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, _ := os.Create(edited)
+	zw := zip.NewWriter(f)
+	for _, m := range zr.File {
+		rc, _ := m.Open()
+		data, _ := io.ReadAll(rc)
+		rc.Close()
+		if m.Name == "report.json" {
+			data = bytes.Replace(data, []byte(`"not_met"`), []byte(`"met"`), 1)
+		}
+		w, _ := zw.Create(m.Name)
+		w.Write(data)
+	}
+	zw.Close()
+	f.Close()
+	zr.Close()
+	out, stderr, code = atrest(t, "audit", "verify", "--bundle", edited, "--key", keyFile)
+	if code != exitFound || !strings.Contains(out, "member report.json was edited") {
+		t.Fatalf("edited bundle: exit %d, want 1\n%s%s", code, out, stderr)
 	}
 }

@@ -13,6 +13,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/spf13/cobra"
 
 	"github.com/atrest/atrest/audit"
@@ -79,7 +80,8 @@ HTTP, on http.listen (default 127.0.0.1:8080):
              atrest_drill_last_success_timestamp_seconds{job},
              atrest_drill_rto_seconds{job}, atrest_plaintext_columns{source},
              atrest_plaintext_findings{root}, atrest_journal_entries_total,
-             atrest_runs_total{kind,outcome}. They are read from the journal at
+             atrest_runs_total{kind,outcome}; with journal.syslog,
+             atrest_syslog_backlog_entries and the forwarder's counters. They are read from the journal at
              start and follow it after, so a restart loses nothing and runs made
              with the CLI count too.
 
@@ -152,11 +154,22 @@ func newServeDaemon(cmd *cobra.Command, o serveOptions) (*daemon.Daemon, net.Lis
 		j.Close()
 		return nil, nil, nil, fmt.Errorf("serve: %w", err)
 	}
+	fwd, err := syslogForwarder(cfg)
+	if err != nil {
+		ln.Close()
+		j.Close()
+		return nil, nil, nil, fmt.Errorf("serve: %w", err)
+	}
+	var collectors []prometheus.Collector
+	if fwd != nil {
+		collectors = append(collectors, fwd.Collector())
+	}
 	d, err := daemon.New(daemon.Options{
 		Journal: j, Jobs: jobs, ConfigPath: cfg.Path, Jitter: o.jitter, Grace: o.grace,
 		Log: cmd.ErrOrStderr(), Process: "atrest serve",
-		Load: func() ([]daemon.Job, error) { return reloadJobs(o.configPath, cfg) },
-		Web:  dash,
+		Load:       func() ([]daemon.Job, error) { return reloadJobs(o.configPath, cfg) },
+		Web:        dash,
+		Collectors: collectors,
 	})
 	if err != nil {
 		ln.Close()
@@ -164,8 +177,27 @@ func newServeDaemon(cmd *cobra.Command, o serveOptions) (*daemon.Daemon, net.Lis
 		return nil, nil, nil, fmt.Errorf("serve: %w", err)
 	}
 	dash.SetRunner(d)
-	return d, ln, func() error { dash.Close(); return j.Close() }, nil
+	stopForwarding := func() {}
+	if fwd != nil {
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan struct{})
+		go func() { fwd.Run(ctx, syslogInterval); close(done) }()
+		// At stop, one last flush after serve.stop is journaled.
+		stopForwarding = func() {
+			cancel()
+			<-done
+			flush, cancelFlush := context.WithTimeout(context.Background(), 5*time.Second)
+			fwd.Flush(flush)
+			cancelFlush()
+			fwd.Close()
+		}
+	}
+	return d, ln, func() error { dash.Close(); err := j.Close(); stopForwarding(); return err }, nil
 }
+
+// syslogInterval is how often serve looks for entries to forward (and
+// retries a receiver that is down).
+const syslogInterval = 2 * time.Second
 
 // newServeWeb builds the dashboard on the daemon's journal: the config's
 // names and RPOs, the users file, and a verification of the journal with

@@ -44,6 +44,15 @@ type Journal struct {
 	SigningKeyFile string
 	Retention      time.Duration
 	Anchor         *Anchor
+	Syslog         *Syslog // nil: entries are not forwarded
+}
+
+// Syslog is journal.syslog: where every journal entry is forwarded as an
+// RFC 5424 message. Transport defaults to tls.
+type Syslog struct {
+	Address   string
+	Transport string // udp, tcp or tls
+	CAFile    string // tls: the receiver's CA; empty: the system roots
 }
 
 type Anchor struct {

@@ -17,6 +17,9 @@ func TestExampleConfigIsValid(t *testing.T) {
 	if c.Journal.Anchor == nil || c.Journal.Anchor.Bucket != "atrest-journal" {
 		t.Fatalf("anchor: %+v", c.Journal.Anchor)
 	}
+	if s := c.Journal.Syslog; s == nil || s.Transport != "tls" || s.CAFile != "/etc/atrest/syslog-ca.pem" {
+		t.Fatalf("syslog: %+v", s)
+	}
 	if d, ok := c.Drill("yb-nightly-drill"); !ok || len(d.Probes) != 1 {
 		t.Fatalf("drill: %+v", d)
 	}
@@ -32,6 +35,8 @@ func TestConfigErrorsGiveFileAndLine(t *testing.T) {
 		{"bad recipient", "state_dir: /x\nsources: [{name: a, dsn_env: A}]\nstorage:\n  - {name: s, endpoint: e, access_key_env: A, secret_key_env: B}\nbackups:\n  - name: b\n    source: a\n    storage: s\n    bucket: x\n    recipients:\n      - age1nope\n", "c.yaml:11: backup \"b\": recipient 1 is not an age public key"},
 		{"bad cron", "state_dir: /x\nfile_roots:\n  - name: r\n    paths: [/x]\n    scan_schedule: \"61 * * * *\"\n", "c.yaml:5: scan_schedule"},
 		{"duplicate name", "state_dir: /x\nfile_roots:\n  - {name: r, paths: [/a]}\n  - {name: r, paths: [/b]}\n", "c.yaml:4: file root \"r\" defined twice"},
+		{"syslog transport", "state_dir: /x\njournal:\n  syslog:\n    address: h:514\n    transport: relp\n", "c.yaml:5: journal.syslog.transport \"relp\""},
+		{"syslog address", "state_dir: /x\njournal:\n  syslog: {address: loghost}\n", "c.yaml:3: journal.syslog.address \"loghost\""},
 		{"empty", "", "c.yaml: empty configuration"},
 		{"bad yaml", "state_dir: [\n", "c.yaml:"},
 	} {

@@ -2,6 +2,7 @@ package config
 
 import (
 	"fmt"
+	"net"
 	"path/filepath"
 	"strings"
 	"time"
@@ -28,6 +29,13 @@ type rawJournal struct {
 	SigningKeyFile string     `yaml:"signing_key_file"`
 	Retention      string     `yaml:"retention"`
 	Anchor         *rawAnchor `yaml:"anchor"`
+	Syslog         *rawSyslog `yaml:"syslog"`
+}
+
+type rawSyslog struct {
+	Address   string `yaml:"address"`
+	Transport string `yaml:"transport"`
+	CAFile    string `yaml:"ca_file"`
 }
 
 type rawAnchor struct {
@@ -235,6 +243,23 @@ func (t *translator) translate(r *rawConfig) *Config {
 			t.fail(at("journal", "anchor"), "journal.anchor.bucket is required")
 		}
 		c.Journal.Anchor = &Anchor{Storage: a.Storage, Bucket: a.Bucket, Prefix: a.Prefix}
+	}
+	if s := r.Journal.Syslog; s != nil {
+		w := at("journal", "syslog")
+		if _, port, err := net.SplitHostPort(s.Address); err != nil || port == "" {
+			t.fail(append(w, "address"), "journal.syslog.address %q: want host:port", s.Address)
+		}
+		transport := s.Transport
+		if transport == "" {
+			transport = "tls"
+		}
+		if transport != "udp" && transport != "tcp" && transport != "tls" {
+			t.fail(append(w, "transport"), "journal.syslog.transport %q: want udp, tcp or tls", s.Transport)
+		}
+		if s.CAFile != "" && transport != "tls" {
+			t.fail(append(w, "ca_file"), "journal.syslog.ca_file is for transport tls, not %s", transport)
+		}
+		c.Journal.Syslog = &Syslog{Address: s.Address, Transport: transport, CAFile: t.abs(s.CAFile)}
 	}
 
 	sources := map[string]bool{}

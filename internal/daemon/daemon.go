@@ -13,6 +13,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/robfig/cron/v3"
 
 	"github.com/atrest/atrest/audit/journal"
@@ -66,6 +67,9 @@ type Options struct {
 	// Web serves every path but /healthz and /metrics: the dashboard and its
 	// API. Nil: nothing else is served.
 	Web http.Handler
+	// Collectors add to /metrics what lives beside the daemon (the syslog
+	// forwarder's backlog, say).
+	Collectors []prometheus.Collector
 }
 
 // Daemon schedules jobs and serves their state over HTTP.
@@ -123,6 +127,11 @@ func New(o Options) (*Daemon, error) {
 	d := &Daemon{o: o, clock: o.Clock, m: newMetrics(), rnd: uniform,
 		tail: journal.NewTailer(o.Journal.Dir()), jobs: jobs,
 		running: map[string]bool{}, lastRun: map[string]time.Time{}, wake: make(chan struct{}, 1)}
+	for _, c := range o.Collectors {
+		if err := d.m.reg.Register(c); err != nil {
+			return nil, fmt.Errorf("daemon: metrics: %w", err)
+		}
+	}
 	d.runCtx, d.cancelRuns = context.WithCancel(context.Background())
 	return d, nil
 }
