@@ -126,6 +126,9 @@ var (
 	// comment. A dump cut short at a row boundary would otherwise load a
 	// valid-looking partial statement.
 	ErrTruncated = errors.New("input ends inside a statement (truncated dump?)")
+	// ErrMalformed: the input is not a well-formed dump of its format (a
+	// pg_dump archive whose structure is broken).
+	ErrMalformed = errors.New("malformed dump")
 )
 
 // LoadError is a statement of a dump that failed to load. It names the
@@ -164,3 +167,6 @@ func (e *LoadError) Unwrap() error { return e.Err }
 
 // Truncated reports whether the input ended inside a statement.
 func (e *LoadError) Truncated() bool { return errors.Is(e.Err, ErrTruncated) }
+
+// Malformed reports whether the input is not a well-formed dump.
+func (e *LoadError) Malformed() bool { return errors.Is(e.Err, ErrMalformed) }

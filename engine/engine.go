@@ -17,9 +17,10 @@
 //     databases marked as atrest's (to drop only what atrest made), a loader,
 //     and the digests of what was loaded (Target).
 //
-// The package holds vocabulary only: the interfaces and the plain values
-// that cross them. It must never import a database driver, and nothing in
-// it may carry a row value or a password.
+// The package holds the vocabulary (the interfaces and the plain values
+// that cross them) and the few helpers both families share (RowSum, the
+// digest's arithmetic; EachBySize; Redactor). It must never import a
+// database driver, and nothing in it may carry a row value or a password.
 package engine
 
 import (

@@ -67,7 +67,7 @@ type TableRecord struct {
 	Database     string `json:"database"`
 	Table        string `json:"table"`
 	Engine       string `json:"engine,omitempty"`
-	RowsEstimate int64  `json:"rows_estimate"`
+	RowsEstimate int64  `json:"rows_estimate"` // the server's estimate; -1: it has none (PostgreSQL before ANALYZE)
 	Sampled      int    `json:"sampled"` // rows read
 	Columns      int    `json:"columns"` // columns sampled
 	// Method is key_ranges (rows from random points of an integer key) or

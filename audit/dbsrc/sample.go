@@ -87,11 +87,14 @@ func (s *scanner) sampleTable(ctx context.Context, w *worker, t *engine.Table, c
 		rec.Sampled++
 	}
 	sample := s.opts.Sample
-	if t.Key != nil && t.Rows > int64(sample) {
+	// A table whose row count the server does not know (PostgreSQL's
+	// before its first ANALYZE: -1) may be large: read it as if it were.
+	large := t.Rows < 0 || t.Rows > int64(sample)
+	if t.Key != nil && large {
 		rec.Method, rec.Key = "key_ranges", t.Key.Name
 		return s.sampleRanges(ctx, r, t, cols, rec, n, row)
 	}
-	if b, ok := r.(engine.BlockSampler); ok && t.Rows > int64(sample) {
+	if b, ok := r.(engine.BlockSampler); ok && large {
 		// No integer key, and too many rows to read the first ones as a
 		// fair sample: random pages cost the same whatever the size.
 		rec.Method = "tablesample"

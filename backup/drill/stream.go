@@ -303,6 +303,8 @@ func (d *drill) loadFailure(lerr error, ra *readAhead, src *meter, layers []laye
 		switch {
 		case le.Truncated():
 			return d.fail(FailIntegrity, "%s: the SQL ends inside a statement: %s", key, oneLine(le))
+		case le.Malformed():
+			return d.fail(FailIntegrity, "%s: %s", key, oneLine(le))
 		case le.Refused && le.Hint != "":
 			return d.fail(FailRestore, "the target refused a statement: %s; %s", oneLine(le), le.Hint)
 		case le.Refused:

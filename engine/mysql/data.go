@@ -81,7 +81,7 @@ func dumpTable(ctx context.Context, c *sql.Conn, t *table, out *output, buf []by
 	if err != nil {
 		return TableResult{}, buf, err
 	}
-	return TableResult{Database: t.db, Name: t.name, Rows: dg.rows, Digest: dg.hex(), DDLHash: DDLHash(t.ddl)}, buf, nil
+	return TableResult{Database: t.db, Name: t.name, Rows: dg.Rows, Digest: dg.Hex(), DDLHash: DDLHash(t.ddl)}, buf, nil
 }
 
 // output serialises whole statements from several readers onto one writer

@@ -33,7 +33,7 @@ func TableDigest(ctx context.Context, dsn, database, table string) (rows int64, 
 	if err != nil {
 		return 0, "", fmt.Errorf("digest %s.%s: %w", quoteIdent(database), quoteIdent(table), err)
 	}
-	return d.rows, d.hex(), nil
+	return d.Rows, d.Hex(), nil
 }
 
 func digestTable(ctx context.Context, c *sql.Conn, database, table string, cols []column) (*digester, error) {
@@ -79,7 +79,7 @@ func Digests(ctx context.Context, dsn, database string, parallel int) ([]TableRe
 		if err != nil {
 			return fmt.Errorf("digest %s.%s: %w", quoteIdent(database), quoteIdent(t.name), err)
 		}
-		out[i] = TableResult{Database: database, Name: t.name, Rows: d.rows, Digest: d.hex(), DDLHash: DDLHash(ddl)}
+		out[i] = TableResult{Database: database, Name: t.name, Rows: d.Rows, Digest: d.Hex(), DDLHash: DDLHash(ddl)}
 		return nil
 	})
 	if err != nil {

@@ -2,7 +2,6 @@ package mysql
 
 import (
 	"context"
-	"crypto/sha256"
 	"database/sql"
 	"database/sql/driver"
 	"encoding/binary"
@@ -10,10 +9,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math/bits"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/atrest/atrest/engine"
 )
 
 // DigestAlgorithm names the table digest defined here, for manifests: a
@@ -133,9 +133,8 @@ func scanTable(ctx context.Context, conn *sql.Conn, db, table string, cols []col
 
 // digester accumulates the digest of one table.
 type digester struct {
-	sum  [4]uint64 // big-endian limbs: sum[0] most significant
-	rows int64
-	enc  []byte
+	engine.RowSum
+	enc []byte
 }
 
 func (d *digester) add(vals []driver.Value) error {
@@ -147,21 +146,8 @@ func (d *digester) add(vals []driver.Value) error {
 		}
 	}
 	d.enc = enc
-	h := sha256.Sum256(enc)
-	var c uint64
-	for i := 3; i >= 0; i-- {
-		d.sum[i], c = bits.Add64(d.sum[i], binary.BigEndian.Uint64(h[i*8:]), c)
-	}
-	d.rows++
+	d.Add(enc)
 	return nil
-}
-
-func (d *digester) hex() string {
-	var b [32]byte
-	for i, l := range d.sum {
-		binary.BigEndian.PutUint64(b[i*8:], l)
-	}
-	return hex.EncodeToString(b[:])
 }
 
 var errParseTime = errors.New("the driver returned time.Time: parseTime must be off")

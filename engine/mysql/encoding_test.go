@@ -16,7 +16,7 @@ func digestOf(t *testing.T, rows ...[]driver.Value) string {
 			t.Fatal(err)
 		}
 	}
-	return d.hex()
+	return d.Hex()
 }
 
 func TestDigestOrderIndependent(t *testing.T) {

@@ -8,7 +8,8 @@ import (
 	"fmt"
 	"sort"
 	"strings"
-	"sync"
+
+	"github.com/atrest/atrest/engine"
 )
 
 type querier interface {
@@ -37,48 +38,14 @@ type schemaInfo struct {
 	views              []string
 }
 
-// eachTable calls fn for every table, n at a time, biggest first so that
-// the longest reads start early; worker (0…n-1) says which of n callers'
-// resources fn may use. The first error cancels the others' context.
+// eachTable calls fn for every table, n at a time, biggest first (see
+// engine.EachBySize).
 func eachTable(ctx context.Context, tables []*table, n int, fn func(ctx context.Context, worker, i int) error) error {
-	order := make([]int, len(tables))
-	for i := range order {
-		order[i] = i
+	sizes := make([]int64, len(tables))
+	for i, t := range tables {
+		sizes[i] = t.size
 	}
-	sort.SliceStable(order, func(a, b int) bool { return tables[order[a]].size > tables[order[b]].size })
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	var (
-		wg    sync.WaitGroup
-		once  sync.Once
-		first error
-	)
-	jobs := make(chan int)
-	for w := range max(1, min(n, len(tables))) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range jobs {
-				if err := fn(ctx, w, i); err != nil {
-					once.Do(func() { first = err; cancel() })
-				}
-			}
-		}()
-	}
-feed:
-	for _, i := range order {
-		select {
-		case jobs <- i:
-		case <-ctx.Done():
-			break feed
-		}
-	}
-	close(jobs)
-	wg.Wait()
-	if first != nil {
-		return first
-	}
-	return ctx.Err()
+	return engine.EachBySize(ctx, sizes, n, fn)
 }
 
 func listDatabases(ctx context.Context, q querier) ([]string, error) {

@@ -1,5 +1,5 @@
 // Package testenv starts the real peers that integration tests need: throwaway
-// MariaDB servers (this file) and S3 servers. A peer is started on a free
+// MariaDB servers (this file), PostgreSQL servers and S3 servers. A peer is started on a free
 // loopback port with its own temporary directory and stopped when the test
 // (or, under Main, the test binary) ends.
 //
@@ -89,6 +89,7 @@ func Main(m *testing.M) {
 	}
 	sharedMu.Unlock()
 	stopS3()
+	stopPG()
 	os.Exit(code)
 }
 
