@@ -68,8 +68,8 @@ type TableRecord struct {
 	Table        string `json:"table"`
 	Engine       string `json:"engine,omitempty"`
 	RowsEstimate int64  `json:"rows_estimate"` // the server's estimate; -1: it has none (PostgreSQL before ANALYZE)
-	Sampled      int    `json:"sampled"` // rows read
-	Columns      int    `json:"columns"` // columns sampled
+	Sampled      int    `json:"sampled"`       // rows read
+	Columns      int    `json:"columns"`       // columns sampled
 	// Method is key_ranges (rows from random points of an integer key) or
 	// head (the first rows, with Reason saying why).
 	Method           string  `json:"method,omitempty"`
