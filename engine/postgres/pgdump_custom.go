@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"bufio"
+	"bytes"
 	"compress/zlib"
 	"context"
 	"errors"
@@ -127,11 +128,13 @@ func (a *archive) readStr() (s string, ok bool, err error) {
 	if n > maxString {
 		return "", false, malformed("a string of %d bytes", n)
 	}
-	b := make([]byte, n)
-	if _, err := io.ReadFull(a.r, b); err != nil {
+	// Grow with what arrives: a damaged length must not allocate its
+	// claim before the bytes are there.
+	var b strings.Builder
+	if _, err := io.CopyN(&b, a.r, int64(n)); err != nil {
 		return "", false, eofErr(err)
 	}
-	return string(b), true, nil
+	return b.String(), true, nil
 }
 
 func (a *archive) str() (string, error) {
@@ -494,7 +497,10 @@ func (a *archive) entryData(e tocEntry, w *bufio.Writer, st *customStats) error 
 	if e.copyStmt != "" {
 		w.WriteString(e.copyStmt)
 	}
-	n, err := io.Copy(w, r)
+	// pg_dump writes COPY's end marker into the data; should an archive
+	// lack it, the SQL after would be taken for rows.
+	var end tail
+	n, err := io.Copy(io.MultiWriter(w, &end), r)
 	st.dataBytes += n
 	if err != nil {
 		return err
@@ -502,9 +508,10 @@ func (a *archive) entryData(e tocEntry, w *bufio.Writer, st *customStats) error 
 	if err := finish(); err != nil {
 		return err
 	}
-	if e.copyStmt != "" {
-		w.WriteString("\\.\n\n")
+	if e.copyStmt != "" && !bytes.HasSuffix(bytes.TrimRight(end.buf, "\n"), []byte("\n\\.")) && string(bytes.TrimRight(end.buf, "\n")) != "\\." {
+		w.WriteString("\\.\n")
 	}
+	w.WriteString("\n")
 	return nil
 }
 
@@ -556,10 +563,8 @@ func CheckDump(r io.Reader) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	s := strings.TrimRight(string(t.buf), " \t\r\n")
-	last := strings.TrimSpace(s[strings.LastIndexByte(s, '\n')+1:])
-	if !strings.HasPrefix(last, Trailer) {
+	if !endsWithTrailer(t.buf) {
 		return "", fmt.Errorf("%w: %d bytes of SQL, and the last lines hold no %q: the dump stopped early", engine.ErrTruncated, n, Trailer)
 	}
-	return fmt.Sprintf("plain pg_dump script of %d bytes ending in %q", n, last), nil
+	return fmt.Sprintf("plain pg_dump script of %d bytes ending in %q", n, Trailer), nil
 }

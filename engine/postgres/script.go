@@ -149,11 +149,16 @@ func (s *script) next() (item, error) {
 		case c == ')' && depth > 0:
 			depth--
 		case c == ';' && depth == 0:
-			kind := itemSQL
-			if isCopyFromStdin(s.stmt) {
-				kind = itemCopy
+			if !isCopyFromStdin(s.stmt) {
+				return item{kind: itemSQL, text: s.stmt, line: start}, nil
 			}
-			return item{kind: kind, text: s.stmt, line: start}, nil
+			// The data starts on the next line, as psql reads it.
+			for c != '\n' {
+				if c, err = s.byte(); err != nil {
+					return item{}, truncated(err)
+				}
+			}
+			return item{kind: itemCopy, text: s.stmt, line: start}, nil
 		}
 		if err := s.add(c); err != nil {
 			return item{}, err
@@ -382,9 +387,24 @@ func (d *copyData) drain() error {
 
 // complete reports whether the input ended with the trailer (after the
 // whole input was read).
-func (s *script) complete() bool {
-	t := strings.TrimRight(string(s.tail.buf), " \t\r\n")
-	return strings.HasPrefix(t[strings.LastIndexByte(t, '\n')+1:], Trailer)
+func (s *script) complete() bool { return endsWithTrailer(s.tail.buf) }
+
+// endsWithTrailer: the last line that says anything is pg_dump's trailer.
+// After it pg_dump writes a "--" line and, since 17.6, 16.10, 15.14, a
+// \unrestrict command.
+func endsWithTrailer(tail []byte) bool {
+	lines := strings.Split(string(tail), "\n")
+	for i := len(lines) - 1; i >= 0; i-- {
+		l := strings.TrimSpace(lines[i])
+		switch {
+		case l == "" || l == "--" || strings.HasPrefix(l, `\unrestrict `):
+			continue
+		case strings.HasPrefix(l, Trailer):
+			return true
+		}
+		return false
+	}
+	return false
 }
 
 // tail keeps the last bytes written to it, and counts them all.

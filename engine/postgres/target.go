@@ -202,6 +202,22 @@ func (t *target) Digests(ctx context.Context, parallel int) ([]engine.TableResul
 	if err != nil {
 		return nil, err
 	}
+	return digests(ctx, cfg, parallel)
+}
+
+// Digests recomputes the rows, digest and DDL hash of every table of the
+// database dsn names, as a backup of it records them. Tables are read one
+// by one without a common snapshot: meant for a restored copy that
+// nothing else writes to.
+func Digests(ctx context.Context, dsn string, parallel int) ([]engine.TableResult, error) {
+	cfg, err := pgx.ParseConfig(dsn)
+	if err != nil {
+		return nil, invalidDSN(err)
+	}
+	return digests(ctx, cfg, parallel)
+}
+
+func digests(ctx context.Context, cfg *pgx.ConnConfig, parallel int) ([]engine.TableResult, error) {
 	c, err := connectConfig(ctx, cfg, nil)
 	if err != nil {
 		return nil, err
