@@ -91,9 +91,9 @@ func TestScriptTruncated(t *testing.T) {
 func TestTrailer(t *testing.T) {
 	for in, want := range map[string]bool{
 		"x;\n\n--\n-- PostgreSQL database dump complete\n--\n\n\\unrestrict k\n\n": true,
-		"x;\n-- PostgreSQL database dump complete\n":                              true,
-		"x;\n-- PostgreSQL database dump complete\nSELECT 1;\n":                   false,
-		"":                                                                         false,
+		"x;\n-- PostgreSQL database dump complete\n":                               true,
+		"x;\n-- PostgreSQL database dump complete\nSELECT 1;\n":                    false,
+		"": false,
 	} {
 		if got := endsWithTrailer([]byte(in)); got != want {
 			t.Errorf("endsWithTrailer(%q) = %v", in, got)
@@ -103,14 +103,14 @@ func TestTrailer(t *testing.T) {
 
 func TestClassify(t *testing.T) {
 	for in, want := range map[string]string{
-		"ALTER TABLE public.t OWNER TO app":            "skip ALTER … OWNER TO",
-		"GRANT SELECT ON t TO app":                     "skip GRANT",
-		"CREATE ROLE app":                              "skip CREATE ROLE",
-		"CREATE DATABASE x":                            "skip CREATE DATABASE",
-		"ALTER DEFAULT PRIVILEGES GRANT ALL ON TABLES": "skip ALTER DEFAULT PRIVILEGES",
-		"SET ROLE app":                                 "skip SET ROLE",
-		"SET SESSION AUTHORIZATION app":                "skip SET ROLE",
-		"SET search_path = x":                          "run SET",
+		"ALTER TABLE public.t OWNER TO app":                      "skip ALTER … OWNER TO",
+		"GRANT SELECT ON t TO app":                               "skip GRANT",
+		"CREATE ROLE app":                                        "skip CREATE ROLE",
+		"CREATE DATABASE x":                                      "skip CREATE DATABASE",
+		"ALTER DEFAULT PRIVILEGES GRANT ALL ON TABLES":           "skip ALTER DEFAULT PRIVILEGES",
+		"SET ROLE app":                                           "skip SET ROLE",
+		"SET SESSION AUTHORIZATION app":                          "skip SET ROLE",
+		"SET search_path = x":                                    "run SET",
 		"SELECT pg_catalog.set_config('search_path', '', false)": "run SET",
 		"COPY t FROM '/etc/passwd'":                              "skip COPY",
 		"CREATE SUBSCRIPTION s CONNECTION 'host=x'":              "skip CREATE SUBSCRIPTION",
