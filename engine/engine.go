@@ -47,6 +47,10 @@ type Engine interface {
 	Dump(ctx context.Context, dsn string, opts DumpOptions, w io.Writer) (*DumpResult, error)
 	// Target connects to a drill server for one drill run.
 	Target(ctx context.Context, dsn string, run Run) (Target, error)
+	// CheckDump reads a dump another tool of the family made (mysqldump,
+	// pg_dump), decoded, to its end, and says what made it whole, or why
+	// it is not (an error wrapping ErrTruncated or ErrMalformed).
+	CheckDump(r io.Reader) (string, error)
 }
 
 // DSN is what may be said about a DSN.

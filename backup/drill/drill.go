@@ -60,8 +60,9 @@ type Job struct {
 	// Prefix is the job's key prefix; atrest backups are under
 	// backup.JobPrefix(Prefix, Name).
 	Prefix string
-	// Format is "atrest" (default) or "mysqldump": dumps another tool
-	// uploads, found by KeyPattern (path.Match on the whole key).
+	// Format is "atrest" (default), or "mysqldump" or "pg_dump": dumps
+	// another tool uploads, found by KeyPattern (path.Match on the whole
+	// key), of the target engine's family.
 	Format     string
 	KeyPattern string
 	// Databases are the source databases; a mysqldump of one database may
@@ -271,12 +272,12 @@ func (o *Options) validate() error {
 		return fmt.Errorf("drill %s: no target DSN: a drill needs a scratch server", job)
 	case o.Engine == nil:
 		return fmt.Errorf("drill %s: no database engine for the target", job)
-	case o.Job.Format != "atrest" && o.Job.Format != "mysqldump":
-		return fmt.Errorf("drill %s: format %q is not atrest or mysqldump", job, o.Job.Format)
+	case o.Job.Format != "atrest" && o.Job.Format != "mysqldump" && o.Job.Format != "pg_dump":
+		return fmt.Errorf("drill %s: format %q is not atrest, mysqldump or pg_dump", job, o.Job.Format)
 	case o.Job.Format == "atrest" && len(o.SigningPub) != ed25519.PublicKeySize:
 		return fmt.Errorf("drill %s: no ed25519 public key to verify manifests with", job)
-	case o.Job.Format == "mysqldump" && o.Job.KeyPattern == "" && o.BackupKey == "":
-		return fmt.Errorf("drill %s: format mysqldump needs a key pattern", job)
+	case o.Job.Format != "atrest" && o.Job.KeyPattern == "" && o.BackupKey == "":
+		return fmt.Errorf("drill %s: format %s needs a key pattern", job, o.Job.Format)
 	case o.Select != "latest" && o.Select != "random":
 		return fmt.Errorf("drill %s: select %q is not latest or random", job, o.Select)
 	}

@@ -162,7 +162,7 @@ func (d *drill) restoreOnce() error {
 // header here, so a wrong key is known before anything is loaded.
 func (d *drill) decoders(src *meter, info backup.ObjectInfo) ([]layer, *meter, error) {
 	names := []string{"age", "zstd"}
-	if d.o.Job.Format == "mysqldump" {
+	if d.o.Job.Format != "atrest" {
 		names = dumpLayers(d.chosen.key)
 	}
 	var layers []layer

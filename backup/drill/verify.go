@@ -275,5 +275,5 @@ func (d *drill) loadIdentities() {
 // needsIdentity: atrest backups are always encrypted; a third-party dump
 // when its key ends in .age.
 func (d *drill) needsIdentity() bool {
-	return d.o.Job.Format != "mysqldump" || slices.Contains(dumpLayers(d.chosen.key), "age")
+	return d.o.Job.Format == "atrest" || slices.Contains(dumpLayers(d.chosen.key), "age")
 }

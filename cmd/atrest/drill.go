@@ -11,6 +11,7 @@ import (
 	"github.com/atrest/atrest/audit/journal"
 	"github.com/atrest/atrest/backup/drill"
 	"github.com/atrest/atrest/crypto"
+	"github.com/atrest/atrest/engine"
 	"github.com/atrest/atrest/engine/pick"
 	"github.com/atrest/atrest/internal/config"
 )
@@ -189,21 +190,33 @@ func drillOptions(ctx context.Context, cfg *config.Config, req drillRequest) (dr
 		return o, nil, err
 	}
 	o.TargetDSN = crypto.NewSecret(dsn)
-	if o.Engine, err = pick.Engine("", dsn); err != nil {
-		return o, nil, fmt.Errorf("%s: %w", targetEnv, err)
-	}
-	if src, ok := cfg.Source(job.Source); ok {
+	// The drill server is of the source's family: the source's engine,
+	// else the family of the job's dump format, else the DSN's scheme.
+	driver := ""
+	var seng engine.Engine
+	var sdsn string
+	src, hasSource := cfg.Source(job.Source)
+	if hasSource {
 		if len(o.Job.Databases) == 0 {
 			o.Job.Databases = src.Databases
 		}
-		if seng, sdsn, err := sourceEngine(src); err != nil {
+		if seng, sdsn, err = sourceEngine(src); err != nil {
 			notes = append(notes, fmt.Sprintf("the source's DSN is not available here (%s): the target was compared with the manifest's record of the source only", oneLine(err.Error())))
-		} else if seng.Name() != o.Engine.Name() {
-			return o, nil, fmt.Errorf("drill %s: the source %s is a %s server and the drill server (%s) is %s: a drill restores onto a server of the source's family",
-				job.Name, src.Name, seng.Name(), targetEnv, o.Engine.Name())
+			driver = src.Driver
 		} else {
+			driver = seng.Name()
 			o.SourceDSN = crypto.NewSecret(sdsn)
 		}
+	}
+	dumps, thirdParty := pick.Format(job.Format)
+	if thirdParty && driver == "" {
+		driver = dumps.Name()
+	}
+	if o.Engine, err = pick.Engine(driver, dsn); err != nil {
+		return o, nil, fmt.Errorf("%s: %w", targetEnv, err)
+	}
+	if thirdParty && dumps.Name() != o.Engine.Name() {
+		return o, nil, fmt.Errorf("drill %s: format %s holds %s dumps and the source %s is %s", job.Name, job.Format, dumps.Name(), job.Source, o.Engine.Name())
 	}
 	if job.Format == "atrest" {
 		if o.SigningPub, err = journalPublicKey(cfg); err != nil {

@@ -207,7 +207,7 @@ func sourceEngine(src *config.Source) (engine.Engine, string, error) {
 	if err != nil {
 		return nil, "", err
 	}
-	eng, err := pick.Engine("", dsn)
+	eng, err := pick.Engine(src.Driver, dsn)
 	if err != nil {
 		return nil, "", fmt.Errorf("source %s: %w", src.Name, err)
 	}

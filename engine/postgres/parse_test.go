@@ -152,11 +152,11 @@ func TestCustomArchive(t *testing.T) {
 		if st.largeObjects != 1 || a.dbName != "fz" || !strings.HasPrefix(a.dumpedBy, "15.") {
 			t.Errorf("%s: %+v, archive of %s by %s", name, st, a.dbName, a.dumpedBy)
 		}
-		if _, err := CheckDump(bytes.NewReader(raw)); err != nil {
+		if _, err := (Engine{}).CheckDump(bytes.NewReader(raw)); err != nil {
 			t.Errorf("%s: check: %v", name, err)
 		}
 		for _, cut := range []int{3, 40, len(raw) / 2, len(raw) - 1} {
-			if _, err := CheckDump(bytes.NewReader(raw[:cut])); !errors.Is(err, engine.ErrTruncated) {
+			if _, err := (Engine{}).CheckDump(bytes.NewReader(raw[:cut])); !errors.Is(err, engine.ErrTruncated) {
 				t.Errorf("%s cut at %d: %v, want ErrTruncated", name, cut, err)
 			}
 		}
@@ -164,10 +164,10 @@ func TestCustomArchive(t *testing.T) {
 	raw, _ := os.ReadFile("testdata/small.dump")
 	bad := append([]byte{}, raw...)
 	bad[bytes.Index(bad, []byte{0x78, 0x9c})+4] ^= 0x55 // inside the first block's zlib stream
-	if _, err := CheckDump(bytes.NewReader(bad)); err == nil {
+	if _, err := (Engine{}).CheckDump(bytes.NewReader(bad)); err == nil {
 		t.Error("a flipped byte in compressed data went unnoticed")
 	}
-	if _, err := CheckDump(bytes.NewReader(append(raw, 0))); !errors.Is(err, engine.ErrMalformed) {
+	if _, err := (Engine{}).CheckDump(bytes.NewReader(append(raw, 0))); !errors.Is(err, engine.ErrMalformed) {
 		t.Errorf("a byte after the archive: %v", err)
 	}
 }

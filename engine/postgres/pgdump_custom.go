@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"strconv"
 	"strings"
 
 	"github.com/jackc/pgx/v5"
@@ -499,7 +498,7 @@ func (a *archive) entryData(e tocEntry, w *bufio.Writer, st *customStats) error 
 	}
 	// pg_dump writes COPY's end marker into the data; should an archive
 	// lack it, the SQL after would be taken for rows.
-	var end tail
+	end := engine.Tail{Max: 8}
 	n, err := io.Copy(io.MultiWriter(w, &end), r)
 	st.dataBytes += n
 	if err != nil {
@@ -508,7 +507,7 @@ func (a *archive) entryData(e tocEntry, w *bufio.Writer, st *customStats) error 
 	if err := finish(); err != nil {
 		return err
 	}
-	if e.copyStmt != "" && !bytes.HasSuffix(bytes.TrimRight(end.buf, "\n"), []byte("\n\\.")) && string(bytes.TrimRight(end.buf, "\n")) != "\\." {
+	if e.copyStmt != "" && !bytes.HasSuffix(bytes.TrimRight(end.Bytes(), "\n"), []byte("\n\\.")) && string(bytes.TrimRight(end.Bytes(), "\n")) != "\\." {
 		w.WriteString("\\.\n")
 	}
 	w.WriteString("\n")
@@ -544,27 +543,26 @@ func loadCustom(ctx context.Context, cfg *pgx.ConnConfig, r io.Reader, opts engi
 	return res, err
 }
 
-// CheckDump reads a pg_dump output to its end and says whether it is
-// whole: a custom-format archive (PGDMP) must parse, every data block
-// must decompress and the archive end after the last; a plain-format
-// script must end with pg_dump's trailer.
-func CheckDump(r io.Reader) (string, error) {
+// CheckDump reads a pg_dump output, decoded, to its end and says whether
+// it is whole: a custom-format archive (PGDMP) must parse, every data block
+// decompress and the archive end after the last; a plain-format script
+// must end with pg_dump's trailer.
+func (Engine) CheckDump(r io.Reader) (string, error) {
 	br := bufio.NewReaderSize(r, 64<<10)
 	if magic, _ := br.Peek(len(customMagic)); string(magic) == customMagic {
 		a, st, err := customScript(br, io.Discard)
 		if err != nil {
 			return "", err
 		}
-		return fmt.Sprintf("pg_dump custom archive (format %d.%d, pg_dump %s) read to its end: %d entries, %d data blocks decompressed (%s of data), %d large objects",
-			a.version>>16, a.version>>8&0xff, oneLine(a.dumpedBy), st.entries, st.blocks, strconv.FormatInt(st.dataBytes, 10)+" bytes", st.largeObjects), nil
+		return fmt.Sprintf("a pg_dump custom archive (format %d.%d, pg_dump %s): %d entries, %d data blocks decompressed (%d bytes of data), %d large objects",
+			a.version>>16, a.version>>8&0xff, oneLine(a.dumpedBy), st.entries, st.blocks, st.dataBytes, st.largeObjects), nil
 	}
-	var t tail
-	n, err := io.Copy(&t, br)
-	if err != nil {
+	t := engine.Tail{Max: 4 << 10}
+	if _, err := io.Copy(&t, br); err != nil {
 		return "", err
 	}
-	if !endsWithTrailer(t.buf) {
-		return "", fmt.Errorf("%w: %d bytes of SQL, and the last lines hold no %q: the dump stopped early", engine.ErrTruncated, n, Trailer)
+	if !endsWithTrailer(t.Bytes()) {
+		return "", fmt.Errorf("%w: the last lines hold no %q: the dump stopped early", engine.ErrTruncated, Trailer)
 	}
-	return fmt.Sprintf("plain pg_dump script of %d bytes ending in %q", n, Trailer), nil
+	return fmt.Sprintf("ending in %q", Trailer), nil
 }

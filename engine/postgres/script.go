@@ -22,12 +22,12 @@ type script struct {
 	max  int
 	line int // line of the next byte, 1-based
 	stmt []byte
-	tail tail // the input's last bytes, for the trailer
+	tail engine.Tail // the input's last bytes, for the trailer
 }
 
 // read is how many bytes of the input the script has consumed (with what
 // its buffer holds ahead).
-func (s *script) read() int64 { return s.tail.n }
+func (s *script) read() int64 { return s.tail.N }
 
 // item kinds.
 const (
@@ -43,7 +43,7 @@ type item struct {
 }
 
 func newScript(r io.Reader, maxStmt int) *script {
-	s := &script{max: maxStmt, line: 1}
+	s := &script{max: maxStmt, line: 1, tail: engine.Tail{Max: 256}}
 	s.r = bufio.NewReaderSize(io.TeeReader(r, &s.tail), 256<<10)
 	return s
 }
@@ -387,7 +387,7 @@ func (d *copyData) drain() error {
 
 // complete reports whether the input ended with the trailer (after the
 // whole input was read).
-func (s *script) complete() bool { return endsWithTrailer(s.tail.buf) }
+func (s *script) complete() bool { return endsWithTrailer(s.tail.Bytes()) }
 
 // endsWithTrailer: the last line that says anything is pg_dump's trailer.
 // After it pg_dump writes a "--" line and, since 17.6, 16.10, 15.14, a
@@ -405,28 +405,6 @@ func endsWithTrailer(tail []byte) bool {
 		return false
 	}
 	return false
-}
-
-// tail keeps the last bytes written to it, and counts them all.
-type tail struct {
-	buf []byte
-	n   int64
-}
-
-const tailBytes = 256
-
-func (t *tail) Write(p []byte) (int, error) {
-	n := len(p)
-	t.n += int64(n)
-	if n >= tailBytes {
-		t.buf = append(t.buf[:0], p[n-tailBytes:]...)
-		return n, nil
-	}
-	if over := len(t.buf) + n - tailBytes; over > 0 {
-		t.buf = append(t.buf[:0], t.buf[over:]...)
-	}
-	t.buf = append(t.buf, p...)
-	return n, nil
 }
 
 // words returns up to n upper-cased leading words of a statement.

@@ -62,7 +62,10 @@ type Anchor struct {
 }
 
 type Source struct {
-	Name         string
+	Name string
+	// Driver is the source's database family (mysql, postgres); "" lets
+	// the DSN's scheme say (engine/pick).
+	Driver       string
 	DSNEnv       string
 	DSNFile      string
 	Databases    []string
@@ -98,7 +101,7 @@ type Backup struct {
 	CheckSchedule string
 	RPO           time.Duration
 	Retention     time.Duration
-	Format        string // atrest (default) or mysqldump
+	Format        string // atrest (default), mysqldump or pg_dump
 	KeyPattern    string
 }
 

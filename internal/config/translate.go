@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"filippo.io/age"
+	"github.com/atrest/atrest/engine/pick"
 	"github.com/robfig/cron/v3"
 	"go.yaml.in/yaml/v3"
 )
@@ -46,6 +47,7 @@ type rawAnchor struct {
 
 type rawSource struct {
 	Name         string   `yaml:"name"`
+	Driver       string   `yaml:"driver"`
 	DSNEnv       string   `yaml:"dsn_env"`
 	DSNFile      string   `yaml:"dsn_file"`
 	Databases    []string `yaml:"databases"`
@@ -272,7 +274,10 @@ func (t *translator) translate(r *rawConfig) *Config {
 		if s.Sample < 0 {
 			t.fail(append(w, "sample"), "source %q: sample must be positive", s.Name)
 		}
-		c.Sources = append(c.Sources, Source{Name: s.Name, DSNEnv: s.DSNEnv, DSNFile: t.abs(s.DSNFile),
+		if _, err := pick.Engine(s.Driver, ""); err != nil {
+			t.fail(append(w, "driver"), "source %q: %v", s.Name, err)
+		}
+		c.Sources = append(c.Sources, Source{Name: s.Name, Driver: s.Driver, DSNEnv: s.DSNEnv, DSNFile: t.abs(s.DSNFile),
 			Databases: s.Databases, ScanSchedule: t.schedule(w, "scan_schedule", s.ScanSchedule), Sample: s.Sample})
 	}
 
@@ -335,12 +340,12 @@ func (t *translator) backup(w []any, b rawBackup, sources, storage map[string]bo
 				t.fail(append(w, "recipients", j), "backup %q: recipient %d is not an age public key (age1…)", b.Name, j+1)
 			}
 		}
-	case "mysqldump":
+	case "mysqldump", "pg_dump":
 		if b.KeyPattern == "" {
-			t.fail(w, "backup %q: format mysqldump needs key_pattern (e.g. \"yb/*.sql.gz\")", b.Name)
+			t.fail(w, "backup %q: format %s needs key_pattern (e.g. \"yb/*.sql.gz\")", b.Name, out.Format)
 		}
 	default:
-		t.fail(append(w, "format"), "backup %q: format %q is not atrest or mysqldump", b.Name, b.Format)
+		t.fail(append(w, "format"), "backup %q: format %q is not atrest, mysqldump or pg_dump", b.Name, b.Format)
 	}
 	if !storage[b.Storage] {
 		t.fail(append(w, "storage"), "backup %q: storage %q is not a storage[] entry", b.Name, b.Storage)
