@@ -30,7 +30,7 @@ func newScanDBCmd() *cobra.Command {
 	var o scanDBOptions
 	cmd := &cobra.Command{
 		Use:   "db --dsn DSN [--database NAME]... [--sample N] [flags]",
-		Short: "Sample MySQL/MariaDB columns and say which hold identifiers in plaintext",
+		Short: "Sample MySQL/MariaDB or PostgreSQL columns and say which hold identifiers in plaintext",
 		Long: `scan db samples every column that can hold an identifier (character, text, JSON,
 enum/set, binary and blob, integer and decimal) and gives each a state:
 plaintext, masked, hashed, encrypted or none, with the identifier type, how many
@@ -45,8 +45,10 @@ table record says so), never ORDER BY RAND(), never a full scan, in read-only
 transactions with a per-statement time limit, on at most --parallel connections.
 A user with only SELECT is enough. The DSN's password is never printed.
 
-The DSN is go-sql-driver's: user:password@tcp(host:3306)/  — to keep the
-password out of the process list, use --dsn-env NAME or --config with --source.
+The DSN is go-sql-driver's for MySQL (user:password@tcp(host:3306)/) or a
+postgres:// URL for PostgreSQL (postgres://user:password@host:5432/db: every
+schema of that database; --database names schemas). To keep the password out of
+the process list, use --dsn-env NAME or --config with --source.
 
 ` + exitHelp,
 		Example: `  atrest scan db --dsn 'audit@tcp(db1:3306)/' --database yb
@@ -56,7 +58,7 @@ password out of the process list, use --dsn-env NAME or --config with --source.
 		RunE: func(cmd *cobra.Command, _ []string) error { return runScanDB(cmd, o) },
 	}
 	o.add(cmd, "table, json or jsonl")
-	cmd.Flags().StringVar(&o.dsn, "dsn", "", "go-sql-driver DSN, e.g. user:pass@tcp(127.0.0.1:3306)/")
+	cmd.Flags().StringVar(&o.dsn, "dsn", "", "go-sql-driver DSN (user:pass@tcp(127.0.0.1:3306)/) or postgres:// URL")
 	cmd.Flags().StringVar(&o.dsnEnv, "dsn-env", "", "name of an environment variable holding the DSN")
 	cmd.Flags().StringVar(&o.source, "source", "", "with --config: the sources[] entry to scan")
 	cmd.Flags().StringArrayVar(&o.databases, "database", nil, "database to scan (repeatable; default: all but the system schemas)")
