@@ -12,6 +12,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/atrest/atrest/crypto/suite"
 )
 
 // FingerprintKeySize is the size in bytes of a fingerprint key.
@@ -75,37 +77,27 @@ func LoadFingerprintKey(path string) ([]byte, error) {
 	return k, nil
 }
 
-// NewSigningKey returns a new ed25519 private key seed, hex-encoded.
-func NewSigningKey() ([]byte, error) {
-	_, priv, err := ed25519.GenerateKey(rand.Reader)
+// NewSigningKey returns a new ed25519 private key seed, hex-encoded: the
+// standard suite's signing key (crypto/suite has the sm one).
+func NewSigningKey() ([]byte, error) { return suite.Standard.NewSigningKey() }
+
+// LoadSigningKey reads a key written by NewSigningKey. For a key of either
+// suite (Ed25519 or SM2), use suite.LoadSigningKey.
+func LoadSigningKey(path string) (ed25519.PrivateKey, error) {
+	k, err := suite.LoadSigningKey(path)
 	if err != nil {
 		return nil, err
 	}
-	return []byte(hex.EncodeToString(priv.Seed()) + "\n"), nil
-}
-
-// LoadSigningKey reads a key written by NewSigningKey.
-func LoadSigningKey(path string) (ed25519.PrivateKey, error) {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return nil, fmt.Errorf("signing key: %w", err)
+	ek, ok := k.(ed25519.PrivateKey)
+	if !ok {
+		return nil, fmt.Errorf("signing key %s: an SM2 key, where an Ed25519 seed (suite standard) is needed", path)
 	}
-	seed, err := hex.DecodeString(strings.TrimSpace(string(data)))
-	if err != nil || len(seed) != ed25519.SeedSize {
-		return nil, fmt.Errorf("signing key %s: not a hex-encoded ed25519 seed", path)
-	}
-	return ed25519.NewKeyFromSeed(seed), nil
+	return ek, nil
 }
 
 // PublicKeyPEM encodes an ed25519 public key as PKIX PEM ("PUBLIC KEY"), the
 // form `openssl pkey -pubout` writes.
-func PublicKeyPEM(pub ed25519.PublicKey) ([]byte, error) {
-	der, err := x509.MarshalPKIXPublicKey(pub)
-	if err != nil {
-		return nil, err
-	}
-	return pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der}), nil
-}
+func PublicKeyPEM(pub ed25519.PublicKey) ([]byte, error) { return suite.MarshalPublicKey(pub) }
 
 // LoadPublicKeyPEM reads an ed25519 public key written by PublicKeyPEM.
 func LoadPublicKeyPEM(path string) (ed25519.PublicKey, error) {

@@ -1,6 +1,8 @@
 // Package crypto holds atrest's own small cryptographic pieces: the keyed
 // fingerprint and the mask that are the only forms of an identifier atrest may
-// print (SPEC §2), secrets that never print themselves, and key files.
+// print (SPEC §2), secrets that never print themselves, and key files. The
+// algorithms themselves, and the choice between the standard and the sm
+// suite, live in crypto/suite.
 //
 // It must never offer an unkeyed hash of an identifier: the ID-number space is
 // small enough to brute-force.
@@ -8,12 +10,13 @@ package crypto
 
 import (
 	"crypto/hmac"
-	"crypto/sha256"
 	"hash"
 	"strings"
 	"sync"
 	"unicode/utf8"
 	"unsafe"
+
+	"github.com/atrest/atrest/crypto/suite"
 )
 
 // Mask keeps at most the first 3 and the last 4 characters of a normalised
@@ -71,18 +74,28 @@ func maskRunes(v string) string {
 	return string(out)
 }
 
-// Fingerprinter computes HMAC-SHA-256 of normalised identifiers under the
+// Fingerprinter computes an HMAC of normalised identifiers under the
 // installation's secret key, so the same person can be correlated across
-// sources without storing the value. Safe for concurrent use.
+// sources without storing the value: HMAC-SHA-256, or HMAC-SM3 when the
+// installation's suite is sm. Safe for concurrent use.
 type Fingerprinter struct {
 	pool sync.Pool
 }
 
-// NewFingerprinter returns a Fingerprinter for key (at least 32 bytes).
-func NewFingerprinter(key []byte) *Fingerprinter {
+// fingerprintSize is the HMAC's length: SHA-256 and SM3 alike.
+const fingerprintSize = 32
+
+// NewFingerprinter returns an HMAC-SHA-256 Fingerprinter for key (at least
+// 32 bytes): the standard suite's.
+func NewFingerprinter(key []byte) *Fingerprinter { return NewFingerprinterWith(key, suite.Standard) }
+
+// NewFingerprinterWith returns a Fingerprinter that uses HMAC with the
+// suite's hash. Fingerprints of one suite never equal the other's: an
+// installation that switches suite starts its correlations afresh.
+func NewFingerprinterWith(key []byte, s suite.Suite) *Fingerprinter {
 	k := append([]byte(nil), key...)
 	f := &Fingerprinter{}
-	f.pool.New = func() any { return hmac.New(sha256.New, k) }
+	f.pool.New = func() any { return hmac.New(s.NewHash, k) }
 	return f
 }
 
@@ -97,10 +110,10 @@ func (f *Fingerprinter) Sum(value string) string {
 	h.Reset()
 	// A hash's Write does not keep or modify its argument: no copy of value.
 	h.Write(unsafe.Slice(unsafe.StringData(value), len(value)))
-	var buf [sha256.Size]byte
+	var buf [fingerprintSize]byte
 	sum := h.Sum(buf[:0])
 	f.pool.Put(h)
-	var out [sha256.Size*2 + sha256.Size/4 - 1]byte
+	var out [fingerprintSize*2 + fingerprintSize/4 - 1]byte
 	for g := 0; g < 8; g++ {
 		o := out[g*9 : g*9+8]
 		c := sum[g*4 : g*4+4]

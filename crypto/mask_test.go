@@ -1,9 +1,14 @@
 package crypto
 
 import (
+	"crypto/hmac"
+	"encoding/hex"
 	"fmt"
 	"strings"
 	"testing"
+
+	"github.com/atrest/atrest/crypto/suite"
+	"github.com/emmansun/gmsm/sm3"
 )
 
 func TestMask(t *testing.T) {
@@ -39,18 +44,37 @@ func TestFingerprintKeyed(t *testing.T) {
 // No fingerprint may hold a run of digits long enough to read as an
 // identifier (11 or more).
 func TestFingerprintHasNoLongDigitRuns(t *testing.T) {
-	f := NewFingerprinter([]byte("0123456789abcdef0123456789abcdef"))
-	for i := range 20000 {
-		run := 0
-		for _, c := range f.Sum(fmt.Sprint(i)) {
-			if c >= '0' && c <= '9' {
-				run++
-				if run > 8 {
-					t.Fatalf("fingerprint of %d has a digit run over 8", i)
+	for _, s := range []suite.Suite{suite.Standard, suite.SM} {
+		f := NewFingerprinterWith([]byte("0123456789abcdef0123456789abcdef"), s)
+		for i := range 20000 {
+			run := 0
+			for _, c := range f.Sum(fmt.Sprint(i)) {
+				if c >= '0' && c <= '9' {
+					run++
+					if run > 8 {
+						t.Fatalf("%s: fingerprint of %d has a digit run over 8", s.Name(), i)
+					}
+				} else {
+					run = 0
 				}
-			} else {
-				run = 0
 			}
 		}
+	}
+}
+
+// With the sm suite a fingerprint is HMAC-SM3 (crypto/suite checks gmsm's
+// HMAC-SM3 against openssl), in the same grouped form.
+func TestFingerprintSM(t *testing.T) {
+	key := []byte("0123456789abcdef0123456789abcdef")
+	v := "11010519491231002X"
+	m := hmac.New(sm3.New, key)
+	m.Write([]byte(v))
+	want := hex.EncodeToString(m.Sum(nil))
+	got := NewFingerprinterWith(key, suite.SM).Sum(v)
+	if strings.ReplaceAll(got, "-", "") != want || len(got) != 71 {
+		t.Errorf("sm fingerprint %s, want HMAC-SM3 %s in groups", got, want)
+	}
+	if got == NewFingerprinter(key).Sum(v) {
+		t.Error("sm and standard fingerprints agree")
 	}
 }

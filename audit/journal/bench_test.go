@@ -4,6 +4,8 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/atrest/atrest/crypto/suite"
 )
 
 // BenchmarkAppend measures the append rate with an fsync per entry and with
@@ -41,39 +43,43 @@ func BenchmarkAppend(b *testing.B) {
 	})
 }
 
-// BenchmarkVerify1M builds a journal of 1M entries once (batched appends, a
-// checkpoint every 1000 entries) and times Verify over it.
+// BenchmarkVerify1M builds a journal of 1M entries once per suite (batched
+// appends, a checkpoint every 1000 entries) and times Verify over it:
+// SHA-256 and Ed25519, or SM3 and SM2.
 func BenchmarkVerify1M(b *testing.B) {
 	const total = 1_000_000
-	key, _ := testKey(b)
-	dir := b.TempDir()
-	j := mustOpen(b, dir, key, Options{})
-	batch := make([]Entry, 1000)
-	for i := range batch {
-		batch[i] = testEntry(i)
-	}
-	for n := 0; n < total; n += len(batch) {
-		if _, err := j.AppendBatch(batch); err != nil {
-			b.Fatal(err)
-		}
-	}
-	if err := j.Close(); err != nil {
-		b.Fatal(err)
-	}
-	var size int64
-	segs, _ := filepath.Glob(filepath.Join(dir, "segment-*.jsonl"))
-	for _, s := range segs {
-		fi, _ := os.Stat(s)
-		size += fi.Size()
-	}
-	b.Run("verify", func(b *testing.B) {
-		b.SetBytes(size)
-		for b.Loop() {
-			rep, err := Verify(dir, pub(key), nil)
-			if err != nil || rep.Entries != total || rep.NewestCheckpoint.Size != total {
-				b.Fatalf("verify: %v %+v", err, rep)
+	for _, s := range []suite.Suite{suite.Standard, suite.SM} {
+		b.Run(s.Name(), func(b *testing.B) {
+			key := testKeyOf(b, s)
+			dir := b.TempDir()
+			j := mustOpen(b, dir, key, Options{})
+			batch := make([]Entry, 1000)
+			for i := range batch {
+				batch[i] = testEntry(i)
 			}
-		}
-		b.ReportMetric(float64(total)*float64(b.N)/b.Elapsed().Seconds(), "entries/s")
-	})
+			for n := 0; n < total; n += len(batch) {
+				if _, err := j.AppendBatch(batch); err != nil {
+					b.Fatal(err)
+				}
+			}
+			if err := j.Close(); err != nil {
+				b.Fatal(err)
+			}
+			var size int64
+			segs, _ := filepath.Glob(filepath.Join(dir, "segment-*.jsonl"))
+			for _, s := range segs {
+				fi, _ := os.Stat(s)
+				size += fi.Size()
+			}
+			b.SetBytes(size)
+			b.ResetTimer()
+			for b.Loop() {
+				rep, err := Verify(dir, key.Public(), nil)
+				if err != nil || rep.Entries != total || rep.NewestCheckpoint.Size != total {
+					b.Fatalf("verify: %v %+v", err, rep)
+				}
+			}
+			b.ReportMetric(float64(total)*float64(b.N)/b.Elapsed().Seconds(), "entries/s")
+		})
+	}
 }

@@ -1,7 +1,7 @@
 package journal
 
 import (
-	"crypto/ed25519"
+	"crypto"
 	"encoding/base64"
 	"errors"
 	"fmt"
@@ -10,6 +10,7 @@ import (
 	"time"
 	"unicode"
 
+	"github.com/atrest/atrest/crypto/suite"
 	"golang.org/x/mod/sumdb/note"
 	"golang.org/x/mod/sumdb/tlog"
 )
@@ -69,45 +70,22 @@ func parseCheckpointBody(text string) (Checkpoint, error) {
 	return c, nil
 }
 
-// newNoteSigner adapts an ed25519 key to note.Signer. note.GenerateKey makes
-// its own keys; ours come from crypto.LoadSigningKey, so the signer key string
-// is built from the seed (algorithm byte 1 = Ed25519).
-func newNoteSigner(name string, key ed25519.PrivateKey) (note.Signer, error) {
-	vkey, err := note.NewEd25519VerifierKey(name, key.Public().(ed25519.PublicKey))
-	if err != nil {
-		return nil, err
-	}
-	// vkey is name+hash+base64(key); the name has no '+', the base64 may.
-	_, rest, _ := strings.Cut(vkey, "+")
-	keyHash, _, _ := strings.Cut(rest, "+")
-	skey := "PRIVATE+KEY+" + name + "+" + keyHash + "+" +
-		base64.StdEncoding.EncodeToString(append([]byte{1}, key.Seed()...))
-	s, err := note.NewSigner(skey)
-	if err != nil {
-		return nil, fmt.Errorf("journal: key name %q: %w", name, err)
-	}
-	return s, nil
-}
-
 // keyVerifiers accepts signatures by pub under whatever key name the note
 // uses, so a journal keeps verifying after its origin changes.
 type keyVerifiers struct {
-	pub   ed25519.PublicKey
+	pub   crypto.PublicKey
 	cache map[string]note.Verifier
 }
 
-func newKeyVerifiers(pub ed25519.PublicKey) *keyVerifiers {
+func newKeyVerifiers(pub crypto.PublicKey) *keyVerifiers {
 	return &keyVerifiers{pub: pub, cache: map[string]note.Verifier{}}
 }
 
 func (k *keyVerifiers) Verifier(name string, hash uint32) (note.Verifier, error) {
 	v, ok := k.cache[name]
 	if !ok {
-		vkey, err := note.NewEd25519VerifierKey(name, k.pub)
-		if err == nil {
-			v, err = note.NewVerifier(vkey)
-		}
-		if err != nil {
+		var err error
+		if v, err = suite.NoteVerifier(name, k.pub); err != nil {
 			return nil, &note.UnknownVerifierError{Name: name, KeyHash: hash}
 		}
 		k.cache[name] = v

@@ -2,7 +2,6 @@ package journal
 
 import (
 	"bytes"
-	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -12,6 +11,7 @@ import (
 	"reflect"
 	"time"
 
+	"github.com/atrest/atrest/crypto/suite"
 	"golang.org/x/mod/sumdb/tlog"
 )
 
@@ -28,7 +28,11 @@ type Entry struct {
 	Outcome string         `json:"outcome"` // ok, findings, fail, error, skipped, ...
 	Figures map[string]any `json:"figures,omitempty"`
 	Detail  string         `json:"detail,omitempty"`
-	Prev    string         `json:"prev"`
+	// Suite is set by Append on entry 1 only: the journal's cipher suite
+	// ("standard" or "sm"), kept for life. Entry 1 of a journal written
+	// before suites has none, which reads as standard.
+	Suite string `json:"suite,omitempty"`
+	Prev  string `json:"prev"`
 	// Hash must stay the last field: the stored line is the canonical
 	// encoding (Hash empty, so omitted) with the hash member appended.
 	Hash string `json:"hash,omitempty"`
@@ -48,7 +52,7 @@ const MaxLineBytes = 1 << 20
 
 const (
 	hashKey   = `,"hash":"`
-	hashHex   = 2 * sha256.Size
+	hashHex   = 2 * hashSize
 	hashTail  = len(hashKey) + hashHex + len(`"}`)
 	prevKey   = `"prev":"`
 	seqPrefix = `{"seq":`
@@ -59,8 +63,8 @@ var (
 )
 
 // encodeLine returns the stored line for e (Hash ignored), with its newline,
-// and the entry hash and Merkle leaf hash.
-func encodeLine(buf *bytes.Buffer, e *Entry) (line []byte, h [sha256.Size]byte, leaf tlog.Hash, err error) {
+// and the entry hash and Merkle leaf hash under x's suite.
+func encodeLine(buf *bytes.Buffer, e *Entry, x *hasher) (line []byte, h [hashSize]byte, leaf tlog.Hash, err error) {
 	e.Hash = ""
 	buf.Reset()
 	enc := json.NewEncoder(buf)
@@ -70,8 +74,8 @@ func encodeLine(buf *bytes.Buffer, e *Entry) (line []byte, h [sha256.Size]byte, 
 	}
 	b := buf.Bytes()
 	canonical := b[:len(b)-1] // Encode adds '\n'
-	h = sha256.Sum256(canonical)
-	leaf = tlog.RecordHash(h[:])
+	h = x.s.Sum(canonical)
+	leaf = x.leaf(h[:])
 	out := make([]byte, 0, len(canonical)+hashTail)
 	out = append(out, canonical[:len(canonical)-1]...)
 	out = append(out, hashKey...)
@@ -158,26 +162,73 @@ func isHex(b []byte) bool {
 	return true
 }
 
-// hasher computes entry and leaf hashes of stored lines without copying them.
+// hashSize is the size of every hash in a journal: SHA-256 and SM3 alike.
+const hashSize = 32
+
+// hasher computes entry hashes of stored lines, without copying them, and
+// the RFC 6962 Merkle leaf and node hashes, all with the journal's suite
+// (SHA-256 gives exactly tlog's RecordHash, NodeHash and TreeHash). It
+// works in its own buffers: one per reader or writer, never shared.
 type hasher struct {
-	h   hash.Hash
-	sum [sha256.Size]byte
-	hex [hashHex]byte
+	s    suite.Suite
+	h    hash.Hash
+	sum  [hashSize]byte
+	hex  [hashHex]byte
+	node [1 + 2*hashSize]byte
 }
 
-func newHasher() *hasher { return &hasher{h: sha256.New()} }
+func newHasher(s suite.Suite) *hasher { return &hasher{s: s, h: s.NewHash()} }
 
 var closeBrace = []byte("}")
 
 // entryHash returns the hex entry hash of the line (valid only until the
-// next call) and the Merkle leaf hash, tlog.RecordHash of the raw entry hash.
+// next call) and the Merkle leaf hash of the raw entry hash.
 func (x *hasher) entryHash(line []byte, li lineInfo) ([]byte, tlog.Hash) {
 	x.h.Reset()
 	x.h.Write(line[:li.cut])
 	x.h.Write(closeBrace)
 	x.h.Sum(x.sum[:0])
 	hex.Encode(x.hex[:], x.sum[:])
-	return x.hex[:], tlog.RecordHash(x.sum[:])
+	return x.hex[:], x.leaf(x.sum[:])
+}
+
+// leaf is H(0x00 || entry hash).
+func (x *hasher) leaf(entry []byte) tlog.Hash {
+	x.node[0] = 0
+	copy(x.node[1:], entry)
+	return x.sumNode(x.node[:1+len(entry)])
+}
+
+// interior is H(0x01 || left || right).
+func (x *hasher) interior(l, r tlog.Hash) tlog.Hash {
+	x.node[0] = 1
+	copy(x.node[1:], l[:])
+	copy(x.node[1+hashSize:], r[:])
+	return x.sumNode(x.node[:])
+}
+
+func (x *hasher) sumNode(b []byte) tlog.Hash {
+	var out tlog.Hash
+	x.h.Reset()
+	x.h.Write(b)
+	x.h.Sum(out[:0])
+	return out
+}
+
+// lineSuite returns the suite that entry 1's line records; none (a journal
+// from before suites) is standard.
+func lineSuite(line []byte) (suite.Suite, error) {
+	var e struct {
+		Suite string `json:"suite"`
+	}
+	if err := json.Unmarshal(line, &e); err != nil {
+		return nil, errNotJSON
+	}
+	s, err := suite.Get(e.Suite)
+	if err != nil {
+		return nil, fmt.Errorf("entry 1 names %w", err)
+	}
+	return s, nil
 }
 
 // ParseEntry decodes one stored line (with or without its newline) and checks

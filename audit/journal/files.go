@@ -159,6 +159,20 @@ func openAt(path string, off, end int64) (io.ReadCloser, error) {
 	}{io.LimitReader(f, end-off), f}, nil
 }
 
+// firstLine returns the first line of a file, without its newline.
+func firstLine(path string) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	line, complete, err := newLineReader(f).next()
+	if err == io.EOF || (err == nil && !complete) {
+		return nil, errors.New("no complete first line")
+	}
+	return line, err
+}
+
 // lastLine returns the last newline-terminated line of a file (without the
 // newline) and the bytes after it that lack a newline (a torn fragment).
 // lineOff is where the line starts, -1 when the file has no newline at all,

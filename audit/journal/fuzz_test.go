@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"testing"
 
+	"github.com/atrest/atrest/crypto/suite"
 	"golang.org/x/mod/sumdb/note"
 )
 
@@ -12,7 +13,7 @@ func FuzzParseEntry(f *testing.F) {
 	for i, e := range []Entry{testEntry(1), {Seq: 2, Kind: "user.add", Subject: "a\"b\\c\n", Outcome: "ok", Prev: "00"},
 		{Seq: 1 << 40, Kind: "k", Outcome: "o", Detail: "<&>\u2028", Figures: map[string]any{"x": 1.5e300}}} {
 		e.Seq = i + 1
-		line, _, _, err := encodeLine(&buf, &e)
+		line, _, _, err := encodeLine(&buf, &e, newHasher(suite.Standard))
 		if err != nil {
 			f.Fatal(err)
 		}
@@ -23,7 +24,12 @@ func FuzzParseEntry(f *testing.F) {
 	f.Add([]byte(`{"seq":1,"prev":"","hash":"` + string(bytes.Repeat([]byte("a"), 64)) + `"}`))
 	f.Add([]byte(`{"seq":01,"seq":2}`))
 	f.Add([]byte("{\"seq\":99999999999999999999999,\"x\":1}"))
+	f.Add([]byte(`{"seq":1,"suite":"sm","prev":"","hash":"` + string(bytes.Repeat([]byte("a"), 64)) + `"}`))
+	f.Add([]byte(`{"seq":1,"suite":"gm","prev":"","hash":"` + string(bytes.Repeat([]byte("a"), 64)) + `"}`))
 	f.Fuzz(func(t *testing.T, line []byte) {
+		if s, err := lineSuite(line); err == nil && s == nil {
+			t.Fatal("lineSuite gave no suite and no error")
+		}
 		e, err := ParseEntry(line)
 		li, lerr := parseLine(bytes.TrimSuffix(line, []byte("\n")))
 		if err != nil {
@@ -32,8 +38,9 @@ func FuzzParseEntry(f *testing.F) {
 		if lerr != nil || li.seq != e.Seq || string(li.hash) != e.Hash {
 			t.Fatalf("ParseEntry accepted what parseLine refuses (%v) or disagrees: %+v", lerr, e)
 		}
-		h := newHasher()
-		if sum, _ := h.entryHash(bytes.TrimSuffix(line, []byte("\n")), li); string(sum) != e.Hash {
+		std, _ := newHasher(suite.Standard).entryHash(bytes.TrimSuffix(line, []byte("\n")), li)
+		sm, _ := newHasher(suite.SM).entryHash(bytes.TrimSuffix(line, []byte("\n")), li)
+		if string(std) != e.Hash && string(sm) != e.Hash {
 			t.Fatal("ParseEntry accepted a line whose hash does not match")
 		}
 	})
@@ -41,7 +48,7 @@ func FuzzParseEntry(f *testing.F) {
 
 func FuzzOpenCheckpoint(f *testing.F) {
 	key, _ := testKey(f)
-	s, err := newNoteSigner("atrest.journal/h", key)
+	s, err := suite.NoteSigner("atrest.journal/h", key)
 	if err != nil {
 		f.Fatal(err)
 	}

@@ -3,7 +3,7 @@ package journal
 import (
 	"bytes"
 	"context"
-	"crypto/ed25519"
+	"crypto"
 	"errors"
 	"fmt"
 	"os"
@@ -13,6 +13,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/atrest/atrest/crypto/suite"
 	"golang.org/x/mod/sumdb/note"
 )
 
@@ -44,7 +45,8 @@ type Options struct {
 // the same time.
 type Journal struct {
 	dir   string
-	key   ed25519.PrivateKey
+	key   crypto.Signer
+	suite suite.Suite // the key's, which must be the journal's (entry 1)
 	opts  Options
 	actor Actor
 
@@ -55,7 +57,7 @@ type Journal struct {
 	loaded  bool
 	wrote   bool // this Journal appended since its last checkpoint
 	closed  bool
-	signer  note.Signer
+	hasher  *hasher // used under mu
 	encBuf  bytes.Buffer
 	origins map[string]note.Signer
 }
@@ -70,12 +72,16 @@ var (
 	ErrClosed = errors.New("journal: closed")
 )
 
-// Open opens (creating if needed) the journal in dir. key signs checkpoints;
-// it must be the key that signed the existing ones. Open reads the journal's
-// tail and refuses a torn or inconsistent one.
-func Open(dir string, key ed25519.PrivateKey, opts Options) (*Journal, error) {
-	if len(key) != ed25519.PrivateKeySize {
-		return nil, errors.New("journal: no ed25519 signing key")
+// Open opens (creating if needed) the journal in dir. key signs checkpoints
+// (an ed25519.PrivateKey, or an SM2 *sm2.PrivateKey for an sm journal); it
+// must be the key that signed the existing ones. Its suite is the journal's:
+// a new journal takes it and records it in entry 1, an existing one must
+// have it. Open reads the journal's tail and refuses a torn or inconsistent
+// one.
+func Open(dir string, key crypto.Signer, opts Options) (*Journal, error) {
+	s, err := suite.Of(key)
+	if err != nil {
+		return nil, fmt.Errorf("journal: signing key: %w", err)
 	}
 	if opts.SegmentEntries <= 0 {
 		opts.SegmentEntries = 100000
@@ -99,8 +105,8 @@ func Open(dir string, key ed25519.PrivateKey, opts Options) (*Journal, error) {
 	if err != nil {
 		return nil, fmt.Errorf("journal: %w", err)
 	}
-	j := &Journal{dir: dir, key: key, opts: opts, lockf: lf, actor: processActor(opts.Actor),
-		origins: map[string]note.Signer{}}
+	j := &Journal{dir: dir, key: key, suite: s, hasher: newHasher(s), opts: opts, lockf: lf,
+		actor: processActor(opts.Actor), origins: map[string]note.Signer{}}
 	if err := flock(lf, true); err != nil {
 		lf.Close()
 		return nil, err
@@ -206,7 +212,11 @@ func (j *Journal) write(entries []Entry) ([]Entry, error) {
 		e.Time = now
 		e.Prev = st.last
 		e.Actor = mergeActor(e.Actor, j.actor)
-		line, _, leaf, err := encodeLine(&j.encBuf, &e)
+		e.Suite = ""
+		if e.Seq == 1 {
+			e.Suite = j.suite.Name()
+		}
+		line, _, leaf, err := encodeLine(&j.encBuf, &e, j.hasher)
 		if err != nil {
 			return fail(err)
 		}
@@ -228,7 +238,7 @@ func (j *Journal) write(entries []Entry) ([]Entry, error) {
 		st.segEntries++
 		st.size++
 		st.last = e.Hash
-		st.tree.add(leaf)
+		st.tree.add(j.hasher, leaf)
 		out[i] = e
 	}
 	if err := j.flush(pending); err != nil {

@@ -3,6 +3,7 @@ package journal
 import (
 	"bytes"
 	"context"
+	gocrypto "crypto"
 	"crypto/ed25519"
 	"crypto/sha256"
 	"encoding/hex"
@@ -19,17 +20,32 @@ import (
 	"time"
 
 	"github.com/atrest/atrest/crypto"
+	"github.com/atrest/atrest/crypto/suite"
 	"golang.org/x/mod/sumdb/tlog"
 )
 
-// testKey makes a signing key the way `atrest init` does and loads it back.
+// testKey makes a standard signing key the way `atrest init` does and
+// loads it back; it returns the key file too.
 func testKey(t testing.TB) (ed25519.PrivateKey, string) {
 	t.Helper()
+	key, path := testKeyFile(t, suite.Standard)
+	return key.(ed25519.PrivateKey), path
+}
+
+// testKeyOf makes a signing key of suite s the way `atrest init` does.
+func testKeyOf(t testing.TB, s suite.Suite) gocrypto.Signer {
+	t.Helper()
+	key, _ := testKeyFile(t, s)
+	return key
+}
+
+func testKeyFile(t testing.TB, s suite.Suite) (gocrypto.Signer, string) {
+	t.Helper()
 	path := filepath.Join(t.TempDir(), "journal.key")
-	if _, err := crypto.EnsureKeyFile(path, crypto.NewSigningKey); err != nil {
+	if _, err := crypto.EnsureKeyFile(path, s.NewSigningKey); err != nil {
 		t.Fatal(err)
 	}
-	key, err := crypto.LoadSigningKey(path)
+	key, err := suite.LoadSigningKey(path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -44,7 +60,7 @@ func testEntry(i int) Entry {
 			"by_type": map[string]int{"cn_resident_id": i % 5}}}
 }
 
-func mustOpen(t testing.TB, dir string, key ed25519.PrivateKey, opts Options) *Journal {
+func mustOpen(t testing.TB, dir string, key gocrypto.Signer, opts Options) *Journal {
 	t.Helper()
 	j, err := Open(dir, key, opts)
 	if err != nil {
@@ -62,9 +78,9 @@ func appendN(t testing.TB, j *Journal, from, n int) {
 	}
 }
 
-func mustVerify(t testing.TB, dir string, key ed25519.PrivateKey, a Anchor) Report {
+func mustVerify(t testing.TB, dir string, key gocrypto.Signer, a Anchor) Report {
 	t.Helper()
-	rep, err := Verify(dir, pub(key), a)
+	rep, err := Verify(dir, key.Public(), a)
 	if err != nil {
 		t.Fatalf("verify: %v", err)
 	}
@@ -109,7 +125,7 @@ func TestAppendWritesReadableChainedLines(t *testing.T) {
 	want := `{"seq":1,"time":"2026-11-25T00:00:00.123456789Z","actor":{"os_user":"` + e.Actor.OSUser +
 		`","host":"` + e.Actor.Host + `","pid":` + strconv.Itoa(os.Getpid()) + `,"process":"` + e.Actor.Process +
 		`","web_user":"auditor1"},"kind":"backup.run","subject":"yb-nightly","outcome":"ok","figures":{"bytes":1234},` +
-		`"detail":"a<b & c>d","prev":"","hash":"` + e.Hash + "\"}\n"
+		`"detail":"a<b & c>d","suite":"standard","prev":"","hash":"` + e.Hash + "\"}\n"
 	if string(lines[0]) != want {
 		t.Errorf("line 1:\n got %s\nwant %s", lines[0], want)
 	}
@@ -132,7 +148,7 @@ func TestAppendWritesReadableChainedLines(t *testing.T) {
 			t.Fatal(err)
 		}
 		var buf bytes.Buffer
-		got, _, _, err := encodeLine(&buf, &pe)
+		got, _, _, err := encodeLine(&buf, &pe, newHasher(suite.Standard))
 		if err != nil || !bytes.Equal(bytes.TrimSuffix(got, []byte("\n")), l) {
 			t.Errorf("line %d does not re-encode to itself:\n%s\n%s", i+1, got, l)
 		}
@@ -182,12 +198,13 @@ func TestCompactRangeMatchesTlog(t *testing.T) {
 		return out, nil
 	})
 	var r compactRange
+	x := newHasher(suite.Standard)
 	for n := 0; n < 1100; n++ {
 		want, err := tlog.TreeHash(int64(n), hr)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got := r.root(); got != want || !r.valid() {
+		if got := r.root(x); got != want || !r.valid() {
 			t.Fatalf("size %d: root %v, tlog %v", n, got, want)
 		}
 		data := []byte(strconv.Itoa(n))
@@ -196,7 +213,7 @@ func TestCompactRangeMatchesTlog(t *testing.T) {
 			t.Fatal(err)
 		}
 		hashes = append(hashes, hs...)
-		r.add(tlog.RecordHash(data))
+		r.add(x, tlog.RecordHash(data))
 	}
 }
 

@@ -2,7 +2,7 @@ package journal
 
 import (
 	"context"
-	"crypto/ed25519"
+	"crypto"
 	"errors"
 	"fmt"
 	"os"
@@ -88,7 +88,7 @@ type KeptResult struct {
 // whose reason names the range of entries that were rewritten: after the
 // largest kept checkpoint it still extends, up to the size of the first it
 // does not. The results list every kept checkpoint reached.
-func VerifyFrom(ctx context.Context, dir string, pub ed25519.PublicKey, anchor Anchor, kept []KeptCheckpoint) (Report, []KeptResult, error) {
+func VerifyFrom(ctx context.Context, dir string, pub crypto.PublicKey, anchor Anchor, kept []KeptCheckpoint) (Report, []KeptResult, error) {
 	var results []KeptResult
 	var checks []*ckptCheck
 	for _, k := range kept {

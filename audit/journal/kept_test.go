@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/ed25519"
 	"errors"
+	"github.com/atrest/atrest/crypto/suite"
 	"os"
 	"path/filepath"
 	"strings"
@@ -26,7 +27,7 @@ func keepCheckpoint(t *testing.T, dir string) []byte {
 func rewriteWithKey(t *testing.T, dir string, key ed25519.PrivateKey, from int) {
 	t.Helper()
 	lines := segLines(t, dir, 1)
-	writeLines(t, dir, reencode(t, lines, from, func(e *Entry) { e.Outcome = "ok"; e.Subject = "rewritten" }))
+	writeLines(t, dir, reencode(t, suite.Standard, lines, from, func(e *Entry) { e.Outcome = "ok"; e.Subject = "rewritten" }))
 	os.Remove(filepath.Join(dir, checkpointsFile))
 	os.Remove(filepath.Join(dir, checkpointFile))
 	j := mustOpen(t, dir, key, Options{})

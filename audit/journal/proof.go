@@ -2,7 +2,7 @@ package journal
 
 import (
 	"bytes"
-	"crypto/ed25519"
+	"crypto"
 	"errors"
 	"fmt"
 	"io"
@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"sort"
 
+	"github.com/atrest/atrest/crypto/suite"
 	"golang.org/x/mod/sumdb/note"
 	"golang.org/x/mod/sumdb/tlog"
 )
@@ -60,8 +61,16 @@ func Prove(dir string, seqs []int) (*ProvenEntries, error) {
 		want[s] = true
 	}
 	p := &ProvenEntries{Checkpoint: msg, Size: cp.Size}
-	var stored []tlog.Hash
-	h := newHasher()
+	first, err := firstLine(filepath.Join(dir, segName(1)))
+	if err != nil {
+		return nil, fmt.Errorf("journal: prove: %s: %v (run atrest audit verify)", segName(1), err)
+	}
+	s, err := lineSuite(first)
+	if err != nil {
+		return nil, fmt.Errorf("journal: prove: %s:1: %v (run atrest audit verify)", segName(1), err)
+	}
+	var stored merkleLevels
+	h := newHasher(s)
 	n := 0
 	for _, sf := range sn.segs {
 		if n >= cp.Size {
@@ -86,15 +95,8 @@ func Prove(dir string, seqs []int) (*ProvenEntries, error) {
 				r.Close()
 				return nil, fmt.Errorf("journal: prove: %s: entry %d is not where it belongs (run atrest audit verify)", sf.name, n+1)
 			}
-			// StoredHashes takes the record's data and hashes it into the
-			// leaf: the data of a journal leaf is the raw entry hash.
-			h.entryHash(line, li)
-			hs, err := tlog.StoredHashes(int64(n), h.sum[:], hashSlice(stored))
-			if err != nil {
-				r.Close()
-				return nil, err
-			}
-			stored = append(stored, hs...)
+			_, leaf := h.entryHash(line, li)
+			stored.add(h, leaf)
 			n++
 			if want[n] {
 				p.Lines = append(p.Lines, append(append([]byte(nil), line...), '\n'))
@@ -106,15 +108,14 @@ func Prove(dir string, seqs []int) (*ProvenEntries, error) {
 	if n < cp.Size {
 		return nil, fmt.Errorf("journal: prove: the checkpoint covers %d entries, the journal has %d (run atrest audit verify)", cp.Size, n)
 	}
-	root, err := tlog.TreeHash(int64(cp.Size), hashSlice(stored))
-	if err != nil || root != cp.Root {
+	if cp.Size == 0 || stored.hash(h, 0, cp.Size) != cp.Root {
 		return nil, fmt.Errorf("journal: prove: the entries do not give the checkpoint's root (run atrest audit verify)")
 	}
 	if len(p.Seqs) != len(want) {
 		return nil, fmt.Errorf("journal: prove: some entries asked for are not in the journal")
 	}
 	for _, s := range p.Seqs {
-		proof, err := tlog.ProveRecord(int64(cp.Size), int64(s-1), hashSlice(stored))
+		proof, err := stored.prove(h, cp.Size, s-1)
 		if err != nil {
 			return nil, fmt.Errorf("journal: prove entry %d: %w", s, err)
 		}
@@ -123,25 +124,16 @@ func Prove(dir string, seqs []int) (*ProvenEntries, error) {
 	return p, nil
 }
 
-// hashSlice serves stored hashes from memory.
-type hashSlice []tlog.Hash
-
-func (s hashSlice) ReadHashes(indexes []int64) ([]tlog.Hash, error) {
-	out := make([]tlog.Hash, len(indexes))
-	for i, x := range indexes {
-		if x < 0 || x >= int64(len(s)) {
-			return nil, fmt.Errorf("journal: stored hash %d of %d", x, len(s))
-		}
-		out[i] = s[x]
-	}
-	return out, nil
-}
-
 // CheckProven checks proven entries with the journal's public key alone:
 // the checkpoint's signature, each line's own hash and sequence number, the
 // chain between consecutive entries, and each inclusion proof. It returns
-// the checkpoint, or an error naming the first entry that fails.
-func CheckProven(p *ProvenEntries, pub ed25519.PublicKey) (Checkpoint, error) {
+// the checkpoint, or an error naming the first entry that fails. The hash
+// is the suite of pub's (Ed25519: SHA-256, SM2: SM3).
+func CheckProven(p *ProvenEntries, pub crypto.PublicKey) (Checkpoint, error) {
+	s, err := suite.Of(pub)
+	if err != nil {
+		return Checkpoint{}, fmt.Errorf("journal: %w", err)
+	}
 	cp, err := openCheckpoint(p.Checkpoint, newKeyVerifiers(pub))
 	if err != nil {
 		return cp, fmt.Errorf("journal: checkpoint: %s", err)
@@ -152,7 +144,7 @@ func CheckProven(p *ProvenEntries, pub ed25519.PublicKey) (Checkpoint, error) {
 	if len(p.Lines) != len(p.Seqs) || len(p.Lines) != len(p.Proofs) {
 		return cp, errors.New("journal: proven entries: lines, numbers and proofs do not pair up")
 	}
-	h := newHasher()
+	h := newHasher(s)
 	prevSeq, prevHash := 0, []byte(nil)
 	for i, line := range p.Lines {
 		line = bytes.TrimSuffix(line, []byte("\n"))
@@ -173,7 +165,7 @@ func CheckProven(p *ProvenEntries, pub ed25519.PublicKey) (Checkpoint, error) {
 		if li.seq < 1 || li.seq > cp.Size {
 			return cp, fmt.Errorf("journal: entry %d: outside the checkpoint's %d entries", li.seq, cp.Size)
 		}
-		if err := tlog.CheckRecord(p.Proofs[i], int64(cp.Size), cp.Root, int64(li.seq-1), leaf); err != nil {
+		if err := checkInclusion(h, p.Proofs[i], cp.Size, li.seq-1, leaf, cp.Root); err != nil {
 			return cp, fmt.Errorf("journal: entry %d: not in the signed tree (%v)", li.seq, err)
 		}
 		prevSeq, prevHash = li.seq, append(prevHash[:0], li.hash...)
@@ -183,16 +175,16 @@ func CheckProven(p *ProvenEntries, pub ed25519.PublicKey) (Checkpoint, error) {
 
 // SignNote signs text (lines ending in newlines) as a signed note named
 // name, with the journal key: what a bundle's manifest is signed with.
-func SignNote(key ed25519.PrivateKey, name, text string) ([]byte, error) {
-	s, err := newNoteSigner(name, key)
+func SignNote(key crypto.Signer, name, text string) ([]byte, error) {
+	s, err := suite.NoteSigner(name, key)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("journal: %w", err)
 	}
 	return note.Sign(&note.Note{Text: text}, s)
 }
 
 // OpenNote checks a note signed by SignNote with pub and returns its text.
-func OpenNote(msg []byte, pub ed25519.PublicKey) (string, error) {
+func OpenNote(msg []byte, pub crypto.PublicKey) (string, error) {
 	n, err := note.Open(msg, newKeyVerifiers(pub))
 	if err != nil {
 		var unverified *note.UnverifiedNoteError

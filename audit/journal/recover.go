@@ -1,7 +1,7 @@
 package journal
 
 import (
-	"crypto/ed25519"
+	"crypto"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -20,7 +20,7 @@ var ErrNothingTorn = errors.New("journal: nothing to recover: the last lines are
 // appends a journal.recover entry per fragment saying what it moved and why.
 // Lines that parse are never touched: an edited entry is tampering, not a
 // torn write, and stays for Verify to report.
-func Recover(dir string, key ed25519.PrivateKey, opts Options, reason string) ([]Entry, error) {
+func Recover(dir string, key crypto.Signer, opts Options, reason string) ([]Entry, error) {
 	moved, err := moveTorn(dir)
 	if err != nil {
 		return nil, err

@@ -2,7 +2,6 @@ package journal
 
 import (
 	"bytes"
-	"crypto/ed25519"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -11,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/atrest/atrest/crypto/suite"
 	"github.com/atrest/atrest/internal/atomicfile"
 	"golang.org/x/mod/sumdb/note"
 )
@@ -58,16 +58,41 @@ func (j *Journal) load() error {
 	if err != nil || rec == nil {
 		return err
 	}
-	cp, err := openCheckpoint([]byte(rec.Note), newKeyVerifiers(j.key.Public().(ed25519.PublicKey)))
+	if err := j.checkFirstSuite(); err != nil {
+		return err
+	}
+	cp, err := openCheckpoint([]byte(rec.Note), newKeyVerifiers(j.key.Public()))
 	if err != nil {
 		return fmt.Errorf("journal: newest checkpoint in %s: %v: is this the journal's signing key?", checkpointsFile, err)
 	}
 	tree := compactRange{n: rec.Size, nodes: rec.Range}
-	if cp.Size != rec.Size || !tree.valid() || tree.root() != cp.Root || rec.Segment < 1 || rec.Offset < 0 {
+	if cp.Size != rec.Size || !tree.valid() || tree.root(j.hasher) != cp.Root || rec.Segment < 1 || rec.Offset < 0 {
 		return fmt.Errorf("%w: newest record in %s does not match its signed checkpoint; run audit verify", ErrBroken, checkpointsFile)
 	}
 	j.st = state{size: rec.Size, last: rec.Hash, tree: tree, seg: rec.Segment, off: rec.Offset,
 		segEntries: rec.SegEntries, ckptSize: rec.Size, ckptBytes: n, origin: cp.Origin}
+	return nil
+}
+
+// checkFirstSuite holds the suite entry 1 records against the key's.
+func (j *Journal) checkFirstSuite() error {
+	line, err := firstLine(filepath.Join(j.dir, segName(1)))
+	if err != nil {
+		return fmt.Errorf("%w: %s: %v; run audit verify", ErrBroken, segName(1), err)
+	}
+	return j.sameSuite(line)
+}
+
+// sameSuite refuses to append to a journal of another suite than the key's.
+func (j *Journal) sameSuite(entry1 []byte) error {
+	s, err := lineSuite(entry1)
+	if err != nil {
+		return fmt.Errorf("%w: %s:1: %v; run audit verify", ErrBroken, segName(1), err)
+	}
+	if s != j.suite {
+		return fmt.Errorf("journal: this journal's suite is %s (entry 1), the signing key's is %s: a journal keeps its suite for life",
+			s.Name(), j.suite.Name())
+	}
 	return nil
 }
 
@@ -114,7 +139,7 @@ func (j *Journal) readLastCheckpoint() (*ckptRecord, int64, error) {
 // catchUp reads the entries after j.st, checking each as it goes, and opens
 // the newest segment for appending.
 func (j *Journal) catchUp() error {
-	h := newHasher()
+	h := j.hasher
 	for {
 		if j.st.seg == 0 {
 			if _, err := os.Stat(filepath.Join(j.dir, segName(1))); err != nil {
@@ -182,12 +207,17 @@ func (j *Journal) readTail(h *hasher, path, name string, end int64) error {
 		if err != nil {
 			return fmt.Errorf("%w: %s at byte %d: %v; run audit verify", ErrBroken, name, at, err)
 		}
+		if j.st.size == 0 {
+			if err := j.sameSuite(line); err != nil {
+				return err
+			}
+		}
 		sum, leaf := h.entryHash(line, li)
 		if li.seq != j.st.size+1 || string(li.prev) != j.st.last || !bytes.Equal(sum, li.hash) {
 			return fmt.Errorf("%w: %s at byte %d: entry %d does not follow entry %d; run audit verify",
 				ErrBroken, name, at, li.seq, j.st.size)
 		}
-		j.st.tree.add(leaf)
+		j.st.tree.add(h, leaf)
 		j.st.size++
 		j.st.last = string(li.hash)
 		j.st.off += int64(len(line)) + 1
@@ -208,12 +238,12 @@ func (j *Journal) checkpointLocked() (*pendingCheckpoint, error) {
 	signer, ok := j.origins[origin]
 	if !ok {
 		var err error
-		if signer, err = newNoteSigner(origin, j.key); err != nil {
-			return nil, err
+		if signer, err = suite.NoteSigner(origin, j.key); err != nil {
+			return nil, fmt.Errorf("journal: %w", err)
 		}
 		j.origins[origin] = signer
 	}
-	cp := Checkpoint{Origin: origin, Size: j.st.size, Root: j.st.tree.root(), Time: j.opts.Now().UTC()}
+	cp := Checkpoint{Origin: origin, Size: j.st.size, Root: j.st.tree.root(j.hasher), Time: j.opts.Now().UTC()}
 	msg, err := note.Sign(&note.Note{Text: checkpointBody(cp)}, signer)
 	if err != nil {
 		return nil, fmt.Errorf("journal: sign checkpoint: %w", err)

@@ -3,6 +3,8 @@ package journal
 import (
 	"bytes"
 	"context"
+	gocrypto "crypto"
+	"crypto/ed25519"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -13,16 +15,16 @@ import (
 	"testing"
 	"time"
 
+	"github.com/atrest/atrest/crypto/suite"
 	"golang.org/x/mod/sumdb/note"
 	"golang.org/x/mod/sumdb/tlog"
 )
 
 // buildJournal writes 20 entries with checkpoints at 5, 10, 15 and 20, each
-// copied to a DirAnchor.
-func buildJournal(t *testing.T) (dir string, a DirAnchor) {
+// copied to a DirAnchor, signed by key (of either suite).
+func buildJournal(t *testing.T, key gocrypto.Signer) (dir string, a DirAnchor) {
 	t.Helper()
 	dir, a = t.TempDir(), DirAnchor{Dir: t.TempDir()}
-	key := fixedKey(t)
 	j := mustOpen(t, dir, key, Options{CheckpointEvery: 5, Anchor: a})
 	appendN(t, j, 0, 20)
 	if err := j.Close(); err != nil {
@@ -31,14 +33,16 @@ func buildJournal(t *testing.T) (dir string, a DirAnchor) {
 	return dir, a
 }
 
-var theKey []byte
+var theKeys = map[suite.Suite]gocrypto.Signer{}
 
-func fixedKey(t *testing.T) []byte {
-	if theKey == nil {
-		k, _ := testKey(t)
-		theKey = k
+// fixedKey is the standard key most tests share; keyOf one for each suite.
+func fixedKey(t *testing.T) ed25519.PrivateKey { return keyOf(t, suite.Standard).(ed25519.PrivateKey) }
+
+func keyOf(t *testing.T, s suite.Suite) gocrypto.Signer {
+	if theKeys[s] == nil {
+		theKeys[s] = testKeyOf(t, s)
 	}
-	return theKey
+	return theKeys[s]
 }
 
 func writeLines(t *testing.T, dir string, lines [][]byte) {
@@ -49,9 +53,10 @@ func writeLines(t *testing.T, dir string, lines [][]byte) {
 }
 
 // reencode rewrites entries from..end as a forger without the key would: a
-// consistent hash chain, new hashes, seq in order.
-func reencode(t *testing.T, lines [][]byte, from int, edit func(*Entry)) [][]byte {
+// consistent hash chain under suite s, new hashes, seq in order.
+func reencode(t *testing.T, s suite.Suite, lines [][]byte, from int, edit func(*Entry)) [][]byte {
 	t.Helper()
+	x := newHasher(s)
 	prev := ""
 	var buf bytes.Buffer
 	out := make([][]byte, len(lines))
@@ -73,7 +78,7 @@ func reencode(t *testing.T, lines [][]byte, from int, edit func(*Entry)) [][]byt
 		}
 		e.Prev = prev
 		e.Seq = i + 1
-		line, _, _, err := encodeLine(&buf, &e)
+		line, _, _, err := encodeLine(&buf, &e, x)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -132,9 +137,9 @@ func flipSignatureBit(t *testing.T, n string) string {
 	return n[:i+1] + base64.StdEncoding.EncodeToString(sig) + n[end:]
 }
 
-func signBody(t *testing.T, key []byte, body string) string {
+func signBody(t *testing.T, key gocrypto.Signer, body string) string {
 	t.Helper()
-	s, err := newNoteSigner("atrest.journal/test", key)
+	s, err := suite.NoteSigner("atrest.journal/test", key)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -145,8 +150,20 @@ func signBody(t *testing.T, key []byte, body string) string {
 	return string(msg)
 }
 
+// Every kind of tampering is caught the same way in a journal of either
+// suite: SHA-256 and Ed25519, or SM3 and SM2.
 func TestTamperingIsCaught(t *testing.T) {
-	other, _ := testKey(t)
+	for _, s := range []suite.Suite{suite.Standard, suite.SM} {
+		t.Run(s.Name(), func(t *testing.T) { testTampering(t, s) })
+	}
+}
+
+func testTampering(t *testing.T, s suite.Suite) {
+	key, other := keyOf(t, s), testKeyOf(t, s)
+	otherSuite := suite.SM
+	if s == suite.SM {
+		otherSuite = suite.Standard
+	}
 	cases := []struct {
 		name   string
 		tamper func(t *testing.T, dir string, a DirAnchor)
@@ -199,7 +216,7 @@ func TestTamperingIsCaught(t *testing.T) {
 				prev, _ := ParseEntry(l[11])
 				forged := Entry{Seq: 13, Time: prev.Time, Actor: prev.Actor, Kind: "backup.run", Subject: "yb-nightly", Outcome: "ok", Prev: prev.Hash}
 				var buf bytes.Buffer
-				line, _, _, _ := encodeLine(&buf, &forged)
+				line, _, _, _ := encodeLine(&buf, &forged, newHasher(s))
 				writeLines(t, dir, append(l[:12:12], append([][]byte{line}, l[12:]...)...))
 			},
 			kind: ProblemSeq,
@@ -227,10 +244,32 @@ func TestTamperingIsCaught(t *testing.T) {
 		{
 			name: "history rewritten with a consistent chain",
 			tamper: func(t *testing.T, dir string, _ DirAnchor) {
-				writeLines(t, dir, reencode(t, segLines(t, dir, 1), 12, func(e *Entry) { e.Outcome = "fail" }))
+				writeLines(t, dir, reencode(t, s, segLines(t, dir, 1), 12, func(e *Entry) { e.Outcome = "fail" }))
 			},
 			kind: ProblemCheckpoint,
 			msg:  "journal: bad checkpoint at entry 15 (checkpoints.jsonl:3): root does not match entries 1..15",
+		},
+		{
+			name: "suite switched in entry 1, chain rehashed with the other hash",
+			tamper: func(t *testing.T, dir string, _ DirAnchor) {
+				writeLines(t, dir, reencode(t, otherSuite, segLines(t, dir, 1), 1, func(e *Entry) { e.Suite = otherSuite.Name() }))
+			},
+			kind: ProblemSuite,
+			msg: "journal: suite mismatch at entry 1 (segment-000001.jsonl:1): the journal's suite is " + otherSuite.Name() +
+				", the verification key is of suite " + s.Name(),
+		},
+		{
+			name: "suite removed from entry 1",
+			tamper: func(t *testing.T, dir string, _ DirAnchor) {
+				l := segLines(t, dir, 1)
+				l[0] = bytes.Replace(l[0], []byte(`"suite":"`+s.Name()+`",`), nil, 1)
+				writeLines(t, dir, l)
+			},
+			kind: map[suite.Suite]ProblemKind{suite.Standard: ProblemHash, suite.SM: ProblemSuite}[s],
+			msg: map[suite.Suite]string{
+				suite.Standard: "journal: chain broken at entry 1 (segment-000001.jsonl:1): hash mismatch",
+				suite.SM:       "journal: suite mismatch at entry 1 (segment-000001.jsonl:1): the journal's suite is standard, the verification key is of suite sm",
+			}[s],
 		},
 		{
 			name: "forged checkpoint signature",
@@ -257,7 +296,7 @@ func TestTamperingIsCaught(t *testing.T) {
 			name: "checkpoint with a wrong root",
 			tamper: func(t *testing.T, dir string, _ DirAnchor) {
 				recs := readRecords(t, dir)
-				recs[1].Note = signBody(t, fixedKey(t), checkpointBody(Checkpoint{Origin: "atrest.journal/test", Size: 10,
+				recs[1].Note = signBody(t, key, checkpointBody(Checkpoint{Origin: "atrest.journal/test", Size: 10,
 					Root: tlog.RecordHash([]byte("not the tree")), Time: time.Now()}))
 				writeRecords(t, dir, recs)
 			},
@@ -307,7 +346,7 @@ func TestTamperingIsCaught(t *testing.T) {
 				for _, n := range []string{segName(1), checkpointsFile, checkpointFile} {
 					os.Remove(filepath.Join(dir, n))
 				}
-				j := mustOpen(t, dir, fixedKey(t), Options{CheckpointEvery: 5})
+				j := mustOpen(t, dir, key, Options{CheckpointEvery: 5})
 				appendN(t, j, 100, 25)
 				j.Close()
 			},
@@ -318,14 +357,16 @@ func TestTamperingIsCaught(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			dir, a := buildJournal(t)
-			mustVerify(t, dir, fixedKey(t), a)
+			dir, a := buildJournal(t, key)
+			if rep := mustVerify(t, dir, key, a); rep.Suite != s.Name() {
+				t.Fatalf("journal of suite %q, want %s", rep.Suite, s.Name())
+			}
 			c.tamper(t, dir, a)
 			var anchor Anchor
 			if c.anchor {
 				anchor = a
 			}
-			rep, err := Verify(dir, pub(fixedKey(t)), anchor)
+			rep, err := Verify(dir, key.Public(), anchor)
 			var p *Problem
 			if !errors.As(err, &p) || !errors.Is(err, ErrBroken) || rep.FirstBad != p {
 				t.Fatalf("verify: %v (report %+v)", err, rep)
@@ -361,7 +402,7 @@ func TestDeletedSegment(t *testing.T) {
 }
 
 func TestCutTailNeedsTheAnchor(t *testing.T) {
-	dir, a := buildJournal(t)
+	dir, a := buildJournal(t, fixedKey(t))
 	cutEverything(t, dir, a)
 	if rep := mustVerify(t, dir, fixedKey(t), nil); rep.Entries != 15 {
 		t.Errorf("without the anchor a clean cut verifies as 15 entries: %+v", rep)

@@ -3,7 +3,7 @@ package journal
 import (
 	"bytes"
 	"context"
-	"crypto/ed25519"
+	"crypto"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -13,6 +13,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/atrest/atrest/crypto/suite"
 	"golang.org/x/mod/sumdb/tlog"
 )
 
@@ -27,6 +28,7 @@ const (
 	ProblemTorn       ProblemKind = "torn"       // the last line was cut short
 	ProblemCheckpoint ProblemKind = "checkpoint" // bad signature, or root does not match the entries
 	ProblemTailCut    ProblemKind = "tail-cut"   // a checkpoint covers more entries than there are
+	ProblemSuite      ProblemKind = "suite"      // entry 1's suite is not the verification key's
 )
 
 // Problem is the first thing wrong with a journal. It is an error whose
@@ -49,6 +51,8 @@ func (p *Problem) Error() string {
 		what = "bad checkpoint"
 	case ProblemTailCut:
 		what = "tail cut"
+	case ProblemSuite:
+		what = "suite mismatch"
 	}
 	loc := p.File
 	if p.Line > 0 {
@@ -63,6 +67,7 @@ func (p *Problem) Is(target error) bool {
 
 // Report is what Verify found.
 type Report struct {
+	Suite            string      // the journal's, from entry 1 ("standard" or "sm"); "" when it has none
 	Entries          int         // entries verified (all of them when FirstBad is nil)
 	Segments         int         // segment files read
 	Checkpoints      int         // local checkpoints verified
@@ -82,24 +87,26 @@ func (r Report) Unsigned() int {
 // Verify checks the journal in dir: every entry's hash, sequence number and
 // link to the one before; every checkpoint's signature by pub and its root
 // against the entries; and, with an anchor, that the newest anchored
-// checkpoint matches the local entries. A journal that fails gives a Report
+// checkpoint matches the local entries. The hash (SHA-256 or SM3) is the
+// suite entry 1 records, which must be pub's (Ed25519: standard, SM2: sm). A journal that fails gives a Report
 // with FirstBad set and the same *Problem as the error. Other errors
 // (unreadable files, an unreachable anchor) leave FirstBad nil.
-func Verify(dir string, pub ed25519.PublicKey, anchor Anchor) (Report, error) {
+func Verify(dir string, pub crypto.PublicKey, anchor Anchor) (Report, error) {
 	return VerifyContext(context.Background(), dir, pub, anchor)
 }
 
 // VerifyContext is Verify with a context for the anchor calls.
-func VerifyContext(ctx context.Context, dir string, pub ed25519.PublicKey, anchor Anchor) (Report, error) {
+func VerifyContext(ctx context.Context, dir string, pub crypto.PublicKey, anchor Anchor) (Report, error) {
 	return verify(ctx, dir, pub, anchor, nil)
 }
 
 // verify is VerifyContext holding the entries also against extra
 // checkpoints (kept ones, see VerifyFrom).
-func verify(ctx context.Context, dir string, pub ed25519.PublicKey, anchor Anchor, extra []*ckptCheck) (Report, error) {
+func verify(ctx context.Context, dir string, pub crypto.PublicKey, anchor Anchor, extra []*ckptCheck) (Report, error) {
 	var rep Report
-	if len(pub) != ed25519.PublicKeySize {
-		return rep, errors.New("journal: verify: no ed25519 public key")
+	keySuite, err := suite.Of(pub)
+	if err != nil {
+		return rep, fmt.Errorf("journal: verify: %w", err)
 	}
 	if _, err := os.Stat(dir); err != nil {
 		return rep, fmt.Errorf("journal: %w", err)
@@ -108,7 +115,7 @@ func verify(ctx context.Context, dir string, pub ed25519.PublicKey, anchor Ancho
 	if err != nil {
 		return rep, err
 	}
-	v := &verifier{dir: dir, vs: newKeyVerifiers(pub), bySize: map[int][]*ckptCheck{}, rep: &rep}
+	v := &verifier{dir: dir, vs: newKeyVerifiers(pub), keySuite: keySuite, bySize: map[int][]*ckptCheck{}, rep: &rep}
 	if err := v.loadCheckpoints(sn.ckptSize); err != nil {
 		return rep, err
 	}
@@ -146,13 +153,14 @@ type ckptCheck struct {
 }
 
 type verifier struct {
-	dir     string
-	vs      *keyVerifiers
-	bySize  map[int][]*ckptCheck
-	pending []*Problem // problems found outside the chain order
-	rep     *Report
-	h       *hasher
-	covered int // entries 1..covered lie under some checkpoint
+	dir      string
+	vs       *keyVerifiers
+	keySuite suite.Suite
+	bySize   map[int][]*ckptCheck
+	pending  []*Problem // problems found outside the chain order
+	rep      *Report
+	h        *hasher
+	covered  int // entries 1..covered lie under some checkpoint
 }
 
 func (v *verifier) fail(p *Problem) {
@@ -263,7 +271,7 @@ func (v *verifier) loadAnchor(ctx context.Context, a Anchor) error {
 // scan walks every entry in order, checking the chain and, at each
 // checkpointed size, the Merkle root.
 func (v *verifier) scan(segs []segFile) error {
-	v.h = newHasher()
+	v.h = newHasher(v.keySuite)
 	var tree compactRange
 	last := []byte{}
 	for i, sf := range segs {
@@ -285,6 +293,14 @@ func (v *verifier) scan(segs []segFile) error {
 			}
 			want := tree.n + 1
 			p := &Problem{Seq: want, File: sf.name, Line: lineNo}
+			if want == 1 && complete {
+				if kind, reason := v.firstSuite(line); kind != "" {
+					p.Kind, p.Reason = kind, reason
+					v.fail(p)
+					r.Close()
+					return nil
+				}
+			}
 			li, leaf, reason, kind := v.checkLine(line, complete, isLast && lr.off == sf.size, want)
 			if kind == "" {
 				switch {
@@ -301,7 +317,7 @@ func (v *verifier) scan(segs []segFile) error {
 				return nil
 			}
 			last = append(last[:0], li.hash...)
-			tree.add(leaf)
+			tree.add(v.h, leaf)
 			v.rep.Entries = tree.n
 			if cs := v.bySize[tree.n]; cs != nil && !v.checkRoots(cs, &tree) {
 				r.Close()
@@ -311,6 +327,24 @@ func (v *verifier) scan(segs []segFile) error {
 		r.Close()
 	}
 	return nil
+}
+
+// firstSuite reads the journal's suite from entry 1 and hashes the rest of
+// the journal with it. A line that is not JSON is left to checkLine.
+func (v *verifier) firstSuite(line []byte) (ProblemKind, string) {
+	s, err := lineSuite(line)
+	if errors.Is(err, errNotJSON) {
+		return "", ""
+	}
+	if err != nil {
+		return ProblemMalformed, err.Error()
+	}
+	v.rep.Suite = s.Name()
+	if s != v.keySuite {
+		return ProblemSuite, fmt.Sprintf("the journal's suite is %s, the verification key is of suite %s", s.Name(), v.keySuite.Name())
+	}
+	v.h = newHasher(s)
+	return "", ""
 }
 
 // checkLine checks one line on its own: shape and hash.
@@ -359,7 +393,7 @@ func seqReason(got, want int) string {
 // checkRoots holds the checkpoints of one size against the tree; false
 // when one fails.
 func (v *verifier) checkRoots(cs []*ckptCheck, tree *compactRange) bool {
-	root := tree.root()
+	root := tree.root(v.h)
 	for _, c := range cs {
 		p := &Problem{Kind: ProblemCheckpoint, Seq: c.size, File: c.file, Line: c.line}
 		switch {

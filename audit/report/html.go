@@ -22,7 +22,7 @@ var htmlTemplate = template.Must(template.New("report").Funcs(template.FuncMap{
 		if t.IsZero() {
 			return "—"
 		}
-		return t.In(r.Period.From.Location()).Format("2006-01-02 15:04")
+		return t.In(r.Period.From.Location()).Format("2006-01-02 15:04 -07:00")
 	},
 	"day": func(r *Report, t time.Time) string {
 		return t.In(r.Period.From.Location()).Format("2006-01-02")

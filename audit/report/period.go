@@ -6,26 +6,43 @@ import (
 	"time"
 )
 
-// Period is the time a report covers: From inclusive, To exclusive.
+// Period is the time a report covers: From inclusive, To exclusive, in
+// the installation's time zone (config timezone, default the host's).
 type Period struct {
-	From  time.Time `json:"from"`
-	To    time.Time `json:"to"` // exclusive
-	Label string    `json:"label"`
+	From time.Time `json:"from"`
+	To   time.Time `json:"to"` // exclusive
+	// Label is the normalised FROM..TO (dates, or RFC 3339 times), which the
+	// journal entries of reports and reviews carry as their subject.
+	Label string `json:"label"`
+	// Zone names the time zone the dates are days of (Asia/Shanghai), and
+	// Offset its UTC offset at From (+08:00).
+	Zone   string `json:"zone"`
+	Offset string `json:"utc_offset"`
 }
 
 const dateLayout = "2006-01-02"
 
-// ParsePeriod reads FROM..TO, each a date (2026-10-01) in loc or an RFC 3339
-// time. A date as TO includes that whole day; an RFC 3339 TO is the exact
-// (exclusive) end. The label is the normalised text, which the journal
-// entries of reports and reviews carry as their subject.
+// ParsePeriod reads a period in loc:
+//
+//	2026-12                   a month
+//	2026-Q4                   a quarter
+//	2026-10-01..2026-12-31    dates; TO includes that whole day
+//	FROM..TO in RFC 3339      exact times, TO exclusive
+//
+// Months and quarters are labelled as their dates (2026-12-01..2026-12-31),
+// so a review of 2026-12 and a report of 2026-12-01..2026-12-31 name the
+// same period.
 func ParsePeriod(s string, loc *time.Location) (Period, error) {
 	if loc == nil {
 		loc = time.Local
 	}
-	a, b, ok := strings.Cut(strings.TrimSpace(s), "..")
+	s = strings.TrimSpace(s)
+	if from, to, ok := monthOrQuarter(s, loc); ok {
+		return datePeriod(from, to), nil
+	}
+	a, b, ok := strings.Cut(s, "..")
 	if !ok || a == "" || b == "" {
-		return Period{}, fmt.Errorf("period %q: want FROM..TO, e.g. 2026-10-01..2026-12-31", s)
+		return Period{}, fmt.Errorf("period %q: want a month (2026-12), a quarter (2026-Q4) or FROM..TO (2026-10-01..2026-12-31)", s)
 	}
 	from, fromDate, err := parseBound(a, loc)
 	if err != nil {
@@ -35,7 +52,7 @@ func ParsePeriod(s string, loc *time.Location) (Period, error) {
 	if err != nil {
 		return Period{}, fmt.Errorf("period %q: to: %w", s, err)
 	}
-	label := strings.TrimSpace(a) + ".." + strings.TrimSpace(b)
+	var label string
 	if fromDate {
 		label = from.Format(dateLayout)
 	} else {
@@ -50,8 +67,32 @@ func ParsePeriod(s string, loc *time.Location) (Period, error) {
 	if !to.After(from) {
 		return Period{}, fmt.Errorf("period %q: ends before it starts", s)
 	}
-	return Period{From: from, To: to, Label: label}, nil
+	return Period{From: from, To: to, Label: label, Zone: loc.String(), Offset: from.Format("-07:00")}, nil
 }
+
+// datePeriod is the whole days from..to (to included) of a month or quarter.
+func datePeriod(from, toExclusive time.Time) Period {
+	last := toExclusive.AddDate(0, 0, -1)
+	return Period{From: from, To: toExclusive, Label: from.Format(dateLayout) + ".." + last.Format(dateLayout),
+		Zone: from.Location().String(), Offset: from.Format("-07:00")}
+}
+
+// monthOrQuarter reads 2026-12 and 2026-Q4.
+func monthOrQuarter(s string, loc *time.Location) (from, to time.Time, ok bool) {
+	if t, err := time.ParseInLocation("2006-01", s, loc); err == nil {
+		return t, t.AddDate(0, 1, 0), true
+	}
+	var year, q int
+	if n, err := fmt.Sscanf(strings.ToUpper(s), "%4d-Q%1d", &year, &q); err == nil && n == 2 && q >= 1 && q <= 4 && len(s) == 7 {
+		from = time.Date(year, time.Month(3*(q-1)+1), 1, 0, 0, 0, 0, loc)
+		return from, from.AddDate(0, 3, 0), true
+	}
+	return from, to, false
+}
+
+// Unfinished reports whether the period has not ended at now: its figures
+// stop at now, and a report says so.
+func (q Period) Unfinished(now time.Time) bool { return now.Before(q.To) }
 
 func parseBound(s string, loc *time.Location) (time.Time, bool, error) {
 	s = strings.TrimSpace(s)

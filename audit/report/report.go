@@ -37,7 +37,7 @@ func Build(ctx context.Context, in Input) (*Report, error) {
 		return nil, err
 	}
 	r := &Report{
-		Schema: Schema, Period: in.Period, Generated: in.Now, Summary: map[Verdict]int{},
+		Schema: Schema, Period: in.Period, Generated: in.Now, Unfinished: in.Period.Unfinished(in.Now), Summary: map[Verdict]int{},
 		Config: in.Config, Algorithms: algorithms, Journal: journalStatus(in, p),
 		Figures: p.figures(),
 	}

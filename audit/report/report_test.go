@@ -641,3 +641,30 @@ func TestPrintsToA4(t *testing.T) {
 	}
 	t.Logf("%s: %d pages, %d bytes", pdf, pages, len(data))
 }
+
+func TestParsePeriodMonthQuarterAndZone(t *testing.T) {
+	sh, _ := time.LoadLocation("Asia/Shanghai")
+	for _, c := range []struct{ in, label, from, to string }{
+		{"2026-12", "2026-12-01..2026-12-31", "2026-12-01T00:00:00+08:00", "2027-01-01T00:00:00+08:00"},
+		{"2026-Q4", "2026-10-01..2026-12-31", "2026-10-01T00:00:00+08:00", "2027-01-01T00:00:00+08:00"},
+		{"2026-q1", "2026-01-01..2026-03-31", "2026-01-01T00:00:00+08:00", "2026-04-01T00:00:00+08:00"},
+		{"2026-12-01..2026-12-31", "2026-12-01..2026-12-31", "2026-12-01T00:00:00+08:00", "2027-01-01T00:00:00+08:00"},
+	} {
+		p, err := ParsePeriod(c.in, sh)
+		if err != nil {
+			t.Fatalf("%s: %v", c.in, err)
+		}
+		if p.Label != c.label || p.From.Format(time.RFC3339) != c.from || p.To.Format(time.RFC3339) != c.to || p.Zone != "Asia/Shanghai" || p.Offset != "+08:00" {
+			t.Errorf("%s: %+v", c.in, p)
+		}
+	}
+	for _, bad := range []string{"2026-Q5", "2026-13", "2026", "Q4"} {
+		if _, err := ParsePeriod(bad, sh); err == nil {
+			t.Errorf("%s: accepted", bad)
+		}
+	}
+	p, _ := ParsePeriod("2026-12", sh)
+	if !p.Unfinished(time.Date(2026, 12, 6, 12, 0, 0, 0, sh)) || p.Unfinished(time.Date(2027, 1, 1, 0, 0, 0, 0, sh)) {
+		t.Error("Unfinished")
+	}
+}

@@ -136,9 +136,12 @@ type Input struct {
 // Report is one period's report. Field names are stable: other tools read
 // the JSON.
 type Report struct {
-	Schema     string          `json:"schema"` // "atrest.report/v1"
-	Period     Period          `json:"period"`
-	Generated  time.Time       `json:"generated"`
+	Schema    string    `json:"schema"` // "atrest.report/v1"
+	Period    Period    `json:"period"`
+	Generated time.Time `json:"generated"`
+	// Unfinished: the period had not ended when the report was made, so its
+	// figures stop at Generated and later runs may change its verdicts.
+	Unfinished bool            `json:"unfinished"`
 	Entry      *Ref            `json:"entry,omitempty"` // this report's own journal entry
 	Summary    map[Verdict]int `json:"summary"`         // China controls by verdict
 	Controls   []Result        `json:"controls"`

@@ -15,9 +15,18 @@ import (
 	"github.com/atrest/atrest/audit/evidence"
 	"github.com/atrest/atrest/audit/journal"
 	"github.com/atrest/atrest/crypto"
+	"github.com/atrest/atrest/crypto/suite"
 	"github.com/atrest/atrest/internal/config"
 	"github.com/spf13/cobra"
 )
+
+// suiteAlgorithms says what a journal's suite means.
+func suiteAlgorithms(name string) string {
+	if name == "sm" {
+		return "SM3 chain and Merkle tree, SM2 checkpoint signatures"
+	}
+	return "SHA-256 chain and Merkle tree, Ed25519 checkpoint signatures"
+}
 
 // defaultConfigPath is used by the audit commands when --config is not given,
 // so a compliance officer on the server can type just `atrest audit verify`.
@@ -34,8 +43,9 @@ func newAuditCmd() *cobra.Command {
 		Short: "Verify and read the tamper-evident journal",
 		Long: `The journal records every scan, backup, check, drill, key and user change as
 JSON Lines under state_dir/journal/, each entry hash-chained to the one before,
-with ed25519-signed checkpoints (C2SP tlog-checkpoint notes) over the Merkle tree
-of all entries.`,
+with signed checkpoints (C2SP tlog-checkpoint notes) over the Merkle tree of all
+entries: SHA-256 and Ed25519 in a standard journal, SM3 and SM2 in an sm one.
+A journal keeps the suite of its first entry for life; verify reads it there.`,
 	}
 	cmd.AddCommand(newAuditVerifyCmd(), newAuditCheckpointCmd(), newAuditLogCmd(), newAuditRecoverCmd(), newAuditReviewCmd())
 	return cmd
@@ -66,7 +76,7 @@ lines are never touched: an edited entry is tampering, and verify keeps reportin
 			if strings.TrimSpace(o.reason) == "" {
 				return fmt.Errorf("audit recover: --reason is required: say why the journal was torn")
 			}
-			key, err := crypto.LoadSigningKey(cfg.Journal.SigningKeyFile)
+			key, err := suite.LoadSigningKey(cfg.Journal.SigningKeyFile)
 			if err != nil {
 				return fmt.Errorf("audit recover: %w", err)
 			}
@@ -156,7 +166,7 @@ func runAuditVerify(cmd *cobra.Command, o auditVerifyOptions) error {
 	if o.format != "table" && o.format != "json" {
 		return fmt.Errorf("audit verify: --format %q: want table or json", o.format)
 	}
-	pub, err := journalPublicKey(cfg)
+	pub, err := journalVerifyKey(cfg)
 	if err != nil {
 		return fmt.Errorf("audit verify: %w", err)
 	}
@@ -176,7 +186,7 @@ func runAuditVerify(cmd *cobra.Command, o auditVerifyOptions) error {
 	if o.format == "json" {
 		enc := json.NewEncoder(out)
 		enc.SetIndent("", "  ")
-		res := map[string]any{"record": "journal_verify", "ok": err == nil, "entries": rep.Entries,
+		res := map[string]any{"record": "journal_verify", "ok": err == nil, "suite": rep.Suite, "entries": rep.Entries,
 			"checkpoints": rep.Checkpoints, "newest_checkpoint": rep.NewestCheckpoint, "anchored": rep.Anchored,
 			"unsigned": rep.Unsigned()}
 		if anchorErr != nil {
@@ -203,6 +213,9 @@ func runAuditVerify(cmd *cobra.Command, o auditVerifyOptions) error {
 	}
 	if o.format != "json" {
 		fmt.Fprintf(out, "journal %s: OK\n  entries:      %d in %d segments\n", cfg.JournalDir(), rep.Entries, rep.Segments)
+		if rep.Suite != "" {
+			fmt.Fprintf(out, "  suite:        %s (from entry 1; %s)\n", rep.Suite, suiteAlgorithms(rep.Suite))
+		}
 		if c := rep.NewestCheckpoint; c != nil {
 			fmt.Fprintf(out, "  checkpoint:   size %d, root %s, signed %s\n", c.Size, c.Root, c.Time.Format(time.RFC3339))
 		}
@@ -304,11 +317,11 @@ checkpoints, and give it to assessors to check evidence bundles with
 				return err
 			}
 			if o.publicKey {
-				pub, err := journalPublicKey(cfg)
+				pub, err := journalVerifyKey(cfg)
 				if err != nil {
 					return fmt.Errorf("audit checkpoint: %w", err)
 				}
-				pem, err := crypto.PublicKeyPEM(pub)
+				pem, err := suite.MarshalPublicKey(pub)
 				if err != nil {
 					return fmt.Errorf("audit checkpoint: %w", err)
 				}
@@ -378,7 +391,7 @@ func newAuditLogCmd() *cobra.Command {
 }
 
 // parseWhen accepts a duration back from now or a date/time.
-func parseWhen(s string, now time.Time) (time.Time, error) {
+func parseWhen(s string, now time.Time, loc *time.Location) (time.Time, error) {
 	if s == "" {
 		return time.Time{}, nil
 	}
@@ -386,7 +399,7 @@ func parseWhen(s string, now time.Time) (time.Time, error) {
 		return now.Add(-d), nil
 	}
 	for _, layout := range []string{time.RFC3339, "2006-01-02T15:04", "2006-01-02 15:04", "2006-01-02"} {
-		if t, err := time.ParseInLocation(layout, s, time.Local); err == nil {
+		if t, err := time.ParseInLocation(layout, s, loc); err == nil {
 			return t, nil
 		}
 	}
@@ -400,13 +413,13 @@ func runAuditLog(cmd *cobra.Command, o auditLogOptions) error {
 	}
 	now := time.Now()
 	f := journal.Filter{Kind: o.kind, Subject: o.subject, Outcome: o.outcome}
-	if f.Since, err = parseWhen(o.since, now); err != nil {
+	if f.Since, err = parseWhen(o.since, now, cfg.Location); err != nil {
 		return fmt.Errorf("audit log: --since: %w", err)
 	}
-	if f.Until, err = parseWhen(o.until, now); err != nil {
+	if f.Until, err = parseWhen(o.until, now, cfg.Location); err != nil {
 		return fmt.Errorf("audit log: --until: %w", err)
 	}
-	w, err := newEntryWriter(o.format, cmd.OutOrStdout())
+	w, err := newEntryWriter(o.format, cmd.OutOrStdout(), cfg.Location)
 	if err != nil {
 		return fmt.Errorf("audit log: --format: %w", err)
 	}
@@ -423,14 +436,15 @@ func runAuditLog(cmd *cobra.Command, o auditLogOptions) error {
 
 type entryWriter struct {
 	format string
+	loc    *time.Location
 	out    io.Writer
 	csv    *csv.Writer
 	enc    *json.Encoder
 	n      int
 }
 
-func newEntryWriter(format string, out io.Writer) (*entryWriter, error) {
-	w := &entryWriter{format: format, out: out}
+func newEntryWriter(format string, out io.Writer, loc *time.Location) (*entryWriter, error) {
+	w := &entryWriter{format: format, out: out, loc: loc}
 	switch format {
 	case "jsonl":
 		w.enc = json.NewEncoder(out)
@@ -457,17 +471,17 @@ func (w *entryWriter) write(e journal.Entry) error {
 	case "jsonl":
 		return w.enc.Encode(e)
 	case "csv":
-		return w.csv.Write([]string{fmt.Sprint(e.Seq), e.Time.Format(time.RFC3339), e.Actor.OSUser, e.Actor.Host,
+		return w.csv.Write([]string{fmt.Sprint(e.Seq), e.Time.In(w.loc).Format(time.RFC3339), e.Actor.OSUser, e.Actor.Host,
 			e.Actor.WebUser, e.Kind, e.Subject, e.Outcome, figs, e.Detail, e.Hash})
 	}
 	if w.n == 1 {
-		fmt.Fprintf(w.out, "%-6s %-20s %-14s %-14s %-24s %-9s %s\n", "SEQ", "TIME", "USER", "KIND", "SUBJECT", "OUTCOME", "FIGURES")
+		fmt.Fprintf(w.out, "%-6s %-26s %-14s %-14s %-24s %-9s %s\n", "SEQ", "TIME", "USER", "KIND", "SUBJECT", "OUTCOME", "FIGURES")
 	}
 	user := e.Actor.OSUser
 	if e.Actor.WebUser != "" {
 		user = "web:" + e.Actor.WebUser
 	}
-	_, err := fmt.Fprintf(w.out, "%-6d %-20s %-14s %-14s %-24s %-9s %s\n", e.Seq, e.Time.Local().Format("2006-01-02 15:04:05"),
+	_, err := fmt.Fprintf(w.out, "%-6d %-26s %-14s %-14s %-24s %-9s %s\n", e.Seq, e.Time.In(w.loc).Format("2006-01-02 15:04:05 -07:00"),
 		user, e.Kind, e.Subject, e.Outcome, strings.TrimSpace(figs+" "+e.Detail))
 	return err
 }

@@ -6,6 +6,7 @@ import (
 
 	"github.com/atrest/atrest/audit/journal"
 	"github.com/atrest/atrest/crypto"
+	"github.com/atrest/atrest/crypto/suite"
 	"github.com/atrest/atrest/internal/config"
 	"github.com/spf13/cobra"
 )
@@ -20,10 +21,14 @@ func newInitCmd() *cobra.Command {
 		Use:   "init --config FILE",
 		Short: "Create the state directory and the keys the config names (never overwrites a key)",
 		Long: `init prepares an installation: it creates state_dir (mode 0700), the journal
-directory, the fingerprint key (HMAC key for fingerprints) and the journal signing
-key (ed25519), each mode 0600, where they are missing. An existing key is never
-overwritten: losing the fingerprint key breaks correlation with earlier scans, and
-losing the signing key breaks verification of earlier checkpoints.`,
+directory, the fingerprint key (HMAC key for fingerprints), the journal signing
+key (ed25519, or for an sm journal an SM2 private key in PEM, as openssl genpkey
+writes it) and the manifest signing key of every backup job whose suite differs
+from the journal's (SM2 for sm jobs, ed25519 for standard ones), each mode 0600,
+where they are missing. An existing key is never overwritten: losing the
+fingerprint key breaks correlation with earlier scans, and losing the signing key
+breaks verification of earlier checkpoints. A kept key of the other suite than the
+config asks for is reported: a journal keeps the suite of its key for life.`,
 		Example: "  atrest init --config /etc/atrest/atrest.yaml",
 		Args:    requireNoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -47,21 +52,16 @@ func runInit(cmd *cobra.Command, o initOptions) error {
 	}
 	out := cmd.OutOrStdout()
 	var events []journal.Entry
-	for _, k := range []struct {
-		what, path string
-		gen        func() ([]byte, error)
-	}{
-		{"fingerprint key", cfg.FingerprintKeyFile, crypto.NewFingerprintKey},
-		{"journal signing key", cfg.Journal.SigningKeyFile, crypto.NewSigningKey},
-	} {
+	for _, k := range initKeys(cfg) {
 		created, err := crypto.EnsureKeyFile(k.path, k.gen)
 		if err != nil {
 			return fmt.Errorf("init: %w", err)
 		}
-		state := "kept (exists)"
+		state := "created"
 		if created {
-			state = "created"
 			events = append(events, journal.Entry{Kind: "key.create", Subject: k.what, Outcome: "ok", Detail: k.path})
+		} else if state, err = keptKey(k); err != nil {
+			return fmt.Errorf("init: %w", err)
 		}
 		fmt.Fprintf(out, "%-20s %s  %s\n", k.what, k.path, state)
 	}
@@ -73,4 +73,57 @@ func runInit(cmd *cobra.Command, o initOptions) error {
 	}
 	fmt.Fprintf(out, "%-20s %s\n", "journal", cfg.JournalDir())
 	return nil
+}
+
+// initKey is a key file init makes when it is missing; suite is nil for the
+// fingerprint key, which any suite uses.
+type initKey struct {
+	what, path string
+	gen        func() ([]byte, error)
+	suite      suite.Suite
+}
+
+// initKeys lists the installation's keys: the fingerprint key, the journal
+// key of the journal's suite, and the manifest key of each job of another
+// suite (one file per path: jobs of one suite share it by default).
+func initKeys(cfg *config.Config) []initKey {
+	js, _ := suite.Get(cfg.Journal.Suite) // config checked the name
+	keys := []initKey{
+		{"fingerprint key", cfg.FingerprintKeyFile, crypto.NewFingerprintKey, nil},
+		{"journal signing key", cfg.Journal.SigningKeyFile, js.NewSigningKey, js},
+	}
+	seen := map[string]bool{cfg.Journal.SigningKeyFile: true}
+	for _, b := range cfg.Backups {
+		if b.Format != "atrest" || seen[b.SigningKeyFile] {
+			continue
+		}
+		seen[b.SigningKeyFile] = true
+		s, _ := suite.Get(b.Suite)
+		keys = append(keys, initKey{"manifest key (" + s.Name() + ")", b.SigningKeyFile, s.NewSigningKey, s})
+	}
+	return keys
+}
+
+// keptKey describes a key init left as it was, and says so when it is of
+// another suite than the config asks for.
+func keptKey(k initKey) (string, error) {
+	if k.suite == nil {
+		return "kept (exists)", nil
+	}
+	key, err := suite.LoadSigningKey(k.path)
+	if err != nil {
+		return "", err
+	}
+	has, err := suite.Of(key)
+	if err != nil {
+		return "", err
+	}
+	if has == k.suite {
+		return "kept (exists)", nil
+	}
+	if k.what == "journal signing key" {
+		return fmt.Sprintf("kept (exists, a key of suite %s: the journal stays %s, as a journal keeps its suite for life)", has.Name(), has.Name()), nil
+	}
+	return fmt.Sprintf("kept (exists, a key of suite %s where %s is needed: the jobs of suite %s cannot sign their manifests with it)",
+		has.Name(), k.suite.Name(), k.suite.Name()), nil
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	gocrypto "crypto"
 	"crypto/ed25519"
 	"fmt"
 	"os"
@@ -12,13 +13,14 @@ import (
 	"github.com/atrest/atrest/audit/syslog"
 	"github.com/atrest/atrest/backup"
 	"github.com/atrest/atrest/crypto"
+	"github.com/atrest/atrest/crypto/suite"
 	"github.com/atrest/atrest/internal/config"
 )
 
 // openJournal opens the installation's journal for appending, with its
 // anchor when journal.anchor is configured.
 func openJournal(cfg *config.Config) (*journal.Journal, error) {
-	key, err := crypto.LoadSigningKey(cfg.Journal.SigningKeyFile)
+	key, err := suite.LoadSigningKey(cfg.Journal.SigningKeyFile)
 	if err != nil {
 		return nil, fmt.Errorf("journal: %w (run atrest init --config %s)", err, cfg.Path)
 	}
@@ -108,7 +110,18 @@ func forwardSyslog(cfg *config.Config) {
 	}
 }
 
-// journalPublicKey derives the checkpoint verification key from the signing key.
+// journalVerifyKey derives the checkpoint verification key (Ed25519 or SM2)
+// from the journal's signing key.
+func journalVerifyKey(cfg *config.Config) (gocrypto.PublicKey, error) {
+	key, err := suite.LoadSigningKey(cfg.Journal.SigningKeyFile)
+	if err != nil {
+		return nil, err
+	}
+	return key.Public(), nil
+}
+
+// journalPublicKey is the journal's Ed25519 key, which signs and verifies
+// manifests (the SM2 manifests of sm jobs arrive with issue 12's stage 2).
 func journalPublicKey(cfg *config.Config) (ed25519.PublicKey, error) {
 	key, err := crypto.LoadSigningKey(cfg.Journal.SigningKeyFile)
 	if err != nil {

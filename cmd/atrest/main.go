@@ -13,6 +13,7 @@ import (
 	"os/signal"
 	"strings"
 	"syscall"
+	_ "time/tzdata" // timezone names work on hosts without /usr/share/zoneinfo
 
 	"github.com/spf13/cobra"
 )
@@ -100,7 +101,37 @@ Then e.g.:   atrest scan files /srv/exports
 		return fmt.Errorf("%s: %w (see %s --help)", c.CommandPath(), err, c.CommandPath())
 	})
 	root.AddCommand(newInitCmd(), newScanCmd(), newAuditCmd(), newBackupCmd(), newDrillCmd(), newServeCmd(), newUserCmd(), newReportCmd())
+	refuseUnknownSubcommands(root)
 	return root
+}
+
+// refuseUnknownSubcommands makes every command group (audit, backup, scan …)
+// refuse what is not one of its commands: cobra would print the group's help
+// and exit 0, so a cron line with a typo (atrest audit verfy) stayed green
+// for ever. A group alone still prints its help. Unknown flags are let
+// through to here, so `backup chek --config x` blames the typo, not --config.
+func refuseUnknownSubcommands(c *cobra.Command) {
+	for _, sub := range c.Commands() {
+		refuseUnknownSubcommands(sub)
+	}
+	if !c.HasSubCommands() || c.Runnable() {
+		return
+	}
+	if c != c.Root() {
+		c.FParseErrWhitelist.UnknownFlags = true
+	}
+	c.Args = cobra.ArbitraryArgs
+	c.SuggestionsMinimumDistance = 2
+	c.RunE = func(cmd *cobra.Command, args []string) error {
+		if len(args) == 0 {
+			return cmd.Help()
+		}
+		msg := fmt.Sprintf("%s: unknown command %q", cmd.CommandPath(), args[0])
+		if s := cmd.SuggestionsFor(args[0]); len(s) > 0 {
+			msg += fmt.Sprintf("; did you mean %q?", cmd.CommandPath()+" "+s[0])
+		}
+		return fmt.Errorf("%s (see %s --help)", msg, cmd.CommandPath())
+	}
 }
 
 // requireNoArgs is cobra.NoArgs with a message that says which command.

@@ -174,3 +174,26 @@ func TestPathsAreMasked(t *testing.T) {
 		t.Fatalf("path not masked: %s", out)
 	}
 }
+
+// A typo in a cron line must not exit 0 (cobra prints a group's help and
+// succeeds): unknown commands exit 2 with a suggestion, even with flags.
+func TestUnknownCommandsExit2(t *testing.T) {
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"audit", "verfy"}, `unknown command "verfy"; did you mean "atrest audit verify"?`},
+		{[]string{"backup", "chek", "--config", "x.yaml"}, `unknown command "chek"; did you mean "atrest backup check"?`},
+		{[]string{"scan", "file", "/tmp"}, `did you mean "atrest scan files"?`},
+		{[]string{"drill", "rn"}, `did you mean "atrest drill run"?`},
+		{[]string{"bakup"}, `unknown command "bakup"`},
+	} {
+		out, stderr, code := atrest(t, c.args...)
+		if code != exitCantRun || !strings.Contains(stderr, c.want) || strings.Count(strings.TrimSpace(stderr), "\n") != 0 {
+			t.Errorf("%v: exit %d, stderr %q, stdout %.60q; want exit 2 and %q", c.args, code, stderr, out, c.want)
+		}
+	}
+	if out, _, code := atrest(t, "audit"); code != exitOK || !strings.Contains(out, "Available Commands") {
+		t.Errorf("a group alone prints its help: exit %d", code)
+	}
+}

@@ -89,16 +89,16 @@ func runReport(cmd *cobra.Command, o reportOptions) error {
 	case o.format != "html" && o.format != "json":
 		return fmt.Errorf("report: --format %q: use html or json", o.format)
 	}
-	per, err := report.ParsePeriod(o.period, time.Local)
-	if err != nil {
-		return fmt.Errorf("report: --period: %w", err)
-	}
 	cfg, err := config.Load(o.configPath)
 	if err != nil {
 		return err
 	}
+	per, err := report.ParsePeriod(o.period, cfg.Location)
+	if err != nil {
+		return fmt.Errorf("report: --period: %w", err)
+	}
 	ctx := cmd.Context()
-	pub, err := journalPublicKey(cfg)
+	pub, err := journalVerifyKey(cfg)
 	if err != nil {
 		return fmt.Errorf("report: %w (run atrest init --config %s)", err, cfg.Path)
 	}

@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -392,4 +393,55 @@ func TestReportBundleVerifiedOfflineAndTamperRejected(t *testing.T) {
 	if code != exitFound || !strings.Contains(out, "member report.json was edited") {
 		t.Fatalf("edited bundle: exit %d, want 1\n%s%s", code, out, stderr)
 	}
+}
+
+// timezone: two reports of one period made on hosts in different zones
+// cover the same instants; the JSON says the zone and whether the period
+// was over; audit log prints times with their offset.
+func TestTimezoneFixesPeriodsAndTimes(t *testing.T) {
+	e := newReportEnv(t)
+	raw, _ := os.ReadFile(e.cfg)
+	os.WriteFile(e.cfg, append([]byte("timezone: Asia/Shanghai\n"), raw...), 0o644)
+	month := time.Now().In(mustZone(t, "Asia/Shanghai")).Format("2006-01")
+	var froms []string
+	saved := time.Local
+	defer func() { time.Local = saved }()
+	for _, tz := range []string{"UTC", "America/New_York"} {
+		t.Setenv("TZ", tz)
+		time.Local = mustZone(t, tz)
+		out, stderr, code := atrest(t, "report", "--config", e.cfg, "--period", month, "--format", "json", "-o", "-")
+		if code != 0 {
+			t.Fatalf("TZ=%s: exit %d: %s", tz, code, stderr)
+		}
+		var doc struct {
+			Period struct {
+				From, Label, Zone string
+				Offset            string `json:"utc_offset"`
+			} `json:"period"`
+			Unfinished bool `json:"unfinished"`
+		}
+		if err := json.Unmarshal([]byte(out), &doc); err != nil {
+			t.Fatal(err)
+		}
+		if doc.Period.Zone != "Asia/Shanghai" || doc.Period.Offset != "+08:00" || !doc.Unfinished || !strings.HasPrefix(doc.Period.Label, month+"-01..") {
+			t.Errorf("TZ=%s: period %+v unfinished %v", tz, doc.Period, doc.Unfinished)
+		}
+		froms = append(froms, doc.Period.From)
+	}
+	if froms[0] != froms[1] || !strings.HasSuffix(froms[0], "+08:00") {
+		t.Errorf("period starts %v: want one instant in +08:00", froms)
+	}
+	out, _, _ := atrest(t, "audit", "log", "--config", e.cfg)
+	if !regexp.MustCompile(`\d{4}-\d\d-\d\d \d\d:\d\d:\d\d \+08:00`).MatchString(out) {
+		t.Errorf("audit log times without their offset:\n%s", out)
+	}
+}
+
+func mustZone(t *testing.T, name string) *time.Location {
+	t.Helper()
+	loc, err := time.LoadLocation(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return loc
 }

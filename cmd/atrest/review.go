@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"time"
 	"unicode/utf8"
 
 	"github.com/spf13/cobra"
@@ -58,10 +57,6 @@ func runAuditReview(cmd *cobra.Command, o auditReviewOptions) error {
 	if o.period == "" {
 		return errors.New("audit review: --period FROM..TO is required")
 	}
-	per, err := report.ParsePeriod(o.period, time.Local)
-	if err != nil {
-		return fmt.Errorf("audit review: --period: %w", err)
-	}
 	note := strings.TrimSpace(o.note)
 	if err := checkNote(note); err != nil {
 		return fmt.Errorf("audit review: --note: %w", err)
@@ -69,6 +64,10 @@ func runAuditReview(cmd *cobra.Command, o auditReviewOptions) error {
 	cfg, err := config.Load(o.configPath)
 	if err != nil {
 		return err
+	}
+	per, err := report.ParsePeriod(o.period, cfg.Location)
+	if err != nil {
+		return fmt.Errorf("audit review: --period: %w", err)
 	}
 	e := journal.Entry{Kind: report.KindReview, Subject: per.Label, Outcome: "ok", Detail: note,
 		Figures: map[string]any{"auditor": false, "from_unix": per.From.Unix(), "to_unix": per.To.Unix()}}

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 
 	"github.com/atrest/atrest/crypto"
+	"github.com/atrest/atrest/crypto/suite"
 	"github.com/atrest/atrest/internal/config"
 	"github.com/atrest/atrest/internal/output"
 	"github.com/spf13/cobra"
@@ -60,7 +61,12 @@ func (c *commonFlags) loadConfig() (*config.Config, error) {
 // directory (SPEC §3).
 func fingerprinter(cfg *config.Config) (*crypto.Fingerprinter, error) {
 	var path string
+	s := suite.Standard
 	if cfg != nil {
+		var err error
+		if s, err = suite.Get(cfg.Suite); err != nil {
+			return nil, err
+		}
 		path = cfg.FingerprintKeyFile
 		if _, err := os.Stat(path); err != nil {
 			return nil, fmt.Errorf("fingerprint key %s is missing: run atrest init --config %s", path, cfg.Path)
@@ -79,5 +85,5 @@ func fingerprinter(cfg *config.Config) (*crypto.Fingerprinter, error) {
 	if err != nil {
 		return nil, err
 	}
-	return crypto.NewFingerprinter(key), nil
+	return crypto.NewFingerprinterWith(key, s), nil
 }

@@ -160,6 +160,12 @@ func newServeDaemon(cmd *cobra.Command, o serveOptions) (*daemon.Daemon, net.Lis
 		j.Close()
 		return nil, nil, nil, fmt.Errorf("serve: %w", err)
 	}
+	pager, err := notifyRunner(cfg, j)
+	if err != nil {
+		ln.Close()
+		j.Close()
+		return nil, nil, nil, fmt.Errorf("serve: %w", err)
+	}
 	var collectors []prometheus.Collector
 	if fwd != nil {
 		collectors = append(collectors, fwd.Collector())
@@ -177,33 +183,55 @@ func newServeDaemon(cmd *cobra.Command, o serveOptions) (*daemon.Daemon, net.Lis
 		return nil, nil, nil, fmt.Errorf("serve: %w", err)
 	}
 	dash.SetRunner(d)
-	stopForwarding := func() {}
-	if fwd != nil {
-		ctx, cancel := context.WithCancel(context.Background())
-		done := make(chan struct{})
-		go func() { fwd.Run(ctx, syslogInterval); close(done) }()
-		// At stop, one last flush after serve.stop is journaled.
-		stopForwarding = func() {
-			cancel()
-			<-done
-			flush, cancelFlush := context.WithTimeout(context.Background(), 5*time.Second)
+	// Beside the daemon: the pager (its deliveries are journaled, so it
+	// stops before the journal closes) and the syslog forwarder (it flushes
+	// once more after, so serve.stop reaches the log-audit appliance too).
+	stopPager := background(func(ctx context.Context) {
+		if pager != nil {
+			pager.Run(ctx, notifyInterval)
+		}
+	})
+	stopForwarding := background(func(ctx context.Context) {
+		if fwd != nil {
+			fwd.Run(ctx, syslogInterval)
+		}
+	})
+	return d, ln, func() error {
+		dash.Close()
+		stopPager()
+		err := j.Close()
+		stopForwarding()
+		if fwd != nil {
+			flush, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 			fwd.Flush(flush)
-			cancelFlush()
+			cancel()
 			fwd.Close()
 		}
-	}
-	return d, ln, func() error { dash.Close(); err := j.Close(); stopForwarding(); return err }, nil
+		return err
+	}, nil
+}
+
+// background runs fn until the returned stop is called, and waits for it.
+func background(fn func(ctx context.Context)) (stop func()) {
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { fn(ctx); close(done) }()
+	return func() { cancel(); <-done }
 }
 
 // syslogInterval is how often serve looks for entries to forward (and
-// retries a receiver that is down).
-const syslogInterval = 2 * time.Second
+// retries a receiver that is down); notifyInterval how often it looks for
+// state changes to page about.
+const (
+	syslogInterval = 2 * time.Second
+	notifyInterval = 2 * time.Second
+)
 
 // newServeWeb builds the dashboard on the daemon's journal: the config's
 // names and RPOs, the users file, and a verification of the journal with
 // its key and anchor (cached by the dashboard).
 func newServeWeb(cfg *config.Config, j *journal.Journal, log io.Writer) (*web.Server, error) {
-	pub, err := journalPublicKey(cfg)
+	pub, err := journalVerifyKey(cfg)
 	if err != nil {
 		return nil, err
 	}

@@ -19,6 +19,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/atrest/atrest/crypto/suite"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -28,8 +29,12 @@ const MinLogRetention = 180 * 24 * time.Hour
 
 // Config is a validated configuration.
 type Config struct {
-	Path               string // the file it was read from
-	StateDir           string
+	Path     string // the file it was read from
+	Suite    string // installation default: "standard" or "sm" (crypto/suite)
+	StateDir string
+	// Location is the time zone of every printed time and of report
+	// periods: the timezone key, or the host's.
+	Location           *time.Location
 	Journal            Journal
 	FingerprintKeyFile string
 	Sources            []Source
@@ -38,13 +43,26 @@ type Config struct {
 	Backups            []Backup
 	Drills             []Drill
 	HTTP               HTTP
+	Notify             []Notify
 }
 
 type Journal struct {
+	// Suite is the one a new journal takes (init makes its key of that
+	// suite); an existing journal keeps the suite of its key and entry 1.
+	Suite          string
 	SigningKeyFile string
 	Retention      time.Duration
 	Anchor         *Anchor
 	Syslog         *Syslog // nil: entries are not forwarded
+}
+
+// Notify is one notify[] entry: a webhook told of state changes.
+type Notify struct {
+	Name      string
+	Format    string   // wecom, dingtalk or json
+	URLEnv    string   // the URL holds the robot's key: from the environment only
+	SecretEnv string   // dingtalk signing secret, optional
+	On        []string // fail, recover, missed
 }
 
 // Syslog is journal.syslog: where every journal entry is forwarded as an
@@ -90,19 +108,26 @@ type Storage struct {
 }
 
 type Backup struct {
-	Name          string
-	Source        string
-	Databases     []string
-	Storage       string
-	Bucket        string
-	Prefix        string
-	Recipients    []string
-	Schedule      string
-	CheckSchedule string
-	RPO           time.Duration
-	Retention     time.Duration
-	Format        string // atrest (default), mysqldump or pg_dump
-	KeyPattern    string
+	Name      string
+	Suite     string // "standard" or "sm"
+	Source    string
+	Databases []string
+	Storage   string
+	Bucket    string
+	Prefix    string
+	// Recipients are age public keys (standard), or absolute paths of SM2
+	// public keys in PEM (sm).
+	Recipients []string
+	// SigningKeyFile signs the job's manifests, a key of the job's suite:
+	// by default the journal's key when the suites agree, else
+	// state_dir/manifest-sm2.key or manifest-ed25519.key.
+	SigningKeyFile string
+	Schedule       string
+	CheckSchedule  string
+	RPO            time.Duration
+	Retention      time.Duration
+	Format         string // atrest (default), mysqldump or pg_dump
+	KeyPattern     string
 }
 
 type Drill struct {
@@ -124,6 +149,33 @@ type Probe struct {
 type HTTP struct {
 	Listen    string
 	UsersFile string
+}
+
+// LoadRecipients reads the job's recipients as keys of its suite.
+func (b *Backup) LoadRecipients() ([]suite.Recipient, error) {
+	out := make([]suite.Recipient, len(b.Recipients))
+	for i, r := range b.Recipients {
+		text := []byte(r)
+		if b.Suite == "sm" {
+			data, err := os.ReadFile(r)
+			if err != nil {
+				return nil, fmt.Errorf("recipient %d: %w", i+1, err)
+			}
+			text = data
+		}
+		rcp, err := suite.ParseRecipient(text)
+		if err != nil {
+			return nil, fmt.Errorf("recipient %d: %w", i+1, err)
+		}
+		if rcp.Suite().Name() != b.Suite {
+			return nil, fmt.Errorf("recipient %d is a key of suite %s, the job's suite is %s", i+1, rcp.Suite().Name(), b.Suite)
+		}
+		out[i] = rcp
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("no recipients: a backup is never stored unencrypted")
+	}
+	return out, nil
 }
 
 // Source returns the source named name.

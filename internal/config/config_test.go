@@ -1,9 +1,14 @@
 package config
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/atrest/atrest/crypto/suite"
+	"github.com/emmansun/gmsm/sm2"
 )
 
 func TestExampleConfigIsValid(t *testing.T) {
@@ -19,6 +24,12 @@ func TestExampleConfigIsValid(t *testing.T) {
 	}
 	if s := c.Journal.Syslog; s == nil || s.Transport != "tls" || s.CAFile != "/etc/atrest/syslog-ca.pem" {
 		t.Fatalf("syslog: %+v", s)
+	}
+	if len(c.Notify) != 1 || c.Notify[0].Format != "wecom" || len(c.Notify[0].On) != 3 {
+		t.Fatalf("notify: %+v", c.Notify)
+	}
+	if c.Location.String() != "Asia/Shanghai" {
+		t.Fatalf("timezone: %v", c.Location)
 	}
 	if d, ok := c.Drill("yb-nightly-drill"); !ok || len(d.Probes) != 1 {
 		t.Fatalf("drill: %+v", d)
@@ -39,6 +50,9 @@ func TestConfigErrorsGiveFileAndLine(t *testing.T) {
 		{"syslog address", "state_dir: /x\njournal:\n  syslog: {address: loghost}\n", "c.yaml:3: journal.syslog.address \"loghost\""},
 		{"unknown driver", "state_dir: /x\nsources:\n  - name: a\n    dsn_env: A\n    driver: oracle\n", "c.yaml:5: source \"a\": driver \"oracle\" is not one of mysql, postgres"},
 		{"unknown format", "state_dir: /x\nstorage:\n  - {name: s, endpoint: e, access_key_env: A, secret_key_env: B}\nbackups:\n  - name: b\n    storage: s\n    bucket: x\n    format: pg_dumpall\n", "c.yaml:8: backup \"b\": format \"pg_dumpall\" is not atrest, mysqldump or pg_dump"},
+		{"bad timezone", "state_dir: /x\ntimezone: Beijing\n", "c.yaml:2: timezone \"Beijing\" is not an IANA time zone name"},
+		{"notify format", "state_dir: /x\nnotify:\n  - name: n\n    format: slack\n    url_env: U\n", "c.yaml:4: notify \"n\": format \"slack\""},
+		{"notify on", "state_dir: /x\nnotify:\n  - {name: n, format: wecom, url_env: U, on: [failure]}\n", "c.yaml:3: notify \"n\": on: \"failure\""},
 		{"empty", "", "c.yaml: empty configuration"},
 		{"bad yaml", "state_dir: [\n", "c.yaml:"},
 	} {
@@ -62,5 +76,92 @@ func TestParseDuration(t *testing.T) {
 	}
 	if _, err := ParseDuration("soon"); err == nil {
 		t.Error("ParseDuration(soon) succeeded")
+	}
+}
+
+// suiteConfig is a config with one backup job of the given suite line and
+// recipients, in dir (so relative recipient paths resolve there).
+func suiteConfig(top, job, recipients string) string {
+	return "state_dir: /var/lib/atrest\n" + top +
+		"sources: [{name: a, dsn_env: A}]\n" +
+		"storage:\n  - {name: s, endpoint: e, access_key_env: A, secret_key_env: B}\n" +
+		"backups:\n  - name: b\n    source: a\n    storage: s\n    bucket: x\n" + job +
+		"    recipients:\n      - " + recipients + "\n"
+}
+
+func TestSuites(t *testing.T) {
+	dir := t.TempDir()
+	priv, err := suite.SM.NewSigningKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	k, _ := suite.ParseSigningKey(priv)
+	pub, _ := suite.MarshalPublicKey(&k.(*sm2.PrivateKey).PublicKey)
+	os.WriteFile(filepath.Join(dir, "backup-sm2.pub"), pub, 0o644)
+	os.WriteFile(filepath.Join(dir, "backup-sm2.key"), priv, 0o600)
+	os.WriteFile(filepath.Join(dir, "age.pub"), []byte("age1ql3z7hjy54pw3hyww5ayyfg7zqgvc7w3j2elw8zmrj2kg5sfn9aqmcac8p\n"), 0o644)
+	const ageKey = "age1ql3z7hjy54pw3hyww5ayyfg7zqgvc7w3j2elw8zmrj2kg5sfn9aqmcac8p"
+	path := filepath.Join(dir, "c.yaml")
+
+	// Defaults: standard everywhere, manifests signed by the journal key.
+	c, err := Parse(path, []byte(suiteConfig("", "", ageKey)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Suite != "standard" || c.Journal.Suite != "standard" || c.Backups[0].Suite != "standard" ||
+		c.Backups[0].SigningKeyFile != c.Journal.SigningKeyFile {
+		t.Errorf("defaults: %+v %+v", c, c.Backups[0])
+	}
+
+	// An sm job beside a standard journal: relative recipient path made
+	// absolute, its own SM2 manifest key, recipients that load.
+	c, err = Parse(path, []byte(suiteConfig("", "    suite: sm\n", "backup-sm2.pub")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := c.Backups[0]
+	if b.Suite != "sm" || b.Recipients[0] != filepath.Join(dir, "backup-sm2.pub") || b.SigningKeyFile != "/var/lib/atrest/manifest-sm2.key" {
+		t.Errorf("sm job: %+v", b)
+	}
+	if rs, err := b.LoadRecipients(); err != nil || len(rs) != 1 || rs[0].Suite() != suite.SM {
+		t.Errorf("load sm recipients: %v", err)
+	}
+
+	// sm installation: journal and jobs follow; a job may stay standard.
+	c, err = Parse(path, []byte(suiteConfig("suite: sm\n", "    suite: standard\n", ageKey)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Journal.Suite != "sm" || c.Backups[0].Suite != "standard" || c.Backups[0].SigningKeyFile != "/var/lib/atrest/manifest-ed25519.key" {
+		t.Errorf("sm installation with a standard job: %+v %+v", c.Journal, c.Backups[0])
+	}
+	c, err = Parse(path, []byte(suiteConfig("suite: sm\n", "", "backup-sm2.pub")))
+	if err != nil || c.Backups[0].Suite != "sm" || c.Backups[0].SigningKeyFile != c.Journal.SigningKeyFile {
+		t.Errorf("sm installation: %v %+v", err, c)
+	}
+
+	for _, x := range []struct{ name, yaml, want string }{
+		{"age key in an sm job", suiteConfig("", "    suite: sm\n", ageKey),
+			"c.yaml:12: backup \"b\": recipient 1 is an age public key, but the job's suite is sm"},
+		{"age key in an sm installation", suiteConfig("suite: sm\n", "", ageKey),
+			"c.yaml:12: backup \"b\": recipient 1 is an age public key, but the job's suite is sm"},
+		{"SM2 key in a standard job", suiteConfig("", "", "backup-sm2.pub"),
+			"c.yaml:11: backup \"b\": recipient 1 is not an age public key (age1…); SM2 public keys need suite: sm"},
+		{"missing SM2 key file", suiteConfig("", "    suite: sm\n", "nope.pub"),
+			"c.yaml:12: backup \"b\": recipient 1: open " + filepath.Join(dir, "nope.pub")},
+		{"private key as a recipient", suiteConfig("", "    suite: sm\n", "backup-sm2.key"),
+			"c.yaml:12: backup \"b\": recipient 1: " + filepath.Join(dir, "backup-sm2.key") + " is not an SM2 public key"},
+		{"age key in a file for an sm job", suiteConfig("", "    suite: sm\n", "age.pub"),
+			"c.yaml:12: backup \"b\": recipient 1: " + filepath.Join(dir, "age.pub") + " is not an SM2 public key"},
+		{"unknown suite", suiteConfig("suite: gm\n", "", ageKey), "c.yaml:2: suite \"gm\" is not standard or sm"},
+		{"unknown journal suite", suiteConfig("journal:\n  suite: sm3\n", "", ageKey), "c.yaml:3: suite \"sm3\" is not standard or sm"},
+		{"unknown job suite", suiteConfig("", "    suite: SM\n", ageKey), "c.yaml:10: suite \"SM\" is not standard or sm"},
+	} {
+		t.Run(x.name, func(t *testing.T) {
+			_, err := Parse(path, []byte(x.yaml))
+			if err == nil || !strings.HasPrefix(err.Error(), filepath.Join(dir, x.want)) {
+				t.Fatalf("got %v\nwant prefix %s", err, filepath.Join(dir, x.want))
+			}
+		})
 	}
 }

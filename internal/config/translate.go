@@ -3,11 +3,13 @@ package config
 import (
 	"fmt"
 	"net"
+	"os"
 	"path/filepath"
 	"strings"
 	"time"
 
 	"filippo.io/age"
+	"github.com/atrest/atrest/crypto/suite"
 	"github.com/atrest/atrest/engine/pick"
 	"github.com/robfig/cron/v3"
 	"go.yaml.in/yaml/v3"
@@ -15,7 +17,9 @@ import (
 
 // The raw* types mirror the YAML exactly; the decoder rejects unknown keys.
 type rawConfig struct {
+	Suite              string        `yaml:"suite"`
 	StateDir           string        `yaml:"state_dir"`
+	Timezone           string        `yaml:"timezone"`
 	Journal            rawJournal    `yaml:"journal"`
 	FingerprintKeyFile string        `yaml:"fingerprint_key_file"`
 	Sources            []rawSource   `yaml:"sources"`
@@ -24,13 +28,23 @@ type rawConfig struct {
 	Backups            []rawBackup   `yaml:"backups"`
 	Drills             []rawDrill    `yaml:"drills"`
 	HTTP               rawHTTP       `yaml:"http"`
+	Notify             []rawNotify   `yaml:"notify"`
 }
 
 type rawJournal struct {
+	Suite          string     `yaml:"suite"`
 	SigningKeyFile string     `yaml:"signing_key_file"`
 	Retention      string     `yaml:"retention"`
 	Anchor         *rawAnchor `yaml:"anchor"`
 	Syslog         *rawSyslog `yaml:"syslog"`
+}
+
+type rawNotify struct {
+	Name      string   `yaml:"name"`
+	Format    string   `yaml:"format"`
+	URLEnv    string   `yaml:"url_env"`
+	SecretEnv string   `yaml:"secret_env"`
+	On        []string `yaml:"on"`
 }
 
 type rawSyslog struct {
@@ -72,19 +86,21 @@ type rawStorage struct {
 }
 
 type rawBackup struct {
-	Name          string   `yaml:"name"`
-	Source        string   `yaml:"source"`
-	Databases     []string `yaml:"databases"`
-	Storage       string   `yaml:"storage"`
-	Bucket        string   `yaml:"bucket"`
-	Prefix        string   `yaml:"prefix"`
-	Recipients    []string `yaml:"recipients"`
-	Schedule      string   `yaml:"schedule"`
-	CheckSchedule string   `yaml:"check_schedule"`
-	RPO           string   `yaml:"rpo"`
-	Retention     string   `yaml:"retention"`
-	Format        string   `yaml:"format"`
-	KeyPattern    string   `yaml:"key_pattern"`
+	Name           string   `yaml:"name"`
+	Suite          string   `yaml:"suite"`
+	SigningKeyFile string   `yaml:"signing_key_file"`
+	Source         string   `yaml:"source"`
+	Databases      []string `yaml:"databases"`
+	Storage        string   `yaml:"storage"`
+	Bucket         string   `yaml:"bucket"`
+	Prefix         string   `yaml:"prefix"`
+	Recipients     []string `yaml:"recipients"`
+	Schedule       string   `yaml:"schedule"`
+	CheckSchedule  string   `yaml:"check_schedule"`
+	RPO            string   `yaml:"rpo"`
+	Retention      string   `yaml:"retention"`
+	Format         string   `yaml:"format"`
+	KeyPattern     string   `yaml:"key_pattern"`
 }
 
 type rawDrill struct {
@@ -208,8 +224,19 @@ func (t *translator) translate(r *rawConfig) *Config {
 	if r.StateDir == "" {
 		t.fail(nil, "state_dir is required")
 	}
+	c.Suite = t.suite(at("suite"), r.Suite, "standard")
+	c.Journal.Suite = t.suite(at("journal", "suite"), r.Journal.Suite, c.Suite)
 	if r.FingerprintKeyFile == "" {
 		c.FingerprintKeyFile = filepath.Join(c.StateDir, "fingerprint.key")
+	}
+	c.Location = time.Local
+	if r.Timezone != "" {
+		loc, err := time.LoadLocation(r.Timezone)
+		if err != nil || r.Timezone == "Local" {
+			t.fail(at("timezone"), "timezone %q is not an IANA time zone name (Asia/Shanghai, UTC)", r.Timezone)
+		} else {
+			c.Location = loc
+		}
 	}
 	c.Journal.SigningKeyFile = t.abs(r.Journal.SigningKeyFile)
 	if c.Journal.SigningKeyFile == "" {
@@ -300,7 +327,7 @@ func (t *translator) translate(r *rawConfig) *Config {
 	for i, b := range r.Backups {
 		w := at("backups", i)
 		t.name(w, "backup", b.Name, backups)
-		c.Backups = append(c.Backups, t.backup(w, b, sources, storage))
+		c.Backups = append(c.Backups, t.backup(w, b, c, sources, storage))
 	}
 
 	drills := map[string]bool{}
@@ -310,6 +337,30 @@ func (t *translator) translate(r *rawConfig) *Config {
 		c.Drills = append(c.Drills, t.drill(w, d, backups))
 	}
 
+	notifies := map[string]bool{}
+	for i, n := range r.Notify {
+		w := at("notify", i)
+		t.name(w, "notify target", n.Name, notifies)
+		if n.Format != "wecom" && n.Format != "dingtalk" && n.Format != "json" {
+			t.fail(append(w, "format"), "notify %q: format %q: want wecom, dingtalk or json", n.Name, n.Format)
+		}
+		if n.URLEnv == "" {
+			t.fail(w, "notify %q: url_env is required (the webhook URL holds a key: never in the YAML)", n.Name)
+		}
+		if n.SecretEnv != "" && n.Format != "dingtalk" {
+			t.fail(append(w, "secret_env"), "notify %q: secret_env is for dingtalk robots that sign", n.Name)
+		}
+		on := n.On
+		if len(on) == 0 {
+			on = []string{"fail", "recover", "missed"}
+		}
+		for _, e := range on {
+			if e != "fail" && e != "recover" && e != "missed" {
+				t.fail(append(w, "on"), "notify %q: on: %q: want fail, recover or missed", n.Name, e)
+			}
+		}
+		c.Notify = append(c.Notify, Notify{Name: n.Name, Format: n.Format, URLEnv: n.URLEnv, SecretEnv: n.SecretEnv, On: on})
+	}
 	c.HTTP = HTTP{Listen: r.HTTP.Listen, UsersFile: t.abs(r.HTTP.UsersFile)}
 	if c.HTTP.Listen == "" {
 		c.HTTP.Listen = "127.0.0.1:8080"
@@ -320,10 +371,11 @@ func (t *translator) translate(r *rawConfig) *Config {
 	return c
 }
 
-func (t *translator) backup(w []any, b rawBackup, sources, storage map[string]bool) Backup {
+func (t *translator) backup(w []any, b rawBackup, c *Config, sources, storage map[string]bool) Backup {
 	out := Backup{Name: b.Name, Source: b.Source, Databases: b.Databases, Storage: b.Storage, Bucket: b.Bucket,
 		Prefix: b.Prefix, Recipients: b.Recipients, Format: b.Format, KeyPattern: b.KeyPattern,
-		Schedule: t.schedule(w, "schedule", b.Schedule), CheckSchedule: t.schedule(w, "check_schedule", b.CheckSchedule)}
+		Schedule: t.schedule(w, "schedule", b.Schedule), CheckSchedule: t.schedule(w, "check_schedule", b.CheckSchedule),
+		Suite: t.suite(append(w, "suite"), b.Suite, c.Suite), SigningKeyFile: t.abs(b.SigningKeyFile)}
 	if out.Format == "" {
 		out.Format = "atrest"
 	}
@@ -332,13 +384,9 @@ func (t *translator) backup(w []any, b rawBackup, sources, storage map[string]bo
 		if !sources[b.Source] {
 			t.fail(append(w, "source"), "backup %q: source %q is not a sources[] entry", b.Name, b.Source)
 		}
-		if len(b.Recipients) == 0 {
-			t.fail(w, "backup %q: recipients is empty (age public keys, age1…)", b.Name)
-		}
-		for j, rcp := range b.Recipients {
-			if _, err := age.ParseX25519Recipient(strings.TrimSpace(rcp)); err != nil {
-				t.fail(append(w, "recipients", j), "backup %q: recipient %d is not an age public key (age1…)", b.Name, j+1)
-			}
+		out.Recipients = t.recipients(w, b, out.Suite)
+		if out.SigningKeyFile == "" {
+			out.SigningKeyFile = manifestKeyFile(c, out.Suite)
 		}
 	case "mysqldump", "pg_dump":
 		if b.KeyPattern == "" {
@@ -356,6 +404,77 @@ func (t *translator) backup(w []any, b rawBackup, sources, storage map[string]bo
 	out.RPO = t.duration(w, "rpo", b.RPO, 26*time.Hour)
 	out.Retention = t.duration(w, "retention", b.Retention, 30*24*time.Hour)
 	return out
+}
+
+// suite checks a suite name; "" takes def.
+func (t *translator) suite(where []any, name, def string) string {
+	if name == "" {
+		return def
+	}
+	if _, err := suite.Get(name); err != nil {
+		t.fail(where, "%v", err)
+		return def
+	}
+	return name
+}
+
+// recipients checks a job's recipients against its suite: age public keys
+// for standard; for sm, paths (relative to the config file) of SM2 public
+// keys in PEM, read and parsed now. A key of the other kind is an error
+// here, not a surprise at 01:30.
+func (t *translator) recipients(w []any, b rawBackup, suiteName string) []string {
+	if len(b.Recipients) == 0 {
+		if suiteName == "sm" {
+			t.fail(w, "backup %q: recipients is empty (suite sm: paths of SM2 public keys in PEM)", b.Name)
+		} else {
+			t.fail(w, "backup %q: recipients is empty (age public keys, age1…)", b.Name)
+		}
+	}
+	out := make([]string, len(b.Recipients))
+	for j, rcp := range b.Recipients {
+		where := append(w, "recipients", j)
+		rcp = strings.TrimSpace(rcp)
+		out[j] = rcp
+		isAge := strings.HasPrefix(rcp, "age1")
+		if suiteName != "sm" {
+			if _, err := age.ParseX25519Recipient(rcp); err != nil {
+				hint := ""
+				if !isAge {
+					hint = "; SM2 public keys need suite: sm"
+				}
+				t.fail(where, "backup %q: recipient %d is not an age public key (age1…)%s", b.Name, j+1, hint)
+			}
+			continue
+		}
+		if isAge {
+			t.fail(where, "backup %q: recipient %d is an age public key, but the job's suite is sm: its recipients are paths of SM2 public keys in PEM (openssl pkey -pubout)", b.Name, j+1)
+			continue
+		}
+		out[j] = t.abs(rcp)
+		data, err := os.ReadFile(out[j])
+		if err != nil {
+			t.fail(where, "backup %q: recipient %d: %v", b.Name, j+1, err)
+			continue
+		}
+		if r, err := suite.ParseRecipient(data); err != nil || r.Suite() != suite.SM {
+			t.fail(where, "backup %q: recipient %d: %s is not an SM2 public key in PEM (openssl pkey -pubout writes one)", b.Name, j+1, out[j])
+		}
+	}
+	return out
+}
+
+// manifestKeyFile is where a job's manifest signing key lives by default:
+// the journal's key when the suites agree, else one key per suite in
+// state_dir that every job of that suite shares (SPEC §7: an sm job beside
+// a standard journal signs with an SM2 key of its own).
+func manifestKeyFile(c *Config, suiteName string) string {
+	if suiteName == c.Journal.Suite {
+		return c.Journal.SigningKeyFile
+	}
+	if suiteName == "sm" {
+		return filepath.Join(c.StateDir, "manifest-sm2.key")
+	}
+	return filepath.Join(c.StateDir, "manifest-ed25519.key")
 }
 
 func (t *translator) drill(w []any, d rawDrill, backups map[string]bool) Drill {
