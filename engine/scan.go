@@ -56,12 +56,13 @@ type Reader interface {
 	// Head reads the first limit rows in whatever order the server keeps
 	// them.
 	Head(ctx context.Context, t *Table, cols []*Column, limit int, row Row) (int, error)
-	// Bounds returns the least and greatest value of t.Key; nil for an
-	// empty table.
-	Bounds(ctx context.Context, t *Table) (lo, hi *big.Int, err error)
+	// Bounds returns the least and greatest value of t.Key in decimal;
+	// "" for an empty table.
+	Bounds(ctx context.Context, t *Table) (lo, hi string, err error)
 	// Range reads up to limit rows with from ≤ key < to (to nil: no upper
-	// bound) in key order, and returns the key of the last row read.
-	Range(ctx context.Context, t *Table, cols []*Column, from, to *big.Int, limit int, row Row) (n int, last *big.Int, err error)
+	// bound) in key order, and returns the key of the last row read, in
+	// decimal.
+	Range(ctx context.Context, t *Table, cols []*Column, from, to *big.Int, limit int, row Row) (n int, last string, err error)
 	Close()
 }
 

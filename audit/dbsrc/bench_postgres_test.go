@@ -25,8 +25,8 @@ func BenchmarkSamplePostgres(b *testing.B) {
 		pg.Exec(b, db,
 			fmt.Sprintf("CREATE SCHEMA s%d", n),
 			fmt.Sprintf(`CREATE TABLE s%d.t (id bigint PRIMARY KEY, sfzh char(18), sjhm bigint, note varchar(64), payload bytea)`, n),
-			fmt.Sprintf(`INSERT INTO s%d.t SELECT g, '110105' || to_char(DATE '1950-01-01' + g %% 20000, 'YYYYMMDD') || lpad((g %% 10000)::text, 4, '0'),
-				13800000000 + g, 'trace ' || g * 7919 || ' ok', sha256(g::text::bytea) FROM generate_series(1, %d) g`, n, n),
+			fmt.Sprintf(`INSERT INTO s%d.t SELECT g, '110105' || to_char(DATE '1950-01-01' + (g %% 20000)::int, 'YYYYMMDD') || lpad((g %% 10000)::text, 4, '0'),
+				13800000000 + g, 'trace ' || g * 7919 || ' ok', sha256(g::text::bytea) FROM generate_series(1::bigint, %d) g`, n, n),
 			fmt.Sprintf("CREATE TABLE s%d.nokey AS SELECT * FROM s%d.t", n, n),
 			fmt.Sprintf("ANALYZE s%d.t, s%d.nokey", n, n))
 	}

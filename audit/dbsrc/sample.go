@@ -116,9 +116,14 @@ func (s *scanner) sampleTable(ctx context.Context, w *worker, t *engine.Table, c
 // for ten thousand rows and for a billion.
 func (s *scanner) sampleRanges(ctx context.Context, r engine.Reader, t *engine.Table, cols []*engine.Column, rec *TableRecord, n uint64, row engine.Row) error {
 	sample := s.opts.Sample
-	lowest, highest, err := r.Bounds(ctx, t)
-	if err != nil || lowest == nil {
+	lo, hi, err := r.Bounds(ctx, t)
+	if err != nil || lo == "" || hi == "" {
 		return err // nil for an empty table
+	}
+	lowest, ok1 := new(big.Int).SetString(lo, 10)
+	highest, ok2 := new(big.Int).SetString(hi, 10)
+	if !ok1 || !ok2 {
+		return fmt.Errorf("key range %q..%q is not integer", lo, hi)
 	}
 	points := s.points(lowest, highest, n)
 	per := (sample + len(points) - 1) / len(points)
@@ -142,7 +147,11 @@ func (s *scanner) sampleRanges(ctx context.Context, r engine.Reader, t *engine.T
 		if got == 0 {
 			break
 		}
-		next = new(big.Int).Add(last, big.NewInt(1))
+		end, ok := new(big.Int).SetString(last, 10)
+		if !ok {
+			return fmt.Errorf("key value %q is not an integer", last)
+		}
+		next = end.Add(end, big.NewInt(1))
 		spans = append(spans, span{p, next})
 		if got < limit {
 			break // the key ran out: later points lie beyond it

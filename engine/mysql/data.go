@@ -1,17 +1,17 @@
 package mysql
 
 import (
-	"bufio"
 	"context"
 	"database/sql"
 	"database/sql/driver"
 	"fmt"
-	"sync"
+
+	"github.com/atrest/atrest/engine"
 )
 
 // dumpData writes the rows of tables, one table per snapshot connection at
 // a time, and returns their results in the order of tables.
-func dumpData(ctx context.Context, conns []*sql.Conn, tables []*table, out *output, stmtBytes int) ([]TableResult, error) {
+func dumpData(ctx context.Context, conns []*sql.Conn, tables []*table, out *engine.Output, stmtBytes int) ([]TableResult, error) {
 	results := make([]TableResult, len(tables))
 	bufs := make([][]byte, len(conns))
 	err := eachTable(ctx, tables, len(conns), func(ctx context.Context, w, i int) error {
@@ -29,12 +29,12 @@ func dumpData(ctx context.Context, conns []*sql.Conn, tables []*table, out *outp
 	if err != nil {
 		return nil, err
 	}
-	return results, out.err
+	return results, out.Err()
 }
 
 // dumpTable streams one table into INSERT statements of about stmtBytes,
 // digesting each row as it is written.
-func dumpTable(ctx context.Context, c *sql.Conn, t *table, out *output, buf []byte, stmtBytes int) (TableResult, []byte, error) {
+func dumpTable(ctx context.Context, c *sql.Conn, t *table, out *engine.Output, buf []byte, stmtBytes int) (TableResult, []byte, error) {
 	prefix := []byte("INSERT INTO " + quoteIdent(t.name) + " (")
 	for i, col := range t.cols {
 		if i > 0 {
@@ -67,7 +67,7 @@ func dumpTable(ctx context.Context, c *sql.Conn, t *table, out *output, buf []by
 		buf = append(buf, ')')
 		if len(buf) >= stmtBytes {
 			buf = append(buf, ";\n"...)
-			if err := out.write(buf); err != nil {
+			if err := out.Put(buf); err != nil {
 				return err
 			}
 			buf = buf[:0]
@@ -76,46 +76,10 @@ func dumpTable(ctx context.Context, c *sql.Conn, t *table, out *output, buf []by
 	})
 	if err == nil && len(buf) > 0 {
 		buf = append(buf, ";\n"...)
-		err = out.write(buf)
+		err = out.Put(buf)
 	}
 	if err != nil {
 		return TableResult{}, buf, err
 	}
 	return TableResult{Database: t.db, Name: t.name, Rows: dg.Rows, Digest: dg.Hex(), DDLHash: DDLHash(t.ddl)}, buf, nil
-}
-
-// output serialises whole statements from several readers onto one writer
-// and counts the bytes.
-type output struct {
-	mu  sync.Mutex
-	w   *bufio.Writer
-	n   int64
-	err error
-}
-
-func (o *output) write(p []byte) error {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	if o.err != nil {
-		return o.err
-	}
-	n, err := o.w.Write(p)
-	o.n += int64(n)
-	if err != nil {
-		o.err = fmt.Errorf("write: %w", err)
-	}
-	return o.err
-}
-
-func (o *output) printf(format string, args ...any) {
-	o.write(fmt.Appendf(nil, format, args...))
-}
-
-func (o *output) flush() error {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	if o.err != nil {
-		return o.err
-	}
-	return o.w.Flush()
 }

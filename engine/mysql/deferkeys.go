@@ -142,7 +142,7 @@ func (l *loader) addDeferredKeys() error {
 		return nil
 	}
 	l.inflight.Wait()
-	if err := l.failure(); err != nil {
+	if err := l.Err(); err != nil {
 		return err
 	}
 	todo := l.deferred
@@ -153,7 +153,7 @@ func (l *loader) addDeferredKeys() error {
 		}
 	}
 	l.inflight.Wait()
-	return l.failure()
+	return l.Err()
 }
 
 func (l *loader) addKeys(d *deferredKeys) error {

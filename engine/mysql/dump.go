@@ -1,7 +1,6 @@
 package mysql
 
 import (
-	"bufio"
 	"context"
 	"fmt"
 	"io"
@@ -93,7 +92,7 @@ func Dump(ctx context.Context, dsn string, opts Options, w io.Writer) (*Result, 
 	}
 	res.Databases = dbs
 
-	out := &output{w: bufio.NewWriterSize(w, 64<<10)}
+	out := engine.NewOutput(w)
 	d := &dumper{ctx: ctx, opts: opts, snap: snap, out: out, res: res}
 	d.header()
 	for _, name := range dbs {
@@ -102,10 +101,10 @@ func Dump(ctx context.Context, dsn string, opts Options, w io.Writer) (*Result, 
 		}
 	}
 	d.footer()
-	if err := out.flush(); err != nil {
+	if err := out.Flush(); err != nil {
 		return nil, fmt.Errorf("dump: write: %w", err)
 	}
-	res.Bytes = out.n
+	res.Bytes = out.Bytes()
 	res.Finished = time.Now().UTC()
 	return res, nil
 }
@@ -114,7 +113,7 @@ type dumper struct {
 	ctx  context.Context
 	opts Options
 	snap *snapshot
-	out  *output
+	out  *engine.Output
 	res  *Result
 }
 
@@ -127,29 +126,29 @@ func (d *dumper) header() {
 			pos += " gtid " + r.GTID
 		}
 	}
-	d.out.printf("-- atrest dump, format atrest-sql/1, digests %s\n", DigestAlgorithm)
-	d.out.printf("-- Server version %s, host %s:%d\n", oneLine(r.Server.Version), oneLine(r.Server.Host), r.Server.Port)
-	d.out.printf("-- Snapshot %s, binlog position %s\n", r.SnapshotTime.Format(time.RFC3339Nano), oneLine(pos))
-	d.out.printf("-- Load with `mariadb < FILE`: databases keep their names.\n\n")
-	d.out.printf("SET @OLD_CHARACTER_SET_CLIENT=@@CHARACTER_SET_CLIENT, @OLD_CHARACTER_SET_RESULTS=@@CHARACTER_SET_RESULTS, @OLD_COLLATION_CONNECTION=@@COLLATION_CONNECTION;\n")
-	d.out.printf("SET NAMES utf8mb4;\n")
-	d.out.printf("SET @OLD_TIME_ZONE=@@TIME_ZONE, TIME_ZONE='+00:00';\n")
-	d.out.printf("SET @OLD_UNIQUE_CHECKS=@@UNIQUE_CHECKS, UNIQUE_CHECKS=0;\n")
-	d.out.printf("SET @OLD_FOREIGN_KEY_CHECKS=@@FOREIGN_KEY_CHECKS, FOREIGN_KEY_CHECKS=0;\n")
-	d.out.printf("SET @OLD_SQL_MODE=@@SQL_MODE, SQL_MODE='%s';\n", dumpSQLMode)
-	d.out.printf("SET @OLD_SQL_NOTES=@@SQL_NOTES, SQL_NOTES=0;\n")
+	d.out.Printf("-- atrest dump, format atrest-sql/1, digests %s\n", DigestAlgorithm)
+	d.out.Printf("-- Server version %s, host %s:%d\n", oneLine(r.Server.Version), oneLine(r.Server.Host), r.Server.Port)
+	d.out.Printf("-- Snapshot %s, binlog position %s\n", r.SnapshotTime.Format(time.RFC3339Nano), oneLine(pos))
+	d.out.Printf("-- Load with `mariadb < FILE`: databases keep their names.\n\n")
+	d.out.Printf("SET @OLD_CHARACTER_SET_CLIENT=@@CHARACTER_SET_CLIENT, @OLD_CHARACTER_SET_RESULTS=@@CHARACTER_SET_RESULTS, @OLD_COLLATION_CONNECTION=@@COLLATION_CONNECTION;\n")
+	d.out.Printf("SET NAMES utf8mb4;\n")
+	d.out.Printf("SET @OLD_TIME_ZONE=@@TIME_ZONE, TIME_ZONE='+00:00';\n")
+	d.out.Printf("SET @OLD_UNIQUE_CHECKS=@@UNIQUE_CHECKS, UNIQUE_CHECKS=0;\n")
+	d.out.Printf("SET @OLD_FOREIGN_KEY_CHECKS=@@FOREIGN_KEY_CHECKS, FOREIGN_KEY_CHECKS=0;\n")
+	d.out.Printf("SET @OLD_SQL_MODE=@@SQL_MODE, SQL_MODE='%s';\n", dumpSQLMode)
+	d.out.Printf("SET @OLD_SQL_NOTES=@@SQL_NOTES, SQL_NOTES=0;\n")
 }
 
 func (d *dumper) footer() {
-	d.out.printf("\nSET SQL_MODE=@OLD_SQL_MODE;\n")
-	d.out.printf("SET FOREIGN_KEY_CHECKS=@OLD_FOREIGN_KEY_CHECKS;\n")
-	d.out.printf("SET UNIQUE_CHECKS=@OLD_UNIQUE_CHECKS;\n")
-	d.out.printf("SET TIME_ZONE=@OLD_TIME_ZONE;\n")
-	d.out.printf("SET CHARACTER_SET_CLIENT=@OLD_CHARACTER_SET_CLIENT, CHARACTER_SET_RESULTS=@OLD_CHARACTER_SET_RESULTS, COLLATION_CONNECTION=@OLD_COLLATION_CONNECTION;\n")
-	d.out.printf("SET SQL_NOTES=@OLD_SQL_NOTES;\n\n")
+	d.out.Printf("\nSET SQL_MODE=@OLD_SQL_MODE;\n")
+	d.out.Printf("SET FOREIGN_KEY_CHECKS=@OLD_FOREIGN_KEY_CHECKS;\n")
+	d.out.Printf("SET UNIQUE_CHECKS=@OLD_UNIQUE_CHECKS;\n")
+	d.out.Printf("SET TIME_ZONE=@OLD_TIME_ZONE;\n")
+	d.out.Printf("SET CHARACTER_SET_CLIENT=@OLD_CHARACTER_SET_CLIENT, CHARACTER_SET_RESULTS=@OLD_CHARACTER_SET_RESULTS, COLLATION_CONNECTION=@OLD_COLLATION_CONNECTION;\n")
+	d.out.Printf("SET SQL_NOTES=@OLD_SQL_NOTES;\n\n")
 	// The trailer mysqldump writes; checks of third-party dumps look for it,
 	// and Load reports whether it was the last thing in the stream.
-	d.out.printf("-- Dump completed on %s\n", time.Now().UTC().Format("2006-01-02 15:04:05"))
+	d.out.Printf("-- Dump completed on %s\n", time.Now().UTC().Format("2006-01-02 15:04:05"))
 }
 
 func (d *dumper) database(name string) error {
@@ -164,18 +163,18 @@ func (d *dumper) database(name string) error {
 		return err
 	}
 	o := d.out
-	o.printf("\n--\n-- Database %s\n--\n\n", oneLine(quoteIdent(name)))
-	o.printf("CREATE DATABASE IF NOT EXISTS %s /*!40100 DEFAULT CHARACTER SET %s COLLATE %s */;\n", quoteIdent(name), info.charset, info.collation)
-	o.printf("USE %s;\n", quoteIdent(name))
+	o.Printf("\n--\n-- Database %s\n--\n\n", oneLine(quoteIdent(name)))
+	o.Printf("CREATE DATABASE IF NOT EXISTS %s /*!40100 DEFAULT CHARACTER SET %s COLLATE %s */;\n", quoteIdent(name), info.charset, info.collation)
+	o.Printf("USE %s;\n", quoteIdent(name))
 
 	for _, t := range info.tables {
 		if t.ddl, _, err = showCreate(ctx, c0, "TABLE", t.name, "Create Table"); err != nil {
 			return err
 		}
-		o.printf("\n-- Table %s\nDROP TABLE IF EXISTS %s;\n%s;\n", oneLine(quoteIdent(t.name)), quoteIdent(t.name), t.ddl)
+		o.Printf("\n-- Table %s\nDROP TABLE IF EXISTS %s;\n%s;\n", oneLine(quoteIdent(t.name)), quoteIdent(t.name), t.ddl)
 	}
 	if len(info.tables) > 0 {
-		o.printf("\n-- Data\n")
+		o.Printf("\n-- Data\n")
 	}
 	results, err := dumpData(ctx, d.snap.conns, info.tables, o, d.opts.StatementBytes)
 	if err != nil {
@@ -188,7 +187,7 @@ func (d *dumper) database(name string) error {
 		return err
 	}
 	for _, v := range views {
-		o.printf("\n-- View %s\nDROP TABLE IF EXISTS %s;\nDROP VIEW IF EXISTS %s;\n%s;\n",
+		o.Printf("\n-- View %s\nDROP TABLE IF EXISTS %s;\nDROP VIEW IF EXISTS %s;\n%s;\n",
 			oneLine(quoteIdent(v.name)), quoteIdent(v.name), quoteIdent(v.name), v.stmt)
 		d.res.Views = append(d.res.Views, Object{Database: name, Name: v.name, Type: "VIEW"})
 	}
@@ -198,7 +197,7 @@ func (d *dumper) database(name string) error {
 		return err
 	}
 	for _, t := range triggers {
-		o.printf("\n-- Trigger %s\n", oneLine(quoteIdent(t.name)))
+		o.Printf("\n-- Trigger %s\n", oneLine(quoteIdent(t.name)))
 		d.compound(t.sqlMode, t.stmt)
 		d.res.Triggers = append(d.res.Triggers, Object{Database: name, Name: t.name, Type: "TRIGGER"})
 	}
@@ -207,11 +206,11 @@ func (d *dumper) database(name string) error {
 		return err
 	}
 	for _, r := range routines {
-		o.printf("\n-- %s %s\nDROP %s IF EXISTS %s;\n", strings.ToLower(r.kind), oneLine(quoteIdent(r.name)), r.kind, quoteIdent(r.name))
+		o.Printf("\n-- %s %s\nDROP %s IF EXISTS %s;\n", strings.ToLower(r.kind), oneLine(quoteIdent(r.name)), r.kind, quoteIdent(r.name))
 		d.compound(r.sqlMode, r.stmt)
 		d.res.Routines = append(d.res.Routines, Object{Database: name, Name: r.name, Type: r.kind})
 	}
-	return o.err
+	return o.Err()
 }
 
 // compound writes a statement whose body may hold semicolons between
@@ -225,7 +224,7 @@ func (d *dumper) compound(sqlMode, stmt string) {
 			break
 		}
 	}
-	d.out.printf("SET SESSION SQL_MODE=%s;\nDELIMITER %s\n%s%s\nDELIMITER ;\nSET SESSION SQL_MODE='%s';\n",
+	d.out.Printf("SET SESSION SQL_MODE=%s;\nDELIMITER %s\n%s%s\nDELIMITER ;\nSET SESSION SQL_MODE='%s';\n",
 		quoteString(sqlMode), delim, stmt, delim, dumpSQLMode)
 }
 

@@ -83,7 +83,7 @@ func Load(ctx context.Context, dsn, database string, r io.Reader, opts LoadOptio
 
 	cr := &countingReader{r: r}
 	l := &loader{
-		ctx: ctx, cancel: cancel, db: db, main: main, opts: opts, target: database,
+		ctx: ctx, FirstError: engine.FirstError{Cancel: cancel}, db: db, main: main, opts: opts, target: database,
 		res:    &LoadResult{Skipped: map[string]int{}},
 		tables: map[[2]string]*loadedTable{},
 		// A statement for each worker, one the main connection reads into
@@ -111,7 +111,7 @@ func Load(ctx context.Context, dsn, database string, r io.Reader, opts LoadOptio
 	err = l.run(newSplitter(cr, opts.MaxStatementBytes))
 	l.stopWorkers()
 	if err == nil {
-		err = l.failure()
+		err = l.Err()
 	}
 	return l.result(cr.n, time.Since(start)), err
 }
@@ -150,7 +150,6 @@ type job struct {
 
 type loader struct {
 	ctx    context.Context
-	cancel context.CancelFunc
 	db     *sql.DB
 	main   *sql.Conn
 	opts   LoadOptions
@@ -177,23 +176,7 @@ type loader struct {
 	workers  sync.WaitGroup
 	free     chan []byte // statement buffers: bounds memory to cap(free) statements
 
-	errMu sync.Mutex
-	err   error
-}
-
-func (l *loader) fail(err error) {
-	l.errMu.Lock()
-	if l.err == nil {
-		l.err = err
-		l.cancel()
-	}
-	l.errMu.Unlock()
-}
-
-func (l *loader) failure() error {
-	l.errMu.Lock()
-	defer l.errMu.Unlock()
-	return l.err
+	engine.FirstError // the first failure, which cancels the load
 }
 
 func (l *loader) run(sp *splitter) error {
@@ -204,22 +187,22 @@ func (l *loader) run(sp *splitter) error {
 		if err == io.EOF {
 			l.res.Complete = sp.complete
 			if err := l.addDeferredKeys(); err != nil {
-				l.fail(err)
-				return l.failure()
+				l.Fail(err)
+				return l.Err()
 			}
 			return nil
 		}
 		num++
 		if err != nil {
-			l.fail(newLoadError(num, line, "", "", err))
-			return l.failure()
+			l.Fail(newLoadError(num, line, "", "", err))
+			return l.Err()
 		}
-		if err := l.failure(); err != nil {
+		if err := l.Err(); err != nil {
 			return err
 		}
 		if err := l.statement(stmt, num, line); err != nil {
-			l.fail(err)
-			return l.failure() // the first failure, maybe a worker's
+			l.Fail(err)
+			return l.Err() // the first failure, maybe a worker's
 		}
 	}
 }
@@ -272,7 +255,7 @@ func (l *loader) statement(stmt []byte, num int64, line int) error {
 	// Anything else may depend on the rows inserted so far (a trigger
 	// must not fire on them, an ALTER needs them in): wait for them.
 	l.inflight.Wait()
-	if err := l.failure(); err != nil {
+	if err := l.Err(); err != nil {
 		return err
 	}
 	if text, err = l.deferKeys(text, info, t, num, line); err != nil {
@@ -345,7 +328,7 @@ func (l *loader) dispatch(j job) error {
 		return nil
 	case <-l.ctx.Done():
 		l.inflight.Done()
-		return l.failure()
+		return l.Err()
 	}
 }
 

@@ -30,14 +30,14 @@ func (l *loader) worker() {
 	defer l.workers.Done()
 	conn, err := l.db.Conn(l.ctx)
 	if err != nil {
-		l.fail(fmt.Errorf("load: connect: %w", err))
+		l.Fail(fmt.Errorf("load: connect: %w", err))
 	}
 	if conn != nil {
 		defer conn.Close()
 	}
 	applied := 0
 	for j := range l.jobs {
-		if l.failure() == nil {
+		if l.Err() == nil {
 			l.runJob(conn, j, &applied)
 		}
 		l.free <- j.stmt
@@ -47,7 +47,7 @@ func (l *loader) worker() {
 
 func (l *loader) runJob(conn *sql.Conn, j job, applied *int) {
 	lerr := func(verb string, err error) {
-		l.fail(newLoadError(j.num, j.line, verb, tableName(j.table), err))
+		l.Fail(newLoadError(j.num, j.line, verb, tableName(j.table), err))
 	}
 	if *applied < j.version {
 		l.sessMu.Lock()
@@ -63,7 +63,7 @@ func (l *loader) runJob(conn *sql.Conn, j job, applied *int) {
 	}
 	n, err := execRetry(l.ctx, conn, j.stmt)
 	if err != nil && j.keys != nil {
-		l.fail(j.keys.loadError(err))
+		l.Fail(j.keys.loadError(err))
 		return
 	}
 	if err != nil {

@@ -157,26 +157,16 @@ func (r *reader) Head(ctx context.Context, t *engine.Table, cols []*engine.Colum
 }
 
 // Bounds reads MIN and MAX of the key: two index seeks.
-func (r *reader) Bounds(ctx context.Context, t *engine.Table) (*big.Int, *big.Int, error) {
+func (r *reader) Bounds(ctx context.Context, t *engine.Table) (string, string, error) {
 	key := quoteIdent(t.Key.Name)
 	var lo, hi sql.NullString
 	q := fmt.Sprintf("SELECT %sMIN(%s), MAX(%s) FROM %s", r.hint(), key, key, from(t))
-	if err := r.tx.QueryRowContext(ctx, q).Scan(&lo, &hi); err != nil {
-		return nil, nil, err
-	}
-	if !lo.Valid || !hi.Valid {
-		return nil, nil, nil // empty table
-	}
-	a, ok1 := new(big.Int).SetString(lo.String, 10)
-	b, ok2 := new(big.Int).SetString(hi.String, 10)
-	if !ok1 || !ok2 {
-		return nil, nil, fmt.Errorf("key range %q..%q is not integer", lo.String, hi.String)
-	}
-	return a, b, nil
+	err := r.tx.QueryRowContext(ctx, q).Scan(&lo, &hi)
+	return lo.String, hi.String, err // "" for an empty table
 }
 
 // Range reads a short range of the key from an index seek.
-func (r *reader) Range(ctx context.Context, t *engine.Table, cols []*engine.Column, lo, hi *big.Int, limit int, row engine.Row) (int, *big.Int, error) {
+func (r *reader) Range(ctx context.Context, t *engine.Table, cols []*engine.Column, lo, hi *big.Int, limit int, row engine.Row) (int, string, error) {
 	key := quoteIdent(t.Key.Name)
 	cond := fmt.Sprintf("%s >= %s", key, lo)
 	if hi != nil {
@@ -198,10 +188,10 @@ func (r *reader) hint() string {
 
 // read runs q and hands each row to row; with keyed, the first column is
 // the key and last returns its value in the last row.
-func (r *reader) read(ctx context.Context, q string, ncols int, keyed bool, row engine.Row) (got int, last *big.Int, err error) {
+func (r *reader) read(ctx context.Context, q string, ncols int, keyed bool, row engine.Row) (got int, last string, err error) {
 	rows, err := r.tx.QueryContext(ctx, q)
 	if err != nil {
-		return 0, nil, err
+		return 0, "", err
 	}
 	defer rows.Close()
 	off := 0
@@ -217,7 +207,7 @@ func (r *reader) read(ctx context.Context, q string, ncols int, keyed bool, row 
 	var lastKey []byte
 	for rows.Next() {
 		if err := rows.Scan(ptrs...); err != nil {
-			return got, nil, err
+			return got, "", err
 		}
 		// RawBytes point into the driver's buffer until the next row: each
 		// value is judged now and never kept.
@@ -230,15 +220,5 @@ func (r *reader) read(ctx context.Context, q string, ncols int, keyed bool, row 
 		}
 		got++
 	}
-	if err := rows.Err(); err != nil {
-		return got, nil, err
-	}
-	if keyed && got > 0 {
-		last, ok := new(big.Int).SetString(string(lastKey), 10)
-		if !ok {
-			return got, nil, fmt.Errorf("key value is not an integer")
-		}
-		return got, last, nil
-	}
-	return got, nil, nil
+	return got, string(lastKey), rows.Err()
 }

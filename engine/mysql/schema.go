@@ -49,7 +49,19 @@ func eachTable(ctx context.Context, tables []*table, n int, fn func(ctx context.
 }
 
 func listDatabases(ctx context.Context, q querier) ([]string, error) {
-	rows, err := q.QueryContext(ctx, "SELECT SCHEMA_NAME FROM information_schema.SCHEMATA ORDER BY SCHEMA_NAME")
+	all, err := names(ctx, q, "SELECT SCHEMA_NAME FROM information_schema.SCHEMATA ORDER BY SCHEMA_NAME")
+	var out []string
+	for _, n := range all {
+		if !systemDatabases[strings.ToLower(n)] {
+			out = append(out, n)
+		}
+	}
+	return out, err
+}
+
+// names runs a query of one column of names and returns them.
+func names(ctx context.Context, q querier, query string, args ...any) ([]string, error) {
+	rows, err := q.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, err
 	}
@@ -60,9 +72,7 @@ func listDatabases(ctx context.Context, q querier) ([]string, error) {
 		if err := rows.Scan(&n); err != nil {
 			return nil, err
 		}
-		if !systemDatabases[strings.ToLower(n)] {
-			out = append(out, n)
-		}
+		out = append(out, n)
 	}
 	return out, rows.Err()
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -245,20 +246,7 @@ func (t *target) Close() {
 
 // List names the databases starting with prefix.
 func (t *target) List(ctx context.Context, prefix string) ([]string, error) {
-	rows, err := t.db.QueryContext(ctx, "SELECT SCHEMA_NAME FROM information_schema.SCHEMATA WHERE SCHEMA_NAME LIKE ?", likeEscape(prefix)+"%")
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var names []string
-	for rows.Next() {
-		var n string
-		if err := rows.Scan(&n); err != nil {
-			return nil, err
-		}
-		names = append(names, n)
-	}
-	return names, rows.Err()
+	return names(ctx, t.db, "SELECT SCHEMA_NAME FROM information_schema.SCHEMATA WHERE SCHEMA_NAME LIKE ?", likeEscape(prefix)+"%")
 }
 
 // Marker reads the comment of name's marker table.
@@ -343,22 +331,8 @@ func (t *target) Count(ctx context.Context) ([]engine.TableResult, error) {
 }
 
 func (t *target) baseTables(ctx context.Context, db string) ([]string, error) {
-	rows, err := t.db.QueryContext(ctx, "SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_TYPE = 'BASE TABLE' ORDER BY TABLE_NAME", db)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []string
-	for rows.Next() {
-		var n string
-		if err := rows.Scan(&n); err != nil {
-			return nil, err
-		}
-		if n != MarkerTable {
-			out = append(out, n)
-		}
-	}
-	return out, rows.Err()
+	all, err := names(ctx, t.db, "SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_TYPE = 'BASE TABLE' ORDER BY TABLE_NAME", db)
+	return slices.DeleteFunc(all, func(n string) bool { return n == MarkerTable }), err
 }
 
 // Probe runs query in the first scratch database inside a read-only

@@ -4,8 +4,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"io"
-	"sync"
 
 	"github.com/jackc/pgx/v5/pgconn"
 
@@ -68,43 +66,16 @@ func digestTable(ctx context.Context, conn *pgconn.PgConn, t *table) (engine.Row
 	return sum, err
 }
 
-// output serialises whole COPY blocks and statements from several readers
-// onto one writer and counts the bytes.
-type output struct {
-	mu  sync.Mutex
-	w   io.Writer
-	n   int64
-	err error
-}
-
-func (o *output) write(p []byte) error {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	if o.err != nil {
-		return o.err
-	}
-	n, err := o.w.Write(p)
-	o.n += int64(n)
-	if err != nil {
-		o.err = fmt.Errorf("write: %w", err)
-	}
-	return o.err
-}
-
-func (o *output) printf(format string, args ...any) {
-	o.write(fmt.Appendf(nil, format, args...))
-}
-
 // dumpTable copies one table into COPY blocks of about blockBytes each,
 // digesting each row as it is written: a table's rows may come in several
 // blocks, and blocks of tables read at once interleave, whole.
-func dumpTable(ctx context.Context, conn *pgconn.PgConn, t *table, out *output, buf []byte, blockBytes int) (engine.RowSum, []byte, error) {
+func dumpTable(ctx context.Context, conn *pgconn.PgConn, t *table, out *engine.Output, buf []byte, blockBytes int) (engine.RowSum, []byte, error) {
 	head := fmt.Sprintf("COPY %s (%s) FROM stdin;\n", t.qualified(), t.copyColumns())
 	var sum engine.RowSum
 	buf = buf[:0]
 	flush := func() error {
 		buf = append(buf, "\\.\n"...)
-		err := out.write(buf)
+		err := out.Put(buf)
 		buf = buf[:0]
 		return err
 	}

@@ -1,7 +1,6 @@
 package postgres
 
 import (
-	"bufio"
 	"context"
 	"fmt"
 	"io"
@@ -69,14 +68,13 @@ func (Engine) Dump(ctx context.Context, dsn string, opts engine.DumpOptions, w i
 		return nil, fmt.Errorf("dump: list objects: %w", err)
 	}
 
-	bw := bufio.NewWriterSize(w, 64<<10)
-	out := &output{w: bw}
+	out := engine.NewOutput(w)
 	header(out, res, snap)
 	dumpArgs := pgDumpArgs{bin: pgDump, dsn: dsn, snapshot: snap, schemas: opts.Databases}
 	if err := dumpArgs.section(ctx, "pre-data", out); err != nil {
 		return nil, fmt.Errorf("dump: schema: %w", err)
 	}
-	out.printf("\n--\n-- Data (atrest: COPY in blocks of about %d bytes, several per table)\n--\n\n", blockBytes)
+	out.Printf("\n--\n-- Data (atrest: COPY in blocks of about %d bytes, several per table)\n--\n\n", blockBytes)
 	results, err := dumpData(ctx, dsn, snap, tables, out, res.Parallel)
 	if err != nil {
 		return nil, fmt.Errorf("dump: %w", err)
@@ -90,20 +88,17 @@ func (Engine) Dump(ctx context.Context, dsn string, opts engine.DumpOptions, w i
 		return nil, fmt.Errorf("dump: %w", err)
 	}
 	for _, s := range setvals {
-		out.printf("%s\n", s)
+		out.Printf("%s\n", s)
 	}
 	if err := dumpArgs.section(ctx, "post-data", out); err != nil {
 		return nil, fmt.Errorf("dump: indexes and constraints: %w", err)
 	}
-	out.printf("\n%s\n\n", Trailer)
-	if out.err == nil {
-		out.err = bw.Flush()
-	}
-	if out.err != nil {
-		return nil, fmt.Errorf("dump: %w", out.err)
+	out.Printf("\n%s\n\n", Trailer)
+	if err := out.Flush(); err != nil {
+		return nil, fmt.Errorf("dump: %w", err)
 	}
 	c0.Exec(ctx, "COMMIT")
-	res.Bytes = out.n
+	res.Bytes = out.Bytes()
 	res.Finished = time.Now().UTC()
 	return res, nil
 }
@@ -152,20 +147,20 @@ func lockTables(ctx context.Context, c *pgx.Conn, tables []*table) error {
 	return nil
 }
 
-func header(out *output, res *engine.DumpResult, snap string) {
+func header(out *engine.Output, res *engine.DumpResult, snap string) {
 	pos := "unknown"
 	if res.LSN != "" {
 		pos = res.LSN
 	}
-	out.printf("-- atrest dump, format atrest-pgsql/1, digests %s\n", DigestAlgorithm)
-	out.printf("-- Server version %s, host %s:%d\n", oneLine(res.Server.Version), oneLine(res.Server.Host), res.Server.Port)
-	out.printf("-- Snapshot %s (%s), WAL position %s\n", res.SnapshotTime.Format(time.RFC3339Nano), snap, pos)
-	out.printf("-- Load with `psql -v ON_ERROR_STOP=1 -d DATABASE -f FILE` into an empty database: schemas keep their names.\n\n")
+	out.Printf("-- atrest dump, format atrest-pgsql/1, digests %s\n", DigestAlgorithm)
+	out.Printf("-- Server version %s, host %s:%d\n", oneLine(res.Server.Version), oneLine(res.Server.Host), res.Server.Port)
+	out.Printf("-- Snapshot %s (%s), WAL position %s\n", res.SnapshotTime.Format(time.RFC3339Nano), snap, pos)
+	out.Printf("-- Load with `psql -v ON_ERROR_STOP=1 -d DATABASE -f FILE` into an empty database: schemas keep their names.\n\n")
 }
 
 // dumpData copies the tables on n connections that import the snapshot,
 // and returns their results in the order of tables.
-func dumpData(ctx context.Context, dsn, snap string, tables []*table, out *output, n int) ([]engine.TableResult, error) {
+func dumpData(ctx context.Context, dsn, snap string, tables []*table, out *engine.Output, n int) ([]engine.TableResult, error) {
 	n = max(1, min(n, len(tables)))
 	conns := make([]*pgx.Conn, n)
 	defer func() {
@@ -210,7 +205,7 @@ func dumpData(ctx context.Context, dsn, snap string, tables []*table, out *outpu
 	if err != nil {
 		return nil, err
 	}
-	return results, out.err
+	return results, out.Err()
 }
 
 // oneLine keeps a name from ending a -- comment early.

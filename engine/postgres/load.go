@@ -50,13 +50,13 @@ func load(ctx context.Context, cfg *pgx.ConnConfig, r io.Reader, opts engine.Loa
 		return nil, fmt.Errorf("load: %w", err)
 	}
 	defer main.Close(context.WithoutCancel(ctx))
-	l := &loader{ctx: ctx, cancel: cancel, cfg: cfg, main: main.PgConn(), parallel: max(1, opts.Parallel),
+	l := &loader{ctx: ctx, FirstError: engine.FirstError{Cancel: cancel}, cfg: cfg, main: main.PgConn(), parallel: max(1, opts.Parallel),
 		res: &engine.LoadResult{Skipped: map[string]int{}}, tables: map[[2]string]*loadedTable{}}
 	sc := newScript(r, maxStatementBytes)
 	err = l.run(sc)
 	l.stopWorkers()
 	if err == nil {
-		err = l.failure()
+		err = l.Err()
 	}
 	if err == nil {
 		l.res.Complete = sc.complete()
@@ -78,7 +78,6 @@ type loadedTable struct {
 
 type loader struct {
 	ctx      context.Context
-	cancel   context.CancelFunc
 	cfg      *pgx.ConnConfig
 	main     *pgconn.PgConn
 	parallel int
@@ -95,8 +94,7 @@ type loader struct {
 	inflight sync.WaitGroup
 	workers  sync.WaitGroup
 
-	errMu sync.Mutex
-	err   error
+	engine.FirstError // the first failure, which cancels the load
 }
 
 // copyJob is a COPY block for a worker.
@@ -107,21 +105,6 @@ type copyJob struct {
 	line    int
 	table   *loadedTable
 	version int
-}
-
-func (l *loader) fail(err error) {
-	l.errMu.Lock()
-	if l.err == nil {
-		l.err = err
-		l.cancel()
-	}
-	l.errMu.Unlock()
-}
-
-func (l *loader) failure() error {
-	l.errMu.Lock()
-	defer l.errMu.Unlock()
-	return l.err
 }
 
 func (l *loader) run(sc *script) error {
@@ -135,7 +118,7 @@ func (l *loader) run(sc *script) error {
 		if err != nil {
 			return l.stop(newLoadError(num, sc.line, "", "", err))
 		}
-		if err := l.failure(); err != nil {
+		if err := l.Err(); err != nil {
 			return err
 		}
 		if err := l.item(sc, it, num); err != nil {
@@ -147,8 +130,8 @@ func (l *loader) run(sc *script) error {
 // stop records err unless a worker failed first, and returns the first
 // failure.
 func (l *loader) stop(err error) error {
-	l.fail(err)
-	return l.failure()
+	l.Fail(err)
+	return l.Err()
 }
 
 // item runs one statement, backslash command or COPY.
@@ -182,7 +165,7 @@ func (l *loader) item(sc *script, it item, num int64) error {
 	// Anything else may depend on the rows copied so far (an index, a
 	// constraint, a trigger that must not fire on them): wait for them.
 	l.inflight.Wait()
-	if err := l.failure(); err != nil {
+	if err := l.Err(); err != nil {
 		return err
 	}
 	l.res.Statements++
@@ -247,7 +230,7 @@ func (l *loader) dispatch(j copyJob) error {
 		return nil
 	case <-l.ctx.Done():
 		l.inflight.Done()
-		return l.failure()
+		return l.Err()
 	}
 }
 
@@ -274,13 +257,13 @@ func (l *loader) worker() {
 	defer l.workers.Done()
 	c, err := connectConfig(l.ctx, l.cfg, nil)
 	if err != nil {
-		l.fail(fmt.Errorf("load: %w", err))
+		l.Fail(fmt.Errorf("load: %w", err))
 	} else {
 		defer c.Close(context.Background())
 	}
 	applied := 0
 	for j := range l.jobs {
-		if l.failure() == nil {
+		if l.Err() == nil {
 			l.runJob(c.PgConn(), j, &applied)
 		}
 		l.inflight.Done()
@@ -294,14 +277,14 @@ func (l *loader) runJob(c *pgconn.PgConn, j copyJob, applied *int) {
 		l.sessMu.Unlock()
 		for _, s := range todo {
 			if err := execSQL(l.ctx, c, s); err != nil {
-				l.fail(newLoadError(j.num, j.line, "SET", "", err))
+				l.Fail(newLoadError(j.num, j.line, "SET", "", err))
 				return
 			}
 		}
 		*applied = j.version
 	}
 	if err := l.copyOn(c, j.stmt, bytes.NewReader(j.data), j.num, j.line, j.table); err != nil {
-		l.fail(err)
+		l.Fail(err)
 	}
 }
 

@@ -14,6 +14,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/atrest/atrest/engine"
 	"github.com/jackc/pgx/v5/pgconn"
 )
 
@@ -49,7 +50,7 @@ type pgDumpArgs struct {
 // its own user), "CREATE SCHEMA public" made idempotent (pg_dump writes it
 // when public is named, and every new database has it), and pg_dump's
 // trailer dropped, since the dump is not complete until atrest's own.
-func (a pgDumpArgs) section(ctx context.Context, name string, out *output) error {
+func (a pgDumpArgs) section(ctx context.Context, name string, out *engine.Output) error {
 	conninfo, password, err := withoutPassword(a.dsn)
 	if err != nil {
 		return err
@@ -82,7 +83,7 @@ func (a pgDumpArgs) section(ctx context.Context, name string, out *output) error
 		case "CREATE SCHEMA public;":
 			line = []byte("CREATE SCHEMA IF NOT EXISTS public;")
 		}
-		out.write(append(line, '\n'))
+		out.Put(append(line, '\n'))
 	}
 	serr := sc.Err()
 	if serr != nil {
@@ -98,7 +99,7 @@ func (a pgDumpArgs) section(ctx context.Context, name string, out *output) error
 	if serr != nil {
 		return fmt.Errorf("pg_dump --section=%s: %w", name, serr)
 	}
-	return out.err
+	return out.Err()
 }
 
 // withoutPassword returns the DSN without its password (for a command

@@ -136,26 +136,18 @@ func (r *reader) Head(ctx context.Context, t *engine.Table, cols []*engine.Colum
 }
 
 // Bounds reads min and max of the key: two descents of its btree.
-func (r *reader) Bounds(ctx context.Context, t *engine.Table) (*big.Int, *big.Int, error) {
+func (r *reader) Bounds(ctx context.Context, t *engine.Table) (string, string, error) {
 	key := quoteIdent(t.Key.Name)
 	var lo, hi *string
 	q := fmt.Sprintf("SELECT min(%s)::text, max(%s)::text FROM %s", key, key, r.from(t))
-	if err := r.conn.QueryRow(ctx, q).Scan(&lo, &hi); err != nil {
-		return nil, nil, err
+	if err := r.conn.QueryRow(ctx, q).Scan(&lo, &hi); err != nil || lo == nil || hi == nil {
+		return "", "", err // "" for an empty table
 	}
-	if lo == nil || hi == nil {
-		return nil, nil, nil
-	}
-	a, ok1 := new(big.Int).SetString(*lo, 10)
-	b, ok2 := new(big.Int).SetString(*hi, 10)
-	if !ok1 || !ok2 {
-		return nil, nil, fmt.Errorf("key range %q..%q is not integer", *lo, *hi)
-	}
-	return a, b, nil
+	return *lo, *hi, nil
 }
 
 // Range reads a short range of the key: an index scan from a seek.
-func (r *reader) Range(ctx context.Context, t *engine.Table, cols []*engine.Column, lo, hi *big.Int, limit int, row engine.Row) (int, *big.Int, error) {
+func (r *reader) Range(ctx context.Context, t *engine.Table, cols []*engine.Column, lo, hi *big.Int, limit int, row engine.Row) (int, string, error) {
 	// The key qualified by the table's alias: unqualified, ORDER BY would
 	// take a sampled column's output of the same name (the key cast to
 	// text) and sort text. In the text format an integer is its decimal
@@ -199,7 +191,7 @@ func (r *reader) Blocks(ctx context.Context, t *engine.Table, cols []*engine.Col
 
 // read runs q and hands each row to row; with keyed, the first column is
 // the key and last returns its value in the last row.
-func (r *reader) read(ctx context.Context, q string, formats []int16, keyed bool, row engine.Row) (int, *big.Int, error) {
+func (r *reader) read(ctx context.Context, q string, formats []int16, keyed bool, row engine.Row) (int, string, error) {
 	rr := r.conn.PgConn().ExecParams(ctx, q, nil, nil, nil, formats)
 	got := 0
 	var lastKey []byte
@@ -212,15 +204,6 @@ func (r *reader) read(ctx context.Context, q string, formats []int16, keyed bool
 		row(vals)
 		got++
 	}
-	if _, err := rr.Close(); err != nil {
-		return got, nil, err
-	}
-	if keyed && got > 0 {
-		last, ok := new(big.Int).SetString(string(lastKey), 10)
-		if !ok {
-			return got, nil, fmt.Errorf("key value is not an integer")
-		}
-		return got, last, nil
-	}
-	return got, nil, nil
+	_, err := rr.Close()
+	return got, string(lastKey), err
 }

@@ -245,24 +245,27 @@ func isIdentByte(c byte) bool {
 	return c == '_' || c == '$' || c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= 0x80
 }
 
+// keep reads and keeps one byte inside a quoted run, which the input
+// must not end in.
+func (s *script) keep() (byte, error) {
+	c, err := s.byte()
+	if err != nil {
+		return 0, truncated(err)
+	}
+	return c, s.add(c)
+}
+
 // quoted copies a quoted string or identifier to its closing quote; a
 // doubled quote stands for itself.
 func (s *script) quoted(q byte, backslash bool) error {
 	for {
-		c, err := s.byte()
+		c, err := s.keep()
 		if err != nil {
-			return truncated(err)
-		}
-		if err := s.add(c); err != nil {
 			return err
 		}
 		switch {
 		case backslash && c == '\\':
-			c, err := s.byte()
-			if err != nil {
-				return truncated(err)
-			}
-			if err := s.add(c); err != nil {
+			if _, err := s.keep(); err != nil {
 				return err
 			}
 		case c == q && s.peek() == q:
@@ -307,11 +310,8 @@ func (s *script) dollar() error {
 	}
 	full := append(append([]byte{}, tag...), '$') // $tag$
 	for {
-		c, err := s.byte()
+		c, err := s.keep()
 		if err != nil {
-			return truncated(err)
-		}
-		if err := s.add(c); err != nil {
 			return err
 		}
 		if c == '$' && bytes.HasSuffix(s.stmt, full) && len(s.stmt) >= 2*len(full) {

@@ -186,13 +186,23 @@ func (t *target) Load(ctx context.Context, r io.Reader, opts engine.LoadOptions)
 	return load(ctx, cfg, br, opts)
 }
 
-// restored lists the tables the load restored.
-func restored(ctx context.Context, c *pgx.Conn) ([]*table, error) {
-	schemas, err := userSchemas(ctx, c)
+// openRestored connects to the database cfg names and lists its tables:
+// what a load restored there.
+func openRestored(ctx context.Context, cfg *pgx.ConnConfig) (*pgx.Conn, []*table, error) {
+	c, err := connectConfig(ctx, cfg, nil)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return listTables(ctx, c, schemas)
+	schemas, err := userSchemas(ctx, c)
+	var tables []*table
+	if err == nil {
+		tables, err = listTables(ctx, c, schemas)
+	}
+	if err != nil {
+		c.Close(context.WithoutCancel(ctx))
+		return nil, nil, err
+	}
+	return c, tables, nil
 }
 
 // Digests recomputes every restored table's rows, digest and DDL hash on
@@ -218,15 +228,11 @@ func Digests(ctx context.Context, dsn string, parallel int) ([]engine.TableResul
 }
 
 func digests(ctx context.Context, cfg *pgx.ConnConfig, parallel int) ([]engine.TableResult, error) {
-	c, err := connectConfig(ctx, cfg, nil)
+	c, tables, err := openRestored(ctx, cfg)
 	if err != nil {
 		return nil, err
 	}
 	defer c.Close(context.WithoutCancel(ctx))
-	tables, err := restored(ctx, c)
-	if err != nil {
-		return nil, err
-	}
 	ddl, err := ddlHashes(ctx, c, tables)
 	if err != nil {
 		return nil, err
@@ -263,15 +269,11 @@ func (t *target) Count(ctx context.Context) ([]engine.TableResult, error) {
 	if err != nil {
 		return nil, err
 	}
-	c, err := connectConfig(ctx, cfg, nil)
+	c, tables, err := openRestored(ctx, cfg)
 	if err != nil {
 		return nil, err
 	}
 	defer c.Close(context.WithoutCancel(ctx))
-	tables, err := restored(ctx, c)
-	if err != nil {
-		return nil, err
-	}
 	var out []engine.TableResult
 	for _, tb := range tables {
 		var n int64

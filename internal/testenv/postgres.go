@@ -44,8 +44,7 @@ type PG struct {
 	// empty for a server given by environment variable.
 	Dir string
 
-	cmd  *exec.Cmd
-	done chan struct{}
+	srv *proc // nil for a server given by environment variable
 }
 
 var (
@@ -255,35 +254,21 @@ func launchPG(server, dir string, port int, password string, cred *syscall.Crede
 		"-c", "listen_addresses=127.0.0.1", "-c", "fsync=off", "-c", "synchronous_commit=off",
 		"-c", "full_page_writes=off", "-c", "shared_buffers=64MB", "-c", "max_connections=60",
 		"-c", "log_min_messages=warning")
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL, Credential: cred}
+	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: cred}
 	logf, err := os.Create(filepath.Join(dir, "postgres.log"))
 	if err != nil {
 		return nil, err
 	}
-	cmd.Stdout, cmd.Stderr = logf, logf
-	if err := cmd.Start(); err != nil {
-		logf.Close()
-		return nil, fmt.Errorf("start postgres: %w", err)
+	srv, err := startProc(cmd, logf, "postgres")
+	if err != nil {
+		return nil, err
 	}
-	pg := &PG{Host: "127.0.0.1", Port: port, User: "postgres", Password: password, Dir: dir,
-		cmd: cmd, done: make(chan struct{})}
+	pg := &PG{Host: "127.0.0.1", Port: port, User: "postgres", Password: password, Dir: dir, srv: srv}
 	pg.DSN = pg.DSNFor("postgres", password, "postgres")
-	go func() { cmd.Wait(); logf.Close(); close(pg.done) }()
-	deadline := time.Now().Add(60 * time.Second)
-	for {
-		select {
-		case <-pg.done:
-			return nil, fmt.Errorf("postgres exited at startup: %s", pg.log())
-		default:
-		}
-		if err := pg.ping(); err == nil {
-			return pg, nil
-		} else if time.Now().After(deadline) {
-			pg.kill()
-			return nil, fmt.Errorf("postgres did not answer on port %d within 60s: %v: %s", port, err, pg.log())
-		}
-		time.Sleep(100 * time.Millisecond)
+	if err := srv.ready("postgres", port, pg.ping, pg.log); err != nil {
+		return nil, err
 	}
+	return pg, nil
 }
 
 func (pg *PG) ping() error {
@@ -301,48 +286,23 @@ func (pg *PG) log() string {
 	return tail(b, 1500)
 }
 
-func (pg *PG) alive() bool {
-	if pg.done == nil {
-		return true
-	}
-	select {
-	case <-pg.done:
-		return false
-	default:
-		return true
-	}
-}
+func (pg *PG) alive() bool { return pg.srv.alive() }
 
 // Stop shuts a throwaway server down (fast shutdown, then SIGKILL after
 // 30 s) and removes its directory. It does nothing to a server given by
 // environment variable.
 func (pg *PG) Stop() {
-	if pg.cmd == nil {
+	if pg.srv == nil {
 		return
 	}
-	if pg.alive() {
-		pg.cmd.Process.Signal(syscall.SIGINT)
-		select {
-		case <-pg.done:
-		case <-time.After(30 * time.Second):
-			pg.kill()
-		}
-	}
+	pg.srv.stop(func() { pg.srv.cmd.Process.Signal(syscall.SIGINT) })
 	os.RemoveAll(pg.Dir)
 }
 
 // Kill ends a throwaway server at once, as a crash would.
 func (pg *PG) Kill(t testing.TB) {
 	t.Helper()
-	if pg.cmd == nil {
-		t.Fatal("testenv: Kill on a server this process did not start")
-	}
-	pg.kill()
-}
-
-func (pg *PG) kill() {
-	pg.cmd.Process.Signal(syscall.SIGKILL)
-	<-pg.done
+	pg.srv.killFor(t)
 }
 
 // DSNFor returns a postgres:// URL for user on this server and database.
