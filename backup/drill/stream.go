@@ -338,7 +338,7 @@ func (d *drill) checkFigures(src *meter, layers []layer, lr *engine.LoadResult) 
 		}
 	}
 	if !lr.Complete {
-		return d.fail(FailIntegrity, "%s: the SQL does not end with the dump's trailer (\"-- Dump completed\"): the dump stopped early", key)
+		return d.fail(FailIntegrity, "%s: the SQL does not end with its dump tool's trailer: the dump stopped early", key)
 	}
 	return nil
 }

@@ -77,7 +77,7 @@ func (d *drill) verify() error {
 	}
 	if len(ddlBad) > 0 {
 		if v := d.tgt.Server().Version; m.Source.Version != "" && m.Source.Version != v {
-			d.note("table definitions differ from the manifest (%s); the target runs %s, the source ran %s, whose SHOW CREATE TABLE may word them differently", list(ddlBad), v, m.Source.Version)
+			d.note("table definitions differ from the manifest (%s); the target runs %s, the source ran %s, which may word them differently", list(ddlBad), v, m.Source.Version)
 		} else {
 			return d.fail(FailIntegrity, "table definitions differ from the manifest on a server of the same version: %s", list(ddlBad))
 		}

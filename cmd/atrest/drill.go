@@ -65,18 +65,23 @@ func newDrillRunCmd() *cobra.Command {
 --job names a drills[] entry, or a backups[] job (with its drills[] entry if it has
 exactly one; without one give --identity and --target-dsn-env).
 
-Safety: a target that is the backup's source server (same @@server_uuid, or the same
-host and port, as the manifest records or the source DSN reaches) is refused unless
---allow-source-server; even then the drill writes only to its own atrest_drill_*
-databases. It drops only databases it created: at the start, leftovers of crashed
-drills of the same job, proven by their _atrest_drill marker table and free of any
-running drill's lock; at the end, its own. The drill server's user needs nothing
-beyond GRANT ALL ON ` + "`atrest\\_drill\\_%`" + `.*: give it no more, and whatever a backup's
-SQL says stays inside the scratch databases.
+The drill server is of the source's family: MySQL/MariaDB or PostgreSQL
+(target_dsn_env postgres://…; a scratch database holds the dump's schemas).
 
-Third-party dumps (format: mysqldump) are loaded by their key's suffixes (.gz, .zst,
-.age), tables and rows counted and probes run; their digests are reported as
-unsupported: there is nothing signed to compare them with.
+Safety: a target that is the backup's source server (same @@server_uuid or
+PostgreSQL system identifier, or the same host and port, as the manifest records or
+the source DSN reaches) is refused unless --allow-source-server; even then the drill
+writes only to its own atrest_drill_* databases. It drops only databases it created:
+at the start, leftovers of crashed drills of the same job, proven by their marker
+(an _atrest_drill table's comment on MySQL, the database's comment on PostgreSQL) and
+free of any running drill's lock; at the end, its own. On MySQL the drill server's
+user needs nothing beyond GRANT ALL ON ` + "`atrest\\_drill\\_%`" + `.*; on PostgreSQL,
+CREATEDB. Whatever a backup's SQL says stays inside the scratch databases.
+
+Third-party dumps (format: mysqldump or pg_dump, plain or custom format) are loaded
+by their key's suffixes (.gz, .zst, .age), tables and rows counted and probes run;
+their digests are reported as unsupported: there is nothing signed to compare them
+with.
 
 It prints one drill record: status pass or fail, the failure class (transport after
 one retry, integrity, restore, probe, key, no_backup), rto_seconds (start to verified
