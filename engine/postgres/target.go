@@ -125,8 +125,13 @@ func (t *target) DropCreated(ctx context.Context) error {
 	return nil
 }
 
+// Drop drops database name, ending the sessions still in it (a load's,
+// cut short); before PostgreSQL 13, which cannot, it tries without.
 func (t *target) Drop(ctx context.Context, name string) error {
 	_, err := t.admin.Exec(ctx, "DROP DATABASE IF EXISTS "+quoteIdent(name)+" WITH (FORCE)")
+	if pe := pgError(err); pe != nil && pe.Code == "42601" { // syntax error: no WITH (FORCE)
+		_, err = t.admin.Exec(ctx, "DROP DATABASE IF EXISTS "+quoteIdent(name))
+	}
 	return err
 }
 
