@@ -42,6 +42,9 @@ type FileRecord struct {
 	Encoding string `json:"encoding,omitempty"`
 	Size     int64  `json:"size"`
 	Findings int    `json:"findings"`
+	// ByType counts the findings by type (a file record only, members
+	// included); it is complete even when only some findings are listed.
+	ByType map[string]int `json:"by_type,omitempty"`
 }
 
 func (FileRecord) Kind() string { return "file" }

@@ -5,12 +5,14 @@
 //
 // A backup is two objects under <prefix><job>/YYYY/MM/DD/:
 //
-//	<job>-<UTC time>.sql.zst.age                 SQL (engine.Engine.Dump) → zstd → age
-//	<job>-<UTC time>.sql.zst.age.manifest.json   Manifest, signed with ed25519
+//	<job>-<UTC time>-<tag>.sql.zst.age                 SQL (engine.Engine.Dump) → zstd → age
+//	<job>-<UTC time>-<tag>.sql.zst.age.manifest.json   Manifest, signed with ed25519
 //
 // Run streams the first (bounded memory, whatever the size of the database)
 // and uploads the manifest last: the manifest is the commit marker, so an
-// object without one is not a backup, whatever it holds. backup/check judges
+// object without one is not a backup, whatever it holds. Keys are the run's
+// own (NewKey) and both uploads are creates that cannot replace, so no run
+// ever overwrites another's backup. backup/check judges
 // what is in a bucket; backup/drill restores it.
 //
 // The package must never need a secret to produce a backup (age recipients

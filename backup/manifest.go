@@ -326,13 +326,6 @@ func short(s string) string {
 	return s
 }
 
-// ObjectKey is where Run stores a backup of job taken at t:
-// <prefix><job>/YYYY/MM/DD/<job>-YYYYMMDDTHHMMSSZ.sql.zst.age (UTC).
-func ObjectKey(prefix, job string, t time.Time) string {
-	t = t.UTC()
-	return prefix + job + "/" + t.Format("2006/01/02/") + job + "-" + t.Format("20060102T150405Z") + ObjectSuffix
-}
-
 // JobPrefix is the key prefix under which Run stores job's backups.
 func JobPrefix(prefix, job string) string { return prefix + job + "/" }
 

@@ -38,7 +38,7 @@ func sampleManifest() *backup.Manifest {
 		},
 		DigestAlgorithm: "test",
 		Object: backup.Object{
-			Key: backup.ObjectKey("yb/", "yb-nightly", t0), ETag: "abc-2", ChecksumSHA256: "c2hh-2",
+			Key: backup.ObjectKey("yb/", "yb-nightly", t0, "9f2c4a1b"), ETag: "abc-2", ChecksumSHA256: "c2hh-2",
 			PlaintextBytes: 1000, CompressedBytes: 300, CiphertextBytes: 512,
 			PlaintextSHA256: strings.Repeat("1", 64), CiphertextSHA256: strings.Repeat("2", 64),
 		},
@@ -48,8 +48,8 @@ func sampleManifest() *backup.Manifest {
 }
 
 func TestObjectKey(t *testing.T) {
-	got := backup.ObjectKey("yb/", "yb-nightly", time.Date(2026, 11, 24, 9, 30, 5, 0, time.FixedZone("CST", 8*3600)))
-	want := "yb/yb-nightly/2026/11/24/yb-nightly-20261124T013005Z.sql.zst.age"
+	got := backup.ObjectKey("yb/", "yb-nightly", time.Date(2026, 11, 24, 9, 30, 5, 7e6, time.FixedZone("CST", 8*3600)), "9f2c4a1b")
+	want := "yb/yb-nightly/2026/11/24/yb-nightly-20261124T013005.007Z-9f2c4a1b.sql.zst.age"
 	if got != want {
 		t.Errorf("ObjectKey = %q, want %q", got, want)
 	}

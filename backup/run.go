@@ -47,7 +47,11 @@ type RunOptions struct {
 	// producing a backup needs no secret.
 	Recipients []age.Recipient
 	// SigningKey signs the manifest (the installation's journal key).
-	SigningKey  ed25519.PrivateKey
+	SigningKey ed25519.PrivateKey
+	// Key is where the backup goes, from NewKey, so that the caller can
+	// record it before the upload begins; "" = Run calls NewKey without a
+	// lock directory.
+	Key         string
 	Now         func() time.Time // default time.Now
 	ToolVersion string
 	// Progress, if set, counts bytes as they go (for a progress line).
@@ -86,10 +90,19 @@ func Run(ctx context.Context, o RunOptions) (*Manifest, error) {
 		return fmt.Errorf("backup %s: "+format, append([]any{o.Job}, args...)...)
 	}
 	started := now().UTC()
-	key := ObjectKey(o.Prefix, o.Job, started)
+	key := o.Key
+	if key == "" {
+		var err error
+		if key, err = NewKey("", o.Prefix, o.Job, started); err != nil {
+			return nil, err
+		}
+	}
 
 	// Never overwrite: in a bucket without versioning that would destroy
-	// the backup already there (two runs in one second).
+	// the backup already there. The key is new by construction (NewKey),
+	// both puts below are creates that the server refuses on a taken key
+	// where it has conditional writes, and this covers the servers that do
+	// not.
 	if _, err := o.Store.Stat(ctx, key); err == nil {
 		return nil, fail("%s already exists; not overwriting it", key)
 	} else if !errors.Is(err, ErrNotFound) {
@@ -108,7 +121,7 @@ func Run(ctx context.Context, o RunOptions) (*Manifest, error) {
 	}
 	put := make(chan putResult, 1)
 	go func() {
-		info, err := o.Store.Put(ctx, key, pr, -1, PutOptions{ContentType: "application/octet-stream", ChecksumSHA256: true})
+		info, err := o.Store.Put(ctx, key, pr, -1, PutOptions{ContentType: "application/octet-stream", ChecksumSHA256: true, IfAbsent: true})
 		// A writer still writing must not block forever on a reader gone.
 		if err != nil {
 			pr.CloseWithError(err)
@@ -140,14 +153,14 @@ func Run(ctx context.Context, o RunOptions) (*Manifest, error) {
 		pres := <-put
 		if sink.failed() {
 			// The upload failed first; the dump only saw the broken pipe.
-			return nil, fail("upload: %s", oneLine(pres.err))
+			return nil, fail("upload: %w", pres.err)
 		}
 		return nil, fail("%s (upload aborted)", oneLine(err))
 	}
 	pw.Close()
 	pres := <-put
 	if pres.err != nil {
-		return nil, fail("upload: %s", oneLine(pres.err))
+		return nil, fail("upload: %w", pres.err)
 	}
 	info := pres.info
 	if info.Size != p.cipherN.n.Load() {
@@ -191,7 +204,7 @@ func Run(ctx context.Context, o RunOptions) (*Manifest, error) {
 	}
 	mkey := ManifestKey(key)
 	if _, err := o.Store.Put(ctx, mkey, bytes.NewReader(data), int64(len(data)),
-		PutOptions{ContentType: "application/json", ChecksumSHA256: true}); err != nil {
+		PutOptions{ContentType: "application/json", ChecksumSHA256: true, IfAbsent: true}); err != nil {
 		// No manifest, no backup: take the data object away too, so that
 		// nothing is left that looks like one. If that fails as well, the
 		// completeness check reports it as an orphan.
@@ -221,6 +234,8 @@ func (o *RunOptions) validate() error {
 		return fmt.Errorf("backup %s: no age recipients: a backup is never stored unencrypted", job)
 	case len(o.SigningKey) != ed25519.PrivateKeySize:
 		return fmt.Errorf("backup %s: no ed25519 key to sign the manifest with", job)
+	case o.Key != "" && (!strings.HasPrefix(o.Key, JobPrefix(o.Prefix, job)) || !strings.HasSuffix(o.Key, ObjectSuffix)):
+		return fmt.Errorf("backup %s: key %s is not under %s or does not end in %s", job, o.Key, JobPrefix(o.Prefix, job), ObjectSuffix)
 	}
 	for i, r := range o.Recipients {
 		if r == nil {

@@ -74,6 +74,12 @@ type PutOptions struct {
 	ChecksumSHA256 bool
 	// Retention, if set, locks the object (object-lock buckets only).
 	Retention *Retention
+	// IfAbsent makes the put a create that cannot replace: the server
+	// refuses it, with an error wrapping ErrExists, when key already holds
+	// an object (S3's conditional write, If-None-Match: *, checked when the
+	// upload completes). Servers that predate conditional writes may ignore
+	// it, so callers keep keys of their own that no one else takes.
+	IfAbsent bool
 }
 
 // ObjectInfo describes one stored object.
@@ -217,4 +223,6 @@ var (
 	ErrAccessDenied   = errors.New("access denied")
 	ErrUnreachable    = errors.New("endpoint unreachable")
 	ErrNotImplemented = errors.New("not implemented by the server")
+	// ErrExists: a put with IfAbsent found the key taken.
+	ErrExists = errors.New("object already exists")
 )

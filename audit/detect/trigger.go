@@ -12,7 +12,7 @@ import (
 // allows. Stopping at more places than these is safe, only slower: near the
 // end of the buffer the skip loops stop at any single digit.
 //
-// The scanner's nextTrigger (trigger_simd.go, trigger_nosimd.go) returns the first trigger
+// The scanner's nextTrigger (trigger_amd64.go, trigger_other.go) returns the first trigger
 // at or after i, or len(buf).
 
 // nextTriggerSWAR is nextTrigger eight bytes at a time in a uint64. A run that

@@ -23,22 +23,29 @@ type Options struct {
 	Fingerprint *crypto.Fingerprinter
 	// Workers matches chunks of one big file in parallel; default GOMAXPROCS.
 	Workers int
+	// Examples, when above 0, bounds the finding records emitted: the first
+	// Examples findings of each type in each file (members included). Every
+	// finding is still counted, in the file record's by_type and the summary.
+	Examples int
 }
 
 // Summary is the closing record of a scan.
 type Summary struct {
-	Record    string         `json:"record"` // always "summary"
-	Roots     []string       `json:"roots"`
-	Files     int            `json:"files"`
-	Scanned   int            `json:"scanned"`
-	Encrypted int            `json:"encrypted"`
-	Binary    int            `json:"binary"`
-	Skipped   int            `json:"skipped"`
-	Errors    int            `json:"errors"`
-	Findings  int            `json:"findings"`
-	ByType    map[string]int `json:"by_type"`
-	Bytes     int64          `json:"bytes"`
-	Seconds   float64        `json:"seconds"`
+	Record    string   `json:"record"` // always "summary"
+	Roots     []string `json:"roots"`
+	Files     int      `json:"files"`
+	Scanned   int      `json:"scanned"`
+	Encrypted int      `json:"encrypted"`
+	Binary    int      `json:"binary"`
+	Skipped   int      `json:"skipped"`
+	Errors    int      `json:"errors"`
+	Findings  int      `json:"findings"`
+	// Listed is how many finding records were emitted: Findings, unless
+	// Options.Examples bounded them.
+	Listed  int            `json:"findings_listed"`
+	ByType  map[string]int `json:"by_type"`
+	Bytes   int64          `json:"bytes"`
+	Seconds float64        `json:"seconds"`
 }
 
 func (Summary) Kind() string { return "summary" }
@@ -70,8 +77,9 @@ func (s *Scanner) Progress() Progress {
 	return Progress{Files: s.files.Load(), Bytes: s.bytes.Load(), Findings: s.findings.Load()}
 }
 
-// Run scans roots and calls emit, one record at a time, with every finding and
-// file record, then returns the summary (which it does not emit).
+// Run scans roots and calls emit, one record at a time, with every finding
+// (or, with Options.Examples, the first few of each type in each file) and
+// every file record, then returns the summary (which it does not emit).
 func (s *Scanner) Run(ctx context.Context, roots []string, emit func(audit.Record) error) (Summary, error) {
 	start := time.Now()
 	sum := Summary{Record: "summary", Roots: roots, ByType: map[string]int{}}
@@ -82,31 +90,58 @@ func (s *Scanner) Run(ctx context.Context, roots []string, emit func(audit.Recor
 			emitErr = emit(r)
 		}
 	}
+	// Findings are counted by type per file, members included, for the
+	// file's record and, with Options.Examples, to list only the first few.
+	tallies := map[string]*tally{}
 	scan := func(u filesrc.Unit) (int, error) {
 		n := 0
 		path, member := MaskIdentifiers(u.Path), MaskIdentifiers(u.Member)
-		var byType [8]int // by typeIndex, folded into the summary at the end
+		mu.Lock()
+		t := tallies[u.Path]
+		if t == nil {
+			t = &tally{}
+			tallies[u.Path] = t
+		}
+		mu.Unlock()
+		limit := s.opts.Examples
+		var unit [8]int // by typeIndex, folded into the summary at the end
 		// Mask and fingerprint in the chunk workers; only the emit is serial.
+		// When not every finding is listed, only those listed are masked and
+		// fingerprinted, on emit.
 		err := audit.ScanTextPrepared(ctx, u.Text, s.opts.Workers,
-			func(m detect.Match, line int) audit.Finding {
-				return audit.Finding{Record: "finding", Path: path, Member: member, Line: line, Type: m.Type,
-					Masked: crypto.Mask(m.Value), Fingerprint: s.opts.Fingerprint.Sum(m.Value)}
+			func(m detect.Match, line int) hit {
+				h := hit{f: audit.Finding{Record: "finding", Path: path, Member: member, Line: line, Type: m.Type}}
+				if limit > 0 {
+					h.value = m.Value
+				} else {
+					h.f.Masked, h.f.Fingerprint = crypto.Mask(m.Value), s.opts.Fingerprint.Sum(m.Value)
+				}
+				return h
 			},
-			func(f audit.Finding) {
+			func(h hit) {
 				n++
 				s.findings.Add(1)
+				i := typeIndex(h.f.Type)
 				mu.Lock()
-				if i := typeIndex(f.Type); i < len(byType) {
-					byType[i]++
+				defer mu.Unlock()
+				if i < len(t.found) {
+					t.found[i]++
+					unit[i]++
+					if limit > 0 && t.found[i] > limit {
+						return
+					}
 				} else {
-					sum.ByType[string(f.Type)]++
+					sum.ByType[string(h.f.Type)]++ // not a type detect lists: counted, always listed
 				}
-				send(f)
-				mu.Unlock()
+				if h.value != "" {
+					h.f.Masked, h.f.Fingerprint = crypto.Mask(h.value), s.opts.Fingerprint.Sum(h.value)
+				}
+				sum.Listed++
+				send(h.f)
 			})
 		mu.Lock()
 		sum.Findings += n
-		for i, c := range byType {
+		for i, c := range unit {
 			if c > 0 {
 				sum.ByType[string(detect.Types[i])] += c
 			}
@@ -115,12 +150,17 @@ func (s *Scanner) Run(ctx context.Context, roots []string, emit func(audit.Recor
 		return n, err
 	}
 	report := func(r audit.FileRecord) {
+		raw := r.Path
 		r.Path, r.Member, r.Reason = MaskIdentifiers(r.Path), MaskIdentifiers(r.Member), MaskIdentifiers(r.Reason)
 		s.files.Add(1)
 		s.bytes.Add(r.Size)
 		mu.Lock()
 		defer mu.Unlock()
 		if r.Member == "" {
+			if t := tallies[raw]; t != nil {
+				r.ByType = t.byType()
+				delete(tallies, raw)
+			}
 			sum.Files++
 			sum.Bytes += r.Size
 			switch r.State {
@@ -144,6 +184,29 @@ func (s *Scanner) Run(ctx context.Context, roots []string, emit func(audit.Recor
 		err = emitErr
 	}
 	return sum, err
+}
+
+// hit is a finding on its way to emit; value is kept only when the finding
+// may not be listed, to be masked and fingerprinted if it is.
+type hit struct {
+	f     audit.Finding
+	value string
+}
+
+// tally counts one file's findings by typeIndex.
+type tally struct{ found [8]int }
+
+func (t *tally) byType() map[string]int {
+	var m map[string]int
+	for i, c := range t.found {
+		if c > 0 {
+			if m == nil {
+				m = map[string]int{}
+			}
+			m[string(detect.Types[i])] = c
+		}
+	}
+	return m
 }
 
 // typeIndex numbers the detector types, so that a scan counts them without a

@@ -2,6 +2,9 @@ package journal
 
 import (
 	"bytes"
+	"os"
+	"path/filepath"
+	"slices"
 	"testing"
 
 	"github.com/atrest/atrest/crypto/suite"
@@ -65,5 +68,72 @@ func FuzzOpenCheckpoint(f *testing.F) {
 			t.Fatalf("accepted note does not start with its own body: %q", msg)
 		}
 		parseCheckpointBody(string(msg))
+	})
+}
+
+// FuzzJournalFiles: a journal directory holds what a disk, a crash or
+// someone with write access left in it. Whatever the segment and the
+// checkpoints file hold, Verify, Query, a Tailer, Preflight and Open never
+// panic or hang; a journal Verify calls whole reads whole through Query,
+// takes an Append, and verifies whole after it.
+func FuzzJournalFiles(f *testing.F) {
+	key, _ := testKey(f)
+	seedDir := f.TempDir()
+	j, err := Open(seedDir, key, Options{Origin: "atrest.journal/fuzz"})
+	if err != nil {
+		f.Fatal(err)
+	}
+	for i := 1; i <= 3; i++ {
+		if _, err := j.Append(testEntry(i)); err != nil {
+			f.Fatal(err)
+		}
+	}
+	j.Close()
+	seg, _ := os.ReadFile(filepath.Join(seedDir, segName(1)))
+	ck, _ := os.ReadFile(filepath.Join(seedDir, checkpointsFile))
+	f.Add(seg, ck)
+	f.Add(seg, []byte(nil))
+	f.Add(seg[:len(seg)-7], ck)
+	f.Add(append(slices.Clone(seg), seg[:40]...), ck)
+	f.Add(bytes.Replace(seg, []byte(`"seq":2`), []byte(`"seq":3`), 1), ck)
+	f.Add([]byte(nil), ck)
+	f.Add(seg, ck[:len(ck)/2])
+	f.Fuzz(func(t *testing.T, seg, ck []byte) {
+		dir := t.TempDir()
+		if len(seg) > 0 {
+			os.WriteFile(filepath.Join(dir, segName(1)), seg, 0o640)
+		}
+		if len(ck) > 0 {
+			os.WriteFile(filepath.Join(dir, checkpointsFile), ck, 0o640)
+		}
+		rep, verr := Verify(dir, pub(key), nil)
+		n, qerr := 0, error(nil)
+		for _, err := range Query(dir, Filter{}) {
+			if err != nil && qerr == nil {
+				qerr = err
+			}
+			n++
+		}
+		NewTailer(dir).Poll(func(Entry) {})
+		Preflight(dir)
+		whole := verr == nil && rep.FirstBad == nil
+		if whole && (qerr != nil || n != rep.Entries) {
+			t.Fatalf("Verify: %d entries, whole; Query: %d, %v", rep.Entries, n, qerr)
+		}
+		j, err := Open(dir, key, Options{})
+		if err != nil {
+			return
+		}
+		_, aerr := j.Append(testEntry(99))
+		cerr := j.Close()
+		if !whole {
+			return
+		}
+		if aerr != nil || cerr != nil {
+			t.Fatalf("a whole journal refused an append: %v %v", aerr, cerr)
+		}
+		if rep2, err := Verify(dir, pub(key), nil); err != nil || rep2.FirstBad != nil || rep2.Entries != rep.Entries+1 {
+			t.Fatalf("whole before the append, not after: %v %+v", err, rep2.FirstBad)
+		}
 	})
 }

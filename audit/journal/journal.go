@@ -23,7 +23,8 @@ type Options struct {
 	// newest existing checkpoint, else "atrest.journal/<hostname>".
 	Origin string
 	// SegmentEntries and SegmentBytes start a new segment file when the
-	// current one reaches either. Defaults 100000 and 64 MiB.
+	// current one reaches either. Defaults 100000 and 64 MiB. A new month
+	// (UTC) starts a new segment too, so retention can prune by the month.
 	SegmentEntries int
 	SegmentBytes   int64
 	// CheckpointEvery writes a signed checkpoint once this many entries have
@@ -220,8 +221,13 @@ func (j *Journal) write(entries []Entry) ([]Entry, error) {
 		if err != nil {
 			return fail(err)
 		}
+		month := now.Format("2006-01")
+		if st.segEntries > 0 && st.segMonth == "" {
+			st.segMonth = j.segmentMonth(st.seg)
+		}
 		if j.seg == nil || st.segEntries >= j.opts.SegmentEntries ||
-			(st.segEntries > 0 && st.off+int64(len(line)) > j.opts.SegmentBytes) {
+			(st.segEntries > 0 && st.off+int64(len(line)) > j.opts.SegmentBytes) ||
+			(st.segEntries > 0 && st.segMonth != "?" && st.segMonth != month) {
 			if err := j.flush(pending); err != nil {
 				return fail(err)
 			}
@@ -232,6 +238,9 @@ func (j *Journal) write(entries []Entry) ([]Entry, error) {
 			}
 			created = append(created, name)
 			st.seg, st.off, st.segEntries = st.seg+1, 0, 0
+		}
+		if st.segEntries == 0 {
+			st.segMonth = month
 		}
 		pending = append(pending, line...)
 		st.off += int64(len(line))
@@ -246,6 +255,21 @@ func (j *Journal) write(entries []Entry) ([]Entry, error) {
 	}
 	j.st = st
 	return out, nil
+}
+
+// segmentMonth is the month (UTC) of a segment's first entry, so that a
+// segment holds one month at most and retention prunes by the month; "?"
+// when it cannot be read (the size limits still roll segments over).
+func (j *Journal) segmentMonth(seg int) string {
+	line, err := firstLine(filepath.Join(j.dir, segName(seg)))
+	if err != nil {
+		return "?"
+	}
+	e, err := parseForQuery(line)
+	if err != nil {
+		return "?"
+	}
+	return e.Time.UTC().Format("2006-01")
 }
 
 // flush writes b to the open segment and makes it durable.

@@ -80,6 +80,9 @@ type KeptResult struct {
 	File       string
 	Checkpoint Checkpoint
 	Extends    bool // today's journal extends it
+	// Pruned: it is older than the entries retention kept, so it could not
+	// be held against them (neither extended nor contradicted).
+	Pruned bool
 }
 
 // VerifyFrom is VerifyContext that also holds the journal against
@@ -107,7 +110,8 @@ func VerifyFrom(ctx context.Context, dir string, pub crypto.PublicKey, anchor An
 		return rep, nil, err
 	}
 	for _, c := range checks {
-		results = append(results, KeptResult{File: strings.TrimPrefix(c.file, "kept:"), Checkpoint: c.cp, Extends: c.verified})
+		results = append(results, KeptResult{File: strings.TrimPrefix(c.file, "kept:"), Checkpoint: c.cp, Extends: c.verified,
+			Pruned: rep.Base != nil && c.size < rep.Base.Seq})
 	}
 	return rep, results, err
 }

@@ -1,6 +1,7 @@
 package journal
 
 import (
+	"bufio"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -22,11 +23,15 @@ type Filter struct {
 	Kind    string
 	Subject string
 	Outcome string // exact
+	// After and Before bound the sequence numbers (exclusive): a page
+	// continues where the last one ended. 0: no bound.
+	After, Before int
 }
 
 // Match reports whether e passes the filter.
 func (f Filter) Match(e Entry) bool {
-	return (f.Since.IsZero() || !e.Time.Before(f.Since)) &&
+	return (f.After <= 0 || e.Seq > f.After) && (f.Before <= 0 || e.Seq < f.Before) &&
+		(f.Since.IsZero() || !e.Time.Before(f.Since)) &&
 		(f.Until.IsZero() || e.Time.Before(f.Until)) &&
 		prefixMatch(e.Kind, f.Kind) && prefixMatch(e.Subject, f.Subject) &&
 		(f.Outcome == "" || e.Outcome == f.Outcome)
@@ -59,21 +64,36 @@ func Query(dir string, f Filter) iter.Seq2[Entry, error] {
 		}
 		seq := 0 // last entry seen, to place errors
 		for i, sf := range sn.segs {
-			if !querySegment(dir, sf, i == len(sn.segs)-1, f, &seq, yield) {
+			if !readSegment(dir, sf, 0, i == len(sn.segs)-1, f, nil, false, &seq, yield) {
 				return
 			}
 		}
 	}
 }
 
-func querySegment(dir string, sf segFile, isLast bool, f Filter, seq *int, yield func(Entry, error) bool) bool {
-	r, err := openAt(filepath.Join(dir, sf.name), 0, sf.size)
+// readSegment yields the entries of sf from byte start on (a line start),
+// oldest first, that pass f, and stops before the first entry past upper
+// (nil: none); it reports whether to go on. Problems carry their line
+// number when reading from the segment's start (0 otherwise) and the
+// sequence number the bad line would have had. With skim, a line whose
+// kind cannot match f is skipped without being decoded (a page's reading;
+// Query reports every bad line).
+func readSegment(dir string, sf segFile, start int64, isLast bool, f Filter, upper bound, skim bool, seq *int, yield func(Entry, error) bool) bool {
+	r, err := openAt(filepath.Join(dir, sf.name), start, sf.size)
 	if err != nil {
 		return yield(Entry{}, fmt.Errorf("journal: %w", err))
 	}
 	defer r.Close()
-	lr := newLineReader(r)
-	for lineNo := 1; ; lineNo++ {
+	size := 256 << 10 // a whole segment's reading
+	if start > 0 || upper != nil {
+		size = searchWindow // a page's, or one entry's
+	}
+	lr := &lineReader{r: bufio.NewReaderSize(r, size)}
+	for n := 1; ; n++ {
+		lineNo := n
+		if start > 0 {
+			lineNo = 0
+		}
 		line, complete, err := lr.next()
 		if err == io.EOF {
 			return true
@@ -88,6 +108,15 @@ func querySegment(dir string, sf segFile, isLast bool, f Filter, seq *int, yield
 			}
 			return yield(Entry{}, &Problem{Kind: kind, Seq: *seq + 1, File: sf.name, Line: lineNo, Reason: reason})
 		}
+		if skim && !mayMatch(line, f) {
+			if sq, t, ok := lineKey(line); ok {
+				if upper != nil && upper(sq, t) {
+					return false
+				}
+				*seq = sq
+			}
+			continue
+		}
 		e, err := parseForQuery(line)
 		if err != nil {
 			if !yield(Entry{}, &Problem{Kind: ProblemMalformed, Seq: *seq + 1, File: sf.name, Line: lineNo, Reason: err.Error()}) {
@@ -95,6 +124,9 @@ func querySegment(dir string, sf segFile, isLast bool, f Filter, seq *int, yield
 			}
 			*seq++
 			continue
+		}
+		if upper != nil && upper(e.Seq, e.Time) {
+			return false
 		}
 		*seq = e.Seq
 		if f.Match(e) && !yield(e, nil) {

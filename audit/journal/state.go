@@ -20,11 +20,12 @@ type state struct {
 	size       int    // entries
 	last       string // hash of entry size, "" when empty
 	tree       compactRange
-	seg        int   // newest segment number, 0 when none
-	off        int64 // end of the last whole line in segment seg
-	segEntries int   // entries in segment seg
-	ckptSize   int   // size of the newest checkpoint
-	ckptBytes  int64 // length of checkpoints.jsonl as last read
+	seg        int    // newest segment number, 0 when none
+	off        int64  // end of the last whole line in segment seg
+	segEntries int    // entries in segment seg
+	segMonth   string // YYYY-MM (UTC) of segment seg's first entry; "" not read yet
+	ckptSize   int    // size of the newest checkpoint
+	ckptBytes  int64  // length of checkpoints.jsonl as last read
 	origin     string
 }
 
@@ -77,6 +78,21 @@ func (j *Journal) load() error {
 // checkFirstSuite holds the suite entry 1 records against the key's.
 func (j *Journal) checkFirstSuite() error {
 	line, err := firstLine(filepath.Join(j.dir, segName(1)))
+	if errors.Is(err, fs.ErrNotExist) {
+		// Entry 1 was pruned: base.json says the suite.
+		base, berr := readBase(j.dir)
+		if berr != nil || base == nil {
+			return fmt.Errorf("%w: %s is missing and there is no %s; run audit verify", ErrBroken, segName(1), baseFile)
+		}
+		s, serr := suite.Get(base.Suite)
+		if serr != nil {
+			return fmt.Errorf("%w: %s: %v", ErrBroken, baseFile, serr)
+		}
+		if s != j.suite {
+			return fmt.Errorf("journal: this journal's suite is %s (%s), the signing key's is %s", s.Name(), baseFile, j.suite.Name())
+		}
+		return nil
+	}
 	if err != nil {
 		return fmt.Errorf("%w: %s: %v; run audit verify", ErrBroken, segName(1), err)
 	}

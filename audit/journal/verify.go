@@ -67,7 +67,10 @@ func (p *Problem) Is(target error) bool {
 
 // Report is what Verify found.
 type Report struct {
-	Suite            string      // the journal's, from entry 1 ("standard" or "sm"); "" when it has none
+	Suite string // the journal's, from entry 1 ("standard" or "sm"); "" when it has none
+	// Base is set when entries were pruned: verification started from its
+	// signed checkpoint, and checkpoints below it could not be checked.
+	Base             *Base
 	Entries          int         // entries verified (all of them when FirstBad is nil)
 	Segments         int         // segment files read
 	Checkpoints      int         // local checkpoints verified
@@ -116,6 +119,10 @@ func verify(ctx context.Context, dir string, pub crypto.PublicKey, anchor Anchor
 		return rep, err
 	}
 	v := &verifier{dir: dir, vs: newKeyVerifiers(pub), keySuite: keySuite, bySize: map[int][]*ckptCheck{}, rep: &rep}
+	if v.base, err = readBase(dir); err != nil {
+		v.fail(&Problem{Kind: ProblemMalformed, File: baseFile, Reason: "not a base record (written by a prune)"})
+		return rep, rep.FirstBad
+	}
 	if err := v.loadCheckpoints(sn.ckptSize); err != nil {
 		return rep, err
 	}
@@ -154,6 +161,7 @@ type ckptCheck struct {
 
 type verifier struct {
 	dir      string
+	base     *baseRecord // entries 1..base.Seq were pruned (nil: none)
 	vs       *keyVerifiers
 	keySuite suite.Suite
 	bySize   map[int][]*ckptCheck
@@ -274,6 +282,18 @@ func (v *verifier) scan(segs []segFile) error {
 	v.h = newHasher(v.keySuite)
 	var tree compactRange
 	last := []byte{}
+	if v.base != nil {
+		var cp Checkpoint
+		var err error
+		if tree, last, v.h, cp, err = v.base.start(v.vs); err != nil {
+			v.fail(&Problem{Kind: ProblemCheckpoint, Seq: v.base.Seq, File: baseFile, Reason: err.Error()})
+			return nil
+		}
+		v.rep.Suite, v.rep.Entries, v.rep.Base = v.base.Suite, tree.n, v.base.info(cp)
+		if cs := v.bySize[tree.n]; cs != nil && !v.checkRoots(cs, &tree) {
+			return nil
+		}
+	}
 	for i, sf := range segs {
 		isLast := i == len(segs)-1
 		r, err := openAt(filepath.Join(v.dir, sf.name), 0, sf.size)
@@ -293,6 +313,9 @@ func (v *verifier) scan(segs []segFile) error {
 			}
 			want := tree.n + 1
 			p := &Problem{Seq: want, File: sf.name, Line: lineNo}
+			if v.base != nil && belowBase(line, v.base.Seq) {
+				continue // a segment an interrupted prune left behind
+			}
 			if want == 1 && complete {
 				if kind, reason := v.firstSuite(line); kind != "" {
 					p.Kind, p.Reason = kind, reason
@@ -327,6 +350,13 @@ func (v *verifier) scan(segs []segFile) error {
 		r.Close()
 	}
 	return nil
+}
+
+// belowBase reports a line whose entry was pruned (its number is at most
+// the base's): such lines are left only by a prune that was interrupted.
+func belowBase(line []byte, seq int) bool {
+	li, err := parseLayout(line)
+	return err == nil && li.seq <= seq
 }
 
 // firstSuite reads the journal's suite from entry 1 and hashes the rest of

@@ -25,7 +25,7 @@ type entry struct {
 	mobj *backup.ObjectInfo // the manifest object, as listed
 
 	m      *backup.Manifest // parsed, nil if missing or unreadable
-	sigErr error            // signature (or consistency) failure
+	sigErr error            // why the manifest is not trusted: signature or consistency
 	objBad bool             // the stored object is not the one the manifest describes
 	bad    bool             // a read proved it corrupt
 }
@@ -33,6 +33,17 @@ type entry struct {
 // good is a backup that can be restored as far as the check can tell.
 func (e *entry) good() bool {
 	return e.m != nil && e.sigErr == nil && e.data != nil && !e.objBad && !e.bad
+}
+
+// untrusted is a backup whose manifest parsed and does not verify with
+// this installation's key (or does not describe the object beside it): its
+// sizes, checksums and row counts vouch for nothing, so no check compares
+// anything with them, and every record about it says so.
+func (e *entry) untrusted() bool { return e.m != nil && e.sigErr != nil }
+
+// notTrusted words why an untrusted backup counts for nothing.
+func (e *entry) notTrusted() string {
+	return "not trusted: " + oneLine(e.sigErr) + "; nothing about this backup was compared with its manifest, which vouches for nothing"
 }
 
 func (c *checker) atrest() error {
@@ -66,8 +77,29 @@ func (c *checker) atrest() error {
 	if err := c.posture(prefix, evidence); err != nil {
 		return err
 	}
+	if c.o.SigningPub == nil {
+		c.unverified(evidence != "")
+	}
 	c.sortResults()
 	return nil
+}
+
+// vouched are the checks whose pass rests on what the manifests say.
+var vouched = []string{Freshness, ObjectCheck, Trend, Integrity}
+
+// unverified turns the passes that rest on manifest figures into warnings
+// when there was no key to verify the manifests with: the manifest check
+// already warns, and a pass measured against figures anyone could have
+// written would vouch for more than was proven. The encryption check
+// counts when its pass came from the manifests.
+func (c *checker) unverified(encryptionFromManifests bool) {
+	for i := range c.out {
+		r := &c.out[i]
+		if r.Status == Pass && (slices.Contains(vouched, r.Check) || r.Check == Encryption && encryptionFromManifests) {
+			r.Status = Warn
+			r.Detail += "; manifest signatures not verified (no public key given): the figures compared against are unproven"
+		}
+	}
 }
 
 // listBackups pairs data objects with their manifests, in key order (which
@@ -131,15 +163,15 @@ func (c *checker) manifests(entries []*entry) error {
 		e.m = m
 		switch {
 		case m.Object.Key != e.key:
-			e.sigErr = fmt.Errorf("describes object %s, not the one beside it", m.Object.Key)
+			e.sigErr = fmt.Errorf("manifest describes object %s, not the one beside it", m.Object.Key)
 		case m.Job != c.o.Job.Name:
-			e.sigErr = fmt.Errorf("is for job %q", m.Job)
+			e.sigErr = fmt.Errorf("manifest is for job %q", m.Job)
 		case c.o.SigningPub != nil:
-			e.sigErr = m.Verify(c.o.SigningPub)
+			e.sigErr = m.Verify(c.o.SigningPub) // its errors begin "manifest …"
 		}
 		if e.sigErr != nil {
 			failed = true
-			c.add(ManifestSig, Fail, mkey, "manifest "+oneLine(e.sigErr)+": its figures cannot be trusted and the backup does not count", nil).Failure = FailIntegrity
+			c.add(ManifestSig, Fail, mkey, oneLine(e.sigErr)+": its figures cannot be trusted and the backup does not count", nil).Failure = FailIntegrity
 			continue
 		}
 		verified++
@@ -247,6 +279,11 @@ func (c *checker) objects(entries []*entry) error {
 			continue
 		}
 		n++
+		if e.untrusted() {
+			bad++
+			c.add(ObjectCheck, Fail, e.key, e.notTrusted(), nil).Failure = FailIntegrity
+			continue
+		}
 		st, err := c.o.Store.Stat(c.ctx, e.key)
 		if err != nil {
 			if fatal(err) {
@@ -313,23 +350,33 @@ func byNewest(entries []*entry, keep func(*entry) bool) []*entry {
 	return out
 }
 
-// readBackups streams the newest backup (all with ReadAll) that has a
-// manifest and a data object, good or not: a check --read is how a
-// damaged newest backup is found.
+// readBackups streams the newest trusted backup (every one with ReadAll)
+// that has a manifest and a data object, good or not: a check --read is
+// how a damaged newest backup is found. A backup whose manifest is not
+// trusted is never read against it: it gets an integrity failure that says
+// so, when it is newer than the backup read (or with ReadAll).
 func (c *checker) readBackups(entries []*entry) {
 	cands := byNewest(entries, func(e *entry) bool { return e.data != nil })
 	if len(cands) == 0 {
 		c.add(Integrity, Fail, "", "nothing to read: no backup with a readable manifest and a data object", nil)
 		return
 	}
-	if !c.o.ReadAll {
-		cands = cands[:1]
-	}
+	read := 0
 	for _, e := range cands {
+		if e.untrusted() {
+			c.add(Integrity, Fail, e.key, e.notTrusted()+" (not read)", nil).Failure = FailIntegrity
+			continue
+		}
 		r := c.readChecked(e.key, func() readOutcome { return c.readAtrest(e.key, e.m) })
 		if r.Status == Fail && r.Failure == FailIntegrity {
 			e.bad = true
 		}
+		if read++; !c.o.ReadAll {
+			return
+		}
+	}
+	if read == 0 {
+		c.add(Integrity, Fail, "", "nothing to read: no backup whose manifest this installation's key verifies", nil)
 	}
 }
 

@@ -104,7 +104,7 @@ func (f *fixture) backupAt(t *testing.T, at time.Time, tables ...backup.Table) *
 	}
 	sql.WriteString("-- Dump completed on 2026-11-20  1:30:00\n")
 	ct, compressed := encode(t, sql.Bytes(), f.id.Recipient())
-	key := backup.ObjectKey(f.job.Prefix, f.job.Name, at)
+	key := backup.ObjectKey(f.job.Prefix, f.job.Name, at, "")
 	f.mem.SetClock(func() time.Time { return at.Add(time.Minute) })
 	info, err := f.store.Put(ctxT(t), key, bytes.NewReader(ct), int64(len(ct)), backup.PutOptions{ChecksumSHA256: true})
 	if err != nil {
@@ -248,7 +248,7 @@ func TestCompleteness(t *testing.T) {
 	f.backupAt(t, f.t0, table("t", 5))
 	// A data object whose run died before the manifest, and a manifest
 	// whose object was deleted.
-	orphan := backup.ObjectKey("yb/", "yb-nightly", f.t0.Add(12*time.Hour))
+	orphan := backup.ObjectKey("yb/", "yb-nightly", f.t0.Add(12*time.Hour), "")
 	f.mem.SetClock(func() time.Time { return f.t0.Add(12 * time.Hour) })
 	f.store.Put(ctxT(t), orphan, strings.NewReader("age-encryption.org/v1\n..."), -1, backup.PutOptions{})
 	gone := f.backupAt(t, f.t0.Add(6*time.Hour), table("t", 5))
@@ -470,9 +470,9 @@ func TestStaleUploads(t *testing.T) {
 	f := newFixture(t)
 	f.backupAt(t, f.t0, table("t", 5))
 	now := f.t0.Add(2 * time.Hour)
-	f.mem.AddIncompleteUpload(backup.ObjectKey("yb/", "yb-nightly", now.Add(-time.Minute)), now.Add(-time.Minute))
+	f.mem.AddIncompleteUpload(backup.ObjectKey("yb/", "yb-nightly", now.Add(-time.Minute), ""), now.Add(-time.Minute))
 	want(t, run(t, f.opts(now)), check.Uploads, check.Pass, "1 multipart upload(s) under way")
-	f.mem.AddIncompleteUpload(backup.ObjectKey("yb/", "yb-nightly", now.Add(-30*time.Hour)), now.Add(-30*time.Hour))
+	f.mem.AddIncompleteUpload(backup.ObjectKey("yb/", "yb-nightly", now.Add(-30*time.Hour), ""), now.Add(-30*time.Hour))
 	r := want(t, run(t, f.opts(now)), check.Uploads, check.Warn, "1 multipart upload(s) unfinished for more than 24h", "30h ago")
 	if r.Figures["stale"] != 1 || r.Figures["recent"] != 1 {
 		t.Errorf("figures %v", r.Figures)

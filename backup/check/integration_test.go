@@ -149,7 +149,7 @@ func TestRealBackupChecks(t *testing.T) {
 	}
 
 	// A data object without its manifest, two hours on.
-	orphan := backup.ObjectKey("yb/", "yb-nightly", time.Now().Add(-3*time.Hour))
+	orphan := backup.ObjectKey("yb/", "yb-nightly", time.Now().Add(-3*time.Hour), "")
 	data := []byte("age-encryption.org/v1\n-> X25519 abc\n--- xyz\n")
 	if _, err := j.store.Put(ctxT(t), orphan, bytes.NewReader(data), int64(len(data)), backup.PutOptions{}); err != nil {
 		t.Fatal(err)

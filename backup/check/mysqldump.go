@@ -134,6 +134,9 @@ func (c *checker) readDump(key string) readOutcome {
 	if t := src.finish(info.Size); t != "" {
 		return readOutcome{failure: FailTransport, detail: t}
 	}
+	if bad := layersAgree(key, layers); bad != "" && status != Unsupported {
+		return readOutcome{failure: FailIntegrity, detail: bad}
+	}
 	figs := map[string]any{"bytes": src.n, "plaintext_bytes": plain}
 	how := strings.Join(layers, "+")
 	switch {
@@ -186,7 +189,7 @@ func decodeDump(r io.Reader, id age.Identity, whole func(io.Reader) (string, err
 			continue
 		default:
 			if len(layers) == 0 {
-				layers = append(layers, "uncompressed")
+				layers = append(layers, "plain SQL")
 			}
 		}
 		break
@@ -201,6 +204,29 @@ func decodeDump(r io.Reader, id age.Identity, whole func(io.Reader) (string, err
 		return layers, in.n, "", nil, fmt.Sprintf("%s: %s after %d bytes", layers[len(layers)-1], oneLine(in.err), in.n), ""
 	}
 	return layers, in.n, verdict, verr, "", ""
+}
+
+// layersAgree holds the layers the bytes have (as decodeDump peeled them)
+// to those the key's name gives: a drill decodes by the name (as people do,
+// zcat for .gz), so a dump whose bytes are not what its name says cannot
+// be restored that way, however well it decodes here. A key whose last
+// suffix is no known one (.sql.x) names nothing, and is taken as it comes.
+func layersAgree(key string, layers []string) string {
+	named := backup.DumpLayers(key)
+	if len(named) == 0 && !strings.HasSuffix(strings.ToLower(key), ".sql") {
+		return ""
+	}
+	got := slices.DeleteFunc(slices.Clone(layers), func(l string) bool { return l == "plain SQL" })
+	if slices.Equal(got, named) {
+		return ""
+	}
+	say := func(ls []string) string {
+		if len(ls) == 0 {
+			return "plain SQL"
+		}
+		return strings.Join(ls, "+")
+	}
+	return fmt.Sprintf("the key's name says %s, the bytes are %s: a restore by the name would fail", say(named), say(got))
 }
 
 // layerReader counts what the innermost layer gives and keeps its error.

@@ -125,7 +125,7 @@ func TestMysqldumpCodecs(t *testing.T) {
 		sub      string
 	}{
 		{"zstd", zst(good), nil, check.Pass, "zstd decoded to the end"},
-		{"plain", good, nil, check.Pass, "uncompressed decoded to the end"},
+		{"plain", good, nil, check.Pass, "plain SQL decoded to the end"},
 		{"gzip multistream", append(gz(good[:1000]), gz(good[1000:])...), nil, check.Pass, "gzip decoded"},
 		{"gzip truncated", cut, nil, check.Fail, "gzip: unexpected EOF"},
 		{"gzip flipped", flipped, nil, check.Fail, "gzip:"},

@@ -21,8 +21,9 @@ const (
 	// be fine.
 	FailTransport = "transport"
 	// FailIntegrity: the bytes are not the bytes backed up (checksum, age
-	// authentication, zstd or gzip, a truncated dump) or the restored
-	// tables differ from the manifest.
+	// authentication, zstd or gzip, a truncated dump), the restored tables
+	// differ from the manifest, or the manifest is not trusted (this
+	// installation's key does not verify it: nothing is read then).
 	FailIntegrity = "integrity"
 	// FailRestore: the drill server refused a statement or went away.
 	FailRestore = "restore"

@@ -571,14 +571,16 @@ func TestDrillChoose(t *testing.T) {
 	if err != nil || rec.Backup != old.Object.Key {
 		t.Fatalf("latest: %v, backup %s, want %s", err, rec.Backup, old.Object.Key)
 	}
-	if !strings.Contains(strings.Join(rec.Notes, " "), "skipped "+newer.Object.Key+": manifest: manifest signed by another key") {
+	if !strings.Contains(strings.Join(rec.Notes, " "), "skipped "+newer.Object.Key+": not trusted: manifest signed by another key") {
 		t.Errorf("notes %q", rec.Notes)
 	}
 	// Named explicitly, the forged one is an integrity failure.
 	o := f.opts()
 	o.BackupKey = backup.ManifestKey(newer.Object.Key)
 	rec, err = drill.Run(ctxT(t), o)
-	wantFailure(t, rec, err, drill.FailIntegrity)
+	if fl := wantFailure(t, rec, err, drill.FailIntegrity); !strings.Contains(fl.Detail, "not trusted: manifest signed by another key") || rec.Bytes != 0 {
+		t.Errorf("forged backup named: %q, %d bytes read (want none)", fl.Detail, rec.Bytes)
+	}
 
 	o = f.opts()
 	o.Select, o.SelectWindow = "random", time.Minute

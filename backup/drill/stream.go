@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"path"
 	"strings"
 	"sync"
 
@@ -215,26 +214,9 @@ func layerErr(name string, err error) string {
 	return name + ": " + msg
 }
 
-// dumpLayers reads a third-party dump's encodings from its key's suffixes.
-func dumpLayers(key string) []string {
-	var out []string
-	for {
-		ext := path.Ext(key)
-		var l string
-		switch strings.ToLower(ext) {
-		case ".age":
-			l = "age"
-		case ".gz", ".gzip":
-			l = "gzip"
-		case ".zst", ".zstd":
-			l = "zstd"
-		default:
-			return out
-		}
-		out = append(out, l)
-		key = strings.TrimSuffix(key, ext)
-	}
-}
+// dumpLayers reads a third-party dump's encodings from its key's suffixes,
+// as backup check holds the bytes to them.
+func dumpLayers(key string) []string { return backup.DumpLayers(key) }
 
 // ageHeaderFailure classifies a failure to open the age header. No
 // identity matching is a key failure, unless the bytes are not those

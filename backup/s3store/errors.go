@@ -85,6 +85,10 @@ func classify(err error, bucketOp bool, endpoint string) (kind, cause error) {
 			return backup.ErrAccessDenied, cause
 		case er.Code == "NotImplemented" || er.StatusCode == 501:
 			return backup.ErrNotImplemented, cause
+		case er.Code == "PreconditionFailed" || er.StatusCode == 412 || er.Code == "ConditionalRequestConflict":
+			// If-None-Match: * on a taken key; a conditional write racing
+			// another to the same key gets 409 ConditionalRequestConflict.
+			return backup.ErrExists, cause
 		}
 		return nil, cause
 	}

@@ -144,7 +144,7 @@ func open(cfg Config) (*Store, error) {
 		t.TLSHandshakeTimeout = dial
 		tr = t
 	}
-	tr = &errorIn200{base: tr}
+	tr = &errorIn200{base: &createOnly{base: tr}}
 	retries := cfg.MaxRetries
 	if retries <= 0 {
 		retries = 3
@@ -195,6 +195,11 @@ func putOptions(o backup.PutOptions) (minio.PutObjectOptions, error) {
 	if o.ChecksumSHA256 {
 		po.Checksum = minio.ChecksumSHA256
 	}
+	if o.IfAbsent {
+		// minio-go sends it with a single PUT; for a multipart upload see
+		// createOnly, which puts it on the completion.
+		po.SetMatchETagExcept("*")
+	}
 	if r := o.Retention; r != nil {
 		switch r.Mode {
 		case backup.Governance:
@@ -226,6 +231,9 @@ func (s *Store) Put(ctx context.Context, key string, r io.Reader, size int64, op
 	// minio-go aborts the multipart upload when a part or the completion
 	// fails, ctx cancellation included (it aborts with a context of its
 	// own), so nothing partial is left as an object.
+	if opts.IfAbsent {
+		ctx = context.WithValue(ctx, createOnlyKey{}, key)
+	}
 	ui, err := s.c.PutObject(ctx, s.bucket, key, src, size, po)
 	if err != nil {
 		if exact != nil && exact.err != nil && exact.err != io.EOF {

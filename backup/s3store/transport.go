@@ -110,3 +110,25 @@ func firstElement(br *bufio.Reader, prolog *bytes.Buffer) string {
 	}
 	return ""
 }
+
+// createOnly makes a multipart upload a create that cannot replace.
+// S3 (and versitygw 1.8.0, under its per-key publish lock) decides
+// If-None-Match: * when CompleteMultipartUpload assembles the object, but
+// minio-go v7.4.1 drops custom headers from the completion
+// (completeUploadOpts keeps only encryption and checksum options): without
+// this, a streamed backup of unknown size would silently replace an object
+// under its key. Put marks its context with the key; the header is added to
+// that key's completion only. It is not a signed header, which SigV4 allows
+// for standard headers.
+type createOnly struct{ base http.RoundTripper }
+
+type createOnlyKey struct{}
+
+func (t *createOnly) RoundTrip(req *http.Request) (*http.Response, error) {
+	if key, ok := req.Context().Value(createOnlyKey{}).(string); ok && req.Method == http.MethodPost &&
+		req.URL.Query().Has("uploadId") && strings.HasSuffix(req.URL.Path, "/"+key) {
+		req = req.Clone(req.Context())
+		req.Header.Set("If-None-Match", "*")
+	}
+	return t.base.RoundTrip(req)
+}

@@ -33,6 +33,13 @@ const (
 	// FailPut makes Put fail after reading After bytes of its source (the
 	// server died mid-upload), storing nothing.
 	FailPut
+	// Status, LieSize and Stall are Proxy faults: an error status (500,
+	// 503 SlowDown) instead of an answer; a HEAD that gives a size other
+	// than the object's; a response body that stops after After bytes
+	// until the rule's OnAnswer returns (a test kills the client there).
+	Status
+	LieSize
+	Stall
 )
 
 func (f Fault) String() string {
@@ -45,6 +52,12 @@ func (f Fault) String() string {
 		return "error-in-200"
 	case FailPut:
 		return "fail-put"
+	case Status:
+		return "status"
+	case LieSize:
+		return "lie-size"
+	case Stall:
+		return "stall"
 	}
 	return fmt.Sprintf("Fault(%d)", int(f))
 }

@@ -125,6 +125,9 @@ func (m *Mem) Put(ctx context.Context, key string, r io.Reader, size int64, opts
 	if old := m.objects[key]; old != nil && old.retention.Until.After(m.now()) {
 		return backup.ObjectInfo{}, memErr("put", key, backup.ErrAccessDenied)
 	}
+	if m.objects[key] != nil && opts.IfAbsent {
+		return backup.ObjectInfo{}, memErr("put", key, backup.ErrExists)
+	}
 	data := buf.Bytes()
 	sum := md5.Sum(data)
 	m.seq++

@@ -36,12 +36,28 @@ type Rule struct {
 	// Fault is Truncate (the response body ends, connection closed, after
 	// After bytes: fewer than its Content-Length), Drop (the connection is
 	// reset after After bytes of the request body, or of the response body
-	// for a request without one), or ErrorIn200 (the request is not
-	// forwarded; the answer is 200 OK with an InternalError document).
-	Fault Fault
-	After int64
+	// for a request without one), ErrorIn200 (the request is not
+	// forwarded; the answer is 200 OK with an InternalError document),
+	// Status (not forwarded; the answer is StatusCode with an S3 error
+	// document of code Code: 500 InternalError, 503 SlowDown …), LieSize
+	// (forwarded; a HEAD's answer gives Content-Length After, not the
+	// object's size), Stall (forwarded; the response body stops after
+	// After bytes until OnAnswer returns), or 0 (forwarded untouched, for
+	// the hooks alone).
+	Fault      Fault
+	After      int64
+	StatusCode int
+	Code       string
 	// Times limits the rule to its first Times matches (0 = all).
 	Times int
+	// OnRequest runs when the rule matches, before anything is forwarded,
+	// and may block: a test holds a request there while it kills the
+	// client. If it returns false the request never reaches the server
+	// and the client's connection is reset. OnAnswer runs once the server
+	// has answered, before the client hears anything: the server did the
+	// work, the client may never know.
+	OnRequest func(*http.Request) (forward bool)
+	OnAnswer  func(*http.Request)
 
 	hits int
 }
@@ -123,6 +139,19 @@ func objectPath(r *http.Request) bool {
 
 func (p *Proxy) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	rule := p.rule(req)
+	if rule != nil && rule.OnRequest != nil && !rule.OnRequest(req) {
+		if c, _, err := http.NewResponseController(w).Hijack(); err == nil {
+			resetConn(c)
+		}
+		return
+	}
+	if rule != nil && rule.Fault == Status {
+		io.Copy(io.Discard, req.Body)
+		w.Header().Set("Content-Type", "application/xml")
+		w.WriteHeader(rule.StatusCode)
+		io.WriteString(w, ErrorDocument(rule.Code, "injected by storetest.Proxy", req.URL.Path))
+		return
+	}
 	if rule != nil && rule.Fault == ErrorIn200 {
 		io.Copy(io.Discard, req.Body)
 		w.Header().Set("Content-Type", "application/xml")
@@ -161,14 +190,29 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 		return
 	}
 	defer resp.Body.Close()
+	if rule != nil && rule.OnAnswer != nil && rule.Fault != Stall {
+		rule.OnAnswer(req)
+	}
 	for k, v := range resp.Header {
 		w.Header()[k] = v
 	}
 	if resp.ContentLength >= 0 {
 		w.Header().Set("Content-Length", strconv.FormatInt(resp.ContentLength, 10))
 	}
+	if rule != nil && rule.Fault == LieSize && req.Method == http.MethodHead {
+		w.Header().Set("Content-Length", strconv.FormatInt(rule.After, 10))
+	}
 	w.WriteHeader(resp.StatusCode)
-	if rule == nil || rule.Fault != Truncate && rule.Fault != Drop {
+	if rule != nil && rule.Fault == Stall {
+		io.CopyN(w, resp.Body, rule.After)
+		http.NewResponseController(w).Flush()
+		if rule.OnAnswer != nil {
+			rule.OnAnswer(req)
+		}
+		io.Copy(w, resp.Body)
+		return
+	}
+	if rule == nil || rule.Fault != Truncate && rule.Fault != Drop || req.Method == http.MethodHead {
 		io.Copy(w, resp.Body)
 		return
 	}

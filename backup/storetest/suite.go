@@ -42,6 +42,7 @@ func Run(t *testing.T, newStore func(t *testing.T) backup.ObjectStore) {
 	t.Run("LargeStreamed", func(t *testing.T) { testLarge(t, newStore(t), LargeSize) })
 	t.Run("UnknownSize", func(t *testing.T) { testLarge(t, newStore(t), -1) })
 	t.Run("CancelledPut", func(t *testing.T) { testCancelledPut(t, newStore(t)) })
+	t.Run("IfAbsent", func(t *testing.T) { testIfAbsent(t, newStore(t)) })
 	t.Run("Posture", func(t *testing.T) { testPosture(t, newStore(t)) })
 }
 
@@ -426,4 +427,53 @@ func testPosture(t *testing.T, s backup.ObjectStore) {
 		}
 	}
 	t.Logf("posture: %+v", p)
+}
+
+// testIfAbsent: a create that cannot replace. A second put to a taken key
+// fails with ErrExists and leaves the first object as it was, whether it
+// goes as one PUT or as a multipart upload of unknown size, and of two
+// racing creates exactly one wins, whole.
+func testIfAbsent(t *testing.T, s backup.ObjectStore) {
+	create := backup.PutOptions{IfAbsent: true, ChecksumSHA256: true}
+	first := put(t, s, "ia/a", []byte("first"), create)
+	for _, size := range []int64{6, -1} {
+		_, err := s.Put(ctxT(t), "ia/a", bytes.NewReader([]byte("second")), size, create)
+		if !errors.Is(err, backup.ErrExists) {
+			t.Errorf("put (size %d) to a taken key: %v, want ErrExists", size, err)
+		}
+	}
+	if b, info := get(t, s, "ia/a"); string(b) != "first" || info.ETag != first.ETag {
+		t.Errorf("after refused creates: %q (etag %s), want the first object (%s)", b, info.ETag, first.ETag)
+	}
+	if ups, err := s.ListIncompleteUploads(ctxT(t), "ia/"); err == nil && len(ups) != 0 {
+		t.Errorf("a refused create left %d incomplete uploads", len(ups))
+	}
+
+	// Two at once: one wins, the other is told, and the object is the
+	// winner's, whole.
+	bodies := [][]byte{bytes.Repeat([]byte("a"), 3<<20), bytes.Repeat([]byte("b"), 3<<20)}
+	errs := make([]error, 2)
+	var wg sync.WaitGroup
+	for i := range bodies {
+		wg.Go(func() {
+			_, errs[i] = s.Put(ctxT(t), "ia/race", bytes.NewReader(bodies[i]), -1, create)
+		})
+	}
+	wg.Wait()
+	won := -1
+	for i, err := range errs {
+		switch {
+		case err == nil && won < 0:
+			won = i
+		case err == nil:
+			t.Errorf("both racing creates succeeded")
+		case !errors.Is(err, backup.ErrExists):
+			t.Errorf("racing create %d: %v, want ErrExists", i, err)
+		}
+	}
+	if won >= 0 {
+		if b, _ := get(t, s, "ia/race"); !bytes.Equal(b, bodies[won]) {
+			t.Errorf("the object is not the winner's body")
+		}
+	}
 }

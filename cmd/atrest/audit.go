@@ -47,7 +47,7 @@ with signed checkpoints (C2SP tlog-checkpoint notes) over the Merkle tree of all
 entries: SHA-256 and Ed25519 in a standard journal, SM3 and SM2 in an sm one.
 A journal keeps the suite of its first entry for life; verify reads it there.`,
 	}
-	cmd.AddCommand(newAuditVerifyCmd(), newAuditCheckpointCmd(), newAuditLogCmd(), newAuditRecoverCmd(), newAuditReviewCmd())
+	cmd.AddCommand(newAuditVerifyCmd(), newAuditCheckpointCmd(), newAuditLogCmd(), newAuditPruneCmd(), newAuditRecoverCmd(), newAuditReviewCmd())
 	return cmd
 }
 
@@ -219,6 +219,10 @@ func runAuditVerify(cmd *cobra.Command, o auditVerifyOptions) error {
 		if c := rep.NewestCheckpoint; c != nil {
 			fmt.Fprintf(out, "  checkpoint:   size %d, root %s, signed %s\n", c.Size, c.Root, c.Time.Format(time.RFC3339))
 		}
+		if b := rep.Base; b != nil {
+			fmt.Fprintf(out, "  pruned:       entries 1..%d (older than the retention, last pruned %s); verification starts from the checkpoint of entry %d signed then\n",
+				b.Seq, b.Pruned.In(cfg.Location).Format(time.RFC3339), b.Seq)
+		}
 		switch c := rep.Anchored; {
 		case anchorErr != nil:
 			fmt.Fprintf(out, "  anchor:       NOT CHECKED (%s); the entries and local checkpoints above verify\n", oneLine(anchorErr.Error()))
@@ -275,7 +279,10 @@ func runVerifyBundle(cmd *cobra.Command, o auditVerifyOptions) error {
 func printKept(out io.Writer, results []journal.KeptResult) {
 	for _, k := range results {
 		verdict := "extended: nothing before it was rewritten"
-		if !k.Extends {
+		switch {
+		case k.Pruned:
+			verdict = "older than the pruned entries: cannot be held against them"
+		case !k.Extends:
 			verdict = "NOT extended"
 		}
 		fmt.Fprintf(out, "  kept:         %s, size %d signed %s: %s\n", k.File, k.Checkpoint.Size, k.Checkpoint.Time.Format(time.RFC3339), verdict)

@@ -25,13 +25,13 @@ with the installation's key. The manifest records every table's row count and
 content digest, the snapshot's binlog position, the sizes and the SHA-256 of the SQL
 and of the stored object. No manifest, no backup.
 
-Objects, under the job's prefix:
-  <prefix><job>/YYYY/MM/DD/<job>-YYYYMMDDTHHMMSSZ.sql.zst.age
-  <prefix><job>/YYYY/MM/DD/<job>-YYYYMMDDTHHMMSSZ.sql.zst.age.manifest.json
+Objects, under the job's prefix (UTC time with milliseconds, a random tag):
+  <prefix><job>/YYYY/MM/DD/<job>-YYYYMMDDTHHMMSS.mmmZ-<tag>.sql.zst.age
+  <prefix><job>/YYYY/MM/DD/<job>-YYYYMMDDTHHMMSS.mmmZ-<tag>.sql.zst.age.manifest.json
 
 Restore by hand:  age -d -i backup.agekey X.sql.zst.age | zstd -d | mariadb`,
 	}
-	cmd.AddCommand(newBackupRunCmd(), newBackupCheckCmd())
+	cmd.AddCommand(newBackupRunCmd(), newBackupCheckCmd(), newBackupPruneCmd())
 	return cmd
 }
 
@@ -46,6 +46,23 @@ func loadJob(verb, path, name string) (*config.Config, *config.Backup, error) {
 		return cfg, nil, fmt.Errorf("%s: --job %q is not a backups[] entry in %s", verb, name, cfg.Path)
 	}
 	return cfg, job, nil
+}
+
+// selectJobs returns the backups[] job named name, or every job when name
+// is "" (verb names the command in errors).
+func selectJobs(cfg *config.Config, verb, name string) ([]config.Backup, error) {
+	jobs := cfg.Backups
+	if name != "" {
+		job, ok := cfg.Backup(name)
+		if !ok {
+			return nil, fmt.Errorf("%s: --job %q is not a backups[] entry in %s", verb, name, cfg.Path)
+		}
+		jobs = []config.Backup{*job}
+	}
+	if len(jobs) == 0 {
+		return nil, fmt.Errorf("%s: no backups[] in %s", verb, cfg.Path)
+	}
+	return jobs, nil
 }
 
 // openStore connects to the job's bucket with the storage's credentials,

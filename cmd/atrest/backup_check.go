@@ -42,7 +42,9 @@ verifies and the very object it describes.
   uploads       multipart uploads never finished (a run that died mid-upload);
                 older than 24h: warn
   manifest      every manifest parses and its signature verifies with this
-                installation's key (journal.signing_key_file)
+                installation's key (journal.signing_key_file); one that does not
+                vouches for nothing: object and integrity fail for its backup too,
+                "not trusted", and nothing is compared with its figures
   object        each stored object's size, S3 SHA-256 checksum and version are those
                 recorded when it was uploaded
   trend         the newest backup against the one before: SQL size or total rows
@@ -68,7 +70,8 @@ freshness and trend by the objects' dates and sizes, and with --read a gzip/zstd
 decode to the end and mysqldump's "-- Dump completed" trailer in the last lines.
 
 A summary record closes the output. Each job's check is journaled (kind backup.check)
-with the counts. Exit 1 if any check fails.
+with the counts, after the backups no run's end recorded (killed, disk full, another
+installation's) are journaled as backup.found. Exit 1 if any check fails.
 
 ` + exitHelp,
 		Example: `  atrest backup check --config /etc/atrest/atrest.yaml
@@ -107,16 +110,9 @@ func runBackupCheck(cmd *cobra.Command, o backupCheckOptions) error {
 	if err != nil {
 		return err
 	}
-	jobs := cfg.Backups
-	if o.job != "" {
-		job, ok := cfg.Backup(o.job)
-		if !ok {
-			return fmt.Errorf("backup check: --job %q is not a backups[] entry in %s", o.job, cfg.Path)
-		}
-		jobs = []config.Backup{*job}
-	}
-	if len(jobs) == 0 {
-		return fmt.Errorf("backup check: no backups[] in %s", cfg.Path)
+	jobs, err := selectJobs(cfg, "backup check", o.job)
+	if err != nil {
+		return err
 	}
 	pub, err := journalPublicKey(cfg)
 	if err != nil {
@@ -208,6 +204,11 @@ func checkJob(ctx context.Context, cfg *config.Config, job *config.Backup, o bac
 	if err != nil {
 		return pre, fmt.Errorf("backup check %s: %s", job.Name, oneLine(err.Error()))
 	}
+	// Backups in the bucket that no run's end recorded are journaled as
+	// found first. Its errors need no second report: a listing that fails
+	// fails the checks below, and a journal that cannot take the entries
+	// cannot take the check's own.
+	reconcile(ctx, cfg, job, store, pub)
 	dumps, _ := pick.Format(job.Format) // nil for atrest's own
 	res, err := check.Run(ctx, check.Options{
 		Job: check.Job{Name: job.Name, Prefix: job.Prefix, RPO: job.RPO, Retention: job.Retention,
@@ -234,7 +235,11 @@ func backupCheckEntry(job string, res []check.Result, err error, o backupCheckOp
 		"pass": counts[check.Pass], "fail": counts[check.Fail], "warn": counts[check.Warn],
 		"unsupported": counts[check.Unsupported], "read": o.read || o.readAll}}
 	if len(res) > 0 {
-		e.Figures["checks"] = checkVerdicts(res)
+		verdicts, unjudged := checkVerdicts(res)
+		e.Figures["checks"] = verdicts
+		if len(unjudged) > 0 {
+			e.Figures["checks_unjudged"] = unjudged
+		}
 	}
 	switch {
 	case err != nil:
@@ -248,20 +253,28 @@ func backupCheckEntry(job string, res []check.Result, err error, o backupCheckOp
 // checkVerdicts is the figures.checks shape that atrest_check_status reads
 // (internal/daemon/metrics.go): check name → 1 (pass) or 0 (fail), 0 if any
 // record of that check failed (one per object, say). A check that only
-// warned or is unsupported is left out: it is neither a pass nor a fail.
-func checkVerdicts(res []check.Result) map[string]any {
-	out := map[string]any{}
+// warned or is unsupported is neither a pass nor a fail: it goes in
+// unjudged (figures.checks_unjudged, name → 1), so that the metric drops a
+// verdict this check no longer supports, while a check that was not run at
+// all (integrity without --read) keeps its last one.
+func checkVerdicts(res []check.Result) (verdicts, unjudged map[string]any) {
+	verdicts, unjudged = map[string]any{}, map[string]any{}
 	for _, r := range res {
 		switch r.Status {
 		case check.Fail:
-			out[r.Check] = 0
+			verdicts[r.Check] = 0
 		case check.Pass:
-			if _, seen := out[r.Check]; !seen {
-				out[r.Check] = 1
+			if _, seen := verdicts[r.Check]; !seen {
+				verdicts[r.Check] = 1
 			}
 		}
 	}
-	return out
+	for _, r := range res {
+		if _, judged := verdicts[r.Check]; !judged {
+			unjudged[r.Check] = 1
+		}
+	}
+	return verdicts, unjudged
 }
 
 // compact lists each job/check once, in order.

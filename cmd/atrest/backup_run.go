@@ -2,8 +2,10 @@ package main
 
 import (
 	"context"
+	"crypto/ed25519"
 	"errors"
 	"fmt"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -41,7 +43,15 @@ func newBackupRunCmd() *cobra.Command {
 Any failure (the database, the storage, Ctrl-C) aborts the upload: no manifest is
 written and nothing is left that a check would call a backup. Storage credentials come
 from the storage's access_key_env and secret_key_env; they and the DSN's password are
-never printed. The run is journaled (kind backup.run) with its figures.
+never printed.
+
+The key is the run's own: runs of a job never share one (a per-job lock in state_dir,
+milliseconds, a random tag), and both uploads are creates that cannot replace
+(If-None-Match: *). Before any work the journal must be able to take entries (space,
+inodes, permissions, its lock, a whole tail), else exit 2 and nothing is uploaded. The
+run journals backup.start with its key before the upload and backup.run with its
+figures after; backups an earlier run left unrecorded (killed, disk full) are
+journaled as backup.found, never as ok runs.
 
 It prints one backup record: job, status (ok|fail), key, bytes (stored), rows,
 tables, seconds.
@@ -77,6 +87,10 @@ type backupRecord struct {
 	BinlogPos      uint64    `json:"binlog_pos,omitempty"`
 	GTID           string    `json:"gtid,omitempty"`
 	Error          string    `json:"error,omitempty"`
+
+	// unrecordable: the journal could not take the run's start, so nothing
+	// was done and there is no end to journal either.
+	unrecordable bool
 }
 
 func runBackupRun(cmd *cobra.Command, o backupRunOptions) error {
@@ -95,8 +109,22 @@ func runBackupRun(cmd *cobra.Command, o backupRunOptions) error {
 	})
 	rec, err := backupJobRecord(cmd.Context(), cfg, job, o.parallel, prog)
 	stop()
-	if jerr := record(cfg, backupRunEntry(rec)); jerr != nil && err == nil {
-		err = jerr
+	if !rec.unrecordable {
+		switch jerr := record(cfg, backupRunEntry(rec)); {
+		case jerr == nil || err != nil:
+			// Journaled, or the run's own error is the one to tell.
+		case stored(jerr):
+			// The end is journaled; only its signature lags.
+			err = fmt.Errorf("%s %s: %w", verb, job.Name, jerr)
+		default:
+			// The backup is stored and its start journaled, but not its
+			// end: not a run to call ok. The next reconcile journals it
+			// as found.
+			rec.Status = "fail"
+			rec.Error = fmt.Sprintf("%s %s: backup stored at %s, but the journal could not record it: %s; the next backup run, backup check or serve start journals it as found",
+				verb, job.Name, rec.Key, oneLine(jerr.Error()))
+			err = errors.New(rec.Error)
+		}
 	}
 	if werr := w.Write(rec); werr != nil && err == nil {
 		err = werr
@@ -113,7 +141,7 @@ func runBackupRun(cmd *cobra.Command, o backupRunOptions) error {
 func backupJobRecord(ctx context.Context, cfg *config.Config, job *config.Backup, parallel int, prog *backup.Progress) (backupRecord, error) {
 	start := time.Now()
 	rec := backupRecord{Record: "backup", Job: job.Name, Status: "fail"}
-	m, err := makeBackup(ctx, cfg, job, parallel, prog)
+	m, err := makeBackup(ctx, cfg, job, parallel, prog, &rec)
 	rec.Seconds = time.Since(start).Seconds()
 	if err != nil {
 		// backup.Run's errors begin "backup <job>:" already.
@@ -131,8 +159,12 @@ func backupJobRecord(ctx context.Context, cfg *config.Config, job *config.Backup
 }
 
 // makeBackup resolves the job's source, recipients, signing key and store
-// from the config and runs backup.Run.
-func makeBackup(ctx context.Context, cfg *config.Config, job *config.Backup, parallel int, prog *backup.Progress) (*backup.Manifest, error) {
+// from the config and runs backup.Run, with its record in the journal on
+// either side: before any work, the journal must be able to take entries
+// (journal.Preflight), the backups an earlier run left unrecorded are
+// journaled as found, and the key this run will take is journaled as
+// backup.start; the caller journals the end. rec gets the key.
+func makeBackup(ctx context.Context, cfg *config.Config, job *config.Backup, parallel int, prog *backup.Progress, rec *backupRecord) (*backup.Manifest, error) {
 	if job.Format != "atrest" {
 		return nil, fmt.Errorf("job has format %s: atrest checks backups made by another tool (backup check) but does not make them", job.Format)
 	}
@@ -156,13 +188,31 @@ func makeBackup(ctx context.Context, cfg *config.Config, job *config.Backup, par
 	if err != nil {
 		return nil, err
 	}
+	if err := journal.Preflight(cfg.JournalDir()); err != nil {
+		rec.unrecordable = true
+		return nil, fmt.Errorf("%w; nothing was backed up", err)
+	}
+	// A listing that fails here fails the upload too, and says so there.
+	found, _ := unrecorded(ctx, cfg, job, store, key.Public().(ed25519.PublicKey))
+	objKey, err := backup.NewKey(filepath.Join(cfg.StateDir, "backup"), job.Prefix, job.Name, time.Now())
+	if err != nil {
+		return nil, err
+	}
+	// A journal that could not sign its checkpoint now will not sign the
+	// end either: refuse. The anchor's copy failing leaves the entries
+	// stored and signed here: go on.
+	if err := record(cfg, append(found, backupStartEntry(job.Name, objKey))...); err != nil && !errors.Is(err, journal.ErrAnchor) {
+		rec.unrecordable = true
+		return nil, fmt.Errorf("%w; nothing was backed up", err)
+	}
+	rec.Key = objKey
 	databases := job.Databases
 	if len(databases) == 0 {
 		databases = src.Databases
 	}
 	return backup.Run(ctx, backup.RunOptions{
 		Job: job.Name, Engine: eng, DSN: crypto.NewSecret(dsn), Databases: databases, Parallel: parallel,
-		Store: store, Prefix: job.Prefix, Recipients: recipients, SigningKey: key,
+		Store: store, Prefix: job.Prefix, Recipients: recipients, SigningKey: key, Key: objKey,
 		ToolVersion: "atrest " + version, Progress: prog,
 	})
 }

@@ -32,6 +32,8 @@ type backupEnv struct {
 
 type cfgVals struct {
 	Database, Endpoint, Bucket, PlainBucket, Recipient string
+	Schedule                                           string // yb-nightly's, for serve; "" = none
+	Listen                                             string // http.listen, for serve; "" = none
 }
 
 const cfgTemplate = `state_dir: state
@@ -56,6 +58,9 @@ backups:
     recipients: [{{.Recipient}}]
     rpo: 26h
     retention: 30d
+{{- if .Schedule}}
+    schedule: "{{.Schedule}}"
+{{- end}}
   - name: yb-plain
     source: yb-prod
     storage: s3
@@ -69,6 +74,10 @@ drills:
     backup: yb-nightly
     identity_file: keys/backup.agekey
     target_dsn_env: ATREST_T_DRILL_DSN
+{{- if .Listen}}
+http:
+  listen: {{.Listen}}
+{{- end}}
 `
 
 func newBackupEnv(t *testing.T, srv *testenv.S3Server) *backupEnv {

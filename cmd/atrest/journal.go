@@ -4,6 +4,7 @@ import (
 	"context"
 	gocrypto "crypto"
 	"crypto/ed25519"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -28,11 +29,8 @@ func openJournal(cfg *config.Config) (*journal.Journal, error) {
 	if err != nil {
 		return nil, err
 	}
-	j, err := journal.Open(cfg.JournalDir(), key, journal.Options{Anchor: anchor})
-	if err != nil {
-		return nil, fmt.Errorf("journal %s: %w", cfg.JournalDir(), err)
-	}
-	return j, nil
+	// The journal's errors begin "journal: " and name the file.
+	return journal.Open(cfg.JournalDir(), key, journal.Options{Anchor: anchor})
 }
 
 // journalAnchor is the bucket that keeps copies of the checkpoints, or nil.
@@ -58,7 +56,9 @@ func journalAnchor(ctx context.Context, cfg *config.Config) (journal.Anchor, err
 
 // record appends entries for one run and closes the journal, which signs a
 // checkpoint over them (and copies it to the anchor). Without a config there
-// is no journal and nothing to do.
+// is no journal and nothing to do. The errors are the journal's own, which
+// begin "journal: " already; one that comes after the entries were stored
+// (the checkpoint or its anchor copy failed) is an unsignedError.
 func record(cfg *config.Config, entries ...journal.Entry) error {
 	if cfg == nil || len(entries) == 0 {
 		return nil
@@ -67,15 +67,35 @@ func record(cfg *config.Config, entries ...journal.Entry) error {
 	if err != nil {
 		return err
 	}
-	if _, err := j.AppendBatch(entries); err != nil {
+	stored, err := j.AppendBatch(entries)
+	if err != nil && stored == nil {
 		j.Close()
-		return fmt.Errorf("journal: %w", err)
+		return err
 	}
-	if err := j.Close(); err != nil {
-		return fmt.Errorf("journal: %w", err)
+	if cerr := j.Close(); err == nil {
+		err = cerr
 	}
-	forwardSyslog(cfg)
+	forwardSyslog(cfg) // the entries are stored either way
+	if err != nil {
+		return unsignedError{err}
+	}
 	return nil
+}
+
+// unsignedError is a journal error that came after the entries were stored
+// and synced: they are the record, only not yet signed by a checkpoint (or
+// not copied to the anchor); the next checkpoint signs them.
+type unsignedError struct{ err error }
+
+func (e unsignedError) Error() string {
+	return e.err.Error() + " (the entries are stored; the next checkpoint signs them)"
+}
+func (e unsignedError) Unwrap() error { return e.err }
+
+// stored reports whether a record error left the entries stored.
+func stored(err error) bool {
+	var u unsignedError
+	return errors.As(err, &u)
 }
 
 // syslogForwarder is the forwarder of journal.syslog, or nil when none is
@@ -128,4 +148,18 @@ func journalPublicKey(cfg *config.Config) (ed25519.PublicKey, error) {
 		return nil, err
 	}
 	return key.Public().(ed25519.PublicKey), nil
+}
+
+// pruneJournal deletes the journal segments older than journal.retention
+// below the newest anchored checkpoint (journal.Prune journals it).
+func pruneJournal(ctx context.Context, cfg *config.Config, dry bool) (journal.PruneResult, error) {
+	key, err := suite.LoadSigningKey(cfg.Journal.SigningKeyFile)
+	if err != nil {
+		return journal.PruneResult{}, fmt.Errorf("journal: %w", err)
+	}
+	anchor, err := journalAnchor(ctx, cfg)
+	if err != nil {
+		return journal.PruneResult{}, err
+	}
+	return journal.Prune(ctx, cfg.JournalDir(), key, anchor, cfg.Journal.Retention, time.Now(), dry)
 }

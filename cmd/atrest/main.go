@@ -23,6 +23,7 @@ const (
 	exitOK      = 0 // ran and found nothing wrong
 	exitFound   = 1 // ran and found something wrong
 	exitCantRun = 2 // could not run: bad flags, bad config, unreachable server
+	exitPartial = 3 // ran, found nothing wrong in what it read, could not read everything
 )
 
 const exitHelp = `Exit status:
@@ -30,13 +31,23 @@ const exitHelp = `Exit status:
   1  ran and found something wrong (plaintext identifiers, a failed check,
      a failed drill, a broken journal)
   2  could not run (bad flags, bad config, unreachable server); a one-line
-     error on stderr says what and where`
+     error on stderr says what and where
+  3  ran and found nothing wrong in what it read, but could not read
+     everything (unreadable files or directories, tables whose columns could
+     not be sampled); 1 wins over 3`
 
 // errFound marks a run that completed and found something wrong (exit 1). The
 // records already say what; the message is a one-line summary for stderr.
 type errFound struct{ msg string }
 
 func (e errFound) Error() string { return e.msg }
+
+// errPartial marks a run that completed, found nothing wrong in what it
+// read, and could not read everything (exit 3): cron and CI must not take
+// it for a clean run. The records say what was not read.
+type errPartial struct{ msg string }
+
+func (e errPartial) Error() string { return e.msg }
 
 // version is set by the linker (-X main.version=…).
 var version = "dev"
@@ -62,6 +73,11 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 			fmt.Fprintln(stderr, "atrest:", found.msg)
 		}
 		return exitFound
+	}
+	var partial errPartial
+	if errors.As(err, &partial) {
+		fmt.Fprintln(stderr, "atrest:", partial.msg)
+		return exitPartial
 	}
 	fmt.Fprintln(stderr, "atrest:", oneLine(err.Error()))
 	return exitCantRun

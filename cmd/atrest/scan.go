@@ -32,16 +32,20 @@ func (c *commonFlags) add(cmd *cobra.Command, formats string) {
 	cmd.Flags().StringVar(&c.format, "format", "", "output format: "+formats+" (default: table on a terminal, jsonl otherwise)")
 }
 
+// outFormat is --format, or its default: table on a terminal, jsonl otherwise.
+func (c *commonFlags) outFormat(cmd *cobra.Command) string {
+	if c.format != "" {
+		return c.format
+	}
+	if out, ok := cmd.OutOrStdout().(*os.File); ok {
+		return output.DefaultFormat(out)
+	}
+	return "jsonl"
+}
+
 // writer opens the output in the chosen format on stdout.
 func (c *commonFlags) writer(cmd *cobra.Command) (output.Writer, error) {
-	f := c.format
-	if f == "" {
-		f = "jsonl"
-		if out, ok := cmd.OutOrStdout().(*os.File); ok {
-			f = output.DefaultFormat(out)
-		}
-	}
-	w, err := output.New(f, cmd.OutOrStdout())
+	w, err := output.New(c.outFormat(cmd), cmd.OutOrStdout())
 	if err != nil {
 		return nil, fmt.Errorf("%s: --format: %w", cmd.CommandPath(), err)
 	}

@@ -137,6 +137,9 @@ func runScanDB(cmd *cobra.Command, o scanDBOptions) error {
 	if sum.PlaintextColumns > 0 {
 		return errFound{fmt.Sprintf("%d columns hold identifiers in plaintext", sum.PlaintextColumns)}
 	}
+	if sum.TableErrors > 0 {
+		return errPartial{fmt.Sprintf("%d table(s) could not be sampled (their table records say why): their columns are not known to be clean", sum.TableErrors)}
+	}
 	return nil
 }
 
@@ -234,6 +237,12 @@ func scanDBEntry(subject string, sum dbSummary, err error) journal.Entry {
 		e.Outcome, e.Detail = "error", oneLine(err.Error())
 	case sum.PlaintextColumns > 0:
 		e.Outcome = "findings"
+	case sum.TableErrors > 0:
+		// Not "ok": the columns of the tables not read are not known to
+		// be clean, and the metrics take only ok and findings as a
+		// completed scan's count.
+		e.Outcome = "incomplete"
+		e.Detail = fmt.Sprintf("%d table(s) could not be sampled", sum.TableErrors)
 	}
 	return e
 }

@@ -18,6 +18,8 @@ type scanFilesOptions struct {
 	roots    []string
 	workers  int
 	maxDepth int
+	findings string
+	examples int
 }
 
 func newScanFilesCmd() *cobra.Command {
@@ -39,12 +41,16 @@ reported with state "encrypted"; binaries "binary"; decompression bombs
 "skipped". Symlinks are not followed out of the root.
 
 Each finding carries a mask (110***********123X) and a keyed fingerprint, never
-the value. With --config, the installation's fingerprint key is used, the run
+the value. --findings all lists every finding (the default for json, jsonl and
+sarif); --findings summary (the default for table) lists the first --examples
+findings of each type in each file, and each file record counts them all by
+type. With --config, the installation's fingerprint key is used, the run
 is journaled, and with no PATH the config's file_roots are scanned.
 
 ` + exitHelp,
 		Example: `  atrest scan files /srv/exports
   atrest scan files --format jsonl --exclude '*.tmp' /srv/exports > findings.jsonl
+  atrest scan files --format jsonl --findings summary /var/log/his > per-file.jsonl
   atrest scan files --config /etc/atrest/atrest.yaml --root exports`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runScanFiles(cmd, o, args)
@@ -55,6 +61,8 @@ is journaled, and with no PATH the config's file_roots are scanned.
 	cmd.Flags().StringArrayVar(&o.roots, "root", nil, "with --config: scan only this file_roots entry (repeatable)")
 	cmd.Flags().IntVar(&o.workers, "workers", runtime.GOMAXPROCS(0), "files scanned at once, and chunks of one big file matched at once")
 	cmd.Flags().IntVar(&o.maxDepth, "max-depth", 3, "how deep to open zip archives nested in zip archives")
+	cmd.Flags().StringVar(&o.findings, "findings", "", "all (every finding) or summary (counts by type per file, and --examples findings of each type) (default: summary for table, all otherwise)")
+	cmd.Flags().IntVar(&o.examples, "examples", 3, "with --findings summary: findings of each type listed per file")
 	return cmd
 }
 
@@ -84,6 +92,10 @@ func runScanFiles(cmd *cobra.Command, o scanFilesOptions, args []string) error {
 			return fmt.Errorf("scan files: %s has no file_roots to scan", cfg.Path)
 		}
 	}
+	examples, err := o.examplesPerType(cmd)
+	if err != nil {
+		return err
+	}
 	fp, err := fingerprinter(cfg)
 	if err != nil {
 		return err
@@ -96,6 +108,7 @@ func runScanFiles(cmd *cobra.Command, o scanFilesOptions, args []string) error {
 		Files:       filesrc.Options{Exclude: exclude, Workers: o.workers, MaxDepth: o.maxDepth},
 		Fingerprint: fp,
 		Workers:     o.workers,
+		Examples:    examples,
 	})
 	stopProgress := startProgress(cmd.ErrOrStderr(), func() string {
 		p := s.Progress()
@@ -120,6 +133,29 @@ func runScanFiles(cmd *cobra.Command, o scanFilesOptions, args []string) error {
 		return errFound{fmt.Sprintf("%d plaintext identifiers in %d files scanned", sum.Findings, sum.Scanned)}
 	}
 	return nil
+}
+
+// examplesPerType is how many findings of each type a file lists: 0 for all.
+// A person at a table gets the summary by default, a script every finding
+// (SPEC §3: each occurrence is one finding record).
+func (o scanFilesOptions) examplesPerType(cmd *cobra.Command) (int, error) {
+	mode := o.findings
+	if mode == "" {
+		mode = "all"
+		if o.outFormat(cmd) == "table" {
+			mode = "summary"
+		}
+	}
+	switch mode {
+	case "all":
+		return 0, nil
+	case "summary":
+		if o.examples < 1 {
+			return 0, fmt.Errorf("scan files: --examples %d: list at least 1 finding of each type", o.examples)
+		}
+		return o.examples, nil
+	}
+	return 0, fmt.Errorf("scan files: --findings %q: use all or summary", mode)
 }
 
 func contains(list []string, s string) bool {

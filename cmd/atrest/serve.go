@@ -43,8 +43,10 @@ config's cron schedules, what the commands do by hand:
 
   file_roots[].scan_schedule     scan files of the root         (journal kind scan.files)
   sources[].scan_schedule        scan db of the source          (scan.db)
-  backups[].schedule             backup run of the job          (backup.run)
+  backups[].schedule             backup run of the job          (backup.run), then
+                                 backup prune of the job         (backup.prune)
   backups[].check_schedule       backup check of the job        (backup.check)
+  backups[].read_schedule        backup check --read of the job (backup.check, read true)
   drills[].schedule              drill run of the drill         (drill.run)
 
 Schedules are cron expressions: 5 fields, or 6 with a leading seconds field, or a
@@ -57,6 +59,12 @@ schedule are not run by serve.
     period), so jobs that share a schedule do not all hit a server at once.
   - A drill whose last time passed while serve was down (no drill.run journaled
     since) runs at start.
+  - Checks and drills of a job that serve backs up wait for the job's first
+    backup run: a fresh installation does not fail them on an empty bucket (a
+    check due before it is journaled as skipped, saying so).
+  - After each successful backup, the job's backups older than its retention are
+    pruned as by atrest backup prune (each deletion journaled), and once a day the
+    journal anchor's checkpoint copies older than journal.retention.
   - Every run is journaled with the same entry the command writes, and serve.start,
     serve.stop and config.reload too. Findings go to the journal as counts only;
     stderr gets one line per run (kind, job, outcome, journal number), never a
@@ -76,14 +84,19 @@ HTTP, on http.listen (default 127.0.0.1:8080):
              journal cannot take entries (the last append failed, or it ends in a
              torn line) or the scheduler has stopped
   /metrics   Prometheus text: atrest_backup_last_success_timestamp_seconds{job},
-             atrest_check_status{job,check} (1 pass, 0 fail),
+             atrest_check_status{job,check} (1 pass, 0 fail; each check's verdict
+             from the newest check that measured it, so integrity keeps the last
+             --read verdict) and atrest_check_timestamp_seconds{job,check},
              atrest_drill_last_success_timestamp_seconds{job},
              atrest_drill_rto_seconds{job}, atrest_plaintext_columns{source},
              atrest_plaintext_findings{root}, atrest_journal_entries_total,
-             atrest_runs_total{kind,outcome}; with journal.syslog,
-             atrest_syslog_backlog_entries and the forwarder's counters. They are read from the journal at
-             start and follow it after, so a restart loses nothing and runs made
-             with the CLI count too.
+             atrest_runs_total{kind,outcome}, atrest_last_run_outcome{kind,job,outcome}
+             and atrest_last_run_timestamp_seconds{kind,job} (a drill that could not
+             run shows as outcome error), atrest_config_last_reload_successful and
+             atrest_config_last_reload_timestamp_seconds; with journal.syslog,
+             atrest_syslog_backlog_entries and the forwarder's counters. They are
+             read from the journal at start and follow it after, so a restart loses
+             nothing and runs made with the CLI count too.
 
 The endpoints carry no identifiers, only counts and times; still, keep http.listen
 on loopback or behind an authenticating proxy.
@@ -135,12 +148,14 @@ func newServeDaemon(cmd *cobra.Command, o serveOptions) (*daemon.Daemon, net.Lis
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	jobs, err := serveJobs(cfg)
+	j, err := openJournal(cfg)
 	if err != nil {
 		return nil, nil, nil, fmt.Errorf("serve: %w", err)
 	}
-	j, err := openJournal(cfg)
+	pruner := &anchorPruner{}
+	jobs, err := serveJobs(cfg, j, pruner)
 	if err != nil {
+		j.Close()
 		return nil, nil, nil, fmt.Errorf("serve: %w", err)
 	}
 	ln, err := net.Listen("tcp", cfg.HTTP.Listen)
@@ -173,7 +188,7 @@ func newServeDaemon(cmd *cobra.Command, o serveOptions) (*daemon.Daemon, net.Lis
 	d, err := daemon.New(daemon.Options{
 		Journal: j, Jobs: jobs, ConfigPath: cfg.Path, Jitter: o.jitter, Grace: o.grace,
 		Log: cmd.ErrOrStderr(), Process: "atrest serve",
-		Load:       func() ([]daemon.Job, error) { return reloadJobs(o.configPath, cfg) },
+		Load:       func() ([]daemon.Job, error) { return reloadJobs(o.configPath, cfg, j, pruner) },
 		Web:        dash,
 		Collectors: collectors,
 	})
@@ -183,9 +198,13 @@ func newServeDaemon(cmd *cobra.Command, o serveOptions) (*daemon.Daemon, net.Lis
 		return nil, nil, nil, fmt.Errorf("serve: %w", err)
 	}
 	dash.SetRunner(d)
-	// Beside the daemon: the pager (its deliveries are journaled, so it
-	// stops before the journal closes) and the syslog forwarder (it flushes
-	// once more after, so serve.stop reaches the log-audit appliance too).
+	// Beside the daemon: backups a killed run or a full disk left
+	// unrecorded are journaled as found (beside serve's start rather than
+	// before it: storage may be slow or away); the pager (its deliveries
+	// are journaled, so it stops before the journal closes) and the syslog
+	// forwarder (it flushes once more after, so serve.stop reaches the
+	// log-audit appliance too).
+	stopReconcile := background(func(ctx context.Context) { reconcileAll(ctx, cfg, cmd.ErrOrStderr()) })
 	stopPager := background(func(ctx context.Context) {
 		if pager != nil {
 			pager.Run(ctx, notifyInterval)
@@ -197,6 +216,7 @@ func newServeDaemon(cmd *cobra.Command, o serveOptions) (*daemon.Daemon, net.Lis
 		}
 	})
 	return d, ln, func() error {
+		stopReconcile()
 		dash.Close()
 		stopPager()
 		err := j.Close()
@@ -271,7 +291,7 @@ func newServeWeb(cfg *config.Config, j *journal.Journal, log io.Writer) (*web.Se
 // reloadJobs loads the config file again for SIGHUP. What the daemon opened
 // once (the journal, the listener) cannot follow a change, so such a change
 // is refused as a whole rather than half applied.
-func reloadJobs(path string, running *config.Config) ([]daemon.Job, error) {
+func reloadJobs(path string, running *config.Config, j appender, pruner *anchorPruner) ([]daemon.Job, error) {
 	cfg, err := config.Load(path)
 	if err != nil {
 		return nil, err
@@ -284,14 +304,17 @@ func reloadJobs(path string, running *config.Config) ([]daemon.Job, error) {
 	case cfg.HTTP.Listen != running.HTTP.Listen:
 		return nil, fmt.Errorf("%s: http.listen changed (%s): restart atrest serve to listen elsewhere", cfg.Path, cfg.HTTP.Listen)
 	}
-	return serveJobs(cfg)
+	return serveJobs(cfg, j, pruner)
 }
 
 // serveJobs turns every scheduled entry of the config into a job that calls
 // what the matching command calls, and returns the entry it journals. Keys
 // the jobs need are read now, so a missing key stops serve (or a reload)
-// before anything runs rather than failing every run.
-func serveJobs(cfg *config.Config) ([]daemon.Job, error) {
+// before anything runs rather than failing every run. A backup job prunes
+// its expired backups after each successful run (and, once a day, the
+// journal anchor's old checkpoint copies), journaling into j. Checks and
+// drills of a job that serve backs up wait for its first backup run.
+func serveJobs(cfg *config.Config, j appender, pruner *anchorPruner) ([]daemon.Job, error) {
 	var jobs []daemon.Job
 	var fp *crypto.Fingerprinter
 	needFP := false
@@ -322,8 +345,9 @@ func serveJobs(cfg *config.Config) ([]daemon.Job, error) {
 			Run: func(ctx context.Context) (journal.Entry, error) { return scanSource(ctx, fp, s) }})
 	}
 	var pub ed25519.PublicKey
+	firstBackup := map[string]*daemon.Ref{} // backup job → the run its checks and drills wait for
 	for _, b := range cfg.Backups {
-		if b.Schedule == "" && b.CheckSchedule == "" {
+		if b.Schedule == "" && b.CheckSchedule == "" && b.ReadSchedule == "" {
 			continue
 		}
 		if pub == nil {
@@ -337,11 +361,28 @@ func serveJobs(cfg *config.Config) ([]daemon.Job, error) {
 				return nil, fmt.Errorf("backup %s has a schedule, but its format %s is made by another tool: atrest only checks it (use check_schedule)", b.Name, b.Format)
 			}
 			jobs = append(jobs, daemon.Job{Name: b.Name, Kind: daemon.KindBackupRun, Schedule: b.Schedule,
-				Run: func(ctx context.Context) (journal.Entry, error) { return backupJob(ctx, cfg, &b) }})
+				Run: func(ctx context.Context) (journal.Entry, error) { return backupJob(ctx, cfg, &b) },
+				After: func(ctx context.Context, e journal.Entry) {
+					if e.Outcome == "ok" {
+						pruneJob(ctx, cfg, &b, pub, j, false) // journals its deletions and its outcome
+						pruner.maybe(ctx, cfg, j)
+					}
+				}})
+			firstBackup[b.Name] = &daemon.Ref{Kind: daemon.KindBackupRun, Name: b.Name}
 		}
 		if b.CheckSchedule != "" {
 			jobs = append(jobs, daemon.Job{Name: b.Name, Kind: daemon.KindBackupCheck, Schedule: b.CheckSchedule,
-				Run: func(ctx context.Context) (journal.Entry, error) { return backupCheckJob(ctx, cfg, &b, pub) }})
+				Needs: firstBackup[b.Name],
+				Run: func(ctx context.Context) (journal.Entry, error) {
+					return backupCheckJob(ctx, cfg, &b, pub, backupCheckOptions{})
+				}})
+		}
+		if b.ReadSchedule != "" {
+			jobs = append(jobs, daemon.Job{Name: b.Name, Kind: daemon.KindBackupCheck, Variant: "read",
+				Schedule: b.ReadSchedule, Needs: firstBackup[b.Name],
+				Run: func(ctx context.Context) (journal.Entry, error) {
+					return backupCheckJob(ctx, cfg, &b, pub, backupCheckOptions{read: true})
+				}})
 		}
 	}
 	for _, d := range cfg.Drills {
@@ -349,7 +390,8 @@ func serveJobs(cfg *config.Config) ([]daemon.Job, error) {
 			continue
 		}
 		jobs = append(jobs, daemon.Job{Name: d.Name, Kind: daemon.KindDrillRun, Schedule: d.Schedule,
-			Run: func(ctx context.Context) (journal.Entry, error) { return drillJob(ctx, cfg, &d) }})
+			Needs: firstBackup[d.Backup],
+			Run:   func(ctx context.Context) (journal.Entry, error) { return drillJob(ctx, cfg, &d) }})
 	}
 	return jobs, nil
 }
@@ -398,11 +440,38 @@ func backupJob(ctx context.Context, cfg *config.Config, job *config.Backup) (jou
 	return backupRunEntry(rec), err
 }
 
-// backupCheckJob is `atrest backup check --config F --job NAME` (no --read,
-// no --canary) without the output.
-func backupCheckJob(ctx context.Context, cfg *config.Config, job *config.Backup, pub ed25519.PublicKey) (journal.Entry, error) {
-	res, err := checkJob(ctx, cfg, job, backupCheckOptions{}, nil, pub)
-	return backupCheckEntry(job.Name, res, err, backupCheckOptions{}), err
+// backupCheckJob is `atrest backup check --config F --job NAME` (with
+// --read for read_schedule; never --canary) without the output.
+func backupCheckJob(ctx context.Context, cfg *config.Config, job *config.Backup, pub ed25519.PublicKey, o backupCheckOptions) (journal.Entry, error) {
+	res, err := checkJob(ctx, cfg, job, o, nil, pub)
+	return backupCheckEntry(job.Name, res, err, o), err
+}
+
+// anchorPruner prunes the journal anchor's checkpoint copies, then the
+// local journal's old segments, at most once a day: after a backup, which is
+// when serve prunes.
+type anchorPruner struct {
+	mu   sync.Mutex
+	last time.Time
+}
+
+func (p *anchorPruner) maybe(ctx context.Context, cfg *config.Config, j appender) {
+	if cfg.Journal.Anchor == nil {
+		return
+	}
+	p.mu.Lock()
+	due := time.Since(p.last) >= 24*time.Hour
+	if due {
+		p.last = time.Now()
+	}
+	p.mu.Unlock()
+	if due {
+		pruneAnchor(ctx, cfg, j, false) // journaled as anchor.prune, error or not
+		// Then the local journal, below what the anchor keeps (journal.prune).
+		if _, err := pruneJournal(ctx, cfg, false); err != nil {
+			j.Append(journal.Entry{Kind: "journal.prune", Subject: cfg.JournalDir(), Outcome: "error", Detail: oneLine(err.Error())})
+		}
+	}
 }
 
 // drillJob is `atrest drill run --config F --job NAME` without the output:

@@ -124,3 +124,28 @@ func TestRedactMessage(t *testing.T) {
 		}
 	}
 }
+
+// FuzzClassify: the drill classifies each statement of a dump another tool
+// wrote (which to run, which to skip, which database to rewrite). Whatever
+// the statement, classify never panics, and a plain comment or blank lines
+// before it (as mysqldump writes) never change what it is.
+func FuzzClassify(f *testing.F) {
+	for _, s := range []string{
+		"INSERT INTO `t` VALUES (1)", "INSERT IGNORE INTO db.t VALUES (1)", "REPLACE INTO t VALUES (1)",
+		"USE `yb`", "CREATE DATABASE /*!32312 IF NOT EXISTS*/ `yb`", "DROP DATABASE yb", "/*!40101 SET NAMES utf8mb4 */",
+		"/*M!999999\\- enable the sandbox mode */", "CREATE TABLE `a``b` (id int)", "GRANT ALL ON *.* TO x",
+		"LOCK TABLES `t` WRITE", "ALTER DATABASE yb CHARACTER SET utf8", "DROP TEMPORARY TABLE IF EXISTS t",
+		"CREATE DEFINER=`root`@`%` TRIGGER tr BEFORE INSERT ON t FOR EACH ROW SET @x = 1",
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, s []byte) {
+		a := classify(s)
+		for _, prefix := range []string{"\n\n", "/* mysqldump */ ", "-- comment\n"} {
+			b := classify(append([]byte(prefix), s...))
+			if a.kind != b.kind || a.verb != b.verb || a.table != b.table || a.db != b.db || a.hasDB != b.hasDB {
+				t.Fatalf("%q before %q changed it: %+v, then %+v", prefix, s, a, b)
+			}
+		}
+	})
+}

@@ -125,10 +125,21 @@ type Backup struct {
 	Schedule       string
 	CheckSchedule  string
 	RPO            time.Duration
-	Retention      time.Duration
-	Format         string // atrest (default), mysqldump or pg_dump
-	KeyPattern     string
+	// Retention is how long a backup is kept: `backup prune` and serve
+	// delete whole backups older than this, keeping at least KeepLast.
+	Retention time.Duration
+	// KeepLast is the fewest complete backups pruning leaves, whatever
+	// their age (default DefaultKeepLast).
+	KeepLast int
+	// ReadSchedule is when serve runs `backup check --read`; "" never.
+	ReadSchedule string
+	Format       string // atrest (default), mysqldump or pg_dump
+	KeyPattern   string
 }
+
+// DefaultKeepLast is keep_last when the YAML does not set it: a bad
+// newest backup still leaves two behind it.
+const DefaultKeepLast = 3
 
 type Drill struct {
 	Name         string
@@ -297,7 +308,8 @@ func yamlError(path string, err error) error {
 	if errors.As(err, &te) {
 		msgs = te.Errors
 	}
-	m := strings.TrimSpace(msgs[0])
+	// One line, whatever the YAML quoted back (a scalar with newlines).
+	m := strings.Join(strings.Fields(msgs[0]), " ")
 	if s := yamlLine.FindStringSubmatch(m); s != nil {
 		msg := s[2]
 		if f := unknownField.FindStringSubmatch(msg); f != nil {

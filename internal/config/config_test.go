@@ -45,6 +45,11 @@ func TestConfigErrorsGiveFileAndLine(t *testing.T) {
 		{"undefined source", "state_dir: /x\nstorage:\n  - {name: s, endpoint: e, access_key_env: A, secret_key_env: B}\nbackups:\n  - name: b\n    source: nope\n    storage: s\n    bucket: x\n    recipients: [age1ql3z7hjy54pw3hyww5ayyfg7zqgvc7w3j2elw8zmrj2kg5sfn9aqmcac8p]\n", "c.yaml:6: backup \"b\": source \"nope\" is not a sources[] entry"},
 		{"bad recipient", "state_dir: /x\nsources: [{name: a, dsn_env: A}]\nstorage:\n  - {name: s, endpoint: e, access_key_env: A, secret_key_env: B}\nbackups:\n  - name: b\n    source: a\n    storage: s\n    bucket: x\n    recipients:\n      - age1nope\n", "c.yaml:11: backup \"b\": recipient 1 is not an age public key"},
 		{"bad cron", "state_dir: /x\nfile_roots:\n  - name: r\n    paths: [/x]\n    scan_schedule: \"61 * * * *\"\n", "c.yaml:5: scan_schedule"},
+		{"step beyond minutes", "state_dir: /x\nfile_roots:\n  - name: r\n    paths: [/x]\n    scan_schedule: \"*/61 * * * *\"\n", "c.yaml:5: scan_schedule \"*/61 * * * *\": step /61 in \"*/61\": the minute field runs 0-59"},
+		{"step beyond seconds", "state_dir: /x\nfile_roots:\n  - name: r\n    paths: [/x]\n    scan_schedule: \"0-30/90 * * * * *\"\n", "c.yaml:5: scan_schedule \"0-30/90 * * * * *\": step /90 in \"0-30/90\": the second field runs 0-59"},
+		{"step beyond hours", "state_dir: /x\nfile_roots:\n  - name: r\n    paths: [/x]\n    scan_schedule: \"0 1,*/24 * * *\"\n", "c.yaml:5: scan_schedule \"0 1,*/24 * * *\": step /24 in \"*/24\": the hour field"},
+		{"keep_last 0", backupYAML + "    keep_last: 0\n", "c.yaml:11: backup \"b\": keep_last 0: keep at least 1 backup"},
+		{"bad read_schedule", backupYAML + "    read_schedule: \"0 4 * * 8\"\n", "c.yaml:11: read_schedule"},
 		{"duplicate name", "state_dir: /x\nfile_roots:\n  - {name: r, paths: [/a]}\n  - {name: r, paths: [/b]}\n", "c.yaml:4: file root \"r\" defined twice"},
 		{"syslog transport", "state_dir: /x\njournal:\n  syslog:\n    address: h:514\n    transport: relp\n", "c.yaml:5: journal.syslog.transport \"relp\""},
 		{"syslog address", "state_dir: /x\njournal:\n  syslog: {address: loghost}\n", "c.yaml:3: journal.syslog.address \"loghost\""},
@@ -65,6 +70,32 @@ func TestConfigErrorsGiveFileAndLine(t *testing.T) {
 				t.Fatalf("error is not one line: %q", err)
 			}
 		})
+	}
+}
+
+// backupYAML is a valid config whose last line is a backups[] entry's key,
+// line 10: a test adds one more key at line 11.
+const backupYAML = "state_dir: /x\nsources: [{name: a, dsn_env: A}]\nstorage:\n  - {name: s, endpoint: e, access_key_env: A, secret_key_env: B}\nbackups:\n  - name: b\n    source: a\n    storage: s\n    bucket: x\n    recipients: [age1ql3z7hjy54pw3hyww5ayyfg7zqgvc7w3j2elw8zmrj2kg5sfn9aqmcac8p]\n"
+
+func TestBackupDefaultsAndNewKeys(t *testing.T) {
+	c, err := Parse("c.yaml", []byte(backupYAML))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b := c.Backups[0]; b.KeepLast != DefaultKeepLast || b.ReadSchedule != "" || b.Retention != 30*24*time.Hour {
+		t.Fatalf("defaults: %+v", b)
+	}
+	c, err = Parse("c.yaml", []byte(backupYAML+"    keep_last: 7\n    read_schedule: \"*/20 * * * * *\"\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b := c.Backups[0]; b.KeepLast != 7 || b.ReadSchedule != "*/20 * * * * *" {
+		t.Fatalf("keys: %+v", b)
+	}
+	for _, ok := range []string{"*/59 * * * *", "0 */23 * * *", "@every 61s", "*/5 * * * * *", "0 0 */30 * *"} {
+		if _, err := ParseSchedule(ok); err != nil {
+			t.Errorf("ParseSchedule(%q): %v", ok, err)
+		}
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
@@ -99,6 +100,8 @@ type rawBackup struct {
 	CheckSchedule  string   `yaml:"check_schedule"`
 	RPO            string   `yaml:"rpo"`
 	Retention      string   `yaml:"retention"`
+	KeepLast       *int     `yaml:"keep_last"`
+	ReadSchedule   string   `yaml:"read_schedule"`
 	Format         string   `yaml:"format"`
 	KeyPattern     string   `yaml:"key_pattern"`
 }
@@ -196,7 +199,57 @@ var cronParser = cron.NewParser(cron.SecondOptional | cron.Minute | cron.Hour | 
 
 // ParseSchedule parses a cron expression (5 fields, an optional leading seconds
 // field, or a descriptor like @daily).
-func ParseSchedule(s string) (cron.Schedule, error) { return cronParser.Parse(s) }
+func ParseSchedule(s string) (cron.Schedule, error) {
+	if err := checkSteps(s); err != nil {
+		return nil, err
+	}
+	return cronParser.Parse(s)
+}
+
+// cronField is one field of a cron expression and the values it takes.
+type cronField struct {
+	name     string
+	min, max int
+}
+
+var (
+	cronFields   = []cronField{{"minute", 0, 59}, {"hour", 0, 23}, {"day of month", 1, 31}, {"month", 1, 12}, {"day of week", 0, 6}}
+	secondsField = cronField{"second", 0, 59}
+)
+
+// checkSteps refuses a step that does not fit its field, such as */61 for
+// minutes: robfig/cron takes it and fires at the range's start alone, which
+// is not what anybody who wrote it meant. A step may be at most the
+// field's span (59 for minutes).
+func checkSteps(s string) error {
+	fields := strings.Fields(s)
+	if len(fields) == 0 || strings.HasPrefix(fields[0], "@") {
+		return nil
+	}
+	spec := cronFields
+	if len(fields) == 6 {
+		spec = append([]cronField{secondsField}, cronFields...)
+	}
+	for i, f := range fields {
+		if i >= len(spec) {
+			break // cron's own parser says how many fields it wants
+		}
+		for _, part := range strings.Split(f, ",") {
+			_, step, ok := strings.Cut(part, "/")
+			if !ok {
+				continue
+			}
+			n, err := strconv.Atoi(step)
+			if err != nil {
+				continue // not a number: cron's own parser says so
+			}
+			if fd := spec[i]; n < 1 || n > fd.max-fd.min {
+				return fmt.Errorf("step /%d in %q: the %s field runs %d-%d, so a step is 1-%d", n, part, fd.name, fd.min, fd.max, fd.max-fd.min)
+			}
+		}
+	}
+	return nil
+}
 
 func (t *translator) schedule(where []any, key, s string) string {
 	if s == "" {
@@ -375,6 +428,7 @@ func (t *translator) backup(w []any, b rawBackup, c *Config, sources, storage ma
 	out := Backup{Name: b.Name, Source: b.Source, Databases: b.Databases, Storage: b.Storage, Bucket: b.Bucket,
 		Prefix: b.Prefix, Recipients: b.Recipients, Format: b.Format, KeyPattern: b.KeyPattern,
 		Schedule: t.schedule(w, "schedule", b.Schedule), CheckSchedule: t.schedule(w, "check_schedule", b.CheckSchedule),
+		ReadSchedule: t.schedule(w, "read_schedule", b.ReadSchedule), KeepLast: DefaultKeepLast,
 		Suite: t.suite(append(w, "suite"), b.Suite, c.Suite), SigningKeyFile: t.abs(b.SigningKeyFile)}
 	if out.Format == "" {
 		out.Format = "atrest"
@@ -403,6 +457,15 @@ func (t *translator) backup(w []any, b rawBackup, c *Config, sources, storage ma
 	}
 	out.RPO = t.duration(w, "rpo", b.RPO, 26*time.Hour)
 	out.Retention = t.duration(w, "retention", b.Retention, 30*24*time.Hour)
+	if out.Retention <= 0 {
+		t.fail(append(w, "retention"), "backup %q: retention must be longer than 0", b.Name)
+	}
+	if b.KeepLast != nil {
+		out.KeepLast = *b.KeepLast
+		if out.KeepLast < 1 {
+			t.fail(append(w, "keep_last"), "backup %q: keep_last %d: keep at least 1 backup", b.Name, out.KeepLast)
+		}
+	}
 	return out
 }
 

@@ -30,6 +30,25 @@ type Job struct {
 	// an error into outcome "error" (or "cancelled" at shutdown) and appends
 	// the entry. Run must return soon after ctx is cancelled.
 	Run func(ctx context.Context) (journal.Entry, error)
+	// Variant tells apart two jobs of one kind and name with their own
+	// schedules (a backup's plain check and its reading check, "read"):
+	// each has its own one-run-at-a-time. RunNow starts the plain one.
+	Variant string
+	// Needs, if set, is a run that must have been journaled (any outcome
+	// but skipped) before this job runs on its schedule: a check or drill
+	// of a fresh installation waits for the job's first backup instead of
+	// failing on an empty bucket. A due run that waits is journaled as
+	// skipped; RunNow does not wait.
+	Needs *Ref
+	// After, if set, runs once the run's entry is journaled, still as part
+	// of the run (one at a time, within shutdown's grace): serve prunes
+	// old backups after each backup. It journals what it does itself.
+	After func(ctx context.Context, e journal.Entry)
+}
+
+// Ref names a job by kind and name, as journal entries do (kind, subject).
+type Ref struct {
+	Kind, Name string
 }
 
 // Defaults for serve's flags.
@@ -106,6 +125,14 @@ type scheduled struct {
 
 func jobKey(kind, name string) string { return kind + "\x00" + name }
 
+// key is the job's key in d.jobs and d.running: its kind, name and variant.
+func (j Job) key() string {
+	if j.Variant == "" {
+		return jobKey(j.Kind, j.Name)
+	}
+	return jobKey(j.Kind, j.Name) + "\x00" + j.Variant
+}
+
 // New checks the jobs and returns a Daemon; nothing runs before Run.
 func New(o Options) (*Daemon, error) {
 	if o.Journal == nil {
@@ -147,9 +174,9 @@ func compile(jobs []Job) (map[string]*scheduled, error) {
 		if err != nil {
 			return nil, fmt.Errorf("daemon: %s %s: schedule %q: %w", j.Kind, j.Name, j.Schedule, err)
 		}
-		k := jobKey(j.Kind, j.Name)
+		k := j.key()
 		if out[k] != nil {
-			return nil, fmt.Errorf("daemon: %s %s: defined twice", j.Kind, j.Name)
+			return nil, fmt.Errorf("daemon: %s %s%s: defined twice", j.Kind, j.Name, variantSuffix(j.Variant))
 		}
 		out[k] = &scheduled{job: j, sched: s}
 	}
@@ -228,10 +255,19 @@ func (d *Daemon) catchUp(now time.Time) {
 	defer d.mu.Unlock()
 	for _, k := range slices.Sorted(maps.Keys(d.jobs)) {
 		s := d.jobs[k]
-		if s.job.Kind == KindDrillRun && needsCatchUp(s.sched, d.lastRun[k], now) {
-			d.startLocked(k, s.job, true)
+		if s.job.Kind == KindDrillRun && needsCatchUp(s.sched, d.lastRun[k], now) && d.waitingFor(s.job) == "" {
+			d.startLocked(k, s.job, true, time.Time{})
 		}
 	}
+}
+
+// waitingFor says which run job still waits for (Job.Needs), "" for none;
+// d.mu is held.
+func (d *Daemon) waitingFor(job Job) string {
+	if n := job.Needs; n != nil && d.lastRun[jobKey(n.Kind, n.Name)].IsZero() {
+		return n.Kind + " " + n.Name
+	}
+	return ""
 }
 
 // tick triggers the jobs that are due at now and returns how long to sleep
@@ -240,7 +276,11 @@ func (d *Daemon) tick(now time.Time) time.Duration {
 	if err := d.sync(); err != nil {
 		d.logf("journal: %s", oneLine(err.Error()))
 	}
-	var skipped []Job
+	type skip struct {
+		job Job
+		why string
+	}
+	var skipped []skip
 	d.mu.Lock()
 	d.lastTick = now
 	wait := d.o.Heartbeat
@@ -250,10 +290,13 @@ func (d *Daemon) tick(now time.Time) time.Duration {
 			continue
 		}
 		if !now.Before(s.plan.at) {
-			if d.running[k] {
-				skipped = append(skipped, s.job)
-			} else {
-				d.startLocked(k, s.job, false)
+			switch w := d.waitingFor(s.job); {
+			case d.running[k]:
+				skipped = append(skipped, skip{s.job, "previous run still running"})
+			case w != "":
+				skipped = append(skipped, skip{s.job, "waiting for the first " + w + " to be journaled"})
+			default:
+				d.startLocked(k, s.job, false, s.plan.at)
 			}
 			s.plan = nextPlan(s.sched, s.plan.fire, now, d.o.Jitter, d.rnd)
 			if s.plan.at.IsZero() {
@@ -265,30 +308,39 @@ func (d *Daemon) tick(now time.Time) time.Duration {
 		}
 	}
 	d.mu.Unlock()
-	for _, j := range skipped {
-		e, err := d.append(journal.Entry{Kind: j.Kind, Subject: j.Name, Outcome: "skipped",
-			Detail: "previous run still running"})
-		d.logRun(j, e, err, 0)
+	for _, sk := range skipped {
+		e, err := d.append(journal.Entry{Kind: sk.job.Kind, Subject: sk.job.Name, Outcome: "skipped",
+			Detail: sk.why})
+		d.logRun(sk.job, e, err, 0)
 	}
 	return max(wait, 0)
 }
 
-// startLocked starts a run of job; d.mu is held.
-func (d *Daemon) startLocked(key string, job Job, catchUp bool) {
+// startLocked starts a run of job that was due at due (zero for a
+// catch-up); d.mu is held.
+func (d *Daemon) startLocked(key string, job Job, catchUp bool, due time.Time) {
 	d.running[key] = true
 	d.wg.Add(1)
-	go d.runJob(key, job, catchUp, "")
+	go d.runJob(key, job, catchUp, "", due)
 }
 
 // runJob runs job and journals its entry; webUser is who started it from
-// the dashboard (RunNow), "" for a scheduled run.
-func (d *Daemon) runJob(key string, job Job, catchUp bool, webUser string) {
+// the dashboard (RunNow), "" for a scheduled run. A scheduled run's entry
+// gets figures.start_delay_seconds: how late after its planned time (fire
+// time plus jitter) it started, which a busy daemon shows first.
+func (d *Daemon) runJob(key string, job Job, catchUp bool, webUser string, due time.Time) {
 	defer d.wg.Done()
 	start := d.clock.Now()
 	e, err := callRun(d.runCtx, job)
 	e = d.settle(job, e, err, catchUp)
 	e.Actor.WebUser = webUser
+	if !due.IsZero() {
+		e.Figures = withFigure(e.Figures, "start_delay_seconds", max(start.Sub(due), 0).Seconds())
+	}
 	stored, jerr := d.append(e)
+	if jerr == nil && job.After != nil {
+		d.callAfter(job, stored)
+	}
 	d.mu.Lock()
 	delete(d.running, key)
 	d.mu.Unlock()
@@ -315,6 +367,35 @@ func callRun(ctx context.Context, job Job) (e journal.Entry, err error) {
 	return job.Run(ctx)
 }
 
+// callAfter runs job.After and turns a panic into a log line: the run
+// itself is journaled already.
+func (d *Daemon) callAfter(job Job, e journal.Entry) {
+	defer func() {
+		if r := recover(); r != nil {
+			d.logf("%s %s: after the run: panicked: %v", job.Kind, job.Name, r)
+		}
+	}()
+	job.After(d.runCtx, e)
+}
+
+// withFigure returns figs (a copy: the run's own map stays as it was)
+// with name set to v.
+func withFigure(figs map[string]any, name string, v any) map[string]any {
+	out := maps.Clone(figs)
+	if out == nil {
+		out = map[string]any{}
+	}
+	out[name] = v
+	return out
+}
+
+func variantSuffix(v string) string {
+	if v == "" {
+		return ""
+	}
+	return " (" + v + ")"
+}
+
 // settle completes the entry a run returned.
 func (d *Daemon) settle(job Job, e journal.Entry, err error, catchUp bool) journal.Entry {
 	if e.Kind == "" {
@@ -339,12 +420,7 @@ func (d *Daemon) settle(job Job, e journal.Entry, err error, catchUp bool) journ
 		e.Detail = strings.TrimSuffix("cancelled at shutdown: "+e.Detail, ": ")
 	}
 	if catchUp {
-		figs := maps.Clone(e.Figures)
-		if figs == nil {
-			figs = map[string]any{}
-		}
-		figs["catch_up"] = true
-		e.Figures = figs
+		e.Figures = withFigure(e.Figures, "catch_up", true)
 	}
 	return e
 }
@@ -452,7 +528,9 @@ func (d *Daemon) Jobs() []string {
 	defer d.mu.Unlock()
 	var out []string
 	for _, s := range d.jobs {
-		out = append(out, s.job.Kind+" "+s.job.Name)
+		if s.job.Variant == "" {
+			out = append(out, s.job.Kind+" "+s.job.Name)
+		}
 	}
 	slices.Sort(out)
 	return out

@@ -250,7 +250,8 @@ func TestMetricsRebuiltFromJournal(t *testing.T) {
 	add("2026-11-25 02:00:00", journal.Entry{Kind: KindBackupCheck, Subject: "yb", Outcome: "fail",
 		Figures: map[string]any{"checks": map[string]any{"freshness": 1, "object": 0, "trend": 1}}})
 	add("2026-11-25 03:00:00", journal.Entry{Kind: KindBackupCheck, Subject: "yb", Outcome: "ok",
-		Figures: map[string]any{"checks": map[string]any{"freshness": 1, "object": 1}}}) // replaces: trend gone
+		Figures: map[string]any{"checks": map[string]any{"freshness": 1, "object": 1},
+			"checks_unjudged": map[string]any{"trend": 1}}}) // trend only warned: its old verdict goes
 	add("2026-11-25 03:30:00", journal.Entry{Kind: KindBackupCheck, Subject: "yb", Outcome: "error",
 		Detail: "unreachable"}) // no verdicts: the last ones stand
 	add("2026-11-25 04:00:00", journal.Entry{Kind: KindBackupCheck, Subject: "other", Outcome: "ok",
@@ -267,26 +268,44 @@ func TestMetricsRebuiltFromJournal(t *testing.T) {
 		Figures: map[string]any{"findings": 0}})
 	add("2026-11-25 07:01:00", journal.Entry{Kind: "user.add", Subject: "alice", Outcome: "ok"})
 
+	ts := func(when string) float64 { return float64(at(when).Unix()) }
 	want := map[string]float64{
-		`atrest_backup_last_success_timestamp_seconds{job="yb"}`:      float64(at("2026-11-25 01:30:00").Unix()),
-		`atrest_check_status{check="freshness",job="yb"}`:             1,
-		`atrest_check_status{check="object",job="yb"}`:                1,
-		`atrest_check_status{check="freshness",job="other"}`:          0,
-		`atrest_drill_last_success_timestamp_seconds{job="yb-drill"}`: float64(at("2026-11-25 05:00:00").Unix()),
-		`atrest_drill_rto_seconds{job="yb-drill"}`:                    41.25,
-		`atrest_plaintext_columns{source="yb-prod"}`:                  4,
-		`atrest_plaintext_findings{root="exports"}`:                   0,
-		`atrest_journal_entries_total`:                                12,
-		`atrest_runs_total{kind="backup.run",outcome="ok"}`:           1,
-		`atrest_runs_total{kind="backup.run",outcome="fail"}`:         1,
-		`atrest_runs_total{kind="backup.check",outcome="fail"}`:       1,
-		`atrest_runs_total{kind="backup.check",outcome="ok"}`:         2,
-		`atrest_runs_total{kind="backup.check",outcome="error"}`:      1,
-		`atrest_runs_total{kind="drill.run",outcome="pass"}`:          1,
-		`atrest_runs_total{kind="drill.run",outcome="fail"}`:          1,
-		`atrest_runs_total{kind="scan.db",outcome="findings"}`:        1,
-		`atrest_runs_total{kind="scan.db",outcome="error"}`:           1,
-		`atrest_runs_total{kind="scan.files",outcome="ok"}`:           1,
+		`atrest_check_timestamp_seconds{check="freshness",job="yb"}`:              ts("2026-11-25 03:00:00"),
+		`atrest_check_timestamp_seconds{check="object",job="yb"}`:                 ts("2026-11-25 03:00:00"),
+		`atrest_check_timestamp_seconds{check="freshness",job="other"}`:           ts("2026-11-25 04:00:00"),
+		`atrest_last_run_outcome{job="yb",kind="backup.run",outcome="fail"}`:      1,
+		`atrest_last_run_outcome{job="yb",kind="backup.check",outcome="error"}`:   1,
+		`atrest_last_run_outcome{job="other",kind="backup.check",outcome="ok"}`:   1,
+		`atrest_last_run_outcome{job="yb-drill",kind="drill.run",outcome="fail"}`: 1,
+		`atrest_last_run_outcome{job="yb-prod",kind="scan.db",outcome="error"}`:   1,
+		`atrest_last_run_outcome{job="exports",kind="scan.files",outcome="ok"}`:   1,
+		`atrest_last_run_timestamp_seconds{job="yb",kind="backup.run"}`:           ts("2026-11-25 01:31:00"),
+		`atrest_last_run_timestamp_seconds{job="yb",kind="backup.check"}`:         ts("2026-11-25 03:30:00"),
+		`atrest_last_run_timestamp_seconds{job="other",kind="backup.check"}`:      ts("2026-11-25 04:00:00"),
+		`atrest_last_run_timestamp_seconds{job="yb-drill",kind="drill.run"}`:      ts("2026-11-25 05:05:00"),
+		`atrest_last_run_timestamp_seconds{job="yb-prod",kind="scan.db"}`:         ts("2026-11-25 06:10:00"),
+		`atrest_last_run_timestamp_seconds{job="exports",kind="scan.files"}`:      ts("2026-11-25 07:00:00"),
+		`atrest_config_last_reload_successful`:                                    0,
+		`atrest_config_last_reload_timestamp_seconds`:                             0,
+		`atrest_backup_last_success_timestamp_seconds{job="yb"}`:                  float64(at("2026-11-25 01:30:00").Unix()),
+		`atrest_check_status{check="freshness",job="yb"}`:                         1,
+		`atrest_check_status{check="object",job="yb"}`:                            1,
+		`atrest_check_status{check="freshness",job="other"}`:                      0,
+		`atrest_drill_last_success_timestamp_seconds{job="yb-drill"}`:             float64(at("2026-11-25 05:00:00").Unix()),
+		`atrest_drill_rto_seconds{job="yb-drill"}`:                                41.25,
+		`atrest_plaintext_columns{source="yb-prod"}`:                              4,
+		`atrest_plaintext_findings{root="exports"}`:                               0,
+		`atrest_journal_entries_total`:                                            12,
+		`atrest_runs_total{kind="backup.run",outcome="ok"}`:                       1,
+		`atrest_runs_total{kind="backup.run",outcome="fail"}`:                     1,
+		`atrest_runs_total{kind="backup.check",outcome="fail"}`:                   1,
+		`atrest_runs_total{kind="backup.check",outcome="ok"}`:                     2,
+		`atrest_runs_total{kind="backup.check",outcome="error"}`:                  1,
+		`atrest_runs_total{kind="drill.run",outcome="pass"}`:                      1,
+		`atrest_runs_total{kind="drill.run",outcome="fail"}`:                      1,
+		`atrest_runs_total{kind="scan.db",outcome="findings"}`:                    1,
+		`atrest_runs_total{kind="scan.db",outcome="error"}`:                       1,
+		`atrest_runs_total{kind="scan.files",outcome="ok"}`:                       1,
 	}
 	d := newDaemon(t, Options{Journal: openJournal(t, dir, clk.Now), Clock: clk})
 	if _, err := d.prepare(clk.Now()); err != nil {
@@ -300,6 +319,9 @@ func TestMetricsRebuiltFromJournal(t *testing.T) {
 	d.tick(clk.Now())
 	want[`atrest_plaintext_findings{root="exports"}`] = 7
 	want[`atrest_runs_total{kind="scan.files",outcome="findings"}`] = 1
+	delete(want, `atrest_last_run_outcome{job="exports",kind="scan.files",outcome="ok"}`)
+	want[`atrest_last_run_outcome{job="exports",kind="scan.files",outcome="findings"}`] = 1
+	want[`atrest_last_run_timestamp_seconds{job="exports",kind="scan.files"}`] = ts("2026-11-25 08:00:00")
 	want[`atrest_journal_entries_total`] = 13
 	same(t, scrape(t, d.Handler()), want)
 }

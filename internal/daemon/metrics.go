@@ -31,16 +31,26 @@ var runKinds = map[string]bool{KindScanFiles: true, KindScanDB: true, KindBackup
 //	atrest_backup_last_success_timestamp_seconds{job}  backup.run, outcome ok: entry time
 //	atrest_check_status{job,check}                     backup.check: figures.checks, a map
 //	    check name → 1 (pass) or 0 (fail). A check reported several times (one
-//	    record per object) is 0 if any record failed. Checks that only warned or
-//	    are unsupported are left out. Each backup.check entry with a checks map
-//	    replaces the job's series; one without (could not check at all) leaves
-//	    the last known verdicts, and its outcome shows in atrest_runs_total.
+//	    record per object) is 0 if any record failed. Each entry updates only
+//	    the checks it measured: integrity, which only a reading check
+//	    (--read, read_schedule) measures, keeps its last verdict through the
+//	    plain checks that follow, until another read replaces it. A check
+//	    that was measured and only warned or is unsupported is listed in
+//	    figures.checks_unjudged and loses its series: the old verdict no
+//	    longer holds. An entry without checks (could not check at all)
+//	    leaves every verdict; its outcome shows in atrest_last_run_outcome.
+//	atrest_check_timestamp_seconds{job,check}          the same entries: when that verdict was measured
 //	atrest_drill_last_success_timestamp_seconds{job}   drill.run, outcome ok or pass: entry time
 //	atrest_drill_rto_seconds{job}                      the same entries: figures.rto_seconds
 //	atrest_plaintext_columns{source}                   scan.db, outcome ok or findings: figures.plaintext_columns
 //	atrest_plaintext_findings{root}                    scan.files, outcome ok or findings: figures.findings
 //	atrest_journal_entries_total                       the highest sequence number read
 //	atrest_runs_total{kind,outcome}                    every entry of the five run kinds
+//	atrest_last_run_outcome{kind,job,outcome}          1 for the outcome of the job's newest run
+//	    (skipped runs aside): a drill that could not run shows as outcome error
+//	atrest_last_run_timestamp_seconds{kind,job}        when that run was journaled
+//	atrest_config_last_reload_successful               config.reload: 1 ok, 0 refused; serve.start: 1
+//	atrest_config_last_reload_timestamp_seconds        the time of that entry
 //
 // The job, source and root labels are the entries' subjects: config names
 // for scheduled runs. Entry times are append times, that is when a run ended.
@@ -48,8 +58,10 @@ type metrics struct {
 	reg *prometheus.Registry
 
 	backupLast, drillLast, drillRTO *prometheus.GaugeVec
-	checkStatus                     *prometheus.GaugeVec
+	checkStatus, checkTime          *prometheus.GaugeVec
 	plainColumns, plainFindings     *prometheus.GaugeVec
+	lastOutcome, lastRunTime        *prometheus.GaugeVec
+	reloadOK, reloadTime            prometheus.Gauge
 	runs                            *prometheus.CounterVec
 	entries                         atomic.Int64
 }
@@ -64,7 +76,18 @@ func newMetrics() *metrics {
 	m.backupLast = gauge("atrest_backup_last_success_timestamp_seconds",
 		"When the job's newest successful backup run was journaled (Unix seconds).", "job")
 	m.checkStatus = gauge("atrest_check_status",
-		"Verdict of the job's latest backup check, per check: 1 pass, 0 fail.", "job", "check")
+		"Verdict of the job's latest backup check that measured this check: 1 pass, 0 fail.", "job", "check")
+	m.checkTime = gauge("atrest_check_timestamp_seconds",
+		"When the verdict in atrest_check_status was journaled (Unix seconds).", "job", "check")
+	m.lastOutcome = gauge("atrest_last_run_outcome",
+		"1 for the outcome of the job's newest run (skipped runs aside): ok, findings, fail, error, cancelled.", "kind", "job", "outcome")
+	m.lastRunTime = gauge("atrest_last_run_timestamp_seconds",
+		"When the job's newest run (skipped runs aside) was journaled (Unix seconds).", "kind", "job")
+	m.reloadOK = prometheus.NewGauge(prometheus.GaugeOpts{Name: "atrest_config_last_reload_successful",
+		Help: "Whether the last configuration load (serve start or SIGHUP reload) succeeded: 1 yes, 0 refused."})
+	m.reloadTime = prometheus.NewGauge(prometheus.GaugeOpts{Name: "atrest_config_last_reload_timestamp_seconds",
+		Help: "When the last configuration load was journaled (Unix seconds)."})
+	m.reg.MustRegister(m.reloadOK, m.reloadTime)
 	m.drillLast = gauge("atrest_drill_last_success_timestamp_seconds",
 		"When the drill's newest successful restore was journaled (Unix seconds).", "job")
 	m.drillRTO = gauge("atrest_drill_rto_seconds",
@@ -89,25 +112,43 @@ func (m *metrics) apply(e journal.Entry) {
 	if int64(e.Seq) > m.entries.Load() {
 		m.entries.Store(int64(e.Seq))
 	}
+	when := float64(e.Time.UnixNano()) / 1e9
+	switch e.Kind {
+	case "serve.start", "config.reload":
+		ok := 0.0
+		if e.Outcome == "ok" {
+			ok = 1
+		}
+		m.reloadOK.Set(ok)
+		m.reloadTime.Set(when)
+	}
 	if !runKinds[e.Kind] {
 		return
 	}
 	m.runs.WithLabelValues(e.Kind, e.Outcome).Inc()
-	when := float64(e.Time.UnixNano()) / 1e9
+	if e.Outcome != "skipped" {
+		m.lastOutcome.DeletePartialMatch(prometheus.Labels{"kind": e.Kind, "job": e.Subject})
+		m.lastOutcome.WithLabelValues(e.Kind, e.Subject, e.Outcome).Set(1)
+		m.lastRunTime.WithLabelValues(e.Kind, e.Subject).Set(when)
+	}
 	switch e.Kind {
 	case KindBackupRun:
 		if e.Outcome == "ok" {
 			m.backupLast.WithLabelValues(e.Subject).Set(when)
 		}
 	case KindBackupCheck:
-		checks, ok := e.Figures["checks"].(map[string]any)
-		if !ok {
-			return
-		}
-		m.checkStatus.DeletePartialMatch(prometheus.Labels{"job": e.Subject})
+		checks, _ := e.Figures["checks"].(map[string]any)
 		for name, v := range checks {
 			if f, ok := journal.Number(v); ok {
 				m.checkStatus.WithLabelValues(e.Subject, name).Set(f)
+				m.checkTime.WithLabelValues(e.Subject, name).Set(when)
+			}
+		}
+		unjudged, _ := e.Figures["checks_unjudged"].(map[string]any)
+		for name := range unjudged {
+			if _, judged := checks[name]; !judged {
+				m.checkStatus.DeleteLabelValues(e.Subject, name)
+				m.checkTime.DeleteLabelValues(e.Subject, name)
 			}
 		}
 	case KindDrillRun:

@@ -3,6 +3,7 @@ package daemon
 import (
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/atrest/atrest/audit/journal"
 )
@@ -41,7 +42,7 @@ func (d *Daemon) RunNow(kind, name, webUser string) error {
 	}
 	d.running[k] = true
 	d.wg.Add(1)
-	go d.runJob(k, s.job, false, webUser)
+	go d.runJob(k, s.job, false, webUser, time.Time{})
 	d.mu.Unlock()
 	d.logf("%s %s: started by web user %s", kind, name, webUser)
 	return nil

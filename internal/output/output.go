@@ -11,7 +11,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"os"
+	"slices"
 	"strconv"
 	"unicode/utf8"
 
@@ -169,6 +171,18 @@ func appendFileRecord(b []byte, r *audit.FileRecord) []byte {
 	b = strconv.AppendInt(b, r.Size, 10)
 	b = append(b, `,"findings":`...)
 	b = strconv.AppendInt(b, int64(r.Findings), 10)
+	if len(r.ByType) > 0 {
+		b = append(b, `,"by_type":{`...)
+		for i, t := range slices.Sorted(maps.Keys(r.ByType)) { // encoding/json sorts map keys
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = appendString(b, t)
+			b = append(b, ':')
+			b = strconv.AppendInt(b, int64(r.ByType[t]), 10)
+		}
+		b = append(b, '}')
+	}
 	return append(b, '}')
 }
 

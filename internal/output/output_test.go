@@ -21,7 +21,9 @@ func records() []any {
 		audit.Finding{Record: "finding", Path: "archive/m.zip", Member: "导出/名单.csv", Line: 3, Type: "cn_mobile",
 			Masked: "138****5678", Fingerprint: "ffffffff-ffffffff-ffffffff-ffffffff-ffffffff-ffffffff-ffffffff-ffffffff"},
 		audit.FileRecord{Record: "file", Path: "backup/x.age", State: "encrypted", Reason: "age v1 header", Size: 4264},
-		audit.FileRecord{Record: "file", Path: "logs/a.log", State: "scanned", Size: 100, Findings: 2},
+		audit.FileRecord{Record: "file", Path: "logs/a.log", State: "scanned", Size: 100, Findings: 2,
+			ByType: map[string]int{"cn_mobile": 1, "cn_resident_id": 1}},
+		audit.FileRecord{Record: "file", Path: "logs/b.log", State: "scanned", Size: 10},
 		map[string]any{"record": "summary", "files": 3, "findings": 2, "by_type": map[string]int{"cn_mobile": 1, "cn_resident_id": 1}},
 	}
 }

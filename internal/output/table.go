@@ -25,13 +25,14 @@ const tableBlock = 2000
 
 var tableColumns = map[string][]string{
 	"finding": {"location", "type", "masked"},
-	"file":    {"path", "state", "reason"},
+	"file":    {"path", "state", "findings", "by_type", "reason"},
 	"column":  {"column", "state", "type", "sampled", "matched", "confidence", "table_encrypted"},
 	"table":   {"table", "rows_estimate", "sampled", "encrypted_at_rest", "error"},
 	"server":  {"address", "version", "innodb_encrypt_tables", "binlog_encryption", "require_secure_transport", "tls", "severity"},
 	"check":   {"job", "check", "status", "detail"},
 	"drill":   {"job", "status", "failure", "rto_seconds", "rpo_seconds", "backup"},
 	"backup":  {"job", "status", "key", "bytes", "seconds"},
+	"prune":   {"job", "action", "key", "reason"},
 }
 
 func (t *table) Write(rec any) error {
@@ -52,8 +53,8 @@ func (t *table) Write(rec any) error {
 		}
 		m["location"] = fmt.Sprintf("%s:%s", loc, str(m["line"]))
 	case "file":
-		if m["state"] == "scanned" && m["reason"] == nil {
-			return nil // only what was not scanned is news to a person
+		if m["state"] == "scanned" && m["reason"] == nil && m["by_type"] == nil {
+			return nil // only what was not scanned, or holds findings, is news to a person
 		}
 		if mem, _ := m["member"].(string); mem != "" {
 			m["path"] = str(m["path"]) + "!" + mem

@@ -86,21 +86,23 @@ type apiCheckJob struct {
 	BackupAgeSeconds float64           `json:"backup_age_seconds,omitempty"`
 	LastRun          *ref              `json:"last_run"`
 	LastCheck        *ref              `json:"last_check"`
-	Checks           map[string]string `json:"checks"` // check → pass|fail, from checks_entry
-	ChecksEntry      *ref              `json:"checks_entry"`
+	Checks           map[string]string `json:"checks"`        // check → pass|fail, each from the newest check that measured it
+	CheckEntries     map[string]ref    `json:"check_entries"` // check → the entry that gave its verdict
+	ChecksEntry      *ref              `json:"checks_entry"`  // the newest check entry with verdicts
 }
 
 // apiChecks: GET /api/checks — per backup job, freshness against its RPO
-// (newest ok backup.run) and the verdicts of its newest backup check.
+// (newest ok backup.run) and the verdict of each check from the newest
+// backup check that measured it (integrity from the newest reading check).
 func (s *Server) apiChecks(w http.ResponseWriter, r *http.Request, _ User) {
 	snap := s.view.snap()
 	out := []apiCheckJob{}
 	for _, b := range s.backupRows(snap) {
 		j := apiCheckJob{Job: b.Name, RPOSeconds: b.RPO.Seconds(), Freshness: b.Freshness,
 			LastBackup: b.State.LastOK, LastRun: b.State.LastRun, LastCheck: b.State.LastCheck,
-			Checks: b.State.Checks, ChecksEntry: b.State.ChecksAt}
+			Checks: b.State.Checks, CheckEntries: b.State.CheckAt, ChecksEntry: b.State.ChecksAt}
 		if j.Checks == nil {
-			j.Checks = map[string]string{}
+			j.Checks, j.CheckEntries = map[string]string{}, map[string]ref{}
 		}
 		if b.State.LastOK != nil {
 			j.BackupAgeSeconds = b.Age.Seconds()
@@ -147,9 +149,11 @@ func (s *Server) apiFindings(w http.ResponseWriter, r *http.Request, _ User) {
 	})
 }
 
-// apiJournal: GET /api/journal?kind=&subject=&outcome=&since=&until=&page=&size=
+// apiJournal: GET /api/journal?kind=&subject=&outcome=&since=&until=&page=&size=&before=&after=
 // — entries that pass the filter, newest first, size per page (default
-// 50, at most 500), page from 1; matched counts every match.
+// 50, at most 500): page from 1 (at most 5,000 entries deep), or the page
+// older than before=SEQ (next_before) or newer than after=SEQ (prev_after).
+// It reads only what the page shows and skips: there is no total count.
 func (s *Server) apiJournal(w http.ResponseWriter, r *http.Request, _ User) {
 	jq, err := parseJournalQuery(r.URL.Query(), s.now())
 	if err != nil {
@@ -163,7 +167,7 @@ func (s *Server) apiJournal(w http.ResponseWriter, r *http.Request, _ User) {
 			return
 		}
 	}
-	res, err := queryPage(s.o.JournalDir, jq.Filter, jq.Page, size)
+	res, err := queryPage(s.o.JournalDir, jq, size)
 	if err != nil {
 		writeJSONError(w, http.StatusBadRequest, oneLine(err.Error()))
 		return

@@ -1,13 +1,17 @@
 package web
 
 import (
+	"context"
 	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/base64"
 	"sync"
+	"sync/atomic"
 	"time"
+
+	"golang.org/x/sync/semaphore"
 )
 
 // newToken returns 32 random bytes, URL-safe base64: session ids and CSRF
@@ -108,97 +112,216 @@ func (s *sessions) purge(now time.Time) {
 	}
 }
 
-// limiter counts failed logins per key (an IP address, a user name) in a
-// sliding window: after max failures within window, the key is blocked
-// until the oldest of them leaves the window. The map is bounded: keys
-// whose failures all left the window are dropped when it grows.
-type limiter struct {
-	max    int
+// penalties count failed logins per key (an address, a user name) and turn
+// them into growing delays, as OpenSSH's PerSourcePenalties do, never into
+// a lockout: the first free failures within the window cost nothing; each
+// one after sets a penalty of a second, doubling with every further
+// failure up to max; a key that fails no more for a window is forgotten.
+// An attempt is counted when it is admitted, before its password is
+// hashed: while attempts of a key are being checked they count as
+// failures, so a burst of concurrent attempts gets no more than the free
+// ones through. The map is bounded: when full, keys with nothing in flight
+// are forgotten.
+type penalties struct {
+	free   int
 	window time.Duration
+	max    time.Duration
 
-	mu    sync.Mutex
-	fails map[string][]time.Time
-	// noted is when a key's block was last journaled: a blocked client can
-	// then not fill the journal, one login.fail per key and window.
+	mu sync.Mutex
+	m  map[string]*penalty
+	// noted is when a key's refusal was last journaled: a refused client
+	// then cannot fill the journal, one entry per key and window.
 	noted map[string]time.Time
+}
+
+type penalty struct {
+	fails    int       // failures counted, until forgotten
+	inflight int       // attempts admitted and not yet decided
+	last     time.Time // the newest failure
+	until    time.Time // no attempt before this
 }
 
 const limiterKeys = 10000
 
-func newLimiter(max int, window time.Duration) *limiter {
-	return &limiter{max: max, window: window, fails: map[string][]time.Time{}, noted: map[string]time.Time{}}
+// pollInterval is how often a delayed attempt looks again while another
+// attempt of its key is being checked.
+const pollInterval = 100 * time.Millisecond
+
+func newPenalties(free int, window, max time.Duration) *penalties {
+	return &penalties{free: free, window: window, max: max, m: map[string]*penalty{}, noted: map[string]time.Time{}}
 }
 
-// blocked reports whether key has max failures within the window.
-func (l *limiter) blocked(key string, now time.Time) bool {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return len(l.recent(key, now)) >= l.max
-}
-
-// fail records a failure of key.
-func (l *limiter) fail(key string, now time.Time) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if len(l.fails) >= limiterKeys {
-		for k := range l.fails {
-			l.recent(k, now)
+// get returns key's state, forgetting failures a window old; p.mu is held.
+func (p *penalties) get(key string, now time.Time) *penalty {
+	k := p.m[key]
+	if k != nil && k.inflight == 0 && now.Sub(k.last) >= p.window && !now.Before(k.until) {
+		delete(p.m, key)
+		k = nil
+	}
+	if k == nil {
+		if len(p.m) >= limiterKeys {
+			p.evict(now)
 		}
-		for len(l.fails) >= limiterKeys { // a flood of fresh keys: forget some
-			for k := range l.fails {
-				delete(l.fails, k)
-				break
-			}
+		k = &penalty{}
+		p.m[key] = k
+	}
+	return k
+}
+
+// evict forgets keys whose failures are a window old, then, under a flood
+// of new keys, any with nothing in flight; p.mu is held.
+func (p *penalties) evict(now time.Time) {
+	for key, k := range p.m {
+		if k.inflight == 0 && now.Sub(k.last) >= p.window && !now.Before(k.until) {
+			delete(p.m, key)
 		}
 	}
-	r := append(l.recent(key, now), now)
-	if len(r) > l.max {
-		r = r[len(r)-l.max:]
+	for key, k := range p.m {
+		if len(p.m) < limiterKeys {
+			break
+		}
+		if k.inflight == 0 {
+			delete(p.m, key)
+		}
 	}
-	l.fails[key] = r
 }
 
-// recent drops key's failures older than the window and returns the rest.
-func (l *limiter) recent(key string, now time.Time) []time.Time {
-	r := l.fails[key]
-	i := 0
-	for i < len(r) && now.Sub(r[i]) >= l.window {
-		i++
+// penalized says how long key is still refused for its failures (0:
+// not). Every attempt asks first, even one whose credentials verified a
+// moment ago: otherwise the quick answer to a remembered password would
+// let a refused client test guesses.
+func (p *penalties) penalized(key string, now time.Time) time.Duration {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if k := p.m[key]; k != nil && now.Before(k.until) {
+		return k.until.Sub(now)
 	}
-	r = r[i:]
-	if len(r) == 0 {
-		delete(l.fails, key)
-		return nil
-	}
-	l.fails[key] = r
-	return r
+	return 0
 }
 
-func (l *limiter) reset(key string) {
-	l.mu.Lock()
-	delete(l.fails, key)
-	l.mu.Unlock()
+// admit lets an attempt of key through now (0: admitted, and in flight
+// until release, fail or succeed) or says how long to wait before asking
+// again: the key's penalty, or a short poll while an attempt that uses up
+// its free ones is being checked.
+func (p *penalties) admit(key string, now time.Time) time.Duration {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	k := p.get(key, now)
+	if now.Before(k.until) {
+		return k.until.Sub(now)
+	}
+	if k.fails+k.inflight >= p.free && k.inflight > 0 {
+		return pollInterval
+	}
+	k.inflight++
+	return 0
 }
 
-// note reports whether key's block should be journaled now: once per window.
-func (l *limiter) note(key string, now time.Time) bool {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if t, ok := l.noted[key]; ok && now.Sub(t) < l.window {
+// release ends an admitted attempt without counting it (it was never
+// checked, or it succeeded).
+func (p *penalties) release(key string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if k := p.m[key]; k != nil && k.inflight > 0 {
+		k.inflight--
+	}
+}
+
+// fail ends an admitted attempt as a failure and sets the penalty.
+func (p *penalties) fail(key string, now time.Time) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	k := p.get(key, now)
+	if k.inflight > 0 {
+		k.inflight--
+	}
+	k.fails++
+	k.last = now
+	if over := k.fails - p.free; over >= 0 {
+		d := time.Second << min(over, 30)
+		k.until = now.Add(min(d, p.max))
+	}
+}
+
+// succeed ends an admitted attempt that logged in: the key's failures are
+// forgotten.
+func (p *penalties) succeed(key string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if k := p.m[key]; k != nil {
+		if k.inflight > 1 {
+			k.inflight--
+			k.fails, k.until = 0, time.Time{}
+			return
+		}
+		delete(p.m, key)
+	}
+}
+
+// note reports whether key's refusal should be journaled now: once per
+// window.
+func (p *penalties) note(key string, now time.Time) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if t, ok := p.noted[key]; ok && now.Sub(t) < p.window {
 		return false
 	}
-	if len(l.noted) >= limiterKeys {
-		for k, t := range l.noted {
-			if now.Sub(t) >= l.window {
-				delete(l.noted, k)
+	if len(p.noted) >= limiterKeys {
+		for k, t := range p.noted {
+			if now.Sub(t) >= p.window {
+				delete(p.noted, k)
 			}
 		}
-		if len(l.noted) >= limiterKeys {
+		if len(p.noted) >= limiterKeys {
 			return false
 		}
 	}
-	l.noted[key] = now
+	p.noted[key] = now
 	return true
+}
+
+// hashGate bounds the memory that password hashing may take at once.
+// argon2id takes its memory parameter per hash (64 MiB by default) and,
+// with 4 lanes, 4 cores: a second hash at once on a small server adds
+// memory, not speed. So hashes take from a budget in KiB (a hash with more
+// memory than the budget waits for all of it), at most maxWaiters wait, and
+// beyond that an attempt is refused at once (503) rather than queued, as
+// OpenSSH's MaxStartups drops unauthenticated connections. Unknown user
+// names hash against the dummy hash under the same gate: they cost the
+// same time and no more memory.
+type hashGate struct {
+	budget  int64 // KiB
+	sem     *semaphore.Weighted
+	waiting atomic.Int32
+}
+
+const (
+	hashBudgetKiB = 64 << 10 // one hash with the default parameters
+	maxWaiters    = 32
+)
+
+func newHashGate(budgetKiB int64) *hashGate {
+	return &hashGate{budget: budgetKiB, sem: semaphore.NewWeighted(budgetKiB)}
+}
+
+// verify checks pw against hash inside the gate. ok reports the password
+// matched; busy that the gate refused (too many waiting, or ctx ended).
+func (g *hashGate) verify(ctx context.Context, hash, pw string) (ok, busy bool) {
+	n := int64(g.budget)
+	if p, _, _, err := parseHash(hash); err == nil {
+		n = min(int64(p.memory), g.budget)
+	}
+	if g.waiting.Add(1) > maxWaiters {
+		g.waiting.Add(-1)
+		return false, true
+	}
+	err := g.sem.Acquire(ctx, n)
+	g.waiting.Add(-1)
+	if err != nil {
+		return false, true
+	}
+	defer g.sem.Release(n)
+	return VerifyPassword(hash, pw), false
 }
 
 // basicCache remembers Basic credentials that verified, for a while, so an

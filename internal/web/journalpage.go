@@ -1,11 +1,14 @@
 package web
 
 import (
+	"errors"
 	"fmt"
+	"iter"
 	"maps"
 	"net/http"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -13,9 +16,9 @@ import (
 )
 
 // newest returns the newest n entries that pass f, newest first, reading
-// the journal once with bounded memory.
+// only as far back as they go.
 func newest(dir string, f journal.Filter, n int) ([]journal.Entry, error) {
-	res, err := queryPage(dir, f, 1, n)
+	res, err := queryPage(dir, journalQuery{Filter: f, Page: 1}, n)
 	return res.Entries, err
 }
 
@@ -24,41 +27,94 @@ type pageResult struct {
 	Entries []journal.Entry `json:"entries"`
 	Page    int             `json:"page"`
 	Size    int             `json:"size"`
-	Matched int             `json:"matched"`
-	More    bool            `json:"more"`
-	Bad     int             `json:"unreadable_lines,omitempty"`
+	// More says older entries pass the filter too: ask for
+	// before=NextBefore. Newer says newer ones do: after=PrevAfter.
+	More       bool `json:"more"`
+	NextBefore int  `json:"next_before,omitempty"`
+	Newer      bool `json:"newer"`
+	PrevAfter  int  `json:"prev_after,omitempty"`
+	Bad        int  `json:"unreadable_lines,omitempty"`
 }
 
-// maxDepth bounds what a page may skip: paging deeper needs a narrower
-// filter (since/until), so that memory stays bounded.
+// maxDepth bounds what a numbered page may skip; before= and after= go
+// anywhere at the cost of one page.
 const maxDepth = 5000
 
-// queryPage reads the journal once, keeping the newest page*size matches
-// in a ring, and returns page (1-based) of them, newest first.
-func queryPage(dir string, f journal.Filter, page, size int) (pageResult, error) {
-	res := pageResult{Page: page, Size: size}
-	need := page * size
-	if need > maxDepth {
-		return res, fmt.Errorf("page %d of %d entries is deeper than %d entries: narrow the time range", page, size, maxDepth)
+// queryPage reads one page of the entries that pass q's filter, newest
+// first: page (1-based) counted from the newest, or the page just older
+// than q.Before, or just newer than q.After. It reads the journal from the
+// page's place (found by binary search on seq and time) for as many
+// entries as the page shows and skips, so its cost does not grow with the
+// journal. There is no total count: that would mean reading everything.
+func queryPage(dir string, q journalQuery, size int) (pageResult, error) {
+	res := pageResult{Page: q.Page, Size: size}
+	f := q.Filter
+	if q.After > 0 {
+		return newerPage(dir, q, size)
 	}
-	ring := make([]journal.Entry, need)
-	for e, err := range journal.Query(dir, f) {
+	skip := (q.Page - 1) * size
+	if skip+size > maxDepth {
+		return res, fmt.Errorf("page %d of %d entries is deeper than %d entries: use before= (the older-entries link) or narrow the time range", q.Page, size, maxDepth)
+	}
+	f.Before = q.Before
+	var err error
+	if res.More, err = res.read(journal.Newest(dir, f), skip, size); err != nil {
+		return res, err
+	}
+	res.Newer = q.Before > 0 || q.Page > 1
+	res.setCursors()
+	return res, nil
+}
+
+// read appends to r.Entries up to size entries from it, after skipping
+// skip, and counts the bad lines on the way; more says another entry
+// followed.
+func (r *pageResult) read(it iter.Seq2[journal.Entry, error], skip, size int) (more bool, err error) {
+	for e, err := range it {
 		if err != nil {
 			if _, ok := err.(*journal.Problem); ok {
-				res.Bad++
+				r.Bad++
 				continue
 			}
-			return res, err
+			return false, err
 		}
-		ring[res.Matched%need] = e
-		res.Matched++
+		if skip > 0 {
+			skip--
+			continue
+		}
+		if len(r.Entries) == size {
+			return true, nil
+		}
+		r.Entries = append(r.Entries, e)
 	}
-	// newest-first index i is ring[(Matched-1-i) mod need]
-	for i := (page - 1) * size; i < min(res.Matched, need); i++ {
-		res.Entries = append(res.Entries, ring[(res.Matched-1-i)%need])
+	return false, nil
+}
+
+// newerPage is the page just newer than q.After: the oldest size entries
+// after it, shown newest first.
+func newerPage(dir string, q journalQuery, size int) (pageResult, error) {
+	res := pageResult{Page: q.Page, Size: size, More: true}
+	f := q.Filter
+	f.After = q.After
+	var err error
+	if res.Newer, err = res.read(journal.Oldest(dir, f), 0, size); err != nil {
+		return res, err
 	}
-	res.More = res.Matched > need
+	slices.Reverse(res.Entries)
+	res.setCursors()
 	return res, nil
+}
+
+func (r *pageResult) setCursors() {
+	if len(r.Entries) == 0 {
+		return
+	}
+	if r.More {
+		r.NextBefore = r.Entries[len(r.Entries)-1].Seq
+	}
+	if r.Newer {
+		r.PrevAfter = r.Entries[0].Seq
+	}
 }
 
 // journalQuery is the journal browser's (and /api/journal's) filter,
@@ -66,6 +122,7 @@ func queryPage(dir string, f journal.Filter, page, size int) (pageResult, error)
 type journalQuery struct {
 	Kind, Subject, Outcome, Since, Until string
 	Page                                 int
+	Before, After                        int // page cursors: sequence numbers
 	Filter                               journal.Filter
 }
 
@@ -81,10 +138,20 @@ func parseJournalQuery(v url.Values, now time.Time) (journalQuery, error) {
 	if q.Filter.Until, err = parseWhen(q.Until, now); err != nil {
 		return q, fmt.Errorf("until: %w", err)
 	}
-	if p := v.Get("page"); p != "" {
-		if _, err := fmt.Sscan(p, &q.Page); err != nil || q.Page < 1 {
-			return q, fmt.Errorf("page %q: want a number from 1", p)
+	for _, p := range []struct {
+		name string
+		to   *int
+	}{{"page", &q.Page}, {"before", &q.Before}, {"after", &q.After}} {
+		if s := v.Get(p.name); s != "" {
+			if n, err := strconv.Atoi(s); err != nil || n < 1 {
+				return q, fmt.Errorf("%s %q: want a number from 1", p.name, s)
+			} else {
+				*p.to = n
+			}
 		}
+	}
+	if q.Before > 0 && q.After > 0 {
+		return q, fmt.Errorf("before and after: give one")
 	}
 	return q, nil
 }
@@ -123,6 +190,8 @@ type journalData struct {
 	Error   string
 	Prev    string
 	Next    string
+	First   int // seq of the page's newest entry
+	Last    int // and of its oldest
 	Kinds   []string
 	Outcome []string
 }
@@ -131,19 +200,19 @@ const pageSize = 50
 
 func (s *Server) journalPage(q *req) {
 	d := journalData{common: s.common(&q.sess, "审计日志 Journal", "journal"),
-		Kinds: []string{"scan.db", "scan.files", "backup.run", "backup.check", "drill.run", "serve", "config.reload",
+		Kinds: []string{"scan.db", "scan.files", "backup.run", "backup.check", "backup.prune", "drill.run", "serve", "config.reload",
 			"login", "logout", "access.denied", "user", "init", "journal"},
-		Outcome: []string{"ok", "findings", "fail", "error", "skipped", "cancelled", "denied", "rate_limited"}}
+		Outcome: []string{"ok", "findings", "fail", "error", "skipped", "cancelled", "denied", "rate_limited", "deleted"}}
 	jq, err := parseJournalQuery(q.r.URL.Query(), s.now())
 	d.Q = jq
 	code := http.StatusOK
 	if err == nil {
-		d.Res, err = queryPage(s.o.JournalDir, jq.Filter, jq.Page, pageSize)
+		d.Res, err = queryPage(s.o.JournalDir, jq, pageSize)
 	}
 	if err != nil {
 		d.Error, code = oneLine(err.Error()), http.StatusBadRequest
 	}
-	link := func(page int) string {
+	link := func(cursor string, seq int) string {
 		v := url.Values{}
 		for k, x := range map[string]string{"kind": jq.Kind, "subject": jq.Subject, "outcome": jq.Outcome,
 			"since": jq.Since, "until": jq.Until} {
@@ -151,14 +220,17 @@ func (s *Server) journalPage(q *req) {
 				v.Set(k, x)
 			}
 		}
-		v.Set("page", fmt.Sprint(page))
+		v.Set(cursor, fmt.Sprint(seq))
 		return "/journal?" + v.Encode()
 	}
-	if jq.Page > 1 {
-		d.Prev = link(jq.Page - 1)
+	if n := len(d.Res.Entries); n > 0 {
+		d.First, d.Last = d.Res.Entries[0].Seq, d.Res.Entries[n-1].Seq
 	}
-	if d.Res.More && (jq.Page+1)*pageSize <= maxDepth {
-		d.Next = link(jq.Page + 1)
+	if d.Res.PrevAfter > 0 {
+		d.Prev = link("after", d.Res.PrevAfter)
+	}
+	if d.Res.NextBefore > 0 {
+		d.Next = link("before", d.Res.NextBefore)
 	}
 	s.render(q.w, code, "journal", d)
 }
@@ -180,19 +252,17 @@ func (s *Server) entryPage(q *req) {
 		s.errorPage(q.w, q.r, &q.sess, http.StatusNotFound, "没有这条日志", "No such journal entry.")
 		return
 	}
-	for e, err := range journal.Query(s.o.JournalDir, journal.Filter{}) {
-		if err != nil || e.Seq < seq {
-			continue
+	e, err := journal.Lookup(s.o.JournalDir, seq)
+	if err != nil {
+		if !errors.Is(err, journal.ErrNoEntry) {
+			s.logf("journal entry %d: %s", seq, oneLine(err.Error()))
 		}
-		if e.Seq > seq {
-			break
-		}
-		d := entryData{common: s.common(&q.sess, fmt.Sprintf("日志 Entry #%d", seq), "journal"), E: e,
-			Figures: flatFigures("", e.Figures)}
-		s.render(q.w, http.StatusOK, "entry", d)
+		s.errorPage(q.w, q.r, &q.sess, http.StatusNotFound, "没有这条日志", "No such journal entry.")
 		return
 	}
-	s.errorPage(q.w, q.r, &q.sess, http.StatusNotFound, "没有这条日志", "No such journal entry.")
+	d := entryData{common: s.common(&q.sess, fmt.Sprintf("日志 Entry #%d", seq), "journal"), E: e,
+		Figures: flatFigures("", e.Figures)}
+	s.render(q.w, http.StatusOK, "entry", d)
 }
 
 // flatFigures lists nested figures as dotted names, sorted.

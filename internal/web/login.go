@@ -45,21 +45,10 @@ func (s *Server) showLogin(w http.ResponseWriter, r *http.Request, code int, nam
 		Next: localPath(next), Name: name, Error: msg})
 }
 
-// localPath keeps a redirect target on this site: a path, not "//host" or
-// a URL.
-func localPath(p string) string {
-	if !strings.HasPrefix(p, "/") || strings.HasPrefix(p, "//") || strings.HasPrefix(p, "/\\") ||
-		strings.ContainsAny(p, "\r\n") {
-		return "/"
-	}
-	return p
-}
-
-// login checks the form. Failures count against the client's address and
-// the user name; the sixth within the window (and every attempt after it,
-// right password or not) gets 429 until the oldest failure leaves the
-// window. Each failure is journaled as login.fail, a block once per window
-// and key; a success as login.ok. The password goes no further than
+// login checks the form through authenticate (which journals failures as
+// login.fail; see there for the limits): a failure gets 401, an address
+// that failed too often 429 with Retry-After, an overloaded server 503; a
+// success is journaled as login.ok. The password goes no further than
 // argon2id.
 func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 	r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
@@ -70,43 +59,23 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	name, pw := strings.TrimSpace(r.PostFormValue("name")), r.PostFormValue("password")
-	now, ip := s.now(), clientIP(r)
-	u, known, uerr := s.users.lookup(name)
-	if uerr != nil {
-		s.logf("users file: %s", oneLine(uerr.Error()))
-	}
-	// A name that is no user is not journaled: it may be a password typed
-	// into the wrong field.
-	subject := name
-	if !known {
-		subject = "-"
-	}
-	ipKey, userKey := "ip "+ip, "user "+name
-	if s.throttled(ipKey, userKey, subject, "from "+ip) {
-		s.logf("login: refused from %s: rate limited", ip)
-		w.Header().Set("Retry-After", fmt.Sprint(int(s.o.LoginWindow.Seconds())))
+	u, res, wait := s.authenticate(r, name, pw, "")
+	switch res {
+	case rateLimited:
+		w.Header().Set("Retry-After", retryAfter(wait))
 		s.showLogin(w, r, http.StatusTooManyRequests, name,
 			"登录失败次数过多，请稍后再试 — Too many failed logins: try again later.")
 		return
-	}
-	hash := dummyHash()
-	if known {
-		hash = u.Hash
-	}
-	if !VerifyPassword(hash, pw) || !known {
-		s.limit.fail(ipKey, now)
-		s.limit.fail(userKey, now)
-		why := "wrong password"
-		if !known {
-			why = "unknown user name (not recorded)"
-		}
-		s.journal(journal.Entry{Kind: "login.fail", Subject: subject, Outcome: "fail",
-			Detail: fmt.Sprintf("from %s: %s", ip, why)})
-		s.logf("login: failed from %s", ip)
+	case busy:
+		w.Header().Set("Retry-After", retryAfter(wait))
+		s.showLogin(w, r, http.StatusServiceUnavailable, name,
+			"登录请求过多，请稍后再试 — Too many logins at once: try again in a moment.")
+		return
+	case wrongPassword:
 		s.showLogin(w, r, http.StatusUnauthorized, name, "用户名或密码错误 — Wrong user name or password.")
 		return
 	}
-	s.limit.reset(userKey)
+	now, ip := s.now(), clientIP(r)
 	if old, err := r.Cookie(sessionCookie); err == nil {
 		s.sessions.delete(old.Value)
 	}
@@ -130,78 +99,27 @@ func (s *Server) logout(q *req) {
 }
 
 // basicUser checks HTTP Basic credentials for the API, under the same
-// limits and journaling as the login form.
+// limits and journaling as the login form (authenticate).
 func (s *Server) basicUser(w http.ResponseWriter, r *http.Request) (User, bool) {
 	name, pw, ok := r.BasicAuth()
-	now, ip := s.now(), clientIP(r)
-	unauthorized := func() {
+	if !ok {
+		w.Header().Set("WWW-Authenticate", `Basic realm="atrest", charset="UTF-8"`)
+		writeJSONError(w, http.StatusUnauthorized, "authentication required: HTTP Basic with a dashboard user")
+		return User{}, false
+	}
+	u, res, wait := s.authenticate(r, name, pw, "api")
+	switch res {
+	case loggedIn:
+		return u, true
+	case rateLimited:
+		w.Header().Set("Retry-After", retryAfter(wait))
+		writeJSONError(w, http.StatusTooManyRequests, "too many failed logins: try again later")
+	case busy:
+		w.Header().Set("Retry-After", retryAfter(wait))
+		writeJSONError(w, http.StatusServiceUnavailable, "too many logins at once: try again in a moment")
+	default:
 		w.Header().Set("WWW-Authenticate", `Basic realm="atrest", charset="UTF-8"`)
 		writeJSONError(w, http.StatusUnauthorized, "authentication required: HTTP Basic with a dashboard user")
 	}
-	if !ok {
-		unauthorized()
-		return User{}, false
-	}
-	u, known, uerr := s.users.lookup(name)
-	if uerr != nil {
-		s.logf("users file: %s", oneLine(uerr.Error()))
-	}
-	subject := name
-	if !known {
-		subject = "-"
-	}
-	ipKey, userKey := "ip "+ip, "user "+name
-	if s.throttled(ipKey, userKey, subject, "api, from "+ip) {
-		w.Header().Set("Retry-After", fmt.Sprint(int(s.o.LoginWindow.Seconds())))
-		writeJSONError(w, http.StatusTooManyRequests, "too many failed logins: try again later")
-		return User{}, false
-	}
-	if known {
-		tag := s.basic.tag(u, pw)
-		if s.basic.ok(tag, now) {
-			return u, true
-		}
-		if VerifyPassword(u.Hash, pw) {
-			s.basic.put(tag, now)
-			s.limit.reset(userKey)
-			return u, true
-		}
-	} else {
-		VerifyPassword(dummyHash(), pw)
-	}
-	s.limit.fail(ipKey, now)
-	s.limit.fail(userKey, now)
-	why := "wrong password"
-	if !known {
-		why = "unknown user name (not recorded)"
-	}
-	s.journal(journal.Entry{Kind: "login.fail", Subject: subject, Outcome: "fail",
-		Detail: fmt.Sprintf("api, from %s: %s", ip, why)})
-	unauthorized()
 	return User{}, false
-}
-
-// throttled reports whether the address or the user name has used up its
-// failures in the window. The first refusal of each blocked key in a window
-// is journaled (login.fail, outcome rate_limited); later ones are not, so a
-// client that keeps trying cannot fill the journal.
-func (s *Server) throttled(ipKey, userKey, subject, from string) bool {
-	now := s.now()
-	ipBlocked, userBlocked := s.limit.blocked(ipKey, now), s.limit.blocked(userKey, now)
-	if !ipBlocked && !userBlocked {
-		return false
-	}
-	var noted []string
-	if ipBlocked && s.limit.note(ipKey, now) {
-		noted = append(noted, "this address")
-	}
-	if userBlocked && s.limit.note(userKey, now) {
-		noted = append(noted, "this user name")
-	}
-	if len(noted) > 0 {
-		s.journal(journal.Entry{Kind: "login.fail", Subject: subject, Outcome: "rate_limited",
-			Detail: fmt.Sprintf("%s: %d failed logins within %s for %s; further attempts refused, and not journaled, until the window passes",
-				from, s.o.LoginFailures, s.o.LoginWindow, strings.Join(noted, " and "))})
-	}
-	return true
 }

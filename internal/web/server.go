@@ -15,6 +15,8 @@ import (
 	"strings"
 	"time"
 
+	"golang.org/x/sync/singleflight"
+
 	"github.com/atrest/atrest/audit/journal"
 )
 
@@ -82,13 +84,20 @@ type Options struct {
 	Now     func() time.Time // default time.Now
 	Log     io.Writer        // one line per refused login or run; default io.Discard
 
-	// Defaults: 30 minutes idle, 12 hours in all; 5 failed logins per IP
-	// address and per user name within 15 minutes, then 429.
+	// Defaults: 30 minutes idle, 12 hours in all. Failed logins: 5 free
+	// per address and per user name; after that an address is refused
+	// (429) for 1 s, doubling with each further failure up to LoginWindow,
+	// and a user name's attempts wait 1 s, doubling up to 10 s; a key
+	// that fails no more for LoginWindow (15 minutes) is forgotten.
 	SessionIdle   time.Duration
 	SessionMax    time.Duration
 	LoginFailures int
 	LoginWindow   time.Duration
 }
+
+// userMaxDelay caps a user name's login delay: enough to make guessing
+// slow, short enough that its owner, from another address, still gets in.
+const userMaxDelay = 10 * time.Second
 
 // Server is the dashboard's http.Handler.
 type Server struct {
@@ -98,10 +107,15 @@ type Server struct {
 	pages    map[string]*template.Template
 	users    *userDB
 	sessions *sessions
-	limit    *limiter
-	basic    *basicCache
-	view     *view
-	verify   *verifyCache
+	// ipLimit refuses addresses that failed too often; userLimit delays
+	// user names that did; hashes bounds the password hashing under way.
+	ipLimit, userLimit *penalties
+	hashes             *hashGate
+	checking           singleflight.Group // password checks under way, by address and credentials
+	sleep              func(context.Context, time.Duration) error
+	basic              *basicCache
+	view               *view
+	verify             *verifyCache
 }
 
 // Cookie names. The login cookie carries the login form's CSRF token
@@ -148,11 +162,14 @@ func New(o Options) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{o: o, now: o.Now, pages: pages, users: &userDB{path: o.UsersFile},
-		sessions: newSessions(o.SessionIdle, o.SessionMax, 10000),
-		limit:    newLimiter(o.LoginFailures, o.LoginWindow),
-		basic:    newBasicCache(5 * time.Minute),
-		view:     newView(o.JournalDir),
-		verify:   newVerifyCache(o.Verify, o.VerifyEvery, o.Now)}
+		sessions:  newSessions(o.SessionIdle, o.SessionMax, 10000),
+		ipLimit:   newPenalties(o.LoginFailures, o.LoginWindow, o.LoginWindow),
+		userLimit: newPenalties(o.LoginFailures, o.LoginWindow, userMaxDelay),
+		hashes:    newHashGate(hashBudgetKiB),
+		sleep:     sleepCtx,
+		basic:     newBasicCache(5 * time.Minute),
+		view:      newView(o.JournalDir),
+		verify:    newVerifyCache(o.Verify, o.VerifyEvery, o.Now)}
 	s.routes()
 	return s, nil
 }

@@ -62,10 +62,15 @@ type scanState struct {
 
 type backupState struct {
 	LastRun   *ref
-	LastOK    *ref              // newest backup.run with outcome ok
-	LastCheck *ref              // newest backup.check
-	Checks    map[string]string // from the newest check with a checks map: name → pass|fail
-	ChecksAt  *ref
+	LastOK    *ref // newest backup.run with outcome ok
+	LastCheck *ref // newest backup.check
+	// Checks are the verdicts, name → pass|fail, each from the newest
+	// check that measured it: integrity keeps the last reading check's
+	// verdict through the plain checks that follow (as
+	// atrest_check_status does). CheckAt says which entry gave each.
+	Checks   map[string]string
+	CheckAt  map[string]ref
+	ChecksAt *ref // the newest check that gave any verdict
 }
 
 type drillState struct {
@@ -123,13 +128,25 @@ func (v *view) apply(e journal.Entry) {
 		r := refOf(e)
 		b.LastCheck = &r
 		if checks, ok := e.Figures["checks"].(map[string]any); ok {
-			b.Checks = map[string]string{}
+			// Copies: a snapshot may still hold the old maps.
+			verdicts, at := maps.Clone(b.Checks), maps.Clone(b.CheckAt)
+			if verdicts == nil {
+				verdicts, at = map[string]string{}, map[string]ref{}
+			}
 			for name, x := range checks {
 				if f, ok := journal.Number(x); ok {
-					b.Checks[name] = map[bool]string{true: "pass", false: "fail"}[f == 1]
+					verdicts[name] = map[bool]string{true: "pass", false: "fail"}[f == 1]
+					at[name] = r
 				}
 			}
-			b.ChecksAt = &r
+			unjudged, _ := e.Figures["checks_unjudged"].(map[string]any)
+			for name := range unjudged {
+				if _, judged := checks[name]; !judged {
+					delete(verdicts, name)
+					delete(at, name)
+				}
+			}
+			b.Checks, b.CheckAt, b.ChecksAt = verdicts, at, &r
 		}
 	case "drill.run":
 		if e.Outcome == "skipped" {

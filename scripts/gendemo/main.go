@@ -5,7 +5,8 @@
 //	go run ./scripts/gendemo -log FILE -size N   N MiB of dense mixed log
 //	go run ./scripts/gendemo -sql FILE [-rows N] a 医保-shaped demo database "yb" as SQL
 //	go run ./scripts/gendemo -bucket NAME -endpoint HOST:PORT [-lock-days N]
-//	                                             an S3 bucket with object lock (keys from S3_ACCESS_KEY/S3_SECRET_KEY)
+//	                                             an S3 bucket with object lock (keys from S3_ACCESS_KEY/S3_SECRET_KEY);
+//	                                             -lock-days 0: without
 package main
 
 import (
@@ -36,7 +37,7 @@ func main() {
 	rows := flag.Int("rows", 2000, "rows per table for -sql")
 	bucket := flag.String("bucket", "", "create this S3 bucket (with object lock) if missing")
 	endpoint := flag.String("endpoint", "", "S3 endpoint for -bucket")
-	lockDays := flag.Int("lock-days", 30, "default GOVERNANCE retention for -bucket")
+	lockDays := flag.Int("lock-days", 30, "default GOVERNANCE retention for -bucket (0: no object lock)")
 	flag.Parse()
 	log.SetFlags(0)
 	switch {
@@ -210,9 +211,9 @@ func makeBucket(endpoint, bucket string, days int) error {
 	if _, err := s3store.New(ctx, cfg); err == nil {
 		return nil // exists
 	}
-	s, err := s3store.CreateBucket(ctx, cfg, true)
-	if err != nil {
-		return err
+	s, err := s3store.CreateBucket(ctx, cfg, days > 0)
+	if err != nil || days <= 0 {
+		return err // -lock-days 0: a bucket without object lock
 	}
 	return s.SetDefaultRetention(ctx, backup.Governance, days)
 }

@@ -1,0 +1,89 @@
+package detect
+
+import (
+	"bytes"
+	"testing"
+)
+
+// triggerRef is the definition the skip loops implement: the first run of
+// four ASCII digits, '@' or 0xEF at or after i, or len(buf).
+func triggerRef(buf []byte, i int) int {
+	for ; i < len(buf); i++ {
+		switch c := buf[i]; {
+		case c == '@' || c == 0xEF:
+			return i
+		case i+4 <= len(buf) && allDigits(buf[i:i+4]):
+			return i
+		}
+	}
+	return len(buf)
+}
+
+// checkSkip walks buf as the scanner does, from each result on, and checks
+// every answer of next against triggerRef: never past a trigger, and exact
+// but for the last bytes, where a loop may stop at any digit.
+func checkSkip(t *testing.T, name string, buf []byte, next func(i int) int) {
+	t.Helper()
+	for i := 0; i <= len(buf); {
+		got, want := next(i), triggerRef(buf, i)
+		switch {
+		case got == want:
+		case got < want && got >= len(buf)-11 && class[buf[got]]&cTrig != 0:
+			// near the end any digit may stop a loop
+		default:
+			t.Fatalf("%s: from %d of %d: got %d, want %d", name, i, len(buf), got, want)
+		}
+		i = got + 1
+	}
+}
+
+// skipLoops are the loops this build can run: the portable one always, the
+// vector one where the CPU has it (trigger_amd64.go).
+func skipLoops(buf []byte) map[string]func(int) int {
+	loops := map[string]func(int) int{"swar": func(i int) int { return nextTriggerSWAR(buf, i) }}
+	if useAVX2 {
+		s := &scanner{buf: buf}
+		loops["avx2"] = s.nextTrigger
+	}
+	return loops
+}
+
+func TestSkipLoops(t *testing.T) {
+	log, _ := denseLog(5, 64<<10)
+	inputs := [][]byte{log, []byte(toFullWidth(string(log[:4096])))}
+	// runs of digits of every length at every offset of a 64-byte round
+	for n := 1; n <= 9; n++ {
+		for off := 0; off < 70; off++ {
+			b := bytes.Repeat([]byte{'x'}, 200)
+			copy(b[off:], bytes.Repeat([]byte{'7'}, n))
+			inputs = append(inputs, b, b[:off+n], b[:off+n+2])
+		}
+	}
+	g := newGen(9)
+	for k := 0; k < 200; k++ {
+		b := make([]byte, g.r.IntN(300))
+		for i := range b {
+			b[i] = "0123456789a @\xef\xbc"[g.r.IntN(15)]
+		}
+		inputs = append(inputs, b)
+	}
+	if !useAVX2 {
+		t.Log("no AVX2 loop in this build or on this CPU: the portable loop only")
+	}
+	for _, in := range inputs {
+		for name, next := range skipLoops(in) {
+			checkSkip(t, name, in, next)
+		}
+	}
+}
+
+func FuzzSkipLoops(f *testing.F) {
+	f.Add([]byte("2026-01-02 12:00:01 INFO 手机 13812345678 a@b.cn"))
+	f.Add(bytes.Repeat([]byte("12 345 6789 "), 20))
+	f.Add([]byte(toFullWidth("13812345678") + "@@@@"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		for name, next := range skipLoops(data) {
+			checkSkip(t, name, data, next)
+		}
+	})
+}

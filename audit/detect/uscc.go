@@ -1,0 +1,83 @@
+package detect
+
+// cn_uscc: 统一社会信用代码 (GB 32100-2015) with the embedded GB 11714
+// organisation code.
+
+// ValidUSCC reports whether s is a unified social credit code (GB 32100-2015).
+func ValidUSCC(s string) bool { return validUSCC(s) }
+
+const usccChars = "0123456789ABCDEFGHJKLMNPQRTUWXY"
+
+var usccIdx, orgIdx = func() (u, o [256]int8) {
+	for i := range u {
+		u[i], o[i] = -1, -1
+	}
+	for i := 0; i < len(usccChars); i++ {
+		u[usccChars[i]] = int8(i)
+	}
+	const orgChars = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	for i := 0; i < len(orgChars); i++ {
+		o[orgChars[i]] = int8(i)
+	}
+	return
+}()
+
+var usccWeights = [17]int{1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28}
+
+var orgWeights = [8]int{3, 7, 9, 10, 5, 8, 4, 2}
+
+// validUSCC: GB 32100-2015 registration authority and category, a region code
+// with a real province prefix (10 for central bodies), the embedded GB 11714
+// organisation-code check and the mod-31 check character.
+func validUSCC[T text](s T) bool {
+	if len(s) != 18 {
+		return false
+	}
+	switch s[0] {
+	case '1', '2', '3', '4', '5', '6', '7', '8', '9', 'A', 'N', 'Y':
+	default:
+		return false
+	}
+	switch s[1] {
+	case '1', '2', '3', '4', '5', '9':
+	default:
+		return false
+	}
+	if !allDigits(s[2:8]) {
+		return false
+	}
+	if p := num(s[2:4]); !provinces[p] && p != 10 {
+		return false
+	}
+	// Every character from the USCC alphabet, with the code's weighted sum
+	// over 0..16; then the organisation code's over 8..15.
+	sum := 0
+	for i, w := range &usccWeights {
+		v := int(usccIdx[s[i]])
+		if v < 0 {
+			return false
+		}
+		sum += v * w
+	}
+	org := 0
+	for i, w := range &orgWeights {
+		org += int(orgIdx[s[8+i]]) * w
+	}
+	var oc byte
+	switch v := 11 - org%11; v {
+	case 10:
+		oc = 'X'
+	case 11:
+		oc = '0'
+	default:
+		oc = byte('0' + v)
+	}
+	if s[16] != oc {
+		return false
+	}
+	v := 31 - sum%31
+	if v == 31 {
+		v = 0
+	}
+	return s[17] == usccChars[v]
+}

@@ -1,0 +1,178 @@
+package main
+
+import (
+	"context"
+	"crypto/ed25519"
+	"fmt"
+	"io"
+	"os"
+	"slices"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/atrest/atrest/audit/journal"
+	"github.com/atrest/atrest/backup"
+	"github.com/atrest/atrest/internal/config"
+)
+
+// A backup run journals backup.start with its key before it uploads a
+// byte, and backup.run with the key when the backup is complete. A run
+// killed between the manifest's upload and its end entry, or one whose
+// disk filled, leaves a backup in the bucket that the journal does not
+// record as made. reconcile finds those (and backups another installation
+// wrote into the job's prefix) and journals each once as backup.found,
+// never as an ok run: outcome found when this installation's key verifies
+// its manifest, untrusted when it does not. backup run, backup check and
+// serve's start call it.
+const (
+	kindBackupStart = "backup.start"
+	kindBackupFound = "backup.found"
+)
+
+// foundSep separates the key from the explanation in a backup.found
+// entry's detail.
+const foundSep = " — "
+
+// backupStartEntry is journaled before the upload begins.
+func backupStartEntry(job, key string) journal.Entry {
+	return journal.Entry{Kind: kindBackupStart, Subject: job, Outcome: "started", Detail: key}
+}
+
+// reconcile journals the backups that unrecorded finds and returns how
+// many.
+func reconcile(ctx context.Context, cfg *config.Config, job *config.Backup, store backup.ObjectStore, pub ed25519.PublicKey) (int, error) {
+	found, err := unrecorded(ctx, cfg, job, store, pub)
+	if err != nil || len(found) == 0 {
+		return 0, err
+	}
+	if err := record(cfg, found...); err != nil {
+		return 0, err
+	}
+	return len(found), nil
+}
+
+// unrecorded returns a backup.found entry for each complete backup of job
+// (data object and manifest) that the journal has neither as a run's end
+// nor as found. A key whose run started on this host in a process still
+// alive is left alone: that run is finishing. Its errors are the store's.
+func unrecorded(ctx context.Context, cfg *config.Config, job *config.Backup, store backup.ObjectStore, pub ed25519.PublicKey) ([]journal.Entry, error) {
+	if job.Format != "atrest" {
+		return nil, nil
+	}
+	known := map[string]bool{}
+	started := map[string]journal.Entry{}
+	for e, err := range journal.Query(cfg.JournalDir(), journal.Filter{Kind: "backup", Subject: job.Name}) {
+		if err != nil {
+			continue // Query goes on past a bad line; audit verify reports it
+		}
+		if e.Subject != job.Name {
+			continue
+		}
+		switch {
+		case e.Kind == kindBackupStart:
+			started[e.Detail] = e
+		case e.Kind == "backup.run" && e.Outcome == "ok", e.Kind == kindBackupFound:
+			key, _, _ := strings.Cut(e.Detail, foundSep)
+			known[key] = true
+		}
+	}
+	prefix := backup.JobPrefix(job.Prefix, job.Name)
+	data, manifests := map[string]bool{}, map[string]bool{}
+	for oi, err := range store.List(ctx, prefix) {
+		if err != nil {
+			return nil, err
+		}
+		switch {
+		case strings.HasSuffix(oi.Key, backup.ObjectSuffix+backup.ManifestSuffix):
+			manifests[strings.TrimSuffix(oi.Key, backup.ManifestSuffix)] = true
+		case strings.HasSuffix(oi.Key, backup.ObjectSuffix):
+			data[oi.Key] = true
+		}
+	}
+	var found []journal.Entry
+	for key := range manifests {
+		if !data[key] || known[key] {
+			continue
+		}
+		why := "no run of this installation's journal started it"
+		if s, ok := started[key]; ok {
+			if stillRunning(s.Actor) {
+				continue
+			}
+			why = fmt.Sprintf("its run started (journal entry %d) and never journaled its end", s.Seq)
+		}
+		trusted, trust := manifestTrust(ctx, store, key, pub)
+		outcome := "found"
+		if !trusted {
+			outcome = "untrusted"
+		}
+		found = append(found, journal.Entry{Kind: kindBackupFound, Subject: job.Name, Outcome: outcome,
+			Detail: key + foundSep + why + "; " + trust})
+	}
+	slices.SortFunc(found, func(a, b journal.Entry) int { return strings.Compare(a.Detail, b.Detail) })
+	return found, nil
+}
+
+// stillRunning reports whether the process that journaled a start is alive on
+// this host (a PID reused since is taken for it: the key waits for the
+// next reconcile).
+func stillRunning(a journal.Actor) bool {
+	host, _ := os.Hostname()
+	if a.Host != host || a.PID <= 0 {
+		return false
+	}
+	p, err := os.FindProcess(a.PID)
+	return err == nil && p.Signal(syscall.Signal(0)) == nil
+}
+
+// manifestTrust says whether this installation's key verifies the manifest
+// of key, and in words for the found entry.
+func manifestTrust(ctx context.Context, store backup.ObjectStore, key string, pub ed25519.PublicKey) (bool, string) {
+	rc, _, err := store.Get(ctx, backup.ManifestKey(key))
+	if err != nil {
+		return false, "its manifest could not be read: " + oneLine(err.Error())
+	}
+	defer rc.Close()
+	b, err := io.ReadAll(io.LimitReader(rc, backup.MaxManifestBytes+1))
+	if err != nil {
+		return false, "its manifest could not be read: " + oneLine(err.Error())
+	}
+	m, err := backup.ParseManifest(b)
+	if err == nil {
+		err = m.Verify(pub)
+	}
+	if err != nil {
+		return false, "not trusted: " + oneLine(err.Error())
+	}
+	return true, "its manifest verifies with this installation's key"
+}
+
+// reconcileAll reconciles every atrest job at serve's start, each within a
+// minute, and logs what it did or could not do; it never stops serve.
+func reconcileAll(ctx context.Context, cfg *config.Config, log io.Writer) {
+	pub, err := journalPublicKey(cfg)
+	if err != nil {
+		return
+	}
+	for i := range cfg.Backups {
+		job := &cfg.Backups[i]
+		if job.Format != "atrest" {
+			continue
+		}
+		jctx, cancel := context.WithTimeout(ctx, time.Minute)
+		store, err := openStore(jctx, cfg, job)
+		var n int
+		if err == nil {
+			n, err = reconcile(jctx, cfg, job, store, pub)
+		}
+		cancel()
+		now := time.Now().UTC().Format(time.RFC3339)
+		switch {
+		case err != nil:
+			fmt.Fprintf(log, "%s atrest serve: reconcile backups of %s: %s\n", now, job.Name, oneLine(err.Error()))
+		case n > 0:
+			fmt.Fprintf(log, "%s atrest serve: %d backup(s) of %s in the bucket that the journal lacked: journaled as found\n", now, n, job.Name)
+		}
+	}
+}

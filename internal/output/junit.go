@@ -1,0 +1,125 @@
+package output
+
+import (
+	"encoding/xml"
+	"fmt"
+	"io"
+)
+
+// JUnit statuses of a case.
+const (
+	CasePass    = "pass"
+	CaseFail    = "fail"    // ran and found the backup (or restore) wrong
+	CaseError   = "error"   // could not run: never counted as a pass
+	CaseSkipped = "skipped" // not run on purpose (a warning, an unsupported call, a table left out)
+)
+
+// JUnitCase is what one check or drill record says as a JUnit test case.
+type JUnitCase struct {
+	Suite   string // the job
+	Name    string // the check, or the drill and its phase
+	Status  string // CasePass, CaseFail, CaseError, CaseSkipped
+	Message string // one line
+	Detail  string
+	Seconds float64
+}
+
+// JUnitCaser is a record that can be written as JUnit (check and drill
+// records). Other records are left out of the JUnit document.
+type JUnitCaser interface{ JUnitCase() JUnitCase }
+
+// junit collects cases and writes one JUnit XML document at Close, the form
+// CI systems and test dashboards read, so a failed drill turns a pipeline red.
+type junit struct {
+	w      io.Writer
+	title  string
+	suites []*junitSuite
+	byName map[string]*junitSuite
+}
+
+type junitDoc struct {
+	XMLName  xml.Name      `xml:"testsuites"`
+	Name     string        `xml:"name,attr"`
+	Tests    int           `xml:"tests,attr"`
+	Failures int           `xml:"failures,attr"`
+	Errors   int           `xml:"errors,attr"`
+	Skipped  int           `xml:"skipped,attr"`
+	Suites   []*junitSuite `xml:"testsuite"`
+}
+
+type junitSuite struct {
+	Name     string      `xml:"name,attr"`
+	Tests    int         `xml:"tests,attr"`
+	Failures int         `xml:"failures,attr"`
+	Errors   int         `xml:"errors,attr"`
+	Skipped  int         `xml:"skipped,attr"`
+	Cases    []junitCase `xml:"testcase"`
+}
+
+type junitCase struct {
+	Classname string        `xml:"classname,attr"`
+	Name      string        `xml:"name,attr"`
+	Time      string        `xml:"time,attr"`
+	Failure   *junitProblem `xml:"failure,omitempty"`
+	Error     *junitProblem `xml:"error,omitempty"`
+	Skipped   *junitProblem `xml:"skipped,omitempty"`
+}
+
+type junitProblem struct {
+	Message string `xml:"message,attr"`
+	Text    string `xml:",chardata"`
+}
+
+// NewJUnit returns a Writer of JUnit XML; title names the run ("atrest
+// backup check"). It is what New returns for format "junit".
+func NewJUnit(w io.Writer, title string) Writer {
+	return &junit{w: w, title: title, byName: map[string]*junitSuite{}}
+}
+
+func (j *junit) Write(rec any) error {
+	c, ok := rec.(JUnitCaser)
+	if !ok {
+		return nil
+	}
+	jc := c.JUnitCase()
+	s := j.byName[jc.Suite]
+	if s == nil {
+		s = &junitSuite{Name: jc.Suite}
+		j.byName[jc.Suite] = s
+		j.suites = append(j.suites, s)
+	}
+	tc := junitCase{Classname: "atrest." + jc.Suite, Name: jc.Name, Time: fmt.Sprintf("%.3f", jc.Seconds)}
+	p := &junitProblem{Message: jc.Message, Text: jc.Detail}
+	switch jc.Status {
+	case CasePass:
+	case CaseFail:
+		tc.Failure, s.Failures = p, s.Failures+1
+	case CaseSkipped:
+		tc.Skipped, s.Skipped = p, s.Skipped+1
+	default: // error, and anything unknown: never a pass
+		tc.Error, s.Errors = p, s.Errors+1
+	}
+	s.Tests++
+	s.Cases = append(s.Cases, tc)
+	return nil
+}
+
+func (j *junit) Close() error {
+	doc := junitDoc{Name: j.title, Suites: j.suites}
+	for _, s := range j.suites {
+		doc.Tests += s.Tests
+		doc.Failures += s.Failures
+		doc.Errors += s.Errors
+		doc.Skipped += s.Skipped
+	}
+	if _, err := io.WriteString(j.w, xml.Header); err != nil {
+		return err
+	}
+	enc := xml.NewEncoder(j.w)
+	enc.Indent("", "  ")
+	if err := enc.Encode(doc); err != nil {
+		return err
+	}
+	_, err := io.WriteString(j.w, "\n")
+	return err
+}
