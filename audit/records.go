@@ -45,6 +45,10 @@ type FileRecord struct {
 	// ByType counts the findings by type (a file record only, members
 	// included); it is complete even when only some findings are listed.
 	ByType map[string]int `json:"by_type,omitempty"`
+	// NotRead is set when the file or member could hold text and was not
+	// read: a short class ("read error", "pdf image-only" …) under which the
+	// summary counts it; Reason says more.
+	NotRead string `json:"not_read,omitempty"`
 }
 
 func (FileRecord) Kind() string { return "file" }

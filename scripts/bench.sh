@@ -3,7 +3,7 @@
 # ratios. Nothing here asserts a time; it prints. BENCH_DIR holds the generated
 # data (default /tmp/atrest-bench); BENCH_MB sets the dense log size (default 256),
 # BENCH_ROWS the big table (default 1000000); BENCH_PARTS picks parts (default
-# "files db journal backup drill soak pg"; drill needs backup; the soak's own
+# "files formats db journal backup drill soak pg"; drill needs backup; the soak's own
 # knobs are in scripts/soak.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -18,8 +18,10 @@ secs() { python3 -c 'import sys; print("%.3f" % (float(sys.argv[2]) - float(sys.
 now() { date +%s.%N; }
 rss() { { /usr/bin/time -f %M "$@" 2>&1 >/dev/null || true; } | tail -1; }   # peak RSS in KiB
 
-PARTS=${BENCH_PARTS:-files db journal backup drill soak pg}
+PARTS=${BENCH_PARTS:-files formats db journal backup drill soak pg}
 part() { [[ " $PARTS " == *" $1 "* ]]; }
+# What the reference pipelines grep for: resident IDs, mobiles, UnionPay cards.
+RE='[1-9]\d{5}(?:18|19|20)\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])\d{3}[\dXx]|1[3-9]\d{9}|62\d{14,17}'
 
 if part files; then
 # Figures on a shared machine wander: every contender runs BENCH_RUNS times
@@ -34,7 +36,6 @@ LOG=$B/dense-$MB.log
 go build -tags noavx2 -o bin/atrest-noavx2 ./cmd/atrest
 PORT=$PWD/bin/atrest-noavx2
 cat "$LOG" > /dev/null  # warm the page cache for every contender
-RE='[1-9]\d{5}(?:18|19|20)\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])\d{3}[\dXx]|1[3-9]\d{9}|62\d{14,17}'
 # timed NAME CMD...: one run, appended to $B/times as "NAME wall cpu"
 timed() {
   local name=$1; shift
@@ -128,6 +129,41 @@ KB=$(rss $ATREST scan files --format jsonl "$BIG")
 echo "  peak RSS, --findings all: $((KB/1024)) MiB (target < 64 MiB)"
 KB=$(rss $ATREST scan files --format jsonl --findings summary "$BIG")
 echo "  peak RSS, --findings summary: $((KB/1024)) MiB"
+fi
+
+if part formats; then
+# Legacy office files and PDFs: atrest against the pipeline a person would
+# use, xls2csv / catdoc / pdftotext into rg, on the same files (copies of the
+# testdata/formats fixtures, written by LibreOffice and ghostscript).
+N=${BENCH_FORMAT_COPIES:-300}
+FD=$B/formats-$N
+if [ ! -d "$FD" ]; then
+  mkdir -p "$FD"
+  for i in $(seq 1 "$N"); do
+    cp testdata/formats/xls/people.xls "$FD/people-$i.xls"
+    cp testdata/formats/doc/people.doc "$FD/people-$i.doc"
+    cp testdata/formats/pdf/people-writer.pdf "$FD/people-$i.pdf"
+  done
+fi
+MIB=$(du -sm "$FD" | cut -f1)
+COUNT=$(find "$FD" -type f | wc -l)
+echo "== legacy office and PDF: $COUNT files (.xls, .doc, .pdf), ${MIB} MiB; CPU: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(nproc) cores"
+cat "$FD"/* > /dev/null
+reference() {
+  for f in "$FD"/*.xls; do xls2csv "$f"; done 2>/dev/null | rg -c -o "$RE" > /dev/null || true
+  for f in "$FD"/*.doc; do catdoc "$f"; done 2>/dev/null | rg -c -o "$RE" > /dev/null || true
+  for f in "$FD"/*.pdf; do pdftotext -q "$f" -; done 2>/dev/null | rg -c -o "$RE" > /dev/null || true
+}
+t0=$(now); reference; t1=$(now); REF=$(secs $t0 $t1)
+t0=$(now); GOMAXPROCS=1 $ATREST scan files --workers 1 --format jsonl "$FD" > /dev/null 2>&1 || true; t1=$(now); ONE=$(secs $t0 $t1)
+t0=$(now); $ATREST scan files --format jsonl "$FD" > /dev/null 2>&1 || true; t1=$(now); ALL=$(secs $t0 $t1)
+python3 - "$COUNT" "$MIB" "$REF" "$ONE" "$ALL" <<'PY'
+import sys
+n, mib, ref, one, allc = int(sys.argv[1]), float(sys.argv[2]), *map(float, sys.argv[3:])
+print(f"  xls2csv|catdoc|pdftotext | rg  {ref:7.2f} s  {n/ref:7.0f} files/s  {mib/ref:6.1f} MiB/s  (one file at a time, as a shell loop runs them)")
+print(f"  atrest, 1 core, jsonl            {one:7.2f} s  {n/one:7.0f} files/s  {mib/one:6.1f} MiB/s  {ref/one:5.2f}x the pipeline")
+print(f"  atrest, all cores, jsonl         {allc:7.2f} s  {n/allc:7.0f} files/s  {mib/allc:6.1f} MiB/s  {ref/allc:5.2f}x the pipeline  (goal > 1x)")
+PY
 fi
 
 if part db; then

@@ -5,7 +5,9 @@ package filescan
 
 import (
 	"context"
+	"fmt"
 	"runtime"
+	"sort"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -42,13 +44,45 @@ type Summary struct {
 	Findings  int      `json:"findings"`
 	// Listed is how many finding records were emitted: Findings, unless
 	// Options.Examples bounded them.
-	Listed  int            `json:"findings_listed"`
-	ByType  map[string]int `json:"by_type"`
+	Listed int            `json:"findings_listed"`
+	ByType map[string]int `json:"by_type"`
+	// PlaintextColumns counts the columns of database files (SQLite) that
+	// hold identifiers in plaintext, judged as scan db judges them.
+	PlaintextColumns int `json:"plaintext_columns,omitempty"`
+	// NotRead counts, by class, the files and container members that could
+	// hold text and were not read (unreadable, image-only PDF, bomb …).
+	NotRead map[string]int `json:"not_read,omitempty"`
 	Bytes   int64          `json:"bytes"`
 	Seconds float64        `json:"seconds"`
 }
 
 func (Summary) Kind() string { return "summary" }
+
+// Unread is how many files and members could hold text and were not read.
+func (s Summary) Unread() int {
+	n := 0
+	for _, c := range s.NotRead {
+		n += c
+	}
+	return n
+}
+
+// NotReadLine says what was not read, largest class first: "4 pdf image-only, 1 read error".
+func (s Summary) NotReadLine() string {
+	classes := make([]string, 0, len(s.NotRead))
+	for c := range s.NotRead {
+		classes = append(classes, c)
+	}
+	sort.Slice(classes, func(i, j int) bool {
+		a, b := s.NotRead[classes[i]], s.NotRead[classes[j]]
+		return a > b || a == b && classes[i] < classes[j]
+	})
+	parts := make([]string, len(classes))
+	for i, c := range classes {
+		parts[i] = fmt.Sprintf("%d %s", s.NotRead[c], c)
+	}
+	return strings.Join(parts, ", ")
+}
 
 // Progress is a snapshot for a progress display.
 type Progress struct {
@@ -96,6 +130,17 @@ func (s *Scanner) Run(ctx context.Context, roots []string, emit func(audit.Recor
 	scan := func(u filesrc.Unit) (int, error) {
 		n := 0
 		path, member := MaskIdentifiers(u.Path), MaskIdentifiers(u.Member)
+		if u.Table != nil {
+			n, err := s.table(u.Table, path, member, func(r audit.Record) {
+				mu.Lock()
+				send(r)
+				mu.Unlock()
+			})
+			mu.Lock()
+			sum.PlaintextColumns += n
+			mu.Unlock()
+			return n, err
+		}
 		mu.Lock()
 		t := tallies[u.Path]
 		if t == nil {
@@ -156,6 +201,12 @@ func (s *Scanner) Run(ctx context.Context, roots []string, emit func(audit.Recor
 		s.bytes.Add(r.Size)
 		mu.Lock()
 		defer mu.Unlock()
+		if r.NotRead != "" {
+			if sum.NotRead == nil {
+				sum.NotRead = map[string]int{}
+			}
+			sum.NotRead[r.NotRead]++
+		}
 		if r.Member == "" {
 			if t := tallies[raw]; t != nil {
 				r.ByType = t.byType()

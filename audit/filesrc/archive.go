@@ -43,7 +43,7 @@ func (m *members) add(member string, size int64, r result) bool {
 		return true
 	}
 	m.fc.w.report(audit.FileRecord{Record: "file", Path: m.fc.path, Member: member, State: r.state,
-		Reason: r.reason, Format: r.format, Encoding: r.encoding, Size: size, Findings: r.findings})
+		Reason: r.reason, Format: r.format, Encoding: r.encoding, Size: size, Findings: r.findings, NotRead: r.notRead})
 	m.notScanned[r.state]++
 	switch r.state {
 	case audit.StateEncrypted:
@@ -74,7 +74,7 @@ func (m *members) result(err error) result {
 		r.state, r.reason, r.bomb = audit.StateSkipped, m.bomb.reason, true
 	case err != nil:
 		f := m.fc.fail(err)
-		r.state, r.reason, r.bomb = f.state, prefixed(m.format, f.reason), f.bomb
+		r.state, r.reason, r.bomb, r.notRead = f.state, prefixed(m.format, f.reason), f.bomb, f.notRead
 	case m.total == 0:
 		r.state, r.reason = audit.StateScanned, "no members"
 	case m.scanned > 0:
@@ -111,7 +111,7 @@ func (fc *fileCtx) zip(n node, ra io.ReaderAt, size int64) result {
 	}
 	zr, err := zip.NewReader(ra, size)
 	if err != nil && !errors.Is(err, zip.ErrInsecurePath) {
-		return result{state: audit.StateError, format: "zip", reason: prefixed("zip", errReason(err))}
+		return result{state: audit.StateError, format: "zip", reason: prefixed("zip", errReason(err)), notRead: notReadError}
 	}
 	zr.RegisterDecompressor(zip.Deflate, flate.NewReader) // faster than the std one
 	zr.RegisterDecompressor(zstd.ZipMethodWinZip, zstd.ZipDecompressor(zstd.WithDecoderMaxWindow(128<<20), zstd.WithDecoderLowmem(true)))
@@ -124,6 +124,10 @@ func (fc *fileCtx) zip(n node, ra io.ReaderAt, size int64) result {
 		return fc.xlsx(n, parts)
 	case parts["word/document.xml"] != nil:
 		return fc.docx(n, parts)
+	case isODF(parts):
+		return fc.odf(n, parts)
+	case parts["xl/workbook.bin"] != nil:
+		return result{state: audit.StateSkipped, format: "xlsb", notRead: "xlsb", reason: "Excel binary workbook (.xlsb) not parsed"}
 	}
 	m := fc.members("zip")
 	for _, f := range zr.File {

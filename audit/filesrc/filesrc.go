@@ -2,14 +2,20 @@
 //
 // It walks roots in parallel, decides what each file is from its content (magic
 // bytes, then text statistics; never the extension), opens containers (gzip, zstd,
-// bzip2, tar, zip, xlsx, docx) and decodes legacy encodings (UTF-16, GB18030) on
-// the fly. Every file gets exactly one FileRecord saying whether it was scanned,
-// is encrypted, binary, skipped or could not be read, and why.
+// bzip2, xz, tar, zip, 7z, rar, e-mail), reads documents as they are displayed
+// (xlsx, docx, .xls, .doc, OpenDocument, RTF, PDF, dBase; one reader per format,
+// each in its own file) and decodes legacy encodings (UTF-16, GB18030, code pages)
+// on the fly. SQLite files become Table units for the scanner to judge. Every file
+// gets exactly one FileRecord saying whether it was scanned, is encrypted, binary,
+// skipped or could not be read, and why; one that could hold text and was not read
+// says so in NotRead.
 //
 // What it must never do: follow a symlink out of a root, hold a whole file or
-// container member in memory, follow a decompression bomb, write decompressed
-// plaintext to disk (spilled members are encrypted under a throwaway key), or
-// call data "encrypted" without a recognised encryption header.
+// container member in memory (PDFs up to 256 MiB excepted: pdfcpu holds their
+// objects), follow a decompression bomb, write decompressed plaintext to disk
+// (spilled members are encrypted under a throwaway key), write to a file it
+// reads (SQLite files are opened through a read-only VFS), or call data
+// "encrypted" without a recognised encryption header.
 package filesrc
 
 import (
@@ -44,6 +50,11 @@ type Options struct {
 	// MaxDepth caps container nesting: a zip in a zip in a zip is depth 3
 	// (default 3). Every container layer (gzip, zip, tar …) counts.
 	MaxDepth int
+	// OneFileSystem keeps the walk on the filesystem of each root, like
+	// rsync's and ripgrep's --one-file-system: a mount point below a root
+	// is reported (skipped) and not descended. Kernel pseudo filesystems
+	// (proc, sysfs, devtmpfs …) are never descended from a root elsewhere.
+	OneFileSystem bool
 }
 
 // Unit is one stream of UTF-8 text to scan: a plain file or one member of a container.
@@ -61,8 +72,13 @@ type Unit struct {
 	// Encoding is the encoding the text was decoded from: utf-8, utf-16le,
 	// utf-16be, gb18030, or unknown-8bit for ASCII-compatible text in neither.
 	Encoding string
-	// Text is the decoded UTF-8; lines end in '\n'.
+	// Text is the decoded UTF-8; lines end in '\n'. It is nil when Table is set.
 	Text io.Reader
+	// Table is set, instead of Text, for a table of a database file
+	// (SQLite): its columns are judged like scan db's, not read as text.
+	// The scanner returns the number of columns holding identifiers in
+	// plaintext as its findings.
+	Table *Table
 }
 
 const (
@@ -156,7 +172,16 @@ type job struct {
 	rootReal string      // the root with symlinks resolved, for containment checks
 	mode     fs.FileMode // from Lstat
 	size     int64
-	err      error // the entry could not be listed or stat'ed
+	err      error  // the entry could not be listed or stat'ed
+	skip     string // a directory not descended, and why
+}
+
+// rootInfo is what a walk below one root compares each directory with.
+type rootInfo struct {
+	root, real string
+	dev        uint64
+	hasDev     bool
+	pseudo     bool // the root itself is on a kernel pseudo filesystem: the user asked for it
 }
 
 // walkRoot feeds the entries under root to the workers, depth first, each
@@ -177,10 +202,29 @@ func (w *walker) walkRoot(root string, jobs chan<- job) {
 		jobs <- job{path: root, rootReal: filepath.Dir(real), mode: fi.Mode(), size: fi.Size()}
 		return
 	}
-	w.walkDir(root, "", real, jobs)
+	ri := rootInfo{root: root, real: real}
+	ri.dev, ri.hasDev = devOf(fi)
+	ri.pseudo = ri.hasDev && pseudoFSOf(root, ri.dev) != ""
+	w.walkDir(ri, "", ri.dev, jobs)
 }
 
-func (w *walker) walkDir(root, rel, rootReal string, jobs chan<- job) {
+// crossing says why a directory on device dev, below a directory on device
+// parent, is not descended ("" to descend).
+func (w *walker) crossing(ri rootInfo, dir string, dev, parent uint64) string {
+	if !ri.hasDev || dev == parent {
+		return ""
+	}
+	if t := pseudoFSOf(dir, dev); t != "" && !ri.pseudo {
+		return t + " filesystem (kernel pseudo files, not data at rest): not descended; name it as a root to scan it"
+	}
+	if w.opts.OneFileSystem && dev != ri.dev {
+		return "another filesystem (mount point): not descended (--one-file-system)"
+	}
+	return ""
+}
+
+func (w *walker) walkDir(ri rootInfo, rel string, dev uint64, jobs chan<- job) {
+	root, rootReal := ri.root, ri.real
 	dir := filepath.Join(root, rel)
 	ents, err := readDir(dir)
 	if err != nil {
@@ -198,7 +242,20 @@ func (w *walker) walkDir(root, rel, rootReal string, jobs chan<- job) {
 		}
 		p := filepath.Join(root, erel)
 		if e.IsDir() { // DirEntry.IsDir is false for a symlink to a directory
-			w.walkDir(root, erel, rootReal, jobs)
+			sub := dev
+			if ri.hasDev {
+				fi, err := e.Info()
+				if err != nil {
+					jobs <- job{path: p, err: err}
+					continue
+				}
+				sub, _ = devOf(fi)
+				if why := w.crossing(ri, p, sub, dev); why != "" {
+					jobs <- job{path: p, skip: why, mode: fi.Mode()}
+					continue
+				}
+			}
+			w.walkDir(ri, erel, sub, jobs)
 			continue
 		}
 		fi, err := e.Info()
@@ -230,6 +287,8 @@ func (w *walker) do(j job) {
 	switch {
 	case j.err != nil:
 		rec = errRecord(j.path, j.err)
+	case j.skip != "":
+		rec.State, rec.Reason, rec.Size = audit.StateSkipped, j.skip, 0
 	case j.mode&fs.ModeSymlink != 0:
 		rec.State, rec.Reason = audit.StateSkipped, symlinkReason(j.path, j.rootReal)
 	case !j.mode.IsRegular():
@@ -240,6 +299,7 @@ func (w *walker) do(j job) {
 			return // cancelled mid-file: an incomplete record would mislead
 		}
 		rec.State, rec.Reason, rec.Format, rec.Encoding, rec.Findings = r.state, r.reason, r.format, r.encoding, r.findings
+		rec.NotRead = r.notRead
 		if r.size >= 0 {
 			rec.Size = r.size
 		}
@@ -277,7 +337,7 @@ func fileKind(m fs.FileMode) string {
 }
 
 func errRecord(p string, err error) audit.FileRecord {
-	return audit.FileRecord{Record: "file", Path: p, State: audit.StateError, Reason: errReason(err)}
+	return audit.FileRecord{Record: "file", Path: p, State: audit.StateError, Reason: errReason(err), NotRead: notReadError}
 }
 
 // errReason drops the path from an *fs.PathError: the record already carries it.
@@ -294,19 +354,44 @@ func errReason(err error) string {
 func (w *walker) file(p string) (r result, ok bool) {
 	f, err := openFile(p)
 	if err != nil {
-		return result{state: audit.StateError, reason: errReason(err), size: -1}, true
+		return result{state: audit.StateError, reason: errReason(err), notRead: notReadError, size: -1}, true
 	}
 	defer f.Close()
 	fi, err := f.Stat()
 	if err != nil {
-		return result{state: audit.StateError, reason: errReason(err), size: -1}, true
+		return result{state: audit.StateError, reason: errReason(err), notRead: notReadError, size: -1}, true
 	}
 	if !fi.Mode().IsRegular() { // replaced between Lstat and Open
 		return result{state: audit.StateSkipped, reason: "not a regular file (" + fileKind(fi.Mode()) + ")", size: fi.Size()}, true
 	}
 	fc := &fileCtx{w: w, path: p, budget: budget{in: fi.Size()}}
+	if fi.Size() == 0 {
+		// proc, sys, FUSE and some network filesystems say 0 for files that
+		// have content: read to EOF, and count what came.
+		in := &budgetReader{ctx: w.ctx, r: f, fc: fc}
+		r = fc.stream(node{format: "text"}, in, nil, -1)
+		r.size = fc.budget.in
+		return r, w.ctx.Err() == nil
+	}
 	src := &ctxReaderAt{ctx: w.ctx, r: f}
 	r = fc.stream(node{format: "text"}, newSectionReader(src, fi.Size()), src, fi.Size())
 	r.size = fi.Size()
 	return r, w.ctx.Err() == nil
+}
+
+// budgetReader reads a file whose size was not known up front, counting its
+// bytes as the file's input for the decompression caps.
+type budgetReader struct {
+	ctx context.Context
+	r   io.Reader
+	fc  *fileCtx
+}
+
+func (b *budgetReader) Read(p []byte) (int, error) {
+	if err := b.ctx.Err(); err != nil {
+		return 0, err
+	}
+	n, err := b.r.Read(p)
+	b.fc.budget.in += int64(n)
+	return n, err
 }

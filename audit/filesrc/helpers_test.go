@@ -53,6 +53,9 @@ func walkRoots(t *testing.T, base string, roots []string, opts Options) (walked,
 		return filepath.ToSlash(r)
 	}
 	err := Walk(context.Background(), roots, opts, func(u Unit) (int, error) {
+		if u.Table != nil {
+			u.Text = tableText(u.Table)
+		}
 		b, err := io.ReadAll(u.Text)
 		mu.Lock()
 		defer mu.Unlock()
@@ -163,8 +166,11 @@ func buildDOCX(t *testing.T, body string, extra ...zipEntry) []byte {
 	return buildZip(t, append(entries, extra...)...)
 }
 
+const cfbEndOfChain = 0xFFFFFFFE
+
 // buildCFB makes a minimal OLE2 compound file (512-byte sectors: FAT in
-// sector 0, directory in sector 1) whose directory holds the given streams.
+// sector 0, directory in sector 1) whose directory holds the given empty
+// streams, each the right sibling of the one before.
 func buildCFB(streams ...string) []byte {
 	le := binary.LittleEndian
 	b := make([]byte, 512*3)
@@ -201,9 +207,34 @@ func buildCFB(streams ...string) []byte {
 		}
 		le.PutUint16(ent[0x40:], uint16(2*(len(u)+1)))
 		ent[0x42] = 2
-		if i == 0 {
+		le.PutUint32(ent[0x44:], 0xffffffff) // left sibling
+		le.PutUint32(ent[0x48:], 0xffffffff) // right sibling
+		le.PutUint32(ent[0x4c:], 0xffffffff) // child
+		le.PutUint32(ent[0x74:], cfbEndOfChain)
+		switch {
+		case i == 0:
 			ent[0x42] = 5
+			if len(streams) > 0 {
+				le.PutUint32(ent[0x4c:], 1)
+			}
+		case i < len(streams):
+			le.PutUint32(ent[0x48:], uint32(i+1))
 		}
 	}
 	return b
+}
+
+// tableText renders a sampled table as text, one row a line, for tests.
+func tableText(t *Table) io.Reader {
+	var b strings.Builder
+	t.Sample(func(row [][]byte) {
+		for i, v := range row {
+			if i > 0 {
+				b.WriteByte('\t')
+			}
+			b.Write(v)
+		}
+		b.WriteByte('\n')
+	})
+	return strings.NewReader(b.String())
 }

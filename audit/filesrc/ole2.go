@@ -1,113 +1,68 @@
 package filesrc
 
 import (
-	"encoding/binary"
-	"errors"
+	"bufio"
+	"fmt"
 	"io"
-	"unicode/utf16"
+	"strings"
+
+	"github.com/richardlehane/mscfb"
 
 	"github.com/atrest/atrest/audit"
 )
 
-// ole2 classifies an OLE2 compound file ([MS-CFB]). Office 2007+ documents
-// saved with a password are OLE2 files holding an "EncryptedPackage" stream
-// ([MS-OFFCRYPTO] §2.3.4.4); anything else is a legacy .doc/.xls/.ppt, whose
-// binary formats are not parsed.
-func ole2(ra io.ReaderAt, size int64) result {
-	names, err := cfbNames(ra, size)
+// ole2 reads an OLE2 compound file ([MS-CFB]) by what its streams say it
+// is: an Excel or WPS workbook (BIFF8), a Word or WPS document (Word 97), an
+// Outlook message, or an Office 2007+ document saved with a password (an
+// "EncryptedPackage" stream, [MS-OFFCRYPTO] §2.3.4.4).
+func (fc *fileCtx) ole2(n node, ra io.ReaderAt, size int64) result {
+	if r, deep := fc.tooDeep(n, "ole2"); deep {
+		return r
+	}
+	cf, err := mscfb.New(ra)
+	if err != nil {
+		return result{state: audit.StateError, format: "ole2", notRead: notReadError, reason: "ole2: " + cfbError(err)}
+	}
+	streams := map[string]*mscfb.File{}
+	for _, f := range cf.File {
+		// A stream cannot be larger than the file that holds it; a longer
+		// one is a FAT cycle that would be read for ever.
+		if f.Size > size {
+			return result{state: audit.StateError, format: "ole2", notRead: notReadError,
+				reason: fmt.Sprintf("ole2: stream %q claims %d bytes in a file of %d", f.Name, f.Size, size)}
+		}
+		key := f.Name
+		if len(f.Path) > 0 {
+			key = strings.Join(f.Path, "/") + "/" + f.Name
+		}
+		streams[key] = f
+	}
 	switch {
-	case err != nil:
-		return result{state: audit.StateBinary, format: "ole2", reason: "OLE2 compound file (directory unreadable: " + err.Error() + ")"}
-	case names["EncryptedPackage"]:
-		return result{state: audit.StateEncrypted, format: "ole2", reason: "encrypted office document"}
+	case streams["EncryptedPackage"] != nil || streams["EncryptionInfo"] != nil:
+		return result{state: audit.StateEncrypted, format: "ole2", reason: "office document encrypted with a password (EncryptedPackage)"}
+	case streams["Workbook"] != nil:
+		return fc.biff(n, streams["Workbook"])
+	case streams["Book"] != nil:
+		return fc.biff(n, streams["Book"])
+	case streams["WordDocument"] != nil:
+		return fc.word97(n, streams)
+	case streams["__properties_version1.0"] != nil:
+		return fc.msg(n, cf, streams)
+	case streams["PowerPoint Document"] != nil:
+		return result{state: audit.StateSkipped, format: "ppt", notRead: "ppt",
+			reason: "PowerPoint 97-2003 presentation not parsed"}
 	}
-	return result{state: audit.StateBinary, format: "ole2", reason: "legacy OLE2 document not parsed"}
+	return result{state: audit.StateBinary, format: "ole2", reason: "OLE2 compound file with no document stream atrest reads"}
 }
 
-const cfbEndOfChain = 0xFFFFFFFE
-
-var errCFB = errors.New("malformed compound file")
-
-// cfbNames lists the names of the directory entries of a compound file.
-func cfbNames(ra io.ReaderAt, size int64) (map[string]bool, error) {
-	hdr := make([]byte, 512)
-	if _, err := ra.ReadAt(hdr, 0); err != nil {
-		return nil, err
+// cfbError keeps mscfb's message and drops its offset noise.
+func cfbError(err error) string {
+	s := strings.TrimPrefix(err.Error(), "mscfb: ")
+	if i := strings.LastIndex(s, "; "); i > 0 {
+		s = s[:i]
 	}
-	le := binary.LittleEndian
-	shift := le.Uint16(hdr[0x1e:])
-	if shift != 9 && shift != 12 {
-		return nil, errCFB
-	}
-	secSize := int64(1) << shift
-	// No chain without a cycle is longer than the file has sectors: the
-	// guard against corrupt or hostile FAT and DIFAT chains.
-	maxSteps := int(size/secSize) + 1
-	sector := func(n uint32) ([]byte, error) {
-		off := (int64(n) + 1) * secSize
-		if off+secSize > size {
-			return nil, errCFB
-		}
-		b := make([]byte, secSize)
-		_, err := ra.ReadAt(b, off)
-		return b, err
-	}
-	// The FAT sectors are listed in the header's DIFAT, then in a DIFAT chain.
-	fatSecs := make([]uint32, 0, 109)
-	for i := 0; i < 109; i++ {
-		fatSecs = append(fatSecs, le.Uint32(hdr[0x4c+4*i:]))
-	}
-	next := le.Uint32(hdr[0x44:])
-	for n, steps := le.Uint32(hdr[0x48:]), 0; n > 0 && next < cfbEndOfChain-4; n, steps = n-1, steps+1 {
-		if steps > maxSteps {
-			return nil, errCFB
-		}
-		b, err := sector(next)
-		if err != nil {
-			return nil, err
-		}
-		for i := int64(0); i < secSize/4-1; i++ {
-			fatSecs = append(fatSecs, le.Uint32(b[4*i:]))
-		}
-		next = le.Uint32(b[secSize-4:])
-	}
-	perFAT := uint32(secSize / 4)
-	fatNext := func(n uint32) (uint32, error) {
-		i := n / perFAT
-		if int(i) >= len(fatSecs) {
-			return 0, errCFB
-		}
-		b, err := sector(fatSecs[i])
-		if err != nil {
-			return 0, err
-		}
-		return le.Uint32(b[4*(n%perFAT):]), nil
-	}
-	names := map[string]bool{}
-	dir := le.Uint32(hdr[0x30:])
-	for steps := 0; dir < cfbEndOfChain-4; steps++ {
-		if steps > maxSteps {
-			return nil, errCFB
-		}
-		b, err := sector(dir)
-		if err != nil {
-			return nil, err
-		}
-		for e := int64(0); e+128 <= secSize; e += 128 {
-			ent := b[e : e+128]
-			nameLen := int(le.Uint16(ent[0x40:]))
-			if ent[0x42] == 0 || nameLen < 2 || nameLen > 64 {
-				continue // unused entry
-			}
-			u := make([]uint16, nameLen/2-1)
-			for i := range u {
-				u[i] = le.Uint16(ent[2*i:])
-			}
-			names[string(utf16.Decode(u))] = true
-		}
-		if dir, err = fatNext(dir); err != nil {
-			return nil, err
-		}
-	}
-	return names, nil
+	return s
 }
+
+// oleStream reads a whole stream sequentially through a buffer.
+func oleStream(f *mscfb.File) io.Reader { return bufio.NewReaderSize(f, 32<<10) }

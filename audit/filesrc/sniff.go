@@ -27,6 +27,14 @@ const (
 	kindZip
 	kindTar
 	kindOLE2
+	kindMail
+	kindRTF
+	kindPDF
+	kindXz
+	kind7z
+	kindRar
+	kindDBF
+	kindSQLite
 )
 
 // sniffed is the verdict on a stream's first bytes.
@@ -34,9 +42,13 @@ type sniffed struct {
 	kind   kind
 	format string // container or file format where known (gzip, zip, age, pdf …)
 	reason string // for encrypted, binary and skipped
-	enc    string // for text: utf-8, utf-16le, utf-16be, gb18030, unknown-8bit
-	bom    bool   // for text: a byte-order mark to drop
-	repair bool   // for utf-8: replace ill-formed sequences
+	// notRead is the class of a skipped stream that could hold text
+	// (FileRecord.NotRead).
+	notRead string
+	dbf     dbfHeader // for dbf: the table's header
+	enc     string    // for text: utf-8, utf-16le, utf-16be, gb18030, unknown-8bit
+	bom     bool      // for text: a byte-order mark to drop
+	repair  bool      // for utf-8: replace ill-formed sequences
 }
 
 type magic struct {
@@ -59,12 +71,13 @@ var magics = []magic{
 	{0, "LUKS\xba\xbe", sniffed{kind: kindEncrypted, format: "luks", reason: "luks header"}},
 	{0, "$ANSIBLE_VAULT;", sniffed{kind: kindEncrypted, format: "ansible-vault", reason: "ansible vault header"}},
 	{0, "VimCrypt~", sniffed{kind: kindEncrypted, format: "vim", reason: "vim encryption header"}},
-	{0, "%PDF-", sniffed{kind: kindSkipped, format: "pdf", reason: "pdf not parsed"}},
-	{0, "SQLite format 3\x00", sniffed{kind: kindSkipped, format: "sqlite", reason: "sqlite database not parsed"}},
-	{0, "\xfd7zXZ\x00", sniffed{kind: kindSkipped, format: "xz", reason: "xz stream not parsed"}},
-	{0, "7z\xbc\xaf\x27\x1c", sniffed{kind: kindSkipped, format: "7z", reason: "7z archive not parsed"}},
-	{0, "Rar!\x1a\x07", sniffed{kind: kindSkipped, format: "rar", reason: "rar archive not parsed"}},
-	{0, "\x04\x22\x4d\x18", sniffed{kind: kindSkipped, format: "lz4", reason: "lz4 stream not parsed"}},
+	{0, "%PDF-", sniffed{kind: kindPDF, format: "pdf"}},
+	{0, "{\\rtf", sniffed{kind: kindRTF, format: "rtf"}},
+	{0, "SQLite format 3\x00", sniffed{kind: kindSQLite, format: "sqlite"}},
+	{0, "\xfd7zXZ\x00", sniffed{kind: kindXz, format: "xz"}},
+	{0, "7z\xbc\xaf\x27\x1c", sniffed{kind: kind7z, format: "7z"}},
+	{0, "Rar!\x1a\x07", sniffed{kind: kindRar, format: "rar"}},
+	{0, "\x04\x22\x4d\x18", sniffed{kind: kindSkipped, format: "lz4", reason: "lz4 stream not parsed", notRead: "lz4"}},
 	{0, "\x7fELF", sniffed{kind: kindBinary, format: "elf", reason: "elf executable"}},
 	{0, "\xfe\xed\xfa\xce", sniffed{kind: kindBinary, format: "mach-o", reason: "mach-o executable"}},
 	{0, "\xfe\xed\xfa\xcf", sniffed{kind: kindBinary, format: "mach-o", reason: "mach-o executable"}},
@@ -101,6 +114,12 @@ func sniff(head []byte, atEOF bool) sniffed {
 	}
 	if isPGPEncrypted(head) {
 		return sniffed{kind: kindEncrypted, format: "openpgp", reason: "openpgp encrypted message"}
+	}
+	if h, ok := isDBF(head); ok {
+		return sniffed{kind: kindDBF, format: "dbf", dbf: h}
+	}
+	if format, ok := isMail(head); ok {
+		return sniffed{kind: kindMail, format: format}
 	}
 	return sniffText(head, atEOF)
 }

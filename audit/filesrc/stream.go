@@ -25,10 +25,18 @@ import (
 // result is what became of one stream: a file, or a member of a container.
 type result struct {
 	state, reason, format, encoding string
+	notRead                         string // the class of a stream that could hold text and was not read
 	findings                        int
 	size                            int64 // of the file on disk; set by walker.file
 	bomb                            bool  // a decompression cap tripped: stop the whole file
 }
+
+// Classes of streams that could hold text and were not read (FileRecord.NotRead).
+const (
+	notReadError = "read error"
+	notReadBomb  = "decompression bomb"
+	notReadDepth = "nested too deep"
+)
 
 // node locates a stream inside the file being scanned.
 type node struct {
@@ -68,8 +76,8 @@ func (fc *fileCtx) stream(n node, r io.Reader, ra io.ReaderAt, size int64) resul
 	case kindBinary:
 		return result{state: audit.StateBinary, reason: s.reason, format: s.format}
 	case kindSkipped:
-		return result{state: audit.StateSkipped, reason: s.reason, format: s.format}
-	case kindGzip, kindZstd, kindBzip2:
+		return result{state: audit.StateSkipped, reason: s.reason, format: s.format, notRead: s.notRead}
+	case kindGzip, kindZstd, kindBzip2, kindXz:
 		if s.kind == kindGzip && ra != nil {
 			if err := fc.gzipTrailer(ra, size); err != nil {
 				r := fc.fail(err)
@@ -80,7 +88,17 @@ func (fc *fileCtx) stream(n node, r io.Reader, ra io.ReaderAt, size int64) resul
 		return fc.decompress(n, s, br, func() int64 { return cr.n - int64(br.Buffered()) })
 	case kindTar:
 		return fc.tar(n, br)
-	case kindZip, kindOLE2:
+	case kindMail:
+		return fc.mail(n, br, s.format)
+	case kindDBF:
+		return fc.dbf(n, br, s.dbf)
+	case kindRTF:
+		res := fc.unit(n, "rtf", newRTFText(br))
+		res.format = "rtf"
+		return res
+	case kindRar:
+		return fc.rar(n, br)
+	case kindZip, kindOLE2, kindPDF, kind7z, kindSQLite:
 		if ra == nil { // archive/zip and the OLE2 directory need random access
 			sp, err := spill(br)
 			if err != nil {
@@ -89,8 +107,15 @@ func (fc *fileCtx) stream(n node, r io.Reader, ra io.ReaderAt, size int64) resul
 			defer sp.Close()
 			ra, size = sp, sp.Size()
 		}
-		if s.kind == kindOLE2 {
-			return ole2(ra, size)
+		switch s.kind {
+		case kindOLE2:
+			return fc.ole2(n, ra, size)
+		case kindPDF:
+			return fc.pdf(n, ra, size)
+		case kind7z:
+			return fc.sevenZip(n, ra, size)
+		case kindSQLite:
+			return fc.sqlite(n, ra, size)
 		}
 		return fc.zip(n, ra, size)
 	}
@@ -145,7 +170,7 @@ func (fc *fileCtx) unit(n node, enc string, text io.Reader) result {
 		res.findings = found
 		return res
 	case err != nil:
-		return result{state: audit.StateError, reason: "scan: " + err.Error(), findings: found}
+		return result{state: audit.StateError, reason: "scan: " + err.Error(), findings: found, notRead: notReadError}
 	}
 	return result{state: audit.StateScanned, encoding: enc, findings: found}
 }
@@ -175,6 +200,12 @@ func (fc *fileCtx) decompress(n node, s sniffed, br *bufio.Reader, in func() int
 		zr = zd
 	case kindBzip2:
 		zr = bzip2.NewReader(br)
+	case kindXz:
+		xr, err := newXZReader(br)
+		if err != nil {
+			return fc.fail(prefixErr("xz", err))
+		}
+		zr = xr
 	}
 	if name == "" || strings.ContainsAny(name, "/\\") {
 		name = innerName(fc.baseName(n), s.format)
@@ -205,7 +236,7 @@ func (fc *fileCtx) tooDeep(n node, format string) (result, bool) {
 	if n.depth < fc.w.opts.MaxDepth {
 		return result{}, false
 	}
-	return result{state: audit.StateSkipped, format: format,
+	return result{state: audit.StateSkipped, format: format, notRead: notReadDepth,
 		reason: fmt.Sprintf("containers nested deeper than %d", fc.w.opts.MaxDepth)}, true
 }
 
@@ -232,6 +263,7 @@ var compressedSuffixes = map[string][]struct{ ext, repl string }{
 	"gzip":  {{".tgz", ".tar"}, {".gz", ""}, {".gzip", ""}},
 	"zstd":  {{".tzst", ".tar"}, {".zst", ""}, {".zstd", ""}},
 	"bzip2": {{".tbz2", ".tar"}, {".tbz", ".tar"}, {".bz2", ""}, {".bzip2", ""}},
+	"xz":    {{".txz", ".tar"}, {".xz", ""}},
 }
 
 func joinMember(parent, name string) string {
@@ -246,21 +278,25 @@ func joinMember(parent, name string) string {
 func (fc *fileCtx) fail(err error) result {
 	var b *bombError
 	if errors.As(err, &b) {
-		return result{state: audit.StateSkipped, reason: b.Error(), bomb: true}
+		return result{state: audit.StateSkipped, reason: b.Error(), bomb: true, notRead: notReadBomb}
 	}
 	if cerr := fc.w.ctx.Err(); cerr != nil {
-		return result{state: audit.StateError, reason: cerr.Error()}
+		return result{state: audit.StateError, reason: cerr.Error(), notRead: notReadError}
 	}
-	return result{state: audit.StateError, reason: errReason(err)}
+	return result{state: audit.StateError, reason: errReason(err), notRead: notReadError}
 }
 
 // bombError is a decompression cap that tripped.
 type bombError struct {
-	ratio, maxRatio int64 // set for a ratio cap
-	sizeCap         int64 // set for a size cap
+	ratio, maxRatio int64  // set for a ratio cap
+	sizeCap         int64  // set for a size cap
+	what            string // set when something other than output size hit sizeCap
 }
 
 func (e *bombError) Error() string {
+	if e.what != "" {
+		return fmt.Sprintf("decompression bomb: %s exceeds cap of %d MiB", e.what, e.sizeCap>>20)
+	}
 	if e.sizeCap > 0 {
 		return fmt.Sprintf("decompression bomb: more than %d bytes decompressed exceeds cap", e.sizeCap)
 	}

@@ -1,8 +1,11 @@
 package main
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
+	"path/filepath"
 
 	"github.com/atrest/atrest/audit/journal"
 	"github.com/atrest/atrest/crypto"
@@ -20,7 +23,11 @@ func newInitCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "init --config FILE",
 		Short: "Create the state directory and the keys the config names (never overwrites a key)",
-		Long: `init prepares an installation: it creates state_dir (mode 0700), the journal
+		Long: `init prepares an installation. Given a config file that does not exist yet, it
+first writes a starter there (state_dir beside it, the host's time zone, a file
+root to fill in; every other key is in configs/atrest.example.yaml).
+
+It creates state_dir (mode 0700), the journal
 directory, the fingerprint key (HMAC key for fingerprints), the journal signing
 key (ed25519, or for an sm journal an SM2 private key in PEM, as openssl genpkey
 writes it) and the manifest signing key of every backup job whose suite differs
@@ -28,7 +35,10 @@ from the journal's (SM2 for sm jobs, ed25519 for standard ones), each mode 0600,
 where they are missing. An existing key is never overwritten: losing the
 fingerprint key breaks correlation with earlier scans, and losing the signing key
 breaks verification of earlier checkpoints. A kept key of the other suite than the
-config asks for is reported: a journal keeps the suite of its key for life.`,
+config asks for is reported: a journal keeps the suite of its key for life.
+
+init needs no network: it does not contact the databases, the object storage or
+the journal anchor.`,
 		Example: "  atrest init --config /etc/atrest/atrest.yaml",
 		Args:    requireNoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -41,6 +51,13 @@ config asks for is reported: a journal keeps the suite of its key for life.`,
 }
 
 func runInit(cmd *cobra.Command, o initOptions) error {
+	out := cmd.OutOrStdout()
+	if _, err := os.Stat(o.configPath); errors.Is(err, fs.ErrNotExist) {
+		if err := writeStarterConfig(o.configPath); err != nil {
+			return fmt.Errorf("init: %w", err)
+		}
+		fmt.Fprintf(out, "%-20s %s  written (a starter: edit it, then run init again)\n", "config", o.configPath)
+	}
 	cfg, err := config.Load(o.configPath)
 	if err != nil {
 		return err
@@ -50,7 +67,6 @@ func runInit(cmd *cobra.Command, o initOptions) error {
 			return fmt.Errorf("init: %w", err)
 		}
 	}
-	out := cmd.OutOrStdout()
 	var events []journal.Entry
 	for _, k := range initKeys(cfg) {
 		created, err := crypto.EnsureKeyFile(k.path, k.gen)
@@ -68,8 +84,16 @@ func runInit(cmd *cobra.Command, o initOptions) error {
 	fmt.Fprintf(out, "%-20s %s\n", "state directory", cfg.StateDir)
 	events = append(events, journal.Entry{Kind: "init", Subject: cfg.Path, Outcome: "ok",
 		Figures: map[string]any{"keys_created": len(events)}})
-	if err := record(cfg, events...); err != nil {
+	// Keys and the local journal need no network: init journals without the
+	// anchor, whose bucket may not exist yet; the next run's checkpoint is
+	// copied there.
+	local := *cfg
+	local.Journal.Anchor = nil
+	if err := record(&local, events...); err != nil {
 		return fmt.Errorf("init: %w", err)
+	}
+	if cfg.Journal.Anchor != nil {
+		fmt.Fprintf(out, "%-20s %s/%s (not contacted by init; the next run copies its checkpoint there)\n", "journal anchor", cfg.Journal.Anchor.Storage, cfg.Journal.Anchor.Bucket)
 	}
 	fmt.Fprintf(out, "%-20s %s\n", "journal", cfg.JournalDir())
 	return nil
@@ -126,4 +150,45 @@ func keptKey(k initKey) (string, error) {
 	}
 	return fmt.Sprintf("kept (exists, a key of suite %s where %s is needed: the jobs of suite %s cannot sign their manifests with it)",
 		has.Name(), k.suite.Name(), k.suite.Name()), nil
+}
+
+// starterConfig is what init writes where no config exists: enough to scan
+// files and keep a journal, with pointers to the rest.
+const starterConfig = `# atrest configuration, written by atrest init. Every key, with what it is for:
+# configs/atrest.example.yaml in the source, or README.md "Configuration".
+# Secrets never sit here: a key ending in _env names an environment variable,
+# one ending in _file names a file. Relative paths are relative to this file.
+
+state_dir: atrest-state          # keys, the journal (state_dir/journal/) and local state
+# timezone: Asia/Shanghai        # default: this host's
+
+journal:
+  retention: 180d                # at least six months, as the law asks
+  # anchor: {storage: backup-s3, bucket: atrest-journal}   # copies of the checkpoints
+
+file_roots:
+  - name: exports                # scan with: atrest scan files --config THIS_FILE
+    paths: [/srv/exports]        # the shares where exports land
+    # scan_schedule: "0 3 * * 0" # for atrest serve
+
+# sources:                       # databases to scan and back up
+#   - {name: yb-prod, dsn_env: YB_DSN, databases: [yb]}
+# storage:                       # S3-compatible object storage
+#   - {name: backup-s3, endpoint: "s3.example:9000", access_key_env: S3_ACCESS_KEY, secret_key_env: S3_SECRET_KEY}
+# backups, drills, notify, http: see configs/atrest.example.yaml
+`
+
+func writeStarterConfig(path string) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return err
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o640)
+	if err != nil {
+		return err
+	}
+	if _, err := f.WriteString(starterConfig); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
 }

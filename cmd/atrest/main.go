@@ -33,8 +33,9 @@ const exitHelp = `Exit status:
   2  could not run (bad flags, bad config, unreachable server); a one-line
      error on stderr says what and where
   3  ran and found nothing wrong in what it read, but could not read
-     everything (unreadable files or directories, tables whose columns could
-     not be sampled); 1 wins over 3`
+     everything (unreadable files or directories, documents that could hold
+     text and were not read, tables whose columns could not be sampled);
+     1 wins over 3`
 
 // errFound marks a run that completed and found something wrong (exit 1). The
 // records already say what; the message is a one-line summary for stderr.

@@ -197,3 +197,32 @@ func TestUnknownCommandsExit2(t *testing.T) {
 		t.Errorf("a group alone prints its help: exit %d", code)
 	}
 }
+
+// init without a config writes a starter one; init needs no network (an
+// anchor on an unreachable endpoint, its keys unset, does not stop it).
+func TestInitStarterConfigAndNoNetwork(t *testing.T) {
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "etc", "atrest.yaml")
+	out, stderr, code := atrest(t, "init", "--config", cfg)
+	if code != 0 || !strings.Contains(out, "written (a starter") {
+		t.Fatalf("init without a config: exit %d\n%s%s", code, out, stderr)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "etc", "atrest-state", "fingerprint.key")); err != nil {
+		t.Fatalf("keys beside the starter config: %v", err)
+	}
+	if _, _, code := atrest(t, "scan", "files", "--config", cfg, "--format", "jsonl", dir); code == exitCantRun {
+		t.Fatal("the starter config does not run a scan")
+	}
+
+	unreachable := filepath.Join(t.TempDir(), "atrest.yaml")
+	os.WriteFile(unreachable, []byte(`state_dir: state
+journal:
+  anchor: {storage: s3, bucket: journal}
+storage:
+  - {name: s3, endpoint: "127.0.0.1:1", access_key_env: ATREST_T_NOPE_AK, secret_key_env: ATREST_T_NOPE_SK}
+`), 0o644)
+	out, stderr, code = atrest(t, "init", "--config", unreachable)
+	if code != 0 || !strings.Contains(out, "not contacted by init") {
+		t.Fatalf("init with an unreachable anchor: exit %d\n%s%s", code, out, stderr)
+	}
+}

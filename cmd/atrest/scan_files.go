@@ -18,6 +18,7 @@ type scanFilesOptions struct {
 	roots    []string
 	workers  int
 	maxDepth int
+	oneFS    bool
 	findings string
 	examples int
 }
@@ -26,7 +27,7 @@ func newScanFilesCmd() *cobra.Command {
 	var o scanFilesOptions
 	cmd := &cobra.Command{
 		Use:   "files [flags] PATH...",
-		Short: "Scan file trees (text, CSV, logs, gz, zip, xlsx, docx) for plaintext identifiers",
+		Short: "Scan file trees (text, archives, office documents, PDF, e-mail, SQLite) for plaintext identifiers",
 		Long: `scan files walks each PATH and reports every identifier stored in plaintext:
 resident ID numbers (居民身份证号, also 15-digit, 居住证 and 永居证), mobile numbers,
 bank cards, unified social credit codes, e-mail addresses, and passport and
@@ -34,11 +35,16 @@ HK/MO/TW permit numbers next to a keyword. Each is validated (check digits, real
 dates, allocation tables), so order numbers, timestamps, IMEIs and masked values
 are not reported.
 
-Files are typed by content, not by name: UTF-8, UTF-16 and GB18030/GBK text,
-gzip, zip (nested up to 3 deep), xlsx (line = row) and docx (line = paragraph).
-Encrypted files (age, OpenSSL, PGP, encrypted zip entries and Office files) are
-reported with state "encrypted"; binaries "binary"; decompression bombs
-"skipped". Symlinks are not followed out of the root.
+Files are typed by content, not by name: UTF-8, UTF-16 and GB18030/GBK text;
+gzip, zstd, bzip2, xz, tar, zip, 7z and rar members (nested up to 3 deep);
+spreadsheets (xlsx, .xls, WPS .et, .ods: line = row) and documents (docx, .doc,
+WPS .wps, .odt, .rtf, PDF text: line = paragraph) as they are displayed; e-mail
+(.eml, .mht) with every attachment; dBase tables by field; SQLite files as
+databases, each column judged as scan db judges it. Encrypted files and
+password-protected documents and archives are "encrypted"; binaries "binary".
+What could hold text and was not read (unreadable, image-only PDF, bomb) is
+counted under not_read and makes the run exit 3 when nothing was found.
+Symlinks are not followed out of the root, nor /proc, /sys or /dev entered.
 
 Each finding carries a mask (110***********123X) and a keyed fingerprint, never
 the value. --findings all lists every finding (the default for json, jsonl and
@@ -61,6 +67,7 @@ is journaled, and with no PATH the config's file_roots are scanned.
 	cmd.Flags().StringArrayVar(&o.roots, "root", nil, "with --config: scan only this file_roots entry (repeatable)")
 	cmd.Flags().IntVar(&o.workers, "workers", runtime.GOMAXPROCS(0), "files scanned at once, and chunks of one big file matched at once")
 	cmd.Flags().IntVar(&o.maxDepth, "max-depth", 3, "how deep to open zip archives nested in zip archives")
+	cmd.Flags().BoolVar(&o.oneFS, "one-file-system", false, "do not descend into other filesystems mounted below a PATH (proc, sys and dev never are)")
 	cmd.Flags().StringVar(&o.findings, "findings", "", "all (every finding) or summary (counts by type per file, and --examples findings of each type) (default: summary for table, all otherwise)")
 	cmd.Flags().IntVar(&o.examples, "examples", 3, "with --findings summary: findings of each type listed per file")
 	return cmd
@@ -105,7 +112,7 @@ func runScanFiles(cmd *cobra.Command, o scanFilesOptions, args []string) error {
 		return err
 	}
 	s := filescan.New(filescan.Options{
-		Files:       filesrc.Options{Exclude: exclude, Workers: o.workers, MaxDepth: o.maxDepth},
+		Files:       filesrc.Options{Exclude: exclude, Workers: o.workers, MaxDepth: o.maxDepth, OneFileSystem: o.oneFS},
 		Fingerprint: fp,
 		Workers:     o.workers,
 		Examples:    examples,
@@ -129,8 +136,19 @@ func runScanFiles(cmd *cobra.Command, o scanFilesOptions, args []string) error {
 	if err != nil {
 		return fmt.Errorf("scan files: %w", err)
 	}
-	if sum.Findings > 0 {
-		return errFound{fmt.Sprintf("%d plaintext identifiers in %d files scanned", sum.Findings, sum.Scanned)}
+	unread := ""
+	if n := sum.Unread(); n > 0 {
+		unread = fmt.Sprintf("; %d could hold text and were not read: %s", n, sum.NotReadLine())
+	}
+	switch {
+	case sum.Findings > 0 || sum.PlaintextColumns > 0:
+		cols := ""
+		if sum.PlaintextColumns > 0 {
+			cols = fmt.Sprintf(", %d database columns in plaintext", sum.PlaintextColumns)
+		}
+		return errFound{fmt.Sprintf("%d plaintext identifiers in %d files scanned%s%s", sum.Findings, sum.Scanned, cols, unread)}
+	case unread != "":
+		return errPartial{fmt.Sprintf("no plaintext identifiers in %d files scanned%s", sum.Scanned, unread)}
 	}
 	return nil
 }
@@ -177,12 +195,17 @@ func scanFilesEntry(subject string, sum filescan.Summary, err error) journal.Ent
 	e := journal.Entry{Kind: "scan.files", Subject: subject, Outcome: "ok",
 		Figures: map[string]any{"files": sum.Files, "scanned": sum.Scanned, "encrypted": sum.Encrypted,
 			"binary": sum.Binary, "skipped": sum.Skipped, "errors": sum.Errors, "findings": sum.Findings,
+			"not_read": sum.Unread(), "plaintext_columns": sum.PlaintextColumns,
 			"by_type": byType, "bytes": sum.Bytes, "seconds": sum.Seconds}}
 	switch {
 	case err != nil:
 		e.Outcome, e.Detail = "error", oneLine(err.Error())
-	case sum.Findings > 0:
+	case sum.Findings > 0 || sum.PlaintextColumns > 0:
 		e.Outcome = "findings"
+	case sum.Unread() > 0:
+		// As scan.db: what was not read is not known to be clean.
+		e.Outcome = "incomplete"
+		e.Detail = fmt.Sprintf("%d file(s) or member(s) that could hold text were not read", sum.Unread())
 	}
 	return e
 }

@@ -14,6 +14,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"reflect"
 	"regexp"
 	"strconv"
 	"strings"
@@ -298,7 +299,7 @@ func Parse(path string, data []byte) (*Config, error) {
 
 var (
 	yamlLine     = regexp.MustCompile(`^(?:yaml: )?line (\d+): (.*)$`)
-	unknownField = regexp.MustCompile(`^field (\S+) not found in type .*$`)
+	unknownField = regexp.MustCompile(`^field (\S+) not found in type (\S+)$`)
 )
 
 // yamlError turns yaml.v3's multi-line errors into "file:line: message".
@@ -314,11 +315,78 @@ func yamlError(path string, err error) error {
 		msg := s[2]
 		if f := unknownField.FindStringSubmatch(msg); f != nil {
 			msg = "unknown key " + f[1]
+			if k := closestKey(f[1], f[2]); k != "" {
+				msg += " (did you mean " + k + "?)"
+			}
 		}
 		msg = strings.Replace(msg, "cannot unmarshal !!", "wrong type: ", 1)
 		return fmt.Errorf("%s:%s: %s", path, s[1], msg)
 	}
 	return fmt.Errorf("%s: %s", path, strings.TrimPrefix(m, "yaml: "))
+}
+
+// closestKey is the key of the raw config type named typeName nearest to
+// the unknown key (one or two edits away), or "".
+func closestKey(unknown, typeName string) string {
+	t, ok := rawTypes()[typeName]
+	if !ok {
+		return ""
+	}
+	best, bestD := "", 3
+	for i := 0; i < t.NumField(); i++ {
+		k, _, _ := strings.Cut(t.Field(i).Tag.Get("yaml"), ",")
+		if d := editDistance(unknown, k); k != "" && d < bestD {
+			best, bestD = k, d
+		}
+	}
+	return best
+}
+
+// rawTypes maps the names of the raw config structs (as the YAML decoder
+// names them in its errors) to their types.
+func rawTypes() map[string]reflect.Type {
+	out := map[string]reflect.Type{}
+	var walk func(t reflect.Type)
+	walk = func(t reflect.Type) {
+		for t.Kind() == reflect.Pointer || t.Kind() == reflect.Slice {
+			t = t.Elem()
+		}
+		if t.Kind() != reflect.Struct || out["config."+t.Name()] != nil {
+			return
+		}
+		out["config."+t.Name()] = t
+		for i := 0; i < t.NumField(); i++ {
+			walk(t.Field(i).Type)
+		}
+	}
+	walk(reflect.TypeOf(rawConfig{}))
+	return out
+}
+
+// editDistance is the Levenshtein distance, with a swap of two neighbours
+// counting as one edit (dns_env for dsn_env).
+func editDistance(a, b string) int {
+	d := make([][]int, len(a)+1)
+	for i := range d {
+		d[i] = make([]int, len(b)+1)
+		d[i][0] = i
+	}
+	for j := range d[0] {
+		d[0][j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			d[i][j] = min(d[i-1][j]+1, d[i][j-1]+1, d[i-1][j-1]+cost)
+			if i > 1 && j > 1 && a[i-1] == b[j-2] && a[i-2] == b[j-1] {
+				d[i][j] = min(d[i][j], d[i-2][j-2]+1)
+			}
+		}
+	}
+	return d[len(a)][len(b)]
 }
 
 // ParseDuration accepts Go durations plus a day suffix ("30d", "180d", "1d12h").

@@ -58,6 +58,7 @@ func TestConfigErrorsGiveFileAndLine(t *testing.T) {
 		{"bad timezone", "state_dir: /x\ntimezone: Beijing\n", "c.yaml:2: timezone \"Beijing\" is not an IANA time zone name"},
 		{"notify format", "state_dir: /x\nnotify:\n  - name: n\n    format: slack\n    url_env: U\n", "c.yaml:4: notify \"n\": format \"slack\""},
 		{"notify on", "state_dir: /x\nnotify:\n  - {name: n, format: wecom, url_env: U, on: [failure]}\n", "c.yaml:3: notify \"n\": on: \"failure\""},
+		{"near miss", "state_dir: /x\nsources:\n  - name: a\n    dns_env: A\n", "c.yaml:4: unknown key dns_env (did you mean dsn_env?)"},
 		{"empty", "", "c.yaml: empty configuration"},
 		{"bad yaml", "state_dir: [\n", "c.yaml:"},
 	} {

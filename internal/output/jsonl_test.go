@@ -40,7 +40,7 @@ func checkSame(t testing.TB, strs ...string) {
 	recs := []any{
 		audit.Finding{Record: at(0), Path: at(1), Member: at(2), Line: len(at(3)) - 7, Type: detect.Type(at(4)), Masked: at(5), Fingerprint: at(6)},
 		&audit.Finding{Record: "finding", Path: at(0), Line: 1 << 40, Type: detect.Mobile},
-		audit.FileRecord{Record: at(0), Path: at(1), Member: at(2), State: at(3), Reason: at(4), Format: at(5), Encoding: at(6), Size: -int64(len(at(1))), Findings: len(at(2))},
+		audit.FileRecord{Record: at(0), Path: at(1), Member: at(2), State: at(3), Reason: at(4), Format: at(5), Encoding: at(6), Size: -int64(len(at(1))), Findings: len(at(2)), NotRead: at(7)},
 		&audit.FileRecord{Record: "file", Path: at(1), State: "scanned", Size: 1<<62 + 3},
 		audit.FileRecord{Record: "file", Path: at(0), State: "scanned", Findings: 3, ByType: map[string]int{at(4): 2, at(6): 1, "cn_mobile": 1 << 40}},
 		audit.FileRecord{ByType: map[string]int{}},

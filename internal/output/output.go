@@ -183,6 +183,10 @@ func appendFileRecord(b []byte, r *audit.FileRecord) []byte {
 		}
 		b = append(b, '}')
 	}
+	if r.NotRead != "" {
+		b = append(b, `,"not_read":`...)
+		b = appendString(b, r.NotRead)
+	}
 	return append(b, '}')
 }
 

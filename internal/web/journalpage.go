@@ -202,7 +202,7 @@ func (s *Server) journalPage(q *req) {
 	d := journalData{common: s.common(&q.sess, "审计日志 Journal", "journal"),
 		Kinds: []string{"scan.db", "scan.files", "backup.run", "backup.check", "backup.prune", "drill.run", "serve", "config.reload",
 			"login", "logout", "access.denied", "user", "init", "journal"},
-		Outcome: []string{"ok", "findings", "fail", "error", "skipped", "cancelled", "denied", "rate_limited", "deleted"}}
+		Outcome: []string{"ok", "findings", "incomplete", "fail", "error", "skipped", "cancelled", "denied", "rate_limited", "deleted"}}
 	jq, err := parseJournalQuery(q.r.URL.Query(), s.now())
 	d.Q = jq
 	code := http.StatusOK

@@ -29,7 +29,7 @@ func parsePages() (map[string]*template.Template, error) {
 }
 
 var outcomeNames = map[string]string{
-	"ok": "成功 ok", "pass": "通过 pass", "findings": "发现明文 findings", "fail": "失败 fail",
+	"ok": "成功 ok", "pass": "通过 pass", "findings": "发现明文 findings", "incomplete": "未读完 incomplete", "fail": "失败 fail",
 	"error": "错误 error", "skipped": "跳过 skipped", "cancelled": "取消 cancelled",
 	"denied": "拒绝 denied", "rate_limited": "限流 rate limited",
 }
@@ -74,7 +74,7 @@ var funcs = template.FuncMap{
 		switch s {
 		case "ok", "pass", "fresh":
 			return "good"
-		case "findings", "warn", "skipped", "cancelled", "unknown", "pending", "off", "rate_limited":
+		case "findings", "incomplete", "warn", "skipped", "cancelled", "unknown", "pending", "off", "rate_limited":
 			return "warn"
 		case "fail", "error", "stale", "never", "broken", "denied":
 			return "bad"
