@@ -63,9 +63,9 @@ type Config struct {
 }
 
 var (
-	sharedMu   sync.Mutex
-	shared     = map[bool]*DB{} // by Config.Encrypted
+	sharedMu   sync.Mutex // guards mainActive
 	mainActive bool
+	mariadbs   sharedServers[bool, *DB] // by Config.Encrypted
 )
 
 // Main runs the tests of a package that uses the shared servers and stops
@@ -80,12 +80,7 @@ func Main(m *testing.M) {
 	mainActive = true
 	sharedMu.Unlock()
 	code := m.Run()
-	sharedMu.Lock()
-	for k, db := range shared {
-		db.Stop()
-		delete(shared, k)
-	}
-	sharedMu.Unlock()
+	mariadbs.stopAll()
 	stopS3()
 	stopPG()
 	os.Exit(code)
@@ -116,27 +111,7 @@ func sharedServer(t testing.TB, encrypted bool, env string) *DB {
 		}
 		return db
 	}
-	sharedMu.Lock()
-	defer sharedMu.Unlock()
-	if db := shared[encrypted]; db != nil && db.alive() {
-		return db
-	}
-	db, err := start(Config{Encrypted: encrypted})
-	if err != nil {
-		unavailable(t, err)
-	}
-	shared[encrypted] = db
-	if !mainActive {
-		t.Cleanup(func() {
-			sharedMu.Lock()
-			defer sharedMu.Unlock()
-			if shared[encrypted] == db {
-				delete(shared, encrypted)
-			}
-			db.Stop()
-		})
-	}
-	return db
+	return mariadbs.get(t, encrypted, func() (*DB, error) { return start(Config{Encrypted: encrypted}) }, unavailable)
 }
 
 // NewMariaDB starts a throwaway MariaDB for this test alone (one that the

@@ -15,7 +15,6 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -47,10 +46,7 @@ type PG struct {
 	srv *proc // nil for a server given by environment variable
 }
 
-var (
-	pgMu     sync.Mutex
-	pgShared = map[string]*PG{}
-)
+var postgreses sharedServers[string, *PG]
 
 // Postgres returns the server in ATREST_TEST_POSTGRES_DSN, or else a
 // throwaway PostgreSQL shared by the tests of this binary. Tests that share
@@ -77,30 +73,7 @@ func SecondPostgres(t testing.TB) *PG {
 
 func sharedPG(t testing.TB, name string) *PG {
 	t.Helper()
-	pgMu.Lock()
-	defer pgMu.Unlock()
-	if pg := pgShared[name]; pg != nil && pg.alive() {
-		return pg
-	}
-	pg, err := startPG()
-	if err != nil {
-		pgUnavailable(t, err)
-	}
-	pgShared[name] = pg
-	sharedMu.Lock()
-	main := mainActive
-	sharedMu.Unlock()
-	if !main {
-		t.Cleanup(func() {
-			pgMu.Lock()
-			defer pgMu.Unlock()
-			if pgShared[name] == pg {
-				delete(pgShared, name)
-			}
-			pg.Stop()
-		})
-	}
-	return pg
+	return postgreses.get(t, name, startPG, pgUnavailable)
 }
 
 // NewPostgres starts a throwaway PostgreSQL for this test alone (one the
@@ -115,14 +88,7 @@ func NewPostgres(t testing.TB) *PG {
 	return pg
 }
 
-func stopPG() {
-	pgMu.Lock()
-	defer pgMu.Unlock()
-	for k, pg := range pgShared {
-		pg.Stop()
-		delete(pgShared, k)
-	}
-}
+func stopPG() { postgreses.stopAll() }
 
 func pgUnavailable(t testing.TB, err error) {
 	t.Helper()

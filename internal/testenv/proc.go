@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -95,4 +96,61 @@ func (p *proc) killFor(t testing.TB) {
 		t.Fatal("testenv: Kill on a server this process did not start")
 	}
 	p.kill()
+}
+
+// server is what a shared registry keeps.
+type server interface {
+	alive() bool
+	Stop()
+}
+
+// sharedServers keeps one running server per key for the tests of this
+// binary: Main stops them all at the end; without Main a server is stopped
+// at the end of the test that started it.
+type sharedServers[K comparable, S server] struct {
+	mu sync.Mutex
+	m  map[K]S
+}
+
+// get returns the server for key, starting one with start if there is
+// none or it has died; unavailable says why there is none.
+func (r *sharedServers[K, S]) get(t testing.TB, key K, start func() (S, error), unavailable func(testing.TB, error)) S {
+	t.Helper()
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if s, ok := r.m[key]; ok && s.alive() {
+		return s
+	}
+	s, err := start()
+	if err != nil {
+		unavailable(t, err)
+	}
+	if r.m == nil {
+		r.m = map[K]S{}
+	}
+	r.m[key] = s
+	sharedMu.Lock()
+	main := mainActive
+	sharedMu.Unlock()
+	if !main {
+		t.Cleanup(func() {
+			r.mu.Lock()
+			defer r.mu.Unlock()
+			if cur, ok := r.m[key]; ok && any(cur) == any(s) {
+				delete(r.m, key)
+			}
+			s.Stop()
+		})
+	}
+	return s
+}
+
+// stopAll stops every server (Main, at the end).
+func (r *sharedServers[K, S]) stopAll() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for k, s := range r.m {
+		s.Stop()
+		delete(r.m, k)
+	}
 }
