@@ -28,6 +28,11 @@ type Entry struct {
 	Outcome string         `json:"outcome"` // ok, findings, fail, error, skipped, ...
 	Figures map[string]any `json:"figures,omitempty"`
 	Detail  string         `json:"detail,omitempty"`
+	// Items name what a run was about: the columns and files that hold
+	// plaintext, the backups made, read or restored. Names only (a
+	// database.table.column, a masked path, an object key), never a value;
+	// at most MaxItems.
+	Items []Item `json:"items,omitempty"`
 	// Suite is set by Append on entry 1 only: the journal's cipher suite
 	// ("standard" or "sm"), kept for life. Entry 1 of a journal written
 	// before suites has none, which reads as standard.
@@ -37,6 +42,21 @@ type Entry struct {
 	// encoding (Hash empty, so omitted) with the hash member appended.
 	Hash string `json:"hash,omitempty"`
 }
+
+// Item is one thing a run names (see Entry.Items).
+type Item struct {
+	Kind   string         `json:"kind"`             // column, file, backup
+	Name   string         `json:"name"`             // db.table.column, path (or path!member), object key
+	State  string         `json:"state,omitempty"`  // plaintext, masked, hashed, encrypted, not_read; made, read, restored
+	Type   string         `json:"type,omitempty"`   // identifier type, for a column
+	Counts map[string]int `json:"counts,omitempty"` // findings by type, for a file
+	Note   string         `json:"note,omitempty"`   // severity, reason, failure class
+}
+
+// MaxItems bounds an entry's items: a scan of a tree with a million files
+// with findings journals the first MaxItems (plaintext first) and says in
+// figures.items_total how many there were.
+const MaxItems = 1000
 
 // Actor says who caused an entry.
 type Actor struct {

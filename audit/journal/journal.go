@@ -159,6 +159,9 @@ func (j *Journal) AppendBatch(entries []Entry) ([]Entry, error) {
 }
 
 func checkEntry(e *Entry) error {
+	if len(e.Items) > MaxItems {
+		return fmt.Errorf("journal: %d items, more than %d", len(e.Items), MaxItems)
+	}
 	if e.Kind == "" || e.Outcome == "" {
 		return fmt.Errorf("journal: entry needs a kind and an outcome (kind %q, outcome %q)", e.Kind, e.Outcome)
 	}

@@ -495,3 +495,27 @@ func childAppend(t *testing.T, dir string) {
 		t.Fatal(err)
 	}
 }
+
+func TestItemsRoundTrip(t *testing.T) {
+	dir := t.TempDir()
+	key, _ := testKey(t)
+	j := mustOpen(t, dir, key, Options{})
+	items := []Item{{Kind: "column", Name: "yb.cb_ryxx.zjhm", State: "plaintext", Type: "cn_resident_id", Note: "high"},
+		{Kind: "file", Name: "exports/名单.csv", State: "scanned", Counts: map[string]int{"cn_mobile": 3}}}
+	if _, err := j.Append(Entry{Kind: "scan.db", Subject: "yb", Outcome: "findings", Items: items}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := j.Append(Entry{Kind: "scan.db", Subject: "yb", Outcome: "ok", Items: make([]Item, MaxItems+1)}); err == nil {
+		t.Error("an entry with too many items was taken")
+	}
+	j.Close()
+	mustVerify(t, dir, key, nil)
+	for e, err := range Query(dir, Filter{}) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(e.Items) != 2 || e.Items[1].Counts["cn_mobile"] != 3 || e.Items[0].Name != "yb.cb_ryxx.zjhm" {
+			t.Fatalf("items read back: %+v", e.Items)
+		}
+	}
+}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
@@ -8,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/atrest/atrest/audit/journal"
 	"github.com/atrest/atrest/internal/testenv"
 )
 
@@ -157,5 +159,31 @@ storage:
 	out, stderr, code := atrest(t, "audit", "verify", "--config", cfg)
 	if code != 0 || !strings.Contains(out, "anchor:       NOT CHECKED") || !strings.Contains(out, "ATREST_TEST_UNSET_AK") {
 		t.Fatalf("exit %d\n%s%s", code, out, stderr)
+	}
+}
+
+// The journal names which files hold plaintext (masked paths), not only
+// how many identifiers of each type.
+func TestScanEntryNamesFiles(t *testing.T) {
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "atrest.yaml")
+	os.WriteFile(cfg, []byte(fmt.Sprintf("state_dir: %s/state\n", dir)), 0o644)
+	tree := filepath.Join(dir, "tree")
+	os.MkdirAll(tree, 0o755)
+	os.WriteFile(filepath.Join(tree, "名单_11010519491231002X.csv"), []byte("手机 13812345678\n"), 0o644)
+	os.WriteFile(filepath.Join(tree, "clean.txt"), []byte("nothing\n"), 0o644)
+	atrest(t, "init", "--config", cfg)
+	atrest(t, "scan", "files", "--config", cfg, "--format", "jsonl", tree)
+	out, _, _ := atrest(t, "audit", "log", "--config", cfg, "--kind", "scan.files", "--format", "jsonl")
+	var e journal.Entry
+	if err := json.Unmarshal([]byte(strings.TrimSpace(out)), &e); err != nil {
+		t.Fatalf("%v: %s", err, out)
+	}
+	if len(e.Items) != 1 || e.Items[0].Kind != "file" || e.Items[0].Counts["cn_mobile"] != 1 ||
+		!strings.Contains(e.Items[0].Name, "名单_110***********002X.csv") || e.Figures["items_total"] != float64(1) {
+		t.Fatalf("items %+v figures %v", e.Items, e.Figures)
+	}
+	if strings.Contains(out, "11010519491231002X") {
+		t.Fatal("a raw identifier in the journal")
 	}
 }

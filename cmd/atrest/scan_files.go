@@ -121,9 +121,12 @@ func runScanFiles(cmd *cobra.Command, o scanFilesOptions, args []string) error {
 		p := s.Progress()
 		return fmt.Sprintf("%d files  %s  %d findings", p.Files, humanBytes(p.Bytes), p.Findings)
 	})
-	sum, err := s.Run(cmd.Context(), paths, func(r audit.Record) error { return w.Write(r) })
+	var items itemCollector
+	sum, err := s.Run(cmd.Context(), paths, func(r audit.Record) error { items.add(r); return w.Write(r) })
 	stopProgress()
-	if jerr := record(cfg, scanFilesEntry(subject, sum, err)); jerr != nil && err == nil {
+	entry := scanFilesEntry(subject, sum, err)
+	entry.Items, entry.Figures["items_total"] = items.items()
+	if jerr := record(cfg, entry); jerr != nil && err == nil {
 		err = jerr
 	}
 	if err == nil {
