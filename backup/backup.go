@@ -1,10 +1,11 @@
-// Package backup makes encrypted MySQL/MariaDB backups in object storage and
+// Package backup makes encrypted backups of databases in object storage and
 // describes them so that they can be checked and restored without trust in
-// the storage.
+// the storage. It knows no database family: the source's engine.Engine
+// writes the SQL and says what it holds.
 //
 // A backup is two objects under <prefix><job>/YYYY/MM/DD/:
 //
-//	<job>-<UTC time>-<tag>.sql.zst.age                 SQL (backup/dump) → zstd → age
+//	<job>-<UTC time>-<tag>.sql.zst.age                 SQL (engine.Engine.Dump) → zstd → age
 //	<job>-<UTC time>-<tag>.sql.zst.age.manifest.json   Manifest, signed with ed25519
 //
 // Run streams the first (bounded memory, whatever the size of the database)

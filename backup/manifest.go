@@ -67,18 +67,31 @@ type Manifest struct {
 
 // Server identifies the database server that was backed up.
 type Server struct {
+	// Engine is the database family (engine.Engine.Name): "mysql",
+	// "postgres".
+	Engine  string `json:"engine,omitempty"`
 	Version string `json:"version"`
-	UUID    string `json:"uuid"` // @@server_uuid, or server_id@hostname on MariaDB
+	UUID    string `json:"uuid"` // @@server_uuid, or server_id@hostname on MariaDB; PostgreSQL's system identifier
 	Host    string `json:"host"`
 	Port    int    `json:"port"`
 }
 
+// EngineName is the family of the source. Manifests written before a
+// second family arrived name none: they are all MySQL's.
+func (s Server) EngineName() string {
+	if s.Engine == "" {
+		return "mysql"
+	}
+	return s.Engine
+}
+
 // Position is the snapshot's place in the server's history, for
-// point-in-time recovery from the binlog.
+// point-in-time recovery from the binlog (MySQL) or the WAL (PostgreSQL).
 type Position struct {
 	BinlogFile string `json:"binlog_file,omitempty"`
 	BinlogPos  uint64 `json:"binlog_pos,omitempty"`
 	GTID       string `json:"gtid,omitempty"`
+	LSN        string `json:"lsn,omitempty"`
 	// Exact is true when the position is the snapshot's own rather than
 	// read near it.
 	Exact       bool     `json:"exact"`

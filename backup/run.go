@@ -19,8 +19,8 @@ import (
 	"filippo.io/age"
 	"github.com/klauspost/compress/zstd"
 
-	"github.com/atrest/atrest/backup/dump"
 	"github.com/atrest/atrest/crypto"
+	"github.com/atrest/atrest/engine"
 )
 
 // ZstdLevel is the zstd level of backups: zstd's own default, fast enough to
@@ -31,11 +31,13 @@ const ZstdLevel = 3
 // the configuration.
 type RunOptions struct {
 	Job string
-	// DSN is the source server's go-sql-driver DSN; it is never printed.
+	// Engine is the source's database family (engine/pick chooses it).
+	Engine engine.Engine
+	// DSN is the source server's DSN; it is never printed.
 	DSN       crypto.Secret
 	Databases []string // none = every database but the system ones
 	// Parallel is the number of connections that dump tables at once
-	// (default 1; see dump.Options).
+	// (default 1), all in one snapshot.
 	Parallel int
 	Store    ObjectStore
 	// Prefix is the job's key prefix in the bucket ("yb/"); the backup goes
@@ -136,7 +138,7 @@ func Run(ctx context.Context, o RunOptions) (*Manifest, error) {
 		<-put
 		return nil, fail("%v", err)
 	}
-	res, err := dump.Dump(ctx, o.DSN.Reveal(), dump.Options{Databases: o.Databases, Parallel: o.Parallel}, p.plain)
+	res, err := o.Engine.Dump(ctx, o.DSN.Reveal(), engine.DumpOptions{Databases: o.Databases, Parallel: o.Parallel}, p.plain)
 	if err == nil {
 		err = p.close()
 	} else {
@@ -167,11 +169,12 @@ func Run(ctx context.Context, o RunOptions) (*Manifest, error) {
 
 	m := &Manifest{
 		Format: ManifestFormat, Job: o.Job, ToolVersion: o.ToolVersion,
-		Source:   Server{Version: res.Server.Version, UUID: res.Server.UUID, Host: res.Server.Host, Port: res.Server.Port},
+		Source: Server{Engine: o.Engine.Name(), Version: res.Server.Version, UUID: res.Server.UUID,
+			Host: res.Server.Host, Port: res.Server.Port},
 		Started:  started,
 		Snapshot: res.SnapshotTime.UTC(),
 		Finished: now().UTC(),
-		Position: Position{BinlogFile: res.BinlogFile, BinlogPos: res.BinlogPos, GTID: res.GTID,
+		Position: Position{BinlogFile: res.BinlogFile, BinlogPos: res.BinlogPos, GTID: res.GTID, LSN: res.LSN,
 			Exact: res.PositionExact, Consistency: res.Consistency, Notes: res.Notes},
 		Databases:       res.Databases,
 		DigestAlgorithm: res.DigestAlgorithm,
@@ -189,10 +192,8 @@ func Run(ctx context.Context, o RunOptions) (*Manifest, error) {
 	for _, t := range res.Tables {
 		m.Tables = append(m.Tables, Table{Database: t.Database, Name: t.Name, Rows: t.Rows, Digest: t.Digest, DDLHash: t.DDLHash})
 	}
-	for _, list := range [][]dump.Object{res.Views, res.Triggers, res.Routines} {
-		for _, x := range list {
-			m.Objects = append(m.Objects, SchemaObject{Database: x.Database, Name: x.Name, Type: x.Type})
-		}
+	for _, x := range res.Objects() {
+		m.Objects = append(m.Objects, SchemaObject{Database: x.Database, Name: x.Name, Type: x.Type})
 	}
 	if err := m.Sign(o.SigningKey); err != nil {
 		return nil, fail("%v", err)
@@ -225,6 +226,8 @@ func (o *RunOptions) validate() error {
 		return fmt.Errorf("backup: job name %q cannot be part of an object key", job)
 	case o.Store == nil:
 		return fmt.Errorf("backup %s: no object store", job)
+	case o.Engine == nil:
+		return fmt.Errorf("backup %s: no database engine", job)
 	case o.DSN.IsZero():
 		return fmt.Errorf("backup %s: no source DSN", job)
 	case len(o.Recipients) == 0:

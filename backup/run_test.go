@@ -18,10 +18,10 @@ import (
 
 	"github.com/atrest/atrest/backup"
 	"github.com/atrest/atrest/backup/check"
-	"github.com/atrest/atrest/backup/dump"
 	"github.com/atrest/atrest/backup/s3store"
 	"github.com/atrest/atrest/backup/storetest"
 	"github.com/atrest/atrest/crypto"
+	"github.com/atrest/atrest/engine/mysql"
 	"github.com/atrest/atrest/internal/testenv"
 )
 
@@ -65,7 +65,7 @@ func newKeys(t *testing.T) keys {
 func (k keys) pub() ed25519.PublicKey { return k.sign.Public().(ed25519.PublicKey) }
 
 func runOpts(k keys, db *testenv.DB, database string, store backup.ObjectStore) backup.RunOptions {
-	return backup.RunOptions{Job: "yb-nightly", DSN: crypto.NewSecret(db.DSN), Databases: []string{database},
+	return backup.RunOptions{Job: "yb-nightly", Engine: mysql.Engine{}, DSN: crypto.NewSecret(db.DSN), Databases: []string{database},
 		Store: store, Prefix: "yb/", Recipients: []age.Recipient{k.id.Recipient()}, SigningKey: k.sign, ToolVersion: "test"}
 }
 
@@ -161,7 +161,7 @@ func TestRunRoundTrip(t *testing.T) {
 	db.Exec(t, "DROP DATABASE `"+database+"`")
 	db.Load(t, sqlPath)
 	for _, tb := range m.Tables {
-		rows, digest, err := dump.TableDigest(ctxT(t), db.DSN, tb.Database, tb.Name)
+		rows, digest, err := mysql.TableDigest(ctxT(t), db.DSN, tb.Database, tb.Name)
 		if err != nil {
 			t.Fatal(err)
 		}

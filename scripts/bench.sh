@@ -3,7 +3,7 @@
 # ratios. Nothing here asserts a time; it prints. BENCH_DIR holds the generated
 # data (default /tmp/atrest-bench); BENCH_MB sets the dense log size (default 256),
 # BENCH_ROWS the big table (default 1000000); BENCH_PARTS picks parts (default
-# "files db journal backup drill soak"; drill needs backup; the soak's own
+# "files formats db journal backup drill soak pg"; drill needs backup; the soak's own
 # knobs are in scripts/soak.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -18,7 +18,7 @@ secs() { python3 -c 'import sys; print("%.3f" % (float(sys.argv[2]) - float(sys.
 now() { date +%s.%N; }
 rss() { { /usr/bin/time -f %M "$@" 2>&1 >/dev/null || true; } | tail -1; }   # peak RSS in KiB
 
-PARTS=${BENCH_PARTS:-files formats db journal backup drill soak}
+PARTS=${BENCH_PARTS:-files formats db journal backup drill soak pg}
 part() { [[ " $PARTS " == *" $1 "* ]]; }
 # What the reference pipelines grep for: resident IDs, mobiles, UnionPay cards.
 RE='[1-9]\d{5}(?:18|19|20)\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])\d{3}[\dXx]|1[3-9]\d{9}|62\d{14,17}'
@@ -181,7 +181,7 @@ fi
 if part soak; then  # serve under load for minutes: RSS, fds, start delays, p99 (scripts/soak.sh)
   SOAK_KEEP_SERVERS=$(part backup && echo 1 || true) bash scripts/soak.sh
 fi
-part backup || exit 0
+if part backup; then
 
 # ---------------------------------------------------------------------------
 # Backups and drills, end to end through the CLI, on a private MariaDB and
@@ -240,8 +240,7 @@ t0=$(now); sha256sum "$OBJ" > /dev/null; t1=$(now); SHA=$(secs $t0 $t1)
 t0=$(now); $ATREST backup check --config "$B/atrest.yaml" --job big --read --identity "$B/backup.agekey" --format jsonl > /dev/null || true; t1=$(now); CHK=$(secs $t0 $t1)
 python3 -c "import sys; s=int(sys.argv[1])/2**20; print('  check --read (sha256 + age + zstd, over S3): %.2fs %.0f MiB/s; sha256sum of the same %.0f MiB: %.2fs %.0f MiB/s' % (float(sys.argv[2]), s/float(sys.argv[2]), s, float(sys.argv[3]), s/float(sys.argv[3])))" "$SIZE" "$CHK" "$SHA"
 
-if ! part drill; then stop_server "$B/mariadb"; stop_server "$B/s3"; exit 0; fi
-
+if part drill; then
 echo "== restore drill of the $ROWS_BIG-row backup (download → verify → load → digests)"
 # The drill restores onto the same server (a scratch database): allowed, and the
 # drill still never touches the source database. The drill and myloader run
@@ -274,4 +273,83 @@ print(f"  atrest drill run, median of {len(drills)}: {d:.2f}s; myloader -t 2, me
 print(f"  ratio drill/myloader (medians): {d/m:.2f} (target <= 1.0)")
 PY
 $MY -e "DROP DATABASE IF EXISTS ref_restore; DROP DATABASE IF EXISTS ml_restore"
+fi
 stop_server "$B/mariadb"; stop_server "$B/s3"
+fi
+
+if part pg; then
+# ---------------------------------------------------------------------------
+# PostgreSQL: sampling cost by table size, then backup and drill through the
+# CLI on a private PostgreSQL and versitygw, beside pg_dump and pg_restore.
+echo "== PostgreSQL, on$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2-), $(nproc) cores"
+if [ -z "${BENCH_PG_SKIP_SAMPLING:-}" ]; then
+echo "-- sampling 1000 rows (throwaway PostgreSQL; a 1M-row and a 10k-row table, each with a key and without)"
+go test -run '^$' -bench 'BenchmarkSamplePostgres' -benchtime 10x ./audit/dbsrc/ 2>&1 | grep -E '^Benchmark' | sed 's/^/  /'
+fi
+source scripts/lib.sh
+start_postgres "$B/pg"
+start_versitygw "$B/s3"
+go run ./scripts/gendemo -bucket bench-backups -endpoint "127.0.0.1:$S3_PORT" -lock-days 1 >/dev/null 2>&1 || true
+[ -s "$B/backup.agekey" ] || go run filippo.io/age/cmd/age-keygen -o "$B/backup.agekey" 2>/dev/null
+RCP=$(grep -o "age1[0-9a-z]*" "$B/backup.agekey" | head -1)
+PGBIN=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)
+PG="-h 127.0.0.1 -p $PG_PORT -U postgres"
+PSQL="psql -X -q -v ON_ERROR_STOP=1 $PG"
+ROWS_PG=${BENCH_ROWS:-1000000}
+export BENCH_PG_DSN="postgres://postgres@127.0.0.1:$PG_PORT/bench_pg?sslmode=disable"
+export BENCH_PG_DRILL_DSN="postgres://postgres@127.0.0.1:$PG_PORT/postgres?sslmode=disable"
+$PSQL -d postgres -c "DROP DATABASE IF EXISTS bench_pg" -c "CREATE DATABASE bench_pg"
+# The sysbench-shaped table of the MariaDB part.
+$PSQL -d bench_pg -c "CREATE TABLE sbtest (id int PRIMARY KEY, k int NOT NULL, c char(120) NOT NULL, pad char(60) NOT NULL);
+  INSERT INTO sbtest SELECT g, (g * 7919 % $ROWS_PG)::int, md5(g::text) || '-' || md5((g + 1)::text) || '-' || md5((g * 3)::text) || '-' || left(md5((g * 5)::text), 20),
+    md5((g * 11)::text) || '-' || left(md5((g * 13)::text), 27) FROM generate_series(1::bigint, $ROWS_PG) g;
+  CREATE INDEX ON sbtest (k); ANALYZE sbtest;"
+cat > "$B/atrest-pg.yaml" <<YAML
+state_dir: $B/state-pg
+sources:
+  - {name: benchpg, driver: postgres, dsn_env: BENCH_PG_DSN}
+storage:
+  - {name: s3, endpoint: "127.0.0.1:$S3_PORT", access_key_env: S3_ACCESS_KEY, secret_key_env: S3_SECRET_KEY}
+backups:
+  - {name: pgbig, source: benchpg, storage: s3, bucket: bench-backups, prefix: pg/, recipients: [$RCP], retention: 1d}
+drills:
+  - {name: pgbig-drill, backup: pgbig, identity_file: $B/backup.agekey, target_dsn_env: BENCH_PG_DRILL_DSN}
+YAML
+$ATREST init --config "$B/atrest-pg.yaml" > /dev/null
+echo "-- backup of $ROWS_PG rows"
+read -r T1 KB < <( { /usr/bin/time -f "%e %M" $ATREST backup run --config "$B/atrest-pg.yaml" --job pgbig --format jsonl > /dev/null; } 2>&1 | tail -1)
+echo "  atrest backup run: ${T1}s, peak RSS $((KB/1024)) MiB (snapshot + COPY + digests + pg_dump schema + zstd + age + sha256 + upload)"
+read -r T2 KB < <( { /usr/bin/time -f "%e %M" $ATREST backup run --config "$B/atrest-pg.yaml" --job pgbig --parallel 2 --format jsonl > /dev/null; } 2>&1 | tail -1)
+echo "  atrest backup run --parallel 2: ${T2}s, peak RSS $((KB/1024)) MiB"
+t0=$(now); "$PGBIN/pg_dump" $PG -d bench_pg -Fc | age -r "$RCP" > "$B/ref.dump.age"; t1=$(now); FC=$(secs $t0 $t1)
+echo "  pg_dump -Fc | age -r (to a local file): ${FC}s"
+t0=$(now); "$PGBIN/pg_dump" $PG -d bench_pg | zstd -3 -q | age -r "$RCP" > "$B/ref.sql.zst.age"; t1=$(now); PZ=$(secs $t0 $t1)
+echo "  pg_dump | zstd -3 | age -r (to a local file): ${PZ}s"
+python3 - "$T1" "$T2" "$FC" "$PZ" <<'PY'
+import sys
+t1, t2, fc, pz = map(float, sys.argv[1:])
+print(f"  ratio atrest/(pg_dump -Fc | age): {t1/fc:.2f}, --parallel 2: {t2/fc:.2f}")
+print(f"  ratio atrest/(pg_dump | zstd | age): {t1/pz:.2f}, --parallel 2: {t2/pz:.2f}  (target <= 1.0, while also uploading and digesting)")
+PY
+echo "-- restore drill of the $ROWS_PG-row backup vs pg_restore -j 2 (same server; median of ${BENCH_DRILL_RUNS:-3})"
+"$PGBIN/pg_dump" $PG -d bench_pg -Fc -f "$B/ref.dump"
+DRILLS=(); PRS=()
+for i in $(seq 1 "${BENCH_DRILL_RUNS:-3}"); do
+  read -r T KB < <( { /usr/bin/time -f "%e %M" $ATREST drill run --config "$B/atrest-pg.yaml" --job pgbig-drill --allow-source-server --format jsonl > "$B/drill-pg.jsonl"; } 2>&1 | tail -1)
+  DRILLS+=("$T")
+  PH=$(python3 -c 'import json,sys; p=json.loads(open(sys.argv[1]).readline()).get("phases",{}); print("load %.2fs, verify %.2fs" % (p.get("load_seconds",0), p.get("verify_seconds",0)))' "$B/drill-pg.jsonl" 2>/dev/null || echo "phases unknown")
+  echo "  atrest drill run $i (verified, every table's digest): ${T}s ($PH), peak RSS $((KB/1024)) MiB, $(grep -o '"status":"[a-z]*"' "$B/drill-pg.jsonl" | head -1)"
+  $PSQL -d postgres -c "DROP DATABASE IF EXISTS pr_restore" -c "CREATE DATABASE pr_restore"
+  t0=$(now); "$PGBIN/pg_restore" $PG -j 2 -d pr_restore "$B/ref.dump"; t1=$(now); PR=$(secs $t0 $t1)
+  PRS+=("$PR")
+  echo "  pg_restore -j 2 $i (plain restore, no verification): ${PR}s"
+  $PSQL -d postgres -c "DROP DATABASE IF EXISTS pr_restore"
+done
+python3 - "${DRILLS[*]}" "${PRS[*]}" <<'PY'
+import statistics, sys
+drills, prs = ([float(x) for x in a.split()] for a in sys.argv[1:3])
+d, p = statistics.median(drills), statistics.median(prs)
+print(f"  atrest drill run, median: {d:.2f}s; pg_restore -j 2, median: {p:.2f}s; ratio drill/pg_restore: {d/p:.2f} (target <= 1.0)")
+PY
+stop_postgres "$B/pg"; stop_server "$B/s3"
+fi

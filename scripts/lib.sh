@@ -44,3 +44,30 @@ start_versitygw() {
 }
 
 stop_server() { [ -f "$1/pid" ] && kill "$(cat "$1/pid")" 2>/dev/null; rm -f "$1/pid" "$1/port"; }
+
+# start_postgres DIR: a PostgreSQL with its own datadir, trusting loopback
+# connections; sets PG_PORT. As root the server runs as the postgres user
+# (it refuses to run as root). Reuses one a previous run left in DIR.
+start_postgres() {
+  local dir=$1 bin run=()
+  bin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)
+  [ "$(id -u)" -eq 0 ] && run=(runuser -u postgres --)
+  if [ -f "$dir/port" ] && "$bin/pg_isready" -q -h 127.0.0.1 -p "$(cat "$dir/port")"; then
+    PG_PORT=$(cat "$dir/port"); return
+  fi
+  rm -rf "$dir"; mkdir -p "$dir"; [ ${#run[@]} -eq 0 ] || chown postgres "$dir"
+  "${run[@]}" "$bin/initdb" -D "$dir/data" -U postgres -E UTF8 --locale=C.UTF-8 --auth=trust >"$dir/install.log" 2>&1
+  PG_PORT=$(free_port)
+  "${run[@]}" "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" \
+    -o "-p $PG_PORT -k $dir -c listen_addresses=127.0.0.1 -c shared_buffers=512MB -c max_wal_size=4GB" start >/dev/null
+  echo "$PG_PORT" > "$dir/port"
+  wait_for PostgreSQL "$dir/server.log" "$bin/pg_isready" -q -h 127.0.0.1 -p "$PG_PORT"
+}
+
+stop_postgres() {
+  local bin run=()
+  bin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)
+  [ "$(id -u)" -eq 0 ] && run=(runuser -u postgres --)
+  [ -d "$1/data" ] && "${run[@]}" "$bin/pg_ctl" -D "$1/data" -m fast stop >/dev/null 2>&1
+  rm -f "$1/port"
+}

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/atrest/atrest/crypto"
+	"github.com/atrest/atrest/engine/mysql"
 	"github.com/atrest/atrest/internal/testenv"
 )
 
@@ -39,7 +40,7 @@ func BenchmarkSample(b *testing.B) {
 
 	scanOnce := func(b *testing.B, db string) {
 		var sampled int
-		err := Scan(context.Background(), Options{DSN: crypto.NewSecret(srv.DSN), Databases: []string{db}, Sample: 1000},
+		err := Scan(context.Background(), Options{Engine: mysql.Engine{}, DSN: crypto.NewSecret(srv.DSN), Databases: []string{db}, Sample: 1000},
 			func(r any) {
 				if t, ok := r.(*TableRecord); ok {
 					sampled += t.Sampled
@@ -94,7 +95,7 @@ func BenchmarkSample(b *testing.B) {
 	b.Run("schema", func(b *testing.B) {
 		// The whole generated schema: both databases, every table.
 		for b.Loop() {
-			err := Scan(context.Background(), Options{DSN: crypto.NewSecret(srv.DSN), Databases: []string{big, small}, Sample: 1000},
+			err := Scan(context.Background(), Options{Engine: mysql.Engine{}, DSN: crypto.NewSecret(srv.DSN), Databases: []string{big, small}, Sample: 1000},
 				func(any) {})
 			if err != nil {
 				b.Fatal(err)

@@ -1,33 +1,38 @@
-// Package dbsrc samples MySQL and MariaDB columns through database/sql and
-// says, per column, whether it holds identifiers in plaintext, masked, hashed
-// or encrypted form, and per table whether its storage is encrypted at rest.
+// Package dbsrc samples the columns of a database and says, per column,
+// whether it holds identifiers in plaintext, masked, hashed or encrypted
+// form, and per table whether its storage is encrypted at rest. It reaches
+// the database through an engine.Scanner and knows no database family:
+// engine/mysql and engine/postgres say how to list and read tables.
 //
 // It must never load the server: it reads at most Options.Sample rows per
-// table from random points of an integer key (never ORDER BY RAND(), never a
-// full scan), in read-only transactions, with a per-statement time limit, on
-// at most Options.Parallel connections. It must never print or return a raw
-// value or the DSN's password: records carry masks and keyed fingerprints
-// only, and errors are scrubbed of the password.
+// table from random points of an integer key, or random pages where the
+// engine can read them (never ORDER BY RAND(), never a full scan), in
+// read-only transactions, with a per-statement time limit, on at most
+// Options.Parallel connections. It must never print or return a raw value
+// or the DSN's password: records carry masks and keyed fingerprints only,
+// and errors are scrubbed of the password.
 package dbsrc
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 	"math/rand/v2"
-	"strings"
 	"sync"
 	"time"
 
 	"github.com/atrest/atrest/crypto"
-	"github.com/go-sql-driver/mysql"
+	"github.com/atrest/atrest/engine"
 )
 
 // Options for Scan. Zero values take the defaults.
 type Options struct {
-	DSN       crypto.Secret // go-sql-driver DSN; never printed
-	Databases []string      // empty: the DSN's database, else every database but the system ones
+	// Engine is the database family of DSN (engine/pick chooses it).
+	Engine engine.Engine
+	DSN    crypto.Secret // never printed
+	// Databases to scan; empty: the DSN's database, else every database
+	// but the system ones (on PostgreSQL: schemas of the DSN's database).
+	Databases []string
 	// Sample is the number of rows read per table (default 1000).
 	Sample int
 	// Parallel is the number of connections, hence tables sampled at once
@@ -57,18 +62,6 @@ func (o *Options) defaults() {
 	}
 }
 
-// RedactDSN returns dsn with its password replaced by ***, for messages.
-func RedactDSN(dsn string) string {
-	cfg, err := mysql.ParseDSN(dsn)
-	if err != nil {
-		return "(unparsable DSN)"
-	}
-	if cfg.Passwd != "" {
-		cfg.Passwd = "***"
-	}
-	return cfg.FormatDSN()
-}
-
 // Scan samples the tables of the server in opts.DSN and calls emit, serially
 // and in table order, with a *ServerRecord first, then for each table its
 // *ColumnVerdict records and a *TableRecord. A table that cannot be read is
@@ -77,61 +70,34 @@ func RedactDSN(dsn string) string {
 // (`scan db: sample yb.cb_ryxx: …`).
 func Scan(ctx context.Context, opts Options, emit func(any)) error {
 	opts.defaults()
-	cfg, err := mysql.ParseDSN(opts.DSN.Reveal())
+	if opts.Engine == nil {
+		return errors.New("scan db: no database engine")
+	}
+	sc, err := opts.Engine.Scan(ctx, opts.DSN.Reveal(), engine.ScanOptions{Parallel: opts.Parallel, StatementTimeout: opts.StatementTimeout})
 	if err != nil {
-		// The driver's parse errors name the problem, not the values.
-		return fmt.Errorf("scan db: invalid DSN: %w", err)
+		return fmt.Errorf("scan db: %w", err) // the engine scrubbed the password
 	}
-	if len(opts.Databases) == 0 && cfg.DBName != "" {
-		// A DSN that names a database means that one.
-		opts.Databases = []string{cfg.DBName}
-	}
-	s := &scanner{opts: opts, secret: cfg.Passwd}
-	return s.redact(s.run(ctx, cfg, emit))
+	defer sc.Close()
+	s := &scanner{opts: opts, sc: sc}
+	return sc.Redactor().Err(s.run(ctx, emit))
 }
 
 type scanner struct {
-	opts   Options
-	secret string // the DSN's password, scrubbed from every error
-	db     *sql.DB
-	server *serverInfo
+	opts Options
+	sc   engine.Scanner
 }
 
-func (s *scanner) run(ctx context.Context, cfg *mysql.Config, emit func(any)) error {
-	if cfg.Timeout == 0 {
-		cfg.Timeout = 10 * time.Second
-	}
-	if cfg.ReadTimeout == 0 {
-		// A network that stops answering must not hang the scan for ever;
-		// the server ends slow statements itself (max_statement_time).
-		cfg.ReadTimeout = s.opts.StatementTimeout + time.Minute
-	}
-	conn, err := mysql.NewConnector(cfg)
-	if err != nil {
-		return fmt.Errorf("scan db: %w", err)
-	}
-	s.db = sql.OpenDB(conn)
-	defer s.db.Close()
-	s.db.SetMaxOpenConns(s.opts.Parallel)
-	s.db.SetMaxIdleConns(s.opts.Parallel)
-
-	where := cfg.User + "@" + cfg.Addr
-	if err := s.db.PingContext(ctx); err != nil {
-		return fmt.Errorf("scan db: connect %s: %w", where, err)
-	}
-	s.server, err = s.readServer(ctx)
-	if err != nil {
-		return fmt.Errorf("scan db: server %s: %w", where, err)
-	}
-	tables, dbs, err := s.enumerate(ctx)
+func (s *scanner) run(ctx context.Context, emit func(any)) error {
+	where := s.sc.Where()
+	tables, dbs, err := s.sc.Tables(ctx, s.opts.Databases)
 	if err != nil {
 		return fmt.Errorf("scan db: list tables on %s: %w", where, err)
 	}
-	if err := s.encryption(ctx, tables); err != nil {
-		return fmt.Errorf("scan db: encryption status on %s: %w", where, err)
+	rec, err := s.sc.Server(ctx)
+	if err != nil {
+		return fmt.Errorf("scan db: server %s: %w", where, err)
 	}
-	rec := s.server.record(cfg.Addr, cfg.User)
-	rec.Databases, rec.Tables = dbs, len(tables)
+	rec.Record, rec.Databases, rec.Tables = "server", dbs, len(tables)
 	emit(rec)
 	return s.sampleAll(ctx, tables, emit)
 }
@@ -146,7 +112,7 @@ type result struct {
 
 // sampleAll runs opts.Parallel workers, each on its own connection, and emits
 // results in table order as they become ready.
-func (s *scanner) sampleAll(ctx context.Context, tables []*table, emit func(any)) error {
+func (s *scanner) sampleAll(ctx context.Context, tables []*engine.Table, emit func(any)) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	results := make([]*result, len(tables))
@@ -174,7 +140,7 @@ func (s *scanner) sampleAll(ctx context.Context, tables []*table, emit func(any)
 		go func() {
 			defer wg.Done()
 			wk := &worker{s: s}
-			defer wk.close()
+			defer wk.drop()
 			for i := range jobs {
 				r := results[i]
 				if ctx.Err() != nil {
@@ -207,93 +173,29 @@ func (s *scanner) sampleAll(ctx context.Context, tables []*table, emit func(any)
 	return first
 }
 
-// worker owns one connection, set up once for sampling.
+// worker owns one reader (one connection), opened at its first table.
 type worker struct {
-	s    *scanner
-	conn *sql.Conn
+	s *scanner
+	r engine.Reader
 }
 
-func (w *worker) get(ctx context.Context) (*sql.Conn, error) {
-	if w.conn != nil {
-		return w.conn, nil
+func (w *worker) get(ctx context.Context) (engine.Reader, error) {
+	if w.r != nil {
+		return w.r, nil
 	}
-	c, err := w.s.db.Conn(ctx)
+	r, err := w.s.sc.Reader(ctx)
 	if err != nil {
 		return nil, err
 	}
-	if w.s.server.mariadb {
-		// MySQL has no such variable; it gets a MAX_EXECUTION_TIME hint on
-		// each SELECT instead.
-		// 0 would mean no limit: never round a tiny timeout down to it.
-		secs := max(w.s.opts.StatementTimeout.Seconds(), 0.001)
-		q := fmt.Sprintf("SET SESSION max_statement_time = %.3f", secs)
-		if _, err := c.ExecContext(ctx, q); err != nil {
-			c.Close()
-			return nil, err
-		}
-	}
-	w.conn = c
-	return c, nil
+	w.r = r
+	return r, nil
 }
 
+// drop closes the reader: after a failure its connection is not trusted
+// again.
 func (w *worker) drop() {
-	if w.conn != nil {
-		w.conn.Close()
-		w.conn = nil
+	if w.r != nil {
+		w.r.Close()
+		w.r = nil
 	}
-}
-
-func (w *worker) close() { w.drop() }
-
-// tableLevel reports whether err is the server refusing or aborting one
-// statement (no privilege, statement timeout, a missing table), after which
-// the scan goes on; anything else (the connection is gone) ends the scan.
-func tableLevel(err error) bool {
-	var me *mysql.MySQLError
-	if !errors.As(err, &me) {
-		return false
-	}
-	switch me.Number {
-	case 1053, // server shutdown in progress
-		1927, // connection was killed
-		1040, // too many connections
-		2006, 2013:
-		return false
-	}
-	return true
-}
-
-// redactedError hides the DSN password in any message, whichever layer wrote it.
-type redactedError struct {
-	err    error
-	secret string
-}
-
-func (e *redactedError) Error() string {
-	return strings.ReplaceAll(e.err.Error(), e.secret, "***")
-}
-func (e *redactedError) Unwrap() error { return e.err }
-
-// minSecret: shorter passwords are not scrubbed, as replacing every "1" in
-// a message would make it unreadable; no layer puts a password in a message
-// anyway, and the scrub is a second line of defence.
-const minSecret = 4
-
-func (s *scanner) redact(err error) error {
-	if err == nil || len(s.secret) < minSecret {
-		return err
-	}
-	return &redactedError{err: err, secret: s.secret}
-}
-
-func (s *scanner) redactString(msg string) string {
-	if len(s.secret) < minSecret {
-		return msg
-	}
-	return strings.ReplaceAll(msg, s.secret, "***")
-}
-
-// quote quotes a MySQL identifier.
-func quote(name string) string {
-	return "`" + strings.ReplaceAll(name, "`", "``") + "`"
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/atrest/atrest/audit/detect"
 	"github.com/atrest/atrest/crypto"
+	"github.com/atrest/atrest/engine/mysql"
 	"github.com/atrest/atrest/internal/testenv"
 )
 
@@ -24,6 +25,9 @@ func scan(t testing.TB, opts Options) ([]any, error) {
 	t.Helper()
 	if opts.Seed == 0 {
 		opts.Seed = 1
+	}
+	if opts.Engine == nil {
+		opts.Engine = mysql.Engine{}
 	}
 	var recs []any
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)

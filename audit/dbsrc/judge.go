@@ -1,6 +1,9 @@
 package dbsrc
 
-import "github.com/atrest/atrest/crypto"
+import (
+	"github.com/atrest/atrest/crypto"
+	"github.com/atrest/atrest/engine"
+)
 
 // ColumnJudge gives one column of any database a verdict from sampled
 // values, by the same rules and name hints as Scan: scan files uses it for
@@ -13,8 +16,8 @@ type ColumnJudge struct {
 // NewColumnJudge starts judging a column; name and comment give the hints,
 // dataType is reported as is.
 func NewColumnJudge(name, dataType, comment string, fp *crypto.Fingerprinter) *ColumnJudge {
-	c := &column{name: name, dataType: dataType, columnType: dataType, comment: comment}
-	c.hint = hintFor(name, comment)
+	c := &column{Column: &engine.Column{Name: name, DataType: dataType, ColumnType: dataType, Comment: comment, Sampled: true},
+		hint: hintFor(name, comment)}
 	return &ColumnJudge{col: c, st: newColStats(c, fp)}
 }
 
@@ -25,7 +28,7 @@ func (j *ColumnJudge) Add(v []byte) { j.st.add(v) }
 // to fill in. Storage encryption is unknown, so a plaintext column is high.
 func (j *ColumnJudge) Verdict() *ColumnVerdict {
 	v := j.st.verdict()
-	v.Record, v.Column, v.DataType = "column", j.col.name, j.col.columnType
+	v.Record, v.Column, v.DataType = "column", j.col.Name, j.col.ColumnType
 	v.Severity = severity(v.State, false, v)
 	return v
 }

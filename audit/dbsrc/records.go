@@ -1,6 +1,9 @@
 package dbsrc
 
-import "github.com/atrest/atrest/audit/detect"
+import (
+	"github.com/atrest/atrest/audit/detect"
+	"github.com/atrest/atrest/engine"
+)
 
 // Column states (SPEC §3).
 const (
@@ -11,11 +14,11 @@ const (
 	StateNone      = "none"
 )
 
-// Severities, worst first.
+// Severities, worst first (the engine's: a server record carries one too).
 const (
-	SeverityHigh   = "high"   // identifiers in plaintext in a table not encrypted at rest
-	SeverityMedium = "medium" // plaintext in an encrypted table; unkeyed hashes of identifiers; no TLS
-	SeverityLow    = "low"    // masked identifiers
+	SeverityHigh   = engine.SeverityHigh   // identifiers in plaintext in a table not encrypted at rest
+	SeverityMedium = engine.SeverityMedium // plaintext in an encrypted table; unkeyed hashes of identifiers; no TLS
+	SeverityLow    = engine.SeverityLow    // masked identifiers
 )
 
 // Confidence of a verdict.
@@ -64,9 +67,9 @@ type TableRecord struct {
 	Database     string `json:"database"`
 	Table        string `json:"table"`
 	Engine       string `json:"engine,omitempty"`
-	RowsEstimate int64  `json:"rows_estimate"`
-	Sampled      int    `json:"sampled"` // rows read
-	Columns      int    `json:"columns"` // columns sampled
+	RowsEstimate int64  `json:"rows_estimate"` // the server's estimate; -1: it has none (PostgreSQL before ANALYZE)
+	Sampled      int    `json:"sampled"`       // rows read
+	Columns      int    `json:"columns"`       // columns sampled
 	// Method is key_ranges (rows from random points of an integer key) or
 	// head (the first rows, with Reason saying why).
 	Method           string  `json:"method,omitempty"`
@@ -80,28 +83,9 @@ type TableRecord struct {
 	Error            string  `json:"error,omitempty"`
 }
 
-// ServerRecord gives the server's encryption and transport settings.
-type ServerRecord struct {
-	Record                 string   `json:"record"` // always "server"
-	Address                string   `json:"address"`
-	User                   string   `json:"user"`
-	Version                string   `json:"version"`
-	Flavor                 string   `json:"flavor"` // mariadb | mysql
-	InnodbEncryptTables    string   `json:"innodb_encrypt_tables,omitempty"`
-	InnodbEncryptLog       string   `json:"innodb_encrypt_log,omitempty"`
-	DefaultTableEncryption string   `json:"default_table_encryption,omitempty"` // MySQL 8
-	LogBin                 string   `json:"log_bin,omitempty"`
-	BinlogEncryption       string   `json:"binlog_encryption,omitempty"` // encrypt_binlog on MariaDB
-	RequireSecureTransport string   `json:"require_secure_transport,omitempty"`
-	HaveSSL                string   `json:"have_ssl,omitempty"`
-	TLS                    bool     `json:"tls"` // this connection is encrypted
-	TLSVersion             string   `json:"tls_version,omitempty"`
-	Databases              []string `json:"databases"`
-	Tables                 int      `json:"tables"`
-	Severity               string   `json:"severity,omitempty"`
-	Notes                  []string `json:"notes,omitempty"`
-}
+// ServerRecord gives the server's encryption, transport and logging
+// settings, as its engine reads them.
+type ServerRecord = engine.ServerRecord
 
 func (*ColumnVerdict) Kind() string { return "column" }
 func (*TableRecord) Kind() string   { return "table" }
-func (*ServerRecord) Kind() string  { return "server" }

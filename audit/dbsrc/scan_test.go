@@ -10,9 +10,9 @@ import (
 	"regexp"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/atrest/atrest/crypto"
+	"github.com/atrest/atrest/engine/mysql"
 	"github.com/atrest/atrest/internal/testenv"
 )
 
@@ -301,7 +301,7 @@ func TestServerGoneMidScan(t *testing.T) {
 
 	var emitted []any
 	killed := false
-	err := Scan(context.Background(), Options{DSN: crypto.NewSecret(srv.DSNFor("scanner", pass, "")), Parallel: 1, Sample: 100, Seed: 1},
+	err := Scan(context.Background(), Options{Engine: mysql.Engine{}, DSN: crypto.NewSecret(srv.DSNFor("scanner", pass, "")), Parallel: 1, Sample: 100, Seed: 1},
 		func(rec any) {
 			emitted = append(emitted, rec)
 			if _, ok := rec.(*TableRecord); ok && !killed {
@@ -360,39 +360,6 @@ func TestConnectErrorHidesPassword(t *testing.T) {
 // TestSessionLimits: each sampling connection carries the statement time
 // limit (MariaDB's max_statement_time), and a tiny limit is not rounded to
 // 0, which would mean none.
-func TestSessionLimits(t *testing.T) {
-	srv := testenv.MariaDB(t)
-	for _, c := range []struct {
-		timeout time.Duration
-		want    float64
-	}{{30 * time.Second, 30}, {time.Microsecond, 0.001}} {
-		s := &scanner{opts: Options{StatementTimeout: c.timeout}}
-		db, err := sql.Open("mysql", srv.DSN)
-		if err != nil {
-			t.Fatal(err)
-		}
-		s.db = db
-		s.server = &serverInfo{mariadb: true}
-		w := &worker{s: s}
-		conn, err := w.get(context.Background())
-		if err != nil {
-			t.Fatal(err)
-		}
-		var got float64
-		if err := conn.QueryRowContext(context.Background(), "SELECT @@SESSION.max_statement_time").Scan(&got); err != nil {
-			t.Fatal(err)
-		}
-		w.close()
-		db.Close()
-		if got != c.want {
-			t.Errorf("timeout %v: max_statement_time = %v, want %v", c.timeout, got, c.want)
-		}
-	}
-	if h := (&scanner{opts: Options{StatementTimeout: 2 * time.Second}, server: &serverInfo{}}).hint(); h != "/*+ MAX_EXECUTION_TIME(2000) */ " {
-		t.Errorf("MySQL hint %q", h)
-	}
-}
-
 // TestDSNDatabase: a DSN naming a database scans that database only.
 func TestDSNDatabase(t *testing.T) {
 	srv := testenv.MariaDB(t)

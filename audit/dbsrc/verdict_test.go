@@ -13,12 +13,13 @@ import (
 
 	"github.com/atrest/atrest/audit/detect"
 	"github.com/atrest/atrest/crypto"
+	"github.com/atrest/atrest/engine"
 )
 
 // judge runs n generated values through a column's stats.
 func judge(name, comment string, n int, gen func(r *rand.Rand, i int) string) *ColumnVerdict {
-	c := &column{name: name, comment: comment, dataType: "varchar", charMax: 255, kind: kindText}
-	c.hint = hintFor(name, comment)
+	c := &column{Column: &engine.Column{Name: name, Comment: comment, DataType: "varchar", ColumnType: "varchar(255)", Sampled: true},
+		hint: hintFor(name, comment)}
 	st := newColStats(c, nil)
 	r := rand.New(rand.NewPCG(7, 7))
 	for i := range n {
@@ -242,17 +243,6 @@ func TestMaskedType(t *testing.T) {
 	}
 }
 
-func TestRedact(t *testing.T) {
-	if got := RedactDSN("scan:s3cret@tcp(db:3306)/yb"); strings.Contains(got, "s3cret") || !strings.Contains(got, "***") {
-		t.Fatalf("RedactDSN = %q", got)
-	}
-	s := &scanner{secret: "s3cret"}
-	err := s.redact(fmt.Errorf("x: %w", fmt.Errorf("dial scan:s3cret@db")))
-	if strings.Contains(err.Error(), "s3cret") {
-		t.Fatalf("error not redacted: %v", err)
-	}
-}
-
 func TestSeverity(t *testing.T) {
 	v := &ColumnVerdict{}
 	if severity(StatePlaintext, false, v) != SeverityHigh || severity(StatePlaintext, true, v) != SeverityMedium {
@@ -280,7 +270,7 @@ func TestChanceDoesNotPass(t *testing.T) {
 	} {
 		alarms := 0
 		for range 200 {
-			c2 := &column{name: "c", dataType: "varchar", kind: kindText}
+			c2 := &column{Column: &engine.Column{Name: "c", DataType: "varchar", Sampled: true}}
 			st := newColStats(c2, nil)
 			for range c.n {
 				st.add([]byte(c.gen()))
@@ -304,7 +294,7 @@ func TestChanceDoesNotPass(t *testing.T) {
 		{"c", 3, func() string { return genID(r) }, StatePlaintext},
 		{"c", 3, func() string { return genMobile(r) }, StateNone}, // 3 mobiles are no evidence
 	} {
-		col := &column{name: c.column, dataType: "varchar", kind: kindText, hint: hintFor(c.column, "")}
+		col := &column{Column: &engine.Column{Name: c.column, DataType: "varchar", Sampled: true}, hint: hintFor(c.column, "")}
 		st := newColStats(col, nil)
 		for range c.n {
 			st.add([]byte(c.gen()))

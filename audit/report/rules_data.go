@@ -26,7 +26,7 @@ func ruleConfidentiality(p *period) outcome {
 			}
 			continue
 		}
-		if job.Format != "mysqldump" && job.Recipients > 0 {
+		if job.Format == "atrest" && job.Recipients > 0 {
 			t.ok("backup "+job.Name, Text{}, fact(fmt.Sprintf("backups[%s]: age, %d recipients", job.Name, job.Recipients),
 				Text{"atrest 的备份在离开主机前以 age 加密", "atrest's backups are age-encrypted before they leave the host"}))
 			continue

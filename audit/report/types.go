@@ -80,7 +80,7 @@ type BackupJob struct {
 	Source     string   `json:"source"`
 	Storage    string   `json:"storage"`
 	Bucket     string   `json:"bucket"`
-	Format     string   `json:"format"` // atrest or mysqldump
+	Format     string   `json:"format"` // atrest, mysqldump or pg_dump
 	Schedule   string   `json:"schedule,omitempty"`
 	RPO        Duration `json:"rpo"`
 	Retention  Duration `json:"retention"`

@@ -2,7 +2,8 @@
 // there, recent, whole, signed, and is the bucket set up to keep them? It
 // gives one record per finding (SPEC §3: pass | fail | warn | unsupported),
 // for atrest's own backups (manifest and data object) and for dumps other
-// tools upload (format mysqldump).
+// tools upload (formats mysqldump and pg_dump, judged by their family's
+// engine.Engine.CheckDump).
 //
 // Every verdict comes from what the server answers now, never from what was
 // configured or what a run reported: sizes and checksums are read back with
@@ -25,6 +26,7 @@ import (
 	"filippo.io/age"
 
 	"github.com/atrest/atrest/backup"
+	"github.com/atrest/atrest/engine"
 )
 
 // Status is a check's verdict.
@@ -81,10 +83,14 @@ type Job struct {
 	Prefix    string
 	RPO       time.Duration
 	Retention time.Duration
-	// Format is "atrest" (default) or "mysqldump": objects another tool
-	// uploads, matched by KeyPattern (path.Match, e.g. "yb/*.sql.gz").
+	// Format is "atrest" (default), or the tool that uploads objects
+	// matched by KeyPattern (path.Match, e.g. "yb/*.sql.gz"): "mysqldump",
+	// "pg_dump".
 	Format     string
 	KeyPattern string
+	// Engine is the family of a third-party format's dumps: it says
+	// whether one read to its end is whole.
+	Engine engine.Engine
 }
 
 // Options say what to check and how.
@@ -128,10 +134,12 @@ func Run(ctx context.Context, o Options) ([]Result, error) {
 	switch o.Job.Format {
 	case "", "atrest":
 		err = c.atrest()
-	case "mysqldump":
-		err = c.mysqldump()
 	default:
-		err = fmt.Errorf("format %q is not atrest or mysqldump", o.Job.Format)
+		if o.Job.Engine == nil {
+			err = fmt.Errorf("format %q: no engine to read its dumps with", o.Job.Format)
+			break
+		}
+		err = c.mysqldump()
 	}
 	if err != nil {
 		return c.out, fmt.Errorf("check %s: %s", o.Job.Name, oneLine(err))

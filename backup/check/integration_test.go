@@ -15,6 +15,7 @@ import (
 	"github.com/atrest/atrest/backup/check"
 	"github.com/atrest/atrest/backup/s3store"
 	"github.com/atrest/atrest/crypto"
+	"github.com/atrest/atrest/engine/mysql"
 	"github.com/atrest/atrest/internal/testenv"
 )
 
@@ -47,7 +48,7 @@ func newRealJob(t *testing.T) *realJob {
 	_, sign, _ := ed25519.GenerateKey(rand.Reader)
 	j := &realJob{store: store, id: id, sign: sign,
 		job: check.Job{Name: "yb-nightly", Prefix: "yb/", RPO: 26 * time.Hour, Retention: 30 * 24 * time.Hour}}
-	j.run = backup.RunOptions{Job: "yb-nightly", DSN: crypto.NewSecret(db.DSN), Databases: []string{name},
+	j.run = backup.RunOptions{Job: "yb-nightly", Engine: mysql.Engine{}, DSN: crypto.NewSecret(db.DSN), Databases: []string{name},
 		Store: store, Prefix: "yb/", Recipients: []age.Recipient{id.Recipient()}, SigningKey: sign, ToolVersion: "test"}
 	return j
 }

@@ -18,13 +18,10 @@ import (
 	"github.com/atrest/atrest/backup"
 )
 
-// dumpTrailer is the last line mysqldump and mariadb-dump write: its
-// absence means the dump stopped early.
-const dumpTrailer = "-- Dump completed"
-
-// mysqldump checks dumps made by another tool, found by key pattern: there
-// is no manifest, so freshness and trend go by the objects' dates and
-// sizes, and --read decodes them to the end and looks for the trailer.
+// mysqldump checks dumps made by another tool (mysqldump, pg_dump), found
+// by key pattern: there is no manifest, so freshness and trend go by the
+// objects' dates and sizes, and --read decodes them to the end and asks
+// the family's engine whether what it decoded is whole.
 func (c *checker) mysqldump() error {
 	pattern := c.o.Job.KeyPattern
 	if _, err := path.Match(pattern, ""); err != nil || pattern == "" {
@@ -121,9 +118,8 @@ func patternPrefix(p string) string {
 	return p
 }
 
-// readDump decodes a dump to the end (gzip, zstd, or plain SQL, inside age
-// when there is an identity) and looks for mysqldump's trailer in its last
-// lines.
+// readDump decodes a dump to the end (gzip, zstd, or as it is, inside age
+// when there is an identity) and asks the engine whether it is whole.
 func (c *checker) readDump(key string) readOutcome {
 	rc, info, err := c.o.Store.Get(c.ctx, key)
 	if err != nil {
@@ -134,7 +130,7 @@ func (c *checker) readDump(key string) readOutcome {
 	}
 	defer rc.Close()
 	src := newSource(rc, 0)
-	layers, tail, plain, decodeErr, status := decodeDump(src, c.o.Identity)
+	layers, plain, verdict, verr, decodeErr, status := decodeDump(src, c.o.Identity, c.o.Job.Engine.CheckDump)
 	if t := src.finish(info.Size); t != "" {
 		return readOutcome{failure: FailTransport, detail: t}
 	}
@@ -148,18 +144,17 @@ func (c *checker) readDump(key string) readOutcome {
 		return readOutcome{status: Unsupported, figures: figs, detail: decodeErr}
 	case decodeErr != "":
 		return readOutcome{failure: FailIntegrity, figures: figs, detail: decodeErr}
-	}
-	last, ok := trailer(tail)
-	if !ok {
+	case verr != nil:
 		return readOutcome{failure: FailIntegrity, figures: figs,
-			detail: fmt.Sprintf("%s decoded to the end (%s of SQL) but the last lines hold no %q: the dump stopped early", how, humanBytes(plain), dumpTrailer)}
+			detail: fmt.Sprintf("%s decoded to the end (%s) but %s", how, humanBytes(plain), oneLine(verr))}
 	}
-	return readOutcome{figures: figs, detail: fmt.Sprintf("read %s: %s decoded to the end, %s of SQL ending in %q", humanBytes(src.n), how, humanBytes(plain), last)}
+	return readOutcome{figures: figs, detail: fmt.Sprintf("read %s: %s decoded to the end, %s %s", humanBytes(src.n), how, humanBytes(plain), verdict)}
 }
 
 // decodeDump peels the layers it recognises by their magic bytes and
-// reads the SQL to the end, keeping its last bytes.
-func decodeDump(r io.Reader, id age.Identity) (layers []string, tail []byte, plain int64, errText string, st Status) {
+// hands what is inside to whole, which reads it to the end. A layer that
+// fails on the way is the layer's error (errText), not whole's verdict.
+func decodeDump(r io.Reader, id age.Identity, whole func(io.Reader) (string, error)) (layers []string, plain int64, verdict string, verr error, errText string, st Status) {
 	br := bufio.NewReaderSize(r, 64<<10)
 	var cur io.Reader = br
 	for range 3 {
@@ -168,25 +163,25 @@ func decodeDump(r io.Reader, id age.Identity) (layers []string, tail []byte, pla
 		case bytes.HasPrefix(magic, []byte{0x1f, 0x8b}):
 			zr, err := gzip.NewReader(br)
 			if err != nil {
-				return layers, nil, 0, "gzip: " + oneLine(err), ""
+				return layers, 0, "", nil, "gzip: " + oneLine(err), ""
 			}
 			layers = append(layers, "gzip")
 			cur = zr
 		case bytes.HasPrefix(magic, []byte{0x28, 0xb5, 0x2f, 0xfd}):
 			zr, err := zstd.NewReader(br, zstd.WithDecoderMaxWindow(maxZstdWindow))
 			if err != nil {
-				return layers, nil, 0, "zstd: " + oneLine(err), ""
+				return layers, 0, "", nil, "zstd: " + oneLine(err), ""
 			}
 			defer zr.Close()
 			layers = append(layers, "zstd")
 			cur = zr
 		case bytes.HasPrefix(magic, []byte("age-encryption.org/")):
 			if id == nil {
-				return append(layers, "age"), nil, 0, "encrypted with age: give --identity to read it", Unsupported
+				return append(layers, "age"), 0, "", nil, "encrypted with age: give --identity to read it", Unsupported
 			}
 			ar, err := age.Decrypt(br, id)
 			if err != nil {
-				return layers, nil, 0, "age: " + oneLine(err), ""
+				return layers, 0, "", nil, "age: " + oneLine(err), ""
 			}
 			layers = append(layers, "age")
 			br = bufio.NewReaderSize(ar, 64<<10)
@@ -199,12 +194,16 @@ func decodeDump(r io.Reader, id age.Identity) (layers []string, tail []byte, pla
 		}
 		break
 	}
-	t := &tailWriter{max: 4 << 10}
-	n, err := io.Copy(t, cur)
-	if err != nil {
-		return layers, t.buf, n, fmt.Sprintf("%s: %s after %d bytes of SQL", layers[len(layers)-1], oneLine(err), n), ""
+	in := &layerReader{r: cur}
+	verdict, verr = whole(in)
+	if verr == nil {
+		// Read what whole left, so that every layer reaches its checks.
+		_, verr = io.Copy(io.Discard, in)
 	}
-	return layers, t.buf, n, "", ""
+	if in.err != nil {
+		return layers, in.n, "", nil, fmt.Sprintf("%s: %s after %d bytes", layers[len(layers)-1], oneLine(in.err), in.n), ""
+	}
+	return layers, in.n, verdict, verr, "", ""
 }
 
 // layersAgree holds the layers the bytes have (as decodeDump peeled them)
@@ -230,29 +229,18 @@ func layersAgree(key string, layers []string) string {
 	return fmt.Sprintf("the key's name says %s, the bytes are %s: a restore by the name would fail", say(named), say(got))
 }
 
-// tailWriter keeps the last max bytes written.
-type tailWriter struct {
-	buf []byte
-	max int
+// layerReader counts what the innermost layer gives and keeps its error.
+type layerReader struct {
+	r   io.Reader
+	n   int64
+	err error
 }
 
-func (t *tailWriter) Write(p []byte) (int, error) {
-	n := len(p)
-	if n >= t.max {
-		t.buf = append(t.buf[:0], p[n-t.max:]...)
-		return n, nil
+func (l *layerReader) Read(p []byte) (int, error) {
+	n, err := l.r.Read(p)
+	l.n += int64(n)
+	if err != nil && err != io.EOF && l.err == nil {
+		l.err = err
 	}
-	if over := len(t.buf) + n - t.max; over > 0 {
-		t.buf = append(t.buf[:0], t.buf[over:]...)
-	}
-	t.buf = append(t.buf, p...)
-	return n, nil
-}
-
-// trailer finds mysqldump's trailer as the last non-blank line of tail.
-func trailer(tail []byte) (string, bool) {
-	s := strings.TrimRight(string(tail), " \t\r\n")
-	i := strings.LastIndexByte(s, '\n')
-	last := strings.TrimSpace(s[i+1:])
-	return last, strings.HasPrefix(last, dumpTrailer)
+	return n, err
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/atrest/atrest/backup"
 	"github.com/atrest/atrest/backup/check"
 	"github.com/atrest/atrest/backup/storetest"
+	"github.com/atrest/atrest/engine/mysql"
 )
 
 func mysqldumpSQL(rows int, complete bool) []byte {
@@ -58,7 +59,7 @@ func (d dumpStore) put(key string, at time.Time, data []byte) {
 
 func mysqldumpOpts(s backup.ObjectStore, now time.Time, pattern string) check.Options {
 	return check.Options{Store: s, Now: now, Read: true,
-		Job: check.Job{Name: "yb-legacy", Format: "mysqldump", KeyPattern: pattern, RPO: 26 * time.Hour, Retention: 30 * 24 * time.Hour}}
+		Job: check.Job{Name: "yb-legacy", Format: "mysqldump", Engine: mysql.Engine{}, KeyPattern: pattern, RPO: 26 * time.Hour, Retention: 30 * 24 * time.Hour}}
 }
 
 func TestMysqldump(t *testing.T) {

@@ -158,7 +158,7 @@ func TestCanary(t *testing.T) {
 
 func TestUnknownFormat(t *testing.T) {
 	_, err := check.Run(ctxT(t), check.Options{Store: storetest.NewMem(), Job: check.Job{Name: "j", Format: "xtrabackup"}})
-	if err == nil || err.Error() != `check j: format "xtrabackup" is not atrest or mysqldump` {
+	if err == nil || err.Error() != `check j: format "xtrabackup": no engine to read its dumps with` {
 		t.Errorf("err = %v", err)
 	}
 }

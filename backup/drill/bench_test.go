@@ -17,6 +17,7 @@ import (
 	"github.com/atrest/atrest/backup"
 	"github.com/atrest/atrest/backup/drill"
 	"github.com/atrest/atrest/crypto"
+	"github.com/atrest/atrest/engine/mysql"
 	"github.com/atrest/atrest/internal/testenv"
 )
 
@@ -44,7 +45,7 @@ func BenchmarkDrill(b *testing.B) {
 	id, _ := age.GenerateX25519Identity()
 	_, sign, _ := ed25519.GenerateKey(rand.Reader)
 	start = time.Now()
-	m, err := backup.Run(ctxT(b), backup.RunOptions{Job: "bench", DSN: crypto.NewSecret(src.DSN), Databases: []string{name},
+	m, err := backup.Run(ctxT(b), backup.RunOptions{Job: "bench", Engine: mysql.Engine{}, DSN: crypto.NewSecret(src.DSN), Databases: []string{name},
 		Store: store, Prefix: "b/", Recipients: []age.Recipient{id.Recipient()}, SigningKey: sign})
 	if err != nil {
 		b.Fatal(err)
@@ -52,7 +53,7 @@ func BenchmarkDrill(b *testing.B) {
 	b.Logf("backup: %s, %d MiB of SQL, %d MiB stored", time.Since(start).Round(time.Millisecond),
 		m.Object.PlaintextBytes>>20, m.Object.CiphertextBytes>>20)
 	target := testenv.NewMariaDB(b, testenv.Config{})
-	o := drill.Options{Job: drill.Job{Name: "bench", Prefix: "b/"}, Store: store, Identity: id,
+	o := drill.Options{Job: drill.Job{Name: "bench", Prefix: "b/"}, Engine: mysql.Engine{}, Store: store, Identity: id,
 		TargetDSN: crypto.NewSecret(target.DSN), SigningPub: sign.Public().(ed25519.PublicKey), Parallel: 2}
 
 	var rec *drill.Record

@@ -35,7 +35,7 @@ func (d *drill) choose() (*choice, error) {
 	}
 	var cands []*choice
 	var err error
-	if d.o.Job.Format == "mysqldump" {
+	if d.o.Job.Format != "atrest" {
 		cands, err = d.listDumps()
 	} else {
 		cands, err = d.listBackups()
@@ -60,7 +60,7 @@ func (d *drill) choose() (*choice, error) {
 	}
 	var skipped []string
 	for _, c := range cands {
-		if c.manifest == nil && d.o.Job.Format != "mysqldump" {
+		if c.manifest == nil && d.o.Job.Format == "atrest" {
 			why, err := d.loadManifest(c)
 			if err != nil {
 				return nil, err
@@ -87,7 +87,7 @@ func (d *drill) choose() (*choice, error) {
 }
 
 func (d *drill) where() string {
-	if d.o.Job.Format == "mysqldump" {
+	if d.o.Job.Format != "atrest" {
 		return d.o.Job.KeyPattern
 	}
 	return backup.JobPrefix(d.o.Job.Prefix, d.o.Job.Name)
@@ -160,7 +160,7 @@ func (d *drill) explicit(key string) (*choice, error) {
 		return nil, fmt.Errorf("stat %s: %s", key, oneLine(err))
 	}
 	c := &choice{key: key, info: oi}
-	if d.o.Job.Format == "mysqldump" {
+	if d.o.Job.Format != "atrest" {
 		return c, nil
 	}
 	why, err := d.loadManifest(c)

@@ -3,7 +3,10 @@
 // dump's gzip/zstd) into a fresh scratch database on a drill server, checks
 // every table's row count, content digest and DDL hash against the signed
 // manifest, runs the DBA's probe queries, measures RTO and RPO, and drops
-// the scratch database again.
+// the scratch database again. It knows no database family: the drill
+// server is an engine.Target, whose engine loads, digests and marks; the
+// choice, the stream, the verdicts and the rules of what may be dropped are
+// here, written once.
 //
 // A drill that ran and failed returns a *Failure whose Class says what kind
 // of failure it was (transport, integrity, restore, probe, key, no_backup),
@@ -17,10 +20,11 @@
 //     backup's source server unless told otherwise;
 //   - drop a database it did not create: it drops its own scratch databases,
 //     and leftovers of crashed drills of the same job only when their marker
-//     table says atrest made them and no running drill holds their lock;
+//     says atrest made them and no running drill holds their lock;
 //   - print or store row values or credentials: errors name statements,
 //     tables and classes, probes report true or false, never their value.
 //
 // Memory stays bounded whatever the size of the backup: the object streams
-// through fixed buffers, and dump.Load holds a few statements at a time.
+// through fixed buffers, and the engines' loaders hold a few statements at a
+// time.
 package drill

@@ -11,8 +11,8 @@ import (
 	"filippo.io/age"
 
 	"github.com/atrest/atrest/backup"
-	"github.com/atrest/atrest/backup/dump"
 	"github.com/atrest/atrest/crypto"
+	"github.com/atrest/atrest/engine"
 )
 
 // Failure classes (Record.Failure, Failure.Class).
@@ -61,8 +61,9 @@ type Job struct {
 	// Prefix is the job's key prefix; atrest backups are under
 	// backup.JobPrefix(Prefix, Name).
 	Prefix string
-	// Format is "atrest" (default) or "mysqldump": dumps another tool
-	// uploads, found by KeyPattern (path.Match on the whole key).
+	// Format is "atrest" (default), or "mysqldump" or "pg_dump": dumps
+	// another tool uploads, found by KeyPattern (path.Match on the whole
+	// key), of the target engine's family.
 	Format     string
 	KeyPattern string
 	// Databases are the source databases; a mysqldump of one database may
@@ -93,8 +94,11 @@ type Options struct {
 	Identity     age.Identity
 	IdentityFile string
 
-	// TargetDSN is the drill server (go-sql-driver DSN); the user needs to
-	// create and drop databases.
+	// Engine is the database family of the drill server and of the
+	// backup's source (engine/pick chooses it).
+	Engine engine.Engine
+	// TargetDSN is the drill server; the user needs to create and drop
+	// databases.
 	TargetDSN crypto.Secret
 	// SourceDSN, if set, is the job's source, to refuse a target that is
 	// the same server. The manifest's record of the source is compared too.
@@ -267,12 +271,14 @@ func (o *Options) validate() error {
 		return fmt.Errorf("drill %s: no object store", job)
 	case o.TargetDSN.IsZero():
 		return fmt.Errorf("drill %s: no target DSN: a drill needs a scratch server", job)
-	case o.Job.Format != "atrest" && o.Job.Format != "mysqldump":
-		return fmt.Errorf("drill %s: format %q is not atrest or mysqldump", job, o.Job.Format)
+	case o.Engine == nil:
+		return fmt.Errorf("drill %s: no database engine for the target", job)
+	case o.Job.Format != "atrest" && o.Job.Format != "mysqldump" && o.Job.Format != "pg_dump":
+		return fmt.Errorf("drill %s: format %q is not atrest, mysqldump or pg_dump", job, o.Job.Format)
 	case o.Job.Format == "atrest" && len(o.SigningPub) != ed25519.PublicKeySize:
 		return fmt.Errorf("drill %s: no ed25519 public key to verify manifests with", job)
-	case o.Job.Format == "mysqldump" && o.Job.KeyPattern == "" && o.BackupKey == "":
-		return fmt.Errorf("drill %s: format mysqldump needs a key pattern", job)
+	case o.Job.Format != "atrest" && o.Job.KeyPattern == "" && o.BackupKey == "":
+		return fmt.Errorf("drill %s: format %s needs a key pattern", job, o.Job.Format)
 	case o.Select != "latest" && o.Select != "random":
 		return fmt.Errorf("drill %s: select %q is not latest or random", job, o.Select)
 	}
@@ -294,8 +300,9 @@ type drill struct {
 	ids    []age.Identity
 	idErr  error // why there is no identity
 	chosen *choice
-	tgt    *target
-	load   *dump.LoadResult
+	tgt    engine.Target
+	base   string // the run's first scratch database
+	load   *engine.LoadResult
 }
 
 func (d *drill) now() time.Time { return d.o.Now() }
@@ -334,14 +341,18 @@ func (d *drill) run() error {
 		return d.fail(FailKey, "%s", d.idErr)
 	}
 
-	if d.tgt, err = d.connect(); err != nil {
+	if m := c.manifest; m != nil && m.Source.EngineName() != d.o.Engine.Name() {
+		return fmt.Errorf("the backup is of a %s server and the drill server is %s: restore it onto a %s server",
+			m.Source.EngineName(), d.o.Engine.Name(), m.Source.EngineName())
+	}
+	if err := d.connect(); err != nil {
 		return err
 	}
-	if err := d.tgt.sweep(d); err != nil {
+	if err := d.sweep(); err != nil {
 		return err
 	}
-	if err := d.tgt.createScratch(d.ctx, d.tgt.base); err != nil {
-		return fmt.Errorf("target: %w", err)
+	if err := d.createScratch(); err != nil {
+		return err
 	}
 	if err := d.restore(); err != nil {
 		return err
@@ -365,20 +376,20 @@ func (d *drill) cleanup() {
 	t := d.now()
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(d.ctx), time.Minute)
 	defer cancel()
-	d.rec.Scratch = d.tgt.created()
+	d.rec.Scratch = d.tgt.Created()
 	switch {
 	case d.o.Keep:
 		if len(d.rec.Scratch) > 0 {
 			d.note("kept %s (--keep); the next drill of this job drops it as a leftover", strings.Join(d.rec.Scratch, ", "))
 		}
 	default:
-		if err := d.tgt.dropAll(ctx); err != nil {
+		if err := d.tgt.DropCreated(ctx); err != nil {
 			d.note("scratch database left on the target: %s; the next drill of this job drops it", oneLine(err))
 		} else {
 			d.rec.Dropped = true
 		}
 	}
-	d.tgt.close()
+	d.tgt.Close()
 	d.rec.Phases.CleanupSeconds = d.since(t)
 }
 

@@ -26,10 +26,10 @@ import (
 
 	"github.com/atrest/atrest/backup"
 	"github.com/atrest/atrest/backup/drill"
-	"github.com/atrest/atrest/backup/dump"
 	"github.com/atrest/atrest/backup/s3store"
 	"github.com/atrest/atrest/backup/storetest"
 	"github.com/atrest/atrest/crypto"
+	"github.com/atrest/atrest/engine/mysql"
 	"github.com/atrest/atrest/internal/testenv"
 )
 
@@ -99,7 +99,7 @@ func s3Store(t testing.TB, srv *testenv.S3Server, bucket string) *s3store.Store 
 
 func (f *fixture) backup(t *testing.T, at time.Time) *backup.Manifest {
 	t.Helper()
-	m, err := backup.Run(ctxT(t), backup.RunOptions{Job: f.job, DSN: crypto.NewSecret(f.src.DSN),
+	m, err := backup.Run(ctxT(t), backup.RunOptions{Job: f.job, Engine: mysql.Engine{}, DSN: crypto.NewSecret(f.src.DSN),
 		Databases: []string{f.database}, Store: f.store, Prefix: "yb/",
 		Recipients: []age.Recipient{f.id.Recipient()}, SigningKey: f.sign, ToolVersion: "test",
 		Now: func() time.Time { return at }})
@@ -113,6 +113,7 @@ func (f *fixture) opts() drill.Options {
 	return drill.Options{
 		Job:        drill.Job{Name: f.job, Prefix: "yb/"},
 		Drill:      f.job + "-drill",
+		Engine:     mysql.Engine{},
 		Store:      f.store,
 		Identity:   f.id,
 		TargetDSN:  crypto.NewSecret(f.target.DSN),
@@ -233,7 +234,7 @@ func TestDrillKeepAndLeftovers(t *testing.T) {
 	}
 	kept := rec.Scratch[0]
 	// The kept copy is the backup: its digests are the manifest's.
-	got, err := dump.Digests(ctxT(t), f.target.DSN, kept, 2)
+	got, err := mysql.Digests(ctxT(t), f.target.DSN, kept, 2)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -529,7 +530,7 @@ func TestDrillSourceServer(t *testing.T) {
 		t.Fatalf("without a source DSN: %v", err)
 	}
 
-	before, err := dump.Digests(ctxT(t), f.src.DSN, f.database, 2)
+	before, err := mysql.Digests(ctxT(t), f.src.DSN, f.database, 2)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -541,7 +542,7 @@ func TestDrillSourceServer(t *testing.T) {
 	if rec.TablesMatched != 4 || !strings.Contains(strings.Join(rec.Notes, " "), "the target is the source server") {
 		t.Errorf("matched %d, notes %q", rec.TablesMatched, rec.Notes)
 	}
-	after, err := dump.Digests(ctxT(t), f.src.DSN, f.database, 2)
+	after, err := mysql.Digests(ctxT(t), f.src.DSN, f.database, 2)
 	if err != nil {
 		t.Fatal(err)
 	}

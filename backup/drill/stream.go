@@ -14,7 +14,7 @@ import (
 	"github.com/klauspost/compress/zstd"
 
 	"github.com/atrest/atrest/backup"
-	"github.com/atrest/atrest/backup/dump"
+	"github.com/atrest/atrest/engine"
 )
 
 // maxZstdWindow bounds the memory a zstd stream may ask for (zstd's CLI
@@ -44,8 +44,11 @@ func (d *drill) restore() error {
 	}
 	d.rec.Retried = true
 	first := f.Detail
-	if rerr := d.tgt.reset(d.ctx); rerr != nil {
+	if rerr := d.tgt.DropCreated(d.ctx); rerr != nil {
 		return fmt.Errorf("target: %s", oneLine(rerr))
+	}
+	if rerr := d.createScratch(); rerr != nil {
+		return rerr
 	}
 	err = d.restoreOnce()
 	switch {
@@ -72,7 +75,7 @@ type layer struct {
 }
 
 // restoreOnce is one attempt: Get → count and SHA-256 → decoders →
-// read-ahead → dump.Load, then the figures checked against the manifest.
+// read-ahead → the target's Load, then the figures checked against the manifest.
 func (d *drill) restoreOnce() error {
 	ctx, cancel := context.WithCancel(d.ctx)
 	defer cancel()
@@ -102,14 +105,12 @@ func (d *drill) restoreOnce() error {
 		}
 	}
 	ra := newReadAhead(plain)
-	// DeferIndexes: secondary keys built after the rows load much faster,
-	// and the restored tables' DDL, which is verified, is the same.
-	opts := dump.LoadOptions{Parallel: d.o.Parallel, StripDefiners: true, DeferIndexes: true, Rename: d.tgt.rename(ctx, cancel)}
-	if d.o.Job.Format == "mysqldump" && len(d.o.Job.Databases) == 1 {
+	opts := engine.LoadOptions{Parallel: d.o.Parallel}
+	if d.o.Job.Format != "atrest" && len(d.o.Job.Databases) == 1 {
 		opts.SourceDatabases = d.o.Job.Databases
 	}
 	t := d.now()
-	lr, lerr := dump.Load(ctx, d.tgt.dsn, d.tgt.base, ra, opts)
+	lr, lerr := d.tgt.Load(ctx, ra, opts)
 	loadWall := d.since(t)
 	switch {
 	case lerr == nil:
@@ -160,7 +161,7 @@ func (d *drill) restoreOnce() error {
 // header here, so a wrong key is known before anything is loaded.
 func (d *drill) decoders(src *meter, info backup.ObjectInfo) ([]layer, *meter, error) {
 	names := []string{"age", "zstd"}
-	if d.o.Job.Format == "mysqldump" {
+	if d.o.Job.Format != "atrest" {
 		names = dumpLayers(d.chosen.key)
 	}
 	var layers []layer
@@ -252,14 +253,11 @@ func (d *drill) ageHeaderFailure(err error, src *meter, info backup.ObjectInfo) 
 // created, the SQL, or the target.
 func (d *drill) loadFailure(lerr error, ra *readAhead, src *meter, layers []layer, info backup.ObjectInfo) error {
 	key := d.chosen.key
-	d.tgt.mu.Lock()
-	made2 := d.tgt.made2
-	d.tgt.mu.Unlock()
 	switch {
 	case d.ctx.Err() != nil:
 		return d.ctx.Err()
-	case made2 != nil:
-		return fmt.Errorf("target: %s", oneLine(made2))
+	case errors.Is(lerr, engine.ErrScratch):
+		return fmt.Errorf("target: %s", oneLine(lerr))
 	case ra.failed != nil && errors.Is(lerr, ra.failed):
 		if t := transportFault(src, info); t != "" {
 			return d.fail(FailTransport, "%s: %s", key, t)
@@ -282,14 +280,16 @@ func (d *drill) loadFailure(lerr error, ra *readAhead, src *meter, layers []laye
 			}
 		}
 	}
-	var le *dump.LoadError
+	var le *engine.LoadError
 	if errors.As(lerr, &le) {
 		switch {
 		case le.Truncated():
 			return d.fail(FailIntegrity, "%s: the SQL ends inside a statement: %s", key, oneLine(le))
-		case isCode(le, 1419):
-			return d.fail(FailRestore, "the target refused a statement: %s; the drill user may not create triggers or routines while the target keeps a binary log: set log_bin_trust_function_creators=1 on the drill server (or give the user SUPER)", oneLine(le))
-		case le.SQL():
+		case le.Malformed():
+			return d.fail(FailIntegrity, "%s: %s", key, oneLine(le))
+		case le.Refused && le.Hint != "":
+			return d.fail(FailRestore, "the target refused a statement: %s; %s", oneLine(le), le.Hint)
+		case le.Refused:
 			return d.fail(FailRestore, "the target refused a statement: %s", oneLine(le))
 		}
 		return d.fail(FailRestore, "lost the target during the load: %s", oneLine(le))
@@ -301,7 +301,7 @@ func (d *drill) loadFailure(lerr error, ra *readAhead, src *meter, layers []laye
 // of the object, compressed and SQL sizes, the SQL's SHA-256; and the SQL
 // must end with the dump's trailer (a dump cut at a statement boundary
 // loads without error).
-func (d *drill) checkFigures(src *meter, layers []layer, lr *dump.LoadResult) error {
+func (d *drill) checkFigures(src *meter, layers []layer, lr *engine.LoadResult) error {
 	key := d.chosen.key
 	if m := d.chosen.manifest; m != nil {
 		o := m.Object
@@ -320,7 +320,7 @@ func (d *drill) checkFigures(src *meter, layers []layer, lr *dump.LoadResult) er
 		}
 	}
 	if !lr.Complete {
-		return d.fail(FailIntegrity, "%s: the SQL does not end with the dump's trailer (\"-- Dump completed\"): the dump stopped early", key)
+		return d.fail(FailIntegrity, "%s: the SQL does not end with its dump tool's trailer: the dump stopped early", key)
 	}
 	return nil
 }

@@ -5,8 +5,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/atrest/atrest/backup/dump"
 )
 
 func TestScratchName(t *testing.T) {
@@ -75,30 +73,6 @@ func TestDumpLayers(t *testing.T) {
 	} {
 		if got := dumpLayers(key); !slices.Equal(got, want) {
 			t.Errorf("dumpLayers(%s) = %v", key, got)
-		}
-	}
-}
-
-func TestSameServer(t *testing.T) {
-	maria := func(host string, port int) dump.Server {
-		return dump.Server{Version: "10.11.6-MariaDB", UUID: "1@" + host, Host: host, Port: port}
-	}
-	mysql := func(uuid, host string, port int) dump.Server {
-		return dump.Server{Version: "8.0.36", UUID: uuid, Host: host, Port: port}
-	}
-	for _, c := range []struct {
-		a, b dump.Server
-		same bool
-	}{
-		// Two MariaDB servers on one host share server_id@hostname.
-		{maria("db1", 3306), maria("db1", 3307), false},
-		{maria("db1", 3306), maria("db1", 3306), true},
-		{maria("db1", 3306), maria("db2", 3306), false},
-		{mysql("u-1", "db1", 3306), mysql("u-1", "db9", 3310), true},
-		{mysql("u-1", "db1", 3306), mysql("u-2", "db2", 3306), false},
-	} {
-		if got := sameServer(c.a, c.b) != ""; got != c.same {
-			t.Errorf("sameServer(%+v, %+v) = %v", c.a, c.b, got)
 		}
 	}
 }

@@ -2,7 +2,6 @@ package drill
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 	"os"
@@ -11,10 +10,9 @@ import (
 	"strings"
 
 	"filippo.io/age"
-	"github.com/go-sql-driver/mysql"
 
 	"github.com/atrest/atrest/backup"
-	"github.com/atrest/atrest/backup/dump"
+	"github.com/atrest/atrest/engine"
 )
 
 // maxListed bounds how many tables a failure's detail names.
@@ -31,33 +29,26 @@ func (d *drill) verify() error {
 	if m == nil {
 		return d.count()
 	}
-	digests := m.DigestAlgorithm == dump.DigestAlgorithm
+	alg := d.tgt.DigestAlgorithm()
+	digests := m.DigestAlgorithm == alg
 	if digests {
 		d.rec.Digests = "verified"
 	} else {
 		d.rec.Digests = "unsupported"
-		d.rec.DigestsDetail = fmt.Sprintf("the manifest's digests are %q, this atrest computes %q: rows compared, digests not", m.DigestAlgorithm, dump.DigestAlgorithm)
+		d.rec.DigestsDetail = fmt.Sprintf("the manifest's digests are %q, this atrest computes %q: rows compared, digests not", m.DigestAlgorithm, alg)
 	}
-	got := map[tableKey]dump.TableResult{}
+	res, err := d.tgt.Digests(d.ctx, d.o.Parallel)
+	if err != nil {
+		return d.targetFailure("verify", err)
+	}
+	got := map[tableKey]engine.TableResult{}
+	for _, r := range res {
+		got[tableKey{r.Database, r.Name}] = r
+	}
 	var dbs []string
 	for _, mt := range m.Tables {
 		if !slices.Contains(dbs, mt.Database) {
 			dbs = append(dbs, mt.Database)
-		}
-	}
-	for _, src := range dbs {
-		scratch, ok := d.tgt.scratchFor(src)
-		if !ok {
-			continue // its tables are reported missing
-		}
-		res, err := dump.Digests(d.ctx, d.tgt.dsn, scratch, d.o.Parallel)
-		if err != nil {
-			return d.targetFailure("verify", err)
-		}
-		for _, r := range res {
-			if r.Name != MarkerTable {
-				got[tableKey{src, r.Name}] = r
-			}
 		}
 	}
 	var bad, ddlBad []string
@@ -85,8 +76,8 @@ func (d *drill) verify() error {
 		return d.fail(FailIntegrity, "%d of %d tables differ from the manifest: %s", len(bad), len(m.Tables), list(bad))
 	}
 	if len(ddlBad) > 0 {
-		if m.Source.Version != "" && m.Source.Version != d.tgt.server.Version {
-			d.note("table definitions differ from the manifest (%s); the target runs %s, the source ran %s, whose SHOW CREATE TABLE may word them differently", list(ddlBad), d.tgt.server.Version, m.Source.Version)
+		if v := d.tgt.Server().Version; m.Source.Version != "" && m.Source.Version != v {
+			d.note("table definitions differ from the manifest (%s); the target runs %s, the source ran %s, which may word them differently", list(ddlBad), v, m.Source.Version)
 		} else {
 			return d.fail(FailIntegrity, "table definitions differ from the manifest on a server of the same version: %s", list(ddlBad))
 		}
@@ -99,7 +90,7 @@ type tableKey struct{ db, name string }
 // compare judges one manifest table against what was restored (ok false:
 // nothing was). why says what differs; ddlOK is false when the restored
 // definition hashes differently.
-func compare(mt backup.Table, r dump.TableResult, ok, digests, multi bool) (tb Table, why string, ddlOK bool) {
+func compare(mt backup.Table, r engine.TableResult, ok, digests, multi bool) (tb Table, why string, ddlOK bool) {
 	exp := mt.Rows
 	tb = Table{Name: mt.Name, ExpectedRows: &exp}
 	if multi {
@@ -144,25 +135,22 @@ func (t Table) qualified() string {
 // count lists and counts the tables a third-party dump restored.
 func (d *drill) count() error {
 	d.rec.Digests = "unsupported"
-	d.rec.DigestsDetail = "format mysqldump: a third-party dump carries no table digests to compare with; tables and rows are counted in the restored data"
-	scratch := d.tgt.created()
-	for _, db := range scratch {
-		names, err := d.baseTables(db)
-		if err != nil {
-			return d.targetFailure("count tables", err)
+	d.rec.DigestsDetail = fmt.Sprintf("format %s: a third-party dump carries no table digests to compare with; tables and rows are counted in the restored data", d.o.Job.Format)
+	res, err := d.tgt.Count(d.ctx)
+	if err != nil {
+		return d.targetFailure("count", err)
+	}
+	dbs := map[string]bool{}
+	for _, r := range res {
+		dbs[r.Database] = true
+	}
+	for _, r := range res {
+		tb := Table{Name: r.Name, Rows: r.Rows, Check: "unsupported"}
+		if len(dbs) > 1 {
+			tb.Database = r.Database
 		}
-		for _, n := range names {
-			var rows int64
-			if err := d.tgt.db.QueryRowContext(d.ctx, "SELECT COUNT(*) FROM "+quoteIdent(db)+"."+quoteIdent(n)).Scan(&rows); err != nil {
-				return d.targetFailure("count rows of "+n, err)
-			}
-			tb := Table{Name: n, Rows: rows, Check: "unsupported"}
-			if len(scratch) > 1 {
-				tb.Database = d.sourceOf(db)
-			}
-			d.rec.Rows += rows
-			d.rec.Tables = append(d.rec.Tables, tb)
-		}
+		d.rec.Rows += r.Rows
+		d.rec.Tables = append(d.rec.Tables, tb)
 	}
 	if len(d.rec.Tables) == 0 {
 		// Without a manifest nothing says an empty restore is right; a
@@ -170,36 +158,6 @@ func (d *drill) count() error {
 		return d.fail(FailIntegrity, "%s: the dump restored no tables", d.chosen.key)
 	}
 	return nil
-}
-
-func (d *drill) baseTables(db string) ([]string, error) {
-	rows, err := d.tgt.db.QueryContext(d.ctx, "SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_TYPE = 'BASE TABLE' ORDER BY TABLE_NAME", db)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []string
-	for rows.Next() {
-		var n string
-		if err := rows.Scan(&n); err != nil {
-			return nil, err
-		}
-		if n != MarkerTable {
-			out = append(out, n)
-		}
-	}
-	return out, rows.Err()
-}
-
-func (d *drill) sourceOf(scratch string) string {
-	d.tgt.mu.Lock()
-	defer d.tgt.mu.Unlock()
-	for src, to := range d.tgt.renames {
-		if to == scratch {
-			return src
-		}
-	}
-	return scratch
 }
 
 // targetFailure classifies an error talking to the target after the load:
@@ -219,23 +177,14 @@ func (d *drill) probe() error {
 	}
 	t := d.now()
 	defer func() { d.rec.Phases.ProbeSeconds = d.since(t) }()
-	conn, err := d.tgt.db.Conn(d.ctx)
-	if err != nil {
-		return d.targetFailure("probes", err)
-	}
-	defer conn.Close()
-	if _, err := conn.ExecContext(d.ctx, "USE "+quoteIdent(d.tgt.base)); err != nil {
-		return d.targetFailure("probes", err)
-	}
 	var failed []string
 	for _, p := range d.o.Probes {
 		pt := d.now()
-		ok, detail, err := d.runProbe(conn, p.SQL)
-		var me *mysql.MySQLError
+		ok, detail, err := d.runProbe(p.SQL)
 		switch {
 		case err != nil && d.ctx.Err() != nil:
 			return d.ctx.Err()
-		case err != nil && !errors.As(err, &me) && !errors.Is(err, context.DeadlineExceeded):
+		case err != nil && !d.tgt.Refused(err) && !errors.Is(err, context.DeadlineExceeded):
 			return d.targetFailure("probe "+p.Name, err)
 		case err != nil:
 			detail = "failed: " + oneLine(err)
@@ -256,38 +205,17 @@ func (d *drill) probe() error {
 // runProbe runs one probe and judges the first column of its first row:
 // NULL, no row, an empty value and zero are false; anything else is true.
 // The value itself is never kept.
-func (d *drill) runProbe(conn *sql.Conn, query string) (bool, string, error) {
+func (d *drill) runProbe(query string) (bool, string, error) {
 	ctx, cancel := context.WithTimeout(d.ctx, d.o.ProbeTimeout)
 	defer cancel()
-	if _, err := conn.ExecContext(ctx, "START TRANSACTION READ ONLY"); err != nil {
-		return false, "", err
-	}
-	defer conn.ExecContext(context.WithoutCancel(d.ctx), "ROLLBACK")
-	rows, err := conn.QueryContext(ctx, query)
+	v, found, err := d.tgt.Probe(ctx, query)
 	if err != nil {
 		return false, "", err
 	}
-	defer rows.Close()
-	if !rows.Next() {
-		if err := rows.Err(); err != nil {
-			return false, "", err
-		}
+	if !found {
 		return false, "returned no rows", nil
 	}
-	cols, err := rows.Columns()
-	if err != nil {
-		return false, "", err
-	}
-	vals := make([]any, len(cols))
-	var first sql.RawBytes
-	vals[0] = &first
-	for i := 1; i < len(vals); i++ {
-		vals[i] = new(sql.RawBytes)
-	}
-	if err := rows.Scan(vals...); err != nil {
-		return false, "", err
-	}
-	ok, detail := truth(first)
+	ok, detail := truth(v)
 	return ok, detail, nil
 }
 
@@ -347,5 +275,5 @@ func (d *drill) loadIdentities() {
 // needsIdentity: atrest backups are always encrypted; a third-party dump
 // when its key ends in .age.
 func (d *drill) needsIdentity() bool {
-	return d.o.Job.Format != "mysqldump" || slices.Contains(dumpLayers(d.chosen.key), "age")
+	return d.o.Job.Format == "atrest" || slices.Contains(dumpLayers(d.chosen.key), "age")
 }

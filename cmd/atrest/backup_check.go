@@ -12,6 +12,7 @@ import (
 
 	"github.com/atrest/atrest/audit/journal"
 	"github.com/atrest/atrest/backup/check"
+	"github.com/atrest/atrest/engine/pick"
 	"github.com/atrest/atrest/internal/config"
 )
 
@@ -221,9 +222,10 @@ func checkJob(ctx context.Context, cfg *config.Config, job *config.Backup, o bac
 	// fails the checks below, and a journal that cannot take the entries
 	// cannot take the check's own.
 	reconcile(ctx, cfg, job, store, pub)
+	dumps, _ := pick.Format(job.Format) // nil for atrest's own
 	res, err := check.Run(ctx, check.Options{
 		Job: check.Job{Name: job.Name, Prefix: job.Prefix, RPO: job.RPO, Retention: job.Retention,
-			Format: job.Format, KeyPattern: job.KeyPattern},
+			Format: job.Format, KeyPattern: job.KeyPattern, Engine: dumps},
 		Store: store, Read: o.read || o.readAll, ReadAll: o.readAll, Identity: id,
 		SigningPub: pub, Canary: o.canary,
 	})

@@ -172,7 +172,7 @@ func makeBackup(ctx context.Context, cfg *config.Config, job *config.Backup, par
 	if !ok {
 		return nil, fmt.Errorf("source %q is not a sources[] entry", job.Source)
 	}
-	dsn, err := src.DSN()
+	eng, dsn, err := sourceEngine(src)
 	if err != nil {
 		return nil, err
 	}
@@ -211,7 +211,7 @@ func makeBackup(ctx context.Context, cfg *config.Config, job *config.Backup, par
 		databases = src.Databases
 	}
 	return backup.Run(ctx, backup.RunOptions{
-		Job: job.Name, DSN: crypto.NewSecret(dsn), Databases: databases, Parallel: parallel,
+		Job: job.Name, Engine: eng, DSN: crypto.NewSecret(dsn), Databases: databases, Parallel: parallel,
 		Store: store, Prefix: job.Prefix, Recipients: recipients, SigningKey: key, Key: objKey,
 		ToolVersion: "atrest " + version, Progress: prog,
 	})

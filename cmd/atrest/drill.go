@@ -11,6 +11,8 @@ import (
 	"github.com/atrest/atrest/audit/journal"
 	"github.com/atrest/atrest/backup/drill"
 	"github.com/atrest/atrest/crypto"
+	"github.com/atrest/atrest/engine"
+	"github.com/atrest/atrest/engine/pick"
 	"github.com/atrest/atrest/internal/config"
 )
 
@@ -63,18 +65,23 @@ func newDrillRunCmd() *cobra.Command {
 --job names a drills[] entry, or a backups[] job (with its drills[] entry if it has
 exactly one; without one give --identity and --target-dsn-env).
 
-Safety: a target that is the backup's source server (same @@server_uuid, or the same
-host and port, as the manifest records or the source DSN reaches) is refused unless
---allow-source-server; even then the drill writes only to its own atrest_drill_*
-databases. It drops only databases it created: at the start, leftovers of crashed
-drills of the same job, proven by their _atrest_drill marker table and free of any
-running drill's lock; at the end, its own. The drill server's user needs nothing
-beyond GRANT ALL ON ` + "`atrest\\_drill\\_%`" + `.*: give it no more, and whatever a backup's
-SQL says stays inside the scratch databases.
+The drill server is of the source's family: MySQL/MariaDB or PostgreSQL
+(target_dsn_env postgres://…; a scratch database holds the dump's schemas).
 
-Third-party dumps (format: mysqldump) are loaded by their key's suffixes (.gz, .zst,
-.age), tables and rows counted and probes run; their digests are reported as
-unsupported: there is nothing signed to compare them with.
+Safety: a target that is the backup's source server (same @@server_uuid or
+PostgreSQL system identifier, or the same host and port, as the manifest records or
+the source DSN reaches) is refused unless --allow-source-server; even then the drill
+writes only to its own atrest_drill_* databases. It drops only databases it created:
+at the start, leftovers of crashed drills of the same job, proven by their marker
+(an _atrest_drill table's comment on MySQL, the database's comment on PostgreSQL) and
+free of any running drill's lock; at the end, its own. On MySQL the drill server's
+user needs nothing beyond GRANT ALL ON ` + "`atrest\\_drill\\_%`" + `.*; on PostgreSQL,
+CREATEDB. Whatever a backup's SQL says stays inside the scratch databases.
+
+Third-party dumps (format: mysqldump or pg_dump, plain or custom format) are loaded
+by their key's suffixes (.gz, .zst, .age), tables and rows counted and probes run;
+their digests are reported as unsupported: there is nothing signed to compare them
+with.
 
 It prints one drill record: status pass or fail, the failure class (transport after
 one retry, integrity, restore, probe, key, no_backup), rto_seconds (start to verified
@@ -188,17 +195,35 @@ func drillOptions(ctx context.Context, cfg *config.Config, req drillRequest) (dr
 		return o, nil, err
 	}
 	o.TargetDSN = crypto.NewSecret(dsn)
-	if src, ok := cfg.Source(job.Source); ok {
+	// The drill server is of the source's family: the source's engine,
+	// else the family of the job's dump format, else the DSN's scheme.
+	driver := ""
+	var seng engine.Engine
+	var sdsn string
+	src, hasSource := cfg.Source(job.Source)
+	if hasSource {
 		if len(o.Job.Databases) == 0 {
 			o.Job.Databases = src.Databases
 		}
-		if sdsn, err := src.DSN(); err == nil {
-			o.SourceDSN = crypto.NewSecret(sdsn)
-		} else {
+		if seng, sdsn, err = sourceEngine(src); err != nil {
 			notes = append(notes, fmt.Sprintf("the source's DSN is not available here (%s): the target was compared with the manifest's record of the source only", oneLine(err.Error())))
+			driver = src.Driver
+		} else {
+			driver = seng.Name()
+			o.SourceDSN = crypto.NewSecret(sdsn)
 		}
 	}
-	if job.Format != "mysqldump" {
+	dumps, thirdParty := pick.Format(job.Format)
+	if thirdParty && driver == "" {
+		driver = dumps.Name()
+	}
+	if o.Engine, err = pick.Engine(driver, dsn); err != nil {
+		return o, nil, fmt.Errorf("%s: %w", targetEnv, err)
+	}
+	if thirdParty && dumps.Name() != o.Engine.Name() {
+		return o, nil, fmt.Errorf("drill %s: format %s holds %s dumps and the source %s is %s", job.Name, job.Format, dumps.Name(), job.Source, o.Engine.Name())
+	}
+	if job.Format == "atrest" {
 		if o.SigningPub, err = journalPublicKey(cfg); err != nil {
 			return o, nil, fmt.Errorf("%w (run atrest init --config %s)", err, cfg.Path)
 		}

@@ -10,12 +10,12 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/go-sql-driver/mysql"
 	"github.com/spf13/cobra"
 
 	"github.com/atrest/atrest/audit/journal"
 	"github.com/atrest/atrest/audit/report"
 	"github.com/atrest/atrest/crypto"
+	"github.com/atrest/atrest/engine"
 	"github.com/atrest/atrest/internal/config"
 )
 
@@ -237,24 +237,26 @@ func reportConfig(cfg *config.Config) report.Config {
 	return rc
 }
 
-// sourceTLS reads the tls parameter of the source's DSN, if the DSN can be
+// sourceTLS reads what the source's DSN asks of TLS, if the DSN can be
 // read here; the DSN itself goes no further.
 func sourceTLS(s *config.Source) string {
-	dsn, err := s.DSN()
+	eng, dsn, err := sourceEngine(s)
 	if err != nil {
 		return report.TLSUnknown
 	}
-	c, err := mysql.ParseDSN(dsn)
+	d, err := eng.DSN(dsn)
 	if err != nil {
 		return report.TLSUnknown
 	}
-	switch strings.ToLower(c.TLSConfig) {
-	case "", "false":
+	switch d.TLS {
+	case engine.TLSOff:
 		return report.TLSOff
-	case "preferred":
+	case engine.TLSPreferred:
 		return report.TLSPreferred
-	case "skip-verify":
+	case engine.TLSUnverified:
 		return report.TLSUnverified
+	case engine.TLSVerified:
+		return report.TLSVerified
 	}
-	return report.TLSVerified // "true" or a registered configuration
+	return report.TLSUnknown
 }

@@ -9,6 +9,8 @@ import (
 	"github.com/atrest/atrest/audit/dbsrc"
 	"github.com/atrest/atrest/audit/journal"
 	"github.com/atrest/atrest/crypto"
+	"github.com/atrest/atrest/engine"
+	"github.com/atrest/atrest/engine/pick"
 	"github.com/atrest/atrest/internal/config"
 	"github.com/spf13/cobra"
 )
@@ -28,7 +30,7 @@ func newScanDBCmd() *cobra.Command {
 	var o scanDBOptions
 	cmd := &cobra.Command{
 		Use:   "db --dsn DSN [--database NAME]... [--sample N] [flags]",
-		Short: "Sample MySQL/MariaDB columns and say which hold identifiers in plaintext",
+		Short: "Sample MySQL/MariaDB or PostgreSQL columns and say which hold identifiers in plaintext",
 		Long: `scan db samples every column that can hold an identifier (character, text, JSON,
 enum/set, binary and blob, integer and decimal) and gives each a state:
 plaintext, masked, hashed, encrypted or none, with the identifier type, how many
@@ -43,8 +45,10 @@ table record says so), never ORDER BY RAND(), never a full scan, in read-only
 transactions with a per-statement time limit, on at most --parallel connections.
 A user with only SELECT is enough. The DSN's password is never printed.
 
-The DSN is go-sql-driver's: user:password@tcp(host:3306)/  — to keep the
-password out of the process list, use --dsn-env NAME or --config with --source.
+The DSN is go-sql-driver's for MySQL (user:password@tcp(host:3306)/) or a
+postgres:// URL for PostgreSQL (postgres://user:password@host:5432/db: every
+schema of that database; --database names schemas). To keep the password out of
+the process list, use --dsn-env NAME or --config with --source.
 
 ` + exitHelp,
 		Example: `  atrest scan db --dsn 'audit@tcp(db1:3306)/' --database yb
@@ -54,7 +58,7 @@ password out of the process list, use --dsn-env NAME or --config with --source.
 		RunE: func(cmd *cobra.Command, _ []string) error { return runScanDB(cmd, o) },
 	}
 	o.add(cmd, "table, json or jsonl")
-	cmd.Flags().StringVar(&o.dsn, "dsn", "", "go-sql-driver DSN, e.g. user:pass@tcp(127.0.0.1:3306)/")
+	cmd.Flags().StringVar(&o.dsn, "dsn", "", "go-sql-driver DSN (user:pass@tcp(127.0.0.1:3306)/) or postgres:// URL")
 	cmd.Flags().StringVar(&o.dsnEnv, "dsn-env", "", "name of an environment variable holding the DSN")
 	cmd.Flags().StringVar(&o.source, "source", "", "with --config: the sources[] entry to scan")
 	cmd.Flags().StringArrayVar(&o.databases, "database", nil, "database to scan (repeatable; default: all but the system schemas)")
@@ -82,7 +86,7 @@ func runScanDB(cmd *cobra.Command, o scanDBOptions) error {
 	if err != nil {
 		return err
 	}
-	dsn, subject, databases, err := o.resolveDSN(cfg)
+	eng, dsn, subject, databases, err := o.resolveDSN(cfg)
 	if err != nil {
 		return err
 	}
@@ -103,7 +107,7 @@ func runScanDB(cmd *cobra.Command, o scanDBOptions) error {
 		defer mu.Unlock()
 		return fmt.Sprintf("%d tables  %d columns  %d plaintext", sum.Tables, sum.Columns, sum.PlaintextColumns)
 	})
-	err = dbsrc.Scan(cmd.Context(), dbsrc.Options{DSN: crypto.NewSecret(dsn), Databases: databases,
+	err = dbsrc.Scan(cmd.Context(), dbsrc.Options{Engine: eng, DSN: crypto.NewSecret(dsn), Databases: databases,
 		Sample: o.sample, Parallel: o.parallel, StatementTimeout: o.timeout, Fingerprint: fp},
 		func(rec any) {
 			mu.Lock()
@@ -160,9 +164,10 @@ func tallyDB(sum *dbSummary, rec any) {
 	}
 }
 
-// resolveDSN picks the DSN from --dsn, --dsn-env or the config's source, and
-// returns a subject for the journal that carries no password.
-func (o scanDBOptions) resolveDSN(cfg *config.Config) (dsn, subject string, databases []string, err error) {
+// resolveDSN picks the DSN from --dsn, --dsn-env or the config's source,
+// and its engine, and returns a subject for the journal that carries no
+// password.
+func (o scanDBOptions) resolveDSN(cfg *config.Config) (eng engine.Engine, dsn, subject string, databases []string, err error) {
 	databases = o.databases
 	switch {
 	case o.dsn != "":
@@ -177,13 +182,13 @@ func (o scanDBOptions) resolveDSN(cfg *config.Config) (dsn, subject string, data
 			err = fmt.Errorf("scan db: --source %q is not a sources[] entry in %s", o.source, cfg.Path)
 			return
 		}
-		if dsn, err = src.DSN(); err != nil {
+		if eng, dsn, err = sourceEngine(src); err != nil {
 			return
 		}
 		if len(databases) == 0 {
 			databases = src.Databases
 		}
-		return dsn, src.Name, databases, nil
+		return eng, dsn, src.Name, databases, nil
 	case o.source != "":
 		err = fmt.Errorf("scan db: --source needs --config")
 		return
@@ -193,7 +198,25 @@ func (o scanDBOptions) resolveDSN(cfg *config.Config) (dsn, subject string, data
 			return
 		}
 	}
-	return dsn, dbsrc.RedactDSN(dsn), databases, nil
+	if eng, err = pick.Engine("", dsn); err != nil {
+		err = fmt.Errorf("scan db: %w", err)
+		return
+	}
+	d, _ := eng.DSN(dsn)
+	return eng, dsn, d.Redacted, databases, nil
+}
+
+// sourceEngine resolves a sources[] entry's DSN and its engine.
+func sourceEngine(src *config.Source) (engine.Engine, string, error) {
+	dsn, err := src.DSN()
+	if err != nil {
+		return nil, "", err
+	}
+	eng, err := pick.Engine(src.Driver, dsn)
+	if err != nil {
+		return nil, "", fmt.Errorf("source %s: %w", src.Name, err)
+	}
+	return eng, dsn, nil
 }
 
 func scanDBEntry(subject string, sum dbSummary, err error) journal.Entry {

@@ -444,13 +444,13 @@ func scanFileRoot(ctx context.Context, fp *crypto.Fingerprinter, r config.FileRo
 // output.
 func scanSource(ctx context.Context, fp *crypto.Fingerprinter, src config.Source) (journal.Entry, error) {
 	sum := dbSummary{Record: "summary", ByState: map[string]int{}, PlaintextByType: map[string]int{}}
-	dsn, err := src.DSN()
+	eng, dsn, err := sourceEngine(&src)
 	if err != nil {
 		return scanDBEntry(src.Name, sum, err), err
 	}
 	start := time.Now()
 	var mu sync.Mutex
-	err = dbsrc.Scan(ctx, dbsrc.Options{DSN: crypto.NewSecret(dsn), Databases: src.Databases,
+	err = dbsrc.Scan(ctx, dbsrc.Options{Engine: eng, DSN: crypto.NewSecret(dsn), Databases: src.Databases,
 		Sample: src.Sample, Fingerprint: fp},
 		func(rec any) {
 			mu.Lock()

@@ -82,7 +82,10 @@ type Anchor struct {
 }
 
 type Source struct {
-	Name         string
+	Name string
+	// Driver is the source's database family (mysql, postgres); "" lets
+	// the DSN's scheme say (engine/pick).
+	Driver       string
 	DSNEnv       string
 	DSNFile      string
 	Databases    []string
@@ -132,7 +135,7 @@ type Backup struct {
 	KeepLast int
 	// ReadSchedule is when serve runs `backup check --read`; "" never.
 	ReadSchedule string
-	Format       string // atrest (default) or mysqldump
+	Format       string // atrest (default), mysqldump or pg_dump
 	KeyPattern   string
 }
 

@@ -56,6 +56,8 @@ func TestConfigErrorsGiveFileAndLine(t *testing.T) {
 		{"duplicate name", "state_dir: /x\nfile_roots:\n  - {name: r, paths: [/a]}\n  - {name: r, paths: [/b]}\n", "c.yaml:4: file root \"r\" defined twice"},
 		{"syslog transport", "state_dir: /x\njournal:\n  syslog:\n    address: h:514\n    transport: relp\n", "c.yaml:5: journal.syslog.transport \"relp\""},
 		{"syslog address", "state_dir: /x\njournal:\n  syslog: {address: loghost}\n", "c.yaml:3: journal.syslog.address \"loghost\""},
+		{"unknown driver", "state_dir: /x\nsources:\n  - name: a\n    dsn_env: A\n    driver: oracle\n", "c.yaml:5: source \"a\": driver \"oracle\" is not one of mysql, postgres"},
+		{"unknown format", "state_dir: /x\nstorage:\n  - {name: s, endpoint: e, access_key_env: A, secret_key_env: B}\nbackups:\n  - name: b\n    storage: s\n    bucket: x\n    format: pg_dumpall\n", "c.yaml:8: backup \"b\": format \"pg_dumpall\" is not atrest, mysqldump or pg_dump"},
 		{"bad timezone", "state_dir: /x\ntimezone: Beijing\n", "c.yaml:2: timezone \"Beijing\" is not an IANA time zone name"},
 		{"notify format", "state_dir: /x\nnotify:\n  - name: n\n    format: slack\n    url_env: U\n", "c.yaml:4: notify \"n\": format \"slack\""},
 		{"notify on", "state_dir: /x\nnotify:\n  - {name: n, format: wecom, url_env: U, on: [failure]}\n", "c.yaml:3: notify \"n\": on: \"failure\""},

@@ -12,6 +12,7 @@ import (
 
 	"filippo.io/age"
 	"github.com/atrest/atrest/crypto/suite"
+	"github.com/atrest/atrest/engine/pick"
 	"github.com/robfig/cron/v3"
 	"go.yaml.in/yaml/v3"
 )
@@ -62,6 +63,7 @@ type rawAnchor struct {
 
 type rawSource struct {
 	Name         string   `yaml:"name"`
+	Driver       string   `yaml:"driver"`
 	DSNEnv       string   `yaml:"dsn_env"`
 	DSNFile      string   `yaml:"dsn_file"`
 	Databases    []string `yaml:"databases"`
@@ -354,7 +356,10 @@ func (t *translator) translate(r *rawConfig) *Config {
 		if s.Sample < 0 {
 			t.fail(append(w, "sample"), "source %q: sample must be positive", s.Name)
 		}
-		c.Sources = append(c.Sources, Source{Name: s.Name, DSNEnv: s.DSNEnv, DSNFile: t.abs(s.DSNFile),
+		if _, err := pick.Engine(s.Driver, ""); err != nil {
+			t.fail(append(w, "driver"), "source %q: %v", s.Name, err)
+		}
+		c.Sources = append(c.Sources, Source{Name: s.Name, Driver: s.Driver, DSNEnv: s.DSNEnv, DSNFile: t.abs(s.DSNFile),
 			Databases: s.Databases, ScanSchedule: t.schedule(w, "scan_schedule", s.ScanSchedule), Sample: s.Sample})
 	}
 
@@ -464,12 +469,12 @@ func (t *translator) backup(w []any, b rawBackup, c *Config, sources, storage ma
 		if out.SigningKeyFile == "" {
 			out.SigningKeyFile = manifestKeyFile(c, out.Suite)
 		}
-	case "mysqldump":
+	case "mysqldump", "pg_dump":
 		if b.KeyPattern == "" {
-			t.fail(w, "backup %q: format mysqldump needs key_pattern (e.g. \"yb/*.sql.gz\")", b.Name)
+			t.fail(w, "backup %q: format %s needs key_pattern (e.g. \"yb/*.sql.gz\")", b.Name, out.Format)
 		}
 	default:
-		t.fail(append(w, "format"), "backup %q: format %q is not atrest or mysqldump", b.Name, b.Format)
+		t.fail(append(w, "format"), "backup %q: format %q is not atrest, mysqldump or pg_dump", b.Name, b.Format)
 	}
 	if !storage[b.Storage] {
 		t.fail(append(w, "storage"), "backup %q: storage %q is not a storage[] entry", b.Name, b.Storage)

@@ -1,5 +1,5 @@
 // Package testenv starts the real peers that integration tests need: throwaway
-// MariaDB servers (this file) and S3 servers. A peer is started on a free
+// MariaDB servers (this file), PostgreSQL servers and S3 servers. A peer is started on a free
 // loopback port with its own temporary directory and stopped when the test
 // (or, under Main, the test binary) ends.
 //
@@ -23,7 +23,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -50,8 +49,7 @@ type DB struct {
 	// empty for a server given by environment variable.
 	Dir string
 
-	cmd  *exec.Cmd
-	done chan struct{} // closed when the server process has exited
+	srv *proc // nil for a server given by environment variable
 }
 
 // Config selects the features of a throwaway server.
@@ -65,9 +63,9 @@ type Config struct {
 }
 
 var (
-	sharedMu   sync.Mutex
-	shared     = map[bool]*DB{} // by Config.Encrypted
+	sharedMu   sync.Mutex // guards mainActive
 	mainActive bool
+	mariadbs   sharedServers[bool, *DB] // by Config.Encrypted
 )
 
 // Main runs the tests of a package that uses the shared servers and stops
@@ -82,13 +80,9 @@ func Main(m *testing.M) {
 	mainActive = true
 	sharedMu.Unlock()
 	code := m.Run()
-	sharedMu.Lock()
-	for k, db := range shared {
-		db.Stop()
-		delete(shared, k)
-	}
-	sharedMu.Unlock()
+	mariadbs.stopAll()
 	stopS3()
+	stopPG()
 	os.Exit(code)
 }
 
@@ -117,27 +111,7 @@ func sharedServer(t testing.TB, encrypted bool, env string) *DB {
 		}
 		return db
 	}
-	sharedMu.Lock()
-	defer sharedMu.Unlock()
-	if db := shared[encrypted]; db != nil && db.alive() {
-		return db
-	}
-	db, err := start(Config{Encrypted: encrypted})
-	if err != nil {
-		unavailable(t, err)
-	}
-	shared[encrypted] = db
-	if !mainActive {
-		t.Cleanup(func() {
-			sharedMu.Lock()
-			defer sharedMu.Unlock()
-			if shared[encrypted] == db {
-				delete(shared, encrypted)
-			}
-			db.Stop()
-		})
-	}
-	return db
+	return mariadbs.get(t, encrypted, func() (*DB, error) { return start(Config{Encrypted: encrypted}) }, unavailable)
 }
 
 // NewMariaDB starts a throwaway MariaDB for this test alone (one that the
@@ -285,41 +259,22 @@ func start(cfg Config) (*DB, error) {
 }
 
 func launch(server, dir string, port int, args []string) (*DB, error) {
-	cmd := exec.Command(server, args...)
-	// Kill the server if the test binary dies without running cleanups
-	// (a -timeout panic, say) so no mariadbd outlives its tests.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 	logf, err := os.Create(filepath.Join(dir, "mariadbd.out"))
 	if err != nil {
 		return nil, err
 	}
-	cmd.Stdout, cmd.Stderr = logf, logf
-	if err := cmd.Start(); err != nil {
-		logf.Close()
-		return nil, fmt.Errorf("start mariadbd: %w", err)
+	srv, err := startProc(exec.Command(server, args...), logf, "mariadbd")
+	if err != nil {
+		return nil, err
 	}
 	db := &DB{
 		DSN:  fmt.Sprintf("root@tcp(127.0.0.1:%d)/", port),
-		Host: "127.0.0.1", Port: port, User: "root", Dir: dir,
-		cmd: cmd, done: make(chan struct{}),
+		Host: "127.0.0.1", Port: port, User: "root", Dir: dir, srv: srv,
 	}
-	go func() { cmd.Wait(); logf.Close(); close(db.done) }()
-
-	deadline := time.Now().Add(60 * time.Second)
-	for {
-		select {
-		case <-db.done:
-			return nil, fmt.Errorf("mariadbd exited at startup: %s", db.errorLog())
-		default:
-		}
-		if err := db.ping(); err == nil {
-			return db, nil
-		} else if time.Now().After(deadline) {
-			db.kill()
-			return nil, fmt.Errorf("mariadbd did not answer on port %d within 60s: %v: %s", port, err, db.errorLog())
-		}
-		time.Sleep(100 * time.Millisecond)
+	if err := srv.ready("mariadbd", port, db.ping, db.errorLog); err != nil {
+		return nil, err
 	}
+	return db, nil
 }
 
 func (db *DB) ping() error {
@@ -338,17 +293,7 @@ func (db *DB) errorLog() string {
 	return tail(b, 1500)
 }
 
-func (db *DB) alive() bool {
-	if db.done == nil {
-		return true
-	}
-	select {
-	case <-db.done:
-		return false
-	default:
-		return true
-	}
-}
+func (db *DB) alive() bool { return db.srv.alive() }
 
 func freePort() (int, error) {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
@@ -386,22 +331,17 @@ func tail(b []byte, n int) string {
 // and removes its directory. It does nothing to a server given by
 // environment variable.
 func (db *DB) Stop() {
-	if db.cmd == nil {
+	if db.srv == nil {
 		return
 	}
-	if db.alive() {
+	db.srv.stop(func() {
 		if c, err := sql.Open("mysql", db.DSN+"?timeout=2s"); err == nil {
 			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 			c.ExecContext(ctx, "SHUTDOWN")
 			cancel()
 			c.Close()
 		}
-		select {
-		case <-db.done:
-		case <-time.After(30 * time.Second):
-			db.kill()
-		}
-	}
+	})
 	os.RemoveAll(db.Dir)
 }
 
@@ -409,15 +349,7 @@ func (db *DB) Stop() {
 // it has exited. Tests use it to see a server go away mid-run.
 func (db *DB) Kill(t testing.TB) {
 	t.Helper()
-	if db.cmd == nil {
-		t.Fatal("testenv: Kill on a server this process did not start")
-	}
-	db.kill()
-}
-
-func (db *DB) kill() {
-	db.cmd.Process.Signal(syscall.SIGKILL)
-	<-db.done
+	db.srv.killFor(t)
 }
 
 // DSNFor returns a DSN for user on this server with the given default

@@ -1,0 +1,172 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+)
+
+// Run is the drill run a Target serves.
+type Run struct {
+	// ID names the run (16 hex digits); the Target holds a lock named
+	// after it on the server for as long as it is open, so that another
+	// drill can tell a running drill's scratch databases from leftovers.
+	ID  string
+	Job string
+	// Marker is written into every scratch database the run creates (a
+	// table comment, a database comment): it proves that atrest made it.
+	Marker string
+	// Note records something the drill's record should say.
+	Note func(format string, args ...any)
+}
+
+// Target is a drill server, open for one run: it creates and drops
+// scratch databases, loads a dump into them and reads back what was
+// loaded. It must never write to a database the run did not create, nor
+// drop one that Scratch does not prove atrest's.
+type Target interface {
+	// Server is the target's identity, read when it was opened.
+	Server() Server
+	// DigestAlgorithm names the table digests Digests computes, which
+	// match a manifest's only when its algorithm is the same.
+	DigestAlgorithm() string
+	Scratch
+	Restore
+	// Close releases the run's lock and the connections.
+	Close()
+}
+
+// Scratch is the part of a Target that makes, finds and drops scratch
+// databases.
+type Scratch interface {
+	// Create creates scratch database name, marked with the run's marker.
+	// A name that exists already is refused with ErrExists: a drill loads
+	// only into databases it created.
+	Create(ctx context.Context, name string) error
+	// Created lists the scratch databases this run created, in order.
+	Created() []string
+	// DropCreated drops those databases, and forgets where the load put
+	// what, so that a retry starts afresh.
+	DropCreated(ctx context.Context) error
+	// List names the databases that start with prefix.
+	List(ctx context.Context, prefix string) ([]string, error)
+	// Marker reads database name's marker; ok is false when it has none.
+	Marker(ctx context.Context, name string) (marker string, ok bool, err error)
+	// Running reports whether the drill run runID still holds its lock.
+	Running(ctx context.Context, runID string) (bool, error)
+	// Drop drops database name, for a leftover the drill has proved
+	// atrest's.
+	Drop(ctx context.Context, name string) error
+}
+
+// Restore is the part of a Target that loads a dump and reads it back.
+type Restore interface {
+	// Load executes a dump into the first scratch database the run
+	// created (an engine may create more beside it, for a dump of several
+	// databases, and fails with ErrScratch when it cannot). A failed
+	// statement ends the load with a *LoadError.
+	Load(ctx context.Context, r io.Reader, opts LoadOptions) (*LoadResult, error)
+	// Digests recomputes the rows, digest and DDL hash of every table the
+	// load restored, named by the source database it came from.
+	Digests(ctx context.Context, parallel int) ([]TableResult, error)
+	// Count counts the rows of every table the load restored (for dumps
+	// that carry no digests), named as Digests names them.
+	Count(ctx context.Context) ([]TableResult, error)
+	// Probe runs a read-only query in the restored data and returns the
+	// first column of its first row (found false: no row; nil: NULL).
+	Probe(ctx context.Context, query string) (value []byte, found bool, err error)
+	// Refused reports whether err is the server refusing one statement
+	// (the connection still good), not the server going away.
+	Refused(err error) bool
+}
+
+// LoadOptions tune Restore.Load.
+type LoadOptions struct {
+	// Parallel is the number of connections that load rows at once.
+	Parallel int
+	// SourceDatabases are names a third-party dump of one database may
+	// qualify its objects with, without saying so first.
+	SourceDatabases []string
+}
+
+// LoadedTable is a table a load created or inserted into.
+type LoadedTable struct {
+	Database string `json:"database"`
+	Name     string `json:"name"`
+	Rows     int64  `json:"rows"` // rows the statements reported
+}
+
+// LoadResult sums up a load.
+type LoadResult struct {
+	Databases  []string       `json:"databases"`
+	Tables     []LoadedTable  `json:"tables"`
+	Statements int64          `json:"statements"` // statements executed
+	Skipped    map[string]int `json:"skipped,omitempty"`
+	Rows       int64          `json:"rows"`
+	Bytes      int64          `json:"bytes"` // bytes read from the input
+	// Complete is true when the input ended with its dump tool's trailer
+	// ("-- Dump completed", "-- PostgreSQL database dump complete"): a
+	// dump cut at a statement boundary loads without error, but not
+	// completely.
+	Complete bool          `json:"complete"`
+	Duration time.Duration `json:"duration_ns"`
+}
+
+// Errors a Target's methods wrap.
+var (
+	// ErrExists: a scratch database by that name is there already.
+	ErrExists = errors.New("already exists")
+	// ErrScratch: the load needed another scratch database and could not
+	// create it; the drill could not run, the backup is not to blame.
+	ErrScratch = errors.New("cannot create a further scratch database")
+	// ErrTruncated: the input ended inside a statement, a string or a
+	// comment. A dump cut short at a row boundary would otherwise load a
+	// valid-looking partial statement.
+	ErrTruncated = errors.New("input ends inside a statement (truncated dump?)")
+	// ErrMalformed: the input is not a well-formed dump of its format (a
+	// pg_dump archive whose structure is broken).
+	ErrMalformed = errors.New("malformed dump")
+)
+
+// LoadError is a statement of a dump that failed to load. It names the
+// statement by number and line, its verb and table, never its text: a
+// backup's statements carry personal data.
+type LoadError struct {
+	Statement int64  // 1-based number of the statement in the input
+	Line      int    // line of the input where it starts
+	Verb      string // INSERT, CREATE TABLE, COPY …
+	Table     string // the table, quoted, when the statement has one
+	// Err is the server's error with the values it quotes elided, a
+	// transport error, or a parse error of the input (ErrTruncated …).
+	Err error
+	// Refused is true when the server refused the statement (a restore
+	// failure), false when the connection failed or the input is bad.
+	Refused bool
+	// Hint, if set, says what to change on the drill server.
+	Hint string
+}
+
+func (e *LoadError) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "load: statement %d (line %d", e.Statement, e.Line)
+	if e.Verb != "" {
+		b.WriteString(", " + e.Verb)
+	}
+	if e.Table != "" {
+		b.WriteString(" " + e.Table)
+	}
+	b.WriteString("): ")
+	b.WriteString(e.Err.Error())
+	return b.String()
+}
+
+func (e *LoadError) Unwrap() error { return e.Err }
+
+// Truncated reports whether the input ended inside a statement.
+func (e *LoadError) Truncated() bool { return errors.Is(e.Err, ErrTruncated) }
+
+// Malformed reports whether the input is not a well-formed dump.
+func (e *LoadError) Malformed() bool { return errors.Is(e.Err, ErrMalformed) }
