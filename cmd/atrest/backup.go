@@ -11,7 +11,9 @@ import (
 
 	"github.com/atrest/atrest/backup/s3store"
 	"github.com/atrest/atrest/crypto"
+	"github.com/atrest/atrest/engine"
 	"github.com/atrest/atrest/internal/config"
+	"github.com/atrest/atrest/internal/jobs"
 )
 
 func newBackupCmd() *cobra.Command {
@@ -123,4 +125,10 @@ func loadIdentity(path string) (age.Identity, error) {
 		return nil, fmt.Errorf("identity %s: %d identities, want one", path, len(ids))
 	}
 	return ids[0], nil
+}
+
+// sourceEngine resolves a sources[] entry's DSN and its engine.
+func sourceEngine(src *config.Source) (engine.Engine, string, error) {
+	spec, err := jobs.SourceScan(src)
+	return spec.Engine, spec.DSN, err
 }

@@ -3,10 +3,7 @@ package main
 import (
 	"fmt"
 	"os"
-	"path/filepath"
 
-	"github.com/atrest/atrest/crypto"
-	"github.com/atrest/atrest/crypto/suite"
 	"github.com/atrest/atrest/internal/config"
 	"github.com/atrest/atrest/internal/output"
 	"github.com/spf13/cobra"
@@ -58,36 +55,4 @@ func (c *commonFlags) loadConfig() (*config.Config, error) {
 		return nil, nil
 	}
 	return config.Load(c.configPath)
-}
-
-// fingerprinter returns the installation's fingerprint key with a config, and
-// otherwise the user's own key, created on first use under the user's config
-// directory (SPEC §3).
-func fingerprinter(cfg *config.Config) (*crypto.Fingerprinter, error) {
-	var path string
-	s := suite.Standard
-	if cfg != nil {
-		var err error
-		if s, err = suite.Get(cfg.Suite); err != nil {
-			return nil, err
-		}
-		path = cfg.FingerprintKeyFile
-		if _, err := os.Stat(path); err != nil {
-			return nil, fmt.Errorf("fingerprint key %s is missing: run atrest init --config %s", path, cfg.Path)
-		}
-	} else {
-		dir, err := os.UserConfigDir()
-		if err != nil {
-			return nil, fmt.Errorf("fingerprint key: %w", err)
-		}
-		path = filepath.Join(dir, "atrest", "fingerprint.key")
-		if _, err := crypto.EnsureKeyFile(path, crypto.NewFingerprintKey); err != nil {
-			return nil, err
-		}
-	}
-	key, err := crypto.LoadFingerprintKey(path)
-	if err != nil {
-		return nil, err
-	}
-	return crypto.NewFingerprinterWith(key, s), nil
 }

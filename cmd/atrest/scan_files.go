@@ -6,9 +6,7 @@ import (
 	"strings"
 
 	"github.com/atrest/atrest/audit"
-	"github.com/atrest/atrest/audit/filescan"
-	"github.com/atrest/atrest/audit/filesrc"
-	"github.com/atrest/atrest/audit/journal"
+	"github.com/atrest/atrest/internal/jobs"
 	"github.com/spf13/cobra"
 )
 
@@ -103,7 +101,7 @@ func runScanFiles(cmd *cobra.Command, o scanFilesOptions, args []string) error {
 	if err != nil {
 		return err
 	}
-	fp, err := fingerprinter(cfg)
+	fp, err := jobs.Fingerprinter(cfg)
 	if err != nil {
 		return err
 	}
@@ -111,21 +109,14 @@ func runScanFiles(cmd *cobra.Command, o scanFilesOptions, args []string) error {
 	if err != nil {
 		return err
 	}
-	s := filescan.New(filescan.Options{
-		Files:       filesrc.Options{Exclude: exclude, Workers: o.workers, MaxDepth: o.maxDepth, OneFileSystem: o.oneFS},
-		Fingerprint: fp,
-		Workers:     o.workers,
-		Examples:    examples,
-	})
+	run := jobs.NewFilesRun(fp, jobs.FileScan{Subject: subject, Paths: paths, Exclude: exclude,
+		Workers: o.workers, MaxDepth: o.maxDepth, OneFS: o.oneFS, Examples: examples})
 	stopProgress := startProgress(cmd.ErrOrStderr(), func() string {
-		p := s.Progress()
+		p := run.Progress()
 		return fmt.Sprintf("%d files  %s  %d findings", p.Files, humanBytes(p.Bytes), p.Findings)
 	})
-	var items itemCollector
-	sum, err := s.Run(cmd.Context(), paths, func(r audit.Record) error { items.add(r); return w.Write(r) })
+	sum, entry, err := run.Run(cmd.Context(), func(r audit.Record) error { return w.Write(r) })
 	stopProgress()
-	entry := scanFilesEntry(subject, sum, err)
-	entry.Items, entry.Figures["items_total"] = items.items()
 	if jerr := record(cfg, entry); jerr != nil && err == nil {
 		err = jerr
 	}
@@ -186,29 +177,4 @@ func contains(list []string, s string) bool {
 		}
 	}
 	return false
-}
-
-// scanFilesEntry is the journal's account of a file scan: counts by state and
-// type, never a value or a finding's location.
-func scanFilesEntry(subject string, sum filescan.Summary, err error) journal.Entry {
-	byType := map[string]any{}
-	for t, n := range sum.ByType {
-		byType[t] = n
-	}
-	e := journal.Entry{Kind: "scan.files", Subject: subject, Outcome: "ok",
-		Figures: map[string]any{"files": sum.Files, "scanned": sum.Scanned, "encrypted": sum.Encrypted,
-			"binary": sum.Binary, "skipped": sum.Skipped, "errors": sum.Errors, "findings": sum.Findings,
-			"not_read": sum.Unread(), "plaintext_columns": sum.PlaintextColumns,
-			"by_type": byType, "bytes": sum.Bytes, "seconds": sum.Seconds}}
-	switch {
-	case err != nil:
-		e.Outcome, e.Detail = "error", oneLine(err.Error())
-	case sum.Findings > 0 || sum.PlaintextColumns > 0:
-		e.Outcome = "findings"
-	case sum.Unread() > 0:
-		// As scan.db: what was not read is not known to be clean.
-		e.Outcome = "incomplete"
-		e.Detail = fmt.Sprintf("%d file(s) or member(s) that could hold text were not read", sum.Unread())
-	}
-	return e
 }
