@@ -10,20 +10,13 @@ import (
 	"slices"
 	"time"
 
+	"github.com/atrest/atrest/audit/detect"
 	"github.com/atrest/atrest/audit/journal"
 )
 
 // typeNames are the detector types (SPEC §1) with their Chinese names, in
 // the order the overview's columns show them.
-var typeNames = []struct{ Type, Chinese string }{
-	{"cn_resident_id", "身份证号"},
-	{"cn_mobile", "手机号"},
-	{"bank_card", "银行卡号"},
-	{"cn_uscc", "统一社会信用代码"},
-	{"email", "电子邮箱"},
-	{"cn_passport", "护照号"},
-	{"cn_hmt_permit", "港澳台通行证"},
-}
+var typeNames = detect.TypeNames
 
 // runKinds are the kinds of run a page may offer to start, with labels.
 var runKinds = map[string]string{
