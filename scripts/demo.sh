@@ -45,6 +45,7 @@ RECIPIENT=$(grep -o "age1[0-9a-z]*" "$AGEKEY" | head -1)
 
 cat > "$DEMO/atrest.yaml" <<YAML
 state_dir: $DEMO/state
+timezone: Asia/Shanghai
 journal:
   signing_key_file: $DEMO/keys/journal.key
   retention: 180d
@@ -164,7 +165,7 @@ cat <<MSG
   servers:         MariaDB 127.0.0.1:$DB_PORT (source), 127.0.0.1:$DRILL_PORT (drills), versitygw 127.0.0.1:$S3_PORT
                    (left running; make demo reuses them; make demo-stop stops them and serve)
 
-  To run more commands against the demo, in this shell:
+  To run more commands against the demo, paste this into your shell:
     export ATREST_CONFIG=$DEMO/atrest.yaml S3_ACCESS_KEY=$S3_ACCESS_KEY S3_SECRET_KEY=$S3_SECRET_KEY \\
       DEMO_YB_DSN='$DEMO_YB_DSN' DEMO_DRILL_DSN='$DEMO_DRILL_DSN'
     bin/atrest audit verify && bin/atrest backup check --config \$ATREST_CONFIG --job yb-nightly
