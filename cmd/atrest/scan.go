@@ -4,6 +4,9 @@ import (
 	"fmt"
 	"os"
 
+	"github.com/atrest/atrest/audit"
+	"github.com/atrest/atrest/audit/dbsrc"
+
 	"github.com/atrest/atrest/internal/config"
 	"github.com/atrest/atrest/internal/output"
 	"github.com/spf13/cobra"
@@ -12,7 +15,7 @@ import (
 func newScanCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "scan",
-		Short: "Find identifiers stored in plaintext in files or MySQL/MariaDB columns",
+		Short: "Find identifiers stored in plaintext in files or database columns (MySQL/MariaDB, PostgreSQL)",
 	}
 	cmd.AddCommand(newScanFilesCmd(), newScanDBCmd())
 	return cmd
@@ -55,4 +58,37 @@ func (c *commonFlags) loadConfig() (*config.Config, error) {
 		return nil, nil
 	}
 	return config.Load(c.configPath)
+}
+
+// onlyFlag is --only: "plaintext" keeps what is wrong (SPEC §8).
+type onlyFlag struct{ only string }
+
+func (o *onlyFlag) add(cmd *cobra.Command) {
+	cmd.Flags().StringVar(&o.only, "only", "", `"plaintext": print only what is wrong (plaintext columns and findings, files not read, tables not sampled, a server with a weakness), and the summary`)
+}
+
+func (o *onlyFlag) check(cmd *cobra.Command) error {
+	if o.only != "" && o.only != "plaintext" {
+		return fmt.Errorf("%s: --only %q: the one choice is plaintext", cmd.CommandPath(), o.only)
+	}
+	return nil
+}
+
+// keep says whether --only lets a record through. The journal and the
+// summary still count everything.
+func (o *onlyFlag) keep(rec any) bool {
+	if o.only == "" {
+		return true
+	}
+	switch r := rec.(type) {
+	case audit.FileRecord:
+		return len(r.ByType) > 0 || r.NotRead != ""
+	case *dbsrc.ColumnVerdict:
+		return r.State == dbsrc.StatePlaintext
+	case *dbsrc.TableRecord:
+		return r.Error != "" || r.PlaintextColumns > 0
+	case *dbsrc.ServerRecord:
+		return r.Severity == dbsrc.SeverityHigh || r.Severity == dbsrc.SeverityMedium
+	}
+	return true // findings; a column of a database file scanned as a file
 }

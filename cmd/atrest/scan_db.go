@@ -13,6 +13,7 @@ import (
 
 type scanDBOptions struct {
 	commonFlags
+	onlyFlag
 	dsn       string
 	dsnEnv    string
 	source    string
@@ -53,7 +54,8 @@ the process list, use --dsn-env NAME or --config with --source.
 		Args: requireNoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return runScanDB(cmd, o) },
 	}
-	o.add(cmd, "table, json or jsonl")
+	o.commonFlags.add(cmd, "table, json or jsonl")
+	o.onlyFlag.add(cmd)
 	cmd.Flags().StringVar(&o.dsn, "dsn", "", "go-sql-driver DSN (user:pass@tcp(127.0.0.1:3306)/) or postgres:// URL")
 	cmd.Flags().StringVar(&o.dsnEnv, "dsn-env", "", "name of an environment variable holding the DSN")
 	cmd.Flags().StringVar(&o.source, "source", "", "with --config: the sources[] entry to scan")
@@ -65,6 +67,9 @@ the process list, use --dsn-env NAME or --config with --source.
 }
 
 func runScanDB(cmd *cobra.Command, o scanDBOptions) error {
+	if err := o.check(cmd); err != nil {
+		return err
+	}
 	cfg, err := o.loadConfig()
 	if err != nil {
 		return err
@@ -84,7 +89,12 @@ func runScanDB(cmd *cobra.Command, o scanDBOptions) error {
 	}
 	run := jobs.NewDBRun(spec)
 	stopProgress := startProgress(cmd.ErrOrStderr(), run.Progress)
-	sum, entry, err := run.Run(cmd.Context(), fp, w.Write)
+	sum, entry, err := run.Run(cmd.Context(), fp, func(rec any) error {
+		if !o.keep(rec) {
+			return nil
+		}
+		return w.Write(rec)
+	})
 	stopProgress()
 	if jerr := record(cfg, entry); jerr != nil && err == nil {
 		err = jerr

@@ -12,6 +12,7 @@ import (
 
 type scanFilesOptions struct {
 	commonFlags
+	onlyFlag
 	exclude  []string
 	roots    []string
 	workers  int
@@ -60,7 +61,8 @@ is journaled, and with no PATH the config's file_roots are scanned.
 			return runScanFiles(cmd, o, args)
 		},
 	}
-	o.add(cmd, "table, json, jsonl or sarif")
+	o.commonFlags.add(cmd, "table, json, jsonl or sarif")
+	o.onlyFlag.add(cmd)
 	cmd.Flags().StringArrayVar(&o.exclude, "exclude", nil, "glob of paths or names to skip (repeatable), e.g. '*.tmp' or 'cache/*'")
 	cmd.Flags().StringArrayVar(&o.roots, "root", nil, "with --config: scan only this file_roots entry (repeatable)")
 	cmd.Flags().IntVar(&o.workers, "workers", runtime.GOMAXPROCS(0), "files scanned at once, and chunks of one big file matched at once")
@@ -72,6 +74,9 @@ is journaled, and with no PATH the config's file_roots are scanned.
 }
 
 func runScanFiles(cmd *cobra.Command, o scanFilesOptions, args []string) error {
+	if err := o.check(cmd); err != nil {
+		return err
+	}
 	cfg, err := o.loadConfig()
 	if err != nil {
 		return err
@@ -115,7 +120,12 @@ func runScanFiles(cmd *cobra.Command, o scanFilesOptions, args []string) error {
 		p := run.Progress()
 		return fmt.Sprintf("%d files  %s  %d findings", p.Files, humanBytes(p.Bytes), p.Findings)
 	})
-	sum, entry, err := run.Run(cmd.Context(), func(r audit.Record) error { return w.Write(r) })
+	sum, entry, err := run.Run(cmd.Context(), func(r audit.Record) error {
+		if !o.keep(r) {
+			return nil
+		}
+		return w.Write(r)
+	})
 	stopProgress()
 	if jerr := record(cfg, entry); jerr != nil && err == nil {
 		err = jerr
