@@ -119,6 +119,8 @@ type DrillRun struct {
 	TablesMatched   int      `json:"tables_matched"`
 	DigestsVerified bool     `json:"digests_verified"`
 	Failure         string   `json:"failure,omitempty"`
+	// ByHand: started from the CLI or the dashboard, not by the schedule.
+	ByHand bool `json:"by_hand"`
 }
 
 func (p *period) figures() Figures {
@@ -128,7 +130,7 @@ func (p *period) figures() Figures {
 	f.FileScans = p.fileScanFigures()
 	f.Backups = p.jobFigures()
 	for _, d := range p.drills {
-		run := DrillRun{Entry: refOf(d.e), Job: d.job, Tables: count(d.e, "tables"), TablesMatched: count(d.e, "tables_matched"),
+		run := DrillRun{Entry: refOf(d.e), Job: d.job, ByHand: d.e.Figures["by_hand"] == true, Tables: count(d.e, "tables"), TablesMatched: count(d.e, "tables_matched"),
 			DigestsVerified: flag(d.e, "digests_verified"), Failure: failureClass(d.e)}
 		run.RPOSeconds, _ = num(d.e, "rpo_seconds")
 		if rto, ok := num(d.e, "rto_seconds"); ok && d.e.Outcome == "ok" {

@@ -74,6 +74,17 @@ func record(cfg *config.Config, entries ...journal.Entry) error {
 	if cfg == nil || len(entries) == 0 {
 		return nil
 	}
+	for i, e := range entries {
+		if handRunKinds[e.Kind] {
+			// A command is a run by hand; serve's scheduled runs say when
+			// they were due instead (figures.start_delay_seconds).
+			if e.Figures == nil {
+				e.Figures = map[string]any{}
+			}
+			e.Figures["by_hand"] = true
+			entries[i] = e
+		}
+	}
 	j, err := openJournal(cfg)
 	if err != nil {
 		return err
@@ -174,3 +185,8 @@ func pruneJournal(ctx context.Context, cfg *config.Config, dry bool) (journal.Pr
 	}
 	return journal.Prune(ctx, cfg.JournalDir(), key, anchor, cfg.Journal.Retention, time.Now(), dry)
 }
+
+// handRunKinds are the runs that serve also schedules, so the journal tells
+// a run by hand from a scheduled one.
+var handRunKinds = map[string]bool{"scan.files": true, "scan.db": true, "backup.run": true,
+	"backup.check": true, "drill.run": true, "backup.prune": true}

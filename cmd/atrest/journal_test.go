@@ -180,7 +180,8 @@ func TestScanEntryNamesFiles(t *testing.T) {
 		t.Fatalf("%v: %s", err, out)
 	}
 	if len(e.Items) != 1 || e.Items[0].Kind != "file" || e.Items[0].Counts["cn_mobile"] != 1 ||
-		!strings.Contains(e.Items[0].Name, "名单_110***********002X.csv") || e.Figures["items_total"] != float64(1) {
+		!strings.Contains(e.Items[0].Name, "名单_110***********002X.csv") || e.Figures["items_total"] != float64(1) ||
+		e.Figures["by_hand"] != true {
 		t.Fatalf("items %+v figures %v", e.Items, e.Figures)
 	}
 	if strings.Contains(out, "11010519491231002X") {
