@@ -183,7 +183,7 @@ func (c *checker) readAtrest(key string, m *backup.Manifest) readOutcome {
 			return readOutcome{failure: FailIntegrity, figures: figs, detail: bad}
 		}
 		return readOutcome{figures: figs, detail: fmt.Sprintf("read %s: size and ciphertext SHA-256 match the manifest; age header well-formed, %d recipient stanza(s), payload length as the compressed size implies; without an identity, age authentication and zstd were not checked (give --identity, or a drill identity_file)",
-			humanBytes(src.n), len(m.Encryption.Recipients))}
+			size(src.n), len(m.Encryption.Recipients))}
 	}
 	figs["plaintext_bytes"] = plain
 	switch {
@@ -197,7 +197,7 @@ func (c *checker) readAtrest(key string, m *backup.Manifest) readOutcome {
 		return readOutcome{failure: FailIntegrity, figures: figs, detail: "plaintext SHA-256 differs from the manifest"}
 	}
 	return readOutcome{figures: figs, detail: fmt.Sprintf("read %s: ciphertext SHA-256 matches, age authenticated every chunk with the identity, zstd decoded to the end, %s of SQL with the manifest's SHA-256 (not restored)",
-		humanBytes(src.n), humanBytes(plain))}
+		size(src.n), size(plain))}
 }
 
 // decodeAge decrypts and decompresses r to the end, hashing the plaintext.

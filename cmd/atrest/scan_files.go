@@ -7,6 +7,7 @@ import (
 
 	"github.com/atrest/atrest/audit"
 	"github.com/atrest/atrest/internal/jobs"
+	"github.com/dustin/go-humanize"
 	"github.com/spf13/cobra"
 )
 
@@ -118,7 +119,7 @@ func runScanFiles(cmd *cobra.Command, o scanFilesOptions, args []string) error {
 		Workers: o.workers, MaxDepth: o.maxDepth, OneFS: o.oneFS, Examples: examples})
 	stopProgress := startProgress(cmd.ErrOrStderr(), func() string {
 		p := run.Progress()
-		return fmt.Sprintf("%d files  %s  %d findings", p.Files, humanBytes(p.Bytes), p.Findings)
+		return fmt.Sprintf("%d files  %s  %d findings", p.Files, humanize.IBytes(uint64(p.Bytes)), p.Findings)
 	})
 	sum, entry, err := run.Run(cmd.Context(), func(r audit.Record) error {
 		if !o.keep(r) {
