@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/atrest/atrest/audit/detect"
+	"github.com/atrest/atrest/internal/chart"
 )
 
 //go:embed report.html.tmpl
@@ -31,7 +32,7 @@ var htmlTemplate = template.Must(template.New("report").Funcs(template.FuncMap{
 	},
 	"css":    func() template.CSS { return template.CSS(cssSource) },
 	"chart":  func(r *Report) template.HTML { return rtoChart(r.Figures.Drills, r.Period) },
-	"secs":   fmtSeconds,
+	"secs":   chart.Seconds,
 	"counts": typeCounts,
 	"typename": func(t string) string {
 		if zh := detect.Chinese(t); zh != t {
