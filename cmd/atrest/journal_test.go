@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/atrest/atrest/audit/journal"
 	"github.com/atrest/atrest/internal/testenv"
@@ -159,6 +160,17 @@ storage:
 	out, stderr, code := atrest(t, "audit", "verify", "--config", cfg)
 	if code != 0 || !strings.Contains(out, "anchor:       NOT CHECKED") || !strings.Contains(out, "ATREST_TEST_UNSET_AK") {
 		t.Fatalf("exit %d\n%s%s", code, out, stderr)
+	}
+	// Commands and reports still journal and run; they say the anchor was
+	// not reached.
+	tree := t.TempDir()
+	os.WriteFile(filepath.Join(tree, "a.txt"), []byte("手机 13812345678\n"), 0o644)
+	if _, stderr, code := atrest(t, "scan", "files", "--config", cfg, "--format", "jsonl", tree); code != exitFound {
+		t.Fatalf("scan without the anchor's keys: exit %d: %s", code, stderr)
+	}
+	day := time.Now().Format("2006-01-02")
+	if out, stderr, code := atrest(t, "report", "--config", cfg, "--period", day+".."+day, "--format", "json", "-o", "-"); code != 0 || !strings.Contains(out, "MLPS-8.1.4.3") {
+		t.Fatalf("report without the anchor's keys: exit %d: %s", code, stderr)
 	}
 }
 

@@ -148,7 +148,7 @@ func newServeDaemon(cmd *cobra.Command, o serveOptions) (*daemon.Daemon, net.Lis
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	j, err := openJournal(cfg)
+	j, err := openJournalWithAnchor(cfg)
 	if err != nil {
 		return nil, nil, nil, fmt.Errorf("serve: %w", err)
 	}
