@@ -72,6 +72,27 @@ func ParsePublicKey(data []byte) (*ecdsa.PublicKey, error) {
 	return k.(*ecdsa.PublicKey), nil
 }
 
+// ParseVerificationKey parses a signature verification key in PEM, as
+// MarshalPublicKey writes it: Ed25519 (standard) or SM2 (sm). It is how a
+// journal's or a bundle's key is handed to someone who verifies elsewhere.
+func ParseVerificationKey(data []byte) (crypto.PublicKey, error) {
+	block, err := onePEM(data, "public key")
+	if err != nil {
+		return nil, err
+	}
+	if block.Type != "PUBLIC KEY" {
+		return nil, fmt.Errorf("PEM block is %q, not PUBLIC KEY", block.Type)
+	}
+	k, err := smx509.ParsePKIXPublicKey(block.Bytes)
+	if err != nil {
+		return nil, fmt.Errorf("public key: %w", err)
+	}
+	if _, err := Of(k); err != nil {
+		return nil, fmt.Errorf("public key is %s, neither Ed25519 nor SM2", keyKind(k))
+	}
+	return k, nil
+}
+
 // MarshalPublicKey returns an Ed25519 or SM2 public key in PEM, byte for
 // byte what `openssl pkey -pubout` writes for it.
 func MarshalPublicKey(pub crypto.PublicKey) ([]byte, error) {
@@ -88,7 +109,7 @@ func MarshalPublicKey(pub crypto.PublicKey) ([]byte, error) {
 // onePEM decodes a file that holds one PEM block and nothing else.
 func onePEM(data []byte, what string) (*pem.Block, error) {
 	if len(data) > maxKeyFile {
-		return nil, fmt.Errorf("not an SM2 %s: file too big", what)
+		return nil, fmt.Errorf("not a %s: file too big", what)
 	}
 	block, rest := pem.Decode(data)
 	if block == nil || len(bytes.TrimSpace(rest)) != 0 {

@@ -66,6 +66,20 @@ type Suite interface {
 	// NewSigningKey returns a fresh signing key in the form its key file
 	// holds: a hex Ed25519 seed, or an SM2 private key in PKCS#8 PEM.
 	NewSigningKey() ([]byte, error)
+
+	// Scheme names the backup object's format in manifests ("age",
+	// "atrest-sm/v1"), and Ext ends its key ("age", "sm4").
+	Scheme() string
+	Ext() string
+	// HashName and SignatureName name the suite's hash and signatures in
+	// manifests and bundles: "sha256" and "ed25519", or "sm3" and "sm2-sm3".
+	HashName() string
+	SignatureName() string
+	// Layout tells from an object's first bytes (head: its whole header at
+	// least), without a key, how many recipients the object names and how
+	// long it is when it holds n bytes of plaintext: what a check can hold
+	// a stored object to without the identity.
+	Layout(head []byte, n int64) (recipients int, size int64, err error)
 }
 
 // The suites.
