@@ -59,7 +59,7 @@ verifies and the very object it describes.
                 (failure: integrity)
   versioning    bucket versioning is on
   object_lock   object lock is on, with a default retention ≥ the job's retention
-  encryption    bucket default encryption, or client-side age encryption recorded in
+  encryption    bucket default encryption, or client-side encryption (age or sm) recorded in
                 the signed manifests
   lifecycle     no expiry rule deletes backups before the job's retention is over
   canary        with --canary: a small object is put under retention and deleting it
