@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"path"
 	"strings"
 	"time"
 
@@ -35,13 +36,11 @@ func ObjectSuffix(s suite.Suite) string { return objectStem + s.Ext() }
 // ObjectSuite is the suite of the data object at key, from its suffix; ok
 // is false for a key that is no data object of any suite.
 func ObjectSuite(key string) (s suite.Suite, ok bool) {
-	for _, name := range suite.Names {
-		s, _ := suite.Get(name)
-		if strings.HasSuffix(key, ObjectSuffix(s)) {
-			return s, true
-		}
+	s, ok = suite.ByExt(strings.TrimPrefix(path.Ext(key), "."))
+	if !ok || !strings.HasSuffix(key, ObjectSuffix(s)) {
+		return nil, false
 	}
-	return nil, false
+	return s, true
 }
 
 // ListedKey sorts a key listed under a job's prefix: the data object it

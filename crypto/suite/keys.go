@@ -249,7 +249,10 @@ func ParseIdentities(data []byte) ([]Identity, error) {
 	}
 	ids, err := age.ParseIdentities(bytes.NewReader(data))
 	if err != nil {
-		return nil, fmt.Errorf("neither an SM2 private key in PEM nor an age identity file: %w", err)
+		// age's message may quote the malformed line, a secret: keep
+		// only where ("error at line 3").
+		where, _, _ := strings.Cut(err.Error(), ":")
+		return nil, fmt.Errorf("neither an SM2 private key in PEM nor an age identity file (%s)", where)
 	}
 	out := make([]Identity, len(ids))
 	for i, id := range ids {

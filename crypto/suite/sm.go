@@ -22,6 +22,7 @@ func (sm) Scheme() string                 { return objectMagic }
 func (sm) Ext() string                    { return "sm4" }
 func (sm) HashName() string               { return "sm3" }
 func (sm) SignatureName() string          { return "sm2-sm3" }
+func (sm) ChunkAuthenticated() bool       { return false }
 
 func (sm) Layout(head []byte, n int64) (int, int64, error) {
 	h, err := ParseHeader(head)

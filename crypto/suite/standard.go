@@ -23,6 +23,7 @@ func (standard) Scheme() string                 { return "age" }
 func (standard) Ext() string                    { return "age" }
 func (standard) HashName() string               { return "sha256" }
 func (standard) SignatureName() string          { return "ed25519" }
+func (standard) ChunkAuthenticated() bool       { return true }
 
 // age's payload: a 16-byte nonce, then the plaintext in 64 KiB chunks each
 // with a 16-byte tag (at least one chunk, even for no plaintext).
