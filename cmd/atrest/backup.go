@@ -4,13 +4,12 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"strings"
 
-	"filippo.io/age"
 	"github.com/spf13/cobra"
 
 	"github.com/atrest/atrest/backup/s3store"
 	"github.com/atrest/atrest/crypto"
+	"github.com/atrest/atrest/crypto/suite"
 	"github.com/atrest/atrest/internal/config"
 )
 
@@ -91,36 +90,16 @@ func openBucket(ctx context.Context, cfg *config.Config, storage, bucket string)
 		AccessKey: access, SecretKey: crypto.NewSecret(secret), Bucket: bucket})
 }
 
-// parseRecipients parses the job's age public keys. config already refused
-// bad ones with file:line; this is the last line of defence.
-func parseRecipients(job *config.Backup) ([]age.Recipient, error) {
-	var out []age.Recipient
-	for i, s := range job.Recipients {
-		r, err := age.ParseX25519Recipient(strings.TrimSpace(s))
-		if err != nil {
-			return nil, fmt.Errorf("recipient %d is not an age public key (age1…)", i+1)
-		}
-		out = append(out, r)
-	}
-	if len(out) == 0 {
-		return nil, fmt.Errorf("no recipients: a backup is never stored unencrypted")
-	}
-	return out, nil
-}
-
-// loadIdentity reads an age identity file (age-keygen's format).
-func loadIdentity(path string) (age.Identity, error) {
-	f, err := os.Open(path)
+// loadIdentity reads an identity file: age-keygen's format, or an SM2
+// private key in PEM (sm).
+func loadIdentity(path string) ([]suite.Identity, error) {
+	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("identity: %w", err)
 	}
-	defer f.Close()
-	ids, err := age.ParseIdentities(f)
+	ids, err := suite.ParseIdentities(data)
 	if err != nil {
 		return nil, fmt.Errorf("identity %s: %s", path, oneLine(err.Error()))
 	}
-	if len(ids) != 1 {
-		return nil, fmt.Errorf("identity %s: %d identities, want one", path, len(ids))
-	}
-	return ids[0], nil
+	return ids, nil
 }

@@ -2,16 +2,16 @@ package main
 
 import (
 	"context"
-	"crypto/ed25519"
 	"fmt"
 	"strings"
 	"time"
 
-	"filippo.io/age"
 	"github.com/spf13/cobra"
 
 	"github.com/atrest/atrest/audit/journal"
+	"github.com/atrest/atrest/backup"
 	"github.com/atrest/atrest/backup/check"
+	"github.com/atrest/atrest/crypto/suite"
 	"github.com/atrest/atrest/engine/pick"
 	"github.com/atrest/atrest/internal/config"
 )
@@ -89,7 +89,7 @@ installation's) are journaled as backup.found. Exit 1 if any check fails.
 	cmd.Flags().StringVar(&o.job, "job", "", "the backups[] job to check (default: every job)")
 	cmd.Flags().BoolVar(&o.read, "read", false, "stream the newest backup and verify it to the end")
 	cmd.Flags().BoolVar(&o.readAll, "read-all", false, "stream every backup (implies --read)")
-	cmd.Flags().StringVar(&o.identity, "identity", "", "age identity file, to authenticate and decompress what --read streams")
+	cmd.Flags().StringVar(&o.identity, "identity", "", "identity file (age, or an SM2 private key in PEM), to authenticate and decompress what --read streams")
 	cmd.Flags().BoolVar(&o.canary, "canary", false, "prove object lock is enforced with a retained canary object that must refuse deletion")
 	cmd.MarkFlagRequired("config")
 	return cmd
@@ -118,11 +118,11 @@ func runBackupCheck(cmd *cobra.Command, o backupCheckOptions) error {
 	if err != nil {
 		return err
 	}
-	pub, err := journalPublicKey(cfg)
+	keys, err := manifestKeys(cfg)
 	if err != nil {
 		return fmt.Errorf("backup check: %w (run atrest init --config %s)", err, cfg.Path)
 	}
-	var given age.Identity
+	var given []suite.Identity
 	if o.identity != "" {
 		if given, err = loadIdentity(o.identity); err != nil {
 			return fmt.Errorf("backup check: %w", err)
@@ -168,7 +168,7 @@ func runBackupCheck(cmd *cobra.Command, o backupCheckOptions) error {
 	}
 	for i := range jobs {
 		job := &jobs[i]
-		res, err := checkJob(cmd.Context(), cfg, job, o, given, pub)
+		res, err := checkJob(cmd.Context(), cfg, job, o, given, keys)
 		tally(job.Name, res, err, backupCheckEntry(job.Name, res, err, o))
 	}
 	// Every job checked: the journal anchor's bucket too, against
@@ -195,7 +195,7 @@ func runBackupCheck(cmd *cobra.Command, o backupCheckOptions) error {
 
 // checkJob checks one job; the error (one line, naming the job) is for a
 // job that could not be checked.
-func checkJob(ctx context.Context, cfg *config.Config, job *config.Backup, o backupCheckOptions, given age.Identity, pub ed25519.PublicKey) ([]check.Result, error) {
+func checkJob(ctx context.Context, cfg *config.Config, job *config.Backup, o backupCheckOptions, given []suite.Identity, keys backup.Keys) ([]check.Result, error) {
 	var pre []check.Result
 	id := given
 	if id == nil && (o.read || o.readAll) {
@@ -221,13 +221,13 @@ func checkJob(ctx context.Context, cfg *config.Config, job *config.Backup, o bac
 	// found first. Its errors need no second report: a listing that fails
 	// fails the checks below, and a journal that cannot take the entries
 	// cannot take the check's own.
-	reconcile(ctx, cfg, job, store, pub)
+	reconcile(ctx, cfg, job, store, keys)
 	dumps, _ := pick.Format(job.Format) // nil for atrest's own
 	res, err := check.Run(ctx, check.Options{
-		Job: check.Job{Name: job.Name, Prefix: job.Prefix, RPO: job.RPO, Retention: job.Retention,
+		Job: check.Job{Name: job.Name, Prefix: job.Prefix, Suite: job.Suite, RPO: job.RPO, Retention: job.Retention,
 			Format: job.Format, KeyPattern: job.KeyPattern, Engine: dumps},
-		Store: store, Read: o.read || o.readAll, ReadAll: o.readAll, Identity: id,
-		SigningPub: pub, Canary: o.canary,
+		Store: store, Read: o.read || o.readAll, ReadAll: o.readAll, Identities: id,
+		Keys: keys, Canary: o.canary,
 	})
 	if err != nil {
 		// check's errors begin "check <job>:".

@@ -224,7 +224,7 @@ func drillOptions(ctx context.Context, cfg *config.Config, req drillRequest) (dr
 		return o, nil, fmt.Errorf("drill %s: format %s holds %s dumps and the source %s is %s", job.Name, job.Format, dumps.Name(), job.Source, o.Engine.Name())
 	}
 	if job.Format == "atrest" {
-		if o.SigningPub, err = journalPublicKey(cfg); err != nil {
+		if o.Keys, err = manifestKeys(cfg); err != nil {
 			return o, nil, fmt.Errorf("%w (run atrest init --config %s)", err, cfg.Path)
 		}
 	}
@@ -293,6 +293,9 @@ func drillEntry(subject string, rec *drill.Record, err error) journal.Entry {
 		}
 		if rec.Failure != "" {
 			e.Figures["failure"] = map[string]any{rec.Failure: 1}
+		}
+		if rec.Suite != "" {
+			e.Figures["suite"] = map[string]any{rec.Suite: 1} // the backup's; the report's 8.1.10.9 reads it
 		}
 		if rec.Backup != "" {
 			detail = append(detail, "backup "+rec.Backup)

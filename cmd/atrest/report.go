@@ -2,7 +2,7 @@ package main
 
 import (
 	"context"
-	"crypto/ed25519"
+	gocrypto "crypto"
 	"errors"
 	"fmt"
 	"io"
@@ -14,7 +14,7 @@ import (
 
 	"github.com/atrest/atrest/audit/journal"
 	"github.com/atrest/atrest/audit/report"
-	"github.com/atrest/atrest/crypto"
+	"github.com/atrest/atrest/crypto/suite"
 	"github.com/atrest/atrest/engine"
 	"github.com/atrest/atrest/internal/config"
 )
@@ -153,7 +153,7 @@ func reportMaker(cfg *config.Config) (*report.Maker, error) {
 			}
 			return journal.VerifyContext(ctx, cfg.JournalDir(), pub, anchor)
 		},
-		BundleKey: func() (ed25519.PrivateKey, error) { return crypto.LoadSigningKey(cfg.Journal.SigningKeyFile) },
+		BundleKey: func() (gocrypto.Signer, error) { return suite.LoadSigningKey(cfg.Journal.SigningKeyFile) },
 	}, nil
 }
 

@@ -29,9 +29,9 @@ var tableColumns = map[string][]string{
 	"column":  {"column", "state", "type", "sampled", "matched", "confidence", "table_encrypted"},
 	"table":   {"table", "rows_estimate", "sampled", "encrypted_at_rest", "error"},
 	"server":  {"address", "version", "innodb_encrypt_tables", "binlog_encryption", "require_secure_transport", "tls", "severity"},
-	"check":   {"job", "check", "status", "detail"},
-	"drill":   {"job", "status", "failure", "rto_seconds", "rpo_seconds", "backup"},
-	"backup":  {"job", "status", "key", "bytes", "seconds"},
+	"check":   {"job", "suite", "check", "status", "detail"},
+	"drill":   {"job", "suite", "status", "failure", "rto_seconds", "rpo_seconds", "backup"},
+	"backup":  {"job", "suite", "status", "key", "bytes", "seconds"},
 	"prune":   {"job", "action", "key", "reason"},
 }
 

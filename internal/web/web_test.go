@@ -2,6 +2,7 @@ package web
 
 import (
 	"context"
+	"crypto"
 	"crypto/ed25519"
 	"crypto/rand"
 	"crypto/tls"
@@ -88,7 +89,7 @@ func newEnv(t *testing.T) *env {
 	reports := &report.Maker{Config: report.Config{Sources: []report.Source{{Name: "yb-prod"}}, FileRoots: []string{"exports"},
 		JournalRetention: report.Duration(180 * 24 * time.Hour)}, JournalDir: dir, Verify: verify,
 		Journal:   func() (report.Journal, error) { return j, nil },
-		BundleKey: func() (ed25519.PrivateKey, error) { return key, nil }}
+		BundleKey: func() (crypto.Signer, error) { return key, nil }}
 	e.s, err = New(Options{JournalDir: dir, Journal: j, UsersFile: e.users, Runner: e.runner, Process: "atrest serve",
 		Settings: Settings{Inventory: Inventory{Sources: []string{"yb-prod"}, Roots: []string{"exports"},
 			Backups: []BackupJob{{Name: "yb-nightly", Source: "yb-prod", RPO: 26 * time.Hour, Format: "atrest"}},
