@@ -211,7 +211,7 @@ func openOutput(path string, stdout io.Writer) (w io.Writer, commit func() error
 // reportConfig is what the report needs from the configuration: names and
 // settings, and for each source only what its DSN asks of TLS.
 func reportConfig(cfg *config.Config) report.Config {
-	rc := report.Config{FileRoots: []string{}, Sources: []report.Source{}, Backups: []report.BackupJob{}, Drills: []report.Drill{},
+	rc := report.Config{Suite: cfg.Suite, FileRoots: []string{}, Sources: []report.Source{}, Backups: []report.BackupJob{}, Drills: []report.Drill{},
 		JournalRetention: report.Duration(cfg.Journal.Retention)}
 	for _, s := range cfg.Sources {
 		rc.Sources = append(rc.Sources, report.Source{Name: s.Name, Databases: s.Databases, TLS: sourceTLS(&s)})
@@ -226,7 +226,7 @@ func reportConfig(cfg *config.Config) report.Config {
 		}
 		rc.Backups = append(rc.Backups, report.BackupJob{Name: b.Name, Source: b.Source, Storage: b.Storage, Bucket: b.Bucket,
 			Format: format, Schedule: b.Schedule, RPO: report.Duration(b.RPO), Retention: report.Duration(b.Retention),
-			Recipients: len(b.Recipients)})
+			Recipients: len(b.Recipients), Suite: b.Suite})
 	}
 	for _, d := range cfg.Drills {
 		rc.Drills = append(rc.Drills, report.Drill{Name: d.Name, Backup: d.Backup, Schedule: d.Schedule})
