@@ -298,7 +298,7 @@ func webSettings(cfg *config.Config, j *journal.Journal) (web.Settings, error) {
 		inv.Roots = append(inv.Roots, r.Name)
 	}
 	for _, b := range cfg.Backups {
-		inv.Backups = append(inv.Backups, web.BackupJob{Name: b.Name, Source: b.Source, RPO: b.RPO, Format: b.Format})
+		inv.Backups = append(inv.Backups, web.BackupJob{Name: b.Name, Source: b.Source, RPO: b.RPO, Format: b.Format, Suite: b.Suite})
 	}
 	for _, d := range cfg.Drills {
 		inv.Drills = append(inv.Drills, web.DrillJob{Name: d.Name, Backup: d.Backup})
