@@ -120,7 +120,7 @@ func testRealBackupChecks(t *testing.T, s suite.Suite) {
 		}
 	}
 	want(t, res, check.Encryption, check.Pass, "client-side "+s.Scheme()+" encryption", "not implemented by the server")
-	want(t, res, check.Integrity, check.Pass, s.Scheme()+" authenticated it to the end")
+	want(t, res, check.Integrity, check.Pass, s.Scheme()+" authenticated ")
 
 	// A flipped byte in a copy stored under the same key.
 	j.replace(t, newest.Object.Key, func(b []byte) []byte { b[len(b)/2] ^= 0x20; return b })

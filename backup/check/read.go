@@ -210,8 +210,12 @@ func (c *checker) readAtrest(key string, m *backup.Manifest) readOutcome {
 	case plainSum != mo.PlaintextSHA256:
 		return readOutcome{failure: FailIntegrity, figures: figs, detail: "plaintext SHA-256 differs from the manifest"}
 	}
-	return readOutcome{figures: figs, detail: fmt.Sprintf("read %s: ciphertext SHA-256 matches, %s authenticated it to the end with the identity (suite %s), zstd decoded to the end, %s of SQL with the manifest's SHA-256 (not restored)",
-		humanBytes(src.n), s.Scheme(), s.Name(), humanBytes(plain))}
+	how := "every chunk"
+	if !s.ChunkAuthenticated() {
+		how = "the whole object by its tag"
+	}
+	return readOutcome{figures: figs, detail: fmt.Sprintf("read %s: ciphertext SHA-256 matches, %s authenticated %s with the identity (suite %s), zstd decoded to the end, %s of SQL with the manifest's SHA-256 (not restored)",
+		humanBytes(src.n), s.Scheme(), how, s.Name(), humanBytes(plain))}
 }
 
 // decode decrypts (suite s) and decompresses r to the end, hashing the

@@ -18,17 +18,20 @@ func newBackupCmd() *cobra.Command {
 		Use:   "backup",
 		Short: "Make encrypted MySQL/MariaDB backups in object storage, and check any job's backups",
 		Long: `A backup is a consistent snapshot of the job's databases as plain SQL, compressed
-(zstd) and encrypted (age, to the job's recipients: producing a backup needs no
-secret) on the way to S3-compatible storage, plus a manifest uploaded last and signed
-with the installation's key. The manifest records every table's row count and
+(zstd) and encrypted (age, or SM4 for a job of suite sm, to the job's recipients:
+producing a backup needs no secret) on the way to S3-compatible storage, plus a
+manifest uploaded last and signed with the job's key (Ed25519, or SM2). The manifest records every table's row count and
 content digest, the snapshot's binlog position, the sizes and the SHA-256 of the SQL
 and of the stored object. No manifest, no backup.
 
 Objects, under the job's prefix (UTC time with milliseconds, a random tag):
   <prefix><job>/YYYY/MM/DD/<job>-YYYYMMDDTHHMMSS.mmmZ-<tag>.sql.zst.age
   <prefix><job>/YYYY/MM/DD/<job>-YYYYMMDDTHHMMSS.mmmZ-<tag>.sql.zst.age.manifest.json
+  (.sql.zst.sm4 for suite sm)
 
-Restore by hand:  age -d -i backup.agekey X.sql.zst.age | zstd -d | mariadb`,
+Restore by hand:  age -d -i backup.agekey X.sql.zst.age | zstd -d | mariadb
+(an sm backup: openssl pkeyutl, openssl enc -sm4-ctr, zstd; README, "Restoring an sm
+backup by hand")`,
 	}
 	cmd.AddCommand(newBackupRunCmd(), newBackupCheckCmd(), newBackupPruneCmd())
 	return cmd

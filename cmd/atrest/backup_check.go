@@ -51,10 +51,11 @@ verifies and the very object it describes.
                 down by more than half, or a table with 0 rows that had rows, fails;
                 a table gone warns
   integrity     with --read: streams the newest backup (every one with --read-all)
-                and checks the ciphertext's size and SHA-256; with an age identity
-                (--identity, or the identity_file of a drill of this job) also age's
-                authentication of every chunk, zstd to the end and the SQL's size and
-                SHA-256; nothing is restored. A failed read is retried once, and a
+                and checks the ciphertext's size and SHA-256; with an identity of the
+                backup's suite (--identity, or the identity_file of a drill of this
+                job: age, or an SM2 private key) also its authentication (age's of every
+                chunk, the sm object's HMAC-SM3 tag), zstd to the end and the SQL's size
+                and SHA-256; nothing is restored. A failed read is retried once, and a
                 transport failure (failure: transport) is never called corruption
                 (failure: integrity)
   versioning    bucket versioning is on

@@ -27,7 +27,7 @@ func newBackupRunCmd() *cobra.Command {
 	var o backupRunOptions
 	cmd := &cobra.Command{
 		Use:   "run --config FILE --job NAME",
-		Short: "Back up one job's databases to object storage: SQL → zstd → age → S3, signed manifest last",
+		Short: "Back up one job's databases to object storage: SQL → zstd → age or SM4 → S3, signed manifest last",
 		Long: `run makes one backup of a backups[] job (format atrest):
 
   1. connects to the job's source (sources[].dsn_env or dsn_file) and opens one
@@ -35,10 +35,12 @@ func newBackupRunCmd() *cobra.Command {
      SNAPSHOT; with --parallel > 1 a brief global read lock lines the connections up);
   2. streams tables, views, triggers and routines as SQL that the mariadb/mysql client
      loads, counting every table's rows and an order-independent digest of its content;
-  3. compresses (zstd level 3), encrypts to the job's age recipients and uploads in
-     16 MiB parts, hashing the SQL and the ciphertext on the way: memory stays bounded
-     whatever the size of the database;
-  4. uploads the manifest, signed with journal.signing_key_file, last.
+  3. compresses (zstd level 3), encrypts to the job's recipients (age; or SM4 with the
+     data key wrapped to SM2 public keys for suite sm) and uploads in 16 MiB parts,
+     hashing the SQL and the ciphertext on the way: memory stays bounded whatever the
+     size of the database;
+  4. uploads the manifest, signed with the job's signing_key_file (by default the
+     journal's key; Ed25519, or SM2 for suite sm), last.
 
 Any failure (the database, the storage, Ctrl-C) aborts the upload: no manifest is
 written and nothing is left that a check would call a backup. Storage credentials come

@@ -31,7 +31,7 @@ func newReportCmd() *cobra.Command {
 		Long: `report reads the journal of one period and answers each control of GB/T 22239-2019
 (等保2.0 level 3), the Cybersecurity Law, PIPL and GB/T 35273, with HIPAA, PCI DSS and
 ISO 27001 mapped beside them: met, partly met, not met or no evidence (and "risk" for
-the cryptography clause: age and Ed25519 are not SM2/SM3/SM4). Each verdict has its
+the cryptography clause when nothing uses SM2/SM3/SM4; suite sm makes it met). Each verdict has its
 reason in Chinese and English and cites the journal entries behind it by number and
 hash; the appendix lists them. The period's figures follow: plaintext columns and
 file findings by source, root and type; backup checks; drills with RTO and RPO (and
@@ -51,7 +51,7 @@ Controls that are not met are what the report is for: they do not make it fail.
 --bundle FILE.zip writes a signed evidence bundle instead: the report in HTML and
 JSON, the period's journal entries (and the report's own) with a signed checkpoint
 and an inclusion proof for each, the journal's public key, a README, and a manifest
-of every member's SHA-256 signed with the journal key. An assessor checks it on any
+of every member's SHA-256 (SM3 for an sm journal) signed with the journal key. An assessor checks it on any
 machine, offline: atrest audit verify --bundle FILE.zip (an edited member fails).
 
 Exit status:

@@ -89,7 +89,7 @@ func TestSMJobEndToEnd(t *testing.T) {
 			t.Errorf("check record of suite %v: %v", r["suite"], r)
 		}
 		if r["check"] == "integrity" {
-			read = r["status"] == "pass" && strings.Contains(r["detail"].(string), "atrest-sm/v1 authenticated it to the end with the identity (suite sm)")
+			read = r["status"] == "pass" && strings.Contains(r["detail"].(string), "atrest-sm/v1 authenticated the whole object by its tag with the identity (suite sm)")
 		}
 		if r["check"] == "manifest" && r["status"] != "pass" {
 			t.Errorf("manifest: %v", r)
