@@ -61,12 +61,12 @@ type scanState struct {
 }
 
 type backupState struct {
-	LastRun   *ref
-	LastOK    *ref // newest backup.run with outcome ok
+	LastRun *ref
+	LastOK  *ref // newest backup.run with outcome ok
 	// LastOKSuite is that backup's crypto suite (figures.suite), "" for
 	// entries from before suites.
 	LastOKSuite string
-	LastCheck *ref // newest backup.check
+	LastCheck   *ref // newest backup.check
 	// Checks are the verdicts, name → pass|fail, each from the newest
 	// check that measured it: integrity keeps the last reading check's
 	// verdict through the plain checks that follow (as
