@@ -8,7 +8,7 @@ export CGO_ENABLED ?= 0
 # build tag noavx2 leaves the AVX2 loop out; make test and make bench use it
 # to test and time the portable loop too.
 
-.PHONY: build test vet eval demo bench clean
+.PHONY: build test vet eval demo demo-stop bench clean
 
 build:
 	$(GO) build -ldflags "-X main.version=$(VERSION)" -o $(BIN) ./cmd/atrest
@@ -31,6 +31,10 @@ eval:
 
 demo: build
 	bash scripts/demo.sh
+
+# Stop what make demo left running (its dashboard, MariaDB servers and S3 server).
+demo-stop:
+	bash scripts/demo.sh stop
 
 bench: build
 	bash scripts/deps.sh bench

@@ -357,20 +357,6 @@ func (l objectLock) until(ctx context.Context, s ObjectStore, objs ...*ObjectInf
 	return until, nil
 }
 
-// HumanDuration prints a duration, rounded down, the way people say it:
-// 31d, 26h, 45m, 12s.
-func HumanDuration(d time.Duration) string {
-	switch {
-	case d >= 48*time.Hour:
-		return fmt.Sprintf("%dd", int(d/(24*time.Hour)))
-	case d >= 2*time.Hour:
-		return fmt.Sprintf("%dh", int(d/time.Hour))
-	case d >= 2*time.Minute:
-		return fmt.Sprintf("%dm", int(d/time.Minute))
-	}
-	return fmt.Sprintf("%ds", int(d/time.Second))
-}
-
 // AnchorPruneOptions say which checkpoint copies JournalAnchor.Prune may
 // delete.
 type AnchorPruneOptions struct {

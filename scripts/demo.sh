@@ -8,6 +8,11 @@ cd "$(dirname "$0")/.."
 ATREST=$PWD/bin/atrest
 DEMO=${DEMO_DIR:-/tmp/atrest-demo}
 source scripts/lib.sh
+if [ "${1:-}" = stop ]; then
+  for d in serve mariadb mariadb-drill s3; do stop_server "$DEMO/$d" || true; done
+  echo "demo servers under $DEMO stopped (its files stay; make demo starts over)"
+  exit 0
+fi
 bash scripts/deps.sh test
 # A dashboard left running by an earlier demo reads the state we start over; stop it.
 stop_server "$DEMO/serve" || true
@@ -40,6 +45,7 @@ RECIPIENT=$(grep -o "age1[0-9a-z]*" "$AGEKEY" | head -1)
 
 cat > "$DEMO/atrest.yaml" <<YAML
 state_dir: $DEMO/state
+timezone: Asia/Shanghai
 journal:
   signing_key_file: $DEMO/keys/journal.key
   retention: 180d
@@ -90,13 +96,21 @@ go run ./scripts/gendemo -files "$DEMO/files"
 find "$DEMO/files" -type f | sed "s|$DEMO/|  |"
 
 # Exit status 1 means "found something wrong", which is the point of the scans.
+# Each scan runs once (each run is journaled); the tables below are read from its jsonl.
 step "atrest scan db"
 $ATREST scan db --config "$DEMO/atrest.yaml" --source demo-yb --format jsonl > "$DEMO/out/db.jsonl" || test $? -eq 1
-$ATREST scan db --config "$DEMO/atrest.yaml" --source demo-yb --format table < /dev/null 2>/dev/null | sed -n 1,24p || true
+python3 - "$DEMO/out/db.jsonl" <<'PY'
+import json, sys
+recs = [json.loads(l) for l in open(sys.argv[1])]
+cols = [r for r in recs if r.get("record") == "column" and r.get("state") != "none"]
+cols.sort(key=lambda r: (r["state"] != "plaintext", r["database"], r["table"], r["column"]))
+print("  %-34s %-10s %-15s %-7s %s" % ("COLUMN", "STATE", "TYPE", "SEVERITY", "MASKED EXAMPLE"))
+for r in cols[:20]:
+    print("  %-34s %-10s %-15s %-7s %s" % ("%s.%s.%s" % (r["database"], r["table"], r["column"]), r["state"], r.get("type", ""), r.get("severity", ""), r.get("masked_example", "")))
+PY
 
 step "atrest scan files"
 $ATREST scan files --config "$DEMO/atrest.yaml" --format jsonl > "$DEMO/out/files.jsonl" || test $? -eq 1
-$ATREST scan files --config "$DEMO/atrest.yaml" --format sarif > "$DEMO/out/files.sarif" || test $? -eq 1
 grep "\"record\":\"finding\"" "$DEMO/out/files.jsonl" | sed -n 1,5p
 grep '"record":"summary"' "$DEMO/out/files.jsonl"
 
@@ -145,10 +159,14 @@ cat <<MSG
   config:          $DEMO/atrest.yaml
   database scan:   $DEMO/out/db.jsonl      (jq 'select(.record=="column" and .state=="plaintext")' $DEMO/out/db.jsonl)
   file findings:   $DEMO/out/files.jsonl   (jq 'select(.record=="finding")' $DEMO/out/files.jsonl)
-  SARIF:           $DEMO/out/files.sarif
   journal:         $DEMO/state/journal/    (bin/atrest audit log --config $DEMO/atrest.yaml)
   backups:         s3://yb-backups/yb/ on http://127.0.0.1:$S3_PORT (demo credentials: scripts/lib.sh)
   keys:            $DEMO/keys/ (0600; atrest init never overwrites a key)
   servers:         MariaDB 127.0.0.1:$DB_PORT (source), 127.0.0.1:$DRILL_PORT (drills), versitygw 127.0.0.1:$S3_PORT
-                   (left running; make demo reuses them)
+                   (left running; make demo reuses them; make demo-stop stops them and serve)
+
+  To run more commands against the demo, paste this into your shell:
+    export ATREST_CONFIG=$DEMO/atrest.yaml S3_ACCESS_KEY=$S3_ACCESS_KEY S3_SECRET_KEY=$S3_SECRET_KEY \\
+      DEMO_YB_DSN='$DEMO_YB_DSN' DEMO_DRILL_DSN='$DEMO_DRILL_DSN'
+    bin/atrest audit verify && bin/atrest backup check --config \$ATREST_CONFIG --job yb-nightly
 MSG

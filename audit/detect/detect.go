@@ -34,6 +34,28 @@ const (
 	HMTPermit  Type = "cn_hmt_permit"
 )
 
+// TypeNames are the types in the order people read them, with their
+// Chinese names, for pages and reports.
+var TypeNames = []struct{ Type, Chinese string }{
+	{string(ResidentID), "身份证号"},
+	{string(Mobile), "手机号"},
+	{string(BankCard), "银行卡号"},
+	{string(USCC), "统一社会信用代码"},
+	{string(Email), "电子邮箱"},
+	{string(Passport), "护照号"},
+	{string(HMTPermit), "港澳台通行证"},
+}
+
+// Chinese is the type's Chinese name, or the type itself when it has none.
+func Chinese(t string) string {
+	for _, n := range TypeNames {
+		if n.Type == t {
+			return n.Chinese
+		}
+	}
+	return t
+}
+
 // Types lists every detector type in precedence order.
 var Types = []Type{ResidentID, USCC, BankCard, Mobile, Email, Passport, HMTPermit}
 

@@ -12,6 +12,7 @@ import (
 	"github.com/ulikunitz/xz"
 
 	"github.com/atrest/atrest/audit"
+	"github.com/atrest/atrest/internal/iox"
 )
 
 // 7z (bodgit/sevenzip), rar (nwaples/rardecode) and xz (ulikunitz/xz) are
@@ -161,7 +162,7 @@ func (fc *fileCtx) rar(n node, r io.Reader) result {
 	if res, deep := fc.tooDeep(n, "rar"); deep {
 		return res
 	}
-	cr := &countingReader{r: r}
+	cr := &iox.CountingReader{R: r}
 	rr, err := rardecode.NewReader(cr)
 	if err != nil {
 		if errors.Is(err, rardecode.ErrArchiveEncrypted) {
@@ -190,7 +191,7 @@ func (fc *fileCtx) rar(n node, r io.Reader) result {
 			res = result{state: audit.StateEncrypted, reason: "rar entry encrypted with a password"}
 		} else {
 			packed := h.PackedSize
-			body := &prefixReader{r: fc.limit(rr, func() int64 { return max(packed, cr.n) }), prefix: "rar"}
+			body := &prefixReader{r: fc.limit(rr, func() int64 { return max(packed, cr.N) }), prefix: "rar"}
 			res = fc.stream(node{member: name, format: "rar", depth: n.depth + 1}, body, nil, h.UnPackedSize)
 		}
 		if !m.add(name, h.UnPackedSize, res) {

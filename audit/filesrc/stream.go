@@ -20,6 +20,7 @@ import (
 	"golang.org/x/text/transform"
 
 	"github.com/atrest/atrest/audit"
+	"github.com/atrest/atrest/internal/iox"
 )
 
 // result is what became of one stream: a file, or a member of a container.
@@ -59,7 +60,7 @@ type budget struct{ in, out int64 }
 // stream classifies one stream and hands it to the matching opener. ra and
 // size are set when the stream is random-access (a file on disk).
 func (fc *fileCtx) stream(n node, r io.Reader, ra io.ReaderAt, size int64) result {
-	cr := &countingReader{r: r}
+	cr := &iox.CountingReader{R: r}
 	br := bufio.NewReaderSize(cr, sniffLen)
 	head, err := br.Peek(sniffLen)
 	atEOF := false
@@ -85,7 +86,7 @@ func (fc *fileCtx) stream(n node, r io.Reader, ra io.ReaderAt, size int64) resul
 				return r
 			}
 		}
-		return fc.decompress(n, s, br, func() int64 { return cr.n - int64(br.Buffered()) })
+		return fc.decompress(n, s, br, func() int64 { return cr.N - int64(br.Buffered()) })
 	case kindTar:
 		return fc.tar(n, br)
 	case kindMail:
@@ -353,17 +354,6 @@ func (fc *fileCtx) check(out, in int64) error {
 		return &bombError{sizeCap: o.MaxMemberBytes}
 	}
 	return nil
-}
-
-type countingReader struct {
-	r io.Reader
-	n int64
-}
-
-func (c *countingReader) Read(p []byte) (int, error) {
-	n, err := c.r.Read(p)
-	c.n += int64(n)
-	return n, err
 }
 
 // prefixReader says which layer a read error came from ("gzip: unexpected

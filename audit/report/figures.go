@@ -30,6 +30,40 @@ type DBScan struct {
 	PlaintextColumns int            `json:"plaintext_columns"`
 	PlaintextByType  map[string]int `json:"plaintext_by_type"`
 	ByState          map[string]int `json:"by_state"`
+	// Where names the columns of the latest completed scan that hold
+	// identifiers (plaintext first), with what to do about each.
+	Where []Place `json:"where"`
+}
+
+// Place is one column or file that holds identifiers, from a scan entry's
+// items: a name, never a value.
+type Place struct {
+	journal.Item
+	Todo Text `json:"todo"` // what to do about it
+}
+
+// places turns a scan entry's items into places with what to do, plaintext
+// first (the order the items came in).
+func places(e journal.Entry) []Place {
+	out := []Place{}
+	for _, it := range e.Items {
+		out = append(out, Place{Item: it, Todo: todo(it)})
+	}
+	return out
+}
+
+func todo(it journal.Item) Text {
+	switch {
+	case it.Kind == "column" && it.State == "plaintext":
+		return Text{"加密该列（应用层加密或表空间加密），或脱敏、令牌化；核实是否需要保存", "encrypt the column (application-level or tablespace encryption), or mask or tokenise it; check it needs keeping"}
+	case it.Kind == "column" && it.State == "hashed":
+		return Text{"确认使用带密钥的哈希（HMAC）：无密钥哈希可被穷举还原", "make sure the hash is keyed (HMAC): an unkeyed hash of an ID number can be brute-forced"}
+	case it.Kind == "column":
+		return Text{"已脱敏或加密：保持", "masked or encrypted: keep it so"}
+	case it.State == "not_read":
+		return Text{"未能读取：人工检查该文件，或转换为可读格式后重扫", "not read: check the file by hand, or convert it and scan again"}
+	}
+	return Text{"删除、移入加密存储，或导出时脱敏", "delete it, move it to encrypted storage, or mask the export"}
 }
 
 // FileScan is one scanned subject's file scans (configured roots are named,
@@ -45,6 +79,9 @@ type FileScan struct {
 	Encrypted  int            `json:"encrypted"`
 	Findings   int            `json:"findings"`
 	ByType     map[string]int `json:"by_type"`
+	// Where names the files of the latest completed scan that hold
+	// plaintext or were not read, with what to do about each.
+	Where []Place `json:"where"`
 }
 
 // JobFigures are one backup job's runs, checks and drills in the period.
@@ -82,6 +119,8 @@ type DrillRun struct {
 	TablesMatched   int      `json:"tables_matched"`
 	DigestsVerified bool     `json:"digests_verified"`
 	Failure         string   `json:"failure,omitempty"`
+	// ByHand: started from the CLI or the dashboard, not by the schedule.
+	ByHand bool `json:"by_hand"`
 }
 
 func (p *period) figures() Figures {
@@ -91,7 +130,7 @@ func (p *period) figures() Figures {
 	f.FileScans = p.fileScanFigures()
 	f.Backups = p.jobFigures()
 	for _, d := range p.drills {
-		run := DrillRun{Entry: refOf(d.e), Job: d.job, Tables: count(d.e, "tables"), TablesMatched: count(d.e, "tables_matched"),
+		run := DrillRun{Entry: refOf(d.e), Job: d.job, ByHand: d.e.Figures["by_hand"] == true, Tables: count(d.e, "tables"), TablesMatched: count(d.e, "tables_matched"),
 			DigestsVerified: flag(d.e, "digests_verified"), Failure: failureClass(d.e)}
 		run.RPOSeconds, _ = num(d.e, "rpo_seconds")
 		if rto, ok := num(d.e, "rto_seconds"); ok && d.e.Outcome == "ok" {
@@ -121,7 +160,7 @@ func (p *period) dbScanFigures() []DBScan {
 	}
 	for _, subj := range subjects {
 		scans := p.dbScans[subj]
-		d := DBScan{Source: subj, Configured: configured[subj], Scans: len(scans), PlaintextByType: map[string]int{}, ByState: map[string]int{}}
+		d := DBScan{Source: subj, Configured: configured[subj], Scans: len(scans), PlaintextByType: map[string]int{}, ByState: map[string]int{}, Where: []Place{}}
 		for _, e := range scans {
 			if e.Outcome == "error" {
 				d.Errors++
@@ -133,6 +172,7 @@ func (p *period) dbScanFigures() []DBScan {
 			d.Tables, d.TablesEncrypted = count(e, "tables"), count(e, "tables_encrypted_at_rest")
 			d.PlaintextColumns = count(e, "plaintext_columns")
 			d.PlaintextByType, d.ByState = subCounts(e, "plaintext_by_type"), subCounts(e, "by_state")
+			d.Where = places(e)
 		}
 		out = append(out, d)
 	}
@@ -154,7 +194,7 @@ func (p *period) fileScanFigures() []FileScan {
 	}
 	for _, subj := range sortedKeys(bySubject) {
 		scans := bySubject[subj]
-		fs := FileScan{Roots: subj, Configured: allConfigured(subj, p.cfg.FileRoots), Scans: len(scans), ByType: map[string]int{}}
+		fs := FileScan{Roots: subj, Configured: allConfigured(subj, p.cfg.FileRoots), Scans: len(scans), ByType: map[string]int{}, Where: []Place{}}
 		for _, e := range scans {
 			if e.Outcome == "error" {
 				fs.Errors++
@@ -165,6 +205,7 @@ func (p *period) fileScanFigures() []FileScan {
 			fs.Latest = &r
 			fs.Files, fs.Scanned, fs.Encrypted = count(e, "files"), count(e, "scanned"), count(e, "encrypted")
 			fs.Findings, fs.ByType = count(e, "findings"), subCounts(e, "by_type")
+			fs.Where = places(e)
 		}
 		out = append(out, fs)
 	}

@@ -8,6 +8,9 @@ import (
 	"html/template"
 	"io"
 	"time"
+
+	"github.com/atrest/atrest/audit/detect"
+	"github.com/atrest/atrest/internal/chart"
 )
 
 //go:embed report.html.tmpl
@@ -27,10 +30,16 @@ var htmlTemplate = template.Must(template.New("report").Funcs(template.FuncMap{
 	"day": func(r *Report, t time.Time) string {
 		return t.In(r.Period.From.Location()).Format("2006-01-02")
 	},
-	"css":      func() template.CSS { return template.CSS(cssSource) },
-	"chart":    func(r *Report) template.HTML { return rtoChart(r.Figures.Drills, r.Period) },
-	"secs":     fmtSeconds,
-	"counts":   typeCounts,
+	"css":    func() template.CSS { return template.CSS(cssSource) },
+	"chart":  func(r *Report) template.HTML { return rtoChart(r.Figures.Drills, r.Period) },
+	"secs":   chart.Seconds,
+	"counts": typeCounts,
+	"typename": func(t string) string {
+		if zh := detect.Chinese(t); zh != t {
+			return zh + " " + t
+		}
+		return t
+	},
 	"short":    func(h string) string { return clip(h, 16) },
 	"deref":    func(f *float64) float64 { return *f },
 	"verdicts": func() []Verdict { return Verdicts },

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/atrest/atrest/audit/journal"
+	"github.com/atrest/atrest/internal/chart"
 )
 
 // --- MLPS-8.1.4.7: integrity of backups and of the journal ---
@@ -194,7 +195,7 @@ func judgeBackupRestore(p *period, t *tally, job BackupJob, fresh bool) {
 	if lastPass != nil {
 		why := Text{"恢复演练通过", "restore drill passed"}
 		if rto, ok := num(lastPass.e, "rto_seconds"); ok {
-			why = tf("恢复演练通过，RTO %s", "restore drill passed, RTO %s", fmtSeconds(rto))
+			why = tf("恢复演练通过，RTO %s", "restore drill passed, RTO %s", chart.Seconds(rto))
 		}
 		evs = append(evs, ev(lastPass.e, why))
 	}

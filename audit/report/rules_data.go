@@ -7,6 +7,8 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/atrest/atrest/audit/detect"
+
 	"github.com/atrest/atrest/audit/journal"
 )
 
@@ -61,9 +63,9 @@ func (p *period) scanItems(t *tally, dbTypes, fileTypes func(journal.Entry) map[
 			total += n
 		}
 		if total > 0 {
-			t.fail(item, Text{fmt.Sprintf("%s %s 最近一次扫描（第 %d 条，%s）发现明文：%s", kindZH(kind), name, e.Seq, p.when(e.Time), typeCounts(bad)),
+			t.fail(item, Text{fmt.Sprintf("%s %s 最近一次扫描（第 %d 条，%s）发现明文：%s", kindZH(kind), name, e.Seq, p.when(e.Time), typeCountsZH(bad)),
 				fmt.Sprintf("%s %s's latest scan (entry %d, %s) found plaintext: %s", capital(kind), name, e.Seq, p.when(e.Time), typeCounts(bad))},
-				ev(e, tf("明文：%s", "plaintext: %s", typeCounts(bad))))
+				ev(e, Text{"明文：" + typeCountsZH(bad), "plaintext: " + typeCounts(bad)}))
 			return
 		}
 		why := Text{"最近一次扫描无明文", "latest scan: no plaintext"}
@@ -148,6 +150,16 @@ func sum(m map[string]int) int {
 		n += v
 	}
 	return n
+}
+
+// typeCountsZH is typeCounts with the types' Chinese names, for the
+// Chinese half of a sentence.
+func typeCountsZH(m map[string]int) string {
+	var parts []string
+	for _, k := range sortedKeys(m) {
+		parts = append(parts, fmt.Sprintf("%s %d", detect.Chinese(k), m[k]))
+	}
+	return strings.Join(parts, "，")
 }
 
 func typeCounts(m map[string]int) string {
@@ -238,8 +250,9 @@ func ruleTransportStorage(p *period) outcome {
 			continue
 		}
 		if bad := pick(e, "plaintext_by_type"); sum(bad) > 0 {
-			t.fail("scan "+s.Name, tf("数据源 %s 有明文敏感列（第 %d 条）：%s", "Source %s has plaintext sensitive columns (entry %d): %s", s.Name, e.Seq, typeCounts(bad)),
-				ev(e, tf("明文敏感列：%s", "plaintext sensitive columns: %s", typeCounts(bad))))
+			t.fail("scan "+s.Name, Text{fmt.Sprintf("数据源 %s 有明文敏感列（第 %d 条）：%s", s.Name, e.Seq, typeCountsZH(bad)),
+				fmt.Sprintf("Source %s has plaintext sensitive columns (entry %d): %s", s.Name, e.Seq, typeCounts(bad))},
+				ev(e, Text{"明文敏感列：" + typeCountsZH(bad), "plaintext sensitive columns: " + typeCounts(bad)}))
 			continue
 		}
 		t.ok("scan "+s.Name, Text{}, ev(e, Text{"无明文敏感列", "no plaintext sensitive column"}))

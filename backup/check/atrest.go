@@ -256,10 +256,10 @@ func (c *checker) completeness(entries []*entry) {
 			orphans++
 			age := c.o.Now.Sub(e.data.LastModified)
 			if age < orphanGrace {
-				c.add(Completeness, Warn, e.key, fmt.Sprintf("data object without a manifest, stored %s ago: a run may be finishing; not a backup until its manifest is there", human(age)), figs)
+				c.add(Completeness, Warn, e.key, fmt.Sprintf("data object without a manifest, stored %s ago: a run may be finishing; not a backup until its manifest is there", backup.HumanDuration(age)), figs)
 			} else {
 				c.add(Completeness, Fail, e.key, fmt.Sprintf("orphan: data object (%s) without a manifest, stored %s ago: no manifest, no backup (a run failed after the upload, or the manifest was deleted)",
-					humanBytes(e.data.Size), human(age)), figs)
+					size(e.data.Size), backup.HumanDuration(age)), figs)
 			}
 		case e.data == nil && e.mobj != nil:
 			missing++
@@ -392,7 +392,7 @@ func (c *checker) freshness(entries []*entry) {
 	good := byNewest(entries, (*entry).good)
 	if len(good) == 0 {
 		c.add(Freshness, Fail, "", fmt.Sprintf("no complete backup (a verified manifest and the object it describes) under %s; RPO %s",
-			backup.JobPrefix(c.o.Job.Prefix, c.o.Job.Name), human(rpo)), map[string]any{"rpo_seconds": rpo.Seconds()})
+			backup.JobPrefix(c.o.Job.Prefix, c.o.Job.Name), backup.HumanDuration(rpo)), map[string]any{"rpo_seconds": rpo.Seconds()})
 		return
 	}
 	newest := good[0]
@@ -400,11 +400,11 @@ func (c *checker) freshness(entries []*entry) {
 	figs := map[string]any{"age_seconds": age.Seconds(), "rpo_seconds": rpo.Seconds(), "backups": len(good)}
 	switch {
 	case age < -5*time.Minute:
-		c.add(Freshness, Warn, newest.key, fmt.Sprintf("newest backup's snapshot is %s in the future: clocks disagree; RPO %s", human(-age), human(rpo)), figs)
+		c.add(Freshness, Warn, newest.key, fmt.Sprintf("newest backup's snapshot is %s in the future: clocks disagree; RPO %s", backup.HumanDuration(-age), backup.HumanDuration(rpo)), figs)
 	case rpo > 0 && age > rpo:
-		c.add(Freshness, Fail, newest.key, fmt.Sprintf("newest backup %s ago, older than the RPO of %s", human(age), human(rpo)), figs)
+		c.add(Freshness, Fail, newest.key, fmt.Sprintf("newest backup %s ago, older than the RPO of %s", backup.HumanDuration(age), backup.HumanDuration(rpo)), figs)
 	default:
-		c.add(Freshness, Pass, newest.key, fmt.Sprintf("newest backup %s ago, RPO %s", human(max(age, 0)), human(rpo)), figs)
+		c.add(Freshness, Pass, newest.key, fmt.Sprintf("newest backup %s ago, RPO %s", backup.HumanDuration(max(age, 0)), backup.HumanDuration(rpo)), figs)
 	}
 }
 
@@ -421,7 +421,7 @@ func (c *checker) trend(entries []*entry) {
 	cur := good[0].m
 	if len(good) == 1 {
 		c.add(Trend, Pass, good[0].key, fmt.Sprintf("%s of SQL, %d rows in %s; no earlier good backup to compare with",
-			humanBytes(cur.Object.PlaintextBytes), totalRows(cur), tables(len(cur.Tables))), nil)
+			size(cur.Object.PlaintextBytes), totalRows(cur), tables(len(cur.Tables))), nil)
 		return
 	}
 	prev := good[1].m
@@ -434,7 +434,7 @@ func (c *checker) trend(entries []*entry) {
 	since := "since the backup of " + prev.Snapshot.UTC().Format("2006-01-02 15:04Z")
 	var fails, warns []string
 	if d := drop(prev.Object.PlaintextBytes, cur.Object.PlaintextBytes); d > dropLimit {
-		fails = append(fails, fmt.Sprintf("SQL size down %.0f%% (%s → %s)", 100*d, humanBytes(prev.Object.PlaintextBytes), humanBytes(cur.Object.PlaintextBytes)))
+		fails = append(fails, fmt.Sprintf("SQL size down %.0f%% (%s → %s)", 100*d, size(prev.Object.PlaintextBytes), size(cur.Object.PlaintextBytes)))
 	}
 	if d := drop(prevRows, curRows); d > dropLimit {
 		fails = append(fails, fmt.Sprintf("rows down %.0f%% (%d → %d)", 100*d, prevRows, curRows))
@@ -459,7 +459,7 @@ func (c *checker) trend(entries []*entry) {
 		c.add(Trend, Warn, good[0].key, strings.Join(warns, "; ")+" "+since, figs)
 	default:
 		c.add(Trend, Pass, good[0].key, fmt.Sprintf("%s of SQL, %d rows in %s; previous %s, %d rows in %s: no sudden drop",
-			humanBytes(cur.Object.PlaintextBytes), curRows, tables(len(cur.Tables)), humanBytes(prev.Object.PlaintextBytes), prevRows, tables(len(prev.Tables))), figs)
+			size(cur.Object.PlaintextBytes), curRows, tables(len(cur.Tables)), size(prev.Object.PlaintextBytes), prevRows, tables(len(prev.Tables))), figs)
 	}
 }
 

@@ -27,6 +27,7 @@ import (
 	"github.com/atrest/atrest/backup"
 	"github.com/atrest/atrest/crypto/suite"
 	"github.com/atrest/atrest/engine"
+	"github.com/dustin/go-humanize"
 )
 
 // Status is a check's verdict.
@@ -222,59 +223,18 @@ func (c *checker) uploads(prefix string) error {
 	switch {
 	case stale > 0:
 		c.add(Uploads, Warn, oldest.Key, fmt.Sprintf("%d multipart upload(s) unfinished for more than %s (oldest started %s ago): runs that died mid-upload; they hold storage and are no backup; abort them",
-			stale, human(c.o.StaleUpload), human(c.o.Now.Sub(oldest.Initiated))), figs)
+			stale, backup.HumanDuration(c.o.StaleUpload), backup.HumanDuration(c.o.Now.Sub(oldest.Initiated))), figs)
 	case recent > 0:
-		c.add(Uploads, Pass, "", fmt.Sprintf("%d multipart upload(s) under way or recently failed, none older than %s", recent, human(c.o.StaleUpload)), figs)
+		c.add(Uploads, Pass, "", fmt.Sprintf("%d multipart upload(s) under way or recently failed, none older than %s", recent, backup.HumanDuration(c.o.StaleUpload)), figs)
 	default:
 		c.add(Uploads, Pass, "", "no unfinished multipart uploads", figs)
 	}
 	return nil
 }
 
-// human prints a duration the way people say it: 3h, 2d4h, 45m, 12s.
-func human(d time.Duration) string {
-	neg := d < 0
-	if neg {
-		d = -d
-	}
-	var s string
-	switch {
-	case d >= 48*time.Hour:
-		days := d / (24 * time.Hour)
-		h := (d % (24 * time.Hour)) / time.Hour
-		s = fmt.Sprintf("%dd", days)
-		if h > 0 {
-			s += fmt.Sprintf("%dh", h)
-		}
-	case d >= time.Hour:
-		s = fmt.Sprintf("%dh", d/time.Hour)
-		if m := (d % time.Hour) / time.Minute; m > 0 && d < 10*time.Hour {
-			s += fmt.Sprintf("%dm", m)
-		}
-	case d >= time.Minute:
-		s = fmt.Sprintf("%dm", d/time.Minute)
-	default:
-		s = fmt.Sprintf("%ds", d/time.Second)
-	}
-	if neg {
-		return "-" + s
-	}
-	return s
-}
-
-// humanBytes prints a size in binary units.
-func humanBytes(n int64) string {
-	switch {
-	case n >= 1<<30:
-		return fmt.Sprintf("%.1f GiB", float64(n)/(1<<30))
-	case n >= 1<<20:
-		return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
-	case n >= 1<<10:
-		return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
-	}
-	return fmt.Sprintf("%d B", n)
-}
-
 func oneLine(err error) string {
 	return strings.Join(strings.Fields(err.Error()), " ")
 }
+
+// size prints a byte count in binary units (go-humanize).
+func size(n int64) string { return humanize.IBytes(uint64(max(n, 0))) }

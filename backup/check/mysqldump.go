@@ -67,14 +67,14 @@ func (c *checker) mysqldump() error {
 	}
 	figs := map[string]any{"rpo_seconds": rpo.Seconds(), "objects": len(objs)}
 	if len(good) == 0 {
-		c.add(Freshness, Fail, "", fmt.Sprintf("no dump matching %s (%d object(s), none usable); RPO %s", pattern, len(objs), human(rpo)), figs)
+		c.add(Freshness, Fail, "", fmt.Sprintf("no dump matching %s (%d object(s), none usable); RPO %s", pattern, len(objs), backup.HumanDuration(rpo)), figs)
 	} else {
 		age := c.o.Now.Sub(good[0].LastModified)
 		figs["age_seconds"] = age.Seconds()
 		if rpo > 0 && age > rpo {
-			c.add(Freshness, Fail, good[0].Key, fmt.Sprintf("newest dump stored %s ago, older than the RPO of %s", human(age), human(rpo)), figs)
+			c.add(Freshness, Fail, good[0].Key, fmt.Sprintf("newest dump stored %s ago, older than the RPO of %s", backup.HumanDuration(age), backup.HumanDuration(rpo)), figs)
 		} else {
-			c.add(Freshness, Pass, good[0].Key, fmt.Sprintf("newest dump stored %s ago, RPO %s", human(max(age, 0)), human(rpo)), figs)
+			c.add(Freshness, Pass, good[0].Key, fmt.Sprintf("newest dump stored %s ago, RPO %s", backup.HumanDuration(max(age, 0)), backup.HumanDuration(rpo)), figs)
 		}
 	}
 	c.sizeTrend(objs)
@@ -94,18 +94,18 @@ func (c *checker) sizeTrend(objs []backup.ObjectInfo) {
 	case 0:
 		return
 	case 1:
-		c.add(Trend, Pass, objs[0].Key, fmt.Sprintf("first dump: %s; nothing to compare with yet", humanBytes(objs[0].Size)), nil)
+		c.add(Trend, Pass, objs[0].Key, fmt.Sprintf("first dump: %s; nothing to compare with yet", size(objs[0].Size)), nil)
 		return
 	}
 	cur, prev := objs[0], objs[1]
 	figs := map[string]any{"bytes": cur.Size, "previous_bytes": prev.Size}
 	switch d := drop(prev.Size, cur.Size); {
 	case cur.Size == 0:
-		c.add(Trend, Fail, cur.Key, fmt.Sprintf("newest dump is empty, the one before held %s (%s)", humanBytes(prev.Size), prev.Key), figs)
+		c.add(Trend, Fail, cur.Key, fmt.Sprintf("newest dump is empty, the one before held %s (%s)", size(prev.Size), prev.Key), figs)
 	case d > dropLimit:
-		c.add(Trend, Fail, cur.Key, fmt.Sprintf("size down %.0f%% (%s → %s) since %s", 100*d, humanBytes(prev.Size), humanBytes(cur.Size), prev.Key), figs)
+		c.add(Trend, Fail, cur.Key, fmt.Sprintf("size down %.0f%% (%s → %s) since %s", 100*d, size(prev.Size), size(cur.Size), prev.Key), figs)
 	default:
-		c.add(Trend, Pass, cur.Key, fmt.Sprintf("%s; previous %s: no sudden drop", humanBytes(cur.Size), humanBytes(prev.Size)), figs)
+		c.add(Trend, Pass, cur.Key, fmt.Sprintf("%s; previous %s: no sudden drop", size(cur.Size), size(prev.Size)), figs)
 	}
 }
 
@@ -146,9 +146,9 @@ func (c *checker) readDump(key string) readOutcome {
 		return readOutcome{failure: FailIntegrity, figures: figs, detail: decodeErr}
 	case verr != nil:
 		return readOutcome{failure: FailIntegrity, figures: figs,
-			detail: fmt.Sprintf("%s decoded to the end (%s) but %s", how, humanBytes(plain), oneLine(verr))}
+			detail: fmt.Sprintf("%s decoded to the end (%s) but %s", how, size(plain), oneLine(verr))}
 	}
-	return readOutcome{figures: figs, detail: fmt.Sprintf("read %s: %s decoded to the end, %s %s", humanBytes(src.n), how, humanBytes(plain), verdict)}
+	return readOutcome{figures: figs, detail: fmt.Sprintf("read %s: %s decoded to the end, %s %s", size(src.n), how, size(plain), verdict)}
 }
 
 // decodeDump peels the layers it recognises by their magic bytes and

@@ -197,7 +197,7 @@ func (c *checker) readAtrest(key string, m *backup.Manifest) readOutcome {
 			why = "without an identity of suite " + s.Name()
 		}
 		return readOutcome{figures: figs, detail: fmt.Sprintf("read %s: size and ciphertext SHA-256 match the manifest; %s header well-formed, %d recipient(s), object length as the compressed size implies; %s, decryption and zstd were not checked (give --identity, or a drill identity_file)",
-			humanBytes(src.n), s.Scheme(), len(m.Encryption.Recipients), why)}
+			size(src.n), s.Scheme(), len(m.Encryption.Recipients), why)}
 	}
 	figs["plaintext_bytes"] = plain
 	switch {
@@ -215,7 +215,7 @@ func (c *checker) readAtrest(key string, m *backup.Manifest) readOutcome {
 		how = "the whole object by its tag"
 	}
 	return readOutcome{figures: figs, detail: fmt.Sprintf("read %s: ciphertext SHA-256 matches, %s authenticated %s with the identity (suite %s), zstd decoded to the end, %s of SQL with the manifest's SHA-256 (not restored)",
-		humanBytes(src.n), s.Scheme(), how, s.Name(), humanBytes(plain))}
+		size(src.n), s.Scheme(), how, s.Name(), size(plain))}
 }
 
 // decode decrypts (suite s) and decompresses r to the end, hashing the

@@ -78,7 +78,7 @@ func (d *drill) choose() (*choice, error) {
 	where := d.where()
 	detail := fmt.Sprintf("no complete backup under %s", where)
 	if d.o.Select == "random" {
-		detail = fmt.Sprintf("no complete backup under %s stored in the last %s (%d older)", where, human(d.o.SelectWindow), total-len(cands))
+		detail = fmt.Sprintf("no complete backup under %s stored in the last %s (%d older)", where, backup.HumanDuration(d.o.SelectWindow), total-len(cands))
 	}
 	if len(skipped) > 0 {
 		detail += fmt.Sprintf("; %d without a valid manifest (%s)", len(skipped), strings.Join(skipped, "; "))
@@ -225,17 +225,4 @@ func (d *drill) getSmall(key string) ([]byte, error) {
 		return nil, err
 	}
 	return data, nil
-}
-
-// human prints a duration the way people say it: 30d, 26h, 45m, 12s.
-func human(dur time.Duration) string {
-	switch {
-	case dur >= 48*time.Hour && dur%(24*time.Hour) == 0:
-		return fmt.Sprintf("%dd", dur/(24*time.Hour))
-	case dur >= time.Hour:
-		return fmt.Sprintf("%.0fh", dur.Hours())
-	case dur >= time.Minute:
-		return fmt.Sprintf("%.0fm", dur.Minutes())
-	}
-	return fmt.Sprintf("%.0fs", dur.Seconds())
 }

@@ -10,7 +10,9 @@ import (
 	"github.com/atrest/atrest/backup/s3store"
 	"github.com/atrest/atrest/crypto"
 	"github.com/atrest/atrest/crypto/suite"
+	"github.com/atrest/atrest/engine"
 	"github.com/atrest/atrest/internal/config"
+	"github.com/atrest/atrest/internal/jobs"
 )
 
 func newBackupCmd() *cobra.Command {
@@ -105,4 +107,10 @@ func loadIdentity(path string) ([]suite.Identity, error) {
 		return nil, fmt.Errorf("identity %s: %s", path, oneLine(err.Error()))
 	}
 	return ids, nil
+}
+
+// sourceEngine resolves a sources[] entry's DSN and its engine.
+func sourceEngine(src *config.Source) (engine.Engine, string, error) {
+	spec, err := jobs.SourceScan(src)
+	return spec.Engine, spec.DSN, err
 }

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/dustin/go-humanize"
 	"github.com/spf13/cobra"
 
 	"github.com/atrest/atrest/audit/journal"
@@ -108,7 +109,7 @@ func runBackupRun(cmd *cobra.Command, o backupRunOptions) error {
 	}
 	prog := &backup.Progress{}
 	stop := startProgress(cmd.ErrOrStderr(), func() string {
-		return fmt.Sprintf("%s  SQL %s → stored %s", job.Name, humanBytes(prog.PlaintextBytes()), humanBytes(prog.CiphertextBytes()))
+		return fmt.Sprintf("%s  SQL %s → stored %s", job.Name, humanize.IBytes(uint64(prog.PlaintextBytes())), humanize.IBytes(uint64(prog.CiphertextBytes())))
 	})
 	rec, err := backupJobRecord(cmd.Context(), cfg, job, o.parallel, prog)
 	stop()

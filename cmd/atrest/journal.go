@@ -17,15 +17,41 @@ import (
 )
 
 // openJournal opens the installation's journal for appending, with its
-// anchor when journal.anchor is configured.
+// anchor when journal.anchor is configured. A command run where the
+// anchor's credentials are not (an officer's shell, say) still journals:
+// its checkpoint is not copied, stderr says so, and the next run that
+// reaches the anchor copies the newest checkpoint, which covers this one.
+// atrest serve uses openJournalWithAnchor: a daemon must not run for
+// months without its anchor.
 func openJournal(cfg *config.Config) (*journal.Journal, error) {
+	j, err := openJournalWithAnchor(cfg)
+	var ae *anchorError
+	if errors.As(err, &ae) {
+		fmt.Fprintf(os.Stderr, "atrest: warning: %s: this run's checkpoint is not copied there\n", ae.msg)
+		return openJournalWith(cfg, nil)
+	}
+	return j, err
+}
+
+// anchorError is an anchor that could not be opened.
+type anchorError struct{ msg string }
+
+func (e *anchorError) Error() string { return e.msg }
+
+// openJournalWithAnchor is openJournal that fails when the anchor cannot
+// be opened.
+func openJournalWithAnchor(cfg *config.Config) (*journal.Journal, error) {
+	anchor, err := journalAnchor(context.Background(), cfg)
+	if err != nil {
+		return nil, &anchorError{oneLine(err.Error())}
+	}
+	return openJournalWith(cfg, anchor)
+}
+
+func openJournalWith(cfg *config.Config, anchor journal.Anchor) (*journal.Journal, error) {
 	key, err := suite.LoadSigningKey(cfg.Journal.SigningKeyFile)
 	if err != nil {
 		return nil, fmt.Errorf("journal: %w (run atrest init --config %s)", err, cfg.Path)
-	}
-	anchor, err := journalAnchor(context.Background(), cfg)
-	if err != nil {
-		return nil, err
 	}
 	// The journal's errors begin "journal: " and name the file.
 	return journal.Open(cfg.JournalDir(), key, journal.Options{Anchor: anchor})
@@ -71,6 +97,17 @@ func openAnchor(ctx context.Context, cfg *config.Config) (backup.JournalAnchor, 
 func record(cfg *config.Config, entries ...journal.Entry) error {
 	if cfg == nil || len(entries) == 0 {
 		return nil
+	}
+	for i, e := range entries {
+		if handRunKinds[e.Kind] {
+			// A command is a run by hand; serve's scheduled runs say when
+			// they were due instead (figures.start_delay_seconds).
+			if e.Figures == nil {
+				e.Figures = map[string]any{}
+			}
+			e.Figures["by_hand"] = true
+			entries[i] = e
+		}
 	}
 	j, err := openJournal(cfg)
 	if err != nil {
@@ -169,3 +206,8 @@ func pruneJournal(ctx context.Context, cfg *config.Config, dry bool) (journal.Pr
 	}
 	return journal.Prune(ctx, cfg.JournalDir(), key, anchor, cfg.Journal.Retention, time.Now(), dry)
 }
+
+// handRunKinds are the runs that serve also schedules, so the journal tells
+// a run by hand from a scheduled one.
+var handRunKinds = map[string]bool{"scan.files": true, "scan.db": true, "backup.run": true,
+	"backup.check": true, "drill.run": true, "backup.prune": true}

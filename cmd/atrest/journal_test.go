@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/atrest/atrest/audit/journal"
 	"github.com/atrest/atrest/internal/testenv"
@@ -160,6 +161,17 @@ storage:
 	if code != 0 || !strings.Contains(out, "anchor:       NOT CHECKED") || !strings.Contains(out, "ATREST_TEST_UNSET_AK") {
 		t.Fatalf("exit %d\n%s%s", code, out, stderr)
 	}
+	// Commands and reports still journal and run; they say the anchor was
+	// not reached.
+	tree := t.TempDir()
+	os.WriteFile(filepath.Join(tree, "a.txt"), []byte("手机 13812345678\n"), 0o644)
+	if _, stderr, code := atrest(t, "scan", "files", "--config", cfg, "--format", "jsonl", tree); code != exitFound {
+		t.Fatalf("scan without the anchor's keys: exit %d: %s", code, stderr)
+	}
+	day := time.Now().Format("2006-01-02")
+	if out, stderr, code := atrest(t, "report", "--config", cfg, "--period", day+".."+day, "--format", "json", "-o", "-"); code != 0 || !strings.Contains(out, "MLPS-8.1.4.3") {
+		t.Fatalf("report without the anchor's keys: exit %d: %s", code, stderr)
+	}
 }
 
 // The journal names which files hold plaintext (masked paths), not only
@@ -180,7 +192,8 @@ func TestScanEntryNamesFiles(t *testing.T) {
 		t.Fatalf("%v: %s", err, out)
 	}
 	if len(e.Items) != 1 || e.Items[0].Kind != "file" || e.Items[0].Counts["cn_mobile"] != 1 ||
-		!strings.Contains(e.Items[0].Name, "名单_110***********002X.csv") || e.Figures["items_total"] != float64(1) {
+		!strings.Contains(e.Items[0].Name, "名单_110***********002X.csv") || e.Figures["items_total"] != float64(1) ||
+		e.Figures["by_hand"] != true {
 		t.Fatalf("items %+v figures %v", e.Items, e.Figures)
 	}
 	if strings.Contains(out, "11010519491231002X") {

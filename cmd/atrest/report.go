@@ -147,9 +147,13 @@ func reportMaker(cfg *config.Config) (*report.Maker, error) {
 	}
 	return &report.Maker{Config: reportConfig(cfg), JournalDir: cfg.JournalDir(),
 		Verify: func(ctx context.Context) (journal.Report, error) {
+			// Without the anchor's credentials (an officer's shell), verify
+			// what is here: the report then says no anchored checkpoint was
+			// held against the entries (MLPS-8.1.4.3 partly met), and the
+			// command warns on stderr.
 			anchor, err := journalAnchor(ctx, cfg)
 			if err != nil {
-				return journal.Report{}, err
+				anchor = nil
 			}
 			return journal.VerifyContext(ctx, cfg.JournalDir(), pub, anchor)
 		},

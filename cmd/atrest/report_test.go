@@ -445,3 +445,35 @@ func mustZone(t *testing.T, name string) *time.Location {
 	}
 	return loc
 }
+
+// The report names where the plaintext is (哪些文件), with what to do.
+func TestReportNamesWhereThePlaintextIs(t *testing.T) {
+	e := newReportEnv(t)
+	out, stderr, code := atrest(t, "report", "--config", e.cfg, "--period", e.period, "--format", "json", "-o", "-")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	var doc struct {
+		Figures struct {
+			FileScans []struct {
+				Where []struct {
+					Name   string         `json:"name"`
+					Counts map[string]int `json:"counts"`
+					Todo   struct{ ZH, EN string }
+				} `json:"where"`
+			} `json:"file_scans"`
+		} `json:"figures"`
+	}
+	if err := json.Unmarshal([]byte(out), &doc); err != nil {
+		t.Fatal(err)
+	}
+	fs := doc.Figures.FileScans
+	if len(fs) != 1 || len(fs[0].Where) != 1 || !strings.HasSuffix(fs[0].Where[0].Name, "a.csv") ||
+		fs[0].Where[0].Counts["cn_mobile"] != 1 || !strings.Contains(fs[0].Where[0].Todo.EN, "encrypted storage") {
+		t.Fatalf("where: %+v", fs)
+	}
+	html, _, _ := atrest(t, "report", "--config", e.cfg, "--period", e.period, "--format", "html", "-o", "-")
+	if !strings.Contains(html, "a.csv") || !strings.Contains(html, "手机号 cn_mobile") && !strings.Contains(html, "cn_mobile 1") {
+		t.Errorf("the HTML report does not name the file")
+	}
+}

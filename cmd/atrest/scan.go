@@ -3,10 +3,10 @@ package main
 import (
 	"fmt"
 	"os"
-	"path/filepath"
 
-	"github.com/atrest/atrest/crypto"
-	"github.com/atrest/atrest/crypto/suite"
+	"github.com/atrest/atrest/audit"
+	"github.com/atrest/atrest/audit/dbsrc"
+
 	"github.com/atrest/atrest/internal/config"
 	"github.com/atrest/atrest/internal/output"
 	"github.com/spf13/cobra"
@@ -15,7 +15,7 @@ import (
 func newScanCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "scan",
-		Short: "Find identifiers stored in plaintext in files or MySQL/MariaDB columns",
+		Short: "Find identifiers stored in plaintext in files or database columns (MySQL/MariaDB, PostgreSQL)",
 	}
 	cmd.AddCommand(newScanFilesCmd(), newScanDBCmd())
 	return cmd
@@ -60,34 +60,35 @@ func (c *commonFlags) loadConfig() (*config.Config, error) {
 	return config.Load(c.configPath)
 }
 
-// fingerprinter returns the installation's fingerprint key with a config, and
-// otherwise the user's own key, created on first use under the user's config
-// directory (SPEC §3).
-func fingerprinter(cfg *config.Config) (*crypto.Fingerprinter, error) {
-	var path string
-	s := suite.Standard
-	if cfg != nil {
-		var err error
-		if s, err = suite.Get(cfg.Suite); err != nil {
-			return nil, err
-		}
-		path = cfg.FingerprintKeyFile
-		if _, err := os.Stat(path); err != nil {
-			return nil, fmt.Errorf("fingerprint key %s is missing: run atrest init --config %s", path, cfg.Path)
-		}
-	} else {
-		dir, err := os.UserConfigDir()
-		if err != nil {
-			return nil, fmt.Errorf("fingerprint key: %w", err)
-		}
-		path = filepath.Join(dir, "atrest", "fingerprint.key")
-		if _, err := crypto.EnsureKeyFile(path, crypto.NewFingerprintKey); err != nil {
-			return nil, err
-		}
+// onlyFlag is --only: "plaintext" keeps what is wrong (SPEC §8).
+type onlyFlag struct{ only string }
+
+func (o *onlyFlag) add(cmd *cobra.Command) {
+	cmd.Flags().StringVar(&o.only, "only", "", `"plaintext": print only what is wrong (plaintext columns and findings, files not read, tables not sampled, a server with a weakness), and the summary`)
+}
+
+func (o *onlyFlag) check(cmd *cobra.Command) error {
+	if o.only != "" && o.only != "plaintext" {
+		return fmt.Errorf("%s: --only %q: the one choice is plaintext", cmd.CommandPath(), o.only)
 	}
-	key, err := crypto.LoadFingerprintKey(path)
-	if err != nil {
-		return nil, err
+	return nil
+}
+
+// keep says whether --only lets a record through. The journal and the
+// summary still count everything.
+func (o *onlyFlag) keep(rec any) bool {
+	if o.only == "" {
+		return true
 	}
-	return crypto.NewFingerprinterWith(key, s), nil
+	switch r := rec.(type) {
+	case audit.FileRecord:
+		return len(r.ByType) > 0 || r.NotRead != ""
+	case *dbsrc.ColumnVerdict:
+		return r.State == dbsrc.StatePlaintext
+	case *dbsrc.TableRecord:
+		return r.Error != "" || r.PlaintextColumns > 0
+	case *dbsrc.ServerRecord:
+		return r.Severity == dbsrc.SeverityHigh || r.Severity == dbsrc.SeverityMedium
+	}
+	return true // findings; a column of a database file scanned as a file
 }

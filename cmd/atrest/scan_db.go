@@ -3,20 +3,17 @@ package main
 import (
 	"fmt"
 	"os"
-	"sync"
 	"time"
 
-	"github.com/atrest/atrest/audit/dbsrc"
-	"github.com/atrest/atrest/audit/journal"
-	"github.com/atrest/atrest/crypto"
-	"github.com/atrest/atrest/engine"
 	"github.com/atrest/atrest/engine/pick"
 	"github.com/atrest/atrest/internal/config"
+	"github.com/atrest/atrest/internal/jobs"
 	"github.com/spf13/cobra"
 )
 
 type scanDBOptions struct {
 	commonFlags
+	onlyFlag
 	dsn       string
 	dsnEnv    string
 	source    string
@@ -57,7 +54,8 @@ the process list, use --dsn-env NAME or --config with --source.
 		Args: requireNoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return runScanDB(cmd, o) },
 	}
-	o.add(cmd, "table, json or jsonl")
+	o.commonFlags.add(cmd, "table, json or jsonl")
+	o.onlyFlag.add(cmd)
 	cmd.Flags().StringVar(&o.dsn, "dsn", "", "go-sql-driver DSN (user:pass@tcp(127.0.0.1:3306)/) or postgres:// URL")
 	cmd.Flags().StringVar(&o.dsnEnv, "dsn-env", "", "name of an environment variable holding the DSN")
 	cmd.Flags().StringVar(&o.source, "source", "", "with --config: the sources[] entry to scan")
@@ -68,29 +66,20 @@ the process list, use --dsn-env NAME or --config with --source.
 	return cmd
 }
 
-// dbSummary closes a database scan's output.
-type dbSummary struct {
-	Record           string         `json:"record"` // always "summary"
-	Tables           int            `json:"tables"`
-	TablesEncrypted  int            `json:"tables_encrypted_at_rest"`
-	TableErrors      int            `json:"table_errors"`
-	Columns          int            `json:"columns_sampled"`
-	PlaintextColumns int            `json:"plaintext_columns"`
-	ByState          map[string]int `json:"by_state"`
-	PlaintextByType  map[string]int `json:"plaintext_by_type"`
-	Seconds          float64        `json:"seconds"`
-}
-
 func runScanDB(cmd *cobra.Command, o scanDBOptions) error {
+	if err := o.check(cmd); err != nil {
+		return err
+	}
 	cfg, err := o.loadConfig()
 	if err != nil {
 		return err
 	}
-	eng, dsn, subject, databases, err := o.resolveDSN(cfg)
+	spec, err := o.resolveDSN(cfg)
 	if err != nil {
 		return err
 	}
-	fp, err := fingerprinter(cfg)
+	spec.Sample, spec.Parallel, spec.Timeout = o.sample, o.parallel, o.timeout
+	fp, err := jobs.Fingerprinter(cfg)
 	if err != nil {
 		return err
 	}
@@ -98,32 +87,17 @@ func runScanDB(cmd *cobra.Command, o scanDBOptions) error {
 	if err != nil {
 		return err
 	}
-	sum := dbSummary{Record: "summary", ByState: map[string]int{}, PlaintextByType: map[string]int{}}
-	start := time.Now()
-	var writeErr error
-	var mu sync.Mutex // the progress line reads sum while records arrive
-	stopProgress := startProgress(cmd.ErrOrStderr(), func() string {
-		mu.Lock()
-		defer mu.Unlock()
-		return fmt.Sprintf("%d tables  %d columns  %d plaintext", sum.Tables, sum.Columns, sum.PlaintextColumns)
+	run := jobs.NewDBRun(spec)
+	stopProgress := startProgress(cmd.ErrOrStderr(), run.Progress)
+	sum, entry, err := run.Run(cmd.Context(), fp, func(rec any) error {
+		if !o.keep(rec) {
+			return nil
+		}
+		return w.Write(rec)
 	})
-	err = dbsrc.Scan(cmd.Context(), dbsrc.Options{Engine: eng, DSN: crypto.NewSecret(dsn), Databases: databases,
-		Sample: o.sample, Parallel: o.parallel, StatementTimeout: o.timeout, Fingerprint: fp},
-		func(rec any) {
-			mu.Lock()
-			defer mu.Unlock()
-			tallyDB(&sum, rec)
-			if writeErr == nil {
-				writeErr = w.Write(rec)
-			}
-		})
 	stopProgress()
-	sum.Seconds = time.Since(start).Seconds()
-	if jerr := record(cfg, scanDBEntry(subject, sum, err)); jerr != nil && err == nil {
+	if jerr := record(cfg, entry); jerr != nil && err == nil {
 		err = jerr
-	}
-	if err == nil {
-		err = writeErr
 	}
 	if err == nil {
 		err = w.Write(sum)
@@ -143,106 +117,39 @@ func runScanDB(cmd *cobra.Command, o scanDBOptions) error {
 	return nil
 }
 
-// tallyDB adds one scan db record to the summary (scan db and serve).
-func tallyDB(sum *dbSummary, rec any) {
-	switch r := rec.(type) {
-	case *dbsrc.ColumnVerdict:
-		sum.Columns++
-		sum.ByState[r.State]++
-		if r.State == dbsrc.StatePlaintext {
-			sum.PlaintextColumns++
-			sum.PlaintextByType[string(r.Type)]++
-		}
-	case *dbsrc.TableRecord:
-		sum.Tables++
-		if r.EncryptedAtRest {
-			sum.TablesEncrypted++
-		}
-		if r.Error != "" {
-			sum.TableErrors++
-		}
-	}
-}
-
 // resolveDSN picks the DSN from --dsn, --dsn-env or the config's source,
-// and its engine, and returns a subject for the journal that carries no
-// password.
-func (o scanDBOptions) resolveDSN(cfg *config.Config) (eng engine.Engine, dsn, subject string, databases []string, err error) {
-	databases = o.databases
+// and its engine, with a subject for the journal that carries no password.
+func (o scanDBOptions) resolveDSN(cfg *config.Config) (jobs.DBScan, error) {
+	var dsn string
 	switch {
 	case o.dsn != "":
 		dsn = o.dsn
 	case o.dsnEnv != "":
+		var err error
 		if dsn, err = config.Env("scan db: --dsn-env", o.dsnEnv); err != nil {
-			return
+			return jobs.DBScan{}, err
 		}
 	case o.source != "" && cfg != nil:
 		src, ok := cfg.Source(o.source)
 		if !ok {
-			err = fmt.Errorf("scan db: --source %q is not a sources[] entry in %s", o.source, cfg.Path)
-			return
+			return jobs.DBScan{}, fmt.Errorf("scan db: --source %q is not a sources[] entry in %s", o.source, cfg.Path)
 		}
-		if eng, dsn, err = sourceEngine(src); err != nil {
-			return
+		spec, err := jobs.SourceScan(src)
+		if len(o.databases) > 0 {
+			spec.Databases = o.databases
 		}
-		if len(databases) == 0 {
-			databases = src.Databases
-		}
-		return eng, dsn, src.Name, databases, nil
+		return spec, err
 	case o.source != "":
-		err = fmt.Errorf("scan db: --source needs --config")
-		return
+		return jobs.DBScan{}, fmt.Errorf("scan db: --source needs --config")
 	default:
 		if dsn = os.Getenv("ATREST_DSN"); dsn == "" {
-			err = fmt.Errorf("scan db: give --dsn, --dsn-env or --config with --source")
-			return
+			return jobs.DBScan{}, fmt.Errorf("scan db: give --dsn, --dsn-env or --config with --source")
 		}
 	}
-	if eng, err = pick.Engine("", dsn); err != nil {
-		err = fmt.Errorf("scan db: %w", err)
-		return
+	eng, err := pick.Engine("", dsn)
+	if err != nil {
+		return jobs.DBScan{}, fmt.Errorf("scan db: %w", err)
 	}
 	d, _ := eng.DSN(dsn)
-	return eng, dsn, d.Redacted, databases, nil
-}
-
-// sourceEngine resolves a sources[] entry's DSN and its engine.
-func sourceEngine(src *config.Source) (engine.Engine, string, error) {
-	dsn, err := src.DSN()
-	if err != nil {
-		return nil, "", err
-	}
-	eng, err := pick.Engine(src.Driver, dsn)
-	if err != nil {
-		return nil, "", fmt.Errorf("source %s: %w", src.Name, err)
-	}
-	return eng, dsn, nil
-}
-
-func scanDBEntry(subject string, sum dbSummary, err error) journal.Entry {
-	byType := map[string]any{}
-	for t, n := range sum.PlaintextByType {
-		byType[t] = n
-	}
-	byState := map[string]any{}
-	for s, n := range sum.ByState {
-		byState[s] = n
-	}
-	e := journal.Entry{Kind: "scan.db", Subject: subject, Outcome: "ok", Figures: map[string]any{
-		"tables": sum.Tables, "tables_encrypted_at_rest": sum.TablesEncrypted, "table_errors": sum.TableErrors,
-		"columns_sampled": sum.Columns, "plaintext_columns": sum.PlaintextColumns,
-		"plaintext_by_type": byType, "by_state": byState, "seconds": sum.Seconds}}
-	switch {
-	case err != nil:
-		e.Outcome, e.Detail = "error", oneLine(err.Error())
-	case sum.PlaintextColumns > 0:
-		e.Outcome = "findings"
-	case sum.TableErrors > 0:
-		// Not "ok": the columns of the tables not read are not known to
-		// be clean, and the metrics take only ok and findings as a
-		// completed scan's count.
-		e.Outcome = "incomplete"
-		e.Detail = fmt.Sprintf("%d table(s) could not be sampled", sum.TableErrors)
-	}
-	return e
+	return jobs.DBScan{Subject: d.Redacted, Engine: eng, DSN: dsn, Databases: o.databases}, nil
 }

@@ -6,14 +6,14 @@ import (
 	"strings"
 
 	"github.com/atrest/atrest/audit"
-	"github.com/atrest/atrest/audit/filescan"
-	"github.com/atrest/atrest/audit/filesrc"
-	"github.com/atrest/atrest/audit/journal"
+	"github.com/atrest/atrest/internal/jobs"
+	"github.com/dustin/go-humanize"
 	"github.com/spf13/cobra"
 )
 
 type scanFilesOptions struct {
 	commonFlags
+	onlyFlag
 	exclude  []string
 	roots    []string
 	workers  int
@@ -62,7 +62,8 @@ is journaled, and with no PATH the config's file_roots are scanned.
 			return runScanFiles(cmd, o, args)
 		},
 	}
-	o.add(cmd, "table, json, jsonl or sarif")
+	o.commonFlags.add(cmd, "table, json, jsonl or sarif")
+	o.onlyFlag.add(cmd)
 	cmd.Flags().StringArrayVar(&o.exclude, "exclude", nil, "glob of paths or names to skip (repeatable), e.g. '*.tmp' or 'cache/*'")
 	cmd.Flags().StringArrayVar(&o.roots, "root", nil, "with --config: scan only this file_roots entry (repeatable)")
 	cmd.Flags().IntVar(&o.workers, "workers", runtime.GOMAXPROCS(0), "files scanned at once, and chunks of one big file matched at once")
@@ -74,6 +75,9 @@ is journaled, and with no PATH the config's file_roots are scanned.
 }
 
 func runScanFiles(cmd *cobra.Command, o scanFilesOptions, args []string) error {
+	if err := o.check(cmd); err != nil {
+		return err
+	}
 	cfg, err := o.loadConfig()
 	if err != nil {
 		return err
@@ -103,7 +107,7 @@ func runScanFiles(cmd *cobra.Command, o scanFilesOptions, args []string) error {
 	if err != nil {
 		return err
 	}
-	fp, err := fingerprinter(cfg)
+	fp, err := jobs.Fingerprinter(cfg)
 	if err != nil {
 		return err
 	}
@@ -111,21 +115,19 @@ func runScanFiles(cmd *cobra.Command, o scanFilesOptions, args []string) error {
 	if err != nil {
 		return err
 	}
-	s := filescan.New(filescan.Options{
-		Files:       filesrc.Options{Exclude: exclude, Workers: o.workers, MaxDepth: o.maxDepth, OneFileSystem: o.oneFS},
-		Fingerprint: fp,
-		Workers:     o.workers,
-		Examples:    examples,
-	})
+	run := jobs.NewFilesRun(fp, jobs.FileScan{Subject: subject, Paths: paths, Exclude: exclude,
+		Workers: o.workers, MaxDepth: o.maxDepth, OneFS: o.oneFS, Examples: examples})
 	stopProgress := startProgress(cmd.ErrOrStderr(), func() string {
-		p := s.Progress()
-		return fmt.Sprintf("%d files  %s  %d findings", p.Files, humanBytes(p.Bytes), p.Findings)
+		p := run.Progress()
+		return fmt.Sprintf("%d files  %s  %d findings", p.Files, humanize.IBytes(uint64(p.Bytes)), p.Findings)
 	})
-	var items itemCollector
-	sum, err := s.Run(cmd.Context(), paths, func(r audit.Record) error { items.add(r); return w.Write(r) })
+	sum, entry, err := run.Run(cmd.Context(), func(r audit.Record) error {
+		if !o.keep(r) {
+			return nil
+		}
+		return w.Write(r)
+	})
 	stopProgress()
-	entry := scanFilesEntry(subject, sum, err)
-	entry.Items, entry.Figures["items_total"] = items.items()
 	if jerr := record(cfg, entry); jerr != nil && err == nil {
 		err = jerr
 	}
@@ -186,29 +188,4 @@ func contains(list []string, s string) bool {
 		}
 	}
 	return false
-}
-
-// scanFilesEntry is the journal's account of a file scan: counts by state and
-// type, never a value or a finding's location.
-func scanFilesEntry(subject string, sum filescan.Summary, err error) journal.Entry {
-	byType := map[string]any{}
-	for t, n := range sum.ByType {
-		byType[t] = n
-	}
-	e := journal.Entry{Kind: "scan.files", Subject: subject, Outcome: "ok",
-		Figures: map[string]any{"files": sum.Files, "scanned": sum.Scanned, "encrypted": sum.Encrypted,
-			"binary": sum.Binary, "skipped": sum.Skipped, "errors": sum.Errors, "findings": sum.Findings,
-			"not_read": sum.Unread(), "plaintext_columns": sum.PlaintextColumns,
-			"by_type": byType, "bytes": sum.Bytes, "seconds": sum.Seconds}}
-	switch {
-	case err != nil:
-		e.Outcome, e.Detail = "error", oneLine(err.Error())
-	case sum.Findings > 0 || sum.PlaintextColumns > 0:
-		e.Outcome = "findings"
-	case sum.Unread() > 0:
-		// As scan.db: what was not read is not known to be clean.
-		e.Outcome = "incomplete"
-		e.Detail = fmt.Sprintf("%d file(s) or member(s) that could hold text were not read", sum.Unread())
-	}
-	return e
 }

@@ -340,3 +340,18 @@ func TestScanFilesMailHeadersAndBoundaries(t *testing.T) {
 		t.Errorf("by type %v: want the ID in the body, the From and To addresses, and nothing from the Message-ID or boundary", byType)
 	}
 }
+
+// --only plaintext prints only what is wrong; the summary still counts all.
+func TestScanOnlyPlaintext(t *testing.T) {
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "a.csv"), []byte("手机 13812345678\n"), 0o644)
+	os.WriteFile(filepath.Join(dir, "clean.txt"), []byte("nothing\n"), 0o644)
+	os.WriteFile(filepath.Join(dir, "x.age"), []byte("age-encryption.org/v1\n-> X25519 abc\n"), 0o644)
+	out, _, code := atrest(t, "scan", "files", "--format", "jsonl", "--only", "plaintext", dir)
+	if code != exitFound || strings.Contains(out, "x.age") || !strings.Contains(out, `"record":"finding"`) || !strings.Contains(out, `"files":3`) {
+		t.Fatalf("exit %d:\n%s", code, out)
+	}
+	if _, stderr, code := atrest(t, "scan", "files", "--only", "masked", dir); code != exitCantRun || !strings.Contains(stderr, "--only") {
+		t.Fatalf("--only masked: exit %d %s", code, stderr)
+	}
+}

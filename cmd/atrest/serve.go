@@ -16,15 +16,13 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/atrest/atrest/audit"
-	"github.com/atrest/atrest/audit/dbsrc"
-	"github.com/atrest/atrest/audit/filescan"
-	"github.com/atrest/atrest/audit/filesrc"
 	"github.com/atrest/atrest/audit/journal"
 	"github.com/atrest/atrest/audit/report"
 	"github.com/atrest/atrest/backup"
 	"github.com/atrest/atrest/crypto"
 	"github.com/atrest/atrest/internal/config"
 	"github.com/atrest/atrest/internal/daemon"
+	"github.com/atrest/atrest/internal/jobs"
 	"github.com/atrest/atrest/internal/web"
 )
 
@@ -150,7 +148,7 @@ func newServeDaemon(cmd *cobra.Command, o serveOptions) (*daemon.Daemon, net.Lis
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	j, err := openJournal(cfg)
+	j, err := openJournalWithAnchor(cfg)
 	if err != nil {
 		return nil, nil, nil, fmt.Errorf("serve: %w", err)
 	}
@@ -342,7 +340,7 @@ func reloadJobs(path string, running *config.Config, j appender, pruner *anchorP
 // journal anchor's old checkpoint copies), journaling into j. Checks and
 // drills of a job that serve backs up wait for its first backup run.
 func serveJobs(cfg *config.Config, j appender, pruner *anchorPruner) ([]daemon.Job, error) {
-	var jobs []daemon.Job
+	var list []daemon.Job
 	var fp *crypto.Fingerprinter
 	needFP := false
 	for _, r := range cfg.FileRoots {
@@ -353,7 +351,7 @@ func serveJobs(cfg *config.Config, j appender, pruner *anchorPruner) ([]daemon.J
 	}
 	if needFP {
 		var err error
-		if fp, err = fingerprinter(cfg); err != nil {
+		if fp, err = jobs.Fingerprinter(cfg); err != nil {
 			return nil, err
 		}
 	}
@@ -361,14 +359,14 @@ func serveJobs(cfg *config.Config, j appender, pruner *anchorPruner) ([]daemon.J
 		if r.ScanSchedule == "" {
 			continue
 		}
-		jobs = append(jobs, daemon.Job{Name: r.Name, Kind: daemon.KindScanFiles, Schedule: r.ScanSchedule,
+		list = append(list, daemon.Job{Name: r.Name, Kind: daemon.KindScanFiles, Schedule: r.ScanSchedule,
 			Run: func(ctx context.Context) (journal.Entry, error) { return scanFileRoot(ctx, fp, r) }})
 	}
 	for _, s := range cfg.Sources {
 		if s.ScanSchedule == "" {
 			continue
 		}
-		jobs = append(jobs, daemon.Job{Name: s.Name, Kind: daemon.KindScanDB, Schedule: s.ScanSchedule,
+		list = append(list, daemon.Job{Name: s.Name, Kind: daemon.KindScanDB, Schedule: s.ScanSchedule,
 			Run: func(ctx context.Context) (journal.Entry, error) { return scanSource(ctx, fp, s) }})
 	}
 	var keys backup.Keys
@@ -387,7 +385,7 @@ func serveJobs(cfg *config.Config, j appender, pruner *anchorPruner) ([]daemon.J
 			if b.Format != "atrest" {
 				return nil, fmt.Errorf("backup %s has a schedule, but its format %s is made by another tool: atrest only checks it (use check_schedule)", b.Name, b.Format)
 			}
-			jobs = append(jobs, daemon.Job{Name: b.Name, Kind: daemon.KindBackupRun, Schedule: b.Schedule,
+			list = append(list, daemon.Job{Name: b.Name, Kind: daemon.KindBackupRun, Schedule: b.Schedule,
 				Run: func(ctx context.Context) (journal.Entry, error) { return backupJob(ctx, cfg, &b) },
 				After: func(ctx context.Context, e journal.Entry) {
 					if e.Outcome == "ok" {
@@ -398,14 +396,14 @@ func serveJobs(cfg *config.Config, j appender, pruner *anchorPruner) ([]daemon.J
 			firstBackup[b.Name] = &daemon.Ref{Kind: daemon.KindBackupRun, Name: b.Name}
 		}
 		if b.CheckSchedule != "" {
-			jobs = append(jobs, daemon.Job{Name: b.Name, Kind: daemon.KindBackupCheck, Schedule: b.CheckSchedule,
+			list = append(list, daemon.Job{Name: b.Name, Kind: daemon.KindBackupCheck, Schedule: b.CheckSchedule,
 				Needs: firstBackup[b.Name],
 				Run: func(ctx context.Context) (journal.Entry, error) {
 					return backupCheckJob(ctx, cfg, &b, keys, backupCheckOptions{})
 				}})
 		}
 		if b.ReadSchedule != "" {
-			jobs = append(jobs, daemon.Job{Name: b.Name, Kind: daemon.KindBackupCheck, Variant: "read",
+			list = append(list, daemon.Job{Name: b.Name, Kind: daemon.KindBackupCheck, Variant: "read",
 				Schedule: b.ReadSchedule, Needs: firstBackup[b.Name],
 				Run: func(ctx context.Context) (journal.Entry, error) {
 					return backupCheckJob(ctx, cfg, &b, keys, backupCheckOptions{read: true})
@@ -416,11 +414,11 @@ func serveJobs(cfg *config.Config, j appender, pruner *anchorPruner) ([]daemon.J
 		if d.Schedule == "" {
 			continue
 		}
-		jobs = append(jobs, daemon.Job{Name: d.Name, Kind: daemon.KindDrillRun, Schedule: d.Schedule,
+		list = append(list, daemon.Job{Name: d.Name, Kind: daemon.KindDrillRun, Schedule: d.Schedule,
 			Needs: firstBackup[d.Backup],
 			Run:   func(ctx context.Context) (journal.Entry, error) { return drillJob(ctx, cfg, &d) }})
 	}
-	return jobs, nil
+	return list, nil
 }
 
 // serveWorkers is the scan parallelism of a scheduled scan: half the CPUs,
@@ -428,37 +426,23 @@ func serveJobs(cfg *config.Config, j appender, pruner *anchorPruner) ([]daemon.J
 func serveWorkers() int { return max(1, runtime.GOMAXPROCS(0)/2) }
 
 // scanFileRoot is `atrest scan files --config F --root NAME` without the
-// output: the findings are counted, and the journal gets the same entry.
+// output: one example of each type per file is enough for the journal.
 func scanFileRoot(ctx context.Context, fp *crypto.Fingerprinter, r config.FileRoot) (journal.Entry, error) {
 	w := serveWorkers()
-	s := filescan.New(filescan.Options{
-		Files:       filesrc.Options{Exclude: r.Exclude, Workers: w, MaxDepth: 3},
-		Fingerprint: fp,
-		Workers:     w,
-	})
-	sum, err := s.Run(ctx, r.Paths, func(audit.Record) error { return nil })
-	return scanFilesEntry(r.Name, sum, err), err
+	_, e, err := jobs.NewFilesRun(fp, jobs.FileScan{Subject: r.Name, Paths: r.Paths, Exclude: r.Exclude,
+		Workers: w, MaxDepth: 3, Examples: 1}).Run(ctx, func(audit.Record) error { return nil })
+	return e, err
 }
 
 // scanSource is `atrest scan db --config F --source NAME` without the
 // output.
 func scanSource(ctx context.Context, fp *crypto.Fingerprinter, src config.Source) (journal.Entry, error) {
-	sum := dbSummary{Record: "summary", ByState: map[string]int{}, PlaintextByType: map[string]int{}}
-	eng, dsn, err := sourceEngine(&src)
+	spec, err := jobs.SourceScan(&src)
 	if err != nil {
-		return scanDBEntry(src.Name, sum, err), err
+		return journal.Entry{Kind: "scan.db", Subject: src.Name, Outcome: "error", Detail: oneLine(err.Error())}, err
 	}
-	start := time.Now()
-	var mu sync.Mutex
-	err = dbsrc.Scan(ctx, dbsrc.Options{Engine: eng, DSN: crypto.NewSecret(dsn), Databases: src.Databases,
-		Sample: src.Sample, Fingerprint: fp},
-		func(rec any) {
-			mu.Lock()
-			defer mu.Unlock()
-			tallyDB(&sum, rec)
-		})
-	sum.Seconds = time.Since(start).Seconds()
-	return scanDBEntry(src.Name, sum, err), err
+	_, e, err := jobs.NewDBRun(spec).Run(ctx, fp, func(any) error { return nil })
+	return e, err
 }
 
 // backupJob is `atrest backup run --config F --job NAME` without the output.

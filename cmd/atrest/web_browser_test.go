@@ -17,6 +17,7 @@ import (
 	"github.com/atrest/atrest/audit/journal"
 	"github.com/atrest/atrest/backup/drill"
 	"github.com/atrest/atrest/internal/config"
+	"github.com/atrest/atrest/internal/jobs"
 )
 
 // chromiumPath is Debian's chromium. In CI its absence fails the test,
@@ -119,7 +120,7 @@ func TestDashboardInBrowser(t *testing.T) {
 			Bytes: 81 << 20, PlaintextBytes: 412 << 20, Rows: 1_204_311, Tables: 14, Seconds: 63.4}),
 		{Kind: "backup.check", Subject: "yb-nightly", Outcome: "ok", Figures: map[string]any{"pass": 6, "fail": 0,
 			"checks": map[string]any{"freshness": 1, "manifest": 1, "object": 1, "object_lock": 1}}},
-		scanDBEntry("yb-prod", dbSummary{Tables: 14, Columns: 120, PlaintextColumns: 2,
+		jobs.DBEntry("yb-prod", jobs.DBSummary{Tables: 14, Columns: 120, PlaintextColumns: 2,
 			PlaintextByType: map[string]int{"cn_resident_id": 1, "cn_mobile": 1}, ByState: map[string]int{"plaintext": 2}}, nil),
 		drillEntry("yb-drill", &drill.Record{Status: drill.StatusFail, Failure: "integrity", RPOSeconds: 14000, Seconds: 30},
 			&drill.Failure{Job: "yb-drill", Class: "integrity", Detail: "table cb_ryxx digest differs"}),

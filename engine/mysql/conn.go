@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"database/sql/driver"
 	"errors"
-	"fmt"
 	"strings"
 
 	mysqldrv "github.com/go-sql-driver/mysql"
@@ -37,7 +36,7 @@ func forLoad(cfg *mysqldrv.Config) {
 func openDB(dsn string, params map[string]string, tune func(*mysqldrv.Config)) (*sql.DB, error) {
 	cfg, err := mysqldrv.ParseDSN(dsn)
 	if err != nil {
-		return nil, fmt.Errorf("parse DSN: %w", err)
+		return nil, dsnError(err) // names the problem, not the values
 	}
 	cfg.ParseTime = false
 	cfg.MultiStatements = false

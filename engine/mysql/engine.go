@@ -23,7 +23,7 @@ func (Engine) Name() string { return "mysql" }
 func (Engine) DSN(dsn string) (engine.DSN, error) {
 	cfg, err := mysqldrv.ParseDSN(dsn)
 	if err != nil {
-		return engine.DSN{Redacted: "(unparsable DSN)"}, fmt.Errorf("invalid DSN: %w", err)
+		return engine.DSN{Redacted: "(unparsable DSN)"}, dsnError(err)
 	}
 	d := engine.DSN{Address: cfg.Net + ":" + cfg.Addr, User: cfg.User, Database: cfg.DBName}
 	switch strings.ToLower(cfg.TLSConfig) {
@@ -69,4 +69,18 @@ func (Engine) SameServer(a, b engine.Server) string {
 
 func (Engine) Dump(ctx context.Context, dsn string, opts engine.DumpOptions, w io.Writer) (*engine.DumpResult, error) {
 	return Dump(ctx, dsn, Options{Databases: opts.Databases, Parallel: opts.Parallel}, w)
+}
+
+// dsnError words the driver's DSN errors for a person: "default addr for
+// network '127.0.0.1:3306' unknown" means the tcp(...) around the address
+// is missing. It never repeats the DSN, which may hold a password.
+func dsnError(err error) error {
+	const form = "user:password@tcp(host:3306)/ for MySQL and MariaDB, or postgres://user@host:5432/db"
+	switch msg := err.Error(); {
+	case strings.Contains(msg, "default addr for network"):
+		return fmt.Errorf("invalid DSN: the address needs its protocol, as in %s", form)
+	case strings.Contains(msg, "missing the slash"):
+		return fmt.Errorf("invalid DSN: the address must end with a slash (then, optionally, a database), as in %s", form)
+	}
+	return fmt.Errorf("invalid DSN (%v): write it as %s", err, form)
 }

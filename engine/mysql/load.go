@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/atrest/atrest/engine"
+	"github.com/atrest/atrest/internal/iox"
 )
 
 // LoadOptions tune Load.
@@ -81,7 +82,7 @@ func Load(ctx context.Context, dsn, database string, r io.Reader, opts LoadOptio
 	}
 	defer main.Close()
 
-	cr := &countingReader{r: r}
+	cr := &iox.CountingReader{R: r}
 	l := &loader{
 		ctx: ctx, FirstError: engine.FirstError{Cancel: cancel}, db: db, main: main, opts: opts, target: database,
 		res:    &LoadResult{Skipped: map[string]int{}},
@@ -113,7 +114,7 @@ func Load(ctx context.Context, dsn, database string, r io.Reader, opts LoadOptio
 	if err == nil {
 		err = l.Err()
 	}
-	return l.result(cr.n, time.Since(start)), err
+	return l.result(cr.N, time.Since(start)), err
 }
 
 func (l *loader) result(read int64, took time.Duration) *LoadResult {
@@ -408,15 +409,4 @@ func (l *loader) table(db, name string) *loadedTable {
 		l.order = append(l.order, t)
 	}
 	return t
-}
-
-type countingReader struct {
-	r io.Reader
-	n int64
-}
-
-func (c *countingReader) Read(p []byte) (int, error) {
-	n, err := c.r.Read(p)
-	c.n += int64(n)
-	return n, err
 }

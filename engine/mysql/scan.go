@@ -35,8 +35,7 @@ type scanner struct {
 func (Engine) Scan(ctx context.Context, dsn string, opts engine.ScanOptions) (engine.Scanner, error) {
 	cfg, err := mysqldrv.ParseDSN(dsn)
 	if err != nil {
-		// The driver's parse errors name the problem, not the values.
-		return nil, fmt.Errorf("invalid DSN: %w", err)
+		return nil, dsnError(err) // names the problem, not the values
 	}
 	s := &scanner{opts: opts, red: engine.NewRedactor(cfg.Passwd), addr: cfg.Addr, user: cfg.User, dbName: cfg.DBName,
 		tables: map[*engine.Table]*scanTableInfo{}, cols: map[*engine.Column]*scanColumn{}}

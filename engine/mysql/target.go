@@ -53,7 +53,7 @@ func (Engine) Target(ctx context.Context, dsn string, run engine.Run) (engine.Ta
 	}
 	cfg, err := mysqldrv.ParseDSN(dsn)
 	if err != nil {
-		return nil, fmt.Errorf("DSN: %w", err)
+		return nil, dsnError(err) // names the problem, not the values
 	}
 	cfg.DBName = ""
 	cfg.MultiStatements = false
@@ -63,7 +63,7 @@ func (Engine) Target(ctx context.Context, dsn string, run engine.Run) (engine.Ta
 	}
 	conn, err := mysqldrv.NewConnector(cfg)
 	if err != nil {
-		return nil, fmt.Errorf("DSN: %w", err)
+		return nil, dsnError(err) // names the problem, not the values
 	}
 	t := &target{dsn: cfg.FormatDSN(), server: srv, db: sql.OpenDB(conn), run: run, renames: map[string]string{}}
 	if t.lock, err = t.db.Conn(ctx); err != nil {

@@ -339,6 +339,10 @@ func (d *Daemon) runJob(key string, job Job, catchUp bool, webUser string, due t
 	e, err := callRun(d.runCtx, job)
 	e = d.settle(job, e, err, catchUp)
 	e.Actor.WebUser = webUser
+	if webUser != "" {
+		// Started from the dashboard: a run by hand, as one from the CLI.
+		e.Figures = withFigure(e.Figures, "by_hand", true)
+	}
 	if !due.IsZero() {
 		e.Figures = withFigure(e.Figures, "start_delay_seconds", max(start.Sub(due), 0).Seconds())
 	}

@@ -6,6 +6,7 @@ import (
 	"flag"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/atrest/atrest/audit"
@@ -93,5 +94,26 @@ func TestEmptyDocumentsAreValid(t *testing.T) {
 func TestUnknownFormat(t *testing.T) {
 	if _, err := New("xml", &bytes.Buffer{}); err == nil {
 		t.Fatal("format xml accepted")
+	}
+}
+
+func TestTableColumnsWorstFirstAndServerAsList(t *testing.T) {
+	var buf bytes.Buffer
+	w, _ := New("table", &buf)
+	w.Write(map[string]any{"record": "server", "address": "db1:3306", "version": "10.11", "severity": "high", "tls": false,
+		"notes": []string{"no PROCESS privilege: at-rest encryption read from the table options"}})
+	for _, c := range []struct{ col, state string }{{"bz", "none"}, {"sfzh_mask", "masked"}, {"zjhm", "plaintext"}} {
+		w.Write(map[string]any{"record": "column", "database": "yb", "table": "cb_ryxx", "column": c.col, "state": c.state,
+			"reason": "why " + c.col})
+	}
+	w.Write(map[string]any{"record": "summary", "plaintext_columns": 1})
+	w.Close()
+	out := buf.String()
+	p, m, n := strings.Index(out, "yb.cb_ryxx.zjhm"), strings.Index(out, "yb.cb_ryxx.sfzh_mask"), strings.Index(out, "yb.cb_ryxx.bz")
+	if p < 0 || !(p < m && m < n) || !strings.Contains(out, "why zjhm") {
+		t.Errorf("columns not worst first, or without their reasons:\n%s", out)
+	}
+	if !strings.Contains(out, "SERVER db1:3306  10.11  severity high") || !strings.Contains(out, "note: no PROCESS privilege") || !strings.Contains(out, "tls:") {
+		t.Errorf("server block:\n%s", out)
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/dustin/go-humanize"
 
 	"github.com/atrest/atrest/audit/journal"
+	"github.com/atrest/atrest/internal/chart"
 )
 
 // People read the figures of an entry: each gets a name in Chinese and
@@ -97,7 +98,7 @@ func figureValue(k string, v any) string {
 	}
 	switch {
 	case k == "seconds" || strings.HasSuffix(k, "_seconds"):
-		return fmtSeconds(f)
+		return chart.Seconds(f)
 	case k == "bytes" || strings.HasSuffix(k, "_bytes"):
 		return humanize.IBytes(uint64(max(f, 0)))
 	case k == "from_unix" || k == "to_unix":

@@ -10,20 +10,14 @@ import (
 	"slices"
 	"time"
 
+	"github.com/atrest/atrest/audit/detect"
 	"github.com/atrest/atrest/audit/journal"
+	"github.com/atrest/atrest/internal/chart"
 )
 
 // typeNames are the detector types (SPEC §1) with their Chinese names, in
 // the order the overview's columns show them.
-var typeNames = []struct{ Type, Chinese string }{
-	{"cn_resident_id", "身份证号"},
-	{"cn_mobile", "手机号"},
-	{"bank_card", "银行卡号"},
-	{"cn_uscc", "统一社会信用代码"},
-	{"email", "电子邮箱"},
-	{"cn_passport", "护照号"},
-	{"cn_hmt_permit", "港澳台通行证"},
-}
+var typeNames = detect.TypeNames
 
 // runKinds are the kinds of run a page may offer to start, with labels.
 var runKinds = map[string]string{
@@ -172,22 +166,30 @@ func (s *Server) overview(q *req) {
 }
 
 // drillSeries is the newest n drills of each drill job, for the chart.
-func drillSeries(drills map[string][]drillRun, n int) []series {
-	var out []series
+func drillSeries(drills map[string][]drillRun, n int) []chart.Series {
+	var out []chart.Series
 	for _, job := range slices.Sorted(maps.Keys(drills)) {
 		h := drills[job]
 		h = h[max(0, len(h)-n):]
-		ser := series{Name: job}
+		ser := chart.Series{Name: job}
 		for _, r := range h {
-			p := point{T: r.Time, Seq: r.Seq, Fail: !r.Passed() || r.RTO == nil}
-			if r.RTO != nil {
+			p := chart.Point{T: r.Time, Fail: !r.Passed() || r.RTO == nil, Link: fmt.Sprintf("/journal/%d", r.Seq),
+				Title: fmt.Sprintf("失败 FAILED (#%d)", r.Seq)}
+			if !p.Fail {
 				p.V = *r.RTO
+				p.Title = fmt.Sprintf("RTO %s (#%d)", chart.Seconds(p.V), r.Seq)
 			}
 			ser.Points = append(ser.Points, p)
 		}
 		out = append(out, ser)
 	}
 	return out
+}
+
+// rtoChart is the RTO trend as the dashboard styles it.
+func rtoChart(ss []chart.Series, width, height int, loc *time.Location) template.HTML {
+	return chart.RTO(ss, chart.Options{Width: width, Height: height, Loc: loc,
+		Title: "RTO 恢复时间趋势 — restore time of each drill, seconds", Empty: "暂无演练记录 — no drills journaled yet."})
 }
 
 func newestDrills(drills map[string][]drillRun, n int) []drillRun {

@@ -7,6 +7,8 @@ import (
 	"path"
 	"strings"
 	"time"
+
+	"github.com/atrest/atrest/internal/chart"
 )
 
 var pageNames = []string{"login", "error", "overview", "scan", "backup", "drill", "journal", "entry", "users", "audit"}
@@ -54,7 +56,7 @@ func (s *Server) funcs() template.FuncMap {
 }
 
 var funcs = template.FuncMap{
-	"secs": fmtSeconds,
+	"secs": chart.Seconds,
 	"age":  fmtAge,
 	"dur": func(d time.Duration) string {
 		if d <= 0 {
@@ -67,7 +69,7 @@ var funcs = template.FuncMap{
 		if v == nil {
 			return "—"
 		}
-		return fmtSeconds(*v)
+		return chart.Seconds(*v)
 	},
 	"fnum": func(v *float64) string {
 		if v == nil {
