@@ -11,24 +11,14 @@ import (
 
 	"github.com/atrest/atrest/backup"
 	"github.com/atrest/atrest/crypto/suite"
+	"github.com/atrest/atrest/internal/testenv"
 )
 
 // testKey is a fresh Ed25519 manifest key (standard).
 func testKey(t testing.TB) crypto.Signer { return signingKey(t, suite.Standard) }
 
 // signingKey is a fresh manifest key of suite s.
-func signingKey(t testing.TB, s suite.Suite) crypto.Signer {
-	t.Helper()
-	b, err := s.NewSigningKey()
-	if err != nil {
-		t.Fatal(err)
-	}
-	k, err := suite.ParseSigningKey(b)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return k
-}
+func signingKey(t testing.TB, s suite.Suite) crypto.Signer { return testenv.SigningKey(t, s) }
 
 // smManifest is sampleManifest made by a job of the sm suite.
 func smManifest() *backup.Manifest {

@@ -15,20 +15,26 @@ import (
 
 	"github.com/atrest/atrest/audit/journal"
 	"github.com/atrest/atrest/crypto/suite"
+	"github.com/atrest/atrest/internal/testenv"
 )
 
 // newKey is a fresh journal key of suite s.
-func newKey(t testing.TB, s suite.Suite) crypto.Signer {
+func newKey(t testing.TB, s suite.Suite) crypto.Signer { return testenv.SigningKey(t, s) }
+
+// members reads a bundle's members.
+func members(t testing.TB, b []byte) map[string][]byte {
 	t.Helper()
-	b, err := s.NewSigningKey()
+	zr, err := zip.NewReader(bytes.NewReader(b), int64(len(b)))
 	if err != nil {
 		t.Fatal(err)
 	}
-	k, err := suite.ParseSigningKey(b)
-	if err != nil {
-		t.Fatal(err)
+	files := map[string][]byte{}
+	for _, f := range zr.File {
+		rc, _ := f.Open()
+		files[f.Name], _ = io.ReadAll(rc)
+		rc.Close()
 	}
-	return k
+	return files
 }
 
 func bundle(t testing.TB) ([]byte, crypto.Signer) { return bundleOf(t, suite.Standard) }
@@ -167,13 +173,7 @@ func testBundle(t *testing.T, s suite.Suite) {
 // cannot re-sign the journal's checkpoint.
 func resign(t *testing.T, b []byte, key crypto.Signer) []byte {
 	t.Helper()
-	zr, _ := zip.NewReader(bytes.NewReader(b), int64(len(b)))
-	files := map[string][]byte{}
-	for _, f := range zr.File {
-		rc, _ := f.Open()
-		files[f.Name], _ = io.ReadAll(rc)
-		rc.Close()
-	}
+	files := members(t, b)
 	res, _ := verifyBytes(b, nil)
 	p := &journal.ProvenEntries{Checkpoint: files[checkpointName], Size: res.Checkpoint.Size}
 	for _, l := range strings.SplitAfter(string(files[entriesName]), "\n") {
@@ -215,15 +215,11 @@ func TestSMBundleByHand(t *testing.T) {
 		t.Fatal(err)
 	}
 	dir := t.TempDir()
-	zr, _ := zip.NewReader(bytes.NewReader(b), int64(len(b)))
-	files := map[string][]byte{}
-	for _, f := range zr.File {
-		rc, _ := f.Open()
-		files[f.Name], _ = io.ReadAll(rc)
-		rc.Close()
-		p := filepath.Join(dir, f.Name)
+	files := members(t, b)
+	for name, data := range files {
+		p := filepath.Join(dir, name)
 		os.MkdirAll(filepath.Dir(p), 0o755)
-		os.WriteFile(p, files[f.Name], 0o644)
+		os.WriteFile(p, data, 0o644)
 	}
 	sm3 := func(name string) string {
 		out, err := exec.Command("openssl", "dgst", "-sm3", "-r", filepath.Join(dir, name)).Output()

@@ -17,6 +17,7 @@ import (
 
 	"github.com/atrest/atrest/audit/journal"
 	"github.com/atrest/atrest/crypto/suite"
+	"github.com/atrest/atrest/internal/testenv"
 )
 
 var cst = time.FixedZone("CST", 8*3600)
@@ -59,14 +60,7 @@ func newJournal(t *testing.T) *tj { return newJournalOf(t, suite.Standard) }
 
 // newJournalOf is a journal of suite s, as its key makes it.
 func newJournalOf(t *testing.T, s suite.Suite) *tj {
-	b, err := s.NewSigningKey()
-	if err != nil {
-		t.Fatal(err)
-	}
-	key, err := suite.ParseSigningKey(b)
-	if err != nil {
-		t.Fatal(err)
-	}
+	key := testenv.SigningKey(t, s)
 	x := &tj{t: t, dir: t.TempDir(), key: key, seqs: map[string]int{}}
 	j, err := journal.Open(x.dir, key, journal.Options{Now: func() time.Time { return x.now }, CheckpointEvery: 5})
 	if err != nil {

@@ -55,16 +55,9 @@ func ParseSigningKey(data []byte) (crypto.Signer, error) {
 // the form in which an sm manifest or checkpoint key is handed to someone
 // who verifies by hand.
 func ParsePublicKey(data []byte) (*ecdsa.PublicKey, error) {
-	block, err := onePEM(data, "public key")
+	k, err := parsePublicPEM(data)
 	if err != nil {
 		return nil, err
-	}
-	if block.Type != "PUBLIC KEY" {
-		return nil, fmt.Errorf("PEM block is %q, not PUBLIC KEY (`openssl pkey -pubout` writes one)", block.Type)
-	}
-	k, err := smx509.ParsePKIXPublicKey(block.Bytes)
-	if err != nil {
-		return nil, fmt.Errorf("public key: %w", err)
 	}
 	if !sm2.IsSM2PublicKey(k) {
 		return nil, fmt.Errorf("public key is %s, not SM2", keyKind(k))
@@ -76,19 +69,28 @@ func ParsePublicKey(data []byte) (*ecdsa.PublicKey, error) {
 // MarshalPublicKey writes it: Ed25519 (standard) or SM2 (sm). It is how a
 // journal's or a bundle's key is handed to someone who verifies elsewhere.
 func ParseVerificationKey(data []byte) (crypto.PublicKey, error) {
+	k, err := parsePublicPEM(data)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := Of(k); err != nil {
+		return nil, fmt.Errorf("public key is %s, neither Ed25519 nor SM2", keyKind(k))
+	}
+	return k, nil
+}
+
+// parsePublicPEM parses one PEM PUBLIC KEY block (PKIX), of any kind.
+func parsePublicPEM(data []byte) (any, error) {
 	block, err := onePEM(data, "public key")
 	if err != nil {
 		return nil, err
 	}
 	if block.Type != "PUBLIC KEY" {
-		return nil, fmt.Errorf("PEM block is %q, not PUBLIC KEY", block.Type)
+		return nil, fmt.Errorf("PEM block is %q, not PUBLIC KEY (`openssl pkey -pubout` writes one)", block.Type)
 	}
 	k, err := smx509.ParsePKIXPublicKey(block.Bytes)
 	if err != nil {
 		return nil, fmt.Errorf("public key: %w", err)
-	}
-	if _, err := Of(k); err != nil {
-		return nil, fmt.Errorf("public key is %s, neither Ed25519 nor SM2", keyKind(k))
 	}
 	return k, nil
 }

@@ -71,11 +71,20 @@ func NewBackupKeys(t testing.TB, s suite.Suite) BackupKeys {
 		t.Fatalf("identity: %v", err)
 	}
 	k.Identity = ids[0]
-	signing, err := s.NewSigningKey()
+	k.Signer = SigningKey(t, s)
+	return k
+}
+
+// SigningKey is a fresh signing key of suite s (a journal's or a
+// manifest's), made as `atrest init` makes it.
+func SigningKey(t testing.TB, s suite.Suite) gocrypto.Signer {
+	t.Helper()
+	b, err := s.NewSigningKey()
 	if err != nil {
 		t.Fatal(err)
 	}
-	if k.Signer, err = suite.ParseSigningKey(signing); err != nil {
+	k, err := suite.ParseSigningKey(b)
+	if err != nil {
 		t.Fatal(err)
 	}
 	return k
