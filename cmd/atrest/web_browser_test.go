@@ -324,7 +324,12 @@ func TestDashboardInBrowser(t *testing.T) {
 	if reps := journalEntries(t, cfg, "report"); len(reps) != 2 || reps[0].Actor.WebUser != "li.wei" || reps[1].Detail != "bundle report" {
 		t.Errorf("report entries: %+v", reps)
 	}
-	if err := chromedp.Do(ctx, chromedp.Click(chromedp.ID("verify-now")), chromedp.WaitVisible(chromedp.ID("verify-state"))); err != nil {
+	// #verify-state is on the audit page too: wait for the new page's
+	// response, not for an element the old page already has.
+	if _, err := chromedp.RunResponse(ctx, chromedp.Click(chromedp.ID("verify-now"))); err != nil {
+		fail("verify now: %v", err)
+	}
+	if err := chromedp.Do(ctx, chromedp.WaitVisible(chromedp.ID("verify-state"))); err != nil {
 		fail("verify now: %v", err)
 	}
 	if st := text("verify-state"); !strings.Contains(st, "校验通过") {
