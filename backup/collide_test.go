@@ -42,7 +42,7 @@ func TestRunsAtOnceNeverCollide(t *testing.T) {
 		wg.Go(func() {
 			o := runOpts(k, db, database, store)
 			o.Now = func() time.Time { return instant }
-			if o.Key, errs[i] = backup.NewKey(lockDir, o.Prefix, o.Job, instant); errs[i] == nil {
+			if o.Key, errs[i] = backup.NewKey(lockDir, o.Prefix, o.Job, o.Suite, instant); errs[i] == nil {
 				ms[i], errs[i] = backup.Run(ctxT(t), o)
 			}
 		})
@@ -69,7 +69,7 @@ func TestRunsAtOnceNeverCollide(t *testing.T) {
 	}
 
 	res, err := check.Run(ctxT(t), check.Options{Job: check.Job{Name: "yb-nightly", Prefix: "yb/", RPO: time.Hour},
-		Store: store, Read: true, ReadAll: true, Identity: k.id, SigningPub: k.pub()})
+		Store: store, Read: true, ReadAll: true, Identities: k.ids(), Keys: k.pub()})
 	if err != nil {
 		t.Fatal(err)
 	}

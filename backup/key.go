@@ -10,25 +10,28 @@ import (
 	"strings"
 	"time"
 
+	"github.com/atrest/atrest/crypto/suite"
 	"github.com/atrest/atrest/internal/fslock"
 )
 
-// ObjectKey is where a backup of job taken at t is stored:
+// ObjectKey is where a backup of job taken at t, encrypted with suite s,
+// is stored:
 //
-//	<prefix><job>/YYYY/MM/DD/<job>-YYYYMMDDTHHMMSS.mmmZ-<tag>.sql.zst.age
+//	<prefix><job>/YYYY/MM/DD/<job>-YYYYMMDDTHHMMSS.mmmZ-<tag>.sql.zst.age   (standard)
+//	<prefix><job>/YYYY/MM/DD/<job>-YYYYMMDDTHHMMSS.mmmZ-<tag>.sql.zst.sm4   (sm)
 //
 // in UTC, with milliseconds. tag tells apart runs that take the same
 // millisecond on different hosts (NewKey draws 32 random bits); "" leaves
 // it out. Keys of one job sort in time order.
-func ObjectKey(prefix, job string, t time.Time, tag string) string {
+func ObjectKey(prefix, job string, s suite.Suite, t time.Time, tag string) string {
 	t = t.UTC()
 	if tag != "" {
 		tag = "-" + tag
 	}
-	return prefix + job + "/" + t.Format("2006/01/02/") + job + "-" + t.Format("20060102T150405.000Z") + tag + ObjectSuffix
+	return prefix + job + "/" + t.Format("2006/01/02/") + job + "-" + t.Format("20060102T150405.000Z") + tag + ObjectSuffix(s)
 }
 
-// NewKey returns a key for a run of job starting at now that no other run
+// NewKey returns a key for a run of job in suite s starting at now that no other run
 // takes: on this host, runs of the job take their time under a lock file in
 // lockDir (the installation's state directory), each at least a millisecond
 // after the last one, so two runs in the same second, at once, or after the
@@ -39,7 +42,7 @@ func ObjectKey(prefix, job string, t time.Time, tag string) string {
 // A key that is new by construction is half of never overwriting a backup;
 // the other half is Run's puts, creates that the server refuses on a taken
 // key where it has conditional writes.
-func NewKey(lockDir, prefix, job string, now time.Time) (string, error) {
+func NewKey(lockDir, prefix, job string, s suite.Suite, now time.Time) (string, error) {
 	t := now.UTC().Truncate(time.Millisecond)
 	if lockDir != "" {
 		var err error
@@ -51,7 +54,7 @@ func NewKey(lockDir, prefix, job string, now time.Time) (string, error) {
 	if _, err := rand.Read(tag[:]); err != nil {
 		return "", fmt.Errorf("backup %s: key: %w", job, err)
 	}
-	return ObjectKey(prefix, job, t, hex.EncodeToString(tag[:])), nil
+	return ObjectKey(prefix, job, s, t, hex.EncodeToString(tag[:])), nil
 }
 
 // nextKeyTime returns t, or a millisecond after the time the job's previous

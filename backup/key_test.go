@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/atrest/atrest/backup"
+	"github.com/atrest/atrest/crypto/suite"
 )
 
 // Keys never repeat: many runs in the same millisecond on one host (the
@@ -25,7 +26,7 @@ func TestNewKeyNeverRepeats(t *testing.T) {
 			lockDir = "" // another host: no shared lock
 		}
 		wg.Go(func() {
-			k, err := backup.NewKey(lockDir, "yb/", "yb-nightly", now)
+			k, err := backup.NewKey(lockDir, "yb/", "yb-nightly", suite.Standard, now)
 			if err != nil {
 				t.Error(err)
 			}
@@ -43,7 +44,7 @@ func TestNewKeyNeverRepeats(t *testing.T) {
 	for _, k := range keys[:n] {
 		stamp := k[strings.LastIndex(k, "yb-nightly-")+len("yb-nightly-"):]
 		stamps[stamp[:strings.IndexByte(stamp, '-')]] = true
-		if !strings.HasPrefix(k, "yb/yb-nightly/2026/12/06/yb-nightly-20261206T14") || !strings.HasSuffix(k, backup.ObjectSuffix) {
+		if !strings.HasPrefix(k, "yb/yb-nightly/2026/12/06/yb-nightly-20261206T14") || !strings.HasSuffix(k, backup.ObjectSuffix(suite.Standard)) {
 			t.Errorf("key %s", k)
 		}
 	}
@@ -53,7 +54,7 @@ func TestNewKeyNeverRepeats(t *testing.T) {
 
 	// The clock steps back an hour: the next key still sorts after.
 	last := slices.Max(keys[:n])
-	back, err := backup.NewKey(dir, "yb/", "yb-nightly", now.Add(-time.Hour))
+	back, err := backup.NewKey(dir, "yb/", "yb-nightly", suite.Standard, now.Add(-time.Hour))
 	if err != nil {
 		t.Fatal(err)
 	}

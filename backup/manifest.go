@@ -2,16 +2,18 @@ package backup
 
 import (
 	"bytes"
-	"crypto/ed25519"
+	"crypto"
 	"crypto/sha256"
 	"encoding/base64"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"path"
 	"strings"
 	"time"
+
+	"github.com/atrest/atrest/crypto/suite"
 )
 
 // ManifestFormat is the format of the manifests this package writes and
@@ -19,11 +21,39 @@ import (
 // signature covers fields this version does not know.
 const ManifestFormat = "atrest/v1"
 
-// Key suffixes: a backup is the data object and, beside it, its manifest.
-const (
-	ObjectSuffix   = ".sql.zst.age"
-	ManifestSuffix = ".manifest.json"
-)
+// ManifestSuffix ends a manifest's key: a backup is the data object and,
+// beside it, its manifest.
+const ManifestSuffix = ".manifest.json"
+
+// objectStem comes before the suite's extension in a data object's key.
+const objectStem = ".sql.zst."
+
+// ObjectSuffix ends the key of a data object of suite s: .sql.zst.age
+// (standard) or .sql.zst.sm4 (sm). A job that switches suites keeps both
+// kinds under its prefix, and every reader takes both.
+func ObjectSuffix(s suite.Suite) string { return objectStem + s.Ext() }
+
+// ObjectSuite is the suite of the data object at key, from its suffix; ok
+// is false for a key that is no data object of any suite.
+func ObjectSuite(key string) (s suite.Suite, ok bool) {
+	s, ok = suite.ByExt(strings.TrimPrefix(path.Ext(key), "."))
+	if !ok || !strings.HasSuffix(key, ObjectSuffix(s)) {
+		return nil, false
+	}
+	return s, true
+}
+
+// ListedKey sorts a key listed under a job's prefix: the data object it
+// belongs to, and whether it is that object's manifest. ok is false for
+// anything else (a canary, files people put there): not ours to judge.
+func ListedKey(key string) (object string, manifest, ok bool) {
+	if m, found := strings.CutSuffix(key, ManifestSuffix); found {
+		_, ok := ObjectSuite(m)
+		return m, true, ok
+	}
+	_, ok = ObjectSuite(key)
+	return key, false, ok
+}
 
 // MaxManifestBytes bounds the manifests Parse accepts (and check reads): a
 // manifest lists every table, and 100,000 tables fit in well under this.
@@ -38,8 +68,8 @@ const signingContext = "atrest manifest signature v1\n"
 // table's row count and content digest, from the very rows dumped) and the
 // exact bytes stored (sizes and SHA-256), so a check can prove the stored
 // object whole and a drill can prove a restore complete. It is signed with
-// the installation's ed25519 key, and is uploaded after the data object: no
-// manifest, no backup.
+// the job's manifest key, of the job's suite (Ed25519, or SM2 over SM3), and
+// is uploaded after the data object: no manifest, no backup.
 type Manifest struct {
 	Format      string `json:"format"`
 	Job         string `json:"job"`
@@ -56,9 +86,13 @@ type Manifest struct {
 	Objects         []SchemaObject `json:"schema_objects,omitempty"`
 	DigestAlgorithm string         `json:"digest_algorithm"`
 
-	Object      Object           `json:"object"`
-	Compression string           `json:"compression"` // "zstd"
-	Encryption  ClientEncryption `json:"encryption"`
+	Object      Object `json:"object"`
+	Compression string `json:"compression"` // "zstd"
+	// Suite is the crypto suite of the object and of the signature:
+	// "standard" or "sm". Manifests from before suites have none, which
+	// reads as standard (SuiteOf).
+	Suite      string           `json:"suite,omitempty"`
+	Encryption ClientEncryption `json:"encryption"`
 
 	// Signature is over the canonical encoding of every other field; it
 	// is nil until Sign.
@@ -129,23 +163,25 @@ type Object struct {
 
 	PlaintextBytes   int64  `json:"plaintext_bytes"`  // SQL
 	CompressedBytes  int64  `json:"compressed_bytes"` // zstd
-	CiphertextBytes  int64  `json:"ciphertext_bytes"` // age: the object's size
+	CiphertextBytes  int64  `json:"ciphertext_bytes"` // encrypted: the object's size
 	PlaintextSHA256  string `json:"plaintext_sha256"` // hex
 	CiphertextSHA256 string `json:"ciphertext_sha256"`
 }
 
 // ClientEncryption says how the object is encrypted before it leaves this
-// host: age, to these recipients.
+// host: the suite's scheme, to these recipients.
 type ClientEncryption struct {
-	Scheme     string   `json:"scheme"` // "age"
+	Scheme string `json:"scheme"` // "age" or "atrest-sm/v1" (suite.Suite.Scheme)
+	// Recipients name the public keys: age1… strings, or sm2:<key id>.
 	Recipients []string `json:"recipients"`
 }
 
-// Signature is an ed25519 signature and the id of the key that made it.
+// Signature is a signature over the manifest and the id of the key that
+// made it.
 type Signature struct {
-	Algorithm string `json:"algorithm"` // "ed25519"
-	KeyID     string `json:"key_id"`
-	Value     string `json:"value"` // base64
+	Algorithm string `json:"algorithm"` // "ed25519" or "sm2-sm3" (suite.Suite.SignatureName)
+	KeyID     string `json:"key_id"`    // suite.KeyID
+	Value     string `json:"value"`     // base64
 }
 
 // Signature errors, for errors.Is.
@@ -155,12 +191,8 @@ var (
 	ErrBadSignature = errors.New("manifest signature does not verify")
 )
 
-// KeyID names a public key in manifests: "ed25519:" and the first 8 bytes
-// of its SHA-256, in hex.
-func KeyID(pub ed25519.PublicKey) string {
-	sum := sha256.Sum256(pub)
-	return "ed25519:" + hex.EncodeToString(sum[:8])
-}
+// SuiteOf is the suite of the manifest's object and signature.
+func (m *Manifest) SuiteOf() (suite.Suite, error) { return suite.Get(m.Suite) }
 
 // canonical is what the signature covers: the context string and the
 // compact JSON of every field but the signature. encoding/json writes
@@ -180,48 +212,66 @@ func (m *Manifest) canonical() ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
-// Sign signs the manifest with key, replacing any earlier signature.
-func (m *Manifest) Sign(key ed25519.PrivateKey) error {
-	if len(key) != ed25519.PrivateKeySize {
-		return errors.New("backup: sign manifest: no ed25519 signing key")
+// Sign signs the manifest with key (Ed25519, or SM2 over SM3), replacing
+// any earlier signature. The key must be of the manifest's suite.
+func (m *Manifest) Sign(key crypto.Signer) error {
+	if key == nil {
+		return errors.New("backup: sign manifest: no signing key")
+	}
+	ks, err := suite.Of(key)
+	if err != nil {
+		return fmt.Errorf("backup: sign manifest: %w", err)
+	}
+	if ms, err := m.SuiteOf(); err != nil || ms != ks {
+		return fmt.Errorf("backup: sign manifest: a key of suite %s cannot sign a manifest of suite %q", ks.Name(), m.Suite)
+	}
+	id, err := suite.KeyID(key.Public())
+	if err != nil {
+		return fmt.Errorf("backup: sign manifest: %w", err)
 	}
 	msg, err := m.canonical()
 	if err != nil {
 		return err
 	}
-	m.Signature = &Signature{
-		Algorithm: "ed25519",
-		KeyID:     KeyID(key.Public().(ed25519.PublicKey)),
-		Value:     base64.StdEncoding.EncodeToString(ed25519.Sign(key, msg)),
+	sig, err := suite.Sign(key, msg)
+	if err != nil {
+		return fmt.Errorf("backup: sign manifest: %w", err)
 	}
+	m.Signature = &Signature{Algorithm: ks.SignatureName(), KeyID: id, Value: base64.StdEncoding.EncodeToString(sig)}
 	return nil
 }
 
-// Verify checks the signature with pub. Errors wrap ErrUnsigned,
-// ErrOtherKey or ErrBadSignature.
-func (m *Manifest) Verify(pub ed25519.PublicKey) error {
+// Verify checks the signature with pub, which must be the key that made it
+// and of the manifest's suite. Errors wrap ErrUnsigned, ErrOtherKey or
+// ErrBadSignature.
+func (m *Manifest) Verify(pub crypto.PublicKey) error {
 	s := m.Signature
 	if s == nil {
 		return ErrUnsigned
 	}
-	if len(pub) != ed25519.PublicKeySize {
-		return errors.New("no ed25519 public key to verify with")
+	want, err := suite.KeyID(pub)
+	if err != nil {
+		return fmt.Errorf("no key to verify the manifest with: %w", err)
 	}
-	if s.Algorithm != "ed25519" {
-		return fmt.Errorf("%w: algorithm %q", ErrBadSignature, s.Algorithm)
-	}
-	if want := KeyID(pub); s.KeyID != want {
+	if s.KeyID != want {
 		return fmt.Errorf("%w: key %s, this installation's is %s", ErrOtherKey, s.KeyID, want)
 	}
+	ks, _ := suite.Of(pub)
+	if s.Algorithm != ks.SignatureName() {
+		return fmt.Errorf("%w: algorithm %q, key %s signs with %s", ErrBadSignature, s.Algorithm, want, ks.SignatureName())
+	}
+	if ms, err := m.SuiteOf(); err != nil || ms != ks {
+		return fmt.Errorf("%w: a manifest of suite %q signed with %s", ErrBadSignature, m.Suite, s.Algorithm)
+	}
 	sig, err := base64.StdEncoding.DecodeString(s.Value)
-	if err != nil || len(sig) != ed25519.SignatureSize {
+	if err != nil || len(sig) == 0 {
 		return fmt.Errorf("%w: malformed signature value", ErrBadSignature)
 	}
 	msg, err := m.canonical()
 	if err != nil {
 		return err
 	}
-	if !ed25519.Verify(pub, msg, sig) {
+	if !suite.Verify(pub, msg, sig) {
 		return fmt.Errorf("%w (key %s): the manifest was changed after signing", ErrBadSignature, s.KeyID)
 	}
 	return nil
@@ -286,6 +336,9 @@ func (m *Manifest) validate() error {
 		return errors.New("ciphertext_sha256 is not 64 hex digits")
 	case m.Snapshot.IsZero():
 		return errors.New("no snapshot time")
+	}
+	if _, err := m.SuiteOf(); err != nil {
+		return err
 	}
 	for i, t := range m.Tables {
 		if t.Rows < 0 {

@@ -2,8 +2,7 @@ package backup_test
 
 import (
 	"bytes"
-	"crypto/ed25519"
-	"crypto/rand"
+	"crypto"
 	"encoding/json"
 	"errors"
 	"strings"
@@ -11,15 +10,23 @@ import (
 	"time"
 
 	"github.com/atrest/atrest/backup"
+	"github.com/atrest/atrest/crypto/suite"
+	"github.com/atrest/atrest/internal/testenv"
 )
 
-func testKey(t testing.TB) ed25519.PrivateKey {
-	t.Helper()
-	_, k, err := ed25519.GenerateKey(rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return k
+// testKey is a fresh Ed25519 manifest key (standard).
+func testKey(t testing.TB) crypto.Signer { return signingKey(t, suite.Standard) }
+
+// signingKey is a fresh manifest key of suite s.
+func signingKey(t testing.TB, s suite.Suite) crypto.Signer { return testenv.SigningKey(t, s) }
+
+// smManifest is sampleManifest made by a job of the sm suite.
+func smManifest() *backup.Manifest {
+	m := sampleManifest()
+	m.Suite = "sm"
+	m.Object.Key = backup.ObjectKey("yb/", "yb-nightly", suite.SM, m.Started, "9f2c4a1b")
+	m.Encryption = backup.ClientEncryption{Scheme: suite.SM.Scheme(), Recipients: []string{"sm2:0123456789abcdef"}}
+	return m
 }
 
 func sampleManifest() *backup.Manifest {
@@ -38,7 +45,7 @@ func sampleManifest() *backup.Manifest {
 		},
 		DigestAlgorithm: "test",
 		Object: backup.Object{
-			Key: backup.ObjectKey("yb/", "yb-nightly", t0, "9f2c4a1b"), ETag: "abc-2", ChecksumSHA256: "c2hh-2",
+			Key: backup.ObjectKey("yb/", "yb-nightly", suite.Standard, t0, "9f2c4a1b"), ETag: "abc-2", ChecksumSHA256: "c2hh-2",
 			PlaintextBytes: 1000, CompressedBytes: 300, CiphertextBytes: 512,
 			PlaintextSHA256: strings.Repeat("1", 64), CiphertextSHA256: strings.Repeat("2", 64),
 		},
@@ -48,20 +55,42 @@ func sampleManifest() *backup.Manifest {
 }
 
 func TestObjectKey(t *testing.T) {
-	got := backup.ObjectKey("yb/", "yb-nightly", time.Date(2026, 11, 24, 9, 30, 5, 7e6, time.FixedZone("CST", 8*3600)), "9f2c4a1b")
-	want := "yb/yb-nightly/2026/11/24/yb-nightly-20261124T013005.007Z-9f2c4a1b.sql.zst.age"
-	if got != want {
-		t.Errorf("ObjectKey = %q, want %q", got, want)
+	at := time.Date(2026, 11, 24, 9, 30, 5, 7e6, time.FixedZone("CST", 8*3600))
+	for s, ext := range map[suite.Suite]string{suite.Standard: "age", suite.SM: "sm4"} {
+		got := backup.ObjectKey("yb/", "yb-nightly", s, at, "9f2c4a1b")
+		want := "yb/yb-nightly/2026/11/24/yb-nightly-20261124T013005.007Z-9f2c4a1b.sql.zst." + ext
+		if got != want {
+			t.Errorf("ObjectKey = %q, want %q", got, want)
+		}
+		if backup.ManifestKey(got) != want+".manifest.json" {
+			t.Errorf("ManifestKey = %q", backup.ManifestKey(got))
+		}
+		if ks, ok := backup.ObjectSuite(got); !ok || ks != s {
+			t.Errorf("ObjectSuite(%s) = %v, %v", got, ks, ok)
+		}
+		if obj, manifest, ok := backup.ListedKey(backup.ManifestKey(got)); obj != got || !manifest || !ok {
+			t.Errorf("ListedKey(manifest of %s) = %s %v %v", got, obj, manifest, ok)
+		}
+		if obj, manifest, ok := backup.ListedKey(got); obj != got || manifest || !ok {
+			t.Errorf("ListedKey(%s) = %s %v %v", got, obj, manifest, ok)
+		}
 	}
-	if backup.ManifestKey(got) != want+".manifest.json" {
-		t.Errorf("ManifestKey = %q", backup.ManifestKey(got))
+	for _, other := range []string{"yb/canary", "yb/x.sql.zst", "yb/x.sql.gz.age", "yb/x.sql.zst.aes.manifest.json", "yb/x.manifest.json"} {
+		if _, _, ok := backup.ListedKey(other); ok {
+			t.Errorf("ListedKey(%s) took it for a backup's", other)
+		}
 	}
 }
 
 func TestManifestSignVerify(t *testing.T) {
-	key := testKey(t)
-	pub := key.Public().(ed25519.PublicKey)
-	m := sampleManifest()
+	t.Run("standard", func(t *testing.T) { testManifestSignVerify(t, suite.Standard, sampleManifest) })
+	t.Run("sm", func(t *testing.T) { testManifestSignVerify(t, suite.SM, smManifest) })
+}
+
+func testManifestSignVerify(t *testing.T, s suite.Suite, sample func() *backup.Manifest) {
+	key := signingKey(t, s)
+	pub := key.Public()
+	m := sample()
 	if err := m.Verify(pub); !errors.Is(err, backup.ErrUnsigned) {
 		t.Fatalf("unsigned manifest: %v", err)
 	}
@@ -82,8 +111,8 @@ func TestManifestSignVerify(t *testing.T) {
 	if err := got.Verify(pub); err != nil {
 		t.Fatalf("stored manifest does not verify: %v", err)
 	}
-	if got.Signature.KeyID != backup.KeyID(pub) {
-		t.Errorf("key id %q, want %q", got.Signature.KeyID, backup.KeyID(pub))
+	if id, _ := suite.KeyID(pub); got.Signature.KeyID != id || got.Signature.Algorithm != s.SignatureName() {
+		t.Errorf("key id %q, algorithm %q, want %q, %q", got.Signature.KeyID, got.Signature.Algorithm, id, s.SignatureName())
 	}
 
 	// Whitespace and field order are not what is signed: a compacted,
@@ -105,7 +134,8 @@ func TestManifestSignVerify(t *testing.T) {
 		{`"ciphertext_bytes": 512`, `"ciphertext_bytes": 513`},
 		{`"job": "yb-nightly"`, `"job": "yb-weekly"`},
 		{`"snapshot": "2026-11-24T01:30:01.123456789Z"`, `"snapshot": "2026-11-25T01:30:01.123456789Z"`},
-		{`"recipients": [` + "\n" + `      "age1xyz"`, `"recipients": [` + "\n" + `      "age1evil"`},
+		{`"scheme": "` + s.Scheme(), `"scheme": "x` + s.Scheme()},
+		{`"` + m.Encryption.Recipients[0] + `"`, `"` + m.Encryption.Recipients[0] + `evil"`},
 	} {
 		forged := bytes.Replace(data, []byte(edit.from), []byte(edit.to), 1)
 		if bytes.Equal(forged, data) {
@@ -120,19 +150,67 @@ func TestManifestSignVerify(t *testing.T) {
 		}
 	}
 
-	// Another installation's key.
-	other := testKey(t).Public().(ed25519.PublicKey)
-	if err := got.Verify(other); !errors.Is(err, backup.ErrOtherKey) {
-		t.Errorf("other key: %v, want ErrOtherKey", err)
+	// Another installation's key, of either suite.
+	for _, os := range []suite.Suite{suite.Standard, suite.SM} {
+		other := signingKey(t, os).Public()
+		if err := got.Verify(other); !errors.Is(err, backup.ErrOtherKey) {
+			t.Errorf("other %s key: %v, want ErrOtherKey", os.Name(), err)
+		}
+		if err := (backup.Keys{other}).Verify(got); !errors.Is(err, backup.ErrOtherKey) {
+			t.Errorf("keys without ours: %v, want ErrOtherKey", err)
+		}
+		if err := (backup.Keys{other, pub}).Verify(got); err != nil {
+			t.Errorf("keys with ours: %v", err)
+		}
 	}
 	// A signature re-made with another key and the original key id is
 	// still caught.
-	evil := testKey(t)
-	m2 := sampleManifest()
+	evil := signingKey(t, s)
+	m2 := sample()
 	m2.Sign(evil)
-	m2.Signature.KeyID = backup.KeyID(pub)
+	m2.Signature.KeyID, _ = suite.KeyID(pub)
 	if err := m2.Verify(pub); !errors.Is(err, backup.ErrBadSignature) {
 		t.Errorf("signature by another key under our key id: %v", err)
+	}
+	// A manifest that says another suite than its signature's: a key of
+	// the other suite cannot sign it, and a suite edited afterwards breaks
+	// the signature.
+	other := suite.SM
+	if s == suite.SM {
+		other = suite.Standard
+	}
+	if err := sample().Sign(signingKey(t, other)); err == nil {
+		t.Errorf("a %s key signed a manifest of suite %s", other.Name(), s.Name())
+	}
+	m3 := sample()
+	m3.Sign(key)
+	m3.Suite = other.Name()
+	if err := m3.Verify(pub); !errors.Is(err, backup.ErrBadSignature) {
+		t.Errorf("suite edited after signing: %v", err)
+	}
+}
+
+// Trust is the one question check, drill and prune ask: this job, this
+// object, one of this installation's keys.
+func TestManifestTrust(t *testing.T) {
+	std, sm := testKey(t), signingKey(t, suite.SM)
+	keys := backup.Keys{std.Public(), sm.Public()}
+	a, b := sampleManifest(), smManifest()
+	a.Sign(std)
+	b.Sign(sm)
+	for _, m := range []*backup.Manifest{a, b} {
+		if err := m.Trust(keys, "yb-nightly", m.Object.Key); err != nil {
+			t.Errorf("%s manifest: %v", m.Suite, err)
+		}
+		if err := m.Trust(keys, "other", m.Object.Key); err == nil || !strings.HasPrefix(err.Error(), "manifest is for job") {
+			t.Errorf("other job: %v", err)
+		}
+		if err := m.Trust(keys, "yb-nightly", "yb/x.sql.zst.age"); err == nil || !strings.HasPrefix(err.Error(), "manifest describes object") {
+			t.Errorf("other object: %v", err)
+		}
+		if err := m.Trust(keys[:1:1], "yb-nightly", m.Object.Key); m == b && !errors.Is(err, backup.ErrOtherKey) {
+			t.Errorf("sm manifest without the SM2 key: %v", err)
+		}
 	}
 }
 
@@ -171,12 +249,15 @@ func TestParseManifestRefuses(t *testing.T) {
 // signature of a parsed manifest is checked against what was signed), and a
 // signature made over a parsed manifest verifies after storing and parsing.
 func FuzzParseManifest(f *testing.F) {
-	key := testKey(f)
-	pub := key.Public().(ed25519.PublicKey)
+	keyOf := map[string]crypto.Signer{"": testKey(f), "standard": testKey(f), "sm": signingKey(f, suite.SM)}
 	m := sampleManifest()
-	m.Sign(key)
+	m.Sign(keyOf[""])
 	good, _ := m.Marshal()
 	f.Add(good)
+	sm := smManifest()
+	sm.Sign(keyOf["sm"])
+	smGood, _ := sm.Marshal()
+	f.Add(smGood)
 	compact, _ := json.Marshal(m)
 	f.Add(compact)
 	f.Add([]byte(`{"format":"atrest/v1"}`))
@@ -202,6 +283,8 @@ func FuzzParseManifest(f *testing.F) {
 		if !bytes.Equal(out, out2) {
 			t.Fatalf("round trip changed the manifest:\n%s\n%s", out, out2)
 		}
+		key := keyOf[m1.Suite]
+		pub := key.Public()
 		verified := m1.Verify(pub) == nil
 		if verified != (m2.Verify(pub) == nil) {
 			t.Fatalf("round trip changed the verdict of the signature")

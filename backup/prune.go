@@ -2,7 +2,6 @@ package backup
 
 import (
 	"context"
-	"crypto/ed25519"
 	"errors"
 	"fmt"
 	"io"
@@ -28,10 +27,10 @@ type PruneOptions struct {
 	// passing drill restored (the journal says which; an older drill can
 	// only have restored a backup that is gone).
 	KeepSince func(oldest time.Time) (map[string]string, error)
-	// SigningPub verifies manifests: only a backup whose manifest is signed
-	// by this installation and describes its object counts as complete.
-	SigningPub ed25519.PublicKey
-	Now        time.Time
+	// Keys verify manifests: only a backup whose manifest one of them
+	// signed, and that describes its object, counts as complete.
+	Keys Keys
+	Now  time.Time
 	// DryRun lists what would go and deletes nothing.
 	DryRun bool
 	// Deleted is called after each backup is deleted, before the next one
@@ -112,6 +111,10 @@ func Prune(ctx context.Context, o PruneOptions) ([]PruneItem, error) {
 	}
 	if o.Retention <= 0 {
 		return nil, fmt.Errorf("prune %s: retention %s", o.Job, o.Retention)
+	}
+	if len(o.Keys) == 0 {
+		// Without a key no backup is complete, and the newest would go.
+		return nil, fmt.Errorf("prune %s: no key to verify manifests with: nothing deleted", o.Job)
 	}
 	prefix := JobPrefix(o.Prefix, o.Job)
 	entries, err := listForPrune(ctx, o.Store, prefix)
@@ -245,13 +248,13 @@ func listForPrune(ctx context.Context, s ObjectStore, prefix string) ([]*pruneEn
 			return nil, err
 		}
 		info := oi
-		switch {
-		case strings.HasSuffix(oi.Key, ObjectSuffix+ManifestSuffix):
-			get(strings.TrimSuffix(oi.Key, ManifestSuffix)).manifest = &info
-		case strings.HasSuffix(oi.Key, ObjectSuffix):
-			get(oi.Key).data = &info
-		}
 		// Anything else under the prefix is not ours to delete.
+		switch obj, manifest, ok := ListedKey(oi.Key); {
+		case ok && manifest:
+			get(obj).manifest = &info
+		case ok:
+			get(obj).data = &info
+		}
 	}
 	out := make([]*pruneEntry, 0, len(byKey))
 	for _, e := range byKey {
@@ -275,18 +278,7 @@ func (o *PruneOptions) completeBackup(ctx context.Context, e *pruneEntry) (bool,
 	case err != nil:
 		return false, err
 	}
-	if o.SigningPub != nil {
-		if sig := m.Signature; sig != nil && sig.Algorithm != "ed25519" {
-			// A signature this code cannot check may be this
-			// installation's (another suite): counting it as no backup
-			// could delete the last good ones, so stop instead.
-			return false, fmt.Errorf("manifest %s is signed with %s, which prune cannot verify: nothing deleted", ManifestKey(e.key), sig.Algorithm)
-		}
-		if m.Verify(o.SigningPub) != nil {
-			return false, nil
-		}
-	}
-	return m.Job == o.Job && m.Object.Key == e.key && m.Object.CiphertextBytes == e.data.Size, nil
+	return m.Trust(o.Keys, o.Job, e.key) == nil && m.Object.CiphertextBytes == e.data.Size, nil
 }
 
 var errBadManifest = errors.New("not a valid manifest")

@@ -3,7 +3,7 @@ package backup_test
 import (
 	"bytes"
 	"context"
-	"crypto/ed25519"
+	"crypto"
 	"slices"
 	"strings"
 	"testing"
@@ -11,13 +11,14 @@ import (
 
 	"github.com/atrest/atrest/backup"
 	"github.com/atrest/atrest/backup/storetest"
+	"github.com/atrest/atrest/crypto/suite"
 )
 
 // pruneFixture is a job's bucket with backups stored at chosen times.
 type pruneFixture struct {
 	t     *testing.T
 	store *storetest.Mem
-	key   ed25519.PrivateKey
+	key   crypto.Signer
 	clock time.Time
 }
 
@@ -31,8 +32,20 @@ func newPruneFixture(t *testing.T) *pruneFixture {
 // noManifest, a manifest signed with f.key (or by another key).
 func (f *pruneFixture) put(when time.Time, noManifest, otherKey bool) string {
 	f.t.Helper()
+	signer := f.key
+	if otherKey {
+		signer = testKey(f.t)
+	}
+	return f.putSigned(when, noManifest, sampleManifest(), signer)
+}
+
+// putSigned stores a backup like m taken at when, its manifest signed by
+// signer (of m's suite).
+func (f *pruneFixture) putSigned(when time.Time, noManifest bool, m *backup.Manifest, signer crypto.Signer) string {
+	f.t.Helper()
 	f.clock = when
-	key := backup.ObjectKey("yb/", "yb-nightly", when, "")
+	s, _ := m.SuiteOf()
+	key := backup.ObjectKey("yb/", "yb-nightly", s, when, "")
 	data := bytes.Repeat([]byte{1}, 512)
 	ctx := context.Background()
 	if _, err := f.store.Put(ctx, key, bytes.NewReader(data), int64(len(data)), backup.PutOptions{}); err != nil {
@@ -41,12 +54,7 @@ func (f *pruneFixture) put(when time.Time, noManifest, otherKey bool) string {
 	if noManifest {
 		return key
 	}
-	m := sampleManifest()
 	m.Object.Key = key
-	signer := f.key
-	if otherKey {
-		signer = testKey(f.t)
-	}
 	if err := m.Sign(signer); err != nil {
 		f.t.Fatal(err)
 	}
@@ -82,7 +90,7 @@ func TestPruneDeletesExactlyTheExpired(t *testing.T) {
 	now := day0.AddDate(0, 0, 40)
 	var journaled []string
 	opts := backup.PruneOptions{Store: f.store, Job: "yb-nightly", Prefix: "yb/", Retention: 30 * 24 * time.Hour,
-		KeepLast: 3, SigningPub: f.key.Public().(ed25519.PublicKey), Now: now,
+		KeepLast: 3, Keys: backup.Keys{f.key.Public()}, Now: now,
 		KeepSince: func(oldest time.Time) (map[string]string, error) {
 			if !oldest.Equal(day0) {
 				t.Errorf("KeepSince(%s), want the oldest backup's time %s", oldest, day0)
@@ -159,7 +167,7 @@ func TestPruneKeepsTheNewestComplete(t *testing.T) {
 	bad := f.put(day0.AddDate(0, 0, 5), false, true)    // signed by another key
 	young := f.put(day0.AddDate(0, 0, 99), true, false) // no manifest: not complete, not expired
 	items, err := backup.Prune(context.Background(), backup.PruneOptions{Store: f.store, Job: "yb-nightly", Prefix: "yb/",
-		Retention: 30 * 24 * time.Hour, KeepLast: 2, SigningPub: f.key.Public().(ed25519.PublicKey),
+		Retention: 30 * 24 * time.Hour, KeepLast: 2, Keys: backup.Keys{f.key.Public()},
 		Now: day0.AddDate(0, 0, 100)})
 	if err != nil {
 		t.Fatal(err)
@@ -181,6 +189,56 @@ func TestPruneKeepsTheNewestComplete(t *testing.T) {
 	}
 }
 
+// A job that switched suites has manifests of both under its prefix:
+// prune verifies the SM2-signed ones like the Ed25519-signed ones, and
+// keeps the newest complete backups whatever their suite. Without the SM2
+// key, the sm backups are not this installation's and count for nothing.
+func TestPruneVerifiesBothSuites(t *testing.T) {
+	f := newPruneFixture(t)
+	smKey := signingKey(t, suite.SM)
+	day0 := time.Date(2026, 10, 1, 1, 30, 0, 0, time.UTC)
+	var keys []string
+	for i := range 5 {
+		keys = append(keys, f.put(day0.AddDate(0, 0, i), false, false))
+	}
+	for i := 5; i < 8; i++ {
+		keys = append(keys, f.putSigned(day0.AddDate(0, 0, i), false, smManifest(), smKey))
+	}
+	opts := backup.PruneOptions{Store: f.store, Job: "yb-nightly", Prefix: "yb/", Retention: 30 * 24 * time.Hour,
+		KeepLast: 4, Keys: backup.Keys{f.key.Public(), smKey.Public()}, Now: day0.AddDate(0, 0, 100), DryRun: true}
+	items, err := backup.Prune(context.Background(), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var kept []string
+	for _, it := range items {
+		if it.Action == backup.PruneKept {
+			kept = append(kept, it.Key)
+		}
+	}
+	if !slices.Equal(kept, keys[4:]) || len(items) != 8 || !strings.HasSuffix(kept[1], ".sql.zst.sm4") {
+		t.Errorf("kept %v, want %v", kept, keys[4:])
+	}
+	opts.Keys = opts.Keys[:1]
+	items, err = backup.Prune(context.Background(), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kept = nil
+	for _, it := range items {
+		if it.Action == backup.PruneKept {
+			kept = append(kept, it.Key)
+		}
+	}
+	if !slices.Equal(kept, keys[1:5]) {
+		t.Errorf("without the SM2 key: kept %v, want the four newest standard ones", kept)
+	}
+	opts.Keys = nil
+	if _, err := backup.Prune(context.Background(), opts); err == nil || !strings.Contains(err.Error(), "no key to verify manifests") {
+		t.Errorf("prune without keys: %v", err)
+	}
+}
+
 // An object under lock stays, and the item says when it may go: from the
 // bucket's default retention counted from the object's time, or its own.
 func TestPruneRespectsObjectLock(t *testing.T) {
@@ -197,7 +255,7 @@ func TestPruneRespectsObjectLock(t *testing.T) {
 	f.store.SetPosture(backup.Posture{ObjectLock: backup.ObjectLock{Setting: on, Mode: backup.Governance, Days: 45}})
 	now := day0.AddDate(0, 0, 60)
 	items, err := backup.Prune(context.Background(), backup.PruneOptions{Store: f.store, Job: "yb-nightly", Prefix: "yb/",
-		Retention: 30 * 24 * time.Hour, KeepLast: 1, SigningPub: f.key.Public().(ed25519.PublicKey), Now: now})
+		Retention: 30 * 24 * time.Hour, KeepLast: 1, Keys: backup.Keys{f.key.Public()}, Now: now})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -212,7 +270,7 @@ func TestPruneRespectsObjectLock(t *testing.T) {
 	f2.put(day0.AddDate(0, 0, 39), false, false)
 	f2.store.SetPosture(backup.Posture{ObjectLock: backup.ObjectLock{Setting: on, Mode: backup.Governance, Days: 45}})
 	items, err = backup.Prune(context.Background(), backup.PruneOptions{Store: f2.store, Job: "yb-nightly", Prefix: "yb/",
-		Retention: 30 * 24 * time.Hour, KeepLast: 1, SigningPub: f2.key.Public().(ed25519.PublicKey), Now: day0.AddDate(0, 0, 40)})
+		Retention: 30 * 24 * time.Hour, KeepLast: 1, Keys: backup.Keys{f2.key.Public()}, Now: day0.AddDate(0, 0, 40)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -222,7 +280,7 @@ func TestPruneRespectsObjectLock(t *testing.T) {
 	// Lock settings that cannot be read stop the prune before any delete.
 	f2.store.SetPosture(backup.Posture{ObjectLock: backup.ObjectLock{Setting: backup.Setting{State: backup.StateError, Detail: "timeout"}}})
 	if _, err := backup.Prune(context.Background(), backup.PruneOptions{Store: f2.store, Job: "yb-nightly", Prefix: "yb/",
-		Retention: time.Hour, KeepLast: 1, Now: day0.AddDate(0, 0, 90)}); err == nil || !strings.Contains(err.Error(), "object lock settings unreadable") {
+		Retention: time.Hour, KeepLast: 1, Keys: backup.Keys{f2.key.Public()}, Now: day0.AddDate(0, 0, 90)}); err == nil || !strings.Contains(err.Error(), "object lock settings unreadable") {
 		t.Fatalf("unreadable lock: %v", err)
 	}
 }

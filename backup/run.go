@@ -3,7 +3,7 @@ package backup
 import (
 	"bytes"
 	"context"
-	"crypto/ed25519"
+	gocrypto "crypto"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -16,10 +16,10 @@ import (
 	"sync/atomic"
 	"time"
 
-	"filippo.io/age"
 	"github.com/klauspost/compress/zstd"
 
 	"github.com/atrest/atrest/crypto"
+	"github.com/atrest/atrest/crypto/suite"
 	"github.com/atrest/atrest/engine"
 )
 
@@ -43,11 +43,14 @@ type RunOptions struct {
 	// Prefix is the job's key prefix in the bucket ("yb/"); the backup goes
 	// under <Prefix><Job>/.
 	Prefix string
-	// Recipients are the age public keys the backup is encrypted to:
-	// producing a backup needs no secret.
-	Recipients []age.Recipient
-	// SigningKey signs the manifest (the installation's journal key).
-	SigningKey ed25519.PrivateKey
+	// Suite encrypts the object, names its key and signs the manifest
+	// (nil: standard).
+	Suite suite.Suite
+	// Recipients are the public keys of Suite the backup is encrypted to
+	// (age, or SM2): producing a backup needs no secret.
+	Recipients []suite.Recipient
+	// SigningKey signs the manifest: the job's manifest key, of Suite.
+	SigningKey gocrypto.Signer
 	// Key is where the backup goes, from NewKey, so that the caller can
 	// record it before the upload begins; "" = Run calls NewKey without a
 	// lock directory.
@@ -71,7 +74,8 @@ func (p *Progress) PlaintextBytes() int64 { return p.plain.Load() }
 func (p *Progress) CiphertextBytes() int64 { return p.cipher.Load() }
 
 // Run makes one backup: a consistent dump of the databases streamed as SQL
-// → zstd → age → object storage (multipart, memory bounded by the store's
+// → zstd → the suite's encryption (age, or SM4 with SM2-wrapped keys) →
+// object storage (multipart, memory bounded by the store's
 // part size), hashing plaintext and ciphertext on the way, then the signed
 // manifest, uploaded last. It returns the manifest as stored.
 //
@@ -93,7 +97,7 @@ func Run(ctx context.Context, o RunOptions) (*Manifest, error) {
 	key := o.Key
 	if key == "" {
 		var err error
-		if key, err = NewKey("", o.Prefix, o.Job, started); err != nil {
+		if key, err = NewKey("", o.Prefix, o.Job, o.Suite, started); err != nil {
 			return nil, err
 		}
 	}
@@ -132,7 +136,7 @@ func Run(ctx context.Context, o RunOptions) (*Manifest, error) {
 	}()
 
 	sink := &sinkWriter{w: pw}
-	p, err := newPipeline(sink, o.Recipients, o.Progress)
+	p, err := newPipeline(sink, o.Suite, o.Recipients, o.Progress)
 	if err != nil {
 		pw.CloseWithError(err)
 		<-put
@@ -187,7 +191,8 @@ func Run(ctx context.Context, o RunOptions) (*Manifest, error) {
 			CiphertextSHA256: hex.EncodeToString(p.cipherN.h.Sum(nil)),
 		},
 		Compression: "zstd",
-		Encryption:  ClientEncryption{Scheme: "age", Recipients: recipientStrings(o.Recipients)},
+		Suite:       o.Suite.Name(),
+		Encryption:  ClientEncryption{Scheme: o.Suite.Scheme(), Recipients: recipientStrings(o.Recipients)},
 	}
 	for _, t := range res.Tables {
 		m.Tables = append(m.Tables, Table{Database: t.Database, Name: t.Name, Rows: t.Rows, Digest: t.Digest, DDLHash: t.DDLHash})
@@ -221,6 +226,9 @@ func Run(ctx context.Context, o RunOptions) (*Manifest, error) {
 
 func (o *RunOptions) validate() error {
 	job := o.Job
+	if o.Suite == nil {
+		o.Suite = suite.Standard
+	}
 	switch {
 	case job == "" || strings.ContainsAny(job, "/\\") || strings.TrimSpace(job) != job:
 		return fmt.Errorf("backup: job name %q cannot be part of an object key", job)
@@ -231,35 +239,45 @@ func (o *RunOptions) validate() error {
 	case o.DSN.IsZero():
 		return fmt.Errorf("backup %s: no source DSN", job)
 	case len(o.Recipients) == 0:
-		return fmt.Errorf("backup %s: no age recipients: a backup is never stored unencrypted", job)
-	case len(o.SigningKey) != ed25519.PrivateKeySize:
-		return fmt.Errorf("backup %s: no ed25519 key to sign the manifest with", job)
-	case o.Key != "" && (!strings.HasPrefix(o.Key, JobPrefix(o.Prefix, job)) || !strings.HasSuffix(o.Key, ObjectSuffix)):
-		return fmt.Errorf("backup %s: key %s is not under %s or does not end in %s", job, o.Key, JobPrefix(o.Prefix, job), ObjectSuffix)
+		return fmt.Errorf("backup %s: no recipients: a backup is never stored unencrypted", job)
+	case o.SigningKey == nil:
+		return fmt.Errorf("backup %s: no key to sign the manifest with", job)
+	case o.Key != "" && (!strings.HasPrefix(o.Key, JobPrefix(o.Prefix, job)) || !strings.HasSuffix(o.Key, ObjectSuffix(o.Suite))):
+		return fmt.Errorf("backup %s: key %s is not under %s or does not end in %s", job, o.Key, JobPrefix(o.Prefix, job), ObjectSuffix(o.Suite))
+	}
+	// Every key is of the job's suite, checked before any work: a mix is a
+	// config error (config says where), never a silent switch.
+	if ks, err := suite.Of(o.SigningKey); err != nil || ks != o.Suite {
+		what := "of no suite"
+		if err == nil {
+			what = "of suite " + ks.Name()
+		}
+		return fmt.Errorf("backup %s: the manifest signing key is a key %s, the job's suite is %s", job, what, o.Suite.Name())
 	}
 	for i, r := range o.Recipients {
 		if r == nil {
 			return fmt.Errorf("backup %s: recipient %d is nil", job, i+1)
 		}
+		if r.Suite() != o.Suite {
+			return fmt.Errorf("backup %s: recipient %d is a key of suite %s, the job's suite is %s", job, i+1, r.Suite().Name(), o.Suite.Name())
+		}
 	}
 	return nil
 }
 
-func recipientStrings(rs []age.Recipient) []string {
+// recipientStrings names the recipients in the manifest: age1… strings,
+// or sm2:<key id>.
+func recipientStrings(rs []suite.Recipient) []string {
 	out := make([]string, len(rs))
 	for i, r := range rs {
-		if s, ok := r.(fmt.Stringer); ok {
-			out[i] = s.String()
-		} else {
-			out[i] = fmt.Sprintf("%T", r)
-		}
+		out[i] = r.String()
 	}
 	return out
 }
 
 // pipeline is the chain the dump writes into: count the SQL, compress
-// (hashing the SQL in order on the way), count, encrypt, count and hash the
-// ciphertext, upload.
+// (hashing the SQL in order on the way), count, encrypt (the suite's), count
+// and hash the ciphertext, upload.
 type pipeline struct {
 	plain     io.Writer
 	plainN    *counter
@@ -268,18 +286,19 @@ type pipeline struct {
 	compN     *counter
 	aw        io.WriteCloser
 	cipherN   *counter
+	suite     string // names the encryption layer in errors
 }
 
-func newPipeline(dst io.Writer, recipients []age.Recipient, prog *Progress) (*pipeline, error) {
-	p := &pipeline{}
+func newPipeline(dst io.Writer, s suite.Suite, recipients []suite.Recipient, prog *Progress) (*pipeline, error) {
+	p := &pipeline{suite: s.Name()}
 	var cipherAt, plainAt *atomic.Int64
 	if prog != nil {
 		cipherAt, plainAt = &prog.cipher, &prog.plain
 	}
 	p.cipherN = &counter{w: dst, h: sha256.New(), mirror: cipherAt}
-	aw, err := age.Encrypt(p.cipherN, recipients...)
+	aw, err := s.Encrypt(p.cipherN, recipients)
 	if err != nil {
-		return nil, fmt.Errorf("age: %w", err)
+		return nil, fmt.Errorf("encrypt (%s): %w", p.suite, err)
 	}
 	p.aw = aw
 	p.compN = &counter{w: aw}
@@ -294,14 +313,15 @@ func newPipeline(dst io.Writer, recipients []age.Recipient, prog *Progress) (*pi
 	return p, nil
 }
 
-// close flushes zstd's last frame and age's last chunk.
+// close flushes zstd's last frame and the encryption's last chunk (and,
+// sm, its tag).
 func (p *pipeline) close() error {
 	if err := p.zw.Close(); err != nil {
 		p.aw.Close()
 		return fmt.Errorf("zstd: %w", err)
 	}
 	if err := p.aw.Close(); err != nil {
-		return fmt.Errorf("age: %w", err)
+		return fmt.Errorf("encrypt (%s): %w", p.suite, err)
 	}
 	return nil
 }

@@ -2,7 +2,6 @@ package backup_test
 
 import (
 	"context"
-	"crypto/ed25519"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -13,7 +12,6 @@ import (
 	"testing"
 	"time"
 
-	"filippo.io/age"
 	"github.com/klauspost/compress/zstd"
 
 	"github.com/atrest/atrest/backup"
@@ -21,6 +19,7 @@ import (
 	"github.com/atrest/atrest/backup/s3store"
 	"github.com/atrest/atrest/backup/storetest"
 	"github.com/atrest/atrest/crypto"
+	"github.com/atrest/atrest/crypto/suite"
 	"github.com/atrest/atrest/engine/mysql"
 	"github.com/atrest/atrest/internal/testenv"
 )
@@ -48,25 +47,20 @@ func source(t *testing.T) (*testenv.DB, string) {
 	return db, name
 }
 
-type keys struct {
-	id   *age.X25519Identity
-	sign ed25519.PrivateKey
-}
+// keys are a job's recipient, identity and manifest key, of one suite.
+type keys struct{ testenv.BackupKeys }
 
-func newKeys(t *testing.T) keys {
-	t.Helper()
-	id, err := age.GenerateX25519Identity()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return keys{id: id, sign: testKey(t)}
-}
+func newKeys(t *testing.T) keys { return keysOf(t, suite.Standard) }
 
-func (k keys) pub() ed25519.PublicKey { return k.sign.Public().(ed25519.PublicKey) }
+func keysOf(t *testing.T, s suite.Suite) keys { return keys{testenv.NewBackupKeys(t, s)} }
+
+func (k keys) pub() backup.Keys { return backup.Keys{k.Signer.Public()} }
+
+func (k keys) ids() []suite.Identity { return []suite.Identity{k.Identity} }
 
 func runOpts(k keys, db *testenv.DB, database string, store backup.ObjectStore) backup.RunOptions {
 	return backup.RunOptions{Job: "yb-nightly", Engine: mysql.Engine{}, DSN: crypto.NewSecret(db.DSN), Databases: []string{database},
-		Store: store, Prefix: "yb/", Recipients: []age.Recipient{k.id.Recipient()}, SigningKey: k.sign, ToolVersion: "test"}
+		Store: store, Prefix: "yb/", Suite: k.Suite, Recipients: []suite.Recipient{k.Recipient}, SigningKey: k.Signer, ToolVersion: "test"}
 }
 
 func s3Store(t *testing.T, srv *testenv.S3Server, bucket string) *s3store.Store {
@@ -78,15 +72,22 @@ func s3Store(t *testing.T, srv *testenv.S3Server, bucket string) *s3store.Store 
 	return s
 }
 
-// The whole way round on real servers: a backup to versitygw; its manifest
-// there and verifying; the object decrypts with the identity, decompresses,
-// hashes as the manifest says; the SQL loads with the mariadb client into a
-// fresh database whose table digests equal the manifest's.
+// The whole way round on real servers, in both suites: a backup to
+// versitygw; its manifest there, saying its suite and verifying; the object
+// decrypts with the identity, decompresses, hashes as the manifest says; the
+// SQL loads with the mariadb client into a fresh database whose table
+// digests equal the manifest's.
 func TestRunRoundTrip(t *testing.T) {
+	for _, s := range []suite.Suite{suite.Standard, suite.SM} {
+		t.Run(s.Name(), func(t *testing.T) { testRunRoundTrip(t, s) })
+	}
+}
+
+func testRunRoundTrip(t *testing.T, s suite.Suite) {
 	db, database := source(t)
 	srv := testenv.S3(t)
 	store := s3Store(t, srv, srv.Bucket(t, "roundtrip", true))
-	k := newKeys(t)
+	k := keysOf(t, s)
 
 	m, err := backup.Run(ctxT(t), runOpts(k, db, database, store))
 	if err != nil {
@@ -94,8 +95,12 @@ func TestRunRoundTrip(t *testing.T) {
 	}
 	t.Logf("backup %s: %d SQL bytes, %d compressed, %d stored; %d tables", m.Object.Key,
 		m.Object.PlaintextBytes, m.Object.CompressedBytes, m.Object.CiphertextBytes, len(m.Tables))
-	if !strings.HasPrefix(m.Object.Key, "yb/yb-nightly/") || !strings.HasSuffix(m.Object.Key, ".sql.zst.age") {
+	if !strings.HasPrefix(m.Object.Key, "yb/yb-nightly/") || !strings.HasSuffix(m.Object.Key, ".sql.zst."+s.Ext()) {
 		t.Errorf("key %s", m.Object.Key)
+	}
+	if m.Suite != s.Name() || m.Encryption.Scheme != s.Scheme() || len(m.Encryption.Recipients) != 1 ||
+		m.Encryption.Recipients[0] != k.Recipient.String() || m.Signature.Algorithm != s.SignatureName() {
+		t.Errorf("manifest suite %q, encryption %+v, signature %s", m.Suite, m.Encryption, m.Signature.Algorithm)
 	}
 	if m.Source.Version == "" || m.Source.UUID == "" || m.Snapshot.IsZero() || m.Finished.Before(m.Started) {
 		t.Errorf("manifest source/times: %+v %v %v %v", m.Source, m.Started, m.Snapshot, m.Finished)
@@ -118,7 +123,7 @@ func TestRunRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := stored.Verify(k.pub()); err != nil {
+	if err := stored.Verify(k.Signer.Public()); err != nil {
 		t.Fatal(err)
 	}
 	if stored.Object != m.Object || len(stored.Tables) != len(m.Tables) {
@@ -132,7 +137,7 @@ func TestRunRoundTrip(t *testing.T) {
 	}
 	defer rc.Close()
 	ch := sha256.New()
-	ar, err := age.Decrypt(io.TeeReader(rc, ch), k.id)
+	ar, err := s.Decrypt(io.TeeReader(rc, ch), k.ids())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -172,8 +177,8 @@ func TestRunRoundTrip(t *testing.T) {
 
 	// And check, reading it with the identity, finds nothing wrong with
 	// the backup (the bucket's posture is its own matter).
-	res, err := check.Run(ctxT(t), check.Options{Store: store, Read: true, Identity: k.id, SigningPub: k.pub(),
-		Job: check.Job{Name: "yb-nightly", Prefix: "yb/", RPO: 26 * time.Hour, Retention: 30 * 24 * time.Hour}})
+	res, err := check.Run(ctxT(t), check.Options{Store: store, Read: true, Identities: k.ids(), Keys: k.pub(),
+		Job: check.Job{Name: "yb-nightly", Prefix: "yb/", Suite: s.Name(), RPO: 26 * time.Hour, Retention: 30 * 24 * time.Hour}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -184,6 +189,9 @@ func TestRunRoundTrip(t *testing.T) {
 			if r.Status != check.Pass {
 				t.Errorf("%s: %s %s", r.Check, r.Status, r.Detail)
 			}
+		}
+		if r.Suite != s.Name() {
+			t.Errorf("%s record of suite %q", r.Check, r.Suite)
 		}
 	}
 }
@@ -267,6 +275,10 @@ func TestRunFailures(t *testing.T) {
 			func(o *backup.RunOptions) { o.SigningKey = nil },
 			func(o *backup.RunOptions) { o.Job = "a/b" },
 			func(o *backup.RunOptions) { o.DSN = crypto.Secret{} },
+			// Keys of another suite than the job's: refused before any work.
+			func(o *backup.RunOptions) { o.SigningKey = keysOf(t, suite.SM).Signer },
+			func(o *backup.RunOptions) { o.Recipients = []suite.Recipient{keysOf(t, suite.SM).Recipient} },
+			func(o *backup.RunOptions) { o.Suite = suite.SM },
 		} {
 			o := runOpts(k, db, database, storetest.NewMem())
 			edit(&o)
@@ -358,7 +370,7 @@ func TestRunS3KilledMidUpload(t *testing.T) {
 	if ks := keysIn(t, store); len(ks) != 0 {
 		t.Errorf("left behind: %v", ks)
 	}
-	res, err := check.Run(ctxT(t), check.Options{Store: store, SigningPub: k.pub(),
+	res, err := check.Run(ctxT(t), check.Options{Store: store, Keys: k.pub(),
 		Job: check.Job{Name: "yb-nightly", Prefix: "yb/", RPO: 26 * time.Hour, Retention: 30 * 24 * time.Hour}})
 	if err != nil {
 		t.Fatal(err)

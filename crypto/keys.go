@@ -1,11 +1,10 @@
 package crypto
 
 import (
+	gocrypto "crypto"
 	"crypto/ed25519"
 	"crypto/rand"
-	"crypto/x509"
 	"encoding/hex"
-	"encoding/pem"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -95,27 +94,21 @@ func LoadSigningKey(path string) (ed25519.PrivateKey, error) {
 	return ek, nil
 }
 
-// PublicKeyPEM encodes an ed25519 public key as PKIX PEM ("PUBLIC KEY"), the
-// form `openssl pkey -pubout` writes.
-func PublicKeyPEM(pub ed25519.PublicKey) ([]byte, error) { return suite.MarshalPublicKey(pub) }
+// PublicKeyPEM encodes an Ed25519 or SM2 public key as PKIX PEM ("PUBLIC
+// KEY"), the form `openssl pkey -pubout` writes.
+func PublicKeyPEM(pub gocrypto.PublicKey) ([]byte, error) { return suite.MarshalPublicKey(pub) }
 
-// LoadPublicKeyPEM reads an ed25519 public key written by PublicKeyPEM.
-func LoadPublicKeyPEM(path string) (ed25519.PublicKey, error) {
+// LoadPublicKeyPEM reads a public key written by PublicKeyPEM: the
+// journal's key of either suite, as `atrest audit checkpoint --public-key`
+// prints it, to verify bundles and checkpoints with.
+func LoadPublicKeyPEM(path string) (gocrypto.PublicKey, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("public key: %w", err)
 	}
-	b, _ := pem.Decode(data)
-	if b == nil || b.Type != "PUBLIC KEY" {
-		return nil, fmt.Errorf("public key %s: no PEM PUBLIC KEY block", path)
-	}
-	k, err := x509.ParsePKIXPublicKey(b.Bytes)
+	pub, err := suite.ParseVerificationKey(data)
 	if err != nil {
 		return nil, fmt.Errorf("public key %s: %w", path, err)
-	}
-	pub, ok := k.(ed25519.PublicKey)
-	if !ok {
-		return nil, fmt.Errorf("public key %s: not an Ed25519 key", path)
 	}
 	return pub, nil
 }

@@ -3,8 +3,8 @@
 # ratios. Nothing here asserts a time; it prints. BENCH_DIR holds the generated
 # data (default /tmp/atrest-bench); BENCH_MB sets the dense log size (default 256),
 # BENCH_ROWS the big table (default 1000000); BENCH_PARTS picks parts (default
-# "files formats db journal backup drill soak pg"; drill needs backup; the soak's own
-# knobs are in scripts/soak.sh).
+# "files formats db journal backup drill sm soak pg"; drill and sm need backup; the
+# soak's own knobs are in scripts/soak.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ATREST=$PWD/bin/atrest
@@ -18,7 +18,7 @@ secs() { python3 -c 'import sys; print("%.3f" % (float(sys.argv[2]) - float(sys.
 now() { date +%s.%N; }
 rss() { { /usr/bin/time -f %M "$@" 2>&1 >/dev/null || true; } | tail -1; }   # peak RSS in KiB
 
-PARTS=${BENCH_PARTS:-files formats db journal backup drill soak pg}
+PARTS=${BENCH_PARTS:-files formats db journal backup drill sm soak pg}
 part() { [[ " $PARTS " == *" $1 "* ]]; }
 # What the reference pipelines grep for: resident IDs, mobiles, UnionPay cards.
 RE='[1-9]\d{5}(?:18|19|20)\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])\d{3}[\dXx]|1[3-9]\d{9}|62\d{14,17}'
@@ -194,6 +194,9 @@ export BENCH_DSN="root@tcp(127.0.0.1:$DB_PORT)/"
 go run ./scripts/gendemo -bucket bench-backups -endpoint "127.0.0.1:$S3_PORT" -lock-days 1
 rm -f "$B/backup.agekey"; go run filippo.io/age/cmd/age-keygen -o "$B/backup.agekey" 2>/dev/null
 RCP=$(grep -o "age1[0-9a-z]*" "$B/backup.agekey" | head -1)
+# The sm suite's keys, made by OpenSSL as an operator would.
+openssl genpkey -algorithm SM2 -out "$B/backup-sm2.key" 2>/dev/null
+openssl pkey -in "$B/backup-sm2.key" -pubout -out "$B/backup-sm2.pub"
 
 # make_db NAME ROWS: a sysbench-shaped table (id, k, c CHAR(120), pad CHAR(60)).
 make_db() {
@@ -212,8 +215,10 @@ storage:
 backups:
   - {name: small, source: bench, databases: [bench_small], storage: s3, bucket: bench-backups, prefix: b/, recipients: [$RCP], retention: 1d}
   - {name: big, source: bench, databases: [bench_big], storage: s3, bucket: bench-backups, prefix: b/, recipients: [$RCP], retention: 1d}
+  - {name: big-sm, suite: sm, source: bench, databases: [bench_big], storage: s3, bucket: bench-backups, prefix: b/, recipients: [$B/backup-sm2.pub], retention: 1d}
 drills:
   - {name: big-drill, backup: big, identity_file: $B/backup.agekey, target_dsn_env: BENCH_DSN}
+  - {name: big-sm-drill, backup: big-sm, identity_file: $B/backup-sm2.key, target_dsn_env: BENCH_DSN}
 YAML
 $ATREST init --config "$B/atrest.yaml" > /dev/null
 
@@ -273,6 +278,74 @@ print(f"  atrest drill run, median of {len(drills)}: {d:.2f}s; myloader -t 2, me
 print(f"  ratio drill/myloader (medians): {d/m:.2f} (target <= 1.0)")
 PY
 $MY -e "DROP DATABASE IF EXISTS ref_restore; DROP DATABASE IF EXISTS ml_restore"
+fi
+
+if part sm; then
+# ---------------------------------------------------------------------------
+# The national suite beside age on the same data (bench_big): backup, check
+# --read and drill of an sm job and of the age job, alternating, medians of
+# BENCH_SM_RUNS (default 3); the reference pipelines with openssl's SM4-CTR;
+# and the ciphers alone (crypto/suite benchmarks, one core). MiB/s are of SQL.
+SM_RUNS=${BENCH_SM_RUNS:-3}
+echo "== sm (SM4-CTR + HMAC-SM3, SM2) vs age (ChaCha20-Poly1305, X25519) on the $ROWS_BIG-row table; CPU: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(nproc) cores, aes: $(grep -qw aes /proc/cpuinfo && echo yes || echo no), avx2: $(grep -qw avx2 /proc/cpuinfo && echo yes || echo no)"
+: > "$B/sm-times"
+for i in $(seq 1 "$SM_RUNS"); do
+  for job in big big-sm; do
+    read -r T KB < <( { /usr/bin/time -f "%e %M" $ATREST backup run --config "$B/atrest.yaml" --job $job --format jsonl > "$B/sm-run.jsonl"; } 2>&1 | tail -1)
+    SQLB=$(python3 -c 'import json,sys; r=json.loads(open(sys.argv[1]).readline()); print(r.get("plaintext_bytes",0))' "$B/sm-run.jsonl")
+    echo "backup $job $T $SQLB $KB" >> "$B/sm-times"
+    t0=$(now); $ATREST backup check --config "$B/atrest.yaml" --job $job --read --format jsonl > /dev/null || true; t1=$(now)
+    echo "check $job $(secs $t0 $t1) $SQLB 0" >> "$B/sm-times"
+  done
+  if part drill; then
+    for drill in big-drill big-sm-drill; do
+      read -r T KB < <( { /usr/bin/time -f "%e %M" $ATREST drill run --config "$B/atrest.yaml" --job $drill --allow-source-server --format jsonl > "$B/sm-drill.jsonl"; } 2>&1 | tail -1)
+      SQLB=$(python3 -c 'import json,sys; r=json.loads(open(sys.argv[1]).readline()); print(r.get("sql_bytes",0) if r.get("status")=="pass" else 0)' "$B/sm-drill.jsonl")
+      echo "drill $drill $T $SQLB $KB" >> "$B/sm-times"
+    done
+  fi
+done
+python3 - "$B/sm-times" <<'PY'
+import statistics, sys
+runs = {}
+for line in open(sys.argv[1]):
+    what, job, secs, sql, kb = line.split()
+    runs.setdefault((what, job), []).append((float(secs), int(sql), int(kb)))
+def med(what, job):
+    r = runs.get((what, job))
+    if not r:
+        return None
+    secs = statistics.median(x[0] for x in r)
+    return secs, max(x[1] for x in r) / 2**20 / secs, max(x[2] for x in r) // 1024, len(r)
+for what, label, a, s in (("backup", "backup run (dump + digests + zstd + encrypt + upload)", "big", "big-sm"),
+                          ("check", "check --read (download + decrypt + zstd + SHA-256)", "big", "big-sm"),
+                          ("drill", "drill run (restore, every digest verified)", "big-drill", "big-sm-drill")):
+    ra, rs = med(what, a), med(what, s)
+    if not ra or not rs:
+        continue
+    print(f"  {label}, median of {ra[3]}:")
+    print(f"    age {ra[0]:7.2f}s {ra[1]:6.1f} MiB/s of SQL" + (f", peak RSS {ra[2]} MiB" if ra[2] else ""))
+    print(f"    sm  {rs[0]:7.2f}s {rs[1]:6.1f} MiB/s of SQL" + (f", peak RSS {rs[2]} MiB" if rs[2] else "") + f"   sm/age time {rs[0]/ra[0]:.2f}")
+PY
+# The reference pipelines: what a person would run with the stock tools.
+K=$(openssl rand -hex 16) IV=$(openssl rand -hex 16)
+t0=$(now); mariadb-dump --no-defaults -h127.0.0.1 -P"$DB_PORT" -uroot --single-transaction bench_big | zstd -3 -q | openssl enc -sm4-ctr -K "$K" -iv "$IV" > "$B/ref.sql.zst.sm4ctr"; t1=$(now)
+echo "  reference: mariadb-dump | zstd -3 | openssl enc -sm4-ctr (to a local file): $(secs $t0 $t1)s; the age pipeline above: ${REF}s"
+t0=$(now); openssl enc -d -sm4-ctr -K "$K" -iv "$IV" < "$B/ref.sql.zst.sm4ctr" | zstd -d -q > /dev/null; t1=$(now)
+t2=$(now); age -d -i "$B/backup.agekey" "$B/ref.sql.zst.age" | zstd -d -q > /dev/null; t3=$(now)
+echo "  reference decode to /dev/null: openssl enc -d -sm4-ctr | zstd -d $(secs $t0 $t1)s; age -d | zstd -d $(secs $t2 $t3)s"
+echo "  the ciphers alone (go test -bench 'Encrypt|Decrypt|SMParts' ./crypto/suite/, 32 MiB, one core, MB/s = 10^6 B/s):"
+go test -run '^$' -bench 'Encrypt|Decrypt|SMParts' -benchtime 10x -count "${BENCH_COUNT:-3}" ./crypto/suite/ 2>/dev/null | python3 -c '
+import re, statistics, sys
+rates = {}
+for line in sys.stdin:
+    m = re.match(r"(Benchmark\S+?)(-\d+)?\s+\d+\s+\d+ ns/op\s+([\d.]+) MB/s", line)
+    if m:
+        rates.setdefault(m.group(1), []).append(float(m.group(3)))
+for name in sorted(rates):
+    print(f"    {name:32} {statistics.median(rates[name]):8.1f} MB/s")
+'
+$MY -e "DROP DATABASE IF EXISTS ml_restore"
 fi
 stop_server "$B/mariadb"; stop_server "$B/s3"
 fi

@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # Installs what atrest's tests, demo and benchmarks need and a fresh Debian
 # machine may lack. Idempotent: installs only what is missing.
-#   scripts/deps.sh test    MariaDB and PostgreSQL servers and clients, rsyslog (tests start their own throwaway servers)
-#   scripts/deps.sh bench   + ripgrep, zstd, age, mydumper, catdoc (xls2csv), poppler-utils (pdftotext): the reference tools
+#   scripts/deps.sh test    MariaDB and PostgreSQL servers and clients, rsyslog (tests start their own throwaway servers),
+#                           openssl and zstd (the by-hand restore of an sm backup)
+#   scripts/deps.sh bench   + ripgrep, age, mydumper, catdoc (xls2csv), poppler-utils (pdftotext): the reference tools
 set -euo pipefail
-want=(mariadb-server mariadb-client postgresql-15 postgresql-client-15 chromium fonts-wqy-microhei rsyslog rsyslog-gnutls)
+want=(mariadb-server mariadb-client postgresql-15 postgresql-client-15 chromium fonts-wqy-microhei rsyslog rsyslog-gnutls openssl zstd)
 case "${1:-test}" in
-  bench) want+=(ripgrep zstd age mydumper time catdoc poppler-utils) ;;
+  bench) want+=(ripgrep age mydumper time catdoc poppler-utils) ;;
 esac
 missing=()
 for p in "${want[@]}"; do

@@ -3,8 +3,12 @@
 // installation or a network. A bundle holds a period report (HTML and
 // JSON), the journal entries it rests on with one signed checkpoint and an
 // inclusion proof per entry, the journal's public key, and a manifest of
-// every member's SHA-256 signed with the journal key. Any edited, added or
+// every member's hash signed with the journal key. Any edited, added or
 // removed member fails the check and is named.
+//
+// The journal's suite (crypto/suite) makes the bundle: a standard journal's
+// is SHA-256 and Ed25519, an sm journal's SM3 and SM2, and its public key
+// (PEM, as `openssl pkey -pubout` writes it) is what verifies it.
 //
 // What a passing check proves: the manifest was signed by the holder of the
 // key in the bundle (compare its fingerprint with the one the installation
@@ -15,13 +19,10 @@ package evidence
 import (
 	"archive/zip"
 	"bytes"
-	"crypto/ed25519"
-	"crypto/sha256"
-	"crypto/x509"
+	"crypto"
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
-	"encoding/pem"
 	"errors"
 	"fmt"
 	"io"
@@ -29,9 +30,11 @@ import (
 	"strings"
 	"time"
 
+	"github.com/emmansun/gmsm/smx509"
 	"golang.org/x/mod/sumdb/tlog"
 
 	"github.com/atrest/atrest/audit/journal"
+	"github.com/atrest/atrest/crypto/suite"
 )
 
 // Format names the bundle layout.
@@ -72,20 +75,42 @@ type Contents struct {
 
 // Manifest is MANIFEST.json.
 type Manifest struct {
-	Format     string       `json:"format"`
-	Period     string       `json:"period"`
-	Created    time.Time    `json:"created"`
-	Entries    []int        `json:"entries"`
-	Checkpoint int          `json:"checkpoint_size"`
-	KeyID      string       `json:"key_fingerprint"`
-	Members    []MemberHash `json:"members"`
+	Format     string    `json:"format"`
+	Period     string    `json:"period"`
+	Created    time.Time `json:"created"`
+	Entries    []int     `json:"entries"`
+	Checkpoint int       `json:"checkpoint_size"`
+	KeyID      string    `json:"key_fingerprint"`
+	// Hash names the members' hash, the journal suite's: "sha256" or
+	// "sm3" (suite.Suite.HashName). Bundles from before suites have none:
+	// sha256.
+	Hash    string       `json:"hash,omitempty"`
+	Members []MemberHash `json:"members"`
 }
 
-// MemberHash is one member's SHA-256 and size.
+// MemberHash is one member's hash and size: SHA-256 in a standard bundle,
+// SM3 in an sm one.
 type MemberHash struct {
 	Name   string `json:"name"`
-	SHA256 string `json:"sha256"`
+	SHA256 string `json:"sha256,omitempty"`
+	SM3    string `json:"sm3,omitempty"`
 	Size   int    `json:"size"`
+}
+
+// memberHash hashes one member with the suite's hash.
+func memberHash(s suite.Suite, f File) MemberHash {
+	sum := s.Sum(f.Data)
+	m := MemberHash{Name: f.Name, Size: len(f.Data)}
+	*m.field(s) = hex.EncodeToString(sum[:])
+	return m
+}
+
+// field is the member's hash of the suite's kind.
+func (m *MemberHash) field(s suite.Suite) *string {
+	if s.HashName() == "sm3" {
+		return &m.SM3
+	}
+	return &m.SHA256
 }
 
 type proofRecord struct {
@@ -94,20 +119,35 @@ type proofRecord struct {
 }
 
 // Fingerprint is how a bundle names its key: the first 16 bytes of the
-// SHA-256 of the key's PKIX encoding, in hex.
-func Fingerprint(pub ed25519.PublicKey) string {
-	der, _ := x509.MarshalPKIXPublicKey(pub)
-	sum := sha256.Sum256(der)
+// hash (SHA-256, or SM3 for an SM2 key) of the key's PKIX encoding, in hex.
+func Fingerprint(pub crypto.PublicKey) string {
+	s, err := suite.Of(pub)
+	if err != nil {
+		return ""
+	}
+	der, _ := smx509.MarshalPKIXPublicKey(pub)
+	sum := s.Sum(der)
 	return hex.EncodeToString(sum[:16])
 }
 
-// Write builds the bundle and writes the zip to w.
-func Write(w io.Writer, key ed25519.PrivateKey, c Contents) error {
+// signedText is what MANIFEST.sig signs: the format and the manifest's hash.
+func signedText(s suite.Suite, manifest []byte) string {
+	sum := s.Sum(manifest)
+	return fmt.Sprintf("%s\n%s %x\n", Format, s.HashName(), sum)
+}
+
+// Write builds the bundle, signed with the journal's key (Ed25519 or SM2),
+// and writes the zip to w.
+func Write(w io.Writer, key crypto.Signer, c Contents) error {
 	if c.Proven == nil || len(c.Proven.Lines) == 0 {
 		return errors.New("evidence: no journal entries to bundle")
 	}
-	pub := key.Public().(ed25519.PublicKey)
-	der, err := x509.MarshalPKIXPublicKey(pub)
+	s, err := suite.Of(key)
+	if err != nil {
+		return fmt.Errorf("evidence: %w", err)
+	}
+	pub := key.Public()
+	pubPEM, err := suite.MarshalPublicKey(pub)
 	if err != nil {
 		return err
 	}
@@ -122,22 +162,20 @@ func Write(w io.Writer, key ed25519.PrivateKey, c Contents) error {
 	proofJSON, _ := json.MarshalIndent(proofs, "", " ")
 	files := append([]File(nil), c.Files...)
 	files = append(files,
-		File{readmeName, []byte(readme(c.Period, Fingerprint(pub)))},
+		File{readmeName, []byte(readme(c.Period, Fingerprint(pub), s))},
 		File{entriesName, bytes.Join(c.Proven.Lines, nil)},
 		File{proofsName, append(proofJSON, '\n')},
 		File{checkpointName, c.Proven.Checkpoint},
-		File{publicKeyName, pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der})},
+		File{publicKeyName, pubPEM},
 	)
 	m := Manifest{Format: Format, Period: c.Period, Created: c.Created.UTC(), Entries: c.Proven.Seqs,
-		Checkpoint: c.Proven.Size, KeyID: Fingerprint(pub)}
+		Checkpoint: c.Proven.Size, KeyID: Fingerprint(pub), Hash: s.HashName()}
 	for _, f := range files {
-		sum := sha256.Sum256(f.Data)
-		m.Members = append(m.Members, MemberHash{Name: f.Name, SHA256: hex.EncodeToString(sum[:]), Size: len(f.Data)})
+		m.Members = append(m.Members, memberHash(s, f))
 	}
 	manifest, _ := json.MarshalIndent(m, "", "  ")
 	manifest = append(manifest, '\n')
-	sum := sha256.Sum256(manifest)
-	sig, err := journal.SignNote(key, signerName, fmt.Sprintf("%s\nsha256 %x\n", Format, sum))
+	sig, err := journal.SignNote(key, signerName, signedText(s, manifest))
 	if err != nil {
 		return fmt.Errorf("evidence: sign the manifest: %w", err)
 	}
@@ -154,27 +192,31 @@ func Write(w io.Writer, key ed25519.PrivateKey, c Contents) error {
 	return zw.Close()
 }
 
-func readme(period, keyID string) string {
+func readme(period, keyID string, s suite.Suite) string {
+	hash, sig, sum := "SHA-256", "Ed25519", "sha256sum"
+	if s.HashName() == "sm3" {
+		hash, sig, sum = "SM3", "SM2 (SM3, signer ID "+suite.SignerID+")", "openssl dgst -sm3 -r"
+	}
 	return `atrest evidence bundle (` + Format + `), period ` + period + `
 
 Check it on any machine, offline:
 
     atrest audit verify --bundle THIS.zip [--key journal.pub.pem]
 
-It checks MANIFEST.sig (signed with the journal key in keys/journal.pub.pem), the
-SHA-256 of every member listed in MANIFEST.json (an edited, added or removed member
-fails, by name), the signed checkpoint in journal/checkpoint.txt, and for every entry
-in journal/entries.jsonl its own hash, its link to the entry before it, and its
+It checks MANIFEST.sig (signed with ` + sig + ` by the journal key in keys/journal.pub.pem),
+the ` + hash + ` of every member listed in MANIFEST.json (an edited, added or removed
+member fails, by name), the signed checkpoint in journal/checkpoint.txt, and for every
+entry in journal/entries.jsonl its own hash, its link to the entry before it, and its
 inclusion proof (journal/proofs.json, RFC 6962) in that checkpoint's Merkle tree.
 
 The key's fingerprint is ` + keyID + `. A bundle proves what the holder of that key
 signed: compare the fingerprint with the one the installation gave you, or pass the
 key you trust with --key.
 
-By hand: sha256sum every member and compare with MANIFEST.json; each line of
-journal/entries.jsonl hashes (SHA-256) to its "hash" field once that field is removed:
+By hand: ` + sum + ` every member and compare with MANIFEST.json; each line of
+journal/entries.jsonl hashes (` + hash + `) to its "hash" field once that field is removed:
 
-    sed 's/,"hash":"[0-9a-f]*"}$/}/' journal/entries.jsonl | head -1 | tr -d '\n' | sha256sum
+    sed 's/,"hash":"[0-9a-f]*"}$/}/' journal/entries.jsonl | head -1 | tr -d '\n' | ` + sum + `
 `
 }
 
@@ -186,10 +228,10 @@ type Result struct {
 	KeyID      string
 }
 
-// Verify checks the bundle in r. With trusted set, the bundle's key must be
-// that key; without, the result's KeyID says whose key it is. An error
-// names the member or entry that fails.
-func Verify(r io.ReaderAt, size int64, trusted ed25519.PublicKey) (Result, error) {
+// Verify checks the bundle in r. With trusted set (an Ed25519 or SM2 public
+// key), the bundle's key must be that key; without, the result's KeyID says
+// whose key it is. An error names the member or entry that fails.
+func Verify(r io.ReaderAt, size int64, trusted crypto.PublicKey) (Result, error) {
 	var res Result
 	zr, err := zip.NewReader(r, size)
 	if err != nil {
@@ -203,8 +245,9 @@ func Verify(r io.ReaderAt, size int64, trusted ed25519.PublicKey) (Result, error
 	if err != nil {
 		return res, err
 	}
+	s, _ := suite.Of(pub) // bundleKey took only keys of a suite
 	res.KeyID = Fingerprint(pub)
-	if trusted != nil && !pub.Equal(trusted) {
+	if trusted != nil && !pub.(interface{ Equal(crypto.PublicKey) bool }).Equal(trusted) {
 		return res, fmt.Errorf("evidence: %s is key %s, not the key you trust (%s)", publicKeyName, res.KeyID, Fingerprint(trusted))
 	}
 	manifest, ok := members[manifestName]
@@ -215,12 +258,14 @@ func Verify(r io.ReaderAt, size int64, trusted ed25519.PublicKey) (Result, error
 	if err != nil {
 		return res, fmt.Errorf("evidence: %s: %v", signatureName, err)
 	}
-	sum := sha256.Sum256(manifest)
-	if text != fmt.Sprintf("%s\nsha256 %x\n", Format, sum) {
+	if text != signedText(s, manifest) {
 		return res, fmt.Errorf("evidence: %s was edited (it is not the manifest the signature covers)", manifestName)
 	}
 	if err := json.Unmarshal(manifest, &res.Manifest); err != nil || res.Manifest.Format != Format {
 		return res, fmt.Errorf("evidence: %s: not an %s manifest", manifestName, Format)
+	}
+	if h := res.Manifest.Hash; h != "" && h != s.HashName() {
+		return res, fmt.Errorf("evidence: %s says hash %s, the key's suite hashes with %s", manifestName, h, s.HashName())
 	}
 	listed := map[string]bool{manifestName: true, signatureName: true}
 	for _, m := range res.Manifest.Members {
@@ -228,9 +273,8 @@ func Verify(r io.ReaderAt, size int64, trusted ed25519.PublicKey) (Result, error
 		if !ok {
 			return res, fmt.Errorf("evidence: member %s is listed in the manifest but missing", m.Name)
 		}
-		s := sha256.Sum256(data)
-		if hex.EncodeToString(s[:]) != m.SHA256 || len(data) != m.Size {
-			return res, fmt.Errorf("evidence: member %s was edited (SHA-256 differs from the signed manifest)", m.Name)
+		if got := memberHash(s, File{m.Name, data}); *got.field(s) != *m.field(s) || len(data) != m.Size {
+			return res, fmt.Errorf("evidence: member %s was edited (%s differs from the signed manifest)", m.Name, s.HashName())
 		}
 		listed[m.Name] = true
 	}
@@ -283,18 +327,10 @@ func readMembers(zr *zip.Reader) (map[string][]byte, error) {
 	return members, nil
 }
 
-func bundleKey(data []byte) (ed25519.PublicKey, error) {
-	b, _ := pem.Decode(data)
-	if b == nil || b.Type != "PUBLIC KEY" {
-		return nil, fmt.Errorf("evidence: %s: no PEM public key", publicKeyName)
-	}
-	k, err := x509.ParsePKIXPublicKey(b.Bytes)
+func bundleKey(data []byte) (crypto.PublicKey, error) {
+	pub, err := suite.ParseVerificationKey(data)
 	if err != nil {
 		return nil, fmt.Errorf("evidence: %s: %w", publicKeyName, err)
-	}
-	pub, ok := k.(ed25519.PublicKey)
-	if !ok {
-		return nil, fmt.Errorf("evidence: %s: not an Ed25519 key", publicKeyName)
 	}
 	return pub, nil
 }

@@ -4,19 +4,45 @@ import (
 	"archive/zip"
 	"bytes"
 	"context"
-	"crypto/ed25519"
-	"crypto/rand"
+	"crypto"
 	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/atrest/atrest/audit/journal"
+	"github.com/atrest/atrest/crypto/suite"
+	"github.com/atrest/atrest/internal/testenv"
 )
 
-func bundle(t testing.TB) ([]byte, ed25519.PrivateKey) {
+// newKey is a fresh journal key of suite s.
+func newKey(t testing.TB, s suite.Suite) crypto.Signer { return testenv.SigningKey(t, s) }
+
+// members reads a bundle's members.
+func members(t testing.TB, b []byte) map[string][]byte {
 	t.Helper()
-	_, key, _ := ed25519.GenerateKey(rand.Reader)
+	zr, err := zip.NewReader(bytes.NewReader(b), int64(len(b)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	files := map[string][]byte{}
+	for _, f := range zr.File {
+		rc, _ := f.Open()
+		files[f.Name], _ = io.ReadAll(rc)
+		rc.Close()
+	}
+	return files
+}
+
+func bundle(t testing.TB) ([]byte, crypto.Signer) { return bundleOf(t, suite.Standard) }
+
+// bundleOf is a bundle of a journal of suite s, signed with its key.
+func bundleOf(t testing.TB, s suite.Suite) ([]byte, crypto.Signer) {
+	t.Helper()
+	key := newKey(t, s)
 	dir := t.TempDir()
 	j, err := journal.Open(dir, key, journal.Options{})
 	if err != nil {
@@ -42,7 +68,7 @@ func bundle(t testing.TB) ([]byte, ed25519.PrivateKey) {
 	return buf.Bytes(), key
 }
 
-func verifyBytes(b []byte, trusted ed25519.PublicKey) (Result, error) {
+func verifyBytes(b []byte, trusted crypto.PublicKey) (Result, error) {
 	return Verify(bytes.NewReader(b), int64(len(b)), trusted)
 }
 
@@ -70,22 +96,39 @@ func rezip(t *testing.T, b []byte, edit func(name string, data []byte) []byte, e
 	return out.Bytes()
 }
 
+// A bundle of either suite verifies, with its own key or the one trusted,
+// and every edit fails by name. An sm journal's bundle is SM3 and SM2
+// throughout, and verifies with the SM2 public key in PEM.
 func TestBundleVerifiesAndEveryEditFails(t *testing.T) {
-	b, key := bundle(t)
+	for _, s := range []suite.Suite{suite.Standard, suite.SM} {
+		t.Run(s.Name(), func(t *testing.T) { testBundle(t, s) })
+	}
+}
+
+func testBundle(t *testing.T, s suite.Suite) {
+	b, key := bundleOf(t, s)
 	res, err := verifyBytes(b, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(res.Entries) != 4 || res.Entries[3].Seq != 12 || res.Checkpoint.Size != 12 || res.KeyID != Fingerprint(key.Public().(ed25519.PublicKey)) {
+	if len(res.Entries) != 4 || res.Entries[3].Seq != 12 || res.Checkpoint.Size != 12 || res.KeyID != Fingerprint(key.Public()) ||
+		res.Manifest.Hash != s.HashName() || len(res.Manifest.Members) == 0 || *res.Manifest.Members[0].field(s) == "" {
 		t.Fatalf("result %+v", res)
 	}
-	if _, err := verifyBytes(b, key.Public().(ed25519.PublicKey)); err != nil {
+	pem, _ := suite.MarshalPublicKey(key.Public())
+	trusted, err := suite.ParseVerificationKey(pem)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := verifyBytes(b, trusted); err != nil {
 		t.Fatalf("with the trusted key: %v", err)
 	}
-	_, other, _ := ed25519.GenerateKey(rand.Reader)
-	if _, err := verifyBytes(b, other.Public().(ed25519.PublicKey)); err == nil || !strings.Contains(err.Error(), "not the key you trust") {
-		t.Fatalf("another trusted key: %v", err)
+	for _, os := range []suite.Suite{suite.Standard, suite.SM} {
+		if _, err := verifyBytes(b, newKey(t, os).Public()); err == nil || !strings.Contains(err.Error(), "not the key you trust") {
+			t.Fatalf("another trusted %s key: %v", os.Name(), err)
+		}
 	}
+	other := newKey(t, s)
 	for _, c := range []struct {
 		name string
 		b    []byte
@@ -128,15 +171,9 @@ func TestBundleVerifiesAndEveryEditFails(t *testing.T) {
 
 // resign is a forger who swaps the key and re-signs the manifest, but
 // cannot re-sign the journal's checkpoint.
-func resign(t *testing.T, b []byte, key ed25519.PrivateKey) []byte {
+func resign(t *testing.T, b []byte, key crypto.Signer) []byte {
 	t.Helper()
-	zr, _ := zip.NewReader(bytes.NewReader(b), int64(len(b)))
-	files := map[string][]byte{}
-	for _, f := range zr.File {
-		rc, _ := f.Open()
-		files[f.Name], _ = io.ReadAll(rc)
-		rc.Close()
-	}
+	files := members(t, b)
 	res, _ := verifyBytes(b, nil)
 	p := &journal.ProvenEntries{Checkpoint: files[checkpointName], Size: res.Checkpoint.Size}
 	for _, l := range strings.SplitAfter(string(files[entriesName]), "\n") {
@@ -160,4 +197,46 @@ func FuzzVerify(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
 		verifyBytes(data, nil) // must not panic or hang
 	})
+}
+
+// An sm bundle checks by hand with Debian's OpenSSL: each member's SM3 is
+// the one MANIFEST.json lists, and the signed text of MANIFEST.sig is the
+// manifest's SM3, its SM2 signature checking with the bundle's key.
+func TestSMBundleByHand(t *testing.T) {
+	if _, err := exec.LookPath("openssl"); err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("no openssl (Debian package openssl)")
+		}
+		t.Skip("no openssl")
+	}
+	b, _ := bundleOf(t, suite.SM)
+	res, err := verifyBytes(b, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	files := members(t, b)
+	for name, data := range files {
+		p := filepath.Join(dir, name)
+		os.MkdirAll(filepath.Dir(p), 0o755)
+		os.WriteFile(p, data, 0o644)
+	}
+	sm3 := func(name string) string {
+		out, err := exec.Command("openssl", "dgst", "-sm3", "-r", filepath.Join(dir, name)).Output()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return strings.Fields(string(out))[0]
+	}
+	for _, m := range res.Manifest.Members {
+		if got := sm3(m.Name); got != m.SM3 || m.SHA256 != "" {
+			t.Errorf("%s: openssl dgst -sm3 %s, manifest sm3 %q sha256 %q", m.Name, got, m.SM3, m.SHA256)
+		}
+	}
+	if want := Format + "\nsm3 " + sm3(manifestName) + "\n"; !strings.HasPrefix(string(files[signatureName]), want) {
+		t.Errorf("MANIFEST.sig does not sign the manifest's SM3:\n%s", files[signatureName])
+	}
+	if !strings.Contains(string(files[readmeName]), "openssl dgst -sm3") {
+		t.Errorf("README does not say how to check by hand with SM3")
+	}
 }

@@ -121,9 +121,9 @@ var chinaControls = []Control{
 		Title: Text{"密码管理", "Cryptography management"},
 		Asks: Text{"遵循密码相关国家标准和行业标准；使用国家密码管理主管部门认证核准的密码技术和产品。",
 			"Use cryptography that national rules approve."},
-		Evidence: Text{"所用算法清单。", "The algorithms in use, listed."},
-		MetWhen: Text{"作为风险报告：age（X25519、ChaCha20-Poly1305）与 Ed25519 不是 SM2/SM3/SM4，商用密码应用安全性评估（GB/T 39786-2021）可能要求国密算法。",
-			"Reported as a risk: age (X25519, ChaCha20-Poly1305) and Ed25519 are not SM2/SM3/SM4, which a 密评 (GB/T 39786-2021) assessment may require."},
+		Evidence: Text{"所用算法清单；各作业的密码套件；本期间的 sm 备份与恢复演练记录；日志的套件。", "The algorithms in use; each job's suite; the period's sm backups and drills; the journal's suite."},
+		MetWhen: Text{"日志为 sm 套件（SM3、SM2），且每个备份作业均为 sm 套件、本期间有 SM4 加密的备份和通过的恢复演练。部分为 sm：部分符合，并列出不是的作业；全无国密算法：作为风险报告（商用密码应用安全性评估 GB/T 39786-2021 可能要求国密算法）。",
+			"The journal is sm (SM3, SM2), and every backup job is sm with SM4 backups and a passing drill in the period. Some of it sm: partly met, naming the jobs that are not; none: reported as a risk (a 密评, GB/T 39786-2021, may require the national algorithms)."},
 		rule: ruleCrypto},
 	{Key: "csl_logs", ID: "CSL-23", Standard: csl, Clause: "Art. 23",
 		Title: Text{"网络日志留存；数据分类、备份和加密", "Keep network logs; classify, back up and encrypt data"},
@@ -230,12 +230,4 @@ type Algorithm struct {
 	Use       Text   `json:"use"`
 	Algorithm string `json:"algorithm"`
 	National  bool   `json:"national"` // an SM (国密) algorithm
-}
-
-// algorithms is what atrest uses, for MLPS-8.1.10.9 and ISO A.8.24.
-var algorithms = []Algorithm{
-	{Text{"备份加密（age）", "backup encryption (age)"}, "X25519 + ChaCha20-Poly1305, HKDF-SHA-256", false},
-	{Text{"备份与日志的校验值", "backup and journal check values"}, "SHA-256", false},
-	{Text{"日志检查点与备份清单签名", "journal checkpoints and manifest signatures"}, "Ed25519", false},
-	{Text{"标识符指纹", "identifier fingerprints"}, "HMAC-SHA-256 (keyed)", false},
 }

@@ -3,7 +3,7 @@ package report
 import (
 	"bytes"
 	"context"
-	"crypto/ed25519"
+	"crypto"
 	"errors"
 	"fmt"
 	"io"
@@ -29,9 +29,9 @@ type Maker struct {
 	// error here is not fatal: a torn journal refuses appends until `atrest
 	// audit recover`, and the report, unjournaled, still says what broke.
 	Journal func() (Journal, error)
-	// BundleKey is the journal's signing key, which signs a bundle's
-	// manifest.
-	BundleKey func() (ed25519.PrivateKey, error)
+	// BundleKey is the journal's signing key (Ed25519 or SM2), which signs
+	// a bundle's manifest.
+	BundleKey func() (crypto.Signer, error)
 	Now       func() time.Time // default time.Now
 }
 

@@ -38,7 +38,7 @@ func Build(ctx context.Context, in Input) (*Report, error) {
 	}
 	r := &Report{
 		Schema: Schema, Period: in.Period, Generated: in.Now, Unfinished: in.Period.Unfinished(in.Now), Summary: map[Verdict]int{},
-		Config: in.Config, Algorithms: algorithms, Journal: journalStatus(in, p),
+		Config: in.Config, Algorithms: algorithmsInUse(in), Journal: journalStatus(in, p),
 		Figures: p.figures(), Roles: p.roles.roles(),
 	}
 	byKey := map[string]*Result{}

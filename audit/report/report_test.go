@@ -3,8 +3,7 @@ package report
 import (
 	"bytes"
 	"context"
-	"crypto/ed25519"
-	"crypto/rand"
+	"crypto"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -17,6 +16,8 @@ import (
 	"time"
 
 	"github.com/atrest/atrest/audit/journal"
+	"github.com/atrest/atrest/crypto/suite"
+	"github.com/atrest/atrest/internal/testenv"
 )
 
 var cst = time.FixedZone("CST", 8*3600)
@@ -49,14 +50,17 @@ func testConfig() Config {
 type tj struct {
 	t    *testing.T
 	dir  string
-	key  ed25519.PrivateKey
+	key  crypto.Signer
 	now  time.Time
 	j    *journal.Journal
 	seqs map[string]int
 }
 
-func newJournal(t *testing.T) *tj {
-	_, key, _ := ed25519.GenerateKey(rand.Reader)
+func newJournal(t *testing.T) *tj { return newJournalOf(t, suite.Standard) }
+
+// newJournalOf is a journal of suite s, as its key makes it.
+func newJournalOf(t *testing.T, s suite.Suite) *tj {
+	key := testenv.SigningKey(t, s)
 	x := &tj{t: t, dir: t.TempDir(), key: key, seqs: map[string]int{}}
 	j, err := journal.Open(x.dir, key, journal.Options{Now: func() time.Time { return x.now }, CheckpointEvery: 5})
 	if err != nil {
@@ -87,7 +91,7 @@ func (x *tj) verify() (journal.Report, error) {
 	if err := x.j.Checkpoint(context.Background()); err != nil {
 		x.t.Fatal(err)
 	}
-	return journal.Verify(x.dir, x.key.Public().(ed25519.PublicKey), nil)
+	return journal.Verify(x.dir, x.key.Public(), nil)
 }
 
 func scanDB(source string, plaintext map[string]any) journal.Entry {
@@ -421,7 +425,7 @@ func TestBrokenJournalIsNotMet(t *testing.T) {
 	if !done {
 		t.Fatal("nothing to edit")
 	}
-	in.Verify, in.VerifyErr = journal.Verify(x.dir, x.key.Public().(ed25519.PublicKey), nil)
+	in.Verify, in.VerifyErr = journal.Verify(x.dir, x.key.Public(), nil)
 	if in.VerifyErr == nil {
 		t.Fatal("verify passed an edited journal")
 	}
@@ -767,5 +771,87 @@ func TestAnchorCheckInTheReport(t *testing.T) {
 	res = result(t, build(t, in), "MLPS-8.1.5.4d")
 	if res.Verdict != NotMet || !cites(res, x.seqs["fail"]) || !strings.Contains(res.Reason.EN, "expires checkpoint copies before the journal's retention") {
 		t.Errorf("failing lifecycle: %s %q", res.Verdict, res.Reason.EN)
+	}
+}
+
+// sm marks a backup.run or drill.run entry as the commands write it for an
+// sm backup (figures.suite).
+func sm(e journal.Entry) journal.Entry {
+	e.Figures["suite"] = map[string]any{"sm": 1}
+	e.Detail = strings.Replace(e.Detail, ".sql.zst.age", ".sql.zst.sm4", 1)
+	return e
+}
+
+// MLPS-8.1.10.9 follows the evidence: an sm journal with sm backups drilled
+// green is met, citing them; a standard job beside them, or a standard
+// journal, is partly met and named; an sm job with nothing sm to show in
+// the period is not counted; nothing sm at all is the risk of before.
+func TestCryptoFollowsTheSuites(t *testing.T) {
+	smConfig := func(jobs ...string) Config {
+		c := testConfig()
+		c.Suite = "sm"
+		c.Backups[0].Suite = "sm"
+		for _, j := range jobs {
+			b := c.Backups[0]
+			b.Name, b.Suite = j, "standard"
+			c.Backups = append(c.Backups, b)
+		}
+		return c
+	}
+	write := func(x *tj, sm2 bool) {
+		run, drill := backupRun("yb-nightly"), drillOK("yb-drill", 41.2)
+		if sm2 {
+			run, drill = sm(run), sm(drill)
+		}
+		x.at("run", time.October, 2, 1, run)
+		x.at("drill", time.October, 5, 5, drill)
+	}
+	build8 := func(x *tj, c Config) Result {
+		rep, err := x.verify()
+		r := build(t, Input{Config: c, JournalDir: x.dir, Verify: rep, VerifyErr: err, Period: quarter(t)})
+		return result(t, r, "MLPS-8.1.10.9")
+	}
+
+	x := newJournalOf(t, suite.SM)
+	write(x, true)
+	res := build8(x, smConfig())
+	if res.Verdict != Met || !cites(res, x.seqs["run"]) || !cites(res, x.seqs["drill"]) || !strings.Contains(res.Reason.EN, "SM3") {
+		t.Errorf("all sm: %s %q %+v", res.Verdict, res.Reason.EN, res.Evidence)
+	}
+	var national bool
+	for _, e := range res.Evidence {
+		national = national || strings.Contains(e.Fact, "SM4-CTR + HMAC-SM3")
+	}
+	if !national || !strings.Contains(fmt.Sprint(res.Evidence), "journal suite sm") {
+		t.Errorf("evidence lacks the algorithms or the journal's suite: %+v", res.Evidence)
+	}
+
+	// A standard job beside the sm one: partly met, and named.
+	x = newJournalOf(t, suite.SM)
+	write(x, true)
+	res = build8(x, smConfig("his-weekly"))
+	if res.Verdict != PartlyMet || !strings.Contains(res.Reason.EN, "the others: his-weekly") || !strings.Contains(res.Reason.EN, "Job his-weekly uses the standard suite") {
+		t.Errorf("mixed jobs: %s %q", res.Verdict, res.Reason.EN)
+	}
+	// An sm job whose backups in the period were age ones (made before
+	// the switch): not counted.
+	x = newJournalOf(t, suite.SM)
+	write(x, false)
+	res = build8(x, smConfig())
+	if res.Verdict != PartlyMet || !strings.Contains(res.Reason.EN, "made no sm backup in the period") {
+		t.Errorf("sm job without sm backups: %s %q", res.Verdict, res.Reason.EN)
+	}
+	// sm backups under a standard journal.
+	x = newJournal(t)
+	write(x, true)
+	res = build8(x, smConfig())
+	if res.Verdict != PartlyMet || !strings.Contains(res.Reason.EN, "The journal uses the standard suite") || !cites(res, x.seqs["run"]) {
+		t.Errorf("standard journal: %s %q", res.Verdict, res.Reason.EN)
+	}
+	// Nothing sm: the risk, as before.
+	x = newJournal(t)
+	write(x, false)
+	if res = build8(x, testConfig()); res.Verdict != Risk {
+		t.Errorf("nothing sm: %s", res.Verdict)
 	}
 }

@@ -252,28 +252,6 @@ func rulePCILogRetention(p *period) outcome {
 	return outcome{verdict: Met, evidence: []Evidence{f}, reason: para(tf("日志保留期 %s，不少于 12 个月", "Journal retention %s, at least 12 months", ret))}
 }
 
-// --- MLPS-8.1.10.9 and ISO A.8.24: cryptography ---
-
-func algorithmFacts() []Evidence {
-	var evs []Evidence
-	for _, a := range algorithms {
-		evs = append(evs, fact(a.Algorithm, a.Use))
-	}
-	return evs
-}
-
-func ruleCrypto(*period) outcome {
-	return outcome{verdict: Risk, evidence: algorithmFacts(), reason: para(Text{
-		"atrest 使用 age（X25519 密钥协商、ChaCha20-Poly1305 加密）加密备份，用 Ed25519 签名日志检查点和备份清单，用 SHA-256 和 HMAC-SHA-256 作校验值和指纹。这些都不是国密算法 SM2/SM3/SM4：若本系统须通过商用密码应用安全性评估（GB/T 39786-2021），评估可能要求使用国家密码管理部门核准的算法和产品",
-		"atrest encrypts backups with age (X25519 key agreement, ChaCha20-Poly1305), signs journal checkpoints and backup manifests with Ed25519, and uses SHA-256 and HMAC-SHA-256 for check values and fingerprints. None of these is SM2/SM3/SM4: if the system must pass a commercial-cryptography assessment (密评, GB/T 39786-2021), the assessor may require algorithms and products approved by the national cryptography administration"})}
-}
-
-func ruleISOCrypto(*period) outcome {
-	return outcome{verdict: PartlyMet, evidence: algorithmFacts(), reason: para(Text{
-		"atrest 列出其使用的算法（age：X25519、ChaCha20-Poly1305；Ed25519；SHA-256；HMAC-SHA-256），密钥只保存在文件中、公钥用于加密备份；组织自身的密码使用规则与密钥管理流程不在 atrest 的证据范围内",
-		"atrest lists the algorithms it uses (age: X25519, ChaCha20-Poly1305; Ed25519; SHA-256; HMAC-SHA-256), keeps keys in files and encrypts backups to public keys; the organisation's own rules for cryptography and key management are outside what atrest can show"})}
-}
-
 // --- PIPL-54: the reports themselves ---
 
 func ruleComplianceAudit(p *period) outcome {

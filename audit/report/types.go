@@ -46,6 +46,9 @@ func (v Verdict) Label() Text {
 // Config is the part of the configuration a report needs: names and
 // settings, never a DSN or a secret.
 type Config struct {
+	// Suite is the installation's crypto suite ("standard" or "sm"): the
+	// fingerprints'.
+	Suite     string      `json:"suite,omitempty"`
 	Sources   []Source    `json:"sources"`
 	FileRoots []string    `json:"file_roots"`
 	Backups   []BackupJob `json:"backups"`
@@ -84,7 +87,8 @@ type BackupJob struct {
 	Schedule   string   `json:"schedule,omitempty"`
 	RPO        Duration `json:"rpo"`
 	Retention  Duration `json:"retention"`
-	Recipients int      `json:"recipients"` // age public keys the backups are encrypted to
+	Recipients int      `json:"recipients"`      // public keys the backups are encrypted to
+	Suite      string   `json:"suite,omitempty"` // the job's crypto suite: standard or sm
 }
 
 // Drill is one drills[] entry.

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -36,7 +37,7 @@ func (e *entry) good() bool {
 }
 
 // untrusted is a backup whose manifest parsed and does not verify with
-// this installation's key (or does not describe the object beside it): its
+// this installation's keys (or does not describe the object beside it): its
 // sizes, checksums and row counts vouch for nothing, so no check compares
 // anything with them, and every record about it says so.
 func (e *entry) untrusted() bool { return e.m != nil && e.sigErr != nil }
@@ -69,15 +70,19 @@ func (c *checker) atrest() error {
 	}
 	evidence := ""
 	for _, e := range slices.Backward(entries) {
-		if e.m != nil && e.sigErr == nil && e.m.Encryption.Scheme == "age" && len(e.m.Encryption.Recipients) > 0 {
-			evidence = fmt.Sprintf("client-side age encryption to %d recipient(s), per the signed manifests", len(e.m.Encryption.Recipients))
+		if e.m == nil || e.sigErr != nil || len(e.m.Encryption.Recipients) == 0 {
+			continue
+		}
+		if s, err := e.m.SuiteOf(); err == nil && e.m.Encryption.Scheme == s.Scheme() {
+			evidence = fmt.Sprintf("client-side %s encryption to %d recipient(s) (suite %s), per the signed manifests",
+				s.Scheme(), len(e.m.Encryption.Recipients), s.Name())
 			break
 		}
 	}
 	if err := c.posture(prefix, evidence); err != nil {
 		return err
 	}
-	if c.o.SigningPub == nil {
+	if len(c.o.Keys) == 0 {
 		c.unverified(evidence != "")
 	}
 	c.sortResults()
@@ -119,14 +124,14 @@ func (c *checker) listBackups(prefix string) ([]*entry, error) {
 			return nil, err
 		}
 		info := oi
-		switch {
-		case strings.HasSuffix(oi.Key, backup.ObjectSuffix+backup.ManifestSuffix):
-			get(strings.TrimSuffix(oi.Key, backup.ManifestSuffix)).mobj = &info
-		case strings.HasSuffix(oi.Key, backup.ObjectSuffix):
-			get(oi.Key).data = &info
-		}
 		// Anything else (the canary, files people put there) is not ours
 		// to judge.
+		switch obj, manifest, ok := backup.ListedKey(oi.Key); {
+		case ok && manifest:
+			get(obj).mobj = &info
+		case ok:
+			get(obj).data = &info
+		}
 	}
 	out := make([]*entry, 0, len(byKey))
 	for _, e := range byKey {
@@ -140,6 +145,7 @@ func (c *checker) listBackups(prefix string) ([]*entry, error) {
 func (c *checker) manifests(entries []*entry) error {
 	n, verified := 0, 0
 	failed := false
+	usedKeys := map[string]bool{}
 	for _, e := range entries {
 		if e.mobj == nil {
 			continue
@@ -161,13 +167,10 @@ func (c *checker) manifests(entries []*entry) error {
 			continue
 		}
 		e.m = m
-		switch {
-		case m.Object.Key != e.key:
-			e.sigErr = fmt.Errorf("manifest describes object %s, not the one beside it", m.Object.Key)
-		case m.Job != c.o.Job.Name:
-			e.sigErr = fmt.Errorf("manifest is for job %q", m.Job)
-		case c.o.SigningPub != nil:
-			e.sigErr = m.Verify(c.o.SigningPub) // its errors begin "manifest …"
+		if len(c.o.Keys) > 0 {
+			e.sigErr = m.Trust(c.o.Keys, c.o.Job.Name, e.key) // its errors begin "manifest …"
+		} else {
+			e.sigErr = m.Describes(c.o.Job.Name, e.key)
 		}
 		if e.sigErr != nil {
 			failed = true
@@ -175,13 +178,16 @@ func (c *checker) manifests(entries []*entry) error {
 			continue
 		}
 		verified++
+		if m.Signature != nil {
+			usedKeys[m.Signature.KeyID] = true
+		}
 	}
 	switch {
 	case n == 0 || failed:
-	case c.o.SigningPub == nil:
+	case len(c.o.Keys) == 0:
 		c.add(ManifestSig, Warn, "", fmt.Sprintf("%d manifest(s) parse; signatures not verified: no public key given", n), map[string]any{"manifests": n})
 	default:
-		c.add(ManifestSig, Pass, "", fmt.Sprintf("%d manifest(s) parse and their signatures verify with key %s", verified, backup.KeyID(c.o.SigningPub)),
+		c.add(ManifestSig, Pass, "", fmt.Sprintf("%d manifest(s) parse and their signatures verify with key %s", verified, strings.Join(slices.Sorted(maps.Keys(usedKeys)), " and ")),
 			map[string]any{"manifests": n})
 	}
 	return nil
@@ -376,7 +382,7 @@ func (c *checker) readBackups(entries []*entry) {
 		}
 	}
 	if read == 0 {
-		c.add(Integrity, Fail, "", "nothing to read: no backup whose manifest this installation's key verifies", nil)
+		c.add(Integrity, Fail, "", "nothing to read: no backup whose manifest this installation's keys verify", nil)
 	}
 }
 

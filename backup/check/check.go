@@ -12,20 +12,20 @@
 // failure (the bytes are not the bytes the manifest signed), a failed read
 // is retried once before a backup is called corrupt, and the detail says
 // that it was. The package never restores anything and never needs more
-// than the public half of the signing key; the age identity is optional.
+// than the public halves of the signing keys; the identities that decrypt
+// (age or SM2, crypto/suite) are optional. A job may switch suites: both
+// kinds of backup under its prefix are judged, each by its own suite.
 package check
 
 import (
 	"context"
-	"crypto/ed25519"
 	"errors"
 	"fmt"
 	"strings"
 	"time"
 
-	"filippo.io/age"
-
 	"github.com/atrest/atrest/backup"
+	"github.com/atrest/atrest/crypto/suite"
 	"github.com/atrest/atrest/engine"
 	"github.com/dustin/go-humanize"
 )
@@ -66,6 +66,9 @@ const (
 type Result struct {
 	Record string `json:"record"` // always "check"
 	Job    string `json:"job"`
+	// Suite is the crypto suite of the backup the record is about, or of
+	// the job ("standard" or "sm"); none for dumps of another tool.
+	Suite  string `json:"suite,omitempty"`
 	Check  string `json:"check"`
 	Status Status `json:"status"`
 	Detail string `json:"detail"`
@@ -81,7 +84,10 @@ type Job struct {
 	Name string
 	// Prefix is the job's prefix; atrest backups are under Prefix+Name+"/"
 	// (backup.JobPrefix).
-	Prefix    string
+	Prefix string
+	// Suite is the job's crypto suite (config: suite), which its new
+	// backups are made with; "" is standard.
+	Suite     string
 	RPO       time.Duration
 	Retention time.Duration
 	// Format is "atrest" (default), or the tool that uploads objects
@@ -103,12 +109,14 @@ type Options struct {
 	// Read streams the newest backup and verifies it to the end; ReadAll
 	// streams every backup.
 	Read, ReadAll bool
-	// Identity, if set, decrypts backups so that age authentication and
-	// zstd are checked too; without one a read checks the ciphertext's
-	// SHA-256 and the age header's structure.
-	Identity age.Identity
-	// SigningPub verifies manifest signatures (the installation's key).
-	SigningPub ed25519.PublicKey
+	// Identities, if any, decrypt backups so that the suite's
+	// authentication and zstd are checked too: a backup is decrypted with
+	// those of its own suite. Without one of its suite, a read checks the
+	// ciphertext's SHA-256 and the header's structure (suite.Suite.Layout).
+	Identities []suite.Identity
+	// Keys verify manifest signatures (the installation's keys,
+	// backup.LoadKeys); none, and nothing that rests on a manifest passes.
+	Keys backup.Keys
 	// Canary puts a small object under retention and tries to delete it,
 	// which an object-lock bucket must refuse.
 	Canary bool
@@ -156,9 +164,26 @@ type checker struct {
 }
 
 func (c *checker) add(check string, st Status, key, detail string, figures map[string]any) *Result {
-	c.out = append(c.out, Result{Record: "check", Job: c.o.Job.Name, Check: check, Status: st,
+	c.out = append(c.out, Result{Record: "check", Job: c.o.Job.Name, Suite: c.suiteOf(key), Check: check, Status: st,
 		Key: key, Detail: detail, Figures: figures})
 	return &c.out[len(c.out)-1]
+}
+
+// suiteOf is the suite a record shows: that of the backup it is about (its
+// key says), else the job's; none for another tool's dumps or the anchor
+// bucket.
+func (c *checker) suiteOf(key string) string {
+	if f := c.o.Job.Format; f != "" && f != "atrest" || c.keep == keptAnchor {
+		return ""
+	}
+	if s, ok := backup.ObjectSuite(strings.TrimSuffix(key, backup.ManifestSuffix)); ok {
+		return s.Name()
+	}
+	s, err := suite.Get(c.o.Job.Suite)
+	if err != nil {
+		return c.o.Job.Suite
+	}
+	return s.Name()
 }
 
 // fatal reports whether err means that nothing more can be checked.

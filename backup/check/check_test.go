@@ -3,8 +3,7 @@ package check_test
 import (
 	"bytes"
 	"context"
-	"crypto/ed25519"
-	"crypto/rand"
+	gocrypto "crypto"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
@@ -13,12 +12,12 @@ import (
 	"testing"
 	"time"
 
-	"filippo.io/age"
 	"github.com/klauspost/compress/zstd"
 
 	"github.com/atrest/atrest/backup"
 	"github.com/atrest/atrest/backup/check"
 	"github.com/atrest/atrest/backup/storetest"
+	"github.com/atrest/atrest/crypto/suite"
 	"github.com/atrest/atrest/internal/testenv"
 )
 
@@ -32,31 +31,49 @@ func ctxT(t *testing.T) context.Context {
 
 // fixture makes backups the way backup.Run lays them out, from SQL text and
 // table figures of the test's choosing, so each check can be driven to
-// pass and to fail without a database.
+// pass and to fail without a database. Its backups are of suite s, until
+// the test switches it (a job may switch suites).
 type fixture struct {
 	store backup.ObjectStore
 	mem   *storetest.Mem
-	key   ed25519.PrivateKey
-	id    *age.X25519Identity
+	s     suite.Suite
+	key   gocrypto.Signer
+	id    suite.Identity
+	rcp   suite.Recipient
 	job   check.Job
 	t0    time.Time
+	// keys are every manifest key the fixture signed with.
+	keys backup.Keys
 }
 
-func newFixture(t *testing.T) *fixture {
+func newFixture(t *testing.T) *fixture { return newFixtureOf(t, suite.Standard) }
+
+func newFixtureOf(t *testing.T, s suite.Suite) *fixture {
 	t.Helper()
-	_, key, err := ed25519.GenerateKey(rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	id, err := age.GenerateX25519Identity()
-	if err != nil {
-		t.Fatal(err)
-	}
 	mem := storetest.NewMem()
 	mem.SetPosture(goodPosture())
-	return &fixture{store: mem, mem: mem, key: key, id: id,
+	f := &fixture{store: mem, mem: mem,
 		job: check.Job{Name: "yb-nightly", Prefix: "yb/", RPO: 26 * time.Hour, Retention: 30 * 24 * time.Hour},
 		t0:  time.Date(2026, 11, 20, 1, 30, 0, 0, time.UTC)}
+	f.use(t, s)
+	return f
+}
+
+// use makes the fixture's next backups of suite s, with keys of their own,
+// as a job switched to s does; the job's earlier keys stay trusted.
+func (f *fixture) use(t *testing.T, s suite.Suite) {
+	k := testenv.NewBackupKeys(t, s)
+	f.s, f.key, f.id, f.rcp = s, k.Signer, k.Identity, k.Recipient
+	f.job.Suite = s.Name()
+	f.keys = append(f.keys, k.Signer.Public())
+}
+
+// ids is the identities a check is given: id, or none.
+func ids(id suite.Identity) []suite.Identity {
+	if id == nil {
+		return nil
+	}
+	return []suite.Identity{id}
 }
 
 func goodPosture() backup.Posture {
@@ -68,15 +85,16 @@ func goodPosture() backup.Posture {
 	}
 }
 
-// encode is SQL → zstd → age, with the figures a manifest records.
-func encode(t *testing.T, sql []byte, r age.Recipient) (ct []byte, compressed int64) {
+// encode is SQL → zstd → the suite's encryption, with the figures a
+// manifest records.
+func encode(t *testing.T, sql []byte, s suite.Suite, r suite.Recipient) (ct []byte, compressed int64) {
 	t.Helper()
 	var zbuf bytes.Buffer
 	zw, _ := zstd.NewWriter(&zbuf)
 	zw.Write(sql)
 	zw.Close()
 	var abuf bytes.Buffer
-	aw, err := age.Encrypt(&abuf, r)
+	aw, err := s.Encrypt(&abuf, []suite.Recipient{r})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -103,8 +121,8 @@ func (f *fixture) backupAt(t *testing.T, at time.Time, tables ...backup.Table) *
 		}
 	}
 	sql.WriteString("-- Dump completed on 2026-11-20  1:30:00\n")
-	ct, compressed := encode(t, sql.Bytes(), f.id.Recipient())
-	key := backup.ObjectKey(f.job.Prefix, f.job.Name, at, "")
+	ct, compressed := encode(t, sql.Bytes(), f.s, f.rcp)
+	key := backup.ObjectKey(f.job.Prefix, f.job.Name, f.s, at, "")
 	f.mem.SetClock(func() time.Time { return at.Add(time.Minute) })
 	info, err := f.store.Put(ctxT(t), key, bytes.NewReader(ct), int64(len(ct)), backup.PutOptions{ChecksumSHA256: true})
 	if err != nil {
@@ -117,8 +135,8 @@ func (f *fixture) backupAt(t *testing.T, at time.Time, tables ...backup.Table) *
 		Object: backup.Object{Key: key, VersionID: info.VersionID, ETag: info.ETag, ChecksumSHA256: info.ChecksumSHA256,
 			PlaintextBytes: int64(sql.Len()), CompressedBytes: compressed, CiphertextBytes: int64(len(ct)),
 			PlaintextSHA256: hexSum(sql.Bytes()), CiphertextSHA256: hexSum(ct)},
-		Compression: "zstd",
-		Encryption:  backup.ClientEncryption{Scheme: "age", Recipients: []string{f.id.Recipient().String()}},
+		Compression: "zstd", Suite: f.s.Name(),
+		Encryption: backup.ClientEncryption{Scheme: f.s.Scheme(), Recipients: []string{f.rcp.String()}},
 	}
 	f.putManifest(t, m)
 	return m
@@ -140,7 +158,7 @@ func table(name string, rows int64) backup.Table {
 }
 
 func (f *fixture) opts(now time.Time) check.Options {
-	return check.Options{Job: f.job, Store: f.store, Now: now, SigningPub: f.key.Public().(ed25519.PublicKey)}
+	return check.Options{Job: f.job, Store: f.store, Now: now, Keys: f.keys}
 }
 
 func run(t *testing.T, o check.Options) []check.Result {
@@ -199,33 +217,93 @@ func noFail(t *testing.T, res []check.Result) {
 }
 
 func TestGoodBackups(t *testing.T) {
-	f := newFixture(t)
+	for _, s := range []suite.Suite{suite.Standard, suite.SM} {
+		t.Run(s.Name(), func(t *testing.T) { testGoodBackups(t, s) })
+	}
+}
+
+func testGoodBackups(t *testing.T, s suite.Suite) {
+	f := newFixtureOf(t, s)
 	f.backupAt(t, f.t0, table("cb_ryxx", 40), table("js_jsmx", 20))
 	f.backupAt(t, f.t0.Add(24*time.Hour), table("cb_ryxx", 41), table("js_jsmx", 22))
 	o := f.opts(f.t0.Add(27 * time.Hour))
-	o.Read, o.Identity = true, f.id
+	o.Read, o.Identities = true, ids(f.id)
 	res := run(t, o)
 	noFail(t, res)
+	for _, r := range res {
+		if r.Suite != s.Name() {
+			t.Errorf("%s record of suite %q", r.Check, r.Suite)
+		}
+	}
 	want(t, res, check.Freshness, check.Pass, "newest backup 3h ago, RPO 26h")
 	want(t, res, check.Completeness, check.Pass, "2 backup(s)")
-	want(t, res, check.ManifestSig, check.Pass, "signatures verify", backup.KeyID(f.key.Public().(ed25519.PublicKey)))
+	keyID, _ := suite.KeyID(f.key.Public())
+	want(t, res, check.ManifestSig, check.Pass, "signatures verify", keyID)
 	want(t, res, check.ObjectCheck, check.Pass, "2 object(s)")
 	want(t, res, check.Trend, check.Pass, "63 rows in 2 tables", "60 rows")
-	want(t, res, check.Integrity, check.Pass, "age authenticated", "zstd decoded to the end")
+	want(t, res, check.Integrity, check.Pass, s.Scheme()+" authenticated ", "zstd decoded to the end")
 	want(t, res, check.Uploads, check.Pass)
 	want(t, res, check.Versioning, check.Pass)
 	want(t, res, check.ObjectLock, check.Pass, "GOVERNANCE 30d ≥ job retention 30d")
-	want(t, res, check.Encryption, check.Pass, "client-side age encryption", "not implemented")
+	want(t, res, check.Encryption, check.Pass, "client-side "+s.Scheme()+" encryption to 1 recipient(s) (suite "+s.Name()+")", "not implemented")
 	want(t, res, check.Lifecycle, check.Pass)
 	if res[0].Check != check.Freshness {
 		t.Errorf("first record is %s, want freshness", res[0].Check)
 	}
 
-	// Without an identity: the ciphertext and the age header only, and
+	// Without an identity: the ciphertext and the header only, and
 	// the detail says what was not checked.
-	o.Identity = nil
+	o.Identities = nil
 	res = run(t, o)
-	want(t, res, check.Integrity, check.Pass, "ciphertext SHA-256 match", "1 recipient stanza", "age authentication and zstd were not checked")
+	want(t, res, check.Integrity, check.Pass, "ciphertext SHA-256 match", s.Scheme()+" header well-formed, 1 recipient(s)", "without an identity, decryption and zstd were not checked")
+}
+
+// A job switched from standard to sm keeps both kinds of backup under its
+// prefix: both verify (each with its own key), both are read with the
+// identities of their suites, and each record shows the suite of the
+// backup it is about. An identity of one suite leaves the other's backups
+// to the keyless read, and says so.
+func TestSwitchedSuite(t *testing.T) {
+	f := newFixture(t)
+	old := f.backupAt(t, f.t0, table("t", 40))
+	stdID := f.id
+	f.use(t, suite.SM)
+	cur := f.backupAt(t, f.t0.Add(24*time.Hour), table("t", 41))
+	if !strings.HasSuffix(old.Object.Key, ".sql.zst.age") || !strings.HasSuffix(cur.Object.Key, ".sql.zst.sm4") {
+		t.Fatalf("keys %s, %s", old.Object.Key, cur.Object.Key)
+	}
+	o := f.opts(f.t0.Add(25 * time.Hour))
+	o.Read, o.ReadAll, o.Identities = true, true, []suite.Identity{stdID, f.id}
+	res := run(t, o)
+	noFail(t, res)
+	want(t, res, check.Completeness, check.Pass, "2 backup(s)")
+	want(t, res, check.ManifestSig, check.Pass, "2 manifest(s)", " and ")
+	want(t, res, check.Trend, check.Pass, "41 rows", "40 rows")
+	for _, r := range find(res, check.Integrity) {
+		wantSuite := map[string]string{old.Object.Key: "standard", cur.Object.Key: "sm"}[r.Key]
+		if r.Status != check.Pass || r.Suite != wantSuite || !strings.Contains(r.Detail, "authenticated ") {
+			t.Errorf("read of %s: %s, suite %q: %s", r.Key, r.Status, r.Suite, r.Detail)
+		}
+	}
+	if r := want(t, res, check.Freshness, check.Pass); r.Suite != "sm" {
+		t.Errorf("freshness of the sm backup shows suite %q", r.Suite)
+	}
+	if r := want(t, res, check.Versioning, check.Pass); r.Suite != "sm" {
+		t.Errorf("the job's own record shows suite %q, want the job's sm", r.Suite)
+	}
+	// Only the age identity: the sm backup is read without its key.
+	o.Identities = []suite.Identity{stdID}
+	for _, r := range find(run(t, o), check.Integrity) {
+		if r.Key == cur.Object.Key && (r.Status != check.Pass || !strings.Contains(r.Detail, "without an identity of suite sm")) {
+			t.Errorf("sm backup with only an age identity: %s %s", r.Status, r.Detail)
+		}
+	}
+	// Without the standard key, the old backups vouch for nothing.
+	o.Keys = f.keys[1:]
+	r := find(run(t, o), check.ManifestSig)
+	if len(r) != 1 || r[0].Status != check.Fail || r[0].Key != backup.ManifestKey(old.Object.Key) || !strings.Contains(r[0].Detail, "another key") {
+		t.Errorf("manifest without the standard key: %+v", r)
+	}
 }
 
 func TestFreshness(t *testing.T) {
@@ -248,7 +326,7 @@ func TestCompleteness(t *testing.T) {
 	f.backupAt(t, f.t0, table("t", 5))
 	// A data object whose run died before the manifest, and a manifest
 	// whose object was deleted.
-	orphan := backup.ObjectKey("yb/", "yb-nightly", f.t0.Add(12*time.Hour), "")
+	orphan := backup.ObjectKey("yb/", "yb-nightly", f.s, f.t0.Add(12*time.Hour), "")
 	f.mem.SetClock(func() time.Time { return f.t0.Add(12 * time.Hour) })
 	f.store.Put(ctxT(t), orphan, strings.NewReader("age-encryption.org/v1\n..."), -1, backup.PutOptions{})
 	gone := f.backupAt(t, f.t0.Add(6*time.Hour), table("t", 5))
@@ -307,20 +385,18 @@ func TestTamperedManifest(t *testing.T) {
 	want(t, res, check.Freshness, check.Pass, "newest backup 25h ago")
 
 	// Signed by another installation's key.
-	_, other, _ := ed25519.GenerateKey(rand.Reader)
 	o := f.opts(f.t0.Add(25 * time.Hour))
-	o.SigningPub = other.Public().(ed25519.PublicKey)
+	o.Keys = backup.Keys{testenv.NewBackupKeys(t, suite.Standard).Signer.Public()}
 	res = run(t, o)
 	if rs := find(res, check.ManifestSig); len(rs) != 2 || !strings.Contains(rs[0].Detail+rs[1].Detail, "another key") {
 		t.Errorf("other key: %+v", rs)
 	}
 
 	// Without a key nothing is verified, and it says so.
-	o.SigningPub = nil
 	f2 := newFixture(t)
 	f2.backupAt(t, f2.t0, table("t", 5))
 	o = f2.opts(f2.t0)
-	o.SigningPub = nil
+	o.Keys = nil
 	want(t, run(t, o), check.ManifestSig, check.Warn, "not verified")
 }
 
@@ -352,9 +428,16 @@ func TestTrend(t *testing.T) {
 
 // A byte flipped on the server (the recorded size and checksum unchanged,
 // as rot would leave them) is caught by --read, with and without the
-// identity, as an integrity failure after a second read agrees.
+// identity, as an integrity failure after a second read agrees; in both
+// suites.
 func TestFlippedByte(t *testing.T) {
-	f := newFixture(t)
+	for _, s := range []suite.Suite{suite.Standard, suite.SM} {
+		t.Run(s.Name(), func(t *testing.T) { testFlippedByte(t, s) })
+	}
+}
+
+func testFlippedByte(t *testing.T, s suite.Suite) {
+	f := newFixtureOf(t, s)
 	m := f.backupAt(t, f.t0, table("t", 50))
 	if err := f.mem.Corrupt(m.Object.Key, func(b []byte) []byte { b[len(b)/2] ^= 0x01; return b }); err != nil {
 		t.Fatal(err)
@@ -364,8 +447,8 @@ func TestFlippedByte(t *testing.T) {
 	if r := find(res, check.Integrity); len(r) != 0 {
 		t.Fatalf("integrity ran without --read: %+v", r)
 	}
-	for _, id := range []age.Identity{nil, f.id} {
-		o.Read, o.Identity = true, id
+	for _, id := range []suite.Identity{nil, f.id} {
+		o.Read, o.Identities = true, ids(id)
 		res = run(t, o)
 		r := want(t, res, check.Integrity, check.Fail, "ciphertext SHA-256 differs", "second read")
 		if r.Failure != check.FailIntegrity || r.Key != m.Object.Key {
@@ -377,17 +460,23 @@ func TestFlippedByte(t *testing.T) {
 }
 
 // A truncated copy stored under the same key: the object check sees the
-// size, the read sees the bytes.
+// size, the read sees the bytes; in both suites.
 func TestTruncatedObject(t *testing.T) {
-	f := newFixture(t)
+	for _, s := range []suite.Suite{suite.Standard, suite.SM} {
+		t.Run(s.Name(), func(t *testing.T) { testTruncatedObject(t, s) })
+	}
+}
+
+func testTruncatedObject(t *testing.T, s suite.Suite) {
+	f := newFixtureOf(t, s)
 	m := f.backupAt(t, f.t0, table("t", 50))
 	rc, _, _ := f.store.Get(ctxT(t), m.Object.Key)
 	data, _ := io.ReadAll(rc)
 	cut := data[:len(data)-100]
 	f.store.Put(ctxT(t), m.Object.Key, bytes.NewReader(cut), int64(len(cut)), backup.PutOptions{ChecksumSHA256: true})
-	for _, id := range []age.Identity{nil, f.id} {
+	for _, id := range []suite.Identity{nil, f.id} {
 		o := f.opts(f.t0.Add(time.Hour))
-		o.Read, o.Identity = true, id
+		o.Read, o.Identities = true, ids(id)
 		res := run(t, o)
 		want(t, res, check.ObjectCheck, check.Fail, fmt.Sprintf("size %d bytes, manifest says %d", len(cut), len(data)))
 		r := want(t, res, check.Integrity, check.Fail, fmt.Sprintf("holds %d bytes, the manifest says %d", len(cut), len(data)))
@@ -419,11 +508,11 @@ func TestReadTransportFaults(t *testing.T) {
 		{"silent truncation", func() *storetest.Faulty { return storetest.Truncating(f.store, size/3) }, check.Fail, check.FailTransport, []string{"body ended after"}},
 		{"error in 200", func() *storetest.Faulty { return storetest.ErrorIn200s(f.store, size/2) }, check.Fail, check.FailTransport, []string{"the server announced"}},
 	} {
-		for _, id := range []age.Identity{nil, f.id} {
+		for _, id := range []suite.Identity{nil, f.id} {
 			t.Run(fmt.Sprintf("%s/identity=%v", c.name, id != nil), func(t *testing.T) {
 				fs := c.wrap()
 				o := f.opts(f.t0.Add(time.Hour))
-				o.Store, o.Read, o.Identity = cleanManifests{fs, f.store}, true, id
+				o.Store, o.Read, o.Identities = cleanManifests{fs, f.store}, true, ids(id)
 				res := run(t, o)
 				r := want(t, res, check.Integrity, c.st, c.subs...)
 				if r.Failure != c.failure {
@@ -455,14 +544,17 @@ func (c cleanManifests) Get(ctx context.Context, key string) (io.ReadCloser, bac
 }
 
 func TestWrongIdentity(t *testing.T) {
-	f := newFixture(t)
-	f.backupAt(t, f.t0, table("t", 5))
-	other, _ := age.GenerateX25519Identity()
-	o := f.opts(f.t0.Add(time.Hour))
-	o.Read, o.Identity = true, other
-	r := want(t, run(t, o), check.Integrity, check.Fail, "not among the backup's recipients", f.id.Recipient().String())
-	if r.Failure != "" {
-		t.Errorf("a key mismatch is neither transport nor corruption: %q", r.Failure)
+	for _, s := range []suite.Suite{suite.Standard, suite.SM} {
+		t.Run(s.Name(), func(t *testing.T) {
+			f := newFixtureOf(t, s)
+			f.backupAt(t, f.t0, table("t", 5))
+			o := f.opts(f.t0.Add(time.Hour))
+			o.Read, o.Identities = true, ids(testenv.NewBackupKeys(t, s).Identity)
+			r := want(t, run(t, o), check.Integrity, check.Fail, "not among the backup's recipients", f.rcp.String())
+			if r.Failure != "" {
+				t.Errorf("a key mismatch is neither transport nor corruption: %q", r.Failure)
+			}
+		})
 	}
 }
 
@@ -470,9 +562,9 @@ func TestStaleUploads(t *testing.T) {
 	f := newFixture(t)
 	f.backupAt(t, f.t0, table("t", 5))
 	now := f.t0.Add(2 * time.Hour)
-	f.mem.AddIncompleteUpload(backup.ObjectKey("yb/", "yb-nightly", now.Add(-time.Minute), ""), now.Add(-time.Minute))
+	f.mem.AddIncompleteUpload(backup.ObjectKey("yb/", "yb-nightly", f.s, now.Add(-time.Minute), ""), now.Add(-time.Minute))
 	want(t, run(t, f.opts(now)), check.Uploads, check.Pass, "1 multipart upload(s) under way")
-	f.mem.AddIncompleteUpload(backup.ObjectKey("yb/", "yb-nightly", now.Add(-30*time.Hour), ""), now.Add(-30*time.Hour))
+	f.mem.AddIncompleteUpload(backup.ObjectKey("yb/", "yb-nightly", f.s, now.Add(-30*time.Hour), ""), now.Add(-30*time.Hour))
 	r := want(t, run(t, f.opts(now)), check.Uploads, check.Warn, "1 multipart upload(s) unfinished for more than 24h", "30h ago")
 	if r.Figures["stale"] != 1 || r.Figures["recent"] != 1 {
 		t.Errorf("figures %v", r.Figures)

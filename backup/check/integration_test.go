@@ -2,19 +2,16 @@ package check_test
 
 import (
 	"bytes"
-	"crypto/ed25519"
-	"crypto/rand"
 	"io"
 	"strings"
 	"testing"
 	"time"
 
-	"filippo.io/age"
-
 	"github.com/atrest/atrest/backup"
 	"github.com/atrest/atrest/backup/check"
 	"github.com/atrest/atrest/backup/s3store"
 	"github.com/atrest/atrest/crypto"
+	"github.com/atrest/atrest/crypto/suite"
 	"github.com/atrest/atrest/engine/mysql"
 	"github.com/atrest/atrest/internal/testenv"
 )
@@ -23,13 +20,13 @@ import (
 // object-lock bucket on versitygw with a 30-day default retention.
 type realJob struct {
 	store *s3store.Store
-	id    *age.X25519Identity
-	sign  ed25519.PrivateKey
+	keys  testenv.BackupKeys
+	id    suite.Identity
 	run   backup.RunOptions
 	job   check.Job
 }
 
-func newRealJob(t *testing.T) *realJob {
+func newRealJob(t *testing.T, s suite.Suite) *realJob {
 	t.Helper()
 	db := testenv.MariaDB(t)
 	name := db.CreateDatabase(t, "chk")
@@ -44,12 +41,11 @@ func newRealJob(t *testing.T) *realJob {
 	if err := store.SetDefaultRetention(ctxT(t), backup.Governance, 30); err != nil {
 		t.Fatal(err)
 	}
-	id, _ := age.GenerateX25519Identity()
-	_, sign, _ := ed25519.GenerateKey(rand.Reader)
-	j := &realJob{store: store, id: id, sign: sign,
-		job: check.Job{Name: "yb-nightly", Prefix: "yb/", RPO: 26 * time.Hour, Retention: 30 * 24 * time.Hour}}
+	k := testenv.NewBackupKeys(t, s)
+	j := &realJob{store: store, keys: k, id: k.Identity,
+		job: check.Job{Name: "yb-nightly", Prefix: "yb/", Suite: s.Name(), RPO: 26 * time.Hour, Retention: 30 * 24 * time.Hour}}
 	j.run = backup.RunOptions{Job: "yb-nightly", Engine: mysql.Engine{}, DSN: crypto.NewSecret(db.DSN), Databases: []string{name},
-		Store: store, Prefix: "yb/", Recipients: []age.Recipient{id.Recipient()}, SigningKey: sign, ToolVersion: "test"}
+		Store: store, Prefix: "yb/", Suite: s, Recipients: []suite.Recipient{k.Recipient}, SigningKey: k.Signer, ToolVersion: "test"}
 	return j
 }
 
@@ -66,10 +62,10 @@ func (j *realJob) backup(t *testing.T, ago time.Duration) *backup.Manifest {
 	return m
 }
 
-func (j *realJob) check(t *testing.T, read bool, id age.Identity, now time.Time) []check.Result {
+func (j *realJob) check(t *testing.T, read bool, id suite.Identity, now time.Time) []check.Result {
 	t.Helper()
-	return run(t, check.Options{Job: j.job, Store: j.store, Now: now, Read: read, Identity: id,
-		SigningPub: j.sign.Public().(ed25519.PublicKey), Canary: true})
+	return run(t, check.Options{Job: j.job, Store: j.store, Now: now, Read: read, Identities: ids(id),
+		Keys: backup.Keys{j.keys.Signer.Public()}, Canary: true})
 }
 
 // replace stores a changed copy of the object under the same key, as an
@@ -91,8 +87,17 @@ func (j *realJob) replace(t *testing.T, key string, change func([]byte) []byte) 
 	}
 }
 
+// Real backups of both suites (MariaDB, backup.Run, versitygw): all
+// checks pass; a flipped byte and a truncated object are caught by
+// check --read, with and without the identity.
 func TestRealBackupChecks(t *testing.T) {
-	j := newRealJob(t)
+	for _, s := range []suite.Suite{suite.Standard, suite.SM} {
+		t.Run(s.Name(), func(t *testing.T) { testRealBackupChecks(t, s) })
+	}
+}
+
+func testRealBackupChecks(t *testing.T, s suite.Suite) {
+	j := newRealJob(t, s)
 	older := j.backup(t, 24*time.Hour)
 	newest := j.backup(t, 0)
 
@@ -114,11 +119,12 @@ func TestRealBackupChecks(t *testing.T) {
 			t.Errorf("%s: %s, want %s", c, statuses[c], st)
 		}
 	}
-	want(t, res, check.Encryption, check.Pass, "client-side age encryption", "not implemented by the server")
+	want(t, res, check.Encryption, check.Pass, "client-side "+s.Scheme()+" encryption", "not implemented by the server")
+	want(t, res, check.Integrity, check.Pass, s.Scheme()+" authenticated ")
 
 	// A flipped byte in a copy stored under the same key.
 	j.replace(t, newest.Object.Key, func(b []byte) []byte { b[len(b)/2] ^= 0x20; return b })
-	for _, id := range []age.Identity{j.id, nil} {
+	for _, id := range []suite.Identity{j.id, nil} {
 		res = j.check(t, true, id, time.Now())
 		r := want(t, res, check.Integrity, check.Fail, "ciphertext SHA-256 differs")
 		if r.Failure != check.FailIntegrity || r.Key != newest.Object.Key {
@@ -134,13 +140,15 @@ func TestRealBackupChecks(t *testing.T) {
 	// A truncated copy of a newer backup.
 	cut := j.backup(t, -time.Minute)
 	j.replace(t, cut.Object.Key, func(b []byte) []byte { return b[:len(b)-1000] })
-	res = j.check(t, true, j.id, time.Now())
 	var found bool
-	for _, r := range find(res, check.Integrity) {
-		if r.Key == cut.Object.Key {
-			found = true
-			if r.Status != check.Fail || r.Failure != check.FailIntegrity || !strings.Contains(r.Detail, "the manifest says") {
-				t.Errorf("truncated: %+v", r)
+	for _, id := range []suite.Identity{j.id, nil} {
+		res = j.check(t, true, id, time.Now())
+		for _, r := range find(res, check.Integrity) {
+			if r.Key == cut.Object.Key {
+				found = true
+				if r.Status != check.Fail || r.Failure != check.FailIntegrity || !strings.Contains(r.Detail, "the manifest says") {
+					t.Errorf("truncated: %+v", r)
+				}
 			}
 		}
 	}
@@ -149,7 +157,7 @@ func TestRealBackupChecks(t *testing.T) {
 	}
 
 	// A data object without its manifest, two hours on.
-	orphan := backup.ObjectKey("yb/", "yb-nightly", time.Now().Add(-3*time.Hour), "")
+	orphan := backup.ObjectKey("yb/", "yb-nightly", s, time.Now().Add(-3*time.Hour), "")
 	data := []byte("age-encryption.org/v1\n-> X25519 abc\n--- xyz\n")
 	if _, err := j.store.Put(ctxT(t), orphan, bytes.NewReader(data), int64(len(data)), backup.PutOptions{}); err != nil {
 		t.Fatal(err)

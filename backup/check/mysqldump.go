@@ -12,10 +12,10 @@ import (
 	"slices"
 	"strings"
 
-	"filippo.io/age"
 	"github.com/klauspost/compress/zstd"
 
 	"github.com/atrest/atrest/backup"
+	"github.com/atrest/atrest/crypto/suite"
 )
 
 // mysqldump checks dumps made by another tool (mysqldump, pg_dump), found
@@ -130,7 +130,7 @@ func (c *checker) readDump(key string) readOutcome {
 	}
 	defer rc.Close()
 	src := newSource(rc, 0)
-	layers, plain, verdict, verr, decodeErr, status := decodeDump(src, c.o.Identity, c.o.Job.Engine.CheckDump)
+	layers, plain, verdict, verr, decodeErr, status := decodeDump(src, c.o.Identities, c.o.Job.Engine.CheckDump)
 	if t := src.finish(info.Size); t != "" {
 		return readOutcome{failure: FailTransport, detail: t}
 	}
@@ -154,7 +154,7 @@ func (c *checker) readDump(key string) readOutcome {
 // decodeDump peels the layers it recognises by their magic bytes and
 // hands what is inside to whole, which reads it to the end. A layer that
 // fails on the way is the layer's error (errText), not whole's verdict.
-func decodeDump(r io.Reader, id age.Identity, whole func(io.Reader) (string, error)) (layers []string, plain int64, verdict string, verr error, errText string, st Status) {
+func decodeDump(r io.Reader, ids []suite.Identity, whole func(io.Reader) (string, error)) (layers []string, plain int64, verdict string, verr error, errText string, st Status) {
 	br := bufio.NewReaderSize(r, 64<<10)
 	var cur io.Reader = br
 	for range 3 {
@@ -176,12 +176,12 @@ func decodeDump(r io.Reader, id age.Identity, whole func(io.Reader) (string, err
 			layers = append(layers, "zstd")
 			cur = zr
 		case bytes.HasPrefix(magic, []byte("age-encryption.org/")):
-			if id == nil {
-				return append(layers, "age"), 0, "", nil, "encrypted with age: give --identity to read it", Unsupported
+			if !slices.ContainsFunc(ids, func(id suite.Identity) bool { return id.Suite() == suite.Standard }) {
+				return append(layers, "age"), 0, "", nil, "encrypted with age: give --identity (an age identity) to read it", Unsupported
 			}
-			ar, err := age.Decrypt(br, id)
+			ar, err := suite.Standard.Decrypt(br, ids)
 			if err != nil {
-				return layers, 0, "", nil, "age: " + oneLine(err), ""
+				return layers, 0, "", nil, oneLine(err), ""
 			}
 			layers = append(layers, "age")
 			br = bufio.NewReaderSize(ar, 64<<10)

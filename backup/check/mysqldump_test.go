@@ -8,13 +8,14 @@ import (
 	"testing"
 	"time"
 
-	"filippo.io/age"
 	"github.com/klauspost/compress/zstd"
 
 	"github.com/atrest/atrest/backup"
 	"github.com/atrest/atrest/backup/check"
 	"github.com/atrest/atrest/backup/storetest"
+	"github.com/atrest/atrest/crypto/suite"
 	"github.com/atrest/atrest/engine/mysql"
+	"github.com/atrest/atrest/internal/testenv"
 )
 
 func mysqldumpSQL(rows int, complete bool) []byte {
@@ -107,9 +108,9 @@ func TestMysqldump(t *testing.T) {
 func TestMysqldumpCodecs(t *testing.T) {
 	t0 := time.Date(2026, 11, 20, 1, 30, 0, 0, time.UTC)
 	good := mysqldumpSQL(2000, true)
-	id, _ := age.GenerateX25519Identity()
+	k := testenv.NewBackupKeys(t, suite.Standard)
 	var aged bytes.Buffer
-	aw, _ := age.Encrypt(&aged, id.Recipient())
+	aw, _ := suite.Standard.Encrypt(&aged, []suite.Recipient{k.Recipient})
 	aw.Write(zst(good))
 	aw.Close()
 	gzipped := gz(good)
@@ -120,7 +121,7 @@ func TestMysqldumpCodecs(t *testing.T) {
 	for _, c := range []struct {
 		name     string
 		data     []byte
-		identity age.Identity
+		identity suite.Identity
 		st       check.Status
 		sub      string
 	}{
@@ -131,13 +132,14 @@ func TestMysqldumpCodecs(t *testing.T) {
 		{"gzip flipped", flipped, nil, check.Fail, "gzip:"},
 		{"zstd truncated", zst(good)[:500], nil, check.Fail, "zstd:"},
 		{"age without identity", aged.Bytes(), nil, check.Unsupported, "give --identity"},
-		{"age with identity", aged.Bytes(), id, check.Pass, "age+zstd decoded to the end"},
+		{"age with identity", aged.Bytes(), k.Identity, check.Pass, "age+zstd decoded to the end"},
+		{"age with an SM2 identity", aged.Bytes(), testenv.NewBackupKeys(t, suite.SM).Identity, check.Unsupported, "give --identity (an age identity)"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			s := dumpStore{storetest.NewMem(), t}
 			s.put("yb/yb.sql.x", t0, c.data)
 			o := mysqldumpOpts(s, t0.Add(time.Hour), "yb/*.sql.x")
-			o.Identity = c.identity
+			o.Identities = ids(c.identity)
 			r := want(t, run(t, o), check.Integrity, c.st, c.sub)
 			if c.st == check.Fail && r.Failure != check.FailIntegrity {
 				t.Errorf("failure %q", r.Failure)

@@ -1,7 +1,6 @@
 package check
 
 import (
-	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -11,10 +10,10 @@ import (
 	"strings"
 	"time"
 
-	"filippo.io/age"
 	"github.com/klauspost/compress/zstd"
 
 	"github.com/atrest/atrest/backup"
+	"github.com/atrest/atrest/crypto/suite"
 )
 
 // maxZstdWindow bounds the memory a zstd stream may ask for: zstd's own
@@ -88,7 +87,7 @@ type source struct {
 	n   int64
 	h   hash.Hash
 	err error
-	// head keeps the first bytes, for the age header.
+	// head keeps the first bytes, for the header (suite.Suite.Layout).
 	head    []byte
 	headCap int
 }
@@ -132,11 +131,22 @@ func (s *source) finish(announced int64) string {
 func (s *source) sum() string { return hex.EncodeToString(s.h.Sum(nil)) }
 
 // readAtrest streams one atrest backup and compares it with its manifest:
-// ciphertext size and SHA-256, then with an identity age authentication
-// (every chunk), zstd to the end, compressed and plaintext size and the
-// plaintext SHA-256; without one, the age header's structure and the
-// payload length it implies.
+// ciphertext size and SHA-256, then, with an identity of the backup's
+// suite, the suite's authentication (age: every chunk; sm: the HMAC-SM3
+// tag), zstd to the end, compressed and plaintext size and the plaintext
+// SHA-256; without one, the header's structure and the object length it
+// implies (suite.Suite.Layout).
 func (c *checker) readAtrest(key string, m *backup.Manifest) readOutcome {
+	s, err := m.SuiteOf()
+	if err != nil {
+		return readOutcome{failure: FailIntegrity, detail: "manifest: " + oneLine(err)}
+	}
+	var ids []suite.Identity
+	for _, id := range c.o.Identities {
+		if id.Suite() == s {
+			ids = append(ids, id)
+		}
+	}
 	rc, info, err := c.o.Store.Get(c.ctx, key)
 	if err != nil {
 		if errors.Is(err, backup.ErrNotFound) {
@@ -153,8 +163,8 @@ func (c *checker) readAtrest(key string, m *backup.Manifest) readOutcome {
 		plainSum        string
 		identityMissing bool
 	)
-	if c.o.Identity != nil {
-		compressed, plain, plainSum, decodeErr, identityMissing = decodeAge(src, c.o.Identity)
+	if len(ids) > 0 {
+		compressed, plain, plainSum, decodeErr, identityMissing = decode(src, s, ids)
 	}
 	if t := src.finish(info.Size); t != "" {
 		return readOutcome{failure: FailTransport, detail: t}
@@ -178,39 +188,47 @@ func (c *checker) readAtrest(key string, m *backup.Manifest) readOutcome {
 		return readOutcome{failure: "", status: Fail, figures: figs,
 			detail: fmt.Sprintf("ciphertext SHA-256 matches, but the identity is not among the backup's recipients (%s): a restore with it would fail", strings.Join(m.Encryption.Recipients, ", "))}
 	}
-	if c.o.Identity == nil {
-		if bad := ageStructure(src.head, src.n, m); bad != "" {
+	if len(ids) == 0 {
+		if bad := structure(s, src.head, src.n, m); bad != "" {
 			return readOutcome{failure: FailIntegrity, figures: figs, detail: bad}
 		}
-		return readOutcome{figures: figs, detail: fmt.Sprintf("read %s: size and ciphertext SHA-256 match the manifest; age header well-formed, %d recipient stanza(s), payload length as the compressed size implies; without an identity, age authentication and zstd were not checked (give --identity, or a drill identity_file)",
-			size(src.n), len(m.Encryption.Recipients))}
+		why := "without an identity"
+		if len(c.o.Identities) > 0 {
+			why = "without an identity of suite " + s.Name()
+		}
+		return readOutcome{figures: figs, detail: fmt.Sprintf("read %s: size and ciphertext SHA-256 match the manifest; %s header well-formed, %d recipient(s), object length as the compressed size implies; %s, decryption and zstd were not checked (give --identity, or a drill identity_file)",
+			size(src.n), s.Scheme(), len(m.Encryption.Recipients), why)}
 	}
 	figs["plaintext_bytes"] = plain
 	switch {
 	case decodeErr != "":
 		return readOutcome{failure: FailIntegrity, figures: figs, detail: decodeErr}
 	case compressed != mo.CompressedBytes:
-		return readOutcome{failure: FailIntegrity, figures: figs, detail: fmt.Sprintf("age decrypted to %d bytes of zstd, the manifest says %d", compressed, mo.CompressedBytes)}
+		return readOutcome{failure: FailIntegrity, figures: figs, detail: fmt.Sprintf("%s decrypted to %d bytes of zstd, the manifest says %d", s.Scheme(), compressed, mo.CompressedBytes)}
 	case plain != mo.PlaintextBytes:
 		return readOutcome{failure: FailIntegrity, figures: figs, detail: fmt.Sprintf("zstd decoded to %d bytes of SQL, the manifest says %d", plain, mo.PlaintextBytes)}
 	case plainSum != mo.PlaintextSHA256:
 		return readOutcome{failure: FailIntegrity, figures: figs, detail: "plaintext SHA-256 differs from the manifest"}
 	}
-	return readOutcome{figures: figs, detail: fmt.Sprintf("read %s: ciphertext SHA-256 matches, age authenticated every chunk with the identity, zstd decoded to the end, %s of SQL with the manifest's SHA-256 (not restored)",
-		size(src.n), size(plain))}
+	how := "every chunk"
+	if !s.ChunkAuthenticated() {
+		how = "the whole object by its tag"
+	}
+	return readOutcome{figures: figs, detail: fmt.Sprintf("read %s: ciphertext SHA-256 matches, %s authenticated %s with the identity (suite %s), zstd decoded to the end, %s of SQL with the manifest's SHA-256 (not restored)",
+		size(src.n), s.Scheme(), how, s.Name(), size(plain))}
 }
 
-// decodeAge decrypts and decompresses r to the end, hashing the plaintext.
-func decodeAge(r io.Reader, id age.Identity) (compressed, plain int64, plainSum, errText string, noMatch bool) {
-	ar, err := age.Decrypt(r, id)
+// decode decrypts (suite s) and decompresses r to the end, hashing the
+// plaintext. noMatch: none of ids opens the object.
+func decode(r io.Reader, s suite.Suite, ids []suite.Identity) (compressed, plain int64, plainSum, errText string, noMatch bool) {
+	dr, err := s.Decrypt(r, ids)
 	if err != nil {
-		var nm *age.NoIdentityMatchError
-		if errors.As(err, &nm) {
+		if errors.Is(err, suite.ErrNoIdentity) {
 			return 0, 0, "", "", true
 		}
-		return 0, 0, "", "age: " + oneLine(err), false
+		return 0, 0, "", oneLine(err), false
 	}
-	cr := &countReader{r: ar}
+	cr := &countReader{r: dr}
 	zr, err := zstd.NewReader(cr, zstd.WithDecoderMaxWindow(maxZstdWindow))
 	if err != nil {
 		return 0, 0, "", "zstd: " + oneLine(err), false
@@ -219,13 +237,13 @@ func decodeAge(r io.Reader, id age.Identity) (compressed, plain int64, plainSum,
 	h := sha256.New()
 	plain, err = io.Copy(h, zr)
 	if err != nil {
-		// age's errors come through zstd; name the layer that failed.
-		layer := "zstd"
+		// The decryption's errors come through zstd; name the layer
+		// that failed (the suite's errors name theirs).
+		what := "zstd: " + oneLine(err)
 		if cr.err != nil && cr.err != io.EOF {
-			layer = "age"
-			err = cr.err
+			what = oneLine(cr.err)
 		}
-		return cr.n, plain, "", fmt.Sprintf("%s: %s after %d bytes of SQL", layer, oneLine(err), plain), false
+		return cr.n, plain, "", fmt.Sprintf("%s after %d bytes of SQL", what, plain), false
 	}
 	return cr.n, plain, hex.EncodeToString(h.Sum(nil)), "", false
 }
@@ -245,38 +263,20 @@ func (c *countReader) Read(p []byte) (int, error) {
 	return n, err
 }
 
-// age's payload: a 16-byte nonce, then the plaintext in 64 KiB chunks each
-// with a 16-byte tag (at least one chunk, even for no plaintext).
-const (
-	ageNonce = 16
-	ageChunk = 64 << 10
-	ageTag   = 16
-)
-
-// ageStructure checks what can be checked of an age file without its key:
-// a well-formed header whose recipient stanzas match the manifest's count,
-// and a payload exactly as long as the manifest's compressed size implies.
-func ageStructure(head []byte, total int64, m *backup.Manifest) string {
-	hdr, err := age.ExtractHeader(bytes.NewReader(head))
+// structure checks what can be checked of an object without its key
+// (suite.Suite.Layout): a well-formed header naming as many recipients as
+// the manifest lists, and an object exactly as long as the manifest's
+// compressed size implies.
+func structure(s suite.Suite, head []byte, total int64, m *backup.Manifest) string {
+	rcp, size, err := s.Layout(head, m.Object.CompressedBytes)
 	if err != nil {
-		return "age header: " + oneLine(err)
+		return oneLine(err)
 	}
-	if !bytes.HasPrefix(head, hdr) {
-		return "age header is not in canonical form"
+	if want := len(m.Encryption.Recipients); want > 0 && rcp != want {
+		return fmt.Sprintf("%s header names %d recipient(s), the manifest lists %d", s.Scheme(), rcp, want)
 	}
-	stanzas := 0
-	for line := range strings.SplitSeq(string(hdr), "\n") {
-		if strings.HasPrefix(line, "-> ") {
-			stanzas++
-		}
-	}
-	if want := len(m.Encryption.Recipients); want > 0 && stanzas != want {
-		return fmt.Sprintf("age header has %d recipient stanza(s), the manifest lists %d recipients", stanzas, want)
-	}
-	c := m.Object.CompressedBytes
-	chunks := max(1, (c+ageChunk-1)/ageChunk)
-	if want := int64(len(hdr)) + ageNonce + c + chunks*ageTag; total != want {
-		return fmt.Sprintf("age payload: the object is %d bytes, a header of %d and %d compressed bytes make %d", total, len(hdr), c, want)
+	if total != size {
+		return fmt.Sprintf("%s object of %d bytes, where its header and %d compressed bytes make %d", s.Scheme(), total, m.Object.CompressedBytes, size)
 	}
 	return ""
 }

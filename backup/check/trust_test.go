@@ -1,13 +1,13 @@
 package check_test
 
 import (
-	"crypto/ed25519"
-	"crypto/rand"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/atrest/atrest/backup/check"
+	"github.com/atrest/atrest/crypto/suite"
+	"github.com/atrest/atrest/internal/testenv"
 )
 
 // TestForgedBackupIsNeverGood is issue 16.1 at the check's level: a backup
@@ -18,7 +18,7 @@ import (
 func TestForgedBackupIsNeverGood(t *testing.T) {
 	f := newFixture(t)
 	own := f.backupAt(t, f.t0, table("t", 5))
-	_, otherKey, _ := ed25519.GenerateKey(rand.Reader)
+	otherKey := testenv.NewBackupKeys(t, suite.Standard).Signer
 	mine := f.key
 	f.key = otherKey // the second installation signs the next one
 	forged := f.backupAt(t, f.t0.Add(time.Hour), table("t", 6))
@@ -26,7 +26,7 @@ func TestForgedBackupIsNeverGood(t *testing.T) {
 
 	for _, readAll := range []bool{false, true} {
 		o := f.opts(f.t0.Add(2 * time.Hour))
-		o.Read, o.ReadAll, o.Identity = true, readAll, f.id
+		o.Read, o.ReadAll, o.Identities = true, readAll, ids(f.id)
 		res := run(t, o)
 		var objectNotTrusted, integrityNotTrusted bool
 		for _, r := range res {
@@ -68,7 +68,7 @@ func TestForgedBackupIsNeverGood(t *testing.T) {
 	// Without a public key nothing is proven: what would pass on the
 	// manifests' word warns instead.
 	o := f.opts(f.t0.Add(2 * time.Hour))
-	o.SigningPub, o.Read, o.Identity = nil, true, f.id
+	o.Keys, o.Read, o.Identities = nil, true, ids(f.id)
 	for _, r := range run(t, o) {
 		switch r.Check {
 		case check.Freshness, check.ObjectCheck, check.Trend, check.Integrity, check.ManifestSig:

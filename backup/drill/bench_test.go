@@ -1,8 +1,6 @@
 package drill_test
 
 import (
-	"crypto/ed25519"
-	"crypto/rand"
 	"fmt"
 	"os"
 	"runtime"
@@ -12,18 +10,18 @@ import (
 	"testing"
 	"time"
 
-	"filippo.io/age"
-
 	"github.com/atrest/atrest/backup"
 	"github.com/atrest/atrest/backup/drill"
 	"github.com/atrest/atrest/crypto"
+	"github.com/atrest/atrest/crypto/suite"
 	"github.com/atrest/atrest/engine/mysql"
 	"github.com/atrest/atrest/internal/testenv"
 )
 
 // BenchmarkDrill drills a backup of a sysbench-shaped table (1M rows, or
 // ATREST_BENCH_ROWS) from versitygw onto a private MariaDB: download,
-// SHA-256, age, zstd, load, every digest recomputed. It reports rows/s,
+// SHA-256, decryption (age, or sm with ATREST_BENCH_SUITE=sm), zstd, load,
+// every digest recomputed. It reports rows/s,
 // the phases, and the Go heap's peak, which must not grow with the data.
 // scripts/bench.sh sets the same drill beside age|zstd|mariadb and
 // myloader.
@@ -42,19 +40,22 @@ func BenchmarkDrill(b *testing.B) {
 
 	srv := testenv.S3(b)
 	store := s3Store(b, srv, srv.Bucket(b, "drillbench", false))
-	id, _ := age.GenerateX25519Identity()
-	_, sign, _ := ed25519.GenerateKey(rand.Reader)
+	s, err := suite.Get(os.Getenv("ATREST_BENCH_SUITE"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	k := testenv.NewBackupKeys(b, s)
 	start = time.Now()
 	m, err := backup.Run(ctxT(b), backup.RunOptions{Job: "bench", Engine: mysql.Engine{}, DSN: crypto.NewSecret(src.DSN), Databases: []string{name},
-		Store: store, Prefix: "b/", Recipients: []age.Recipient{id.Recipient()}, SigningKey: sign})
+		Store: store, Prefix: "b/", Suite: s, Recipients: []suite.Recipient{k.Recipient}, SigningKey: k.Signer})
 	if err != nil {
 		b.Fatal(err)
 	}
 	b.Logf("backup: %s, %d MiB of SQL, %d MiB stored", time.Since(start).Round(time.Millisecond),
 		m.Object.PlaintextBytes>>20, m.Object.CiphertextBytes>>20)
 	target := testenv.NewMariaDB(b, testenv.Config{})
-	o := drill.Options{Job: drill.Job{Name: "bench", Prefix: "b/"}, Engine: mysql.Engine{}, Store: store, Identity: id,
-		TargetDSN: crypto.NewSecret(target.DSN), SigningPub: sign.Public().(ed25519.PublicKey), Parallel: 2}
+	o := drill.Options{Job: drill.Job{Name: "bench", Prefix: "b/"}, Engine: mysql.Engine{}, Store: store, Identity: k.Identity,
+		TargetDSN: crypto.NewSecret(target.DSN), Keys: backup.Keys{k.Signer.Public()}, Parallel: 2}
 
 	var rec *drill.Record
 	stop := heapPeak()

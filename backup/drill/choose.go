@@ -103,16 +103,16 @@ func (d *drill) listBackups() ([]*choice, error) {
 		if err != nil {
 			return nil, fmt.Errorf("list %s: %s", prefix, oneLine(err))
 		}
-		switch {
-		case strings.HasSuffix(oi.Key, backup.ObjectSuffix):
-			objects[oi.Key] = oi
-		case strings.HasSuffix(oi.Key, backup.ObjectSuffix+backup.ManifestSuffix):
-			manifests = append(manifests, oi.Key)
+		// Data objects of either suite: a job may have switched.
+		switch obj, manifest, ok := backup.ListedKey(oi.Key); {
+		case ok && manifest:
+			manifests = append(manifests, obj)
+		case ok:
+			objects[obj] = oi
 		}
 	}
 	var out []*choice
-	for _, mk := range manifests {
-		key := strings.TrimSuffix(mk, backup.ManifestSuffix)
+	for _, key := range manifests {
 		if oi, ok := objects[key]; ok {
 			out = append(out, &choice{key: key, info: oi})
 		}
@@ -204,17 +204,11 @@ func (d *drill) loadManifest(c *choice) (why string, err error) {
 	if err != nil {
 		return oneLine(err), nil
 	}
-	// A manifest this installation's key does not verify vouches for
+	// A manifest this installation's keys do not verify vouches for
 	// nothing: the backup is refused before a byte of it is read (an
 	// integrity failure when named; skipped, with a note, when chosen).
-	if err := m.Verify(d.o.SigningPub); err != nil {
-		return "not trusted: " + oneLine(err), nil // Verify's errors begin "manifest …"
-	}
-	switch {
-	case m.Job != d.o.Job.Name:
-		return fmt.Sprintf("not trusted: manifest is of job %q", m.Job), nil
-	case m.Object.Key != c.key:
-		return fmt.Sprintf("not trusted: manifest describes %s", m.Object.Key), nil
+	if err := m.Trust(d.o.Keys, d.o.Job.Name, c.key); err != nil {
+		return "not trusted: " + oneLine(err), nil // Trust's errors begin "manifest …"
 	}
 	c.manifest, c.snapshot = m, m.Snapshot
 	return "", nil

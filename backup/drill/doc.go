@@ -1,5 +1,5 @@
 // Package drill proves that a backup restores: it picks a backup of a job,
-// streams it from object storage (SHA-256 → age → zstd, or a third-party
+// streams it from object storage (SHA-256 → age or sm → zstd, or a third-party
 // dump's gzip/zstd) into a fresh scratch database on a drill server, checks
 // every table's row count, content digest and DDL hash against the signed
 // manifest, runs the DBA's probe queries, measures RTO and RPO, and drops

@@ -2,16 +2,14 @@ package drill
 
 import (
 	"context"
-	"crypto/ed25519"
 	"errors"
 	"fmt"
 	"strings"
 	"time"
 
-	"filippo.io/age"
-
 	"github.com/atrest/atrest/backup"
 	"github.com/atrest/atrest/crypto"
+	"github.com/atrest/atrest/crypto/suite"
 	"github.com/atrest/atrest/engine"
 )
 
@@ -21,7 +19,7 @@ const (
 	// be fine.
 	FailTransport = "transport"
 	// FailIntegrity: the bytes are not the bytes backed up (checksum, age
-	// authentication, zstd or gzip, a truncated dump), the restored tables
+	// or sm authentication, zstd or gzip, a truncated dump), the restored tables
 	// differ from the manifest, or the manifest is not trusted (this
 	// installation's key does not verify it: nothing is read then).
 	FailIntegrity = "integrity"
@@ -89,9 +87,11 @@ type Options struct {
 	Probes       []Probe
 
 	Store backup.ObjectStore
-	// Identity decrypts the backup; without one, IdentityFile is read (age
-	// identity file). Neither, or one that cannot be read, is a key failure.
-	Identity     age.Identity
+	// Identity decrypts the backup; without one, IdentityFile is read (an
+	// age identity file, or an SM2 private key in PEM). Neither, one that
+	// cannot be read, or one of another suite than the backup's, is a key
+	// failure.
+	Identity     suite.Identity
 	IdentityFile string
 
 	// Engine is the database family of the drill server and of the
@@ -103,9 +103,9 @@ type Options struct {
 	// SourceDSN, if set, is the job's source, to refuse a target that is
 	// the same server. The manifest's record of the source is compared too.
 	SourceDSN crypto.Secret
-	// SigningPub verifies manifest signatures: a manifest that does not
-	// verify is no backup.
-	SigningPub ed25519.PublicKey
+	// Keys verify manifest signatures (the installation's keys,
+	// backup.LoadKeys): a manifest none of them verifies is no backup.
+	Keys backup.Keys
 
 	// BackupKey drills this backup (data object or manifest key) instead of
 	// choosing one.
@@ -133,6 +133,7 @@ type Record struct {
 	Drill   string `json:"drill,omitempty"`
 	Backup  string `json:"backup"`
 	Format  string `json:"format"`
+	Suite   string `json:"suite,omitempty"` // the backup's crypto suite, from its manifest; none for another tool's dump
 	Status  string `json:"status"`
 	Failure string `json:"failure,omitempty"`
 	Detail  string `json:"detail,omitempty"`
@@ -275,8 +276,8 @@ func (o *Options) validate() error {
 		return fmt.Errorf("drill %s: no database engine for the target", job)
 	case o.Job.Format != "atrest" && o.Job.Format != "mysqldump" && o.Job.Format != "pg_dump":
 		return fmt.Errorf("drill %s: format %q is not atrest, mysqldump or pg_dump", job, o.Job.Format)
-	case o.Job.Format == "atrest" && len(o.SigningPub) != ed25519.PublicKeySize:
-		return fmt.Errorf("drill %s: no ed25519 public key to verify manifests with", job)
+	case o.Job.Format == "atrest" && len(o.Keys) == 0:
+		return fmt.Errorf("drill %s: no public key to verify manifests with", job)
 	case o.Job.Format != "atrest" && o.Job.KeyPattern == "" && o.BackupKey == "":
 		return fmt.Errorf("drill %s: format %s needs a key pattern", job, o.Job.Format)
 	case o.Select != "latest" && o.Select != "random":
@@ -297,7 +298,7 @@ type drill struct {
 	rec   *Record
 	start time.Time
 
-	ids    []age.Identity
+	ids    []suite.Identity
 	idErr  error // why there is no identity
 	chosen *choice
 	tgt    engine.Target
@@ -326,6 +327,12 @@ func (d *drill) run() error {
 	}
 	d.chosen = c
 	d.rec.Backup = c.key
+	if c.manifest != nil {
+		d.rec.Suite = c.manifest.Suite
+		if s, err := c.manifest.SuiteOf(); err == nil {
+			d.rec.Suite = s.Name()
+		}
+	}
 	if c.snapshot.IsZero() {
 		d.rec.RPOSeconds = d.start.Sub(c.info.LastModified).Seconds()
 		d.note("no manifest: RPO is from the object's upload time; the snapshot is at least this old")

@@ -29,6 +29,7 @@ import (
 	"github.com/atrest/atrest/backup/s3store"
 	"github.com/atrest/atrest/backup/storetest"
 	"github.com/atrest/atrest/crypto"
+	"github.com/atrest/atrest/crypto/suite"
 	"github.com/atrest/atrest/engine/mysql"
 	"github.com/atrest/atrest/internal/testenv"
 )
@@ -101,7 +102,7 @@ func (f *fixture) backup(t *testing.T, at time.Time) *backup.Manifest {
 	t.Helper()
 	m, err := backup.Run(ctxT(t), backup.RunOptions{Job: f.job, Engine: mysql.Engine{}, DSN: crypto.NewSecret(f.src.DSN),
 		Databases: []string{f.database}, Store: f.store, Prefix: "yb/",
-		Recipients: []age.Recipient{f.id.Recipient()}, SigningKey: f.sign, ToolVersion: "test",
+		Recipients: []suite.Recipient{ageRecipient(f.id)}, SigningKey: f.sign, ToolVersion: "test",
 		Now: func() time.Time { return at }})
 	if err != nil {
 		t.Fatal(err)
@@ -111,14 +112,14 @@ func (f *fixture) backup(t *testing.T, at time.Time) *backup.Manifest {
 
 func (f *fixture) opts() drill.Options {
 	return drill.Options{
-		Job:        drill.Job{Name: f.job, Prefix: "yb/"},
-		Drill:      f.job + "-drill",
-		Engine:     mysql.Engine{},
-		Store:      f.store,
-		Identity:   f.id,
-		TargetDSN:  crypto.NewSecret(f.target.DSN),
-		SourceDSN:  crypto.NewSecret(f.src.DSN),
-		SigningPub: f.sign.Public().(ed25519.PublicKey),
+		Job:       drill.Job{Name: f.job, Prefix: "yb/"},
+		Drill:     f.job + "-drill",
+		Engine:    mysql.Engine{},
+		Store:     f.store,
+		Identity:  ageIdentity(f.id),
+		TargetDSN: crypto.NewSecret(f.target.DSN),
+		SourceDSN: crypto.NewSecret(f.src.DSN),
+		Keys:      backup.Keys{f.sign.Public()},
 		Probes: []drill.Probe{
 			{Name: "settlements present", SQL: "SELECT COUNT(*) > 0 FROM js_jsmx"},
 			{Name: "trigger restored", SQL: "-- a comment first\nSELECT COUNT(*) FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA = DATABASE()"},
@@ -432,7 +433,7 @@ func TestDrillKey(t *testing.T) {
 	f := newFixture(t, "yb-key")
 	other, _ := age.GenerateX25519Identity()
 	o := f.opts()
-	o.Identity = other
+	o.Identity = ageIdentity(other)
 	rec, err := drill.Run(ctxT(t), o)
 	fl := wantFailure(t, rec, err, drill.FailKey)
 	if !strings.Contains(fl.Detail, other.Recipient().String()) || !strings.Contains(fl.Detail, f.id.Recipient().String()) {
@@ -830,7 +831,7 @@ func TestDrillMysqldump(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			o := f.opts()
 			o.Job = drill.Job{Name: "yb-dump", Format: "mysqldump", KeyPattern: tc.pattern, Databases: []string{f.database}}
-			o.SigningPub = nil
+			o.Keys = nil
 			rec, err := drill.Run(ctxT(t), o)
 			if err != nil {
 				t.Fatalf("%v; record %+v", err, rec)

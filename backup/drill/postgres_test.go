@@ -16,6 +16,7 @@ import (
 	"github.com/atrest/atrest/backup/check"
 	"github.com/atrest/atrest/backup/drill"
 	"github.com/atrest/atrest/crypto"
+	"github.com/atrest/atrest/crypto/suite"
 	"github.com/atrest/atrest/engine"
 	"github.com/atrest/atrest/engine/postgres"
 	"github.com/atrest/atrest/internal/testenv"
@@ -63,7 +64,7 @@ func newPGFixture(t *testing.T, job string) *pgFixture {
 	}
 	f.m, err = backup.Run(ctxT(t), backup.RunOptions{Job: f.job, Engine: postgres.Engine{},
 		DSN: crypto.NewSecret(f.sourceDSN()), Parallel: 2, Store: f.store, Prefix: "his/",
-		Recipients: []age.Recipient{f.id.Recipient()}, SigningKey: f.sign, ToolVersion: "test"})
+		Recipients: []suite.Recipient{ageRecipient(f.id)}, SigningKey: f.sign, ToolVersion: "test"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -74,14 +75,14 @@ func (f *pgFixture) sourceDSN() string { return f.src.DSNFor(f.src.User, f.src.P
 
 func (f *pgFixture) opts() drill.Options {
 	return drill.Options{
-		Job:        drill.Job{Name: f.job, Prefix: "his/"},
-		Drill:      f.job + "-drill",
-		Engine:     postgres.Engine{},
-		Store:      f.store,
-		Identity:   f.id,
-		TargetDSN:  crypto.NewSecret(f.target.DSNFor(f.target.User, f.target.Password, "postgres")),
-		SourceDSN:  crypto.NewSecret(f.sourceDSN()),
-		SigningPub: f.sign.Public().(ed25519.PublicKey),
+		Job:       drill.Job{Name: f.job, Prefix: "his/"},
+		Drill:     f.job + "-drill",
+		Engine:    postgres.Engine{},
+		Store:     f.store,
+		Identity:  ageIdentity(f.id),
+		TargetDSN: crypto.NewSecret(f.target.DSNFor(f.target.User, f.target.Password, "postgres")),
+		SourceDSN: crypto.NewSecret(f.sourceDSN()),
+		Keys:      backup.Keys{f.sign.Public()},
 		Probes: []drill.Probe{
 			{Name: "settlements present", SQL: "SELECT count(*) > 0 FROM yb.js_jsmx"},
 			{Name: "no negative balance", SQL: "SELECT NOT EXISTS (SELECT 1 FROM yb.cb_ryxx WHERE balance < 0)"},
@@ -116,7 +117,7 @@ func TestPostgresBackupCheckDrill(t *testing.T) {
 		t.Fatalf("manifest source %+v, digests %s, position %+v, %d tables", f.m.Source, f.m.DigestAlgorithm, f.m.Position, len(f.m.Tables))
 	}
 	res, err := check.Run(ctxT(t), check.Options{Job: check.Job{Name: f.job, Prefix: "his/", RPO: time.Hour, Retention: 24 * time.Hour},
-		Store: f.store, Read: true, Identity: f.id, SigningPub: f.sign.Public().(ed25519.PublicKey)})
+		Store: f.store, Read: true, Identities: []suite.Identity{ageIdentity(f.id)}, Keys: backup.Keys{f.sign.Public()}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -7,13 +7,15 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
+	"slices"
 	"strings"
 	"sync"
 
-	"filippo.io/age"
 	"github.com/klauspost/compress/zstd"
 
 	"github.com/atrest/atrest/backup"
+	"github.com/atrest/atrest/crypto/suite"
 	"github.com/atrest/atrest/engine"
 )
 
@@ -70,8 +72,17 @@ func (d *drill) restore() error {
 
 // layer is one decoding stage and the meter on its output.
 type layer struct {
-	name string // age, zstd, gzip
+	name string // age or sm4 (decryption: suite.Suite.Ext), zstd, gzip
 	out  *meter
+	// auth: every byte the layer gave out was authenticated already
+	// (suite.Suite.ChunkAuthenticated).
+	auth bool
+}
+
+// decrypts reports whether the layer is a suite's decryption.
+func (l layer) decrypts() bool {
+	_, ok := suite.ByExt(l.name)
+	return ok
 }
 
 // restoreOnce is one attempt: Get → count and SHA-256 → decoders →
@@ -121,10 +132,10 @@ func (d *drill) restoreOnce() error {
 			lerr = ra.failed
 		}
 	case ra.failed == nil && !authenticated(layers) && d.ctx.Err() == nil:
-		// Without age nothing vouched for the SQL the server refused:
-		// damaged gzip decodes to garbage long before its checksum at the
-		// end. Read on, so a damaged dump is not taken for a restore
-		// failure.
+		// Nothing vouched yet for the SQL the server refused: damaged
+		// gzip decodes to garbage long before its checksum at the end, and
+		// an sm object is proven by its tag at the end. Read on, so a
+		// damaged object is not taken for a restore failure.
 		io.Copy(io.Discard, ra)
 	}
 	if lerr != nil {
@@ -155,39 +166,49 @@ func (d *drill) restoreOnce() error {
 	return nil
 }
 
-// decoders builds the decoding chain for the chosen object: age and zstd
-// for atrest backups; for a third-party dump, the layers its key's suffixes
-// name, outermost last (x.sql.gz.age: age, then gzip). age.Decrypt reads the
-// header here, so a wrong key is known before anything is loaded.
+// decoders builds the decoding chain for the chosen object: the backup's
+// suite (age, or sm4: its manifest says) and zstd for atrest backups; for a
+// third-party dump, the layers its key's suffixes name, outermost last
+// (x.sql.gz.age: age, then gzip). Decrypt reads the header here, so a
+// wrong key is known before anything is loaded.
 func (d *drill) decoders(src *meter, info backup.ObjectInfo) ([]layer, *meter, error) {
-	names := []string{"age", "zstd"}
+	var names []string
 	if d.o.Job.Format != "atrest" {
 		names = dumpLayers(d.chosen.key)
+	} else {
+		s, err := d.chosen.manifest.SuiteOf()
+		if err != nil {
+			return nil, nil, d.fail(FailIntegrity, "%s: %s", d.chosen.key, oneLine(err))
+		}
+		names = []string{s.Ext(), "zstd"}
 	}
 	var layers []layer
 	var cur io.Reader = src
 	for _, name := range names {
 		var r io.Reader
 		var err error
-		switch name {
-		case "age":
-			r, err = age.Decrypt(cur, d.ids...)
+		s, decrypts := suite.ByExt(name)
+		auth := false
+		switch {
+		case decrypts:
+			r, err = s.Decrypt(cur, d.ids)
 			if err != nil {
-				return nil, nil, d.ageHeaderFailure(err, src, info)
+				return nil, nil, d.headerFailure(err, src, info)
 			}
-		case "zstd":
+			auth = s.ChunkAuthenticated()
+		case name == "zstd":
 			r, err = zstd.NewReader(cur, zstd.WithDecoderConcurrency(1), zstd.WithDecoderMaxWindow(maxZstdWindow))
-		case "gzip":
+		case name == "gzip":
 			r, err = gzip.NewReader(cur)
 		}
 		if err != nil {
 			if t := transportFault(src, info); t != "" && src.err != nil {
 				return nil, nil, d.fail(FailTransport, "%s: %s", d.chosen.key, t)
 			}
-			return nil, nil, d.fail(FailIntegrity, "%s: %s", d.chosen.key, layerErr(name, err))
+			return nil, nil, d.fail(FailIntegrity, "%s: %s", d.chosen.key, layerErr(layer{name: name}, err))
 		}
 		m := &meter{r: r}
-		layers = append(layers, layer{name: name, out: m})
+		layers = append(layers, layer{name: name, out: m, auth: auth})
 		cur = m
 	}
 	plain := src
@@ -198,38 +219,38 @@ func (d *drill) decoders(src *meter, info backup.ObjectInfo) ([]layer, *meter, e
 	return layers, plain, nil
 }
 
-// authenticated reports whether age authenticated every byte the loader
-// read: then a statement the server refuses is the server's business.
+// authenticated reports whether a suite's decryption authenticated every
+// byte the loader read (age does, chunk by chunk; sm only at the end):
+// then a statement the server refuses is the server's business.
 func authenticated(layers []layer) bool {
-	return len(layers) > 0 && layers[0].name == "age"
+	return len(layers) > 0 && layers[0].auth
 }
 
 // layerErr names the layer that failed, once (gzip's errors name it
-// already).
-func layerErr(name string, err error) string {
+// already, and a suite's errors name theirs).
+func layerErr(l layer, err error) string {
 	msg := oneLine(err)
-	if strings.HasPrefix(msg, name+":") {
+	if l.decrypts() || strings.HasPrefix(msg, l.name+":") {
 		return msg
 	}
-	return name + ": " + msg
+	return l.name + ": " + msg
 }
 
 // dumpLayers reads a third-party dump's encodings from its key's suffixes,
 // as backup check holds the bytes to them.
 func dumpLayers(key string) []string { return backup.DumpLayers(key) }
 
-// ageHeaderFailure classifies a failure to open the age header. No
+// headerFailure classifies a failure to open the object's header. No
 // identity matching is a key failure, unless the bytes are not those
-// backed up: a damaged recipient stanza looks the same to age, so the rest
-// of the object is read to compare its SHA-256 with the manifest.
-func (d *drill) ageHeaderFailure(err error, src *meter, info backup.ObjectInfo) error {
+// backed up: a damaged recipient line looks the same to the suite, so the
+// rest of the object is read to compare its SHA-256 with the manifest.
+func (d *drill) headerFailure(err error, src *meter, info backup.ObjectInfo) error {
 	key := d.chosen.key
 	if t := transportFault(src, info); t != "" && src.err != nil {
 		return d.fail(FailTransport, "%s: %s", key, t)
 	}
-	var nm *age.NoIdentityMatchError
-	if !errors.As(err, &nm) {
-		return d.fail(FailIntegrity, "%s: age header: %s", key, oneLine(err))
+	if !errors.Is(err, suite.ErrNoIdentity) {
+		return d.fail(FailIntegrity, "%s: %s", key, oneLine(err))
 	}
 	m := d.chosen.manifest
 	if m != nil {
@@ -238,7 +259,7 @@ func (d *drill) ageHeaderFailure(err error, src *meter, info backup.ObjectInfo) 
 			return d.fail(FailTransport, "%s: %s", key, t)
 		}
 		if src.n != m.Object.CiphertextBytes || src.sum() != m.Object.CiphertextSHA256 {
-			return d.fail(FailIntegrity, "%s: no identity opens the age header, and the object's SHA-256 differs from the manifest: the stored bytes are damaged", key)
+			return d.fail(FailIntegrity, "%s: no identity opens the header, and the object's SHA-256 differs from the manifest: the stored bytes are damaged", key)
 		}
 	}
 	detail := fmt.Sprintf("%s: the identity (%s) is not one the backup was encrypted to", key, describeIdentities(d.ids))
@@ -264,7 +285,7 @@ func (d *drill) loadFailure(lerr error, ra *readAhead, src *meter, layers []laye
 		}
 		for _, l := range layers {
 			if l.out.err != nil && l.out.err != io.EOF {
-				return d.fail(FailIntegrity, "%s: %s after %d bytes of SQL", key, layerErr(l.name, l.out.err), ra.n)
+				return d.fail(FailIntegrity, "%s: %s after %d bytes of SQL", key, layerErr(l, l.out.err), ra.n)
 			}
 		}
 		return d.fail(FailIntegrity, "%s: reading the SQL: %s", key, oneLine(ra.failed))
@@ -276,7 +297,7 @@ func (d *drill) loadFailure(lerr error, ra *readAhead, src *meter, layers []laye
 		}
 		for _, l := range layers {
 			if l.out.err != nil && l.out.err != io.EOF {
-				return d.fail(FailIntegrity, "%s: %s after %d bytes of SQL; the load had failed on the damaged data before (%s)", key, layerErr(l.name, l.out.err), ra.n, oneLine(lerr))
+				return d.fail(FailIntegrity, "%s: %s after %d bytes of SQL; the load had failed on the damaged data before (%s)", key, layerErr(l, l.out.err), ra.n, oneLine(lerr))
 			}
 		}
 	}
@@ -312,7 +333,7 @@ func (d *drill) checkFigures(src *meter, layers []layer, lr *engine.LoadResult) 
 		case src.sum() != o.CiphertextSHA256:
 			return d.fail(FailIntegrity, "%s: the object's SHA-256 differs from the manifest: the stored bytes are not the bytes uploaded", key)
 		case layers[0].out.n != o.CompressedBytes:
-			return d.fail(FailIntegrity, "%s: age decrypted to %d bytes, the manifest says %d", key, layers[0].out.n, o.CompressedBytes)
+			return d.fail(FailIntegrity, "%s: %s decrypted to %d bytes, the manifest says %d", key, layers[0].name, layers[0].out.n, o.CompressedBytes)
 		case plain.n != o.PlaintextBytes:
 			return d.fail(FailIntegrity, "%s: zstd decoded to %d bytes of SQL, the manifest says %d", key, plain.n, o.PlaintextBytes)
 		case plain.sum() != o.PlaintextSHA256:
@@ -335,7 +356,7 @@ func (d *drill) phases(src *meter, layers []layer, loadWall float64) {
 	for _, l := range layers {
 		own := max(0, l.out.dur-prev).Seconds()
 		prev = l.out.dur
-		if l.name == "age" {
+		if l.decrypts() {
 			p.DecryptSeconds += own
 		} else {
 			p.DecompressSeconds += own
@@ -357,14 +378,48 @@ func transportFault(src *meter, info backup.ObjectInfo) string {
 	return ""
 }
 
-func describeIdentities(ids []age.Identity) string {
+// describeIdentities names the identities by their recipients (age1…,
+// sm2:<key id>), never by anything secret.
+func describeIdentities(ids []suite.Identity) string {
 	var out []string
 	for _, id := range ids {
-		if x, ok := id.(*age.X25519Identity); ok {
-			out = append(out, "recipient "+x.Recipient().String())
+		if r, err := suite.IdentityRecipient(id); err == nil {
+			out = append(out, "recipient "+r.String())
 		} else {
-			out = append(out, fmt.Sprintf("%T", id))
+			out = append(out, "an identity of suite "+id.Suite().Name())
 		}
 	}
 	return strings.Join(out, ", ")
+}
+
+// loadIdentities reads the identities (age, or an SM2 private key),
+// keeping why there are none.
+func (d *drill) loadIdentities() {
+	if d.o.Identity != nil {
+		d.ids = []suite.Identity{d.o.Identity}
+		return
+	}
+	path := d.o.IdentityFile
+	if path == "" {
+		d.idErr = errors.New("no identity: give the drill an identity_file (or --identity) holding the key the backups are encrypted to (age identity, or SM2 private key)")
+		return
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		d.idErr = fmt.Errorf("identity file: %s", oneLine(err))
+		return
+	}
+	ids, err := suite.ParseIdentities(data)
+	if err != nil {
+		// ParseIdentities never quotes the file.
+		d.idErr = fmt.Errorf("identity file %s: %s", path, oneLine(err))
+		return
+	}
+	d.ids = ids
+}
+
+// needsIdentity: atrest backups are always encrypted; a third-party dump
+// when its key ends in .age.
+func (d *drill) needsIdentity() bool {
+	return d.o.Job.Format == "atrest" || slices.Contains(dumpLayers(d.chosen.key), "age")
 }

@@ -4,12 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"slices"
 	"strconv"
 	"strings"
-
-	"filippo.io/age"
 
 	"github.com/atrest/atrest/backup"
 	"github.com/atrest/atrest/engine"
@@ -243,37 +240,4 @@ func list(items []string) string {
 		return strings.Join(items, "; ")
 	}
 	return strings.Join(items[:maxListed], "; ") + fmt.Sprintf("; and %d more", len(items)-maxListed)
-}
-
-// loadIdentities reads the age identities, keeping why there are none.
-func (d *drill) loadIdentities() {
-	if d.o.Identity != nil {
-		d.ids = []age.Identity{d.o.Identity}
-		return
-	}
-	path := d.o.IdentityFile
-	if path == "" {
-		d.idErr = errors.New("no identity: give the drill an identity_file (or --identity) holding the age key the backups are encrypted to")
-		return
-	}
-	f, err := os.Open(path)
-	if err != nil {
-		d.idErr = fmt.Errorf("identity file: %s", oneLine(err))
-		return
-	}
-	defer f.Close()
-	ids, err := age.ParseIdentities(f)
-	if err != nil {
-		// age's message may quote the malformed line: keep only where.
-		where, _, _ := strings.Cut(err.Error(), ":")
-		d.idErr = fmt.Errorf("identity file %s holds no usable age identity (%s)", path, where)
-		return
-	}
-	d.ids = ids
-}
-
-// needsIdentity: atrest backups are always encrypted; a third-party dump
-// when its key ends in .age.
-func (d *drill) needsIdentity() bool {
-	return d.o.Job.Format == "atrest" || slices.Contains(dumpLayers(d.chosen.key), "age")
 }

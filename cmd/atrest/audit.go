@@ -1,7 +1,7 @@
 package main
 
 import (
-	"crypto/ed25519"
+	gocrypto "crypto"
 	"encoding/csv"
 	"encoding/json"
 	"errors"
@@ -12,12 +12,13 @@ import (
 	"strings"
 	"time"
 
+	"github.com/spf13/cobra"
+
 	"github.com/atrest/atrest/audit/evidence"
 	"github.com/atrest/atrest/audit/journal"
 	"github.com/atrest/atrest/crypto"
 	"github.com/atrest/atrest/crypto/suite"
 	"github.com/atrest/atrest/internal/config"
-	"github.com/spf13/cobra"
 )
 
 // suiteAlgorithms says what a journal's suite means.
@@ -243,7 +244,7 @@ func runVerifyBundle(cmd *cobra.Command, o auditVerifyOptions) error {
 	if len(o.from) > 0 {
 		return errors.New("audit verify: --from goes with the journal, not with --bundle")
 	}
-	var trusted ed25519.PublicKey
+	var trusted gocrypto.PublicKey
 	if o.key != "" {
 		k, err := crypto.LoadPublicKeyPEM(o.key)
 		if err != nil {
@@ -350,7 +351,7 @@ checkpoints, and give it to assessors to check evidence bundles with
 			if err != nil {
 				return fmt.Errorf("audit checkpoint: no signed checkpoint yet: %w", err)
 			}
-			pub, err := journalPublicKey(cfg)
+			pub, err := journalVerifyKey(cfg)
 			if err != nil {
 				return fmt.Errorf("audit checkpoint: %w", err)
 			}

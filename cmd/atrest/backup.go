@@ -4,13 +4,12 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"strings"
 
-	"filippo.io/age"
 	"github.com/spf13/cobra"
 
 	"github.com/atrest/atrest/backup/s3store"
 	"github.com/atrest/atrest/crypto"
+	"github.com/atrest/atrest/crypto/suite"
 	"github.com/atrest/atrest/engine"
 	"github.com/atrest/atrest/internal/config"
 	"github.com/atrest/atrest/internal/jobs"
@@ -21,17 +20,20 @@ func newBackupCmd() *cobra.Command {
 		Use:   "backup",
 		Short: "Make encrypted MySQL/MariaDB backups in object storage, and check any job's backups",
 		Long: `A backup is a consistent snapshot of the job's databases as plain SQL, compressed
-(zstd) and encrypted (age, to the job's recipients: producing a backup needs no
-secret) on the way to S3-compatible storage, plus a manifest uploaded last and signed
-with the installation's key. The manifest records every table's row count and
+(zstd) and encrypted (age, or SM4 for a job of suite sm, to the job's recipients:
+producing a backup needs no secret) on the way to S3-compatible storage, plus a
+manifest uploaded last and signed with the job's key (Ed25519, or SM2). The manifest records every table's row count and
 content digest, the snapshot's binlog position, the sizes and the SHA-256 of the SQL
 and of the stored object. No manifest, no backup.
 
 Objects, under the job's prefix (UTC time with milliseconds, a random tag):
   <prefix><job>/YYYY/MM/DD/<job>-YYYYMMDDTHHMMSS.mmmZ-<tag>.sql.zst.age
   <prefix><job>/YYYY/MM/DD/<job>-YYYYMMDDTHHMMSS.mmmZ-<tag>.sql.zst.age.manifest.json
+  (.sql.zst.sm4 for suite sm)
 
-Restore by hand:  age -d -i backup.agekey X.sql.zst.age | zstd -d | mariadb`,
+Restore by hand:  age -d -i backup.agekey X.sql.zst.age | zstd -d | mariadb
+(an sm backup: openssl pkeyutl, openssl enc -sm4-ctr, zstd; README, "Restoring an sm
+backup by hand")`,
 	}
 	cmd.AddCommand(newBackupRunCmd(), newBackupCheckCmd(), newBackupPruneCmd())
 	return cmd
@@ -93,38 +95,18 @@ func openBucket(ctx context.Context, cfg *config.Config, storage, bucket string)
 		AccessKey: access, SecretKey: crypto.NewSecret(secret), Bucket: bucket})
 }
 
-// parseRecipients parses the job's age public keys. config already refused
-// bad ones with file:line; this is the last line of defence.
-func parseRecipients(job *config.Backup) ([]age.Recipient, error) {
-	var out []age.Recipient
-	for i, s := range job.Recipients {
-		r, err := age.ParseX25519Recipient(strings.TrimSpace(s))
-		if err != nil {
-			return nil, fmt.Errorf("recipient %d is not an age public key (age1…)", i+1)
-		}
-		out = append(out, r)
-	}
-	if len(out) == 0 {
-		return nil, fmt.Errorf("no recipients: a backup is never stored unencrypted")
-	}
-	return out, nil
-}
-
-// loadIdentity reads an age identity file (age-keygen's format).
-func loadIdentity(path string) (age.Identity, error) {
-	f, err := os.Open(path)
+// loadIdentity reads an identity file: age-keygen's format, or an SM2
+// private key in PEM (sm).
+func loadIdentity(path string) ([]suite.Identity, error) {
+	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("identity: %w", err)
 	}
-	defer f.Close()
-	ids, err := age.ParseIdentities(f)
+	ids, err := suite.ParseIdentities(data)
 	if err != nil {
 		return nil, fmt.Errorf("identity %s: %s", path, oneLine(err.Error()))
 	}
-	if len(ids) != 1 {
-		return nil, fmt.Errorf("identity %s: %d identities, want one", path, len(ids))
-	}
-	return ids[0], nil
+	return ids, nil
 }
 
 // sourceEngine resolves a sources[] entry's DSN and its engine.

@@ -2,16 +2,16 @@ package main
 
 import (
 	"context"
-	"crypto/ed25519"
 	"fmt"
 	"strings"
 	"time"
 
-	"filippo.io/age"
 	"github.com/spf13/cobra"
 
 	"github.com/atrest/atrest/audit/journal"
+	"github.com/atrest/atrest/backup"
 	"github.com/atrest/atrest/backup/check"
+	"github.com/atrest/atrest/crypto/suite"
 	"github.com/atrest/atrest/engine/pick"
 	"github.com/atrest/atrest/internal/config"
 )
@@ -51,15 +51,16 @@ verifies and the very object it describes.
                 down by more than half, or a table with 0 rows that had rows, fails;
                 a table gone warns
   integrity     with --read: streams the newest backup (every one with --read-all)
-                and checks the ciphertext's size and SHA-256; with an age identity
-                (--identity, or the identity_file of a drill of this job) also age's
-                authentication of every chunk, zstd to the end and the SQL's size and
-                SHA-256; nothing is restored. A failed read is retried once, and a
+                and checks the ciphertext's size and SHA-256; with an identity of the
+                backup's suite (--identity, or the identity_file of a drill of this
+                job: age, or an SM2 private key) also its authentication (age's of every
+                chunk, the sm object's HMAC-SM3 tag), zstd to the end and the SQL's size
+                and SHA-256; nothing is restored. A failed read is retried once, and a
                 transport failure (failure: transport) is never called corruption
                 (failure: integrity)
   versioning    bucket versioning is on
   object_lock   object lock is on, with a default retention ≥ the job's retention
-  encryption    bucket default encryption, or client-side age encryption recorded in
+  encryption    bucket default encryption, or client-side encryption (age or sm) recorded in
                 the signed manifests
   lifecycle     no expiry rule deletes backups before the job's retention is over
   canary        with --canary: a small object is put under retention and deleting it
@@ -89,7 +90,7 @@ installation's) are journaled as backup.found. Exit 1 if any check fails.
 	cmd.Flags().StringVar(&o.job, "job", "", "the backups[] job to check (default: every job)")
 	cmd.Flags().BoolVar(&o.read, "read", false, "stream the newest backup and verify it to the end")
 	cmd.Flags().BoolVar(&o.readAll, "read-all", false, "stream every backup (implies --read)")
-	cmd.Flags().StringVar(&o.identity, "identity", "", "age identity file, to authenticate and decompress what --read streams")
+	cmd.Flags().StringVar(&o.identity, "identity", "", "identity file (age, or an SM2 private key in PEM), to authenticate and decompress what --read streams")
 	cmd.Flags().BoolVar(&o.canary, "canary", false, "prove object lock is enforced with a retained canary object that must refuse deletion")
 	cmd.MarkFlagRequired("config")
 	return cmd
@@ -118,11 +119,11 @@ func runBackupCheck(cmd *cobra.Command, o backupCheckOptions) error {
 	if err != nil {
 		return err
 	}
-	pub, err := journalPublicKey(cfg)
+	keys, err := manifestKeys(cfg)
 	if err != nil {
 		return fmt.Errorf("backup check: %w (run atrest init --config %s)", err, cfg.Path)
 	}
-	var given age.Identity
+	var given []suite.Identity
 	if o.identity != "" {
 		if given, err = loadIdentity(o.identity); err != nil {
 			return fmt.Errorf("backup check: %w", err)
@@ -168,7 +169,7 @@ func runBackupCheck(cmd *cobra.Command, o backupCheckOptions) error {
 	}
 	for i := range jobs {
 		job := &jobs[i]
-		res, err := checkJob(cmd.Context(), cfg, job, o, given, pub)
+		res, err := checkJob(cmd.Context(), cfg, job, o, given, keys)
 		tally(job.Name, res, err, backupCheckEntry(job.Name, res, err, o))
 	}
 	// Every job checked: the journal anchor's bucket too, against
@@ -195,7 +196,7 @@ func runBackupCheck(cmd *cobra.Command, o backupCheckOptions) error {
 
 // checkJob checks one job; the error (one line, naming the job) is for a
 // job that could not be checked.
-func checkJob(ctx context.Context, cfg *config.Config, job *config.Backup, o backupCheckOptions, given age.Identity, pub ed25519.PublicKey) ([]check.Result, error) {
+func checkJob(ctx context.Context, cfg *config.Config, job *config.Backup, o backupCheckOptions, given []suite.Identity, keys backup.Keys) ([]check.Result, error) {
 	var pre []check.Result
 	id := given
 	if id == nil && (o.read || o.readAll) {
@@ -221,13 +222,13 @@ func checkJob(ctx context.Context, cfg *config.Config, job *config.Backup, o bac
 	// found first. Its errors need no second report: a listing that fails
 	// fails the checks below, and a journal that cannot take the entries
 	// cannot take the check's own.
-	reconcile(ctx, cfg, job, store, pub)
+	reconcile(ctx, cfg, job, store, keys)
 	dumps, _ := pick.Format(job.Format) // nil for atrest's own
 	res, err := check.Run(ctx, check.Options{
-		Job: check.Job{Name: job.Name, Prefix: job.Prefix, RPO: job.RPO, Retention: job.Retention,
+		Job: check.Job{Name: job.Name, Prefix: job.Prefix, Suite: job.Suite, RPO: job.RPO, Retention: job.Retention,
 			Format: job.Format, KeyPattern: job.KeyPattern, Engine: dumps},
-		Store: store, Read: o.read || o.readAll, ReadAll: o.readAll, Identity: id,
-		SigningPub: pub, Canary: o.canary,
+		Store: store, Read: o.read || o.readAll, ReadAll: o.readAll, Identities: id,
+		Keys: keys, Canary: o.canary,
 	})
 	if err != nil {
 		// check's errors begin "check <job>:".

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"crypto/ed25519"
 	"errors"
 	"fmt"
 	"strings"
@@ -84,7 +83,7 @@ func runBackupPrune(cmd *cobra.Command, o backupPruneOptions) error {
 	if err != nil {
 		return err
 	}
-	pub, err := journalPublicKey(cfg)
+	keys, err := manifestKeys(cfg)
 	if err != nil {
 		return fmt.Errorf("backup prune: %w (run atrest init --config %s)", err, cfg.Path)
 	}
@@ -126,7 +125,7 @@ func runBackupPrune(cmd *cobra.Command, o backupPruneOptions) error {
 			continue
 		}
 		sum.Jobs++
-		items, err := pruneJob(cmd.Context(), cfg, job, pub, j, o.dryRun)
+		items, err := pruneJob(cmd.Context(), cfg, job, keys, j, o.dryRun)
 		tally(items)
 		if err != nil && firstErr == nil {
 			firstErr = err
@@ -161,8 +160,8 @@ type appender interface {
 // pruneJob prunes one job and journals each deletion as it happens, then
 // the prune itself with its counts (outcome error, and the error, when it
 // stopped): the same for `backup prune` and for serve after a backup.
-func pruneJob(ctx context.Context, cfg *config.Config, job *config.Backup, pub ed25519.PublicKey, app appender, dryRun bool) ([]backup.PruneItem, error) {
-	items, err := pruneJobItems(ctx, cfg, job, pub, app, dryRun)
+func pruneJob(ctx context.Context, cfg *config.Config, job *config.Backup, keys backup.Keys, app appender, dryRun bool) ([]backup.PruneItem, error) {
+	items, err := pruneJobItems(ctx, cfg, job, keys, app, dryRun)
 	e := pruneEntry(job.Name, items, err, dryRun)
 	if _, jerr := app.Append(e); jerr != nil && err == nil {
 		err = fmt.Errorf("journal: %w", jerr)
@@ -170,7 +169,7 @@ func pruneJob(ctx context.Context, cfg *config.Config, job *config.Backup, pub e
 	return items, err
 }
 
-func pruneJobItems(ctx context.Context, cfg *config.Config, job *config.Backup, pub ed25519.PublicKey, app appender, dryRun bool) ([]backup.PruneItem, error) {
+func pruneJobItems(ctx context.Context, cfg *config.Config, job *config.Backup, keys backup.Keys, app appender, dryRun bool) ([]backup.PruneItem, error) {
 	drilled := func(oldest time.Time) (map[string]string, error) {
 		// A day before the oldest backup's server time: the storage's
 		// clock and this host's need not agree.
@@ -185,7 +184,7 @@ func pruneJobItems(ctx context.Context, cfg *config.Config, job *config.Backup, 
 		return nil, fmt.Errorf("backup prune %s: %s", job.Name, oneLine(err.Error()))
 	}
 	items, err := backup.Prune(ctx, backup.PruneOptions{Store: store, Job: job.Name, Prefix: job.Prefix,
-		Retention: job.Retention, KeepLast: job.KeepLast, KeepSince: drilled, SigningPub: pub, Now: time.Now(), DryRun: dryRun,
+		Retention: job.Retention, KeepLast: job.KeepLast, KeepSince: drilled, Keys: keys, Now: time.Now(), DryRun: dryRun,
 		Deleted: func(it backup.PruneItem) error {
 			_, err := app.Append(journal.Entry{Kind: "backup.prune", Subject: job.Name, Outcome: "deleted",
 				Detail:  "deleted " + it.Key + ": " + it.Reason,

@@ -54,7 +54,7 @@ func newDrillRunCmd() *cobra.Command {
   1. picks the backup: --backup KEY, else the newest complete one (a data object
      with a manifest signed by this installation's key), or with select: random a
      random complete one stored within select_window;
-  2. streams it from object storage through SHA-256, age (identity_file) and zstd
+  2. streams it from object storage through SHA-256, age or SM4 (identity_file) and zstd
      straight into a fresh database atrest_drill_<job>_<UTC time> on the drill server
      (target_dsn_env), loading in --parallel connections; memory stays bounded;
   3. recomputes every table's row count, content digest and DDL hash and compares
@@ -102,7 +102,7 @@ digest_match. The run is journaled (kind drill.run) with its figures.
 	f.StringVar(&o.req.BackupKey, "backup", "", "drill this backup (object key of the data object or its manifest) instead of choosing one")
 	f.BoolVar(&o.req.Keep, "keep", false, "leave the scratch database on the drill server (the next drill of the job drops it)")
 	f.BoolVar(&o.req.AllowSource, "allow-source-server", false, "allow a drill server that is the backup's source (restores beside the source databases, never into them)")
-	f.StringVar(&o.req.Identity, "identity", "", "age identity file (default: the drill's identity_file)")
+	f.StringVar(&o.req.Identity, "identity", "", "identity file: age, or an SM2 private key in PEM (default: the drill's identity_file)")
 	f.StringVar(&o.req.TargetDSNEnv, "target-dsn-env", "", "environment variable holding the drill server's DSN (default: the drill's target_dsn_env)")
 	f.IntVar(&o.req.Parallel, "parallel", 2, "connections that load and verify at once")
 	cmd.MarkFlagRequired("config")
@@ -224,7 +224,7 @@ func drillOptions(ctx context.Context, cfg *config.Config, req drillRequest) (dr
 		return o, nil, fmt.Errorf("drill %s: format %s holds %s dumps and the source %s is %s", job.Name, job.Format, dumps.Name(), job.Source, o.Engine.Name())
 	}
 	if job.Format == "atrest" {
-		if o.SigningPub, err = journalPublicKey(cfg); err != nil {
+		if o.Keys, err = manifestKeys(cfg); err != nil {
 			return o, nil, fmt.Errorf("%w (run atrest init --config %s)", err, cfg.Path)
 		}
 	}
@@ -293,6 +293,9 @@ func drillEntry(subject string, rec *drill.Record, err error) journal.Entry {
 		}
 		if rec.Failure != "" {
 			e.Figures["failure"] = map[string]any{rec.Failure: 1}
+		}
+		if rec.Suite != "" {
+			e.Figures["suite"] = map[string]any{rec.Suite: 1} // the backup's; the report's 8.1.10.9 reads it
 		}
 		if rec.Backup != "" {
 			detail = append(detail, "backup "+rec.Backup)

@@ -26,7 +26,7 @@ func (e *backupEnv) complete(t *testing.T) []string {
 	keys := e.objects(t)
 	var out []string
 	for _, k := range keys {
-		if strings.HasSuffix(k, backup.ObjectSuffix) && slices.Contains(keys, backup.ManifestKey(k)) {
+		if _, manifest, ok := backup.ListedKey(k); ok && !manifest && slices.Contains(keys, backup.ManifestKey(k)) {
 			out = append(out, k)
 		}
 	}

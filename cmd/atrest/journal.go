@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	gocrypto "crypto"
-	"crypto/ed25519"
 	"errors"
 	"fmt"
 	"os"
@@ -13,7 +12,6 @@ import (
 	"github.com/atrest/atrest/audit/journal"
 	"github.com/atrest/atrest/audit/syslog"
 	"github.com/atrest/atrest/backup"
-	"github.com/atrest/atrest/crypto"
 	"github.com/atrest/atrest/crypto/suite"
 	"github.com/atrest/atrest/internal/config"
 )
@@ -188,14 +186,11 @@ func journalVerifyKey(cfg *config.Config) (gocrypto.PublicKey, error) {
 	return key.Public(), nil
 }
 
-// journalPublicKey is the journal's Ed25519 key, which signs and verifies
-// manifests (the SM2 manifests of sm jobs arrive with issue 12's stage 2).
-func journalPublicKey(cfg *config.Config) (ed25519.PublicKey, error) {
-	key, err := crypto.LoadSigningKey(cfg.Journal.SigningKeyFile)
-	if err != nil {
-		return nil, err
-	}
-	return key.Public().(ed25519.PublicKey), nil
+// manifestKeys are the public halves of every key this installation signs
+// manifests with, of both suites (config.ManifestKeyFiles): what check,
+// drill, prune and reconcile trust a manifest by.
+func manifestKeys(cfg *config.Config) (backup.Keys, error) {
+	return backup.LoadKeys(cfg.ManifestKeyFiles())
 }
 
 // pruneJournal deletes the journal segments older than journal.retention

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"crypto/ed25519"
 	"fmt"
 	"io"
 	"os"
@@ -22,8 +21,8 @@ import (
 // disk filled, leaves a backup in the bucket that the journal does not
 // record as made. reconcile finds those (and backups another installation
 // wrote into the job's prefix) and journals each once as backup.found,
-// never as an ok run: outcome found when this installation's key verifies
-// its manifest, untrusted when it does not. backup run, backup check and
+// never as an ok run: outcome found when this installation's keys verify
+// its manifest, untrusted when they do not. backup run, backup check and
 // serve's start call it.
 const (
 	kindBackupStart = "backup.start"
@@ -41,8 +40,8 @@ func backupStartEntry(job, key string) journal.Entry {
 
 // reconcile journals the backups that unrecorded finds and returns how
 // many.
-func reconcile(ctx context.Context, cfg *config.Config, job *config.Backup, store backup.ObjectStore, pub ed25519.PublicKey) (int, error) {
-	found, err := unrecorded(ctx, cfg, job, store, pub)
+func reconcile(ctx context.Context, cfg *config.Config, job *config.Backup, store backup.ObjectStore, keys backup.Keys) (int, error) {
+	found, err := unrecorded(ctx, cfg, job, store, keys)
 	if err != nil || len(found) == 0 {
 		return 0, err
 	}
@@ -56,7 +55,7 @@ func reconcile(ctx context.Context, cfg *config.Config, job *config.Backup, stor
 // (data object and manifest) that the journal has neither as a run's end
 // nor as found. A key whose run started on this host in a process still
 // alive is left alone: that run is finishing. Its errors are the store's.
-func unrecorded(ctx context.Context, cfg *config.Config, job *config.Backup, store backup.ObjectStore, pub ed25519.PublicKey) ([]journal.Entry, error) {
+func unrecorded(ctx context.Context, cfg *config.Config, job *config.Backup, store backup.ObjectStore, keys backup.Keys) ([]journal.Entry, error) {
 	if job.Format != "atrest" {
 		return nil, nil
 	}
@@ -83,11 +82,11 @@ func unrecorded(ctx context.Context, cfg *config.Config, job *config.Backup, sto
 		if err != nil {
 			return nil, err
 		}
-		switch {
-		case strings.HasSuffix(oi.Key, backup.ObjectSuffix+backup.ManifestSuffix):
-			manifests[strings.TrimSuffix(oi.Key, backup.ManifestSuffix)] = true
-		case strings.HasSuffix(oi.Key, backup.ObjectSuffix):
-			data[oi.Key] = true
+		switch obj, manifest, ok := backup.ListedKey(oi.Key); {
+		case ok && manifest:
+			manifests[obj] = true
+		case ok:
+			data[obj] = true
 		}
 	}
 	var found []journal.Entry
@@ -102,7 +101,7 @@ func unrecorded(ctx context.Context, cfg *config.Config, job *config.Backup, sto
 			}
 			why = fmt.Sprintf("its run started (journal entry %d) and never journaled its end", s.Seq)
 		}
-		trusted, trust := manifestTrust(ctx, store, key, pub)
+		trusted, trust := manifestTrust(ctx, store, job.Name, key, keys)
 		outcome := "found"
 		if !trusted {
 			outcome = "untrusted"
@@ -126,9 +125,9 @@ func stillRunning(a journal.Actor) bool {
 	return err == nil && p.Signal(syscall.Signal(0)) == nil
 }
 
-// manifestTrust says whether this installation's key verifies the manifest
-// of key, and in words for the found entry.
-func manifestTrust(ctx context.Context, store backup.ObjectStore, key string, pub ed25519.PublicKey) (bool, string) {
+// manifestTrust says whether this installation's keys verify the manifest
+// of key, a backup of job, and in words for the found entry.
+func manifestTrust(ctx context.Context, store backup.ObjectStore, job, key string, keys backup.Keys) (bool, string) {
 	rc, _, err := store.Get(ctx, backup.ManifestKey(key))
 	if err != nil {
 		return false, "its manifest could not be read: " + oneLine(err.Error())
@@ -140,18 +139,18 @@ func manifestTrust(ctx context.Context, store backup.ObjectStore, key string, pu
 	}
 	m, err := backup.ParseManifest(b)
 	if err == nil {
-		err = m.Verify(pub)
+		err = m.Trust(keys, job, key)
 	}
 	if err != nil {
 		return false, "not trusted: " + oneLine(err.Error())
 	}
-	return true, "its manifest verifies with this installation's key"
+	return true, "its manifest verifies with this installation's key " + m.Signature.KeyID
 }
 
 // reconcileAll reconciles every atrest job at serve's start, each within a
 // minute, and logs what it did or could not do; it never stops serve.
 func reconcileAll(ctx context.Context, cfg *config.Config, log io.Writer) {
-	pub, err := journalPublicKey(cfg)
+	keys, err := manifestKeys(cfg)
 	if err != nil {
 		return
 	}
@@ -164,7 +163,7 @@ func reconcileAll(ctx context.Context, cfg *config.Config, log io.Writer) {
 		store, err := openStore(jctx, cfg, job)
 		var n int
 		if err == nil {
-			n, err = reconcile(jctx, cfg, job, store, pub)
+			n, err = reconcile(jctx, cfg, job, store, keys)
 		}
 		cancel()
 		now := time.Now().UTC().Format(time.RFC3339)

@@ -2,7 +2,7 @@ package main
 
 import (
 	"context"
-	"crypto/ed25519"
+	gocrypto "crypto"
 	"errors"
 	"fmt"
 	"io"
@@ -14,7 +14,7 @@ import (
 
 	"github.com/atrest/atrest/audit/journal"
 	"github.com/atrest/atrest/audit/report"
-	"github.com/atrest/atrest/crypto"
+	"github.com/atrest/atrest/crypto/suite"
 	"github.com/atrest/atrest/engine"
 	"github.com/atrest/atrest/internal/config"
 )
@@ -31,7 +31,7 @@ func newReportCmd() *cobra.Command {
 		Long: `report reads the journal of one period and answers each control of GB/T 22239-2019
 (等保2.0 level 3), the Cybersecurity Law, PIPL and GB/T 35273, with HIPAA, PCI DSS and
 ISO 27001 mapped beside them: met, partly met, not met or no evidence (and "risk" for
-the cryptography clause: age and Ed25519 are not SM2/SM3/SM4). Each verdict has its
+the cryptography clause when nothing uses SM2/SM3/SM4; suite sm makes it met). Each verdict has its
 reason in Chinese and English and cites the journal entries behind it by number and
 hash; the appendix lists them. The period's figures follow: plaintext columns and
 file findings by source, root and type; backup checks; drills with RTO and RPO (and
@@ -51,7 +51,7 @@ Controls that are not met are what the report is for: they do not make it fail.
 --bundle FILE.zip writes a signed evidence bundle instead: the report in HTML and
 JSON, the period's journal entries (and the report's own) with a signed checkpoint
 and an inclusion proof for each, the journal's public key, a README, and a manifest
-of every member's SHA-256 signed with the journal key. An assessor checks it on any
+of every member's SHA-256 (SM3 for an sm journal) signed with the journal key. An assessor checks it on any
 machine, offline: atrest audit verify --bundle FILE.zip (an edited member fails).
 
 Exit status:
@@ -157,7 +157,7 @@ func reportMaker(cfg *config.Config) (*report.Maker, error) {
 			}
 			return journal.VerifyContext(ctx, cfg.JournalDir(), pub, anchor)
 		},
-		BundleKey: func() (ed25519.PrivateKey, error) { return crypto.LoadSigningKey(cfg.Journal.SigningKeyFile) },
+		BundleKey: func() (gocrypto.Signer, error) { return suite.LoadSigningKey(cfg.Journal.SigningKeyFile) },
 	}, nil
 }
 
@@ -215,7 +215,7 @@ func openOutput(path string, stdout io.Writer) (w io.Writer, commit func() error
 // reportConfig is what the report needs from the configuration: names and
 // settings, and for each source only what its DSN asks of TLS.
 func reportConfig(cfg *config.Config) report.Config {
-	rc := report.Config{FileRoots: []string{}, Sources: []report.Source{}, Backups: []report.BackupJob{}, Drills: []report.Drill{},
+	rc := report.Config{Suite: cfg.Suite, FileRoots: []string{}, Sources: []report.Source{}, Backups: []report.BackupJob{}, Drills: []report.Drill{},
 		JournalRetention: report.Duration(cfg.Journal.Retention)}
 	for _, s := range cfg.Sources {
 		rc.Sources = append(rc.Sources, report.Source{Name: s.Name, Databases: s.Databases, TLS: sourceTLS(&s)})
@@ -230,7 +230,7 @@ func reportConfig(cfg *config.Config) report.Config {
 		}
 		rc.Backups = append(rc.Backups, report.BackupJob{Name: b.Name, Source: b.Source, Storage: b.Storage, Bucket: b.Bucket,
 			Format: format, Schedule: b.Schedule, RPO: report.Duration(b.RPO), Retention: report.Duration(b.Retention),
-			Recipients: len(b.Recipients)})
+			Recipients: len(b.Recipients), Suite: b.Suite})
 	}
 	for _, d := range cfg.Drills {
 		rc.Drills = append(rc.Drills, report.Drill{Name: d.Name, Backup: d.Backup, Schedule: d.Schedule})

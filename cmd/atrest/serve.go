@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"crypto/ed25519"
 	"fmt"
 	"io"
 	"net"
@@ -19,6 +18,7 @@ import (
 	"github.com/atrest/atrest/audit"
 	"github.com/atrest/atrest/audit/journal"
 	"github.com/atrest/atrest/audit/report"
+	"github.com/atrest/atrest/backup"
 	"github.com/atrest/atrest/crypto"
 	"github.com/atrest/atrest/internal/config"
 	"github.com/atrest/atrest/internal/daemon"
@@ -296,7 +296,7 @@ func webSettings(cfg *config.Config, j *journal.Journal) (web.Settings, error) {
 		inv.Roots = append(inv.Roots, r.Name)
 	}
 	for _, b := range cfg.Backups {
-		inv.Backups = append(inv.Backups, web.BackupJob{Name: b.Name, Source: b.Source, RPO: b.RPO, Format: b.Format})
+		inv.Backups = append(inv.Backups, web.BackupJob{Name: b.Name, Source: b.Source, RPO: b.RPO, Format: b.Format, Suite: b.Suite})
 	}
 	for _, d := range cfg.Drills {
 		inv.Drills = append(inv.Drills, web.DrillJob{Name: d.Name, Backup: d.Backup})
@@ -369,15 +369,15 @@ func serveJobs(cfg *config.Config, j appender, pruner *anchorPruner) ([]daemon.J
 		list = append(list, daemon.Job{Name: s.Name, Kind: daemon.KindScanDB, Schedule: s.ScanSchedule,
 			Run: func(ctx context.Context) (journal.Entry, error) { return scanSource(ctx, fp, s) }})
 	}
-	var pub ed25519.PublicKey
+	var keys backup.Keys
 	firstBackup := map[string]*daemon.Ref{} // backup job → the run its checks and drills wait for
 	for _, b := range cfg.Backups {
 		if b.Schedule == "" && b.CheckSchedule == "" && b.ReadSchedule == "" {
 			continue
 		}
-		if pub == nil {
+		if keys == nil {
 			var err error
-			if pub, err = journalPublicKey(cfg); err != nil {
+			if keys, err = manifestKeys(cfg); err != nil {
 				return nil, fmt.Errorf("%w (run atrest init --config %s)", err, cfg.Path)
 			}
 		}
@@ -389,7 +389,7 @@ func serveJobs(cfg *config.Config, j appender, pruner *anchorPruner) ([]daemon.J
 				Run: func(ctx context.Context) (journal.Entry, error) { return backupJob(ctx, cfg, &b) },
 				After: func(ctx context.Context, e journal.Entry) {
 					if e.Outcome == "ok" {
-						pruneJob(ctx, cfg, &b, pub, j, false) // journals its deletions and its outcome
+						pruneJob(ctx, cfg, &b, keys, j, false) // journals its deletions and its outcome
 						pruner.maybe(ctx, cfg, j)
 					}
 				}})
@@ -399,14 +399,14 @@ func serveJobs(cfg *config.Config, j appender, pruner *anchorPruner) ([]daemon.J
 			list = append(list, daemon.Job{Name: b.Name, Kind: daemon.KindBackupCheck, Schedule: b.CheckSchedule,
 				Needs: firstBackup[b.Name],
 				Run: func(ctx context.Context) (journal.Entry, error) {
-					return backupCheckJob(ctx, cfg, &b, pub, backupCheckOptions{})
+					return backupCheckJob(ctx, cfg, &b, keys, backupCheckOptions{})
 				}})
 		}
 		if b.ReadSchedule != "" {
 			list = append(list, daemon.Job{Name: b.Name, Kind: daemon.KindBackupCheck, Variant: "read",
 				Schedule: b.ReadSchedule, Needs: firstBackup[b.Name],
 				Run: func(ctx context.Context) (journal.Entry, error) {
-					return backupCheckJob(ctx, cfg, &b, pub, backupCheckOptions{read: true})
+					return backupCheckJob(ctx, cfg, &b, keys, backupCheckOptions{read: true})
 				}})
 		}
 	}
@@ -453,8 +453,8 @@ func backupJob(ctx context.Context, cfg *config.Config, job *config.Backup) (jou
 
 // backupCheckJob is `atrest backup check --config F --job NAME` (with
 // --read for read_schedule; never --canary) without the output.
-func backupCheckJob(ctx context.Context, cfg *config.Config, job *config.Backup, pub ed25519.PublicKey, o backupCheckOptions) (journal.Entry, error) {
-	res, err := checkJob(ctx, cfg, job, o, nil, pub)
+func backupCheckJob(ctx context.Context, cfg *config.Config, job *config.Backup, keys backup.Keys, o backupCheckOptions) (journal.Entry, error) {
+	res, err := checkJob(ctx, cfg, job, o, nil, keys)
 	return backupCheckEntry(job.Name, res, err, o), err
 }
 

@@ -5,36 +5,14 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
-	"regexp"
 	"strings"
 	"testing"
 
+	"github.com/klauspost/compress/zstd"
+
 	"github.com/atrest/atrest/crypto/suite"
 	"github.com/atrest/atrest/internal/testenv"
-	"github.com/klauspost/compress/zstd"
 )
-
-// byHandScript returns the README's by-hand restore of an sm backup, the
-// block after its marker, with obj and key pointing at the test's files.
-func byHandScript(t *testing.T, obj, key string) string {
-	t.Helper()
-	readme, err := os.ReadFile("../../README.md")
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, after, ok := strings.Cut(string(readme), "<!-- this block is run as it stands by TestRestoreByHand in crypto/suite -->\n```sh\n")
-	block, _, ok2 := strings.Cut(after, "\n```\n")
-	if !ok || !ok2 {
-		t.Fatal("README: no by-hand sm restore block after its marker")
-	}
-	setObj := regexp.MustCompile(`(?m)^obj=.*$`)
-	setKey := regexp.MustCompile(`(?m)^key=.*$`)
-	if !setObj.MatchString(block) || !setKey.MatchString(block) {
-		t.Fatal("README block does not set obj= and key=")
-	}
-	block = setObj.ReplaceAllLiteralString(block, "obj="+obj)
-	return setKey.ReplaceAllLiteralString(block, "key="+key)
-}
 
 // TestRestoreByHand runs the README's commands (openssl, coreutils, zstd,
 // mariadb) on an object this package wrote, into a throwaway MariaDB, and
@@ -79,7 +57,7 @@ func TestRestoreByHand(t *testing.T) {
 	suite.WriteFile(t, home, ".my.cnf", []byte(cnf))
 	run := func(object []byte) (string, error) {
 		objPath := suite.WriteFile(t, dir, "x.sql.zst.sm4", object)
-		cmd := exec.Command("bash", "-e", "-o", "pipefail", "-c", byHandScript(t, objPath, keyPath))
+		cmd := exec.Command("bash", "-e", "-o", "pipefail", "-c", testenv.SMRestoreByHand(t, objPath, keyPath))
 		cmd.Dir = dir
 		cmd.Env = append(os.Environ(), "HOME="+home)
 		out, err := cmd.CombinedOutput()

@@ -55,6 +55,32 @@ func ParseSigningKey(data []byte) (crypto.Signer, error) {
 // the form in which an sm manifest or checkpoint key is handed to someone
 // who verifies by hand.
 func ParsePublicKey(data []byte) (*ecdsa.PublicKey, error) {
+	k, err := parsePublicPEM(data)
+	if err != nil {
+		return nil, err
+	}
+	if !sm2.IsSM2PublicKey(k) {
+		return nil, fmt.Errorf("public key is %s, not SM2", keyKind(k))
+	}
+	return k.(*ecdsa.PublicKey), nil
+}
+
+// ParseVerificationKey parses a signature verification key in PEM, as
+// MarshalPublicKey writes it: Ed25519 (standard) or SM2 (sm). It is how a
+// journal's or a bundle's key is handed to someone who verifies elsewhere.
+func ParseVerificationKey(data []byte) (crypto.PublicKey, error) {
+	k, err := parsePublicPEM(data)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := Of(k); err != nil {
+		return nil, fmt.Errorf("public key is %s, neither Ed25519 nor SM2", keyKind(k))
+	}
+	return k, nil
+}
+
+// parsePublicPEM parses one PEM PUBLIC KEY block (PKIX), of any kind.
+func parsePublicPEM(data []byte) (any, error) {
 	block, err := onePEM(data, "public key")
 	if err != nil {
 		return nil, err
@@ -66,10 +92,7 @@ func ParsePublicKey(data []byte) (*ecdsa.PublicKey, error) {
 	if err != nil {
 		return nil, fmt.Errorf("public key: %w", err)
 	}
-	if !sm2.IsSM2PublicKey(k) {
-		return nil, fmt.Errorf("public key is %s, not SM2", keyKind(k))
-	}
-	return k.(*ecdsa.PublicKey), nil
+	return k, nil
 }
 
 // MarshalPublicKey returns an Ed25519 or SM2 public key in PEM, byte for
@@ -88,7 +111,7 @@ func MarshalPublicKey(pub crypto.PublicKey) ([]byte, error) {
 // onePEM decodes a file that holds one PEM block and nothing else.
 func onePEM(data []byte, what string) (*pem.Block, error) {
 	if len(data) > maxKeyFile {
-		return nil, fmt.Errorf("not an SM2 %s: file too big", what)
+		return nil, fmt.Errorf("not a %s: file too big", what)
 	}
 	block, rest := pem.Decode(data)
 	if block == nil || len(bytes.TrimSpace(rest)) != 0 {
@@ -228,7 +251,10 @@ func ParseIdentities(data []byte) ([]Identity, error) {
 	}
 	ids, err := age.ParseIdentities(bytes.NewReader(data))
 	if err != nil {
-		return nil, fmt.Errorf("neither an SM2 private key in PEM nor an age identity file: %w", err)
+		// age's message may quote the malformed line, a secret: keep
+		// only where ("error at line 3").
+		where, _, _ := strings.Cut(err.Error(), ":")
+		return nil, fmt.Errorf("neither an SM2 private key in PEM nor an age identity file (%s)", where)
 	}
 	out := make([]Identity, len(ids))
 	for i, id := range ids {

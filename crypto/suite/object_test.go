@@ -254,3 +254,59 @@ func TestParseHeaderRefuses(t *testing.T) {
 		}
 	}
 }
+
+// Layout gives, without a key, the recipient count and the object size of
+// both suites exactly, and refuses a header of the other suite.
+func TestLayout(t *testing.T) {
+	for _, s := range suites {
+		t.Run(s.Name(), func(t *testing.T) {
+			r1, _ := keyPair(t, s)
+			r2, _ := keyPair(t, s)
+			for _, n := range []int{0, 1, ageChunk - 1, ageChunk, ageChunk + 1, 3*ageChunk + 5} {
+				obj := seal(t, s, randBytes(n), r1, r2)
+				head := obj[:min(len(obj), 4096)]
+				rcp, size, err := s.Layout(head, int64(n))
+				if err != nil || rcp != 2 || size != int64(len(obj)) {
+					t.Errorf("%d bytes: %d recipients, size %d of %d: %v", n, rcp, size, len(obj), err)
+				}
+			}
+		})
+	}
+	ageR, _ := keyPair(t, Standard)
+	smR, _ := keyPair(t, SM)
+	if _, _, err := SM.Layout(seal(t, Standard, []byte("x"), ageR), 1); err == nil {
+		t.Error("sm Layout of an age object")
+	}
+	if _, _, err := Standard.Layout(seal(t, SM, []byte("x"), smR), 1); err == nil {
+		t.Error("standard Layout of an sm object")
+	}
+}
+
+func TestParseVerificationKey(t *testing.T) {
+	for _, s := range suites {
+		priv, err := s.NewSigningKey()
+		if err != nil {
+			t.Fatal(err)
+		}
+		k, _ := ParseSigningKey(priv)
+		pem, err := MarshalPublicKey(k.Public())
+		if err != nil {
+			t.Fatal(err)
+		}
+		pub, err := ParseVerificationKey(pem)
+		if err != nil {
+			t.Fatalf("%s: %v", s.Name(), err)
+		}
+		if got, _ := Of(pub); got != s {
+			t.Errorf("%s key parsed as %v", s.Name(), got)
+		}
+		msg := []byte("m")
+		sig, _ := Sign(k, msg)
+		if !Verify(pub, msg, sig) {
+			t.Errorf("%s: signature does not verify with the parsed key", s.Name())
+		}
+	}
+	if _, err := ParseVerificationKey([]byte("-----BEGIN PRIVATE KEY-----\nAA==\n-----END PRIVATE KEY-----\n")); err == nil {
+		t.Error("a private key block accepted")
+	}
+}

@@ -3,6 +3,7 @@ package suite
 import (
 	"crypto/ecdsa"
 	"errors"
+	"fmt"
 	"hash"
 	"io"
 
@@ -17,6 +18,19 @@ func (sm) Name() string                   { return "sm" }
 func (sm) Sum(data []byte) [32]byte       { return sm3.Sum(data) }
 func (sm) NewHash() hash.Hash             { return sm3.New() }
 func (sm) NewSigningKey() ([]byte, error) { return newSM2Key() }
+func (sm) Scheme() string                 { return objectMagic }
+func (sm) Ext() string                    { return "sm4" }
+func (sm) HashName() string               { return "sm3" }
+func (sm) SignatureName() string          { return "sm2-sm3" }
+func (sm) ChunkAuthenticated() bool       { return false }
+
+func (sm) Layout(head []byte, n int64) (int, int64, error) {
+	h, err := ParseHeader(head)
+	if err != nil {
+		return 0, 0, fmt.Errorf("sm header: %w", err)
+	}
+	return len(h.Recipients), int64(h.Len) + n + int64(TagSize), nil
+}
 
 func (s sm) Encrypt(dst io.Writer, to []Recipient) (io.WriteCloser, error) {
 	if len(to) == 0 {

@@ -1,11 +1,13 @@
 package suite
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"errors"
 	"fmt"
 	"hash"
 	"io"
+	"strings"
 
 	"filippo.io/age"
 )
@@ -17,6 +19,39 @@ func (standard) Name() string                   { return "standard" }
 func (standard) Sum(data []byte) [32]byte       { return sha256.Sum256(data) }
 func (standard) NewHash() hash.Hash             { return sha256.New() }
 func (standard) NewSigningKey() ([]byte, error) { return newEd25519Key() }
+func (standard) Scheme() string                 { return "age" }
+func (standard) Ext() string                    { return "age" }
+func (standard) HashName() string               { return "sha256" }
+func (standard) SignatureName() string          { return "ed25519" }
+func (standard) ChunkAuthenticated() bool       { return true }
+
+// age's payload: a 16-byte nonce, then the plaintext in 64 KiB chunks each
+// with a 16-byte tag (at least one chunk, even for no plaintext).
+const (
+	ageNonce = 16
+	ageChunk = 64 << 10
+	ageTag   = 16
+)
+
+// Layout counts the header's recipient stanzas; the header must be in the
+// canonical form age writes.
+func (standard) Layout(head []byte, n int64) (int, int64, error) {
+	hdr, err := age.ExtractHeader(bytes.NewReader(head))
+	if err != nil {
+		return 0, 0, fmt.Errorf("age header: %w", err)
+	}
+	if !bytes.HasPrefix(head, hdr) {
+		return 0, 0, errors.New("age header is not in canonical form")
+	}
+	stanzas := 0
+	for line := range strings.SplitSeq(string(hdr), "\n") {
+		if strings.HasPrefix(line, "-> ") {
+			stanzas++
+		}
+	}
+	chunks := max(1, (n+ageChunk-1)/ageChunk)
+	return stanzas, int64(len(hdr)) + ageNonce + n + chunks*ageTag, nil
+}
 
 func (s standard) Encrypt(dst io.Writer, to []Recipient) (io.WriteCloser, error) {
 	if len(to) == 0 {

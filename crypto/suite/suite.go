@@ -66,6 +66,27 @@ type Suite interface {
 	// NewSigningKey returns a fresh signing key in the form its key file
 	// holds: a hex Ed25519 seed, or an SM2 private key in PKCS#8 PEM.
 	NewSigningKey() ([]byte, error)
+
+	// Scheme names the backup object's format in manifests ("age",
+	// "atrest-sm/v1"), and Ext ends its key ("age", "sm4").
+	Scheme() string
+	Ext() string
+	// HashName and SignatureName name the suite's hash and signatures in
+	// manifests and bundles: "sha256" and "ed25519", or "sm3" and "sm2-sm3".
+	HashName() string
+	SignatureName() string
+	// ChunkAuthenticated says whether every byte Decrypt's reader gives
+	// out has been authenticated already (age: chunk by chunk), or only
+	// once the reader reaches the end without an error (sm: one tag over
+	// the object, checked before the last chunk is given out). A consumer
+	// that acts on plaintext as it comes must read to the end before it
+	// blames anything but the bytes, unless this is true.
+	ChunkAuthenticated() bool
+	// Layout tells from an object's first bytes (head: its whole header at
+	// least), without a key, how many recipients the object names and how
+	// long it is when it holds n bytes of plaintext: what a check can hold
+	// a stored object to without the identity.
+	Layout(head []byte, n int64) (recipients int, size int64, err error)
 }
 
 // The suites.
@@ -86,6 +107,17 @@ func Get(name string) (Suite, error) {
 		return SM, nil
 	}
 	return nil, fmt.Errorf("suite %q is not %s", name, strings.Join(Names, " or "))
+}
+
+// ByExt returns the suite whose backup objects end in ext (Suite.Ext:
+// "age", "sm4").
+func ByExt(ext string) (Suite, bool) {
+	for _, s := range []Suite{Standard, SM} {
+		if s.Ext() == ext {
+			return s, true
+		}
+	}
+	return nil, false
 }
 
 // Errors of Decrypt, for errors.Is: the failure classes of backup checks

@@ -17,6 +17,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -247,6 +248,30 @@ func (c *Config) Drill(name string) (*Drill, bool) {
 
 // JournalDir is where the journal's segments live.
 func (c *Config) JournalDir() string { return filepath.Join(c.StateDir, "journal") }
+
+// ManifestKeyFiles are the signing key files whose keys sign this
+// installation's manifests, each once: the journal's, each atrest job's
+// signing_key_file, and the per-suite defaults in state_dir, which a job
+// that switched suites signed its earlier backups with. A manifest is
+// trusted when one of them verifies it (backup.LoadKeys).
+func (c *Config) ManifestKeyFiles() []string {
+	files := []string{c.Journal.SigningKeyFile}
+	for _, b := range c.Backups {
+		if b.Format == "atrest" {
+			files = append(files, b.SigningKeyFile)
+		}
+	}
+	for _, s := range suite.Names {
+		files = append(files, manifestKeyFile(c, s))
+	}
+	var out []string
+	for _, f := range files {
+		if !slices.Contains(out, f) {
+			out = append(out, f)
+		}
+	}
+	return out
+}
 
 // Env returns the value of the environment variable named by an _env key, or
 // an error that names the key and the variable but never a value.

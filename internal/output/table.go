@@ -35,9 +35,9 @@ var tableColumns = map[string][]string{
 	"file":    {"path", "state", "findings", "by_type", "reason"},
 	"column":  {"column", "state", "type", "severity", "confidence", "sampled", "matched", "reason"},
 	"table":   {"table", "rows_estimate", "sampled", "method", "encrypted_at_rest", "plaintext_columns", "error"},
-	"check":   {"job", "check", "status", "detail"},
-	"drill":   {"job", "status", "failure", "rto_seconds", "rpo_seconds", "backup"},
-	"backup":  {"job", "status", "key", "bytes", "seconds"},
+	"check":   {"job", "suite", "check", "status", "detail"},
+	"drill":   {"job", "suite", "status", "failure", "rto_seconds", "rpo_seconds", "backup"},
+	"backup":  {"job", "suite", "status", "key", "bytes", "seconds"},
 	"prune":   {"job", "action", "key", "reason"},
 }
 

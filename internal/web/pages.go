@@ -75,6 +75,7 @@ func scanRows(names []string, states map[string]scanState, base string) []scanRo
 type backupRow struct {
 	Name      string
 	Link      string
+	Suite     string // the job's, from the config ("" when not configured)
 	RPO       time.Duration
 	State     backupState
 	Age       time.Duration // since the newest ok backup.run
@@ -86,10 +87,14 @@ type checkVerdict struct{ Name, Status string }
 
 func (s *Server) backupRows(snap snapshot) []backupRow {
 	rpo := map[string]time.Duration{}
+	suites := map[string]string{}
 	all := map[string]bool{}
 	for _, b := range s.settings().Inventory.Backups {
 		rpo[b.Name] = b.RPO
 		all[b.Name] = true
+		if b.Format == "" || b.Format == "atrest" {
+			suites[b.Name] = b.Suite
+		}
 	}
 	for n := range snap.Backups {
 		all[n] = true
@@ -98,7 +103,7 @@ func (s *Server) backupRows(snap snapshot) []backupRow {
 	var rows []backupRow
 	for _, n := range slices.Sorted(maps.Keys(all)) {
 		st := snap.Backups[n]
-		row := backupRow{Name: n, Link: "/backups/" + url.PathEscape(n), RPO: rpo[n], State: st}
+		row := backupRow{Name: n, Link: "/backups/" + url.PathEscape(n), Suite: suites[n], RPO: rpo[n], State: st}
 		switch {
 		case st.LastOK == nil:
 			row.Freshness = "never"

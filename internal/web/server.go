@@ -58,6 +58,9 @@ type BackupJob struct {
 	Source string
 	RPO    time.Duration
 	Format string
+	// Suite is the job's crypto suite (standard or sm): what its new
+	// backups are made with.
+	Suite string
 }
 
 // DrillJob is a drills[] entry.

@@ -61,9 +61,12 @@ type scanState struct {
 }
 
 type backupState struct {
-	LastRun   *ref
-	LastOK    *ref // newest backup.run with outcome ok
-	LastCheck *ref // newest backup.check
+	LastRun *ref
+	LastOK  *ref // newest backup.run with outcome ok
+	// LastOKSuite is that backup's crypto suite (figures.suite), "" for
+	// entries from before suites.
+	LastOKSuite string
+	LastCheck   *ref // newest backup.check
 	// Checks are the verdicts, name → pass|fail, each from the newest
 	// check that measured it: integrity keeps the last reading check's
 	// verdict through the plain checks that follow (as
@@ -125,6 +128,12 @@ func (v *view) apply(e journal.Entry) {
 		b.LastRun = &r
 		if e.Outcome == "ok" {
 			b.LastOK = &r
+			b.LastOKSuite = ""
+			if m, ok := e.Figures["suite"].(map[string]any); ok {
+				for k := range m {
+					b.LastOKSuite = k
+				}
+			}
 		}
 	case "backup.check":
 		b := subject(v.backups, e.Subject, func() *backupState { return &backupState{} })

@@ -2,6 +2,7 @@ package web
 
 import (
 	"context"
+	"crypto"
 	"crypto/ed25519"
 	"crypto/rand"
 	"crypto/tls"
@@ -88,10 +89,10 @@ func newEnv(t *testing.T) *env {
 	reports := &report.Maker{Config: report.Config{Sources: []report.Source{{Name: "yb-prod"}}, FileRoots: []string{"exports"},
 		JournalRetention: report.Duration(180 * 24 * time.Hour)}, JournalDir: dir, Verify: verify,
 		Journal:   func() (report.Journal, error) { return j, nil },
-		BundleKey: func() (ed25519.PrivateKey, error) { return key, nil }}
+		BundleKey: func() (crypto.Signer, error) { return key, nil }}
 	e.s, err = New(Options{JournalDir: dir, Journal: j, UsersFile: e.users, Runner: e.runner, Process: "atrest serve",
 		Settings: Settings{Inventory: Inventory{Sources: []string{"yb-prod"}, Roots: []string{"exports"},
-			Backups: []BackupJob{{Name: "yb-nightly", Source: "yb-prod", RPO: 26 * time.Hour, Format: "atrest"}},
+			Backups: []BackupJob{{Name: "yb-nightly", Source: "yb-prod", RPO: 26 * time.Hour, Format: "atrest", Suite: "sm"}},
 			Drills:  []DrillJob{{Name: "yb-drill", Backup: "yb-nightly"}}}, Reports: reports},
 		Verify: verify})
 	if err != nil {
@@ -518,7 +519,8 @@ func TestOverviewAndAPIShowTheJournal(t *testing.T) {
 	e.append(journal.Entry{Kind: "scan.db", Subject: "yb-prod", Outcome: "error", Detail: "server went away"})
 	e.append(journal.Entry{Kind: "scan.files", Subject: "exports", Outcome: "findings", Figures: map[string]any{
 		"findings": 7, "by_type": map[string]any{"bank_card": 5, "email": 2}, "files": 40}})
-	bak := e.append(journal.Entry{Kind: "backup.run", Subject: "yb-nightly", Outcome: "ok", Figures: map[string]any{"bytes": 1000}})
+	bak := e.append(journal.Entry{Kind: "backup.run", Subject: "yb-nightly", Outcome: "ok", Figures: map[string]any{"bytes": 1000,
+		"suite": map[string]any{"sm": 1}}})
 	e.append(journal.Entry{Kind: "backup.check", Subject: "yb-nightly", Outcome: "fail", Figures: map[string]any{
 		"pass": 2, "fail": 1, "checks": map[string]any{"freshness": 1, "object_lock": 0}}})
 	e.append(drillEntry("yb-drill", 38.5, true))
@@ -535,7 +537,7 @@ func TestOverviewAndAPIShowTheJournal(t *testing.T) {
 		}
 	}
 	for _, want := range []string{"<svg", "<polyline", `class="fail"`, "新鲜 fresh", "对象锁定 object_lock",
-		">3<", ">7<", "li.wei"} {
+		">3<", ">7<", "li.wei", `<td class="suite"><span class="badge good" title="SM2, SM3, SM4">国密 sm</span></td>`} {
 		if !strings.Contains(body, want) {
 			t.Errorf("overview lacks %q", want)
 		}
@@ -603,6 +605,11 @@ func TestOverviewAndAPIShowTheJournal(t *testing.T) {
 	page := e.do(request{path: "/backups/yb-nightly", cookies: []*http.Cookie{c}}).Body.String()
 	if !strings.Contains(page, `id="freshness" class="status bad"`) || !strings.Contains(page, "yb-drill") {
 		t.Errorf("backup page after the RPO: not stale")
+	}
+	// The job's suite, and the last good backup's.
+	if !strings.Contains(page, `<dd id="suite"><span class="badge good" title="SM2, SM3, SM4">国密 sm</span></dd>`) ||
+		strings.Count(page, "国密 sm") != 2 {
+		t.Errorf("backup page does not show the suite")
 	}
 }
 
