@@ -9,6 +9,7 @@ import (
 	"hash"
 	"math"
 	"reflect"
+	"strings"
 	"time"
 
 	"github.com/atrest/atrest/crypto/suite"
@@ -52,6 +53,19 @@ type Item struct {
 	Counts map[string]int `json:"counts,omitempty"` // findings by type, for a file
 	Note   string         `json:"note,omitempty"`   // severity, reason, failure class
 }
+
+// A backup item (Kind ItemBackup, Name the object key) says what a run did
+// with that backup; the report counts per backup from them (made or found
+// in a period, then read back whole, restored).
+const (
+	ItemBackup          = "backup"
+	BackupMade          = "made"           // backup.run ok
+	BackupFound         = "found"          // backup.found with a manifest this installation's key verifies
+	BackupRead          = "read"           // backup.check --read: every byte verified
+	BackupReadFailed    = "read_failed"    // ... and it did not verify
+	BackupRestored      = "restored"       // drill.run ok
+	BackupRestoreFailed = "restore_failed" // drill.run fail
+)
 
 // MaxItems bounds an entry's items: a scan of a tree with a million files
 // with findings journals the first MaxItems (plaintext first) and says in
@@ -329,4 +343,32 @@ func Number(v any) (float64, bool) {
 		return 0, true
 	}
 	return 0, false
+}
+
+// Backups returns the object keys of e's backup items in state. Entries
+// written before items existed name their backup in the detail instead
+// (backup.run ok: the detail is the key; drill.run: "backup <key>" among
+// "; "-separated parts); those are read for BackupMade, BackupRestored and
+// BackupRestoreFailed.
+func (e Entry) Backups(state string) []string {
+	var keys []string
+	for _, it := range e.Items {
+		if it.Kind == ItemBackup && it.State == state {
+			keys = append(keys, it.Name)
+		}
+	}
+	if len(e.Items) > 0 || e.Detail == "" {
+		return keys
+	}
+	switch {
+	case e.Kind == "backup.run" && e.Outcome == "ok" && state == BackupMade:
+		return []string{e.Detail}
+	case e.Kind == "drill.run" && (e.Outcome == "ok" && state == BackupRestored || e.Outcome == "fail" && state == BackupRestoreFailed):
+		for _, part := range strings.Split(e.Detail, "; ") {
+			if k, ok := strings.CutPrefix(part, "backup "); ok {
+				return []string{k}
+			}
+		}
+	}
+	return nil
 }

@@ -25,6 +25,7 @@ type period struct {
 	dbScans   map[string][]journal.Entry // by subject (source name)
 	fileScans []journal.Entry
 	runs      map[string][]journal.Entry // backup.run by job
+	found     map[string][]journal.Entry // backup.found by job
 	checks    map[string][]journal.Entry // backup.check by job
 	anchor    []journal.Entry            // anchor.check: the anchor bucket against journal.retention
 	drills    []drillRun
@@ -49,7 +50,7 @@ var opKinds = []string{"serve", "config.reload", "journal", "init", "key"}
 
 func collect(ctx context.Context, in Input) (*period, error) {
 	p := &period{in: in, cfg: in.Config, byKind: map[string]int{}, bySeq: map[int]journal.Entry{},
-		dbScans: map[string][]journal.Entry{}, runs: map[string][]journal.Entry{}, checks: map[string][]journal.Entry{},
+		dbScans: map[string][]journal.Entry{}, runs: map[string][]journal.Entry{}, found: map[string][]journal.Entry{}, checks: map[string][]journal.Entry{},
 		roles: newRoleTracker()}
 	drillJob := map[string]string{}
 	for _, b := range in.Config.Backups {
@@ -97,6 +98,8 @@ func collect(ctx context.Context, in Input) (*period, error) {
 			p.fileScans = append(p.fileScans, e)
 		case "backup.run":
 			p.runs[e.Subject] = append(p.runs[e.Subject], e)
+		case "backup.found":
+			p.found[e.Subject] = append(p.found[e.Subject], e)
 		case "backup.check":
 			p.checks[e.Subject] = append(p.checks[e.Subject], e)
 		case "anchor.check":

@@ -103,6 +103,8 @@ type JobFigures struct {
 	LastCheck    *Ref `json:"last_check,omitempty"`
 	// FailedBy counts, per check name, the check runs where it failed.
 	FailedBy     map[string]int `json:"failed_by"`
+	// Coverage counts this job's backups of the period one by one.
+	Coverage     Coverage       `json:"coverage"`
 	Drills       int            `json:"drills"`
 	DrillsPassed int            `json:"drills_passed"`
 	DrillsFailed int            `json:"drills_failed"`
@@ -268,6 +270,7 @@ func (p *period) jobFigures() []JobFigures {
 			r := refOf(e)
 			jf.LastCheck = &r
 		}
+		jf.Coverage = p.coverage(job)
 		for _, d := range p.drillsOf(job) {
 			jf.Drills++
 			switch d.e.Outcome {

@@ -204,7 +204,7 @@ func judgeBackupRestore(p *period, t *tally, job BackupJob, fresh bool) {
 	}
 	switch {
 	case lastPass != nil && (len(freshChecks) > 0 || !fresh):
-		t.ok(job.Name, Text{}, evs...)
+		t.ok(job.Name, coverageText(job.Name, p.coverage(job.Name)), evs...)
 	case lastPass == nil && len(freshChecks) == 0 && len(drills) == 0:
 		t.lack(job.Name, tf("作业 %s 本期间没有新鲜度检查，也没有恢复演练", "Job %s has no freshness check and no drill in the period", job.Name))
 	case lastPass == nil:

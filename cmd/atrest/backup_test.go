@@ -13,6 +13,7 @@ import (
 
 	"filippo.io/age"
 
+	"github.com/atrest/atrest/audit/journal"
 	"github.com/atrest/atrest/backup"
 	"github.com/atrest/atrest/backup/s3store"
 	"github.com/atrest/atrest/internal/testenv"
@@ -202,6 +203,16 @@ func TestBackupRunAndCheck(t *testing.T) {
 		if r["job"] == "yb-nightly" && r["check"] == "integrity" && !strings.Contains(r["detail"].(string), "age authenticated every chunk") {
 			t.Errorf("the drill identity was not used: %v", r["detail"])
 		}
+	}
+	// The check journals which backup it read back whole.
+	var read []string
+	for _, en := range e.entries(t, "backup.check") {
+		if en.Subject == "yb-nightly" {
+			read = append(read, en.Backups(journal.BackupRead)...)
+		}
+	}
+	if len(read) != 1 || read[0] != r["key"] {
+		t.Errorf("backup.check read items %v, want the backup %v", read, r["key"])
 	}
 	sum := recs[len(recs)-1]
 	if sum["record"] != "summary" || sum["jobs"] != float64(2) || sum["fail"].(float64) < 3 {

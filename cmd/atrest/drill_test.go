@@ -8,6 +8,7 @@ import (
 
 	"filippo.io/age"
 
+	"github.com/atrest/atrest/audit/journal"
 	"github.com/atrest/atrest/internal/testenv"
 )
 
@@ -45,6 +46,13 @@ func TestDrillRun(t *testing.T) {
 		if strings.Contains(out, "王五") {
 			t.Error("the record carries row values")
 		}
+	}
+	// The journal names the backup made and restored (the report's and
+	// the dashboard's per-backup coverage reads these items).
+	made := e.entries(t, "backup.run")[0].Backups(journal.BackupMade)
+	restored := e.entries(t, "drill.run")[0].Backups(journal.BackupRestored)
+	if len(made) != 1 || !strings.HasPrefix(made[0], "yb/yb-nightly/") || len(restored) != 1 || restored[0] != made[0] {
+		t.Errorf("backup items: made %v, restored %v", made, restored)
 	}
 	out, _, _ := atrest(t, "drill", "run", "--config", e.cfg, "--job", "yb-drill", "--format", "table")
 	t.Logf("table:\n%s", out)

@@ -150,6 +150,8 @@ func BackupEntry(r BackupRecord) journal.Entry {
 	e.Detail = r.Key
 	if r.Status != "ok" {
 		e.Outcome, e.Detail = "fail", r.Error
+	} else {
+		e.Items = []journal.Item{{Kind: journal.ItemBackup, Name: r.Key, State: journal.BackupMade}}
 	}
 	return e
 }

@@ -70,12 +70,22 @@ func Check(ctx context.Context, cfg *config.Config, job *config.Backup, o CheckO
 // atrest_check_status metric reads.
 func CheckEntry(job string, res []check.Result, err error, o CheckOptions) journal.Entry {
 	counts := map[check.Status]int{}
+	var items []journal.Item
 	for _, r := range res {
 		counts[r.Status]++
+		// The backups read back whole: each one's own verdict, for the
+		// report's per-backup coverage.
+		if r.Check == check.Integrity && r.Key != "" && (r.Status == check.Pass || r.Status == check.Fail) && len(items) < journal.MaxItems {
+			state := journal.BackupRead
+			if r.Status == check.Fail {
+				state = journal.BackupReadFailed
+			}
+			items = append(items, journal.Item{Kind: journal.ItemBackup, Name: r.Key, State: state, Note: r.Failure})
+		}
 	}
 	e := journal.Entry{Kind: "backup.check", Subject: job, Outcome: "ok", Figures: map[string]any{
 		"pass": counts[check.Pass], "fail": counts[check.Fail], "warn": counts[check.Warn],
-		"unsupported": counts[check.Unsupported], "read": o.Read || o.ReadAll}}
+		"unsupported": counts[check.Unsupported], "read": o.Read || o.ReadAll}, Items: items}
 	if len(res) > 0 {
 		verdicts, unjudged := checkVerdicts(res)
 		e.Figures["checks"] = verdicts

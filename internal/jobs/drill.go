@@ -196,5 +196,12 @@ func DrillEntry(subject string, rec *drill.Record, err error) journal.Entry {
 		detail = append(detail, oneLine(err.Error()))
 	}
 	e.Detail = strings.Join(detail, "; ")
+	if rec != nil && rec.Backup != "" && e.Outcome != "error" {
+		state := journal.BackupRestored
+		if e.Outcome == "fail" {
+			state = journal.BackupRestoreFailed
+		}
+		e.Items = []journal.Item{{Kind: journal.ItemBackup, Name: rec.Backup, State: state}}
+	}
 	return e
 }

@@ -142,19 +142,9 @@ func lastDrilledBackup(cfg *config.Config, job string, since time.Time) (key str
 		if !subjects[e.Subject] || (e.Outcome != "ok" && e.Outcome != "pass") {
 			continue
 		}
-		if k := drilledKey(e.Detail); k != "" {
-			return k, e.Seq, nil
+		if keys := e.Backups(journal.BackupRestored); len(keys) > 0 {
+			return keys[0], e.Seq, nil
 		}
 	}
 	return "", 0, nil
-}
-
-// drilledKey reads the backup key out of a drill entry's detail.
-func drilledKey(detail string) string {
-	for _, part := range strings.Split(detail, "; ") {
-		if k, ok := strings.CutPrefix(part, "backup "); ok {
-			return k
-		}
-	}
-	return ""
 }

@@ -105,8 +105,12 @@ func unrecorded(ctx context.Context, cfg *config.Config, job *config.Backup, sto
 		if !trusted {
 			outcome = "untrusted"
 		}
-		found = append(found, journal.Entry{Kind: KindBackupFound, Subject: job.Name, Outcome: outcome,
-			Detail: key + FoundSep + why + "; " + trust})
+		e := journal.Entry{Kind: KindBackupFound, Subject: job.Name, Outcome: outcome,
+			Detail: key + FoundSep + why + "; " + trust}
+		if trusted {
+			e.Items = []journal.Item{{Kind: journal.ItemBackup, Name: key, State: journal.BackupFound}}
+		}
+		found = append(found, e)
 	}
 	slices.SortFunc(found, func(a, b journal.Entry) int { return strings.Compare(a.Detail, b.Detail) })
 	return found, nil

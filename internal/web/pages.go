@@ -2,6 +2,7 @@ package web
 
 import (
 	"cmp"
+	"errors"
 	"fmt"
 	"html/template"
 	"maps"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/atrest/atrest/audit/detect"
 	"github.com/atrest/atrest/audit/journal"
+	"github.com/atrest/atrest/audit/report"
 	"github.com/atrest/atrest/internal/chart"
 )
 
@@ -275,6 +277,10 @@ type backupData struct {
 	Checks  []journal.Entry
 	Buttons []runButton
 	Started string
+	// Coverage counts this month's backups one by one (report.Coverage);
+	// CoverageErr says why it could not be read.
+	Coverage    report.Coverage
+	CoverageErr string
 }
 
 type drillBlock struct {
@@ -309,6 +315,11 @@ func (s *Server) backupPage(q *req) {
 	d.Runs, _ = newest(s.o.JournalDir, journal.Filter{Kind: "backup.run", Subject: name}, 15)
 	d.Checks, _ = newest(s.o.JournalDir, journal.Filter{Kind: "backup.check", Subject: name}, 15)
 	d.Buttons = s.buttons(q.sess.csrf, [2]string{"backup.run", name}, [2]string{"backup.check", name})
+	if c, err := s.monthCoverage(name); err != nil {
+		d.CoverageErr = oneLine(err.Error())
+	} else {
+		d.Coverage = c
+	}
 	for _, dj := range s.settings().Inventory.Drills {
 		if dj.Backup == name {
 			d.Drills = append(d.Drills, s.drillBlock(snap, dj.Name, q.sess.csrf))
@@ -386,4 +397,37 @@ func (s *Server) runJob(q *req) {
 		return
 	}
 	http.Redirect(q.w, q.r, s.jobPath(kind, name)+"?started="+url.QueryEscape(kind), http.StatusSeeOther)
+}
+
+// monthCoverage is report.CoverageOf for job's entries since the start of
+// this month in the dashboard's time zone: how many of the month's backups
+// were read back whole, drilled, or neither.
+func (s *Server) monthCoverage(job string) (report.Coverage, error) {
+	now := s.now().In(s.settings().Location)
+	since := time.Date(now.Year(), now.Month(), 1, 0, 0, 0, 0, now.Location())
+	drillOf := map[string]bool{job: true}
+	for _, d := range s.settings().Inventory.Drills {
+		if d.Backup == job {
+			drillOf[d.Name] = true
+		}
+	}
+	var backups, checks, drills []journal.Entry
+	for e, err := range journal.Query(s.o.JournalDir, journal.Filter{Since: since}) {
+		if err != nil {
+			var p *journal.Problem
+			if errors.As(err, &p) {
+				continue // a bad line is the verify page's business
+			}
+			return report.Coverage{}, err
+		}
+		switch {
+		case (e.Kind == "backup.run" || e.Kind == "backup.found") && e.Subject == job:
+			backups = append(backups, e)
+		case e.Kind == "backup.check" && e.Subject == job:
+			checks = append(checks, e)
+		case e.Kind == "drill.run" && drillOf[e.Subject]:
+			drills = append(drills, e)
+		}
+	}
+	return report.CoverageOf(backups, checks, drills), nil
 }

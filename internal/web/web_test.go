@@ -768,3 +768,32 @@ func TestUsersFile(t *testing.T) {
 		t.Errorf("bad hash: %v", err)
 	}
 }
+
+// TestBackupPageCountsTheMonthsBackups: the backup job's page answers "were
+// this month's backups restorable?" backup by backup, from the items the
+// jobs journal: made, read back whole, drilled, failed, unproven.
+func TestBackupPageCountsTheMonthsBackups(t *testing.T) {
+	e := newEnv(t)
+	item := func(key, state string) []journal.Item {
+		return []journal.Item{{Kind: journal.ItemBackup, Name: key, State: state}}
+	}
+	for _, k := range []string{"k/1", "k/2", "k/3"} {
+		e.append(journal.Entry{Kind: "backup.run", Subject: "yb-nightly", Outcome: "ok", Detail: k, Items: item(k, journal.BackupMade)})
+	}
+	e.append(journal.Entry{Kind: "backup.check", Subject: "yb-nightly", Outcome: "ok", Items: item("k/1", journal.BackupRead)})
+	e.append(journal.Entry{Kind: "drill.run", Subject: "yb-drill", Outcome: "fail", Detail: "backup k/2; integrity: digest differs",
+		Items: item("k/2", journal.BackupRestoreFailed)})
+	c, _ := e.login("root.admin", adminPW)
+	rec := e.do(request{path: "/backups/yb-nightly", cookies: []*http.Cookie{c}})
+	body := rec.Body.String()
+	i := strings.Index(body, `id="coverage"`)
+	if rec.Code != http.StatusOK || i < 0 {
+		t.Fatalf("GET /backups/yb-nightly: %d, no coverage line", rec.Code)
+	}
+	line := body[i:min(len(body), i+600)]
+	for _, want := range []string{"3 个备份 backups", "1 个整体读回 read back whole", "0 个经演练恢复 drilled", "1 个失败 failed", "1 个未经证明 unproven"} {
+		if !strings.Contains(line, want) {
+			t.Errorf("coverage line lacks %q: %s", want, line)
+		}
+	}
+}
