@@ -102,13 +102,13 @@ type JobFigures struct {
 	Stale        int  `json:"stale"` // checks that found the newest backup older than the RPO
 	LastCheck    *Ref `json:"last_check,omitempty"`
 	// FailedBy counts, per check name, the check runs where it failed.
-	FailedBy     map[string]int `json:"failed_by"`
+	FailedBy map[string]int `json:"failed_by"`
 	// Coverage counts this job's backups of the period one by one.
-	Coverage     Coverage       `json:"coverage"`
-	Drills       int            `json:"drills"`
-	DrillsPassed int            `json:"drills_passed"`
-	DrillsFailed int            `json:"drills_failed"`
-	DrillsError  int            `json:"drills_error"`
+	Coverage     Coverage `json:"coverage"`
+	Drills       int      `json:"drills"`
+	DrillsPassed int      `json:"drills_passed"`
+	DrillsFailed int      `json:"drills_failed"`
+	DrillsError  int      `json:"drills_error"`
 }
 
 // DrillRun is one drill.run entry.
