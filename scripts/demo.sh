@@ -168,5 +168,5 @@ cat <<MSG
   To run more commands against the demo, paste this into your shell:
     export ATREST_CONFIG=$DEMO/atrest.yaml S3_ACCESS_KEY=$S3_ACCESS_KEY S3_SECRET_KEY=$S3_SECRET_KEY \\
       DEMO_YB_DSN='$DEMO_YB_DSN' DEMO_DRILL_DSN='$DEMO_DRILL_DSN'
-    bin/atrest audit verify && bin/atrest backup check --config \$ATREST_CONFIG --job yb-nightly
+    bin/atrest audit verify && bin/atrest backup check --job yb-nightly
 MSG

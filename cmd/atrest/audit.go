@@ -95,7 +95,7 @@ lines are never touched: an edited entry is tampering, and verify keeps reportin
 			return nil
 		},
 	}
-	cmd.Flags().StringVar(&o.configPath, "config", defaultConfigPath(), "configuration file")
+	cmd.Flags().StringVar(&o.configPath, "config", defaultConfigPath(), "configuration file ($ATREST_CONFIG, else /etc/atrest/atrest.yaml)")
 	cmd.Flags().StringVar(&o.reason, "reason", "", "why the journal was torn (required; journaled)")
 	return cmd
 }
@@ -145,7 +145,7 @@ checkpoint and exits 0. --config defaults to $ATREST_CONFIG, then /etc/atrest/at
 		Args: requireNoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return runAuditVerify(cmd, o) },
 	}
-	cmd.Flags().StringVar(&o.configPath, "config", defaultConfigPath(), "configuration file")
+	cmd.Flags().StringVar(&o.configPath, "config", defaultConfigPath(), "configuration file ($ATREST_CONFIG, else /etc/atrest/atrest.yaml)")
 	cmd.Flags().StringVar(&o.format, "format", "table", "table or json")
 	cmd.Flags().StringArrayVar(&o.from, "from", nil, "a file of checkpoints kept elsewhere that the journal must extend (repeatable)")
 	cmd.Flags().StringVar(&o.bundle, "bundle", "", "check this evidence bundle (zip) instead of the journal; needs no config")
@@ -366,7 +366,7 @@ checkpoints, and give it to assessors to check evidence bundles with
 			return err
 		},
 	}
-	cmd.Flags().StringVar(&o.configPath, "config", defaultConfigPath(), "configuration file")
+	cmd.Flags().StringVar(&o.configPath, "config", defaultConfigPath(), "configuration file ($ATREST_CONFIG, else /etc/atrest/atrest.yaml)")
 	cmd.Flags().BoolVar(&o.publicKey, "public-key", false, "print the journal's public key (PEM) instead of a checkpoint")
 	return cmd
 }
@@ -388,7 +388,7 @@ func newAuditLogCmd() *cobra.Command {
 		Args: requireNoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return runAuditLog(cmd, o) },
 	}
-	cmd.Flags().StringVar(&o.configPath, "config", defaultConfigPath(), "configuration file")
+	cmd.Flags().StringVar(&o.configPath, "config", defaultConfigPath(), "configuration file ($ATREST_CONFIG, else /etc/atrest/atrest.yaml)")
 	cmd.Flags().StringVar(&o.since, "since", "", "from this long ago (24h, 7d) or this date (2026-10-01, RFC 3339)")
 	cmd.Flags().StringVar(&o.until, "until", "", "up to (not including) this duration ago or date")
 	cmd.Flags().StringVar(&o.kind, "kind", "", "kind or kind prefix: scan, scan.files, backup, drill, key, user …")

@@ -64,7 +64,7 @@ is journaled (journal.prune). atrest serve prunes once a day.
 			return nil
 		},
 	}
-	cmd.Flags().StringVar(&o.configPath, "config", defaultConfigPath(), "configuration file")
+	cmd.Flags().StringVar(&o.configPath, "config", defaultConfigPath(), "configuration file ($ATREST_CONFIG, else /etc/atrest/atrest.yaml)")
 	cmd.Flags().BoolVar(&o.dryRun, "dry-run", false, "list what would be deleted; delete nothing")
 	return cmd
 }

@@ -89,14 +89,13 @@ installation's) are journaled as backup.found. Exit 1 if any check fails.
 		Args: requireNoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return runBackupCheck(cmd, o) },
 	}
-	cmd.Flags().StringVar(&o.configPath, "config", "", "configuration file (required)")
+	cmd.Flags().StringVar(&o.configPath, "config", defaultConfigPath(), "configuration file ($ATREST_CONFIG, else /etc/atrest/atrest.yaml)")
 	cmd.Flags().StringVar(&o.format, "format", "", "output format: table, json or jsonl (default: table on a terminal, jsonl otherwise)")
 	cmd.Flags().StringVar(&o.job, "job", "", "the backups[] job to check (default: every job)")
 	cmd.Flags().BoolVar(&o.read, "read", false, "stream the newest backup and verify it to the end")
 	cmd.Flags().BoolVar(&o.readAll, "read-all", false, "stream every backup (implies --read)")
 	cmd.Flags().StringVar(&o.identity, "identity", "", "identity file (age, or an SM2 private key in PEM), to authenticate and decompress what --read streams")
 	cmd.Flags().BoolVar(&o.canary, "canary", false, "prove object lock is enforced with a retained canary object that must refuse deletion")
-	cmd.MarkFlagRequired("config")
 	return cmd
 }
 

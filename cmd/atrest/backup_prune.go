@@ -52,11 +52,10 @@ the counts). --dry-run lists and deletes nothing.
 		Args: requireNoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return runBackupPrune(cmd, o) },
 	}
-	cmd.Flags().StringVar(&o.configPath, "config", "", "configuration file (required)")
+	cmd.Flags().StringVar(&o.configPath, "config", defaultConfigPath(), "configuration file ($ATREST_CONFIG, else /etc/atrest/atrest.yaml)")
 	cmd.Flags().StringVar(&o.format, "format", "", "output format: table, json or jsonl (default: table on a terminal, jsonl otherwise)")
 	cmd.Flags().StringVar(&o.job, "job", "", "the backups[] job to prune (default: every job, and the journal's anchor)")
 	cmd.Flags().BoolVar(&o.dryRun, "dry-run", false, "list what would be deleted; delete nothing")
-	cmd.MarkFlagRequired("config")
 	return cmd
 }
 

@@ -58,11 +58,10 @@ tables, seconds.
 		Args: requireNoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return runBackupRun(cmd, o) },
 	}
-	cmd.Flags().StringVar(&o.configPath, "config", "", "configuration file (required)")
+	cmd.Flags().StringVar(&o.configPath, "config", defaultConfigPath(), "configuration file ($ATREST_CONFIG, else /etc/atrest/atrest.yaml)")
 	cmd.Flags().StringVar(&o.format, "format", "", "output format: table, json or jsonl (default: table on a terminal, jsonl otherwise)")
 	cmd.Flags().StringVar(&o.job, "job", "", "the backups[] job to run (required)")
 	cmd.Flags().IntVar(&o.parallel, "parallel", 1, "connections that dump tables at once (more than 1 needs RELOAD for the global read lock)")
-	cmd.MarkFlagRequired("config")
 	cmd.MarkFlagRequired("job")
 	return cmd
 }

@@ -325,10 +325,21 @@ func TestBackupErrors(t *testing.T) {
 		}
 	})
 	t.Run("missing flags", func(t *testing.T) {
-		for _, args := range [][]string{{"backup", "run", "--config", e.cfg}, {"backup", "check"}} {
-			if _, stderr, code := atrest(t, args...); code != exitCantRun || !strings.Contains(stderr, "required flag") {
+		if _, stderr, code := atrest(t, "backup", "run", "--config", e.cfg); code != exitCantRun || !strings.Contains(stderr, "required flag") {
+			t.Errorf("backup run without --job: exit %d, %q", code, stderr)
+		}
+		// Without --config: $ATREST_CONFIG, which names what is missing.
+		missing := filepath.Join(t.TempDir(), "atrest.yaml")
+		t.Setenv("ATREST_CONFIG", missing)
+		for _, args := range [][]string{{"backup", "check"}, {"drill", "run", "--job", "yb-drill"}} {
+			if _, stderr, code := atrest(t, args...); code != exitCantRun || !strings.Contains(stderr, missing) {
 				t.Errorf("%v: exit %d, %q", args, code, stderr)
 			}
+		}
+		t.Setenv("ATREST_CONFIG", e.cfg)
+		// No backup yet: the checks ran on this config and found that.
+		if _, stderr, code := atrest(t, "backup", "check", "--job", "yb-nightly", "--format", "jsonl"); code != exitFound || !strings.Contains(stderr, "yb-nightly/freshness") {
+			t.Errorf("backup check with $ATREST_CONFIG: exit %d, %q", code, stderr)
 		}
 	})
 

@@ -78,7 +78,7 @@ digest_match. The run is journaled (kind drill.run) with its figures.
 		RunE: func(cmd *cobra.Command, _ []string) error { return runDrillRun(cmd, o) },
 	}
 	f := cmd.Flags()
-	f.StringVar(&o.configPath, "config", "", "configuration file (required)")
+	f.StringVar(&o.configPath, "config", defaultConfigPath(), "configuration file ($ATREST_CONFIG, else /etc/atrest/atrest.yaml)")
 	f.StringVar(&o.format, "format", "", "output format: table, json or jsonl (default: table on a terminal, jsonl otherwise)")
 	f.StringVar(&o.req.Name, "job", "", "the drills[] entry, or backups[] job, to drill (required)")
 	f.StringVar(&o.req.BackupKey, "backup", "", "drill this backup (object key of the data object or its manifest) instead of choosing one")
@@ -87,7 +87,6 @@ digest_match. The run is journaled (kind drill.run) with its figures.
 	f.StringVar(&o.req.Identity, "identity", "", "identity file: age, or an SM2 private key in PEM (default: the drill's identity_file)")
 	f.StringVar(&o.req.TargetDSNEnv, "target-dsn-env", "", "environment variable holding the drill server's DSN (default: the drill's target_dsn_env)")
 	f.IntVar(&o.req.Parallel, "parallel", 2, "connections that load and verify at once")
-	cmd.MarkFlagRequired("config")
 	cmd.MarkFlagRequired("job")
 	return cmd
 }

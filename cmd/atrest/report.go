@@ -67,7 +67,7 @@ Exit status:
 		Args: requireNoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return runReport(cmd, o) },
 	}
-	cmd.Flags().StringVar(&o.configPath, "config", defaultConfigPath(), "configuration file")
+	cmd.Flags().StringVar(&o.configPath, "config", defaultConfigPath(), "configuration file ($ATREST_CONFIG, else /etc/atrest/atrest.yaml)")
 	cmd.Flags().StringVar(&o.period, "period", "", "FROM..TO, e.g. 2026-10-01..2026-12-31 (required)")
 	cmd.Flags().StringVar(&o.format, "format", "html", "html or json")
 	cmd.Flags().StringVarP(&o.output, "output", "o", "", "file to write, or - for stdout (required without --bundle)")

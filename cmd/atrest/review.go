@@ -44,7 +44,7 @@ fingerprint, never the value. A note that holds one is refused.
 		Args: requireNoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return runAuditReview(cmd, o) },
 	}
-	cmd.Flags().StringVar(&o.configPath, "config", defaultConfigPath(), "configuration file")
+	cmd.Flags().StringVar(&o.configPath, "config", defaultConfigPath(), "configuration file ($ATREST_CONFIG, else /etc/atrest/atrest.yaml)")
 	cmd.Flags().StringVar(&o.period, "period", "", "the period reviewed: 2026-12, 2026-Q4 or FROM..TO (required)")
 	cmd.Flags().StringVar(&o.note, "note", "", "what was reviewed and what was done about it (required; journaled)")
 	cmd.Flags().StringVar(&o.as, "as", "", "the auditor who reviewed (required; their password is read from stdin)")

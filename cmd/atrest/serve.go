@@ -109,10 +109,9 @@ journal key, the address in use), with a one-line error on stderr.`,
 		Args: requireNoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return runServe(cmd, o) },
 	}
-	cmd.Flags().StringVar(&o.configPath, "config", "", "configuration file (required)")
+	cmd.Flags().StringVar(&o.configPath, "config", defaultConfigPath(), "configuration file ($ATREST_CONFIG, else /etc/atrest/atrest.yaml)")
 	cmd.Flags().DurationVar(&o.jitter, "jitter", daemon.DefaultJitter, "longest random delay before a scheduled run (0: none)")
 	cmd.Flags().DurationVar(&o.grace, "grace", daemon.DefaultGrace, "at shutdown, how long runs under way may take before they are cancelled")
-	cmd.MarkFlagRequired("config")
 	return cmd
 }
 

@@ -84,11 +84,10 @@ name is refused: a user holds one role (delete it first to change it).
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error { return runUserAdd(cmd, o, args[0]) },
 	}
-	cmd.Flags().StringVar(&o.configPath, "config", "", "configuration file (required)")
+	cmd.Flags().StringVar(&o.configPath, "config", defaultConfigPath(), "configuration file ($ATREST_CONFIG, else /etc/atrest/atrest.yaml)")
 	cmd.Flags().StringVar(&o.role, "role", "", "sysadmin, secadmin or auditor (required; admin means sysadmin)")
 	cmd.Flags().StringVar(&o.as, "as", "", "the security administrator making the change (their password: the first line of stdin)")
 	cmd.Flags().StringVar(&o.format, "format", "table", "table, json or jsonl")
-	cmd.MarkFlagRequired("config")
 	cmd.MarkFlagRequired("role")
 	return cmd
 }
@@ -107,10 +106,9 @@ An unknown name is refused, and so is the last security administrator.
 		Args:    cobra.ExactArgs(1),
 		RunE:    func(cmd *cobra.Command, args []string) error { return runUserDel(cmd, o, args[0]) },
 	}
-	cmd.Flags().StringVar(&o.configPath, "config", "", "configuration file (required)")
+	cmd.Flags().StringVar(&o.configPath, "config", defaultConfigPath(), "configuration file ($ATREST_CONFIG, else /etc/atrest/atrest.yaml)")
 	cmd.Flags().StringVar(&o.as, "as", "", "the security administrator making the change (their password: stdin)")
 	cmd.Flags().StringVar(&o.format, "format", "table", "table, json or jsonl")
-	cmd.MarkFlagRequired("config")
 	return cmd
 }
 
