@@ -86,9 +86,11 @@ type Restore interface {
 	// named by the source database and digested as the dump digests them.
 	Objects(ctx context.Context) ([]Object, error)
 	// MissingAccounts returns those of accounts (named as Definer.Account
-	// names them) that the server lacks. An error wrapping ErrAccounts
-	// says that the drill user may not read the server's accounts.
-	MissingAccounts(ctx context.Context, accounts []string) ([]string, error)
+	// names them) that the server lacks, and why says what a restore that
+	// keeps definers meets then ("the README's restore fails with ERROR
+	// 1449"). An error wrapping ErrAccounts says that the drill user may
+	// not read the server's accounts.
+	MissingAccounts(ctx context.Context, accounts []string) (missing []string, why string, err error)
 }
 
 // Definers say what a load does with the accounts a dump names as its

@@ -425,24 +425,29 @@ func (t *target) Objects(ctx context.Context) ([]engine.Object, error) {
 // MissingAccounts looks the accounts up in mysql.user (a view over
 // mysql.global_priv on MariaDB; roles have an empty host there). The drill
 // user needs SELECT on its User and Host columns, which show no password.
-func (t *target) MissingAccounts(ctx context.Context, accounts []string) ([]string, error) {
+//
+// An object whose definer is missing is created with a note, and fails
+// with ERROR 1449 when used; a view over such a view fails already when
+// `mariadb < FILE` creates it, which then stops.
+func (t *target) MissingAccounts(ctx context.Context, accounts []string) ([]string, string, error) {
+	const why = "the README's restore (`mariadb < FILE`) fails with ERROR 1449 (when the object is used, or created over another)"
 	var missing []string
 	for _, a := range accounts {
 		user, host, ok := splitAccount(a)
 		if !ok {
-			return nil, fmt.Errorf("account %s: not written 'user'@'host'", a)
+			return nil, "", fmt.Errorf("account %s: not written 'user'@'host'", a)
 		}
 		var n int
 		err := t.db.QueryRowContext(ctx, "SELECT COUNT(*) FROM mysql.user WHERE User = ? AND Host = ?", user, host).Scan(&n)
 		if isCode(err, 1142, 1143, 1044) {
-			return nil, fmt.Errorf("%w: %s; grant it SELECT (User, Host) ON mysql.user", engine.ErrAccounts, oneLineErr(redactErr(err)))
+			return nil, "", fmt.Errorf("%w: %s; grant it SELECT (User, Host) ON mysql.user", engine.ErrAccounts, oneLineErr(redactErr(err)))
 		}
 		if err != nil {
-			return nil, fmt.Errorf("look up account %s: %w", a, err)
+			return nil, "", fmt.Errorf("look up account %s: %w", a, err)
 		}
 		if n == 0 {
 			missing = append(missing, a)
 		}
 	}
-	return missing, nil
+	return missing, why, nil
 }

@@ -363,14 +363,15 @@ func (t *target) Objects(ctx context.Context) ([]engine.Object, error) {
 
 // MissingAccounts returns the roles among accounts that the server lacks;
 // pg_roles is readable by every user.
-func (t *target) MissingAccounts(ctx context.Context, accounts []string) ([]string, error) {
+func (t *target) MissingAccounts(ctx context.Context, accounts []string) ([]string, string, error) {
+	const why = "a restore that keeps owners (psql -v ON_ERROR_STOP=1, pg_restore without --no-owner) fails with \"role does not exist\""
 	rows, err := t.admin.Query(ctx, "SELECT rolname::text FROM pg_roles WHERE rolname = ANY($1)", accounts)
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	have, err := pgx.CollectRows(rows, pgx.RowTo[string])
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	var missing []string
 	for _, a := range accounts {
@@ -378,5 +379,5 @@ func (t *target) MissingAccounts(ctx context.Context, accounts []string) ([]stri
 			missing = append(missing, a)
 		}
 	}
-	return missing, nil
+	return missing, why, nil
 }
