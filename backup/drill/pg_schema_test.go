@@ -1,6 +1,7 @@
 package drill_test
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"strings"
@@ -92,6 +93,41 @@ func TestPostgresDrillSchemaObjects(t *testing.T) {
 			fl := wantFailure(t, rec, err, drill.FailIntegrity)
 			if !strings.HasPrefix(fl.Detail, "schema: ") || !strings.Contains(fl.Detail, c.want) {
 				t.Errorf("detail %q, want %q", fl.Detail, c.want)
+			}
+		})
+	}
+}
+
+// definers: keep on PostgreSQL: pg_dump's owners name roles, which a
+// restore that keeps owners needs (psql -v ON_ERROR_STOP=1 stops at
+// ALTER … OWNER TO a missing role; pg_restore without --no-owner fails
+// likewise). The drill, which loads as its own user, names the missing
+// role and fails; strip passes and says so.
+func TestPostgresDrillOwners(t *testing.T) {
+	f := newPGFixture(t, "his-owner")
+	f.src.Exec(t, f.database, "DROP ROLE IF EXISTS his_owner", "CREATE ROLE his_owner", "ALTER TABLE yb.js_jsmx OWNER TO his_owner")
+	t.Cleanup(func() { f.src.Exec(t, f.database, "ALTER TABLE yb.js_jsmx OWNER TO "+f.src.User, "DROP ROLE IF EXISTS his_owner") })
+	plain := f.src.Program(t, "pg_dump", "-d", f.database)
+	custom := f.src.Program(t, "pg_dump", "-d", f.database, "-Fc")
+	for key, data := range map[string][]byte{"his/owner/his-1.sql.gz": gzipped(plain), "his/owner/his-2.dump": custom} {
+		t.Run(key, func(t *testing.T) {
+			if _, err := f.store.Put(ctxT(t), key, bytes.NewReader(data), int64(len(data)), backup.PutOptions{}); err != nil {
+				t.Fatal(err)
+			}
+			o := f.opts()
+			o.Job = drill.Job{Name: "his-owner", Format: "pg_dump", KeyPattern: key}
+			o.Probes = nil
+			rec, err := drill.Run(ctxT(t), o)
+			fl := wantFailure(t, rec, err, drill.FailRestore)
+			if !strings.Contains(fl.Detail, "definer his_owner missing on the target") || !strings.Contains(fl.Detail, "table yb.js_jsmx") {
+				t.Errorf("detail %q", fl.Detail)
+			}
+			if rec.SchemaObjects != "unsupported" || rec.Rows != 5000 {
+				t.Errorf("schema objects %s, rows %d", rec.SchemaObjects, rec.Rows)
+			}
+			o.Definers = "strip"
+			if rec, err = drill.Run(ctxT(t), o); err != nil || !strings.Contains(rec.DefinersDetail, "stripped") {
+				t.Fatalf("strip: %v; %q", err, rec.DefinersDetail)
 			}
 		})
 	}

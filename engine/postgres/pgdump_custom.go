@@ -444,7 +444,7 @@ func customScript(r io.Reader, w io.Writer) (*archive, customStats, error) {
 			// Not restored: the drill loads into its own database, as its
 			// own user.
 		default:
-			if e.owner != "" && e.defn != "" && e.desc != "COMMENT" {
+			if e.owner != "" && e.defn != "" && ownedKinds[e.desc] {
 				st.owners = engine.AddDefiner(st.owners, e.owner, strings.ToLower(e.desc)+" "+qualifiedTag(e))
 			}
 			if e.defn != "" {
@@ -584,4 +584,15 @@ func qualifiedTag(e tocEntry) string {
 		return e.tag
 	}
 	return e.namespace + "." + e.tag
+}
+
+// ownedKinds are the entries pg_restore without --no-owner gives to their
+// owner (ALTER … OWNER TO); others (constraints, indexes, comments, data)
+// carry an owner but get no such statement.
+var ownedKinds = map[string]bool{
+	"TABLE": true, "VIEW": true, "MATERIALIZED VIEW": true, "SEQUENCE": true, "FOREIGN TABLE": true,
+	"FUNCTION": true, "PROCEDURE": true, "AGGREGATE": true, "SCHEMA": true, "TYPE": true, "DOMAIN": true,
+	"COLLATION": true, "CONVERSION": true, "OPERATOR": true, "OPERATOR CLASS": true, "OPERATOR FAMILY": true,
+	"TEXT SEARCH DICTIONARY": true, "TEXT SEARCH CONFIGURATION": true, "STATISTICS": true,
+	"EVENT TRIGGER": true, "PUBLICATION": true,
 }
