@@ -106,7 +106,9 @@ func TestPostgresDrillSchemaObjects(t *testing.T) {
 func TestPostgresDrillOwners(t *testing.T) {
 	f := newPGFixture(t, "his-owner")
 	f.src.Exec(t, f.database, "DROP ROLE IF EXISTS his_owner", "CREATE ROLE his_owner", "ALTER TABLE yb.js_jsmx OWNER TO his_owner")
-	t.Cleanup(func() { f.src.Exec(t, f.database, "ALTER TABLE yb.js_jsmx OWNER TO "+f.src.User, "DROP ROLE IF EXISTS his_owner") })
+	t.Cleanup(func() {
+		f.src.Exec(t, f.database, "ALTER TABLE yb.js_jsmx OWNER TO "+f.src.User, "DROP ROLE IF EXISTS his_owner")
+	})
 	plain := f.src.Program(t, "pg_dump", "-d", f.database)
 	custom := f.src.Program(t, "pg_dump", "-d", f.database, "-Fc")
 	for key, data := range map[string][]byte{"his/owner/his-1.sql.gz": gzipped(plain), "his/owner/his-2.dump": custom} {
