@@ -89,11 +89,7 @@ func TestPostgresDrillSchemaObjects(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			o := f.opts()
 			o.Engine = afterLoad{Engine: postgres.Engine{}, sabotage: pgSabotage(f.target, c.stmt)}
-			rec, err := drill.Run(ctxT(t), o)
-			fl := wantFailure(t, rec, err, drill.FailIntegrity)
-			if !strings.HasPrefix(fl.Detail, "schema: ") || !strings.Contains(fl.Detail, c.want) {
-				t.Errorf("detail %q, want %q", fl.Detail, c.want)
-			}
+			wantSchemaFailure(t, o, c.want)
 		})
 	}
 }

@@ -129,15 +129,22 @@ func TestDrillSchemaObjects(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			o := f.opts()
 			o.Engine = afterLoad{Engine: mysql.Engine{}, sabotage: mysqlSabotage(f.target, c.stmt)}
-			rec, err := drill.Run(ctxT(t), o)
-			fl := wantFailure(t, rec, err, drill.FailIntegrity)
-			if !strings.HasPrefix(fl.Detail, "schema: ") || !strings.Contains(fl.Detail, c.want) {
-				t.Errorf("detail %q, want %q", fl.Detail, c.want)
-			}
-			if !strings.Contains(strings.Join(rec.Findings, "\n"), "schema: "+c.want) {
-				t.Errorf("findings %q", rec.Findings)
-			}
+			wantSchemaFailure(t, o, c.want)
 		})
+	}
+}
+
+// wantSchemaFailure runs a drill that must fail as a schema problem named
+// want, in its detail and its findings.
+func wantSchemaFailure(t *testing.T, o drill.Options, want string) {
+	t.Helper()
+	rec, err := drill.Run(ctxT(t), o)
+	fl := wantFailure(t, rec, err, drill.FailIntegrity)
+	if !strings.HasPrefix(fl.Detail, "schema: ") || !strings.Contains(fl.Detail, want) {
+		t.Errorf("detail %q, want %q", fl.Detail, want)
+	}
+	if !strings.Contains(strings.Join(rec.Findings, "\n"), "schema: "+want) {
+		t.Errorf("findings %q", rec.Findings)
 	}
 }
 
