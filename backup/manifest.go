@@ -56,8 +56,9 @@ func ListedKey(key string) (object string, manifest, ok bool) {
 }
 
 // MaxManifestBytes bounds the manifests Parse accepts (and check reads): a
-// manifest lists every table, and 100,000 tables fit in well under this.
-const MaxManifestBytes = 32 << 20
+// manifest lists every table and its keys, and 100,000 tables with three
+// keys each fit in under this.
+const MaxManifestBytes = 64 << 20
 
 // signingContext is prepended to the canonical JSON before signing, so that
 // a manifest signature can never be taken for a journal checkpoint's (the
@@ -143,11 +144,24 @@ type Table struct {
 	DDLHash  string `json:"ddl_hash"`
 }
 
-// SchemaObject is a dumped view, trigger or routine.
+// SchemaObject is a dumped view, trigger, routine, event or sequence, or
+// a table's index or constraint (named table.name): a drill reads them
+// back from the restore and compares. The fields after Type came later,
+// each omitted when empty, so that a manifest written before them still
+// encodes (and verifies) as it was signed; such a manifest's objects are
+// compared by presence only.
 type SchemaObject struct {
 	Database string `json:"database"`
 	Name     string `json:"name"`
 	Type     string `json:"type"`
+	// Digest is the SHA-256 (hex) of the definition, normalised as the
+	// engine reads it back after a restore (engine.Object.Digest).
+	Digest string `json:"digest,omitempty"`
+	// Definer is the account a restore needs for the object: MySQL's
+	// DEFINER, 'user'@'host'.
+	Definer string `json:"definer,omitempty"`
+	// Value is a sequence's value at the snapshot.
+	Value string `json:"value,omitempty"`
 }
 
 // Object is the stored data object and what it decodes to.

@@ -196,7 +196,8 @@ func Run(ctx context.Context, o RunOptions) (*Manifest, error) {
 		m.Tables = append(m.Tables, Table{Database: t.Database, Name: t.Name, Rows: t.Rows, Digest: t.Digest, DDLHash: t.DDLHash})
 	}
 	for _, x := range res.Objects() {
-		m.Objects = append(m.Objects, SchemaObject{Database: x.Database, Name: x.Name, Type: x.Type})
+		m.Objects = append(m.Objects, SchemaObject{Database: x.Database, Name: x.Name, Type: x.Type,
+			Digest: x.Digest, Definer: x.Definer, Value: x.Value})
 	}
 	if err := m.Sign(o.SigningKey); err != nil {
 		return nil, fail("%v", err)

@@ -108,8 +108,15 @@ func testRunRoundTrip(t *testing.T, s suite.Suite) {
 	if len(m.Tables) != 3 || m.Object.ChecksumSHA256 == "" || m.Object.VersionID == "" {
 		t.Errorf("manifest tables %d, s3 checksum %q, version %q", len(m.Tables), m.Object.ChecksumSHA256, m.Object.VersionID)
 	}
-	if len(m.Objects) != 1 || m.Objects[0].Type != "VIEW" {
+	// The view and the two primary keys, each with the digest of its
+	// definition; the view with its definer.
+	if len(m.Objects) != 3 || m.Objects[0].Type != "VIEW" || m.Objects[0].Definer == "" || m.Objects[1].Type != "PRIMARY KEY" {
 		t.Errorf("schema objects %+v", m.Objects)
+	}
+	for _, o := range m.Objects {
+		if len(o.Digest) != 64 {
+			t.Errorf("schema object %+v: digest", o)
+		}
 	}
 
 	// The stored manifest is the one returned, and it verifies.

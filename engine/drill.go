@@ -81,7 +81,31 @@ type Restore interface {
 	// Refused reports whether err is the server refusing one statement
 	// (the connection still good), not the server going away.
 	Refused(err error) bool
+	// Objects reads back the schema objects the load restored (views,
+	// triggers, routines, events, sequences, indexes and constraints),
+	// named by the source database and digested as the dump digests them.
+	Objects(ctx context.Context) ([]Object, error)
+	// MissingAccounts returns those of accounts (named as Definer.Account
+	// names them) that the server lacks, and why says what a restore that
+	// keeps definers meets then ("the README's restore fails with ERROR
+	// 1449"). An error wrapping ErrAccounts says that the drill user may
+	// not read the server's accounts.
+	MissingAccounts(ctx context.Context, accounts []string) (missing []string, why string, err error)
 }
+
+// Definers say what a load does with the accounts a dump names as its
+// objects' definers (MySQL) or owners (PostgreSQL).
+const (
+	// DefinersKeep: as the family's own client does (`mariadb < dump`,
+	// psql): the accounts must exist on the server. The drill checks that
+	// they do; the objects it loads still belong to the drill user, who
+	// may not give objects away, and whose scratch database is not the
+	// database the accounts have rights on.
+	DefinersKeep = "keep"
+	// DefinersStrip: the objects belong to the loading user (DEFINER=
+	// clauses removed; pg_restore --no-owner); no account is needed.
+	DefinersStrip = "strip"
+)
 
 // LoadOptions tune Restore.Load.
 type LoadOptions struct {
@@ -90,6 +114,35 @@ type LoadOptions struct {
 	// SourceDatabases are names a third-party dump of one database may
 	// qualify its objects with, without saying so first.
 	SourceDatabases []string
+	// Definers is DefinersKeep (default) or DefinersStrip. Either way the
+	// load records the accounts in LoadResult.Definers.
+	Definers string
+}
+
+// Definer is an account that a dump's objects name as their definer or
+// owner: a restore that keeps definers needs it on its server.
+type Definer struct {
+	Account string `json:"account"` // 'user'@'host' (MySQL); a role (PostgreSQL)
+	// Objects name the first few objects, kind first ("view yb.v_x").
+	Objects []string `json:"objects"`
+	Count   int      `json:"count"` // objects that name it, in all
+}
+
+// maxDefinerObjects bounds Definer.Objects.
+const maxDefinerObjects = 3
+
+// AddDefiner counts object (kind and name) as one that names account.
+func AddDefiner(list []Definer, account, object string) []Definer {
+	for i := range list {
+		if list[i].Account == account {
+			list[i].Count++
+			if len(list[i].Objects) < maxDefinerObjects {
+				list[i].Objects = append(list[i].Objects, object)
+			}
+			return list
+		}
+	}
+	return append(list, Definer{Account: account, Objects: []string{object}, Count: 1})
 }
 
 // LoadedTable is a table a load created or inserted into.
@@ -113,6 +166,12 @@ type LoadResult struct {
 	// completely.
 	Complete bool          `json:"complete"`
 	Duration time.Duration `json:"duration_ns"`
+	// Definers are the accounts the dump's objects name, in the order
+	// first met.
+	Definers []Definer `json:"definers,omitempty"`
+	// Notes say what the load did differently from the family's own
+	// client (events created disabled, definers stripped).
+	Notes []string `json:"notes,omitempty"`
 }
 
 // Errors a Target's methods wrap.
@@ -129,6 +188,8 @@ var (
 	// ErrMalformed: the input is not a well-formed dump of its format (a
 	// pg_dump archive whose structure is broken).
 	ErrMalformed = errors.New("malformed dump")
+	// ErrAccounts: the drill user may not read the server's accounts.
+	ErrAccounts = errors.New("may not read the server's accounts")
 )
 
 // LoadError is a statement of a dump that failed to load. It names the
@@ -139,6 +200,9 @@ type LoadError struct {
 	Line      int    // line of the input where it starts
 	Verb      string // INSERT, CREATE TABLE, COPY …
 	Table     string // the table, quoted, when the statement has one
+	// Object is the view, trigger, routine, event, index or sequence a
+	// CREATE makes, quoted, so that a refused CREATE names what is lost.
+	Object string
 	// Err is the server's error with the values it quotes elided, a
 	// transport error, or a parse error of the input (ErrTruncated …).
 	Err error
@@ -155,7 +219,9 @@ func (e *LoadError) Error() string {
 	if e.Verb != "" {
 		b.WriteString(", " + e.Verb)
 	}
-	if e.Table != "" {
+	if e.Object != "" {
+		b.WriteString(" " + e.Object)
+	} else if e.Table != "" {
 		b.WriteString(" " + e.Table)
 	}
 	b.WriteString("): ")

@@ -120,6 +120,12 @@ type Options struct {
 	Parallel int
 	// ProbeTimeout bounds each probe (default 10 minutes).
 	ProbeTimeout time.Duration
+	// Definers is engine.DefinersKeep (default: what the README's restore
+	// by hand does, so the accounts the objects name must exist on the
+	// target, and a drill fails where that restore would) or
+	// engine.DefinersStrip (the objects belong to whoever restores them;
+	// the record says so).
+	Definers string
 
 	Now func() time.Time // default time.Now
 	// Intn picks the random backup (default math/rand/v2).
@@ -162,10 +168,25 @@ type Record struct {
 	// Digests is "verified" (atrest backups: every table's digest
 	// recomputed and compared) or "unsupported" (third-party dumps carry
 	// no digests to compare with; DigestsDetail says so).
-	Digests       string        `json:"digests"`
-	DigestsDetail string        `json:"digests_detail,omitempty"`
-	Probes        []ProbeResult `json:"probes,omitempty"`
-	Phases        Phases        `json:"phases"`
+	Digests       string `json:"digests"`
+	DigestsDetail string `json:"digests_detail,omitempty"`
+	// SchemaObjects is "verified" (every view, trigger, routine, event,
+	// sequence, index and constraint of the manifest read back and its
+	// definition digest compared), "presence" (a manifest from before
+	// digests: compared by type and name only; SchemaObjectsDetail says
+	// so) or "unsupported" (a third-party dump: no manifest lists them).
+	SchemaObjects        string `json:"schema_objects,omitempty"`
+	SchemaObjectsChecked int    `json:"schema_objects_checked"`
+	SchemaObjectsDetail  string `json:"schema_objects_detail,omitempty"`
+	// Definers is keep or strip (Options.Definers); DefinersDetail says
+	// what was checked, or what was done differently from the README.
+	Definers       string `json:"definers,omitempty"`
+	DefinersDetail string `json:"definers_detail,omitempty"`
+	// Findings name what a restore would lack: a definer's account missing
+	// on the target, a schema object missing or different.
+	Findings []string      `json:"findings,omitempty"`
+	Probes   []ProbeResult `json:"probes,omitempty"`
+	Phases   Phases        `json:"phases"`
 	// Retried is set when the first download failed in transport and the
 	// drill was run again.
 	Retried bool `json:"retried,omitempty"`
@@ -226,7 +247,7 @@ func Run(ctx context.Context, o Options) (*Record, error) {
 	d := &drill{o: o, ctx: ctx}
 	d.start = d.now()
 	d.rec = &Record{Record: "drill", Job: o.Job.Name, Drill: o.Drill, Format: o.Job.Format,
-		Started: d.start.UTC(), Tables: []Table{}}
+		Started: d.start.UTC(), Tables: []Table{}, Definers: o.Definers}
 	err := d.run()
 	d.cleanup()
 	d.rec.Seconds = d.since(d.start)
@@ -265,6 +286,9 @@ func (o *Options) validate() error {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
+	if o.Definers == "" {
+		o.Definers = engine.DefinersKeep
+	}
 	switch {
 	case job == "" || strings.ContainsAny(job, "/\\"):
 		return fmt.Errorf("drill: job name %q cannot be part of an object key", job)
@@ -282,6 +306,8 @@ func (o *Options) validate() error {
 		return fmt.Errorf("drill %s: format %s needs a key pattern", job, o.Job.Format)
 	case o.Select != "latest" && o.Select != "random":
 		return fmt.Errorf("drill %s: select %q is not latest or random", job, o.Select)
+	case o.Definers != engine.DefinersKeep && o.Definers != engine.DefinersStrip:
+		return fmt.Errorf("drill %s: definers %q is not keep or strip", job, o.Definers)
 	}
 	for i, p := range o.Probes {
 		if !isQuery(p.SQL) {
@@ -304,6 +330,11 @@ type drill struct {
 	tgt    engine.Target
 	base   string // the run's first scratch database
 	load   *engine.LoadResult
+
+	// With definers: keep, the accounts checked so far and the failure a
+	// missing one makes, returned once the restore is otherwise verified.
+	checked     map[string]bool
+	definerFail *Failure
 }
 
 func (d *drill) now() time.Time { return d.o.Now() }
@@ -361,14 +392,32 @@ func (d *drill) run() error {
 	if err := d.createScratch(); err != nil {
 		return err
 	}
+	// The manifest's definers are checked before the load, so that a
+	// drill user who may not read the accounts learns it at once.
+	if err := d.definers(d.manifestDefiners()); err != nil {
+		return err
+	}
 	if err := d.restore(); err != nil {
 		return err
+	}
+	if d.load != nil {
+		if err := d.definers(d.load.Definers); err != nil {
+			return err
+		}
+		for _, n := range d.load.Notes {
+			d.note("load: %s", n)
+		}
 	}
 	if err := d.verify(); err != nil {
 		return err
 	}
 	if err := d.probe(); err != nil {
 		return err
+	}
+	// Last: the restore is otherwise good, and still the README's restore
+	// would fail for want of an account.
+	if d.definerFail != nil {
+		return d.definerFail
 	}
 	d.rec.RTOSeconds = d.since(d.start)
 	return nil

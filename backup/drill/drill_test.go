@@ -30,6 +30,7 @@ import (
 	"github.com/atrest/atrest/backup/storetest"
 	"github.com/atrest/atrest/crypto"
 	"github.com/atrest/atrest/crypto/suite"
+	"github.com/atrest/atrest/engine"
 	"github.com/atrest/atrest/engine/mysql"
 	"github.com/atrest/atrest/internal/testenv"
 )
@@ -889,8 +890,11 @@ func TestDrillMysqldump(t *testing.T) {
 }
 
 // The drill needs no more on its server than rights on atrest_drill_%
-// databases: a user limited to them drills green, so a DBA can confine
-// drills (and whatever a backup's SQL says) to their scratch databases.
+// databases: a user limited to them drills green with definers: strip, so
+// a DBA can confine drills (and whatever a backup's SQL says) to their
+// scratch databases. With keep (the default) the drill must also read the
+// accounts' names, to check that the definers exist: without that it
+// cannot judge, and says what to grant.
 func TestDrillConfinedUser(t *testing.T) {
 	f := newFixture(t, "yb-confined")
 	const user = "drill_confined"
@@ -899,15 +903,37 @@ func TestDrillConfinedUser(t *testing.T) {
 	t.Cleanup(func() { f.target.Exec(t, "DROP USER IF EXISTS '"+user+"'@'%'") })
 	o := f.opts()
 	o.TargetDSN = crypto.NewSecret(f.target.DSNFor(user, "Dr1llPw", ""))
+
 	rec, err := drill.Run(ctxT(t), o)
-	if err != nil {
-		t.Fatalf("confined user: %v", err)
+	var fl *drill.Failure
+	if err == nil || errors.As(err, &fl) || rec.Status != drill.StatusError || !strings.Contains(err.Error(), "SELECT (User, Host) ON mysql.user") {
+		t.Fatalf("keep without the accounts: %v; status %s", err, rec.Status)
 	}
-	if rec.TablesMatched != 4 || !rec.Dropped {
-		t.Errorf("matched %d dropped %v", rec.TablesMatched, rec.Dropped)
+	if left := scratchLeft(t, f.target, f.job); len(left) != 0 {
+		t.Errorf("left %v", left)
+	}
+
+	o.Definers = engine.DefinersStrip
+	rec, err = drill.Run(ctxT(t), o)
+	if err != nil {
+		t.Fatalf("confined user, strip: %v", err)
+	}
+	if rec.TablesMatched != 4 || !rec.Dropped || rec.Definers != "strip" || !strings.Contains(rec.DefinersDetail, "definers stripped") {
+		t.Errorf("matched %d dropped %v definers %s (%s)", rec.TablesMatched, rec.Dropped, rec.Definers, rec.DefinersDetail)
 	}
 	if strings.Contains(fmt.Sprint(rec)+err2s(err), "Dr1llPw") {
 		t.Error("the password shows")
+	}
+
+	// The names of the accounts, no password hash: enough for keep.
+	f.target.Exec(t, "GRANT SELECT (User, Host) ON mysql.user TO '"+user+"'@'%'")
+	o.Definers = engine.DefinersKeep
+	rec, err = drill.Run(ctxT(t), o)
+	if err != nil {
+		t.Fatalf("confined user, keep: %v", err)
+	}
+	if !strings.Contains(rec.DefinersDetail, "exist on the target") {
+		t.Errorf("definers detail %q", rec.DefinersDetail)
 	}
 }
 
@@ -973,6 +999,7 @@ func TestDrillBinlog(t *testing.T) {
 	f.target.Exec(t, "CREATE USER '"+user+"'@'%' IDENTIFIED BY 'Dr1llPw'",
 		"GRANT ALL ON `atrest\\_drill\\_%`.* TO '"+user+"'@'%'")
 	o := f.opts()
+	o.Definers = engine.DefinersStrip // a user confined to its scratch databases
 	o.TargetDSN = crypto.NewSecret(f.target.DSNFor(user, "Dr1llPw", ""))
 	// Logged, the backup's trigger needs SUPER or trusted creators: a
 	// restore failure that says what to change.

@@ -116,7 +116,7 @@ func (d *drill) restoreOnce() error {
 		}
 	}
 	ra := newReadAhead(plain)
-	opts := engine.LoadOptions{Parallel: d.o.Parallel}
+	opts := engine.LoadOptions{Parallel: d.o.Parallel, Definers: d.o.Definers}
 	if d.o.Job.Format != "atrest" && len(d.o.Job.Databases) == 1 {
 		opts.SourceDatabases = d.o.Job.Databases
 	}

@@ -16,7 +16,8 @@ import (
 const maxListed = 5
 
 // verify recomputes every restored table's rows, digest and DDL hash with
-// the backup's canonical encoding and compares them with the manifest; for
+// the backup's canonical encoding and compares them with the manifest,
+// and the schema objects (verifyObjects); for
 // a third-party dump, which has no manifest, it counts tables and rows and
 // says that digests cannot be checked.
 func (d *drill) verify() error {
@@ -69,8 +70,15 @@ func (d *drill) verify() error {
 	for k := range got {
 		d.note("restored table %s.%s is not in the manifest", k.db, k.name)
 	}
+	schema, err := d.verifyObjects(m)
+	if err != nil {
+		return err
+	}
 	if len(bad) > 0 {
 		return d.fail(FailIntegrity, "%d of %d tables differ from the manifest: %s", len(bad), len(m.Tables), list(bad))
+	}
+	if len(schema) > 0 {
+		return d.fail(FailIntegrity, "schema: %s", list(schema))
 	}
 	if len(ddlBad) > 0 {
 		if v := d.tgt.Server().Version; m.Source.Version != "" && m.Source.Version != v {
@@ -131,6 +139,8 @@ func (t Table) qualified() string {
 
 // count lists and counts the tables a third-party dump restored.
 func (d *drill) count() error {
+	d.rec.SchemaObjects = "unsupported"
+	d.rec.SchemaObjectsDetail = fmt.Sprintf("format %s: no manifest lists the backup's schema objects", d.o.Job.Format)
 	d.rec.Digests = "unsupported"
 	d.rec.DigestsDetail = fmt.Sprintf("format %s: a third-party dump carries no table digests to compare with; tables and rows are counted in the restored data", d.o.Job.Format)
 	res, err := d.tgt.Count(d.ctx)

@@ -30,11 +30,16 @@
 // SHOW CREATE TABLE), the rows as multi-row INSERTs of about 1 MiB that name
 // their columns (binary strings as X'…', BIT as b'…', FLOAT at full
 // precision), then views in dependency order, triggers (after the rows, so
-// loading fires none) and routines between DELIMITER lines under their own
-// sql_mode; and mysqldump's "-- Dump completed" trailer. No statement names
-// a database other than CREATE DATABASE and USE.
+// loading fires none), routines and events between DELIMITER lines under
+// their own sql_mode (events, as mariadb-dump --events writes them, also
+// under their own time zone and as they were, ENABLEd or not); and
+// mysqldump's "-- Dump completed" trailer. No statement names a database
+// other than CREATE DATABASE and USE. Every view, trigger, routine, event,
+// key and constraint is listed with the digest of its definition and its
+// definer (objects.go), which a drill compares with what it restored.
 //
-// Not dumped: events, users and grants, the history rows of system-versioned
+// Not dumped: users and grants (a restore needs the definers' accounts;
+// the drill checks that they exist), the history rows of system-versioned
 // tables (the table is recreated WITH SYSTEM VERSIONING with its current
 // rows). Names of the dumped database inside trigger and routine bodies are
 // kept as written; Load rewrites them, the mariadb client does not.

@@ -42,14 +42,15 @@ const dumpSQLMode = "NO_AUTO_VALUE_ON_ZERO"
 
 // Dump writes a consistent snapshot of the databases to w as SQL that the
 // mariadb/mysql client loads, and returns what it dumped with each table's
-// row count and digest. The DSN's user needs SELECT, SHOW VIEW, TRIGGER and
+// row count and digest. The DSN's user needs SELECT, SHOW VIEW, TRIGGER,
+// EVENT (without it the events are left out, and Result.Notes say so) and
 // (for routines) read access to mysql.proc; RELOAD for Parallel > 1 and
 // BINLOG MONITOR (REPLICATION CLIENT) for the binlog position.
 //
 // The output, per database: CREATE DATABASE IF NOT EXISTS and USE lines,
 // then every table (DROP TABLE IF EXISTS, CREATE TABLE), then the rows as
 // multi-row INSERTs naming their columns (tables read in parallel may
-// interleave), then views, triggers and routines. No statement names a
+// interleave), then views, triggers, routines and events. No statement names a
 // database except CREATE DATABASE and USE, so a loader that rewrites those
 // restores the dump under another name.
 func Dump(ctx context.Context, dsn string, opts Options, w io.Writer) (*Result, error) {
@@ -172,6 +173,9 @@ func (d *dumper) database(name string) error {
 			return err
 		}
 		o.Printf("\n-- Table %s\nDROP TABLE IF EXISTS %s;\n%s;\n", oneLine(quoteIdent(t.name)), quoteIdent(t.name), t.ddl)
+		if t.kind != "SEQUENCE" {
+			d.res.Keys = append(d.res.Keys, tableKeys(name, t.name, t.ddl)...)
+		}
 	}
 	if len(info.tables) > 0 {
 		o.Printf("\n-- Data\n")
@@ -189,7 +193,7 @@ func (d *dumper) database(name string) error {
 	for _, v := range views {
 		o.Printf("\n-- View %s\nDROP TABLE IF EXISTS %s;\nDROP VIEW IF EXISTS %s;\n%s;\n",
 			oneLine(quoteIdent(v.name)), quoteIdent(v.name), quoteIdent(v.name), v.stmt)
-		d.res.Views = append(d.res.Views, Object{Database: name, Name: v.name, Type: "VIEW"})
+		d.res.Views = append(d.res.Views, newObject(name, engine.ObjView, v.name, v.stmt, v.definer))
 	}
 	// Triggers come after the rows, so loading fires none of them.
 	triggers, err := readTriggers(ctx, c0, name)
@@ -199,7 +203,7 @@ func (d *dumper) database(name string) error {
 	for _, t := range triggers {
 		o.Printf("\n-- Trigger %s\n", oneLine(quoteIdent(t.name)))
 		d.compound(t.sqlMode, t.stmt)
-		d.res.Triggers = append(d.res.Triggers, Object{Database: name, Name: t.name, Type: "TRIGGER"})
+		d.res.Triggers = append(d.res.Triggers, newObject(name, engine.ObjTrigger, t.name, t.stmt, t.definer))
 	}
 	routines, err := readRoutines(ctx, c0, name)
 	if err != nil {
@@ -208,7 +212,24 @@ func (d *dumper) database(name string) error {
 	for _, r := range routines {
 		o.Printf("\n-- %s %s\nDROP %s IF EXISTS %s;\n", strings.ToLower(r.kind), oneLine(quoteIdent(r.name)), r.kind, quoteIdent(r.name))
 		d.compound(r.sqlMode, r.stmt)
-		d.res.Routines = append(d.res.Routines, Object{Database: name, Name: r.name, Type: r.kind})
+		d.res.Routines = append(d.res.Routines, newObject(name, r.kind, r.name, r.stmt, r.definer))
+	}
+	// Events as mariadb-dump --events writes them: as dumped (an ENABLEd
+	// event is ENABLEd again by `mariadb < FILE`), under the time zone
+	// and sql_mode they were created with (their STARTS and ENDS are in
+	// that zone).
+	events, note, err := readEvents(ctx, c0, name)
+	if err != nil {
+		return err
+	}
+	if note != "" {
+		d.res.Notes = append(d.res.Notes, note)
+	}
+	for _, e := range events {
+		o.Printf("\n-- event %s\nDROP EVENT IF EXISTS %s;\nSET SESSION TIME_ZONE=%s;\n", oneLine(quoteIdent(e.name)), quoteIdent(e.name), quoteString(e.timeZone))
+		d.compound(e.sqlMode, e.stmt)
+		o.Printf("SET SESSION TIME_ZONE='+00:00';\n")
+		d.res.Events = append(d.res.Events, newObject(name, engine.ObjEvent, e.name, e.stmt, e.definer))
 	}
 	return o.Err()
 }

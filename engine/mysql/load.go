@@ -1,6 +1,7 @@
 package mysql
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"fmt"
@@ -27,7 +28,12 @@ type LoadOptions struct {
 	Rename func(source string) string
 	// StripDefiners drops DEFINER= clauses, so views, triggers and routines
 	// belong to the loading user (naming another definer needs SET USER).
+	// Either way the accounts named are listed in LoadResult.Definers.
 	StripDefiners bool
+	// DisableEvents creates events DISABLEd, whatever the dump says: an
+	// event that ran in a drill's scratch database would change the data
+	// being verified.
+	DisableEvents bool
 	// MaxStatementBytes bounds one statement, and so memory (default 256 MiB).
 	MaxStatementBytes int
 	// SourceDatabases are names the dump may use to qualify its objects
@@ -120,6 +126,12 @@ func Load(ctx context.Context, dsn, database string, r io.Reader, opts LoadOptio
 func (l *loader) result(read int64, took time.Duration) *LoadResult {
 	res := l.res
 	res.Bytes, res.Duration = read, took
+	if l.stripped > 0 {
+		res.Notes = append(res.Notes, fmt.Sprintf("DEFINER= clauses removed from %d objects: they belong to the loading user", l.stripped))
+	}
+	if l.disabled > 0 {
+		res.Notes = append(res.Notes, fmt.Sprintf("%d events created DISABLEd, so that none runs here; `mariadb < FILE` creates them as dumped", l.disabled))
+	}
 	for _, t := range l.order {
 		if t.dropped {
 			continue
@@ -161,6 +173,9 @@ type loader struct {
 	renames map[string]string // source database → target
 	tables  map[[2]string]*loadedTable
 	order   []*loadedTable
+
+	// Objects whose DEFINER= was stripped, events created disabled.
+	stripped, disabled int
 
 	// With DeferIndexes: the keys waiting for their tables' rows, and
 	// whether a foreign key ended deferring for the rest of the load.
@@ -219,7 +234,11 @@ func (l *loader) statement(stmt []byte, num int64, line int) error {
 	}
 	text, t, err := l.prepare(stmt, &info)
 	lerr := func(err error) error {
-		return newLoadError(num, line, info.verb, tableName(t), err)
+		e := newLoadError(num, line, info.verb, tableName(t), err)
+		if info.object != "" {
+			e.Object = quoteIdent(l.sourceDB(cmp.Or(info.objectDB, l.curDB))) + "." + quoteIdent(info.object)
+		}
+		return e
 	}
 	if err != nil {
 		return lerr(err)
@@ -293,8 +312,18 @@ func (l *loader) prepare(stmt []byte, info *stmtInfo) ([]byte, *loadedTable, err
 	}
 	if info.kind == stmtOther {
 		text = rewriteQualifiers(text, l.renames)
-		if l.opts.StripDefiners && strings.HasPrefix(info.verb, "CREATE ") {
-			text = stripDefiner(text)
+		if strings.HasPrefix(info.verb, "CREATE ") {
+			if acct, ok := definerOf(text); ok {
+				l.res.Definers = engine.AddDefiner(l.res.Definers, acct, l.objectLabel(*info))
+				if l.opts.StripDefiners {
+					text = stripDefiner(text)
+					l.stripped++
+				}
+			}
+			if l.opts.DisableEvents && info.verb == "CREATE EVENT" {
+				text = eventStatus(text, []byte("DISABLE"))
+				l.disabled++
+			}
 		}
 	}
 	if info.table == "" {
@@ -346,6 +375,29 @@ func (l *loader) tableKey(info stmtInfo) [2]string {
 // it.
 func (l *loader) tableOf(info stmtInfo) *loadedTable {
 	return l.tables[l.tableKey(info)]
+}
+
+// sourceDB is the database of the dump that the load put into db.
+func (l *loader) sourceDB(db string) string {
+	for src, to := range l.renames {
+		if to == db {
+			return src
+		}
+	}
+	return db
+}
+
+// objectLabel names the object a CREATE makes, kind first, in its source
+// database ("view yb.v_x"); "" for a statement that makes none.
+func (l *loader) objectLabel(info stmtInfo) string {
+	if info.object == "" {
+		return ""
+	}
+	db := info.objectDB
+	if db == "" {
+		db = l.curDB
+	}
+	return objectLabel(strings.TrimPrefix(info.verb, "CREATE "), l.sourceDB(db), info.object)
 }
 
 func tableName(t *loadedTable) string {

@@ -217,6 +217,7 @@ func DDLHash(ddl string) string {
 
 type trigger struct {
 	name, stmt, sqlMode string
+	definer             string // 'user'@'host'
 }
 
 // readTriggers rebuilds each trigger's CREATE statement from
@@ -239,7 +240,7 @@ func readTriggers(ctx context.Context, q querier, db string) ([]trigger, error) 
 		}
 		stmt := "CREATE DEFINER=" + quoteDefiner(definer) + " TRIGGER " + quoteIdent(name) + " " +
 			timing + " " + event + " ON " + quoteIdent(tbl) + " FOR EACH ROW " + body
-		out = append(out, trigger{name: name, stmt: stmt, sqlMode: mode})
+		out = append(out, trigger{name: name, stmt: stmt, sqlMode: mode, definer: accountOf(definer)})
 	}
 	return out, rows.Err()
 }
@@ -254,6 +255,7 @@ func quoteDefiner(d string) string {
 
 type routine struct {
 	kind, name, stmt, sqlMode string
+	definer                   string // 'user'@'host'
 }
 
 func readRoutines(ctx context.Context, q querier, db string) ([]routine, error) {
@@ -284,13 +286,68 @@ func readRoutines(ctx context.Context, q querier, db string) ([]routine, error) 
 		if err != nil {
 			return nil, err
 		}
-		r.stmt, r.sqlMode = stmt, m["sql_mode"]
+		r.stmt, r.sqlMode, r.definer = stmt, m["sql_mode"], stmtDefiner(stmt)
 	}
 	return out, nil
 }
 
+type event struct {
+	name, stmt, sqlMode, timeZone string
+	definer                       string // 'user'@'host'
+}
+
+// readEvents reads the events of db (the connection's current database)
+// with SHOW CREATE EVENT, as mariadb-dump --events does. information_schema
+// hides the events of a database the user lacks the EVENT privilege on, as
+// if there were none; SHOW EVENTS is refused instead, and then note says
+// that they could not be read.
+func readEvents(ctx context.Context, q querier, db string) (out []event, note string, err error) {
+	rows, err := q.QueryContext(ctx, "SHOW EVENTS FROM "+quoteIdent(db))
+	if isCode(err, 1044, 1227, 1142) {
+		return nil, fmt.Sprintf("events of %s not read: the user lacks the EVENT privilege on it (%s)", quoteIdent(db), oneLineErr(redactErr(err))), nil
+	}
+	if err != nil {
+		return nil, "", err
+	}
+	cols, err := rows.Columns()
+	if err != nil {
+		rows.Close()
+		return nil, "", err
+	}
+	var names []string
+	for rows.Next() {
+		vals := make([]sql.NullString, len(cols))
+		ptrs := make([]any, len(cols))
+		for i := range vals {
+			ptrs[i] = &vals[i]
+		}
+		if err := rows.Scan(ptrs...); err != nil {
+			rows.Close()
+			return nil, "", err
+		}
+		for i, c := range cols {
+			if c == "Name" {
+				names = append(names, vals[i].String)
+			}
+		}
+	}
+	if err := rows.Close(); err != nil {
+		return nil, "", err
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		stmt, m, err := showCreate(ctx, q, "EVENT", n, "Create Event")
+		if err != nil {
+			return nil, "", err
+		}
+		out = append(out, event{name: n, stmt: stmt, sqlMode: m["sql_mode"], timeZone: m["time_zone"], definer: stmtDefiner(stmt)})
+	}
+	return out, "", nil
+}
+
 type view struct {
 	name, stmt string
+	definer    string // 'user'@'host'
 }
 
 // readViews returns the views of db (the connection's current database) in
@@ -302,7 +359,7 @@ func readViews(ctx context.Context, q querier, names []string) ([]view, error) {
 		if err != nil {
 			return nil, err
 		}
-		vs = append(vs, view{name: n, stmt: stmt})
+		vs = append(vs, view{name: n, stmt: stmt, definer: stmtDefiner(stmt)})
 	}
 	return orderViews(vs), nil
 }

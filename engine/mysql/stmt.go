@@ -138,11 +138,17 @@ type stmtInfo struct {
 	// onDuplicates: INSERT IGNORE or REPLACE, whose effect depends on the
 	// table's unique keys.
 	onDuplicates bool
+	// object is the name of the view, trigger, routine, event, index or
+	// sequence a CREATE makes (objectDB its qualifier, if written), to
+	// name it when the server refuses it.
+	object, objectDB string
 }
 
 // classify looks at the first tokens of a statement.
 func classify(s []byte) stmtInfo {
-	c := classifier{s: s, ts: tokens(s, 12)}
+	// Enough tokens to reach a view's name past mysqldump's modifiers
+	// (ALGORITHM=…, DEFINER=`u`@`h`, SQL SECURITY …).
+	c := classifier{s: s, ts: tokens(s, 24)}
 	w0, w1 := c.word(0), c.word(1)
 	c.info = stmtInfo{kind: stmtOther, verb: w0}
 	if w1 != "" && w0 != "SET" && w0 != "INSERT" && w0 != "REPLACE" && w0 != "USE" {
@@ -248,6 +254,19 @@ func (c *classifier) name(i int) {
 	c.info.table = identName(c.ts[i].text(c.s))
 }
 
+// objectName reads a possibly qualified object name at i.
+func (c *classifier) objectName(i int) {
+	if i >= len(c.ts) || !isIdent(c.ts[i].text(c.s)) {
+		return
+	}
+	if c.tok(i+1) == "." && i+2 < len(c.ts) && isIdent(c.ts[i+2].text(c.s)) {
+		c.info.objectDB = identName(c.ts[i].text(c.s))
+		c.info.object = identName(c.ts[i+2].text(c.s))
+		return
+	}
+	c.info.object = identName(c.ts[i].text(c.s))
+}
+
 func (c *classifier) set() {
 	c.info.kind = stmtSession
 	switch w1 := c.word(1); {
@@ -277,6 +296,7 @@ func (c *classifier) create() {
 			return
 		case "VIEW", "TRIGGER", "PROCEDURE", "FUNCTION", "EVENT", "INDEX", "SEQUENCE", "PACKAGE":
 			c.info.verb = "CREATE " + w
+			c.objectName(c.skip(i+1, "IF", "NOT", "EXISTS"))
 			return
 		case "USER", "ROLE", "SERVER":
 			c.info.verb, c.info.kind = "CREATE "+w, stmtSkip

@@ -188,9 +188,18 @@ func (t *target) rename(ctx context.Context, base string, cancel context.CancelF
 }
 
 // Load restores a dump (atrest's or mysqldump's) into the run's scratch
-// databases, definers stripped (naming another definer needs SET USER) and
-// secondary keys built after the rows (much faster, and SHOW CREATE TABLE,
-// which the drill verifies, comes out the same).
+// databases, definers stripped and events disabled, with secondary keys
+// built after the rows (much faster, and SHOW CREATE TABLE, which the
+// drill verifies, comes out the same).
+//
+// Definers are stripped also when o.Definers is keep. Keeping them would
+// not test what `mariadb < FILE` meets: a definer's rights are on the
+// source's database name, not on the scratch database's, so a view over
+// a view of an existing, rightful definer fails here (ERROR 1356) and
+// works there; and naming another definer needs SET USER. What the
+// by-hand restore needs of definers is that their accounts exist on the
+// server: the load lists them (LoadResult.Definers) for the drill to
+// check with MissingAccounts.
 func (t *target) Load(ctx context.Context, r io.Reader, o engine.LoadOptions) (*engine.LoadResult, error) {
 	made := t.Created()
 	if len(made) == 0 {
@@ -198,7 +207,7 @@ func (t *target) Load(ctx context.Context, r io.Reader, o engine.LoadOptions) (*
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	opts := LoadOptions{Parallel: o.Parallel, StripDefiners: true, DeferIndexes: true,
+	opts := LoadOptions{Parallel: o.Parallel, StripDefiners: true, DisableEvents: true, DeferIndexes: true,
 		Rename: t.rename(ctx, made[0], cancel), SourceDatabases: o.SourceDatabases}
 	lr, err := Load(ctx, t.dsn, made[0], r, opts)
 	t.mu.Lock()
@@ -379,4 +388,66 @@ func (t *target) Probe(ctx context.Context, query string) ([]byte, bool, error) 
 		return nil, true, nil
 	}
 	return append([]byte{}, first...), true, nil
+}
+
+// Objects reads back the views, triggers, routines, events and table keys
+// of every scratch database, named by the source database and with the
+// scratch databases' names in their text written back as the source's.
+func (t *target) Objects(ctx context.Context) ([]engine.Object, error) {
+	sc := t.scratches()
+	// The dump's session settings, so that SHOW CREATE prints the same.
+	db, err := openDB(t.dsn, readParams, nil)
+	if err != nil {
+		return nil, err
+	}
+	defer db.Close()
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer conn.Close()
+	var out []engine.Object
+	for _, s := range sc {
+		// SHOW CREATE prints names of the current database unqualified,
+		// as the dump read them in the source's.
+		if _, err := conn.ExecContext(ctx, "USE "+quoteIdent(s[1])); err != nil {
+			return nil, fmt.Errorf("objects of %s: %w", quoteIdent(s[1]), err)
+		}
+		objs, err := readObjects(ctx, conn, s[1], sc)
+		if err != nil {
+			return nil, fmt.Errorf("objects of %s: %w", quoteIdent(s[1]), err)
+		}
+		out = append(out, objs...)
+	}
+	return out, nil
+}
+
+// MissingAccounts looks the accounts up in mysql.user (a view over
+// mysql.global_priv on MariaDB; roles have an empty host there). The drill
+// user needs SELECT on its User and Host columns, which show no password.
+//
+// An object whose definer is missing is created with a note, and fails
+// with ERROR 1449 when used; a view over such a view fails already when
+// `mariadb < FILE` creates it, which then stops.
+func (t *target) MissingAccounts(ctx context.Context, accounts []string) ([]string, string, error) {
+	const why = "the README's restore (`mariadb < FILE`) fails with ERROR 1449 (when the object is used, or created over another)"
+	var missing []string
+	for _, a := range accounts {
+		user, host, ok := splitAccount(a)
+		if !ok {
+			return nil, "", fmt.Errorf("account %s: not written 'user'@'host'", a)
+		}
+		var n int
+		err := t.db.QueryRowContext(ctx, "SELECT COUNT(*) FROM mysql.user WHERE User = ? AND Host = ?", user, host).Scan(&n)
+		if isCode(err, 1142, 1143, 1044) {
+			return nil, "", fmt.Errorf("%w: %s; grant it SELECT (User, Host) ON mysql.user", engine.ErrAccounts, oneLineErr(redactErr(err)))
+		}
+		if err != nil {
+			return nil, "", fmt.Errorf("look up account %s: %w", a, err)
+		}
+		if n == 0 {
+			missing = append(missing, a)
+		}
+	}
+	return missing, why, nil
 }

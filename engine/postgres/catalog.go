@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/jackc/pgx/v5"
@@ -131,83 +132,179 @@ func ddlHashes(ctx context.Context, c *pgx.Conn, tables []*table) (map[uint32]st
 	return out, nil
 }
 
-// objects lists the views, materialized views, sequences, routines and
-// triggers of schemas (not those of extensions), for the manifest.
-func objects(ctx context.Context, c *pgx.Conn, schemas []string) (views, sequences, routines, triggers []engine.Object, err error) {
-	q := `SELECT n.nspname, c.relname, c.relkind::text FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-			WHERE c.relkind IN ('v', 'm', 'S') AND n.nspname = ANY($1)
-				AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.deptype = 'e')
-		UNION ALL
-		SELECT n.nspname, p.proname || '(' || pg_get_function_identity_arguments(p.oid) || ')',
-				CASE p.prokind WHEN 'p' THEN 'PROCEDURE' ELSE 'FUNCTION' END
-			FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
-			WHERE p.prokind IN ('f', 'p') AND n.nspname = ANY($1)
-				AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_proc'::regclass AND d.objid = p.oid AND d.deptype = 'e')
-		UNION ALL
-		SELECT n.nspname, c.relname || '.' || t.tgname, 'TRIGGER'
-			FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid JOIN pg_namespace n ON n.oid = c.relnamespace
-			WHERE NOT t.tgisinternal AND n.nspname = ANY($1)
-		ORDER BY 1, 2`
-	rows, err := c.Query(ctx, q, schemas)
-	if err != nil {
-		return nil, nil, nil, nil, err
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var o engine.Object
-		if err := rows.Scan(&o.Database, &o.Name, &o.Type); err != nil {
-			return nil, nil, nil, nil, err
-		}
-		switch o.Type {
-		case "v":
-			o.Type = "VIEW"
-			views = append(views, o)
-		case "m":
-			o.Type = "MATERIALIZED VIEW"
-			views = append(views, o)
-		case "S":
-			o.Type = "SEQUENCE"
-			sequences = append(sequences, o)
-		case "TRIGGER":
-			triggers = append(triggers, o)
-		default:
-			routines = append(routines, o)
-		}
-	}
-	return views, sequences, routines, triggers, rows.Err()
-}
+// objectsQuery lists, for the schemas $1 (not the objects of extensions),
+// every schema object with the server's own text of its definition: views
+// and materialized views (pg_get_viewdef), sequences (their parameters and
+// the column that owns them), functions and procedures
+// (pg_get_functiondef), triggers (pg_get_triggerdef), and the tables'
+// constraints (pg_get_constraintdef) and the indexes that back none
+// (pg_get_indexdef). With an empty search_path every name in those texts
+// is qualified, whatever the session's search_path would have been.
+const objectsQuery = `SELECT n.nspname, c.relname, c.relkind::text,
+			CASE WHEN c.relkind = 'S' THEN
+				(SELECT concat_ws(' ', format_type(s.seqtypid, NULL), s.seqstart, s.seqincrement, s.seqmin, s.seqmax, s.seqcache, s.seqcycle)
+					FROM pg_sequence s WHERE s.seqrelid = c.oid) ||
+				coalesce((SELECT ' OWNED BY ' || quote_ident(tn.nspname) || '.' || quote_ident(t.relname) || '.' || quote_ident(a.attname)
+					FROM pg_depend d JOIN pg_class t ON t.oid = d.refobjid JOIN pg_namespace tn ON tn.oid = t.relnamespace
+					JOIN pg_attribute a ON a.attrelid = d.refobjid AND a.attnum = d.refobjsubid
+					WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.refclassid = 'pg_class'::regclass AND d.deptype IN ('a', 'i')
+					LIMIT 1), '')
+			ELSE pg_get_viewdef(c.oid) END
+		FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+		WHERE c.relkind IN ('v', 'm', 'S') AND n.nspname = ANY($1)
+			AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.deptype = 'e')
+	UNION ALL
+	SELECT n.nspname, p.proname || '(' || pg_get_function_identity_arguments(p.oid) || ')',
+			CASE p.prokind WHEN 'p' THEN 'PROCEDURE' ELSE 'FUNCTION' END, pg_get_functiondef(p.oid)
+		FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+		WHERE p.prokind IN ('f', 'p') AND n.nspname = ANY($1)
+			AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_proc'::regclass AND d.objid = p.oid AND d.deptype = 'e')
+	UNION ALL
+	SELECT n.nspname, c.relname || '.' || t.tgname, 'TRIGGER', pg_get_triggerdef(t.oid)
+		FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+		WHERE NOT t.tgisinternal AND n.nspname = ANY($1)
+	UNION ALL
+	SELECT n.nspname, c.relname || '.' || k.conname,
+			CASE k.contype WHEN 'p' THEN 'PRIMARY KEY' WHEN 'u' THEN 'UNIQUE' WHEN 'f' THEN 'FOREIGN KEY' WHEN 'c' THEN 'CHECK' ELSE 'EXCLUSION' END,
+			pg_get_constraintdef(k.oid)
+		FROM pg_constraint k JOIN pg_class c ON c.oid = k.conrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+		WHERE k.contype IN ('p', 'u', 'f', 'c', 'x') AND n.nspname = ANY($1)
+			AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.deptype = 'e')
+	UNION ALL
+	SELECT n.nspname, c.relname || '.' || ic.relname, 'INDEX', pg_get_indexdef(i.indexrelid)
+		FROM pg_index i JOIN pg_class c ON c.oid = i.indrelid JOIN pg_class ic ON ic.oid = i.indexrelid
+		JOIN pg_namespace n ON n.oid = c.relnamespace
+		WHERE n.nspname = ANY($1) AND c.relkind IN ('r', 'p', 'm')
+			AND NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = i.indexrelid AND k.contype IN ('p', 'u', 'x'))
+			AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.deptype = 'e')
+	ORDER BY 1, 3, 2`
 
-// sequenceValues returns the setval statements that bring the sequences
-// of schemas (their own and those behind serial and identity columns) to
-// their current values.
-func sequenceValues(ctx context.Context, c *pgx.Conn, schemas []string) ([]string, error) {
-	rows, err := c.Query(ctx, `SELECT n.nspname, c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-		WHERE c.relkind = 'S' AND n.nspname = ANY($1) ORDER BY 1, 2`, schemas)
+// objects lists the schema objects of schemas with the digests of their
+// definitions; a drill reads a restore's the same way. Sequences' values
+// are not transactional: the dump reads them once, after the rows, for
+// its setval statements and the manifest alike (setValues).
+func objects(ctx context.Context, c *pgx.Conn, schemas []string) ([]engine.Object, error) {
+	var path string
+	if err := c.QueryRow(ctx, "SELECT current_setting('search_path')").Scan(&path); err != nil {
+		return nil, err
+	}
+	if _, err := c.Exec(ctx, "SET search_path = ''"); err != nil {
+		return nil, err
+	}
+	defer c.Exec(context.WithoutCancel(ctx), "SELECT set_config('search_path', $1, false)", path)
+	rows, err := c.Query(ctx, objectsQuery, schemas)
 	if err != nil {
 		return nil, err
 	}
-	type seq struct{ schema, name string }
-	var seqs []seq
+	var out []engine.Object
 	for rows.Next() {
-		var s seq
-		if err := rows.Scan(&s.schema, &s.name); err != nil {
+		var o engine.Object
+		var def *string
+		if err := rows.Scan(&o.Database, &o.Name, &o.Type, &def); err != nil {
 			rows.Close()
 			return nil, err
 		}
-		seqs = append(seqs, s)
+		switch o.Type {
+		case "v":
+			o.Type = engine.ObjView
+		case "m":
+			o.Type = engine.ObjMaterializedView
+		case "S":
+			o.Type = engine.ObjSequence
+		}
+		if def != nil {
+			o.Digest = objectDigest(*def)
+		}
+		out = append(out, o)
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
 		return nil, err
 	}
-	var out []string
-	for _, s := range seqs {
-		var last int64
-		var called bool
-		if err := c.QueryRow(ctx, "SELECT last_value, is_called FROM "+qualified(s.schema, s.name)).Scan(&last, &called); err != nil {
-			return nil, fmt.Errorf("sequence %s: %w", qualified(s.schema, s.name), err)
+	return out, nil
+}
+
+// setValues gives the sequences among objs their values from vals.
+func setValues(objs []engine.Object, vals []seqValue) {
+	byName := map[[2]string]string{}
+	for _, v := range vals {
+		byName[[2]string{v.schema, v.name}] = v.String()
+	}
+	for i := range objs {
+		if o := &objs[i]; o.Type == engine.ObjSequence {
+			o.Value = byName[[2]string{o.Database, o.Name}]
 		}
-		out = append(out, fmt.Sprintf("SELECT pg_catalog.setval(%s, %d, %t);", quoteString(qualified(s.schema, s.name)), last, called))
+	}
+}
+
+// objectDigest is the SHA-256 (hex) of a definition the server printed,
+// blanks collapsed.
+func objectDigest(def string) string {
+	sum := sha256.Sum256([]byte(strings.Join(strings.Fields(def), " ")))
+	return hex.EncodeToString(sum[:])
+}
+
+// splitObjects sorts objects into a dump result's lists.
+func splitObjects(res *engine.DumpResult, objs []engine.Object) {
+	for _, o := range objs {
+		switch o.Type {
+		case engine.ObjView, engine.ObjMaterializedView:
+			res.Views = append(res.Views, o)
+		case engine.ObjSequence:
+			res.Sequences = append(res.Sequences, o)
+		case engine.ObjTrigger:
+			res.Triggers = append(res.Triggers, o)
+		case engine.ObjFunction, engine.ObjProcedure:
+			res.Routines = append(res.Routines, o)
+		default:
+			res.Keys = append(res.Keys, o)
+		}
+	}
+}
+
+// seqValue is a sequence's state.
+type seqValue struct {
+	schema, name string
+	last         int64
+	called       bool
+}
+
+// String is the value as a manifest records it.
+func (v seqValue) String() string {
+	if v.called {
+		return strconv.FormatInt(v.last, 10)
+	}
+	return strconv.FormatInt(v.last, 10) + " (not yet called)"
+}
+
+// setval is the statement that brings the sequence back to v.
+func (v seqValue) setval() string {
+	return fmt.Sprintf("SELECT pg_catalog.setval(%s, %d, %t);", quoteString(qualified(v.schema, v.name)), v.last, v.called)
+}
+
+// sequenceValues reads the current values of the sequences of schemas
+// (their own and those behind serial and identity columns), in order.
+func sequenceValues(ctx context.Context, c *pgx.Conn, schemas []string) ([]seqValue, error) {
+	rows, err := c.Query(ctx, `SELECT n.nspname, c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+		WHERE c.relkind = 'S' AND n.nspname = ANY($1) ORDER BY 1, 2`, schemas)
+	if err != nil {
+		return nil, err
+	}
+	seqs, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) ([2]string, error) {
+		var s [2]string
+		err := r.Scan(&s[0], &s[1])
+		return s, err
+	})
+	if err != nil {
+		return nil, err
+	}
+	out := make([]seqValue, len(seqs))
+	for i, s := range seqs {
+		v := &out[i]
+		v.schema, v.name = s[0], s[1]
+		if err := c.QueryRow(ctx, "SELECT last_value, is_called FROM "+qualified(s[0], s[1])).Scan(&v.last, &v.called); err != nil {
+			return nil, fmt.Errorf("sequence %s: %w", qualified(s[0], s[1]), err)
+		}
 	}
 	return out, nil
 }

@@ -64,9 +64,11 @@ func (Engine) Dump(ctx context.Context, dsn string, opts engine.DumpOptions, w i
 	if err != nil {
 		return nil, fmt.Errorf("dump: table definitions: %w", err)
 	}
-	if res.Views, res.Sequences, res.Routines, res.Triggers, err = objects(ctx, c0, schemas); err != nil {
+	objs, err := objects(ctx, c0, schemas)
+	if err != nil {
 		return nil, fmt.Errorf("dump: list objects: %w", err)
 	}
+	splitObjects(res, objs)
 
 	out := engine.NewOutput(w)
 	header(out, res, snap)
@@ -87,9 +89,10 @@ func (Engine) Dump(ctx context.Context, dsn string, opts engine.DumpOptions, w i
 	if err != nil {
 		return nil, fmt.Errorf("dump: %w", err)
 	}
-	for _, s := range setvals {
-		out.Printf("%s\n", s)
+	for _, v := range setvals {
+		out.Printf("%s\n", v.setval())
 	}
+	setValues(res.Sequences, setvals)
 	if err := dumpArgs.section(ctx, "post-data", out); err != nil {
 		return nil, fmt.Errorf("dump: indexes and constraints: %w", err)
 	}

@@ -148,6 +148,9 @@ func (l *loader) item(sc *script, it item, num int64) error {
 	}
 	if skip {
 		l.res.Skipped[verb]++
+		if role, obj := roleOf(verb, it.text); role != "" {
+			l.res.Definers = engine.AddDefiner(l.res.Definers, role, obj)
+		}
 		if it.kind == itemCopy {
 			return sc.copyData().drain()
 		}
@@ -388,6 +391,43 @@ func classify(it item) (verb string, skip bool) {
 func ownerTo(stmt []byte) bool {
 	f := bytes.Fields(bytes.ToUpper(stmt))
 	return len(f) >= 3 && string(f[len(f)-3]) == "OWNER" && string(f[len(f)-2]) == "TO"
+}
+
+// roleOf reads the role a skipped ALTER … OWNER TO gives an object to, or
+// that SET ROLE or SET SESSION AUTHORIZATION switches to, and names the
+// object ("table public.t"; "session" for the SETs): a restore that keeps
+// owners fails there when the role is missing.
+func roleOf(verb string, stmt []byte) (role, object string) {
+	f := strings.Fields(strings.TrimRight(strings.TrimSpace(string(stmt)), ";"))
+	if len(f) < 3 {
+		return "", ""
+	}
+	r := unquoteRole(f[len(f)-1])
+	switch verb {
+	case "ALTER … OWNER TO":
+		// The object's kind in lower case (TABLE, MATERIALIZED VIEW …),
+		// then its name as written.
+		w := f[1 : len(f)-3]
+		for i := 0; i < len(w)-1 && strings.ToUpper(w[i]) == w[i] && !strings.ContainsAny(w[i], `."(`); i++ {
+			w[i] = strings.ToLower(w[i])
+		}
+		return r, strings.Join(w, " ")
+	case "SET ROLE":
+		if strings.EqualFold(r, "DEFAULT") || strings.EqualFold(r, "NONE") {
+			return "", ""
+		}
+		return r, "session"
+	}
+	return "", ""
+}
+
+// unquoteRole unquotes a role written as an identifier or a string.
+func unquoteRole(s string) string {
+	if len(s) >= 2 && (s[0] == '"' || s[0] == '\'') && s[len(s)-1] == s[0] {
+		q := s[:1]
+		return strings.ReplaceAll(s[1:len(s)-1], q+q, q)
+	}
+	return strings.ToLower(s)
 }
 
 // schemaName is what follows CREATE SCHEMA [IF NOT EXISTS].

@@ -58,6 +58,7 @@ type tocEntry struct {
 	defn      string
 	copyStmt  string
 	namespace string
+	owner     string
 }
 
 // archive reads a custom-format archive.
@@ -271,7 +272,7 @@ func (a *archive) readTOC() error {
 				return err
 			}
 		}
-		if _, err := a.str(); err != nil { // owner
+		if e.owner, err = a.str(); err != nil {
 			return err
 		}
 		if _, err := a.str(); err != nil { // "with oids", long gone
@@ -408,6 +409,9 @@ func (a *archive) blockHeader() (typ, id int, err error) {
 type customStats struct {
 	entries, blocks, largeObjects int
 	dataBytes                     int64
+	// owners are the roles that own the archive's objects, which
+	// pg_restore without --no-owner gives them to.
+	owners []engine.Definer
 }
 
 // customScript writes the archive r as the psql script pg_restore
@@ -440,6 +444,9 @@ func customScript(r io.Reader, w io.Writer) (*archive, customStats, error) {
 			// Not restored: the drill loads into its own database, as its
 			// own user.
 		default:
+			if e.owner != "" && e.defn != "" && ownedKinds[e.desc] {
+				st.owners = engine.AddDefiner(st.owners, e.owner, strings.ToLower(e.desc)+" "+qualifiedTag(e))
+			}
 			if e.defn != "" {
 				bw.WriteString(e.defn)
 				bw.WriteString("\n")
@@ -540,6 +547,10 @@ func loadCustom(ctx context.Context, cfg *pgx.ConnConfig, r io.Reader, opts engi
 	if res != nil && st.largeObjects > 0 {
 		res.Skipped["large object"] += st.largeObjects
 	}
+	if res != nil {
+		// The script printed has no owners (--no-owner): these are all.
+		res.Definers = st.owners
+	}
 	return res, err
 }
 
@@ -565,4 +576,23 @@ func (Engine) CheckDump(r io.Reader) (string, error) {
 		return "", fmt.Errorf("%w: the last lines hold no %q: the dump stopped early", engine.ErrTruncated, Trailer)
 	}
 	return fmt.Sprintf("ending in %q", Trailer), nil
+}
+
+// qualifiedTag names an entry's object: schema.tag where it has a schema.
+func qualifiedTag(e tocEntry) string {
+	if e.namespace == "" {
+		return e.tag
+	}
+	return e.namespace + "." + e.tag
+}
+
+// ownedKinds are the entries pg_restore without --no-owner gives to their
+// owner (ALTER … OWNER TO); others (constraints, indexes, comments, data)
+// carry an owner but get no such statement.
+var ownedKinds = map[string]bool{
+	"TABLE": true, "VIEW": true, "MATERIALIZED VIEW": true, "SEQUENCE": true, "FOREIGN TABLE": true,
+	"FUNCTION": true, "PROCEDURE": true, "AGGREGATE": true, "SCHEMA": true, "TYPE": true, "DOMAIN": true,
+	"COLLATION": true, "CONVERSION": true, "OPERATOR": true, "OPERATOR CLASS": true, "OPERATOR FAMILY": true,
+	"TEXT SEARCH DICTIONARY": true, "TEXT SEARCH CONFIGURATION": true, "STATISTICS": true,
+	"EVENT TRIGGER": true, "PUBLICATION": true,
 }

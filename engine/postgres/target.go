@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"hash/fnv"
 	"io"
+	"slices"
 	"sync"
 	"time"
 
@@ -329,4 +330,54 @@ func boolValue(v []byte) []byte {
 		return []byte("1")
 	}
 	return []byte("0")
+}
+
+// Objects reads back the schema objects of the scratch database (its
+// schemas keep the source's names) as a dump lists them, with the
+// sequences' current values.
+func (t *target) Objects(ctx context.Context) ([]engine.Object, error) {
+	cfg, err := t.scratch()
+	if err != nil {
+		return nil, err
+	}
+	c, err := connectConfig(ctx, cfg, nil)
+	if err != nil {
+		return nil, err
+	}
+	defer c.Close(context.WithoutCancel(ctx))
+	schemas, err := userSchemas(ctx, c)
+	if err != nil {
+		return nil, err
+	}
+	objs, err := objects(ctx, c, schemas)
+	if err != nil {
+		return nil, err
+	}
+	vals, err := sequenceValues(ctx, c, schemas)
+	if err != nil {
+		return nil, err
+	}
+	setValues(objs, vals)
+	return objs, nil
+}
+
+// MissingAccounts returns the roles among accounts that the server lacks;
+// pg_roles is readable by every user.
+func (t *target) MissingAccounts(ctx context.Context, accounts []string) ([]string, string, error) {
+	const why = "a restore that keeps owners (psql -v ON_ERROR_STOP=1, pg_restore without --no-owner) fails with \"role does not exist\""
+	rows, err := t.admin.Query(ctx, "SELECT rolname::text FROM pg_roles WHERE rolname = ANY($1)", accounts)
+	if err != nil {
+		return nil, "", err
+	}
+	have, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return nil, "", err
+	}
+	var missing []string
+	for _, a := range accounts {
+		if !slices.Contains(have, a) {
+			missing = append(missing, a)
+		}
+	}
+	return missing, why, nil
 }

@@ -153,6 +153,9 @@ type Drill struct {
 	Select       string // latest or random
 	SelectWindow time.Duration
 	Probes       []Probe
+	// Definers is keep (default: as the README's restore by hand, the
+	// definers' accounts must exist on the drill server) or strip.
+	Definers string
 }
 
 type Probe struct {

@@ -63,6 +63,8 @@ func TestConfigErrorsGiveFileAndLine(t *testing.T) {
 		{"notify on", "state_dir: /x\nnotify:\n  - {name: n, format: wecom, url_env: U, on: [failure]}\n", "c.yaml:3: notify \"n\": on: \"failure\""},
 		{"trusted proxy", "state_dir: /x\nhttp:\n  trusted_proxies:\n    - 10.0.0.0/8\n    - proxy.example\n", "c.yaml:5: http.trusted_proxies: \"proxy.example\" is not an address or a CIDR"},
 		{"trusted proxy host bits", "state_dir: /x\nhttp:\n  trusted_proxies: [10.1.2.3/8]\n", "c.yaml:3: http.trusted_proxies: \"10.1.2.3/8\" has host bits set: did you mean 10.0.0.0/8?"},
+		{"definers value", backupYAML + "drills:\n  - {name: d, backup: b, target_dsn_env: D}\n  - name: e\n    backup: b\n    target_dsn_env: D\n    definers: kept\n", "c.yaml:16: drill \"e\": definers \"kept\" is not keep or strip (did you mean keep?)"},
+		{"definers key", backupYAML + "drills:\n  - name: e\n    backup: b\n    target_dsn_env: D\n    definer: strip\n", "c.yaml:15: unknown key definer (did you mean definers?)"},
 		{"near miss", "state_dir: /x\nsources:\n  - name: a\n    dns_env: A\n", "c.yaml:4: unknown key dns_env (did you mean dsn_env?)"},
 		{"empty", "", "c.yaml: empty configuration"},
 		{"bad yaml", "state_dir: [\n", "c.yaml:"},
@@ -82,6 +84,20 @@ func TestConfigErrorsGiveFileAndLine(t *testing.T) {
 // backupYAML is a valid config whose last line is a backups[] entry's key,
 // line 10: a test adds one more key at line 11.
 const backupYAML = "state_dir: /x\nsources: [{name: a, dsn_env: A}]\nstorage:\n  - {name: s, endpoint: e, access_key_env: A, secret_key_env: B}\nbackups:\n  - name: b\n    source: a\n    storage: s\n    bucket: x\n    recipients: [age1ql3z7hjy54pw3hyww5ayyfg7zqgvc7w3j2elw8zmrj2kg5sfn9aqmcac8p]\n"
+
+// definers defaults to keep, what the README's restore by hand does.
+func TestDrillDefiners(t *testing.T) {
+	c, err := Parse("c.yaml", []byte(backupYAML+"drills:\n  - {name: d, backup: b, target_dsn_env: D}\n  - {name: e, backup: b, target_dsn_env: D, definers: strip}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d, _ := c.Drill("d"); d.Definers != "keep" {
+		t.Errorf("default definers %q", d.Definers)
+	}
+	if e, _ := c.Drill("e"); e.Definers != "strip" {
+		t.Errorf("definers %q", e.Definers)
+	}
+}
 
 func TestBackupDefaultsAndNewKeys(t *testing.T) {
 	c, err := Parse("c.yaml", []byte(backupYAML))

@@ -116,6 +116,7 @@ type rawDrill struct {
 	Select       string     `yaml:"select"`
 	SelectWindow string     `yaml:"select_window"`
 	Probes       []rawProbe `yaml:"probes"`
+	Definers     string     `yaml:"definers"`
 }
 
 type rawProbe struct {
@@ -582,6 +583,19 @@ func (t *translator) drill(w []any, d rawDrill, backups map[string]bool) Drill {
 	}
 	if out.Select != "latest" && out.Select != "random" {
 		t.fail(append(w, "select"), "drill %q: select %q is not latest or random", d.Name, d.Select)
+	}
+	switch out.Definers = d.Definers; out.Definers {
+	case "":
+		out.Definers = "keep"
+	case "keep", "strip":
+	default:
+		hint := ""
+		for _, v := range []string{"keep", "strip"} {
+			if editDistance(strings.ToLower(d.Definers), v) <= 2 {
+				hint = " (did you mean " + v + "?)"
+			}
+		}
+		t.fail(append(w, "definers"), "drill %q: definers %q is not keep or strip%s", d.Name, d.Definers, hint)
 	}
 	for j, p := range d.Probes {
 		if p.SQL == "" {

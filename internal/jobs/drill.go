@@ -62,6 +62,7 @@ func drillOptions(ctx context.Context, cfg *config.Config, req DrillRequest) (dr
 	targetEnv := req.TargetDSNEnv
 	if d != nil {
 		o.Drill, o.Select, o.SelectWindow, o.IdentityFile = d.Name, d.Select, d.SelectWindow, d.IdentityFile
+		o.Definers = d.Definers
 		for _, p := range d.Probes {
 			o.Probes = append(o.Probes, drill.Probe{Name: p.Name, SQL: p.SQL})
 		}
