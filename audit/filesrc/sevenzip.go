@@ -163,7 +163,7 @@ func (fc *fileCtx) rar(n node, r io.Reader) result {
 		return res
 	}
 	cr := &iox.CountingReader{R: r}
-	rr, err := rardecode.NewReader(cr)
+	rr, err := rardecode.NewReader(&rarInput{r: cr})
 	if err != nil {
 		if errors.Is(err, rardecode.ErrArchiveEncrypted) {
 			return result{state: audit.StateEncrypted, format: "rar", reason: "rar archive encrypted with a password (file names too)"}
@@ -182,7 +182,10 @@ func (fc *fileCtx) rar(n node, r io.Reader) result {
 			}
 			return m.result(err)
 		}
-		if h.IsDir {
+		// A link (RAR5 symlink, hard link or file copy; a RAR4 unix
+		// symlink, whose data is the target's name) holds no data of its
+		// own, as zip skips its symlinks.
+		if h.IsDir || h.LinkType != 0 || !h.Mode().IsRegular() {
 			continue
 		}
 		name := joinMember(n.member, strings.ToValidUTF8(h.Name, "\uFFFD"))
@@ -199,4 +202,27 @@ func (fc *fileCtx) rar(n node, r io.Reader) result {
 		}
 	}
 	return m.result(nil)
+}
+
+// errRARCut is the end of a rar archive's input before its end-of-archive
+// block.
+var errRARCut = errors.New("archive cut short: input ends before the end-of-archive block")
+
+// rarInput hands rardecode the archive and reports its end as errRARCut,
+// never io.EOF. rardecode stops at the end-of-archive block and reads no
+// further, so a whole archive never meets it; but it takes an io.EOF met
+// while it skips a member's data (an encrypted or binary member), or where
+// a RAR4 block header should start, for the end of the archive, and a
+// cut-short archive read as complete.
+type rarInput struct{ r io.Reader }
+
+func (in *rarInput) Read(p []byte) (int, error) {
+	n, err := in.r.Read(p)
+	if err == io.EOF {
+		if n > 0 {
+			return n, nil // the next Read meets the end again
+		}
+		return 0, errRARCut
+	}
+	return n, err
 }
