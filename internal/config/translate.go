@@ -108,12 +108,12 @@ type rawBackup struct {
 }
 
 type rawDrill struct {
-	Name         string     `yaml:"name"`
-	Backup       string     `yaml:"backup"`
-	IdentityFile string     `yaml:"identity_file"`
-	TargetDSNEnv string     `yaml:"target_dsn_env"`
-	Schedule     string     `yaml:"schedule"`
-	Select       string     `yaml:"select"`
+	Name          string     `yaml:"name"`
+	Backup        string     `yaml:"backup"`
+	IdentityFile  string     `yaml:"identity_file"`
+	TargetDSNEnv  string     `yaml:"target_dsn_env"`
+	Schedule      string     `yaml:"schedule"`
+	Select        string     `yaml:"select"`
 	SelectWindow  string     `yaml:"select_window"`
 	Probes        []rawProbe `yaml:"probes"`
 	RTO           string     `yaml:"rto"`
