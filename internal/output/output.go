@@ -21,8 +21,9 @@ import (
 	"golang.org/x/term"
 )
 
-// Formats lists the accepted --format values.
-var Formats = []string{"table", "json", "jsonl", "sarif"}
+// Formats lists the accepted --format values (sarif is for scans, junit
+// for backup check and drill run).
+var Formats = []string{"table", "json", "jsonl", "sarif", "junit"}
 
 // Writer writes records; Close finishes the document (json and sarif need it).
 type Writer interface {
@@ -54,8 +55,10 @@ func New(format string, w io.Writer) (Writer, error) {
 		inner = &table{w: bw}
 	case "sarif":
 		inner = newSARIF(bw)
+	case "junit":
+		inner = NewJUnit(bw, "atrest")
 	default:
-		return nil, fmt.Errorf("unknown format %q (use table, json, jsonl or sarif)", format)
+		return nil, fmt.Errorf("unknown format %q (use table, json, jsonl, sarif or junit)", format)
 	}
 	return &buffered{Writer: inner, bw: bw}, nil
 }
