@@ -169,9 +169,9 @@ type Record struct {
 	RTO              string     `json:"rto,omitempty"`
 	RPOTargetSeconds float64    `json:"rpo_target_seconds,omitempty"`
 	RPO              string     `json:"rpo,omitempty"`
-	Snapshot   *time.Time `json:"snapshot,omitempty"`
-	Started    time.Time  `json:"started"`
-	Seconds    float64    `json:"seconds"` // the whole drill, cleanup included
+	Snapshot         *time.Time `json:"snapshot,omitempty"`
+	Started          time.Time  `json:"started"`
+	Seconds          float64    `json:"seconds"` // the whole drill, cleanup included
 
 	// Target is the drill server as it names itself: host:port (version).
 	Target  string   `json:"target,omitempty"`
@@ -184,11 +184,11 @@ type Record struct {
 	// Subset: only some tables were drilled (Options.Tables or
 	// ExcludeTables); TablesNotRun counts the others, listed in Tables as
 	// "not_run", never as matched.
-	Subset       bool `json:"subset,omitempty"`
-	TablesNotRun int  `json:"tables_not_run,omitempty"`
-	Rows          int64   `json:"rows"`
-	Bytes         int64   `json:"bytes"`     // object bytes downloaded
-	SQLBytes      int64   `json:"sql_bytes"` // SQL loaded
+	Subset       bool  `json:"subset,omitempty"`
+	TablesNotRun int   `json:"tables_not_run,omitempty"`
+	Rows         int64 `json:"rows"`
+	Bytes        int64 `json:"bytes"`     // object bytes downloaded
+	SQLBytes     int64 `json:"sql_bytes"` // SQL loaded
 	// Digests is "verified" (atrest backups: every table's digest
 	// recomputed and compared) or "unsupported" (third-party dumps carry
 	// no digests to compare with; DigestsDetail says so).
@@ -416,10 +416,10 @@ type drill struct {
 	idErr  error // why there is no identity
 	chosen *choice
 	// only is the subset drilled (nil: every table).
-	only   map[tableKey]bool
-	tgt    engine.Target
-	base   string // the run's first scratch database
-	load   *engine.LoadResult
+	only map[tableKey]bool
+	tgt  engine.Target
+	base string // the run's first scratch database
+	load *engine.LoadResult
 }
 
 func (d *drill) now() time.Time { return d.o.Now() }

@@ -82,8 +82,8 @@ func TestJudgeTargets(t *testing.T) {
 func TestJUnitCases(t *testing.T) {
 	rows := int64(10)
 	pass := &Record{Job: "yb", Drill: "yb-drill", Backup: "yb/x.age", Status: StatusFail, Failure: FailProbe,
-		Tables: []Table{{Name: "a", Rows: 10, ExpectedRows: &rows, Check: "match"}, {Name: "b", ExpectedRows: &rows, Check: "not_run"}},
-		Probes: []ProbeResult{{Name: "present", Status: "pass", Detail: "returned a true value"}, {Name: "row1", Status: "fail", Detail: "changed", Canary: true}},
+		Tables:     []Table{{Name: "a", Rows: 10, ExpectedRows: &rows, Check: "match"}, {Name: "b", ExpectedRows: &rows, Check: "not_run"}},
+		Probes:     []ProbeResult{{Name: "present", Status: "pass", Detail: "returned a true value"}, {Name: "row1", Status: "fail", Detail: "changed", Canary: true}},
 		RTOSeconds: 0, RTOTargetSeconds: 1800, RPO: TargetMissed, RPOSeconds: 30 * 3600, RPOTargetSeconds: 26 * 3600}
 	broken := &Record{Job: "his", Drill: "his-drill", Status: StatusError, Detail: "identity file: open /x: no such file or directory"}
 	failed := &Record{Job: "ins", Backup: "ins/y.age", Status: StatusFail, Failure: FailIntegrity, Detail: "the object's SHA-256 differs"}
