@@ -40,8 +40,8 @@ var htmlTemplate = template.Must(template.New("report").Funcs(template.FuncMap{
 		}
 		return t
 	},
-	"short":    func(h string) string { return clip(h, 16) },
-	"deref":    func(f *float64) float64 { return *f },
+	"short": func(h string) string { return clip(h, 16) },
+	"deref": func(f *float64) float64 { return *f },
 	// target says a drill's target and whether it was met, after its figure.
 	"target": func(met *bool, target *float64) template.HTML {
 		switch {
