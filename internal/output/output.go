@@ -21,9 +21,10 @@ import (
 	"golang.org/x/term"
 )
 
-// Formats lists the accepted --format values (sarif is for scans, junit
-// for backup check and drill run).
-var Formats = []string{"table", "json", "jsonl", "sarif", "junit"}
+// Formats lists the --format values of every record kind (sarif is for
+// scans' findings). New also takes "junit", for backup check and drill
+// run, whose records are test cases (JUnitCaser, JUnitCaseser).
+var Formats = []string{"table", "json", "jsonl", "sarif"}
 
 // Writer writes records; Close finishes the document (json and sarif need it).
 type Writer interface {
