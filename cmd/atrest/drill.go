@@ -14,6 +14,7 @@ import (
 	"github.com/atrest/atrest/engine"
 	"github.com/atrest/atrest/engine/pick"
 	"github.com/atrest/atrest/internal/config"
+	"github.com/atrest/atrest/internal/output"
 )
 
 func newDrillCmd() *cobra.Command {
@@ -88,6 +89,22 @@ one retry, integrity, restore, probe, key, no_backup), rto_seconds (start to ver
 restore), rpo_seconds (start minus the snapshot), and every table with rows and
 digest_match. The run is journaled (kind drill.run) with its figures.
 
+Targets (drills[].rto, rpo): the record says rto and rpo met or missed beside the
+figures (the RPO only when the newest backup was drilled). A drill that restored and
+verified but missed a target keeps status pass and exits 1.
+Canaries: a probe with expect_sha256 passes only when the SHA-256 of the value it
+returns (first column of the first row, as text) is that hex; a changed one fails
+the drill as "canary NAME changed", saying nothing of the value.
+Subsets (drills[].tables or exclude_tables; db.table, or table where that names one
+table of the backup): only those tables are loaded and verified, the rest are
+not_run (never pass), views, triggers and routines are not loaded; a name that is
+no table of the backup means the drill cannot run.
+--format junit writes JUnit XML: restore, each table, probe and target a test case;
+a drill that could not run is an <error>, never a pass.
+A drill that cannot run (no identity file or one that cannot be read, the target DSN's
+variable unset, the drill server unreachable) exits 2 and is journaled as an error,
+never as a failed drill.
+
 ` + exitHelp,
 		Example: `  atrest drill run --config /etc/atrest/atrest.yaml --job yb-nightly-drill
   atrest drill run --config atrest.yaml --job yb-nightly-drill --backup yb/yb-nightly/2026/11/24/yb-nightly-20261124T013000Z.sql.zst.age --keep
@@ -97,7 +114,7 @@ digest_match. The run is journaled (kind drill.run) with its figures.
 	}
 	f := cmd.Flags()
 	f.StringVar(&o.configPath, "config", "", "configuration file (required)")
-	f.StringVar(&o.format, "format", "", "output format: table, json or jsonl (default: table on a terminal, jsonl otherwise)")
+	f.StringVar(&o.format, "format", "", "output format: table, json, jsonl or junit (default: table on a terminal, jsonl otherwise)")
 	f.StringVar(&o.req.Name, "job", "", "the drills[] entry, or backups[] job, to drill (required)")
 	f.StringVar(&o.req.BackupKey, "backup", "", "drill this backup (object key of the data object or its manifest) instead of choosing one")
 	f.BoolVar(&o.req.Keep, "keep", false, "leave the scratch database on the drill server (the next drill of the job drops it)")
@@ -124,8 +141,12 @@ func runDrillRun(cmd *cobra.Command, o drillRunOptions) error {
 		err = jerr
 	}
 	var werr error
-	if rec != nil && rec.Status != drill.StatusError {
+	switch {
+	case rec != nil && rec.Status != drill.StatusError:
 		werr = w.Write(rec)
+	case err != nil && o.outFormat(cmd) == "junit":
+		// Could not run: an <error>, never an empty (passing) document.
+		werr = w.Write(output.CouldNotRun{Suite: o.req.Name, Name: "drill", Err: cantRun(o.req.Name, rec, err)})
 	}
 	if cerr := w.Close(); werr == nil {
 		werr = cerr
@@ -139,8 +160,15 @@ func runDrillRun(cmd *cobra.Command, o drillRunOptions) error {
 		return errFound{fmt.Sprintf("drill %s failed (%s): %s", o.req.Name, f.Class, f.Detail)}
 	case err != nil:
 		return cantRun(o.req.Name, rec, err)
+	case werr != nil:
+		return werr
 	}
-	return werr
+	if missed := rec.Missed(); len(missed) > 0 {
+		// Restored and verified, and still short of what was promised:
+		// exit 1, so that cron and CI notice.
+		return errFound{fmt.Sprintf("drill %s restored and verified %s, but missed its targets: %s", o.req.Name, rec.Backup, strings.Join(missed, "; "))}
+	}
+	return nil
 }
 
 // runDrill runs the drill the request names and returns its record (nil
@@ -177,8 +205,9 @@ func drillOptions(ctx context.Context, cfg *config.Config, req drillRequest) (dr
 	targetEnv := req.TargetDSNEnv
 	if d != nil {
 		o.Drill, o.Select, o.SelectWindow, o.IdentityFile = d.Name, d.Select, d.SelectWindow, d.IdentityFile
+		o.RTOTarget, o.RPOTarget, o.Tables, o.ExcludeTables = d.RTO, d.RPO, d.Tables, d.ExcludeTables
 		for _, p := range d.Probes {
-			o.Probes = append(o.Probes, drill.Probe{Name: p.Name, SQL: p.SQL})
+			o.Probes = append(o.Probes, drill.Probe{Name: p.Name, SQL: p.SQL, ExpectSHA256: p.ExpectSHA256})
 		}
 		if targetEnv == "" {
 			targetEnv = d.TargetDSNEnv
@@ -291,6 +320,23 @@ func drillEntry(subject string, rec *drill.Record, err error) journal.Entry {
 		if rec.Status == drill.StatusPass {
 			e.Figures["rto_seconds"] = rec.RTOSeconds
 		}
+		// Targets: the report's 8.1.4.9a and /metrics read them.
+		if rec.RTOTargetSeconds > 0 {
+			e.Figures["rto_target_seconds"] = rec.RTOTargetSeconds
+		}
+		if rec.RTO != "" {
+			e.Figures["rto_met"] = rec.RTO == drill.TargetMet
+		}
+		if rec.RPOTargetSeconds > 0 {
+			e.Figures["rpo_target_seconds"] = rec.RPOTargetSeconds
+		}
+		if rec.RPO != "" {
+			e.Figures["rpo_met"] = rec.RPO == drill.TargetMet
+		}
+		if rec.Subset {
+			e.Figures["subset"] = true
+			e.Figures["tables_not_run"] = rec.TablesNotRun
+		}
 		if rec.Failure != "" {
 			e.Figures["failure"] = map[string]any{rec.Failure: 1}
 		}
@@ -299,6 +345,13 @@ func drillEntry(subject string, rec *drill.Record, err error) journal.Entry {
 		}
 		if rec.Backup != "" {
 			detail = append(detail, "backup "+rec.Backup)
+		}
+	}
+	if rec != nil && err == nil {
+		// The outcome stays ok (the backup restored and verified); the
+		// missed target is said with its figure.
+		if missed := rec.Missed(); len(missed) > 0 {
+			detail = append(detail, "targets missed: "+strings.Join(missed, "; "))
 		}
 	}
 	var f *drill.Failure
