@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -244,15 +245,22 @@ const (
 func (r *Record) Missed() []string {
 	var out []string
 	if r.RTO == TargetMissed {
-		out = append(out, fmt.Sprintf("RTO %s missed the target %s", backup.HumanDuration(secs(r.RTOSeconds)), backup.HumanDuration(secs(r.RTOTargetSeconds))))
+		out = append(out, fmt.Sprintf("RTO %s missed the target %s", human(r.RTOSeconds), human(r.RTOTargetSeconds)))
 	}
 	if r.RPO == TargetMissed {
-		out = append(out, fmt.Sprintf("RPO %s (the backup's age) missed the target %s", backup.HumanDuration(secs(r.RPOSeconds)), backup.HumanDuration(secs(r.RPOTargetSeconds))))
+		out = append(out, fmt.Sprintf("RPO %s (the backup's age) missed the target %s", human(r.RPOSeconds), human(r.RPOTargetSeconds)))
 	}
 	return out
 }
 
-func secs(s float64) time.Duration { return time.Duration(s * float64(time.Second)) }
+// human prints seconds as backup.HumanDuration does, and a figure under a
+// minute with its fraction (a 1ms target missed by 0.4s is not "0s").
+func human(s float64) string {
+	if s < 60 {
+		return strconv.FormatFloat(s, 'g', 3, 64) + "s"
+	}
+	return backup.HumanDuration(time.Duration(s * float64(time.Second)))
+}
 
 // Phases are the drill's durations in seconds. Download, decrypt and
 // decompress run concurrently with the load (the object streams into the
