@@ -388,7 +388,7 @@ func (o *Options) validate() error {
 		if !isQuery(p.SQL) {
 			return fmt.Errorf("drill %s: probe %d (%s) is not a query: a probe must start with SELECT or WITH", job, i+1, p.Name)
 		}
-		if p.ExpectSHA256 != "" && !isSHA256Hex(p.ExpectSHA256) {
+		if p.ExpectSHA256 != "" && !backup.IsSHA256Hex(p.ExpectSHA256) {
 			return fmt.Errorf("drill %s: probe %d (%s): expect_sha256 is not a SHA-256 in lowercase hex", job, i+1, p.Name)
 		}
 	}
@@ -399,18 +399,6 @@ func (o *Options) validate() error {
 		return fmt.Errorf("drill %s: a subset drill (tables, exclude_tables) needs an atrest backup, whose manifest names the tables; format %s has none", job, o.Job.Format)
 	}
 	return nil
-}
-
-func isSHA256Hex(s string) bool {
-	if len(s) != 64 {
-		return false
-	}
-	for _, c := range []byte(s) {
-		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f') {
-			return false
-		}
-	}
-	return true
 }
 
 // drill is one run's state.

@@ -2,7 +2,6 @@ package drill
 
 import (
 	"bytes"
-	"encoding/xml"
 	"strings"
 	"testing"
 	"time"
@@ -98,53 +97,30 @@ func TestJUnitCases(t *testing.T) {
 	if err := w.Close(); err != nil {
 		t.Fatal(err)
 	}
-	var doc struct {
-		Tests    int `xml:"tests,attr"`
-		Failures int `xml:"failures,attr"`
-		Errors   int `xml:"errors,attr"`
-		Skipped  int `xml:"skipped,attr"`
-		Suites   []struct {
-			Name  string `xml:"name,attr"`
-			Cases []struct {
-				Name    string    `xml:"name,attr"`
-				Failure *struct{} `xml:"failure"`
-				Error   *struct{} `xml:"error"`
-				Skipped *struct{} `xml:"skipped"`
-			} `xml:"testcase"`
-		} `xml:"testsuite"`
-	}
-	if err := xml.Unmarshal(buf.Bytes(), &doc); err != nil {
+	cases, err := output.ParseJUnit(buf.Bytes())
+	if err != nil {
 		t.Fatalf("%v\n%s", err, buf.String())
 	}
 	t.Logf("%s", buf.String())
 	got := map[string]string{}
-	for _, s := range doc.Suites {
-		for _, c := range s.Cases {
-			st := "pass"
-			switch {
-			case c.Failure != nil:
-				st = "failure"
-			case c.Error != nil:
-				st = "error"
-			case c.Skipped != nil:
-				st = "skipped"
-			}
-			got[s.Name+"/"+c.Name] = st
-		}
+	n := map[string]int{}
+	for _, c := range cases {
+		got[c.Suite+"/"+c.Name] = c.Status
+		n[c.Status]++
 	}
 	want := map[string]string{
 		"yb-drill/restore": "pass", "yb-drill/table a": "pass", "yb-drill/table b": "skipped",
-		"yb-drill/probe present": "pass", "yb-drill/canary row1": "failure",
-		"yb-drill/rto": "skipped", "yb-drill/rpo": "failure",
+		"yb-drill/probe present": "pass", "yb-drill/canary row1": "fail",
+		"yb-drill/rto": "skipped", "yb-drill/rpo": "fail",
 		"his-drill/drill": "error",
-		"ins/restore":     "failure", "ins/verify": "skipped",
+		"ins/restore":     "fail", "ins/verify": "skipped",
 	}
 	for k, v := range want {
 		if got[k] != v {
 			t.Errorf("%s: %q, want %q", k, got[k], v)
 		}
 	}
-	if len(got) != len(want) || doc.Tests != len(want) || doc.Errors != 1 || doc.Failures != 3 || doc.Skipped != 3 {
-		t.Errorf("cases %v; counts tests %d failures %d errors %d skipped %d", got, doc.Tests, doc.Failures, doc.Errors, doc.Skipped)
+	if len(got) != len(want) || len(cases) != len(want) || n["error"] != 1 || n["fail"] != 3 || n["skipped"] != 3 {
+		t.Errorf("cases %v; counts %v", got, n)
 	}
 }

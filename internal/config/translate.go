@@ -1,6 +1,8 @@
 package config
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"net"
 	"net/netip"
@@ -593,7 +595,7 @@ func (t *translator) drill(w []any, d rawDrill, backups map[string]bool, c *Conf
 			t.fail(append(w, "probes", j), "drill %q: probe %d has no sql", d.Name, j+1)
 		}
 		sum := strings.ToLower(strings.TrimSpace(p.ExpectSHA256))
-		if p.ExpectSHA256 != "" && !isSHA256Hex(sum) {
+		if b, err := hex.DecodeString(sum); p.ExpectSHA256 != "" && (err != nil || len(b) != sha256.Size) {
 			// Never echoed: a value pasted here by mistake is personal data.
 			t.fail(append(w, "probes", j, "expect_sha256"), "drill %q: probe %d (%s): expect_sha256 is not a SHA-256 in hex (64 hex digits): put the hash of the expected value here, never the value (echo -n 'value' | sha256sum)", d.Name, j+1, p.Name)
 			sum = ""
@@ -646,16 +648,4 @@ func (t *translator) tableNames(w []any, key, drill string, names []string) []st
 		out = append(out, n)
 	}
 	return out
-}
-
-func isSHA256Hex(s string) bool {
-	if len(s) != 64 {
-		return false
-	}
-	for _, c := range s {
-		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f') {
-			return false
-		}
-	}
-	return true
 }

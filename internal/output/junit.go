@@ -145,3 +145,30 @@ func (j *junit) Close() error {
 	_, err := io.WriteString(j.w, "\n")
 	return err
 }
+
+// ParseJUnit reads a JUnit document as NewJUnit writes it back into its
+// cases, each with the status its element says (<failure>, <error>,
+// <skipped>, or none: a pass), for tests and tools that check what a run
+// said.
+func ParseJUnit(data []byte) ([]JUnitCase, error) {
+	var doc junitDoc
+	if err := xml.Unmarshal(data, &doc); err != nil {
+		return nil, fmt.Errorf("junit: %w", err)
+	}
+	var out []JUnitCase
+	for _, s := range doc.Suites {
+		for _, c := range s.Cases {
+			jc := JUnitCase{Suite: s.Name, Name: c.Name, Status: CasePass}
+			for _, p := range []struct {
+				el     *junitProblem
+				status string
+			}{{c.Failure, CaseFail}, {c.Error, CaseError}, {c.Skipped, CaseSkipped}} {
+				if p.el != nil {
+					jc.Status, jc.Message, jc.Detail = p.status, p.el.Message, p.el.Text
+				}
+			}
+			out = append(out, jc)
+		}
+	}
+	return out, nil
+}
