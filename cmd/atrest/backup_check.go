@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"fmt"
 	"strings"
 	"time"
@@ -9,11 +8,10 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/atrest/atrest/audit/journal"
-	"github.com/atrest/atrest/backup"
 	"github.com/atrest/atrest/backup/check"
 	"github.com/atrest/atrest/crypto/suite"
-	"github.com/atrest/atrest/engine/pick"
 	"github.com/atrest/atrest/internal/config"
+	"github.com/atrest/atrest/internal/jobs"
 	"github.com/atrest/atrest/internal/output"
 )
 
@@ -24,6 +22,12 @@ type backupCheckOptions struct {
 	readAll  bool
 	identity string
 	canary   bool
+}
+
+// checkOptions are the flags as the check job takes them; found backups
+// are journaled in cfg's journal.
+func (o backupCheckOptions) checkOptions(cfg *config.Config) jobs.CheckOptions {
+	return jobs.CheckOptions{Read: o.read, ReadAll: o.readAll, Canary: o.canary, Record: recorder(cfg)}
 }
 
 func newBackupCheckCmd() *cobra.Command {
@@ -119,17 +123,17 @@ func runBackupCheck(cmd *cobra.Command, o backupCheckOptions) error {
 	if err != nil {
 		return err
 	}
-	jobs, err := selectJobs(cfg, "backup check", o.job)
+	selected, err := selectJobs(cfg, "backup check", o.job)
 	if err != nil {
 		return err
 	}
-	keys, err := manifestKeys(cfg)
+	keys, err := jobs.ManifestKeys(cfg)
 	if err != nil {
 		return fmt.Errorf("backup check: %w (run atrest init --config %s)", err, cfg.Path)
 	}
 	var given []suite.Identity
 	if o.identity != "" {
-		if given, err = loadIdentity(o.identity); err != nil {
+		if given, err = jobs.LoadIdentity(o.identity); err != nil {
 			return fmt.Errorf("backup check: %w", err)
 		}
 	}
@@ -175,15 +179,15 @@ func runBackupCheck(cmd *cobra.Command, o backupCheckOptions) error {
 			firstErr = jerr
 		}
 	}
-	for i := range jobs {
-		job := &jobs[i]
-		res, err := checkJob(cmd.Context(), cfg, job, o, given, keys)
-		tally(job.Name, res, err, backupCheckEntry(job.Name, res, err, o))
+	for i := range selected {
+		job := &selected[i]
+		res, err := jobs.Check(cmd.Context(), cfg, job, o.checkOptions(cfg), given, keys)
+		tally(job.Name, res, err, jobs.CheckEntry(job.Name, res, err, o.checkOptions(cfg)))
 	}
 	// Every job checked: the journal anchor's bucket too, against
 	// journal.retention.
 	if o.job == "" && cfg.Journal.Anchor != nil {
-		res, e, err := anchorCheck(cmd.Context(), cfg)
+		res, e, err := jobs.AnchorCheck(cmd.Context(), cfg)
 		tally(check.AnchorJob, res, err, e)
 	}
 	sum.Seconds = time.Since(start).Seconds()
@@ -200,115 +204,6 @@ func runBackupCheck(cmd *cobra.Command, o backupCheckOptions) error {
 		return errFound{fmt.Sprintf("%d check(s) failed: %s", sum.Fail, strings.Join(compact(sum.Failed), ", "))}
 	}
 	return nil
-}
-
-// checkJob checks one job; the error (one line, naming the job) is for a
-// job that could not be checked.
-func checkJob(ctx context.Context, cfg *config.Config, job *config.Backup, o backupCheckOptions, given []suite.Identity, keys backup.Keys) ([]check.Result, error) {
-	var pre []check.Result
-	id := given
-	if id == nil && (o.read || o.readAll) {
-		// The drill's identity, when a drill of this job has one: the key
-		// that a restore would use is the one worth proving.
-		for _, d := range cfg.Drills {
-			if d.Backup != job.Name || d.IdentityFile == "" {
-				continue
-			}
-			var err error
-			if id, err = loadIdentity(d.IdentityFile); err != nil {
-				pre = append(pre, check.Result{Record: "check", Job: job.Name, Check: check.Integrity, Status: check.Warn,
-					Detail: fmt.Sprintf("drill %s's identity could not be read (%v): reading without it", d.Name, err)})
-			}
-			break
-		}
-	}
-	store, err := openStore(ctx, cfg, job)
-	if err != nil {
-		return pre, fmt.Errorf("backup check %s: %s", job.Name, oneLine(err.Error()))
-	}
-	// Backups in the bucket that no run's end recorded are journaled as
-	// found first. Its errors need no second report: a listing that fails
-	// fails the checks below, and a journal that cannot take the entries
-	// cannot take the check's own.
-	reconcile(ctx, cfg, job, store, keys)
-	dumps, _ := pick.Format(job.Format) // nil for atrest's own
-	res, err := check.Run(ctx, check.Options{
-		Job: check.Job{Name: job.Name, Prefix: job.Prefix, Suite: job.Suite, RPO: job.RPO, Retention: job.Retention,
-			Format: job.Format, KeyPattern: job.KeyPattern, Engine: dumps},
-		Store: store, Read: o.read || o.readAll, ReadAll: o.readAll, Identities: id,
-		Keys: keys, Canary: o.canary,
-	})
-	if err != nil {
-		// check's errors begin "check <job>:".
-		err = fmt.Errorf("backup %s", oneLine(err.Error()))
-	}
-	return append(pre, res...), err
-}
-
-// backupCheckEntry is the journal's account of one job's checks: counts by
-// status, and figures.checks (check name → 1 pass, 0 fail), which the daemon's
-// atrest_check_status metric reads.
-func backupCheckEntry(job string, res []check.Result, err error, o backupCheckOptions) journal.Entry {
-	counts := map[check.Status]int{}
-	for _, r := range res {
-		counts[r.Status]++
-	}
-	e := journal.Entry{Kind: "backup.check", Subject: job, Outcome: "ok", Figures: map[string]any{
-		"pass": counts[check.Pass], "fail": counts[check.Fail], "warn": counts[check.Warn],
-		"unsupported": counts[check.Unsupported], "read": o.read || o.readAll}}
-	if len(res) > 0 {
-		verdicts, unjudged := checkVerdicts(res)
-		e.Figures["checks"] = verdicts
-		if len(unjudged) > 0 {
-			e.Figures["checks_unjudged"] = unjudged
-		}
-		// Which of them the server does not implement (lifecycle on
-		// versitygw, say): the pages and the report show "unsupported"
-		// rather than nothing.
-		unsupported := map[string]any{}
-		for _, r := range res {
-			if _, ok := unjudged[r.Check]; ok && r.Status == check.Unsupported {
-				unsupported[r.Check] = 1
-			}
-		}
-		if len(unsupported) > 0 {
-			e.Figures["checks_unsupported"] = unsupported
-		}
-	}
-	switch {
-	case err != nil:
-		e.Outcome, e.Detail = "error", oneLine(err.Error())
-	case counts[check.Fail] > 0:
-		e.Outcome = "fail"
-	}
-	return e
-}
-
-// checkVerdicts is the figures.checks shape that atrest_check_status reads
-// (internal/daemon/metrics.go): check name → 1 (pass) or 0 (fail), 0 if any
-// record of that check failed (one per object, say). A check that only
-// warned or is unsupported is neither a pass nor a fail: it goes in
-// unjudged (figures.checks_unjudged, name → 1), so that the metric drops a
-// verdict this check no longer supports, while a check that was not run at
-// all (integrity without --read) keeps its last one.
-func checkVerdicts(res []check.Result) (verdicts, unjudged map[string]any) {
-	verdicts, unjudged = map[string]any{}, map[string]any{}
-	for _, r := range res {
-		switch r.Status {
-		case check.Fail:
-			verdicts[r.Check] = 0
-		case check.Pass:
-			if _, seen := verdicts[r.Check]; !seen {
-				verdicts[r.Check] = 1
-			}
-		}
-	}
-	for _, r := range res {
-		if _, judged := verdicts[r.Check]; !judged {
-			unjudged[r.Check] = 1
-		}
-	}
-	return verdicts, unjudged
 }
 
 // compact lists each job/check once, in order.

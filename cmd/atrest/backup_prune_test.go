@@ -12,6 +12,7 @@ import (
 	"github.com/atrest/atrest/backup/drill"
 	"github.com/atrest/atrest/backup/s3store"
 	"github.com/atrest/atrest/internal/config"
+	"github.com/atrest/atrest/internal/jobs"
 	"github.com/atrest/atrest/internal/testenv"
 )
 
@@ -53,7 +54,7 @@ func TestBackupPruneOnVersityGW(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := record(cfg, drillEntry("yb-plain", &drill.Record{Job: "yb-plain", Backup: b, Status: drill.StatusPass, RTOSeconds: 3}, nil)); err != nil {
+	if err := record(cfg, jobs.DrillEntry("yb-plain", &drill.Record{Job: "yb-plain", Backup: b, Status: drill.StatusPass, RTOSeconds: 3}, nil)); err != nil {
 		t.Fatal(err)
 	}
 	time.Sleep(7 * time.Second) // a, b, c, x, y expire

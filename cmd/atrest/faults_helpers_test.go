@@ -12,6 +12,7 @@ import (
 
 	"github.com/atrest/atrest/audit/journal"
 	"github.com/atrest/atrest/backup"
+	"github.com/atrest/atrest/internal/jobs"
 )
 
 // objects lists the keys in yb-nightly's bucket.
@@ -55,8 +56,8 @@ func (e *backupEnv) journaledOK(t *testing.T) map[string]bool {
 		switch {
 		case en.Kind == "backup.run" && en.Outcome == "ok":
 			out[en.Detail] = true
-		case en.Kind == kindBackupFound && en.Outcome == "found":
-			k, _, _ := strings.Cut(en.Detail, foundSep)
+		case en.Kind == jobs.KindBackupFound && en.Outcome == "found":
+			k, _, _ := strings.Cut(en.Detail, jobs.FoundSep)
 			out[k] = true
 		}
 	}

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/atrest/atrest/backup/storetest"
+	"github.com/atrest/atrest/internal/jobs"
 	"github.com/atrest/atrest/internal/testenv"
 )
 
@@ -233,14 +234,14 @@ func TestFaultTable(t *testing.T) {
 				t.Fatal(err)
 			}
 			deadline := time.Now().Add(time.Minute)
-			for len(f.entries(t, kindBackupFound)) == 0 && time.Now().Before(deadline) {
+			for len(f.entries(t, jobs.KindBackupFound)) == 0 && time.Now().Before(deadline) {
 				time.Sleep(100 * time.Millisecond)
 			}
 			cmd.Process.Signal(syscall.SIGTERM)
 			if err := cmd.Wait(); err != nil {
 				t.Errorf("serve after the kill: %v: %s", err, log.String())
 			}
-			if found := f.entries(t, kindBackupFound); len(found) != 1 || !strings.Contains(found[0].Detail, "never journaled its end") {
+			if found := f.entries(t, jobs.KindBackupFound); len(found) != 1 || !strings.Contains(found[0].Detail, "never journaled its end") {
 				t.Errorf("serve's start did not journal the unrecorded backup: %+v\n%s", found, log.String())
 			}
 		}},

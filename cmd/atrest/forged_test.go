@@ -8,6 +8,7 @@ import (
 
 	"github.com/atrest/atrest/audit/journal"
 	"github.com/atrest/atrest/backup"
+	"github.com/atrest/atrest/internal/jobs"
 	"github.com/atrest/atrest/internal/testenv"
 )
 
@@ -79,11 +80,11 @@ func TestForgedBackupIsNotTrusted(t *testing.T) {
 
 	// The check journaled the forged backup, once, as found and untrusted.
 	var untrusted int
-	for en, err := range journal.Query(filepath.Join(e.dir, "state", "journal"), journal.Filter{Kind: kindBackupFound}) {
+	for en, err := range journal.Query(filepath.Join(e.dir, "state", "journal"), journal.Filter{Kind: jobs.KindBackupFound}) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if !strings.HasPrefix(en.Detail, forged+foundSep) || en.Outcome != "untrusted" || !strings.Contains(en.Detail, "not trusted") {
+		if !strings.HasPrefix(en.Detail, forged+jobs.FoundSep) || en.Outcome != "untrusted" || !strings.Contains(en.Detail, "not trusted") {
 			t.Errorf("found entry %+v", en)
 		}
 		untrusted++

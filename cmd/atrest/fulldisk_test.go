@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/atrest/atrest/backup/storetest"
+	"github.com/atrest/atrest/internal/jobs"
 	"github.com/atrest/atrest/internal/testenv"
 )
 
@@ -82,11 +83,11 @@ func TestFullStateDisk(t *testing.T) {
 	if key != "" {
 		want = append(want, key)
 	}
-	found := e.entries(t, kindBackupFound)
+	found := e.entries(t, jobs.KindBackupFound)
 	for _, k := range want {
 		n := 0
 		for _, f := range found {
-			if strings.HasPrefix(f.Detail, k+foundSep) && f.Outcome == "found" &&
+			if strings.HasPrefix(f.Detail, k+jobs.FoundSep) && f.Outcome == "found" &&
 				strings.Contains(f.Detail, "never journaled its end") && strings.Contains(f.Detail, "verifies") {
 				n++
 			}
@@ -96,7 +97,7 @@ func TestFullStateDisk(t *testing.T) {
 		}
 	}
 	atrest(t, "backup", "check", "--config", e.cfg, "--job", "yb-nightly", "--format", "jsonl")
-	if n := len(e.entries(t, kindBackupFound)); n != len(want) {
+	if n := len(e.entries(t, jobs.KindBackupFound)); n != len(want) {
 		t.Errorf("%d found entries after a second check, want %d", n, len(want))
 	}
 	okRuns := map[string]bool{}

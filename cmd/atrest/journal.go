@@ -11,9 +11,9 @@ import (
 
 	"github.com/atrest/atrest/audit/journal"
 	"github.com/atrest/atrest/audit/syslog"
-	"github.com/atrest/atrest/backup"
 	"github.com/atrest/atrest/crypto/suite"
 	"github.com/atrest/atrest/internal/config"
+	"github.com/atrest/atrest/internal/jobs"
 )
 
 // openJournal opens the installation's journal for appending, with its
@@ -67,26 +67,11 @@ func journalAnchor(ctx context.Context, cfg *config.Config) (journal.Anchor, err
 	}
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
-	anchor, err := openAnchor(ctx, cfg)
+	anchor, err := jobs.OpenAnchor(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("journal anchor: %s", oneLine(err.Error()))
 	}
 	return anchor, nil
-}
-
-// openAnchor opens the bucket of journal.anchor (configured) at this
-// host's prefix.
-func openAnchor(ctx context.Context, cfg *config.Config) (backup.JournalAnchor, error) {
-	a := cfg.Journal.Anchor
-	store, err := openBucket(ctx, cfg, a.Storage, a.Bucket)
-	if err != nil {
-		return backup.JournalAnchor{}, err
-	}
-	host, err := os.Hostname()
-	if err != nil {
-		host = "localhost"
-	}
-	return backup.JournalAnchor{Store: store, Prefix: a.Prefix + host + "/"}, nil
 }
 
 // record appends entries for one run and closes the journal, which signs a
@@ -126,6 +111,12 @@ func record(cfg *config.Config, entries ...journal.Entry) error {
 		return unsignedError{err}
 	}
 	return nil
+}
+
+// recorder is the jobs.Recorder of a command: each call records into cfg's
+// journal as record does.
+func recorder(cfg *config.Config) jobs.Recorder {
+	return func(entries ...journal.Entry) error { return record(cfg, entries...) }
 }
 
 // unsignedError is a journal error that came after the entries were stored
@@ -184,13 +175,6 @@ func journalVerifyKey(cfg *config.Config) (gocrypto.PublicKey, error) {
 		return nil, err
 	}
 	return key.Public(), nil
-}
-
-// manifestKeys are the public halves of every key this installation signs
-// manifests with, of both suites (config.ManifestKeyFiles): what check,
-// drill, prune and reconcile trust a manifest by.
-func manifestKeys(cfg *config.Config) (backup.Keys, error) {
-	return backup.LoadKeys(cfg.ManifestKeyFiles())
 }
 
 // pruneJournal deletes the journal segments older than journal.retention

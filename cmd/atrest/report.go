@@ -17,6 +17,7 @@ import (
 	"github.com/atrest/atrest/crypto/suite"
 	"github.com/atrest/atrest/engine"
 	"github.com/atrest/atrest/internal/config"
+	"github.com/atrest/atrest/internal/jobs"
 )
 
 type reportOptions struct {
@@ -244,7 +245,7 @@ func reportConfig(cfg *config.Config) report.Config {
 // sourceTLS reads what the source's DSN asks of TLS, if the DSN can be
 // read here; the DSN itself goes no further.
 func sourceTLS(s *config.Source) string {
-	eng, dsn, err := sourceEngine(s)
+	eng, dsn, err := jobs.SourceEngine(s)
 	if err != nil {
 		return report.TLSUnknown
 	}

@@ -17,6 +17,7 @@ import (
 	"github.com/atrest/atrest/backup/check"
 	"github.com/atrest/atrest/backup/drill"
 	"github.com/atrest/atrest/internal/config"
+	"github.com/atrest/atrest/internal/jobs"
 )
 
 const reportCfg = `state_dir: %[1]s/state
@@ -114,13 +115,13 @@ func drillRecord(status string) *drill.Record {
 func (e *reportEnv) history(t *testing.T, lastDrill string) journal.Entry {
 	t.Helper()
 	out := e.record(t,
-		backupRunEntry(backupRecord{Record: "backup", Job: "yb-nightly", Status: "ok", Key: "yb/yb-nightly/x.sql.zst.age",
+		jobs.BackupEntry(jobs.BackupRecord{Record: "backup", Job: "yb-nightly", Status: "ok", Key: "yb/yb-nightly/x.sql.zst.age",
 			Bytes: 1 << 20, Rows: 1234, Tables: 1, Seconds: 3}),
-		backupCheckEntry("yb-nightly", passingChecks("yb-nightly"), nil, backupCheckOptions{read: true}),
-		drillEntry("yb-drill", drillRecord(drill.StatusPass), nil))
+		jobs.CheckEntry("yb-nightly", passingChecks("yb-nightly"), nil, jobs.CheckOptions{Read: true}),
+		jobs.DrillEntry("yb-drill", drillRecord(drill.StatusPass), nil))
 	var last journal.Entry
 	if lastDrill == drill.StatusFail {
-		last = e.record(t, drillEntry("yb-drill", drillRecord(drill.StatusFail),
+		last = e.record(t, jobs.DrillEntry("yb-drill", drillRecord(drill.StatusFail),
 			&drill.Failure{Job: "yb-nightly", Class: drill.FailIntegrity, Detail: "table yb.cb_ryxx: digest differs from the manifest"}))[0]
 	} else {
 		last = out[2]

@@ -153,7 +153,7 @@ func newServeDaemon(cmd *cobra.Command, o serveOptions) (*daemon.Daemon, net.Lis
 		return nil, nil, nil, fmt.Errorf("serve: %w", err)
 	}
 	pruner := &anchorPruner{}
-	jobs, err := serveJobs(cfg, j, pruner)
+	list, err := serveJobs(cfg, j, pruner)
 	if err != nil {
 		j.Close()
 		return nil, nil, nil, fmt.Errorf("serve: %w", err)
@@ -189,12 +189,12 @@ func newServeDaemon(cmd *cobra.Command, o serveOptions) (*daemon.Daemon, net.Lis
 	// and proxies too; one that is refused leaves them as they were.
 	var loaded *config.Config
 	d, err := daemon.New(daemon.Options{
-		Journal: j, Jobs: jobs, ConfigPath: cfg.Path, Jitter: o.jitter, Grace: o.grace,
+		Journal: j, Jobs: list, ConfigPath: cfg.Path, Jitter: o.jitter, Grace: o.grace,
 		Log: cmd.ErrOrStderr(), Process: "atrest serve",
 		Load: func() ([]daemon.Job, error) {
-			next, jobs, err := reloadJobs(o.configPath, cfg, j, pruner)
+			next, list, err := reloadJobs(o.configPath, cfg, j, pruner)
 			loaded = next
-			return jobs, err
+			return list, err
 		},
 		Reloaded: func() {
 			if set, err := webSettings(loaded, j); err == nil {
@@ -328,8 +328,8 @@ func reloadJobs(path string, running *config.Config, j appender, pruner *anchorP
 	case cfg.HTTP.UsersFile != running.HTTP.UsersFile:
 		return nil, nil, fmt.Errorf("%s: http.users_file changed (%s): restart atrest serve to read another users file", cfg.Path, cfg.HTTP.UsersFile)
 	}
-	jobs, err := serveJobs(cfg, j, pruner)
-	return cfg, jobs, err
+	list, err := serveJobs(cfg, j, pruner)
+	return cfg, list, err
 }
 
 // serveJobs turns every scheduled entry of the config into a job that calls
@@ -377,7 +377,7 @@ func serveJobs(cfg *config.Config, j appender, pruner *anchorPruner) ([]daemon.J
 		}
 		if keys == nil {
 			var err error
-			if keys, err = manifestKeys(cfg); err != nil {
+			if keys, err = jobs.ManifestKeys(cfg); err != nil {
 				return nil, fmt.Errorf("%w (run atrest init --config %s)", err, cfg.Path)
 			}
 		}
@@ -389,7 +389,7 @@ func serveJobs(cfg *config.Config, j appender, pruner *anchorPruner) ([]daemon.J
 				Run: func(ctx context.Context) (journal.Entry, error) { return backupJob(ctx, cfg, &b) },
 				After: func(ctx context.Context, e journal.Entry) {
 					if e.Outcome == "ok" {
-						pruneJob(ctx, cfg, &b, keys, j, false) // journals its deletions and its outcome
+						jobs.Prune(ctx, cfg, &b, keys, jobs.AppendTo(j), false) // journals its deletions and its outcome
 						pruner.maybe(ctx, cfg, j)
 					}
 				}})
@@ -447,15 +447,15 @@ func scanSource(ctx context.Context, fp *crypto.Fingerprinter, src config.Source
 
 // backupJob is `atrest backup run --config F --job NAME` without the output.
 func backupJob(ctx context.Context, cfg *config.Config, job *config.Backup) (journal.Entry, error) {
-	rec, err := backupJobRecord(ctx, cfg, job, 1, nil)
-	return backupRunEntry(rec), err
+	rec, err := jobs.Backup(ctx, cfg, job, jobs.BackupOptions{Parallel: 1, Record: recorder(cfg), Version: version})
+	return jobs.BackupEntry(rec), err
 }
 
 // backupCheckJob is `atrest backup check --config F --job NAME` (with
 // --read for read_schedule; never --canary) without the output.
 func backupCheckJob(ctx context.Context, cfg *config.Config, job *config.Backup, keys backup.Keys, o backupCheckOptions) (journal.Entry, error) {
-	res, err := checkJob(ctx, cfg, job, o, nil, keys)
-	return backupCheckEntry(job.Name, res, err, o), err
+	res, err := jobs.Check(ctx, cfg, job, o.checkOptions(cfg), nil, keys)
+	return jobs.CheckEntry(job.Name, res, err, o.checkOptions(cfg)), err
 }
 
 // anchorPruner checks the journal anchor's bucket (anchor.check), prunes
@@ -479,9 +479,9 @@ func (p *anchorPruner) maybe(ctx context.Context, cfg *config.Config, j appender
 	if due {
 		// The bucket's posture first: a lifecycle rule that would expire
 		// copies before journal.retention shows in the journal daily.
-		_, e, _ := anchorCheck(ctx, cfg)
-		j.Append(e)                     // an append error is the next append's too, and /healthz says so
-		pruneAnchor(ctx, cfg, j, false) // journaled as anchor.prune, error or not
+		_, e, _ := jobs.AnchorCheck(ctx, cfg)
+		j.Append(e)                                         // an append error is the next append's too, and /healthz says so
+		jobs.PruneAnchor(ctx, cfg, jobs.AppendTo(j), false) // journaled as anchor.prune, error or not
 		// Then the local journal, below what the anchor keeps (journal.prune).
 		if _, err := pruneJournal(ctx, cfg, false); err != nil {
 			j.Append(journal.Entry{Kind: "journal.prune", Subject: cfg.JournalDir(), Outcome: "error", Detail: oneLine(err.Error())})
@@ -490,10 +490,44 @@ func (p *anchorPruner) maybe(ctx context.Context, cfg *config.Config, j appender
 }
 
 // drillJob is `atrest drill run --config F --job NAME` without the output:
-// the same runDrill, the same journal entry (outcome ok with
+// the same jobs.Drill as drill run, the same journal entry (outcome ok with
 // figures.rto_seconds, which atrest_drill_rto_seconds and
 // atrest_drill_last_success_timestamp_seconds read).
 func drillJob(ctx context.Context, cfg *config.Config, d *config.Drill) (journal.Entry, error) {
-	_, e, err := runDrill(ctx, cfg, drillRequest{Name: d.Name})
+	_, e, err := jobs.Drill(ctx, cfg, jobs.DrillRequest{Name: d.Name})
 	return e, err
+}
+
+// reconcileAll reconciles every atrest job at serve's start, each within a
+// minute, and logs what it did or could not do; it never stops serve.
+func reconcileAll(ctx context.Context, cfg *config.Config, log io.Writer) {
+	keys, err := jobs.ManifestKeys(cfg)
+	if err != nil {
+		return
+	}
+	for i := range cfg.Backups {
+		job := &cfg.Backups[i]
+		if job.Format != "atrest" {
+			continue
+		}
+		jctx, cancel := context.WithTimeout(ctx, time.Minute)
+		store, err := jobs.OpenStore(jctx, cfg, job)
+		var n int
+		if err == nil {
+			n, err = jobs.Reconcile(jctx, cfg, job, store, keys, recorder(cfg))
+		}
+		cancel()
+		now := time.Now().UTC().Format(time.RFC3339)
+		switch {
+		case err != nil:
+			fmt.Fprintf(log, "%s atrest serve: reconcile backups of %s: %s\n", now, job.Name, oneLine(err.Error()))
+		case n > 0:
+			fmt.Fprintf(log, "%s atrest serve: %d backup(s) of %s in the bucket that the journal lacked: journaled as found\n", now, n, job.Name)
+		}
+	}
+}
+
+// appender takes journal entries: serve's journal, or a command's.
+type appender interface {
+	Append(journal.Entry) (journal.Entry, error)
 }

@@ -116,17 +116,17 @@ func TestDashboardInBrowser(t *testing.T) {
 	// The journal of a week: a backup, a check, a drill that failed on a
 	// digest, then two that passed; the newest is the one to find.
 	entries := []journal.Entry{
-		backupRunEntry(backupRecord{Job: "yb-nightly", Status: "ok", Key: "yb/2026/11/24/full.sql.zst.age",
+		jobs.BackupEntry(jobs.BackupRecord{Job: "yb-nightly", Status: "ok", Key: "yb/2026/11/24/full.sql.zst.age",
 			Bytes: 81 << 20, PlaintextBytes: 412 << 20, Rows: 1_204_311, Tables: 14, Seconds: 63.4}),
 		{Kind: "backup.check", Subject: "yb-nightly", Outcome: "ok", Figures: map[string]any{"pass": 6, "fail": 0,
 			"checks": map[string]any{"freshness": 1, "manifest": 1, "object": 1, "object_lock": 1}}},
 		jobs.DBEntry("yb-prod", jobs.DBSummary{Tables: 14, Columns: 120, PlaintextColumns: 2,
 			PlaintextByType: map[string]int{"cn_resident_id": 1, "cn_mobile": 1}, ByState: map[string]int{"plaintext": 2}}, nil),
-		drillEntry("yb-drill", &drill.Record{Status: drill.StatusFail, Failure: "integrity", RPOSeconds: 14000, Seconds: 30},
+		jobs.DrillEntry("yb-drill", &drill.Record{Status: drill.StatusFail, Failure: "integrity", RPOSeconds: 14000, Seconds: 30},
 			&drill.Failure{Job: "yb-drill", Class: "integrity", Detail: "table cb_ryxx digest differs"}),
-		drillEntry("yb-drill", &drill.Record{Status: drill.StatusPass, RTOSeconds: 39.7, RPOSeconds: 12000, Seconds: 44,
+		jobs.DrillEntry("yb-drill", &drill.Record{Status: drill.StatusPass, RTOSeconds: 39.7, RPOSeconds: 12000, Seconds: 44,
 			Tables: make([]drill.Table, 14), TablesMatched: 14, Digests: "verified"}, nil),
-		drillEntry("yb-drill", &drill.Record{Status: drill.StatusPass, RTOSeconds: 41.2, RPOSeconds: 12800, Seconds: 46,
+		jobs.DrillEntry("yb-drill", &drill.Record{Status: drill.StatusPass, RTOSeconds: 41.2, RPOSeconds: 12800, Seconds: 46,
 			Tables: make([]drill.Table, 14), TablesMatched: 14, Digests: "verified"}, nil),
 	}
 	for _, e := range entries { // one command each, as the CLI journals them

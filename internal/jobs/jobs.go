@@ -17,6 +17,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/atrest/atrest/audit/journal"
 	"github.com/atrest/atrest/crypto"
 	"github.com/atrest/atrest/crypto/suite"
 	"github.com/atrest/atrest/internal/config"
@@ -52,6 +53,26 @@ func Fingerprinter(cfg *config.Config) (*crypto.Fingerprinter, error) {
 		return nil, err
 	}
 	return crypto.NewFingerprinterWith(key, s), nil
+}
+
+// Recorder journals entries that a job must record while it runs, before
+// the entry that ends it: a backup's start, the backups found in a bucket,
+// each deletion of a prune. The CLI records them in its journal (opened
+// and signed per call), serve in the daemon's.
+type Recorder func(entries ...journal.Entry) error
+
+// AppendTo is the Recorder of an open journal.
+func AppendTo(j interface {
+	Append(journal.Entry) (journal.Entry, error)
+}) Recorder {
+	return func(entries ...journal.Entry) error {
+		for _, e := range entries {
+			if _, err := j.Append(e); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
 }
 
 // oneLine folds an error message onto one line for an entry's detail.

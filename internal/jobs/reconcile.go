@@ -1,4 +1,4 @@
-package main
+package jobs
 
 import (
 	"context"
@@ -8,7 +8,6 @@ import (
 	"slices"
 	"strings"
 	"syscall"
-	"time"
 
 	"github.com/atrest/atrest/audit/journal"
 	"github.com/atrest/atrest/backup"
@@ -19,33 +18,33 @@ import (
 // byte, and backup.run with the key when the backup is complete. A run
 // killed between the manifest's upload and its end entry, or one whose
 // disk filled, leaves a backup in the bucket that the journal does not
-// record as made. reconcile finds those (and backups another installation
+// record as made. Reconcile finds those (and backups another installation
 // wrote into the job's prefix) and journals each once as backup.found,
 // never as an ok run: outcome found when this installation's keys verify
 // its manifest, untrusted when they do not. backup run, backup check and
 // serve's start call it.
 const (
-	kindBackupStart = "backup.start"
-	kindBackupFound = "backup.found"
+	KindBackupStart = "backup.start"
+	KindBackupFound = "backup.found"
 )
 
-// foundSep separates the key from the explanation in a backup.found
+// FoundSep separates the key from the explanation in a backup.found
 // entry's detail.
-const foundSep = " — "
+const FoundSep = " — "
 
 // backupStartEntry is journaled before the upload begins.
 func backupStartEntry(job, key string) journal.Entry {
-	return journal.Entry{Kind: kindBackupStart, Subject: job, Outcome: "started", Detail: key}
+	return journal.Entry{Kind: KindBackupStart, Subject: job, Outcome: "started", Detail: key}
 }
 
-// reconcile journals the backups that unrecorded finds and returns how
+// Reconcile journals the backups that unrecorded finds and returns how
 // many.
-func reconcile(ctx context.Context, cfg *config.Config, job *config.Backup, store backup.ObjectStore, keys backup.Keys) (int, error) {
+func Reconcile(ctx context.Context, cfg *config.Config, job *config.Backup, store backup.ObjectStore, keys backup.Keys, record Recorder) (int, error) {
 	found, err := unrecorded(ctx, cfg, job, store, keys)
 	if err != nil || len(found) == 0 {
 		return 0, err
 	}
-	if err := record(cfg, found...); err != nil {
+	if err := record(found...); err != nil {
 		return 0, err
 	}
 	return len(found), nil
@@ -69,10 +68,10 @@ func unrecorded(ctx context.Context, cfg *config.Config, job *config.Backup, sto
 			continue
 		}
 		switch {
-		case e.Kind == kindBackupStart:
+		case e.Kind == KindBackupStart:
 			started[e.Detail] = e
-		case e.Kind == "backup.run" && e.Outcome == "ok", e.Kind == kindBackupFound:
-			key, _, _ := strings.Cut(e.Detail, foundSep)
+		case e.Kind == "backup.run" && e.Outcome == "ok", e.Kind == KindBackupFound:
+			key, _, _ := strings.Cut(e.Detail, FoundSep)
 			known[key] = true
 		}
 	}
@@ -106,8 +105,8 @@ func unrecorded(ctx context.Context, cfg *config.Config, job *config.Backup, sto
 		if !trusted {
 			outcome = "untrusted"
 		}
-		found = append(found, journal.Entry{Kind: kindBackupFound, Subject: job.Name, Outcome: outcome,
-			Detail: key + foundSep + why + "; " + trust})
+		found = append(found, journal.Entry{Kind: KindBackupFound, Subject: job.Name, Outcome: outcome,
+			Detail: key + FoundSep + why + "; " + trust})
 	}
 	slices.SortFunc(found, func(a, b journal.Entry) int { return strings.Compare(a.Detail, b.Detail) })
 	return found, nil
@@ -115,7 +114,7 @@ func unrecorded(ctx context.Context, cfg *config.Config, job *config.Backup, sto
 
 // stillRunning reports whether the process that journaled a start is alive on
 // this host (a PID reused since is taken for it: the key waits for the
-// next reconcile).
+// next Reconcile).
 func stillRunning(a journal.Actor) bool {
 	host, _ := os.Hostname()
 	if a.Host != host || a.PID <= 0 {
@@ -145,33 +144,4 @@ func manifestTrust(ctx context.Context, store backup.ObjectStore, job, key strin
 		return false, "not trusted: " + oneLine(err.Error())
 	}
 	return true, "its manifest verifies with this installation's key " + m.Signature.KeyID
-}
-
-// reconcileAll reconciles every atrest job at serve's start, each within a
-// minute, and logs what it did or could not do; it never stops serve.
-func reconcileAll(ctx context.Context, cfg *config.Config, log io.Writer) {
-	keys, err := manifestKeys(cfg)
-	if err != nil {
-		return
-	}
-	for i := range cfg.Backups {
-		job := &cfg.Backups[i]
-		if job.Format != "atrest" {
-			continue
-		}
-		jctx, cancel := context.WithTimeout(ctx, time.Minute)
-		store, err := openStore(jctx, cfg, job)
-		var n int
-		if err == nil {
-			n, err = reconcile(jctx, cfg, job, store, keys)
-		}
-		cancel()
-		now := time.Now().UTC().Format(time.RFC3339)
-		switch {
-		case err != nil:
-			fmt.Fprintf(log, "%s atrest serve: reconcile backups of %s: %s\n", now, job.Name, oneLine(err.Error()))
-		case n > 0:
-			fmt.Fprintf(log, "%s atrest serve: %d backup(s) of %s in the bucket that the journal lacked: journaled as found\n", now, n, job.Name)
-		}
-	}
 }
