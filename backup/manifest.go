@@ -344,9 +344,9 @@ func (m *Manifest) validate() error {
 		return errors.New("no object key")
 	case o.PlaintextBytes < 0 || o.CompressedBytes < 0 || o.CiphertextBytes < 0:
 		return errors.New("negative object size")
-	case !isSHA256Hex(o.PlaintextSHA256):
+	case !IsSHA256Hex(o.PlaintextSHA256):
 		return errors.New("plaintext_sha256 is not 64 hex digits")
-	case !isSHA256Hex(o.CiphertextSHA256):
+	case !IsSHA256Hex(o.CiphertextSHA256):
 		return errors.New("ciphertext_sha256 is not 64 hex digits")
 	case m.Snapshot.IsZero():
 		return errors.New("no snapshot time")
@@ -362,7 +362,8 @@ func (m *Manifest) validate() error {
 	return nil
 }
 
-func isSHA256Hex(s string) bool {
+// IsSHA256Hex reports whether s is a SHA-256 in lowercase hex.
+func IsSHA256Hex(s string) bool {
 	if len(s) != 2*sha256.Size {
 		return false
 	}

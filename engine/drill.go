@@ -117,6 +117,23 @@ type LoadOptions struct {
 	// Definers is DefinersKeep (default) or DefinersStrip. Either way the
 	// load records the accounts in LoadResult.Definers.
 	Definers string
+	// Tables, if set, makes the load a subset drill's: a statement that
+	// creates, fills, alters or drops a table runs only when Tables says
+	// yes to the table's source database and name, and views, triggers,
+	// routines and events, which may refer to the tables left out, are not
+	// loaded. Both are counted in LoadResult.Skipped under SubsetSkip plus
+	// the verb. Only a Target that is a Subsetter honours it.
+	Tables func(database, table string) bool
+}
+
+// SubsetSkip prefixes the LoadResult.Skipped keys of the statements a
+// subset load left out on purpose.
+const SubsetSkip = "subset: "
+
+// Subsetter is a Target whose Load honours LoadOptions.Tables; a drill of
+// a subset refuses a Target that is not one (it would load everything).
+type Subsetter interface {
+	LoadsSubsets() bool
 }
 
 // Definer is an account that a dump's objects name as their definer or

@@ -121,6 +121,15 @@ type DrillRun struct {
 	TablesMatched   int      `json:"tables_matched"`
 	DigestsVerified bool     `json:"digests_verified"`
 	Failure         string   `json:"failure,omitempty"`
+	// The targets (drills[].rto, rpo) and whether they were met: nil where
+	// the drill had none or did not judge it.
+	RTOTargetSeconds *float64 `json:"rto_target_seconds,omitempty"`
+	RTOMet           *bool    `json:"rto_met,omitempty"`
+	RPOTargetSeconds *float64 `json:"rpo_target_seconds,omitempty"`
+	RPOMet           *bool    `json:"rpo_met,omitempty"`
+	// Subset: only some tables were drilled; TablesNotRun were not.
+	Subset       bool `json:"subset,omitempty"`
+	TablesNotRun int  `json:"tables_not_run,omitempty"`
 	// ByHand: started from the CLI or the dashboard, not by the schedule.
 	ByHand bool `json:"by_hand"`
 }
@@ -138,6 +147,19 @@ func (p *period) figures() Figures {
 		if rto, ok := num(d.e, "rto_seconds"); ok && d.e.Outcome == "ok" {
 			run.RTOSeconds = &rto
 		}
+		if v, ok := num(d.e, "rto_target_seconds"); ok {
+			run.RTOTargetSeconds = &v
+		}
+		if v, ok := num(d.e, "rpo_target_seconds"); ok {
+			run.RPOTargetSeconds = &v
+		}
+		if v, ok := d.e.Figures["rto_met"].(bool); ok {
+			run.RTOMet = &v
+		}
+		if v, ok := d.e.Figures["rpo_met"].(bool); ok {
+			run.RPOMet = &v
+		}
+		run.Subset, run.TablesNotRun = flag(d.e, "subset"), count(d.e, "tables_not_run")
 		f.Drills = append(f.Drills, run)
 	}
 	for _, e := range p.reviews {

@@ -40,8 +40,20 @@ var htmlTemplate = template.Must(template.New("report").Funcs(template.FuncMap{
 		}
 		return t
 	},
-	"short":    func(h string) string { return clip(h, 16) },
-	"deref":    func(f *float64) float64 { return *f },
+	"short": func(h string) string { return clip(h, 16) },
+	"deref": func(f *float64) float64 { return *f },
+	// target says a drill's target and whether it was met, after its figure.
+	"target": func(met *bool, target *float64) template.HTML {
+		switch {
+		case target == nil:
+			return ""
+		case met == nil:
+			return template.HTML(template.HTMLEscapeString(" / " + chart.Seconds(*target)))
+		case *met:
+			return template.HTML(` <span class="ok small">≤ ` + template.HTMLEscapeString(chart.Seconds(*target)) + ` 达到 met</span>`)
+		}
+		return template.HTML(` <span class="bad small">&gt; ` + template.HTMLEscapeString(chart.Seconds(*target)) + ` 未达到 missed</span>`)
+	},
 	"verdicts": func() []Verdict { return Verdicts },
 	"count":    func(r *Report, v Verdict) int { return r.Summary[v] },
 	"add":      func(a, b int) int { return a + b },

@@ -855,3 +855,63 @@ func TestCryptoFollowsTheSuites(t *testing.T) {
 		t.Errorf("nothing sm: %s", res.Verdict)
 	}
 }
+
+// Drill targets and subsets (issue 21): a passing full drill that missed
+// its RTO is partly met, citing it with the figure and the target; a
+// subset drill alone is partly met (partial evidence); a full drill that
+// met its targets after a subset one is met; a drill that could not run
+// (outcome error, as a missing identity file gives) is no evidence at all.
+func TestDrillTargetsAndSubsetsIn8149a(t *testing.T) {
+	missed := drillOK("yb-drill", 2400)
+	missed.Figures["rto_target_seconds"], missed.Figures["rto_met"] = 1800.0, false
+	missed.Figures["rpo_target_seconds"], missed.Figures["rpo_met"] = 93600.0, true
+	subset := drillOK("yb-drill", 20)
+	subset.Figures["subset"], subset.Figures["tables_not_run"], subset.Figures["tables_matched"] = true, 10, 2
+	met := drillOK("yb-drill", 41)
+	met.Figures["rto_target_seconds"], met.Figures["rto_met"] = 1800.0, true
+	cantRun := journal.Entry{Kind: "drill.run", Subject: "yb-drill", Outcome: "error", Detail: "identity file: open /etc/atrest/backup.agekey: no such file or directory"}
+	for _, tc := range []struct {
+		name    string
+		entries []journal.Entry
+		want    Verdict
+		cite    int // index into entries of the drill cited
+		reason  string
+	}{
+		{"rto missed", []journal.Entry{missed}, PartlyMet, 0, "missed its targets: RTO 40 min > 30 min"},
+		{"subset only", []journal.Entry{subset}, PartlyMet, 0, "covered a subset of its tables (entry %d: 10 of 12 tables not drilled)"},
+		{"full met after subset", []journal.Entry{subset, met}, Met, 1, ""},
+		{"full met before subset", []journal.Entry{met, subset}, Met, 0, ""},
+		{"could not run is no evidence", []journal.Entry{met, cantRun}, Met, 0, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			x := newJournal(t)
+			x.at("check", time.October, 2, 4, backupCheck("yb-nightly", allPass()))
+			for i, e := range tc.entries {
+				x.at(fmt.Sprint("d", i), time.October, 5+i, 5, e)
+			}
+			rep, err := x.verify()
+			r := build(t, Input{Config: testConfig(), JournalDir: x.dir, Verify: rep, VerifyErr: err, Period: quarter(t)})
+			res := result(t, r, "MLPS-8.1.4.9a")
+			seq := x.seqs[fmt.Sprint("d", tc.cite)]
+			if res.Verdict != tc.want || !cites(res, seq) {
+				t.Fatalf("%s (want %s), cites #%d: %v; %s", res.Verdict, tc.want, seq, cites(res, seq), res.Reason.EN)
+			}
+			if r := strings.ReplaceAll(tc.reason, "%d", fmt.Sprint(seq)); !strings.Contains(res.Reason.EN, r) {
+				t.Errorf("reason %q lacks %q", res.Reason.EN, r)
+			}
+			t.Logf("%s: %s | %v", res.Verdict, res.Reason.EN, res.Evidence[0].Why.EN)
+		})
+	}
+	// The figures carry the targets.
+	x := newJournal(t)
+	x.at("d", time.October, 5, 5, missed)
+	rep, err := x.verify()
+	r := build(t, Input{Config: testConfig(), JournalDir: x.dir, Verify: rep, VerifyErr: err, Period: quarter(t)})
+	if d := r.Figures.Drills[0]; d.RTOMet == nil || *d.RTOMet || *d.RTOTargetSeconds != 1800 || d.RPOMet == nil || !*d.RPOMet {
+		t.Errorf("figures: %+v", d)
+	}
+	var html bytes.Buffer
+	if err := r.WriteHTML(&html); err != nil || !strings.Contains(html.String(), "未达到 missed") {
+		t.Errorf("html lacks the missed target: %v", err)
+	}
+}

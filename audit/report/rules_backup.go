@@ -191,18 +191,38 @@ func judgeBackupRestore(p *period, t *tally, job BackupJob, fresh bool) {
 		t.badEv = append(t.badEv, badEv...)
 		return
 	}
+	// The drill that answers: the newest passing drill of every table
+	// (a subset drill is partial evidence), and it must have met its RTO
+	// and RPO targets where it had them.
 	var evs []Evidence
+	var short *Text
 	if lastPass != nil {
-		why := Text{"恢复演练通过", "restore drill passed"}
-		if rto, ok := num(lastPass.e, "rto_seconds"); ok {
-			why = tf("恢复演练通过，RTO %s", "restore drill passed, RTO %s", chart.Seconds(rto))
+		cite := *lastPass
+		full, hasFull := latestDrill(drills, func(e journal.Entry) bool { return e.Outcome == "ok" && !flag(e, "subset") })
+		if hasFull {
+			cite = full
 		}
-		evs = append(evs, ev(lastPass.e, why))
+		evs = append(evs, ev(cite.e, drillPassText(cite.e)))
+		switch missed := missedTargets(cite.e); {
+		case !hasFull:
+			e := lastPass.e
+			w := tf("作业 %s 本期间通过的恢复演练只覆盖部分表（第 %d 条：%d 张表中 %d 张未演练），只是部分证据",
+				"Job %s's passing drills in the period covered a subset of its tables (entry %d: %d of %d tables not drilled): partial evidence",
+				job.Name, e.Seq, count(e, "tables_not_run"), count(e, "tables"))
+			short = &w
+		case len(missed) > 0:
+			w := tf("作业 %s 最近一次通过的完整恢复演练（第 %d 条）恢复并校验成功，但未达到目标：%s",
+				"Job %s's newest passing full drill (entry %d) restored and verified, but missed its targets: %s",
+				job.Name, cite.e.Seq, strings.Join(missed, "; "))
+			short = &w
+		}
 	}
 	if n := len(freshChecks); n > 0 {
 		evs = append(evs, ev(freshChecks[n-1], tf("最新备份在 RPO %s 之内（本期间 %d 次检查）", "newest backup within the RPO of %s (%d checks in the period)", job.RPO, n)))
 	}
 	switch {
+	case lastPass != nil && short != nil:
+		t.lack(job.Name, *short, evs...)
 	case lastPass != nil && (len(freshChecks) > 0 || !fresh):
 		t.ok(job.Name, coverageText(job.Name, p.coverage(job.Name)), evs...)
 	case lastPass == nil && len(freshChecks) == 0 && len(drills) == 0:
@@ -216,6 +236,63 @@ func judgeBackupRestore(p *period, t *tally, job BackupJob, fresh bool) {
 	default:
 		t.lack(job.Name, tf("作业 %s 本期间没有新鲜度检查（backup check）", "Job %s has no freshness check (backup check) in the period", job.Name), evs...)
 	}
+}
+
+// drillPassText says a passed drill with its RTO and RPO and, where it had
+// targets, whether it met them.
+func drillPassText(e journal.Entry) Text {
+	zh, en := "恢复演练通过", "restore drill passed"
+	if rto, ok := num(e, "rto_seconds"); ok {
+		zh += "，RTO " + chart.Seconds(rto)
+		en += ", RTO " + chart.Seconds(rto)
+		if t, ok := num(e, "rto_target_seconds"); ok {
+			zh += fmt.Sprintf("（目标 %s：%s）", chart.Seconds(t), metZH(e, "rto_met"))
+			en += fmt.Sprintf(" (target %s: %s)", chart.Seconds(t), metEN(e, "rto_met"))
+		}
+	}
+	if t, ok := num(e, "rpo_target_seconds"); ok {
+		if _, judged := e.Figures["rpo_met"].(bool); judged {
+			rpo, _ := num(e, "rpo_seconds")
+			zh += fmt.Sprintf("，RPO %s（目标 %s：%s）", chart.Seconds(rpo), chart.Seconds(t), metZH(e, "rpo_met"))
+			en += fmt.Sprintf(", RPO %s (target %s: %s)", chart.Seconds(rpo), chart.Seconds(t), metEN(e, "rpo_met"))
+		}
+	}
+	if flag(e, "subset") {
+		zh += fmt.Sprintf("；只演练了部分表（%d 张未演练）", count(e, "tables_not_run"))
+		en += fmt.Sprintf("; a subset of the tables (%d not drilled)", count(e, "tables_not_run"))
+	}
+	return Text{zh, en}
+}
+
+// missedTargets says the targets a drill.run entry missed, with the
+// figures: rto_met or rpo_met false.
+func missedTargets(e journal.Entry) []string {
+	var out []string
+	if met, ok := e.Figures["rto_met"].(bool); ok && !met {
+		rto, _ := num(e, "rto_seconds")
+		t, _ := num(e, "rto_target_seconds")
+		out = append(out, fmt.Sprintf("RTO %s > %s", chart.Seconds(rto), chart.Seconds(t)))
+	}
+	if met, ok := e.Figures["rpo_met"].(bool); ok && !met {
+		rpo, _ := num(e, "rpo_seconds")
+		t, _ := num(e, "rpo_target_seconds")
+		out = append(out, fmt.Sprintf("RPO %s > %s", chart.Seconds(rpo), chart.Seconds(t)))
+	}
+	return out
+}
+
+func metZH(e journal.Entry, key string) string {
+	if flag(e, key) {
+		return "达到"
+	}
+	return "未达到"
+}
+
+func metEN(e journal.Entry, key string) string {
+	if flag(e, key) {
+		return "met"
+	}
+	return "missed"
 }
 
 func failText(e journal.Entry) string {

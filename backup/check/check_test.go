@@ -18,6 +18,7 @@ import (
 	"github.com/atrest/atrest/backup/check"
 	"github.com/atrest/atrest/backup/storetest"
 	"github.com/atrest/atrest/crypto/suite"
+	"github.com/atrest/atrest/internal/output"
 	"github.com/atrest/atrest/internal/testenv"
 )
 
@@ -568,5 +569,14 @@ func TestStaleUploads(t *testing.T) {
 	r := want(t, run(t, f.opts(now)), check.Uploads, check.Warn, "1 multipart upload(s) unfinished for more than 24h", "30h ago")
 	if r.Figures["stale"] != 1 || r.Figures["recent"] != 1 {
 		t.Errorf("figures %v", r.Figures)
+	}
+}
+
+func TestResultJUnitCase(t *testing.T) {
+	for st, want := range map[check.Status]string{check.Pass: output.CasePass, check.Fail: output.CaseFail, check.Warn: output.CaseSkipped, check.Unsupported: output.CaseSkipped, "odd": output.CaseError} {
+		c := check.Result{Job: "yb", Check: "object", Key: "yb/x.age", Status: st, Detail: "d"}.JUnitCase()
+		if c.Status != want || c.Suite != "yb" || c.Name != "object yb/x.age" {
+			t.Errorf("%s: %+v", st, c)
+		}
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -69,10 +70,15 @@ type Job struct {
 	Databases []string
 }
 
-// Probe is a query that must return a true value in the restored data.
+// Probe is a query that must return a true value in the restored data;
+// with ExpectSHA256 it is a canary: the SHA-256 of the value it returns
+// (the first column of the first row, as the server gives it as text) must
+// be ExpectSHA256 (lowercase hex). Only the hash is ever configured, and
+// nothing of the value, nor of its hash, is ever said.
 type Probe struct {
-	Name string
-	SQL  string
+	Name         string
+	SQL          string
+	ExpectSHA256 string
 }
 
 // Options are what one drill needs: the job's share of the configuration.
@@ -127,6 +133,18 @@ type Options struct {
 	// the record says so).
 	Definers string
 
+	// RTOTarget and RPOTarget are the drill's targets (0: none). A passed
+	// drill's RTO is met or missed; the RPO (the drilled backup's age at
+	// the start) is met or missed when the drill restores the newest
+	// complete backup (select latest, no BackupKey), and not judged
+	// otherwise: an older backup's age is no recovery point.
+	RTOTarget, RPOTarget time.Duration
+	// Tables or ExcludeTables choose a subset of an atrest backup's tables
+	// to load and verify ("db.table", or "table" where that names one
+	// table of the backup); the others are "not_run". A name that matches
+	// no table of the drilled backup means the drill cannot run.
+	Tables, ExcludeTables []string
+
 	Now func() time.Time // default time.Now
 	// Intn picks the random backup (default math/rand/v2).
 	Intn func(n int) int
@@ -149,10 +167,18 @@ type Record struct {
 	RTOSeconds float64 `json:"rto_seconds,omitempty"`
 	// RPOSeconds is drill start minus the backup's snapshot time (for a
 	// mysqldump job, the object's upload time: the snapshot is older).
-	RPOSeconds float64    `json:"rpo_seconds"`
-	Snapshot   *time.Time `json:"snapshot,omitempty"`
-	Started    time.Time  `json:"started"`
-	Seconds    float64    `json:"seconds"` // the whole drill, cleanup included
+	RPOSeconds float64 `json:"rpo_seconds"`
+	// RTO and RPO say whether the targets were met: "met" or "missed"
+	// (RTOTarget, RPOTarget); empty where no target is set or the figure
+	// is not judged (no RTO without a passed drill, no RPO for a backup
+	// other than the newest).
+	RTOTargetSeconds float64    `json:"rto_target_seconds,omitempty"`
+	RTO              string     `json:"rto,omitempty"`
+	RPOTargetSeconds float64    `json:"rpo_target_seconds,omitempty"`
+	RPO              string     `json:"rpo,omitempty"`
+	Snapshot         *time.Time `json:"snapshot,omitempty"`
+	Started          time.Time  `json:"started"`
+	Seconds          float64    `json:"seconds"` // the whole drill, cleanup included
 
 	// Target is the drill server as it names itself: host:port (version).
 	Target  string   `json:"target,omitempty"`
@@ -162,9 +188,14 @@ type Record struct {
 
 	Tables        []Table `json:"tables"`
 	TablesMatched int     `json:"tables_matched"`
-	Rows          int64   `json:"rows"`
-	Bytes         int64   `json:"bytes"`     // object bytes downloaded
-	SQLBytes      int64   `json:"sql_bytes"` // SQL loaded
+	// Subset: only some tables were drilled (Options.Tables or
+	// ExcludeTables); TablesNotRun counts the others, listed in Tables as
+	// "not_run", never as matched.
+	Subset       bool  `json:"subset,omitempty"`
+	TablesNotRun int   `json:"tables_not_run,omitempty"`
+	Rows         int64 `json:"rows"`
+	Bytes        int64 `json:"bytes"`     // object bytes downloaded
+	SQLBytes     int64 `json:"sql_bytes"` // SQL loaded
 	// Digests is "verified" (atrest backups: every table's digest
 	// recomputed and compared) or "unsupported" (third-party dumps carry
 	// no digests to compare with; DigestsDetail says so).
@@ -177,7 +208,10 @@ type Record struct {
 	// so) or "unsupported" (a third-party dump: no manifest lists them).
 	SchemaObjects        string `json:"schema_objects,omitempty"`
 	SchemaObjectsChecked int    `json:"schema_objects_checked"`
-	SchemaObjectsDetail  string `json:"schema_objects_detail,omitempty"`
+	// SchemaObjectsNotRun counts, in a subset drill, the manifest's objects
+	// that were not loaded and so not checked: never counted as verified.
+	SchemaObjectsNotRun int    `json:"schema_objects_not_run,omitempty"`
+	SchemaObjectsDetail string `json:"schema_objects_detail,omitempty"`
 	// Definers is keep or strip (Options.Definers); DefinersDetail says
 	// what was checked, or what was done differently from the README.
 	Definers       string `json:"definers,omitempty"`
@@ -206,7 +240,8 @@ type Table struct {
 	// DigestMatch is null where there is no digest to compare with.
 	DigestMatch *bool `json:"digest_match"`
 	DDLMatch    *bool `json:"ddl_match,omitempty"`
-	// Check is match, mismatch, missing (not restored) or unsupported.
+	// Check is match, mismatch, missing (not restored), unsupported, or
+	// not_run (left out of a subset drill).
 	Check string `json:"check"`
 }
 
@@ -217,6 +252,38 @@ type ProbeResult struct {
 	Status  string  `json:"status"` // pass | fail
 	Detail  string  `json:"detail"`
 	Seconds float64 `json:"seconds"`
+	// Canary: the probe compared its value's SHA-256 with expect_sha256.
+	Canary bool `json:"canary,omitempty"`
+}
+
+// Target verdicts (Record.RTO, Record.RPO).
+const (
+	TargetMet    = "met"
+	TargetMissed = "missed"
+)
+
+// Missed says which targets the drill missed, with the measured figure,
+// for the exit status and the operator: a drill that restored and verified
+// a backup still fails its purpose when it took longer than the RTO or the
+// backup was older than the RPO.
+func (r *Record) Missed() []string {
+	var out []string
+	if r.RTO == TargetMissed {
+		out = append(out, fmt.Sprintf("RTO %s missed the target %s", human(r.RTOSeconds), human(r.RTOTargetSeconds)))
+	}
+	if r.RPO == TargetMissed {
+		out = append(out, fmt.Sprintf("RPO %s (the backup's age) missed the target %s", human(r.RPOSeconds), human(r.RPOTargetSeconds)))
+	}
+	return out
+}
+
+// human prints seconds as backup.HumanDuration does, and a figure under a
+// minute with its fraction (a 1ms target missed by 0.4s is not "0s").
+func human(s float64) string {
+	if s < 60 {
+		return strconv.FormatFloat(s, 'g', 3, 64) + "s"
+	}
+	return backup.HumanDuration(time.Duration(s * float64(time.Second)))
 }
 
 // Phases are the drill's durations in seconds. Download, decrypt and
@@ -263,7 +330,44 @@ func Run(ctx context.Context, o Options) (*Record, error) {
 		d.rec.RTOSeconds = 0
 		err = fmt.Errorf("drill %s: %w", o.Job.Name, err)
 	}
+	d.judgeTargets()
 	return d.rec, err
+}
+
+// judgeTargets says whether the drill met its RTO and RPO targets: the
+// RTO of a passed drill; the RPO of a drill that ran (pass or fail) on the
+// newest complete backup. A drill that could not run is judged on nothing.
+func (d *drill) judgeTargets() {
+	if d.rec.Status == StatusError {
+		return
+	}
+	if t := d.o.RTOTarget; t > 0 {
+		d.rec.RTOTargetSeconds = t.Seconds()
+		if d.rec.Status == StatusPass {
+			d.rec.RTO = verdict(d.rec.RTOSeconds <= t.Seconds())
+			if d.rec.Subset {
+				d.note("the RTO is that of a subset of the tables: a full restore takes longer")
+			}
+		}
+	}
+	if t := d.o.RPOTarget; t > 0 && d.chosen != nil {
+		d.rec.RPOTargetSeconds = t.Seconds()
+		switch {
+		case d.o.BackupKey != "":
+			d.note("RPO not judged: --backup chose the backup, and the age of a backup other than the newest is no recovery point")
+		case d.o.Select == "random":
+			d.note("RPO not judged: select random drills a backup that need not be the newest, whose age is no recovery point (backup check's freshness judges the newest)")
+		default:
+			d.rec.RPO = verdict(d.rec.RPOSeconds <= t.Seconds())
+		}
+	}
+}
+
+func verdict(met bool) string {
+	if met {
+		return TargetMet
+	}
+	return TargetMissed
 }
 
 func (o *Options) validate() error {
@@ -313,6 +417,15 @@ func (o *Options) validate() error {
 		if !isQuery(p.SQL) {
 			return fmt.Errorf("drill %s: probe %d (%s) is not a query: a probe must start with SELECT or WITH", job, i+1, p.Name)
 		}
+		if p.ExpectSHA256 != "" && !backup.IsSHA256Hex(p.ExpectSHA256) {
+			return fmt.Errorf("drill %s: probe %d (%s): expect_sha256 is not a SHA-256 in lowercase hex", job, i+1, p.Name)
+		}
+	}
+	switch {
+	case len(o.Tables) > 0 && len(o.ExcludeTables) > 0:
+		return fmt.Errorf("drill %s: tables and exclude_tables both given: choose one", job)
+	case len(o.Tables)+len(o.ExcludeTables) > 0 && o.Job.Format != "atrest":
+		return fmt.Errorf("drill %s: a subset drill (tables, exclude_tables) needs an atrest backup, whose manifest names the tables; format %s has none", job, o.Job.Format)
 	}
 	return nil
 }
@@ -327,9 +440,11 @@ type drill struct {
 	ids    []suite.Identity
 	idErr  error // why there is no identity
 	chosen *choice
-	tgt    engine.Target
-	base   string // the run's first scratch database
-	load   *engine.LoadResult
+	// only is the subset drilled (nil: every table).
+	only map[tableKey]bool
+	tgt  engine.Target
+	base string // the run's first scratch database
+	load *engine.LoadResult
 
 	// With definers: keep, the accounts checked so far and the failure a
 	// missing one makes, returned once the restore is otherwise verified.
@@ -350,6 +465,14 @@ func (d *drill) fail(class, format string, args ...any) *Failure {
 }
 
 func (d *drill) run() error {
+	// An identity that cannot be had is a drill that cannot run (exit 2,
+	// never a failed drill): a configuration matter, no verdict on the
+	// backup. Known before the bucket is read, for atrest backups, which
+	// are always encrypted.
+	d.loadIdentities()
+	if d.o.Job.Format == "atrest" && d.idErr != nil {
+		return d.idErr
+	}
 	t := d.now()
 	c, err := d.choose()
 	d.rec.Phases.SelectSeconds = d.since(t)
@@ -373,10 +496,12 @@ func (d *drill) run() error {
 		d.rec.RPOSeconds = d.start.Sub(s).Seconds()
 	}
 
-	// A missing identity fails before the target is touched.
-	d.loadIdentities()
+	// A third-party dump needs an identity when its key says age.
 	if d.needsIdentity() && d.idErr != nil {
-		return d.fail(FailKey, "%s", d.idErr)
+		return d.idErr
+	}
+	if err := d.subset(c.manifest); err != nil {
+		return err
 	}
 
 	if m := c.manifest; m != nil && m.Source.EngineName() != d.o.Engine.Name() {
@@ -385,6 +510,9 @@ func (d *drill) run() error {
 	}
 	if err := d.connect(); err != nil {
 		return err
+	}
+	if s, ok := d.tgt.(engine.Subsetter); d.only != nil && (!ok || !s.LoadsSubsets()) {
+		return fmt.Errorf("tables: the %s drill server cannot load a subset of a backup's tables; drill every table (leave tables and exclude_tables out)", d.o.Engine.Name())
 	}
 	if err := d.sweep(); err != nil {
 		return err

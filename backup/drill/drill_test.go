@@ -447,12 +447,20 @@ func TestDrillKey(t *testing.T) {
 		t.Errorf("scratch left: %v", left)
 	}
 
+	// No identity, or a file that cannot be read as one, is a drill that
+	// could not run (a configuration matter, exit 2), not a key failure of
+	// the backup; a key that is not the backup's is.
 	dir := t.TempDir()
-	for _, tc := range []struct{ name, file, content string }{
-		{"no identity", "", ""},
-		{"missing file", filepath.Join(dir, "nosuch.agekey"), ""},
-		{"not an identity", filepath.Join(dir, "bad.agekey"), "AGE-SECRET-KEY-1NOTAKEY\n"},
-		{"another key", filepath.Join(dir, "other.agekey"), other.String() + "\n"},
+	unreadable := filepath.Join(dir, "unreadable.agekey")
+	os.WriteFile(unreadable, []byte(other.String()+"\n"), 0o000)
+	for _, tc := range []struct {
+		name, file, content string
+		couldNotRun         bool
+	}{
+		{"no identity", "", "", true},
+		{"missing file", filepath.Join(dir, "nosuch.agekey"), "", true},
+		{"not an identity", filepath.Join(dir, "bad.agekey"), "AGE-SECRET-KEY-1NOTAKEY\n", true},
+		{"another key", filepath.Join(dir, "other.agekey"), other.String() + "\n", false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if tc.content != "" {
@@ -461,11 +469,26 @@ func TestDrillKey(t *testing.T) {
 			o := f.opts()
 			o.Identity, o.IdentityFile = nil, tc.file
 			rec, err := drill.Run(ctxT(t), o)
-			wantFailure(t, rec, err, drill.FailKey)
+			if tc.couldNotRun {
+				var fl *drill.Failure
+				if err == nil || errors.As(err, &fl) || rec.Status != drill.StatusError || rec.Target != "" {
+					t.Fatalf("err %v (%T), status %s, target %q: want could not run, the target untouched", err, err, rec.Status, rec.Target)
+				}
+				t.Logf("could not run: %v", err)
+			} else {
+				wantFailure(t, rec, err, drill.FailKey)
+			}
 			if strings.Contains(err.Error(), "NOTAKEY") || strings.Contains(err.Error(), other.String()) {
 				t.Errorf("error echoes the key file: %v", err)
 			}
 		})
+	}
+	if os.Getuid() != 0 { // root reads any file
+		o := f.opts()
+		o.Identity, o.IdentityFile = nil, unreadable
+		if rec, err := drill.Run(ctxT(t), o); err == nil || rec.Status != drill.StatusError {
+			t.Errorf("unreadable identity file: %v %s", err, rec.Status)
+		}
 	}
 	// The right key from a file passes.
 	good := filepath.Join(dir, "good.agekey")
@@ -881,12 +904,15 @@ func TestDrillMysqldump(t *testing.T) {
 			t.Errorf("%s: detail %q", key, fl.Detail)
 		}
 	}
-	// Encrypted without an identity: a key failure.
+	// Encrypted without an identity: could not run.
 	o := f.opts()
 	o.Job = drill.Job{Name: "yb-dump", Format: "mysqldump", KeyPattern: "dumps/enc/*.sql.zst.age"}
 	o.Identity = nil
 	rec, err := drill.Run(ctxT(t), o)
-	wantFailure(t, rec, err, drill.FailKey)
+	var fl *drill.Failure
+	if err == nil || errors.As(err, &fl) || rec.Status != drill.StatusError {
+		t.Errorf("encrypted dump without an identity: %v, status %s: want could not run", err, rec.Status)
+	}
 }
 
 // The drill needs no more on its server than rights on atrest_drill_%

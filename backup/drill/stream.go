@@ -116,7 +116,7 @@ func (d *drill) restoreOnce() error {
 		}
 	}
 	ra := newReadAhead(plain)
-	opts := engine.LoadOptions{Parallel: d.o.Parallel, Definers: d.o.Definers}
+	opts := engine.LoadOptions{Parallel: d.o.Parallel, Definers: d.o.Definers, Tables: d.loadFilter()}
 	if d.o.Job.Format != "atrest" && len(d.o.Job.Databases) == 1 {
 		opts.SourceDatabases = d.o.Job.Databases
 	}
@@ -163,6 +163,11 @@ func (d *drill) restoreOnce() error {
 		return err
 	}
 	d.load = lr
+	if d.only != nil {
+		if n := subsetSkipped(lr); n > 0 {
+			d.note("subset drill: %d statements of the tables and objects left out were read and not run", n)
+		}
+	}
 	return nil
 }
 

@@ -2,6 +2,9 @@ package drill
 
 import (
 	"context"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"slices"
@@ -52,6 +55,17 @@ func (d *drill) verify() error {
 	var bad, ddlBad []string
 	for _, mt := range m.Tables {
 		k := tableKey{mt.Database, mt.Name}
+		if d.only != nil && !d.only[k] {
+			// Left out of a subset drill: not run, never a match.
+			exp := mt.Rows
+			tb := Table{Name: mt.Name, ExpectedRows: &exp, Check: "not_run"}
+			if len(dbs) > 1 {
+				tb.Database = mt.Database
+			}
+			d.rec.TablesNotRun++
+			d.rec.Tables = append(d.rec.Tables, tb)
+			continue
+		}
 		r, ok := got[k]
 		delete(got, k)
 		tb, why, ddlOK := compare(mt, r, ok, digests, len(dbs) > 1)
@@ -75,7 +89,7 @@ func (d *drill) verify() error {
 		return err
 	}
 	if len(bad) > 0 {
-		return d.fail(FailIntegrity, "%d of %d tables differ from the manifest: %s", len(bad), len(m.Tables), list(bad))
+		return d.fail(FailIntegrity, "%d of %d tables differ from the manifest: %s", len(bad), len(m.Tables)-d.rec.TablesNotRun, list(bad))
 	}
 	if len(schema) > 0 {
 		return d.fail(FailIntegrity, "schema: %s", list(schema))
@@ -187,7 +201,7 @@ func (d *drill) probe() error {
 	var failed []string
 	for _, p := range d.o.Probes {
 		pt := d.now()
-		ok, detail, err := d.runProbe(p.SQL)
+		ok, detail, err := d.runProbe(p)
 		switch {
 		case err != nil && d.ctx.Err() != nil:
 			return d.ctx.Err()
@@ -199,9 +213,13 @@ func (d *drill) probe() error {
 		st := StatusPass
 		if !ok {
 			st = StatusFail
-			failed = append(failed, fmt.Sprintf("%q %s", p.Name, detail))
+			if p.ExpectSHA256 != "" {
+				failed = append(failed, fmt.Sprintf("canary %s %s", p.Name, detail))
+			} else {
+				failed = append(failed, fmt.Sprintf("%q %s", p.Name, detail))
+			}
 		}
-		d.rec.Probes = append(d.rec.Probes, ProbeResult{Name: p.Name, Status: st, Detail: detail, Seconds: d.since(pt)})
+		d.rec.Probes = append(d.rec.Probes, ProbeResult{Name: p.Name, Status: st, Detail: detail, Seconds: d.since(pt), Canary: p.ExpectSHA256 != ""})
 	}
 	if len(failed) > 0 {
 		return d.fail(FailProbe, "%d of %d probes failed: %s", len(failed), len(d.o.Probes), list(failed))
@@ -211,16 +229,27 @@ func (d *drill) probe() error {
 
 // runProbe runs one probe and judges the first column of its first row:
 // NULL, no row, an empty value and zero are false; anything else is true.
-// The value itself is never kept.
-func (d *drill) runProbe(query string) (bool, string, error) {
+// A canary's value is hashed and compared with its expected SHA-256
+// instead. The value itself is never kept, and a changed canary says
+// nothing of it (not even of its hash).
+func (d *drill) runProbe(p Probe) (bool, string, error) {
 	ctx, cancel := context.WithTimeout(d.ctx, d.o.ProbeTimeout)
 	defer cancel()
-	v, found, err := d.tgt.Probe(ctx, query)
+	v, found, err := d.tgt.Probe(ctx, p.SQL)
 	if err != nil {
 		return false, "", err
 	}
-	if !found {
+	switch {
+	case !found:
 		return false, "returned no rows", nil
+	case p.ExpectSHA256 != "" && v == nil:
+		return false, "returned NULL", nil
+	case p.ExpectSHA256 != "":
+		sum := sha256.Sum256(v)
+		if subtle.ConstantTimeCompare([]byte(hex.EncodeToString(sum[:])), []byte(p.ExpectSHA256)) != 1 {
+			return false, "changed", nil
+		}
+		return true, "unchanged (the value's SHA-256 is expect_sha256)", nil
 	}
 	ok, detail := truth(v)
 	return ok, detail, nil

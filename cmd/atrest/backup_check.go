@@ -12,6 +12,7 @@ import (
 	"github.com/atrest/atrest/crypto/suite"
 	"github.com/atrest/atrest/internal/config"
 	"github.com/atrest/atrest/internal/jobs"
+	"github.com/atrest/atrest/internal/output"
 )
 
 type backupCheckOptions struct {
@@ -78,6 +79,9 @@ Without --job, the bucket of journal.anchor is checked too (job journal-anchor, 
 kind anchor.check): versioning, object lock and lifecycle against journal.retention, so
 that no rule expires the checkpoint copies before the journal's retention is over.
 
+--format junit writes JUnit XML, a test case per check record (warn and unsupported
+are skipped), and a job that could not be checked as an <error>, never a pass.
+
 A summary record closes the output. Each job's check is journaled (kind backup.check)
 with the counts, after the backups no run's end recorded (killed, disk full, another
 installation's) are journaled as backup.found. Exit 1 if any check fails.
@@ -90,7 +94,7 @@ installation's) are journaled as backup.found. Exit 1 if any check fails.
 		RunE: func(cmd *cobra.Command, _ []string) error { return runBackupCheck(cmd, o) },
 	}
 	cmd.Flags().StringVar(&o.configPath, "config", defaultConfigPath(), "configuration file ($ATREST_CONFIG, else /etc/atrest/atrest.yaml)")
-	cmd.Flags().StringVar(&o.format, "format", "", "output format: table, json or jsonl (default: table on a terminal, jsonl otherwise)")
+	cmd.Flags().StringVar(&o.format, "format", "", "output format: table, json, jsonl or junit (default: table on a terminal, jsonl otherwise)")
 	cmd.Flags().StringVar(&o.job, "job", "", "the backups[] job to check (default: every job)")
 	cmd.Flags().BoolVar(&o.read, "read", false, "stream the newest backup and verify it to the end")
 	cmd.Flags().BoolVar(&o.readAll, "read-all", false, "stream every backup (implies --read)")
@@ -137,6 +141,7 @@ func runBackupCheck(cmd *cobra.Command, o backupCheckOptions) error {
 		return err
 	}
 	start := time.Now()
+	junit := o.outFormat(cmd) == "junit"
 	sum := checkSummary{Record: "summary"}
 	var firstErr error
 	var writeErr error
@@ -164,6 +169,9 @@ func runBackupCheck(cmd *cobra.Command, o backupCheckOptions) error {
 			sum.Errors++
 			if firstErr == nil {
 				firstErr = err
+			}
+			if junit {
+				write(output.CouldNotRun{Suite: name, Name: "check", Err: err})
 			}
 		}
 		if jerr := record(cfg, e); jerr != nil && firstErr == nil {

@@ -10,6 +10,7 @@ import (
 	"github.com/atrest/atrest/backup/drill"
 	"github.com/atrest/atrest/internal/config"
 	"github.com/atrest/atrest/internal/jobs"
+	"github.com/atrest/atrest/internal/output"
 )
 
 func newDrillCmd() *cobra.Command {
@@ -70,6 +71,22 @@ one retry, integrity, restore, probe, key, no_backup), rto_seconds (start to ver
 restore), rpo_seconds (start minus the snapshot), and every table with rows and
 digest_match. The run is journaled (kind drill.run) with its figures.
 
+Targets (drills[].rto, rpo): the record says rto and rpo met or missed beside the
+figures (the RPO only when the newest backup was drilled). A drill that restored and
+verified but missed a target keeps status pass and exits 1.
+Canaries: a probe with expect_sha256 passes only when the SHA-256 of the value it
+returns (first column of the first row, as text) is that hex; a changed one fails
+the drill as "canary NAME changed", saying nothing of the value.
+Subsets (drills[].tables or exclude_tables; db.table, or table where that names one
+table of the backup): only those tables are loaded and verified, the rest are
+not_run (never pass), views, triggers and routines are not loaded; a name that is
+no table of the backup means the drill cannot run.
+--format junit writes JUnit XML: restore, each table, probe and target a test case;
+a drill that could not run is an <error>, never a pass.
+A drill that cannot run (no identity file or one that cannot be read, the target DSN's
+variable unset, the drill server unreachable) exits 2 and is journaled as an error,
+never as a failed drill.
+
 ` + exitHelp,
 		Example: `  atrest drill run --config /etc/atrest/atrest.yaml --job yb-nightly-drill
   atrest drill run --config atrest.yaml --job yb-nightly-drill --backup yb/yb-nightly/2026/11/24/yb-nightly-20261124T013000Z.sql.zst.age --keep
@@ -79,7 +96,7 @@ digest_match. The run is journaled (kind drill.run) with its figures.
 	}
 	f := cmd.Flags()
 	f.StringVar(&o.configPath, "config", defaultConfigPath(), "configuration file ($ATREST_CONFIG, else /etc/atrest/atrest.yaml)")
-	f.StringVar(&o.format, "format", "", "output format: table, json or jsonl (default: table on a terminal, jsonl otherwise)")
+	f.StringVar(&o.format, "format", "", "output format: table, json, jsonl or junit (default: table on a terminal, jsonl otherwise)")
 	f.StringVar(&o.req.Name, "job", "", "the drills[] entry, or backups[] job, to drill (required)")
 	f.StringVar(&o.req.BackupKey, "backup", "", "drill this backup (object key of the data object or its manifest) instead of choosing one")
 	f.BoolVar(&o.req.Keep, "keep", false, "leave the scratch database on the drill server (the next drill of the job drops it)")
@@ -105,8 +122,12 @@ func runDrillRun(cmd *cobra.Command, o drillRunOptions) error {
 		err = jerr
 	}
 	var werr error
-	if rec != nil && rec.Status != drill.StatusError {
+	switch {
+	case rec != nil && rec.Status != drill.StatusError:
 		werr = w.Write(rec)
+	case err != nil && o.outFormat(cmd) == "junit":
+		// Could not run: an <error>, never an empty (passing) document.
+		werr = w.Write(output.CouldNotRun{Suite: o.req.Name, Name: "drill", Err: cantRun(o.req.Name, rec, err)})
 	}
 	if cerr := w.Close(); werr == nil {
 		werr = cerr
@@ -120,8 +141,15 @@ func runDrillRun(cmd *cobra.Command, o drillRunOptions) error {
 		return errFound{fmt.Sprintf("drill %s failed (%s): %s", o.req.Name, f.Class, f.Detail)}
 	case err != nil:
 		return cantRun(o.req.Name, rec, err)
+	case werr != nil:
+		return werr
 	}
-	return werr
+	if missed := rec.Missed(); len(missed) > 0 {
+		// Restored and verified, and still short of what was promised:
+		// exit 1, so that cron and CI notice.
+		return errFound{fmt.Sprintf("drill %s restored and verified %s, but missed its targets: %s", o.req.Name, rec.Backup, strings.Join(missed, "; "))}
+	}
+	return nil
 }
 
 // cantRun words a drill that could not run in one line, without

@@ -43,8 +43,16 @@ func (c *commonFlags) outFormat(cmd *cobra.Command) string {
 	return "jsonl"
 }
 
+// junitCommands write records that are test cases (--format junit).
+var junitCommands = map[string]bool{"atrest backup check": true, "atrest drill run": true}
+
 // writer opens the output in the chosen format on stdout.
 func (c *commonFlags) writer(cmd *cobra.Command) (output.Writer, error) {
+	if f := c.outFormat(cmd); f == "junit" && !junitCommands[cmd.CommandPath()] {
+		// Its records are no test cases: an empty document would read as
+		// a pass.
+		return nil, fmt.Errorf("%s: --format junit is for backup check and drill run", cmd.CommandPath())
+	}
 	w, err := output.New(c.outFormat(cmd), cmd.OutOrStdout())
 	if err != nil {
 		return nil, fmt.Errorf("%s: --format: %w", cmd.CommandPath(), err)

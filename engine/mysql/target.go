@@ -208,7 +208,7 @@ func (t *target) Load(ctx context.Context, r io.Reader, o engine.LoadOptions) (*
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	opts := LoadOptions{Parallel: o.Parallel, StripDefiners: true, DisableEvents: true, DeferIndexes: true,
-		Rename: t.rename(ctx, made[0], cancel), SourceDatabases: o.SourceDatabases}
+		Rename: t.rename(ctx, made[0], cancel), SourceDatabases: o.SourceDatabases, Tables: o.Tables}
 	lr, err := Load(ctx, t.dsn, made[0], r, opts)
 	t.mu.Lock()
 	made2 := t.made2
@@ -218,6 +218,9 @@ func (t *target) Load(ctx context.Context, r io.Reader, o engine.LoadOptions) (*
 	}
 	return lr, err
 }
+
+// LoadsSubsets: Load honours engine.LoadOptions.Tables.
+func (t *target) LoadsSubsets() bool { return true }
 
 // DropCreated drops the databases this run created, and only those.
 func (t *target) DropCreated(ctx context.Context) error {

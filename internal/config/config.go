@@ -156,11 +156,21 @@ type Drill struct {
 	// Definers is keep (default: as the README's restore by hand, the
 	// definers' accounts must exist on the drill server) or strip.
 	Definers string
+	// RTO and RPO are the drill's targets (0: none): a drill that restores
+	// more slowly, or restores a backup older than RPO, says "missed".
+	RTO, RPO time.Duration
+	// Tables and ExcludeTables choose a subset of the backup's tables to
+	// drill: "db.table", or "table" where that names one table of the
+	// backup. At most one of them is set; the rest is "not run".
+	Tables, ExcludeTables []string
 }
 
 type Probe struct {
 	Name string
 	SQL  string
+	// ExpectSHA256 is a canary: the lowercase hex SHA-256 of the value the
+	// probe must return. The expected value itself is never in the YAML.
+	ExpectSHA256 string
 }
 
 type HTTP struct {

@@ -218,3 +218,53 @@ func TestSuites(t *testing.T) {
 		})
 	}
 }
+
+// drillYAML is backupYAML with a drills[] entry of job b whose last key is
+// on line 14: a test adds keys from line 15 on.
+const drillYAML = backupYAML + "drills:\n  - name: d\n    backup: b\n    target_dsn_env: DRILL_DSN\n"
+
+// The targets, the subset and canaries of SPEC §8: parsed, and every mistake
+// a file:line error that never echoes what was written as the hash.
+func TestDrillTargetsSubsetAndCanaries(t *testing.T) {
+	sum := strings.Repeat("ab", 32)
+	c, err := Parse("c.yaml", []byte(drillYAML+"    rto: 30m\n    rpo: 26h\n    tables: [cb_ryxx, yb.js_jsmx]\n    probes:\n      - {name: canary, sql: \"SELECT 1\", expect_sha256: \""+strings.ToUpper(sum)+"\"}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := c.Drills[0]
+	if d.RTO != 30*time.Minute || d.RPO != 26*time.Hour || strings.Join(d.Tables, ",") != "cb_ryxx,yb.js_jsmx" || d.ExcludeTables != nil {
+		t.Fatalf("drill: %+v", d)
+	}
+	if d.Probes[0].ExpectSHA256 != sum {
+		t.Fatalf("expect_sha256 %q, want it lowercased", d.Probes[0].ExpectSHA256)
+	}
+	if c, err = Parse("c.yaml", []byte(drillYAML)); err != nil || c.Drills[0].RTO != 0 || c.Drills[0].RPO != 0 {
+		t.Fatalf("no targets: %v %+v", err, c.Drills[0])
+	}
+	const secret = "张三|110101199003071234"
+	for _, tc := range []struct{ name, yaml, want string }{
+		{"value as hash", "    probes:\n      - {name: canary, sql: \"SELECT 1\", expect_sha256: \"" + secret + "\"}\n", "c.yaml:16: drill \"d\": probe 1 (canary): expect_sha256 is not a SHA-256 in hex"},
+		{"short hash", "    probes:\n      - name: canary\n        sql: SELECT 1\n        expect_sha256: abcdef\n", "c.yaml:18: drill \"d\": probe 1 (canary): expect_sha256 is not a SHA-256"},
+		{"bad rto", "    rto: soon\n", "c.yaml:15: rto:"},
+		{"zero rpo", "    rpo: 0s\n", "c.yaml:15: drill \"d\": rpo must be longer than 0"},
+		{"both lists", "    tables: [a]\n    exclude_tables: [b]\n", "c.yaml:16: drill \"d\": set tables or exclude_tables, not both"},
+		{"empty tables", "    tables: []\n", "c.yaml:15: drill \"d\": tables is empty"},
+		{"twice", "    exclude_tables: [a, b, a]\n", "c.yaml:15: drill \"d\": exclude_tables: \"a\" is listed twice"},
+		{"not a name", "    tables:\n      - a\n      - yb.\n", "c.yaml:17: drill \"d\": tables 2: \"yb.\" is not a table name"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := Parse("c.yaml", []byte(drillYAML+tc.yaml))
+			if err == nil || !strings.HasPrefix(err.Error(), tc.want) {
+				t.Fatalf("got %v, want prefix %q", err, tc.want)
+			}
+			if strings.Contains(err.Error(), "110101") || strings.Contains(err.Error(), "张三") || strings.Contains(err.Error(), "abcdef") {
+				t.Fatalf("the error echoes the expect_sha256 value: %v", err)
+			}
+		})
+	}
+	// A subset needs a manifest naming the tables: not of a third-party dump.
+	dump := "state_dir: /x\nstorage:\n  - {name: s, endpoint: e, access_key_env: A, secret_key_env: B}\nbackups:\n  - {name: b, storage: s, bucket: x, format: mysqldump, key_pattern: \"yb/*.sql.gz\"}\ndrills:\n  - name: d\n    backup: b\n    target_dsn_env: D\n    tables: [cb_ryxx]\n"
+	if _, err := Parse("c.yaml", []byte(dump)); err == nil || !strings.HasPrefix(err.Error(), "c.yaml:10: drill \"d\": tables: backup \"b\" is a mysqldump dump") {
+		t.Fatalf("subset of a mysqldump job: %v", err)
+	}
+}

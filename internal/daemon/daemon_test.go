@@ -257,9 +257,11 @@ func TestMetricsRebuiltFromJournal(t *testing.T) {
 	add("2026-11-25 04:00:00", journal.Entry{Kind: KindBackupCheck, Subject: "other", Outcome: "ok",
 		Figures: map[string]any{"checks": map[string]any{"freshness": 0}}})
 	add("2026-11-25 05:00:00", journal.Entry{Kind: KindDrillRun, Subject: "yb-drill", Outcome: "pass",
-		Figures: map[string]any{"rto_seconds": 41.25}})
+		Figures: map[string]any{"rto_seconds": 41.25, "rto_target_seconds": 1800, "rto_met": true,
+			"rpo_seconds": 3600, "rpo_target_seconds": 93600, "rpo_met": true}})
+	// A failed drill judges no RTO (the last verdict stands) but its RPO.
 	add("2026-11-25 05:05:00", journal.Entry{Kind: KindDrillRun, Subject: "yb-drill", Outcome: "fail",
-		Figures: map[string]any{"rto_seconds": 99}})
+		Figures: map[string]any{"rto_seconds": 99, "rto_target_seconds": 1800, "rpo_seconds": 100000, "rpo_target_seconds": 93600, "rpo_met": false}})
 	add("2026-11-25 06:00:00", journal.Entry{Kind: KindScanDB, Subject: "yb-prod", Outcome: "findings",
 		Figures: map[string]any{"plaintext_columns": 4}})
 	add("2026-11-25 06:10:00", journal.Entry{Kind: KindScanDB, Subject: "yb-prod", Outcome: "error",
@@ -293,6 +295,11 @@ func TestMetricsRebuiltFromJournal(t *testing.T) {
 		`atrest_check_status{check="freshness",job="other"}`:                      0,
 		`atrest_drill_last_success_timestamp_seconds{job="yb-drill"}`:             float64(at("2026-11-25 05:00:00").Unix()),
 		`atrest_drill_rto_seconds{job="yb-drill"}`:                                41.25,
+		`atrest_drill_rto_target_seconds{job="yb-drill"}`:                         1800,
+		`atrest_drill_rto_met{job="yb-drill"}`:                                    1,
+		`atrest_drill_rpo_seconds{job="yb-drill"}`:                                100000,
+		`atrest_drill_rpo_target_seconds{job="yb-drill"}`:                         93600,
+		`atrest_drill_rpo_met{job="yb-drill"}`:                                    0,
 		`atrest_plaintext_columns{source="yb-prod"}`:                              4,
 		`atrest_plaintext_findings{root="exports"}`:                               0,
 		`atrest_journal_entries_total`:                                            12,

@@ -42,6 +42,12 @@ var runKinds = map[string]bool{KindScanFiles: true, KindScanDB: true, KindBackup
 //	atrest_check_timestamp_seconds{job,check}          the same entries: when that verdict was measured
 //	atrest_drill_last_success_timestamp_seconds{job}   drill.run, outcome ok or pass: entry time
 //	atrest_drill_rto_seconds{job}                      the same entries: figures.rto_seconds
+//	atrest_drill_rto_target_seconds{job}               drill.run with figures.rto_target_seconds: the target
+//	atrest_drill_rto_met{job}                          drill.run with figures.rto_met (a passed drill
+//	    that had a target): 1 met, 0 missed; a drill without the figure leaves it
+//	atrest_drill_rpo_seconds{job}                      drill.run that ran (ok or fail): figures.rpo_seconds
+//	atrest_drill_rpo_target_seconds{job}, atrest_drill_rpo_met{job}  likewise from figures.rpo_target_seconds
+//	    and figures.rpo_met (judged only when the newest backup was drilled)
 //	atrest_plaintext_columns{source}                   scan.db, outcome ok or findings: figures.plaintext_columns
 //	atrest_plaintext_findings{root}                    scan.files, outcome ok or findings: figures.findings
 //	atrest_journal_entries_total                       the highest sequence number read
@@ -58,6 +64,9 @@ type metrics struct {
 	reg *prometheus.Registry
 
 	backupLast, drillLast, drillRTO *prometheus.GaugeVec
+	drillRPO, drillRTOTarget        *prometheus.GaugeVec
+	drillRTOMet, drillRPOTarget     *prometheus.GaugeVec
+	drillRPOMet                     *prometheus.GaugeVec
 	checkStatus, checkTime          *prometheus.GaugeVec
 	plainColumns, plainFindings     *prometheus.GaugeVec
 	lastOutcome, lastRunTime        *prometheus.GaugeVec
@@ -92,6 +101,16 @@ func newMetrics() *metrics {
 		"When the drill's newest successful restore was journaled (Unix seconds).", "job")
 	m.drillRTO = gauge("atrest_drill_rto_seconds",
 		"Restore time of the drill's newest successful run.", "job")
+	m.drillRPO = gauge("atrest_drill_rpo_seconds",
+		"Age of the backup the drill's newest run restored, at its start.", "job")
+	m.drillRTOTarget = gauge("atrest_drill_rto_target_seconds",
+		"The drill's RTO target (drills[].rto), as its newest run with one had it.", "job")
+	m.drillRTOMet = gauge("atrest_drill_rto_met",
+		"Whether the drill's newest judged run met its RTO target: 1 met, 0 missed.", "job")
+	m.drillRPOTarget = gauge("atrest_drill_rpo_target_seconds",
+		"The drill's RPO target (drills[].rpo), as its newest run with one had it.", "job")
+	m.drillRPOMet = gauge("atrest_drill_rpo_met",
+		"Whether the backup the drill's newest judged run restored was within its RPO target: 1 met, 0 missed.", "job")
 	m.plainColumns = gauge("atrest_plaintext_columns",
 		"Columns holding identifiers in plaintext at the source's latest completed scan.", "source")
 	m.plainFindings = gauge("atrest_plaintext_findings",
@@ -158,6 +177,13 @@ func (m *metrics) apply(e journal.Entry) {
 				m.drillRTO.WithLabelValues(e.Subject).Set(rto)
 			}
 		}
+		if e.Outcome == "ok" || e.Outcome == "pass" || e.Outcome == "fail" {
+			if rpo, ok := journal.Number(e.Figures["rpo_seconds"]); ok {
+				m.drillRPO.WithLabelValues(e.Subject).Set(rpo)
+			}
+			target(m.drillRTOTarget, m.drillRTOMet, e, "rto")
+			target(m.drillRPOTarget, m.drillRPOMet, e, "rpo")
+		}
 	case KindScanDB:
 		if n, ok := journal.Number(e.Figures["plaintext_columns"]); ok && completed(e.Outcome) {
 			m.plainColumns.WithLabelValues(e.Subject).Set(n)
@@ -166,6 +192,22 @@ func (m *metrics) apply(e journal.Entry) {
 		if n, ok := journal.Number(e.Figures["findings"]); ok && completed(e.Outcome) {
 			m.plainFindings.WithLabelValues(e.Subject).Set(n)
 		}
+	}
+}
+
+// target follows a drill's target and whether it was met (figures
+// <what>_target_seconds and <what>_met): a run that judged nothing leaves
+// the last verdict, as a check that did not measure a check does.
+func target(targetG, metG *prometheus.GaugeVec, e journal.Entry, what string) {
+	if t, ok := journal.Number(e.Figures[what+"_target_seconds"]); ok {
+		targetG.WithLabelValues(e.Subject).Set(t)
+	}
+	if met, ok := e.Figures[what+"_met"].(bool); ok {
+		v := 0.0
+		if met {
+			v = 1
+		}
+		metG.WithLabelValues(e.Subject).Set(v)
 	}
 }
 

@@ -28,6 +28,22 @@ type JUnitCase struct {
 // records). Other records are left out of the JUnit document.
 type JUnitCaser interface{ JUnitCase() JUnitCase }
 
+// JUnitCaseser is a record that is several test cases (a drill: its
+// steps, each table, each probe, its targets).
+type JUnitCaseser interface{ JUnitCases() []JUnitCase }
+
+// CouldNotRun is a job that could not run, as a JUnit <error> case: a
+// command writes it in place of the records it could not make, so that a
+// pipeline reading the document never takes silence for a pass.
+type CouldNotRun struct {
+	Suite, Name string
+	Err         error
+}
+
+func (c CouldNotRun) JUnitCase() JUnitCase {
+	return JUnitCase{Suite: c.Suite, Name: c.Name, Status: CaseError, Message: "could not run: " + c.Err.Error()}
+}
+
 // junit collects cases and writes one JUnit XML document at Close, the form
 // CI systems and test dashboards read, so a failed drill turns a pipeline red.
 type junit struct {
@@ -77,11 +93,18 @@ func NewJUnit(w io.Writer, title string) Writer {
 }
 
 func (j *junit) Write(rec any) error {
-	c, ok := rec.(JUnitCaser)
-	if !ok {
-		return nil
+	switch c := rec.(type) {
+	case JUnitCaseser:
+		for _, jc := range c.JUnitCases() {
+			j.add(jc)
+		}
+	case JUnitCaser:
+		j.add(c.JUnitCase())
 	}
-	jc := c.JUnitCase()
+	return nil
+}
+
+func (j *junit) add(jc JUnitCase) {
 	s := j.byName[jc.Suite]
 	if s == nil {
 		s = &junitSuite{Name: jc.Suite}
@@ -101,7 +124,6 @@ func (j *junit) Write(rec any) error {
 	}
 	s.Tests++
 	s.Cases = append(s.Cases, tc)
-	return nil
 }
 
 func (j *junit) Close() error {
@@ -122,4 +144,31 @@ func (j *junit) Close() error {
 	}
 	_, err := io.WriteString(j.w, "\n")
 	return err
+}
+
+// ParseJUnit reads a JUnit document as NewJUnit writes it back into its
+// cases, each with the status its element says (<failure>, <error>,
+// <skipped>, or none: a pass), for tests and tools that check what a run
+// said.
+func ParseJUnit(data []byte) ([]JUnitCase, error) {
+	var doc junitDoc
+	if err := xml.Unmarshal(data, &doc); err != nil {
+		return nil, fmt.Errorf("junit: %w", err)
+	}
+	var out []JUnitCase
+	for _, s := range doc.Suites {
+		for _, c := range s.Cases {
+			jc := JUnitCase{Suite: s.Name, Name: c.Name, Status: CasePass}
+			for _, p := range []struct {
+				el     *junitProblem
+				status string
+			}{{c.Failure, CaseFail}, {c.Error, CaseError}, {c.Skipped, CaseSkipped}} {
+				if p.el != nil {
+					jc.Status, jc.Message, jc.Detail = p.status, p.el.Message, p.el.Text
+				}
+			}
+			out = append(out, jc)
+		}
+	}
+	return out, nil
 }

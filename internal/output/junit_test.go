@@ -3,6 +3,7 @@ package output
 import (
 	"bytes"
 	"encoding/xml"
+	"errors"
 	"strings"
 	"testing"
 )
@@ -36,5 +37,32 @@ func TestJUnitCountsAndNeverPassesAnError(t *testing.T) {
 	}
 	if !strings.HasPrefix(buf.String(), "<?xml") || !strings.Contains(buf.String(), `<error message="could not run: storage s3 unreachable">`) {
 		t.Errorf("document:\n%s", buf.String())
+	}
+}
+
+type fakeCases []JUnitCase
+
+func (f fakeCases) JUnitCases() []JUnitCase { return f }
+
+// New("junit") writes records of several cases and a could-not-run job as
+// an <error>.
+func TestJUnitFromNew(t *testing.T) {
+	var buf bytes.Buffer
+	w, err := New("junit", &buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.Write(fakeCases{{Suite: "d", Name: "restore", Status: CasePass}, {Suite: "d", Name: "table t", Status: CaseSkipped}})
+	w.Write(CouldNotRun{Suite: "e", Name: "drill", Err: errors.New("identity file: no such file")})
+	w.Write(map[string]any{"record": "summary"}) // not a case: left out
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	var doc junitDoc
+	if err := xml.Unmarshal(buf.Bytes(), &doc); err != nil {
+		t.Fatalf("%v\n%s", err, buf.String())
+	}
+	if doc.Tests != 3 || doc.Errors != 1 || doc.Skipped != 1 || doc.Suites[1].Cases[0].Error.Message != "could not run: identity file: no such file" {
+		t.Errorf("%+v\n%s", doc, buf.String())
 	}
 }

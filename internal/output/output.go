@@ -21,7 +21,9 @@ import (
 	"golang.org/x/term"
 )
 
-// Formats lists the accepted --format values.
+// Formats lists the --format values of every record kind (sarif is for
+// scans' findings). New also takes "junit", for backup check and drill
+// run, whose records are test cases (JUnitCaser, JUnitCaseser).
 var Formats = []string{"table", "json", "jsonl", "sarif"}
 
 // Writer writes records; Close finishes the document (json and sarif need it).
@@ -54,8 +56,10 @@ func New(format string, w io.Writer) (Writer, error) {
 		inner = &table{w: bw}
 	case "sarif":
 		inner = newSARIF(bw)
+	case "junit":
+		inner = NewJUnit(bw, "atrest")
 	default:
-		return nil, fmt.Errorf("unknown format %q (use table, json, jsonl or sarif)", format)
+		return nil, fmt.Errorf("unknown format %q (use table, json, jsonl, sarif or junit)", format)
 	}
 	return &buffered{Writer: inner, bw: bw}, nil
 }
