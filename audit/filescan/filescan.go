@@ -114,10 +114,14 @@ func (s *Scanner) Progress() Progress {
 // Run scans roots and calls emit, one record at a time, with every finding
 // (or, with Options.Examples, the first few of each type in each file) and
 // every file record, then returns the summary (which it does not emit).
+// A finding comes as a *audit.Finding that is valid only until emit
+// returns: the scan reuses it for the next one, since boxing millions of
+// findings one by one cost a dense log's scan a third of its speed.
 func (s *Scanner) Run(ctx context.Context, roots []string, emit func(audit.Record) error) (Summary, error) {
 	start := time.Now()
 	sum := Summary{Record: "summary", Roots: roots, ByType: map[string]int{}}
 	var mu sync.Mutex // serialises emit and the summary
+	var listed audit.Finding // the finding emit is given, reused (under mu)
 	var emitErr error
 	send := func(r audit.Record) {
 		if emitErr == nil {
@@ -182,7 +186,8 @@ func (s *Scanner) Run(ctx context.Context, roots []string, emit func(audit.Recor
 					h.f.Masked, h.f.Fingerprint = crypto.Mask(h.value), s.opts.Fingerprint.Sum(h.value)
 				}
 				sum.Listed++
-				send(h.f)
+				listed = h.f
+				send(&listed)
 			})
 		mu.Lock()
 		sum.Findings += n
