@@ -216,7 +216,7 @@ func (l Lifecycle) ExpiryFor(prefix string) []ExpiryRule {
 
 // The sentinels that store errors wrap. Their text carries no package
 // prefix because it always appears inside a message that already has one
-// ("s3store: get yb-backups/yb/x.age: object not found: …").
+// ("storage: get yb-backups/yb/x.age: object not found: …").
 var (
 	ErrNotFound       = errors.New("object not found")
 	ErrNoBucket       = errors.New("bucket does not exist")

@@ -79,6 +79,9 @@ drills:
     backup: yb-nightly
     identity_file: $AGEKEY
     target_dsn_env: DEMO_DRILL_DSN
+    rto: 10m                     # targets: the record, /metrics and the report say met or missed
+    rpo: 26h
+    definers: keep               # as the README's restore by hand: the definers' accounts must exist
     probes:
       - {name: insured persons present, sql: "SELECT COUNT(*) > 0 FROM cb_ryxx"}
       - {name: settlements present, sql: "SELECT COUNT(*) > 0 FROM js_jsmx"}

@@ -120,7 +120,7 @@ func (s *Scanner) Progress() Progress {
 func (s *Scanner) Run(ctx context.Context, roots []string, emit func(audit.Record) error) (Summary, error) {
 	start := time.Now()
 	sum := Summary{Record: "summary", Roots: roots, ByType: map[string]int{}}
-	var mu sync.Mutex // serialises emit and the summary
+	var mu sync.Mutex        // serialises emit and the summary
 	var listed audit.Finding // the finding emit is given, reused (under mu)
 	var emitErr error
 	send := func(r audit.Record) {

@@ -109,13 +109,13 @@ func Walk(ctx context.Context, roots []string, opts Options, scan func(Unit) (in
 	opts = opts.withDefaults()
 	for _, p := range opts.Exclude {
 		if _, err := path.Match(p, ""); err != nil {
-			return fmt.Errorf("filesrc: exclude pattern %q: %w", p, err)
+			return fmt.Errorf("exclude pattern %q: %w", p, err)
 		}
 	}
 	// Check every root before scanning any, so a typo fails the run up front.
 	for _, r := range roots {
 		if _, err := os.Lstat(r); errors.Is(err, fs.ErrNotExist) {
-			return fmt.Errorf("filesrc: root %s: %w", r, fs.ErrNotExist)
+			return fmt.Errorf("%s: %w", r, fs.ErrNotExist)
 		}
 	}
 	w := &walker{ctx: ctx, opts: opts, scan: scan, report: report}

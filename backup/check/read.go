@@ -14,6 +14,7 @@ import (
 
 	"github.com/atrest/atrest/backup"
 	"github.com/atrest/atrest/crypto/suite"
+	"github.com/atrest/atrest/internal/iox"
 )
 
 // maxZstdWindow bounds the memory a zstd stream may ask for: zstd's own
@@ -218,6 +219,13 @@ func (c *checker) readAtrest(key string, m *backup.Manifest) readOutcome {
 		size(src.n), s.Scheme(), how, s.Name(), size(plain))}
 }
 
+// The read-ahead between the stages of decode: bufs+1 buffers of size
+// bytes each, twice.
+const (
+	readAheadSize = 1 << 20
+	readAheadBufs = 4
+)
+
 // decode decrypts (suite s) and decompresses r to the end, hashing the
 // plaintext. noMatch: none of ids opens the object.
 func decode(r io.Reader, s suite.Suite, ids []suite.Identity) (compressed, plain int64, plainSum, errText string, noMatch bool) {
@@ -228,14 +236,21 @@ func decode(r io.Reader, s suite.Suite, ids []suite.Identity) (compressed, plain
 		}
 		return 0, 0, "", oneLine(err), false
 	}
-	cr := &countReader{r: dr}
+	// Decryption, decompression and the plaintext hash each run on a
+	// goroutine of their own (zstd's decoder has its own): read back at
+	// the speed of the slowest stage, not of their sum.
+	ahead := iox.NewReadAhead(dr, readAheadSize, readAheadBufs)
+	defer ahead.Close()
+	cr := &countReader{r: ahead}
 	zr, err := zstd.NewReader(cr, zstd.WithDecoderMaxWindow(maxZstdWindow))
 	if err != nil {
 		return 0, 0, "", "zstd: " + oneLine(err), false
 	}
 	defer zr.Close()
 	h := sha256.New()
-	plain, err = io.Copy(h, zr)
+	decoded := iox.NewReadAhead(zr, readAheadSize, readAheadBufs)
+	defer decoded.Close()
+	plain, err = io.Copy(h, decoded)
 	if err != nil {
 		// The decryption's errors come through zstd; name the layer
 		// that failed (the suite's errors name theirs).

@@ -87,6 +87,11 @@ func TestDrillSubset(t *testing.T) {
 		if n != 1 || trig != 0 {
 			t.Errorf("scratch holds %d tables and views, %d triggers; want cb_ryxx alone", n, trig)
 		}
+		// The fixture's trigger and view were not loaded: not run, never
+		// missing (which would fail the drill) and never counted as checked.
+		if rec.SchemaObjectsNotRun == 0 {
+			t.Errorf("schema objects: %d checked, %d not run; want the trigger and view not run", rec.SchemaObjectsChecked, rec.SchemaObjectsNotRun)
+		}
 		t.Logf("notes: %q", rec.Notes)
 	})
 	t.Run("exclude_tables", func(t *testing.T) {

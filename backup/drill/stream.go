@@ -17,6 +17,7 @@ import (
 	"github.com/atrest/atrest/backup"
 	"github.com/atrest/atrest/crypto/suite"
 	"github.com/atrest/atrest/engine"
+	"github.com/atrest/atrest/internal/iox"
 )
 
 // maxZstdWindow bounds the memory a zstd stream may ask for (zstd's CLI
@@ -115,7 +116,7 @@ func (d *drill) restoreOnce() error {
 			defer z.Close()
 		}
 	}
-	ra := newReadAhead(plain)
+	ra := iox.NewReadAhead(plain, readAheadSize, readAheadBufs)
 	opts := engine.LoadOptions{Parallel: d.o.Parallel, Definers: d.o.Definers, Tables: d.loadFilter()}
 	if d.o.Job.Format != "atrest" && len(d.o.Job.Databases) == 1 {
 		opts.SourceDatabases = d.o.Job.Databases
@@ -128,10 +129,10 @@ func (d *drill) restoreOnce() error {
 		// Whatever follows the last statement is read too, so that every
 		// layer reaches its end and its checks.
 		io.Copy(io.Discard, ra)
-		if ra.failed != nil {
-			lerr = ra.failed
+		if ra.Failed() != nil {
+			lerr = ra.Failed()
 		}
-	case ra.failed == nil && !authenticated(layers) && d.ctx.Err() == nil:
+	case ra.Failed() == nil && !authenticated(layers) && d.ctx.Err() == nil:
 		// Nothing vouched yet for the SQL the server refused: damaged
 		// gzip decodes to garbage long before its checksum at the end, and
 		// an sm object is proven by its tag at the end. Read on, so a
@@ -144,7 +145,7 @@ func (d *drill) restoreOnce() error {
 		cancel()
 		closeBody()
 	}
-	ra.close()
+	ra.Close()
 	d.phases(src, layers, loadWall)
 	d.rec.Bytes = src.n
 	if lr != nil {
@@ -277,32 +278,32 @@ func (d *drill) headerFailure(err error, src *meter, info backup.ObjectInfo) err
 // loadFailure says why Load failed: the stream (transport, or a layer that
 // found the bytes bad), a further scratch database that could not be
 // created, the SQL, or the target.
-func (d *drill) loadFailure(lerr error, ra *readAhead, src *meter, layers []layer, info backup.ObjectInfo) error {
+func (d *drill) loadFailure(lerr error, ra *iox.ReadAhead, src *meter, layers []layer, info backup.ObjectInfo) error {
 	key := d.chosen.key
 	switch {
 	case d.ctx.Err() != nil:
 		return d.ctx.Err()
 	case errors.Is(lerr, engine.ErrScratch):
 		return fmt.Errorf("target: %s", oneLine(lerr))
-	case ra.failed != nil && errors.Is(lerr, ra.failed):
+	case ra.Failed() != nil && errors.Is(lerr, ra.Failed()):
 		if t := transportFault(src, info); t != "" {
 			return d.fail(FailTransport, "%s: %s", key, t)
 		}
 		for _, l := range layers {
 			if l.out.err != nil && l.out.err != io.EOF {
-				return d.fail(FailIntegrity, "%s: %s after %d bytes of SQL", key, layerErr(l, l.out.err), ra.n)
+				return d.fail(FailIntegrity, "%s: %s after %d bytes of SQL", key, layerErr(l, l.out.err), ra.N())
 			}
 		}
-		return d.fail(FailIntegrity, "%s: reading the SQL: %s", key, oneLine(ra.failed))
+		return d.fail(FailIntegrity, "%s: reading the SQL: %s", key, oneLine(ra.Failed()))
 	}
-	if ra.failed != nil {
+	if ra.Failed() != nil {
 		// The load failed first, on data the stream later proved damaged.
 		if t := transportFault(src, info); t != "" {
 			return d.fail(FailTransport, "%s: %s", key, t)
 		}
 		for _, l := range layers {
 			if l.out.err != nil && l.out.err != io.EOF {
-				return d.fail(FailIntegrity, "%s: %s after %d bytes of SQL; the load had failed on the damaged data before (%s)", key, layerErr(l, l.out.err), ra.n, oneLine(lerr))
+				return d.fail(FailIntegrity, "%s: %s after %d bytes of SQL; the load had failed on the damaged data before (%s)", key, layerErr(l, l.out.err), ra.N(), oneLine(lerr))
 			}
 		}
 	}

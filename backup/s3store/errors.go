@@ -27,7 +27,7 @@ type Error struct {
 
 func (e *Error) Error() string {
 	var b strings.Builder
-	b.WriteString("s3store: ")
+	b.WriteString("storage: ")
 	b.WriteString(e.Op)
 	b.WriteString(" ")
 	b.WriteString(e.Bucket)

@@ -70,7 +70,7 @@ func failed(err error) backup.Setting {
 	return backup.Setting{State: backup.StateError, Detail: cause(err)}
 }
 
-// cause is an error's text without the "s3store: op bucket: " context,
+// cause is an error's text without the "storage: op bucket: " context,
 // which the posture check puts in its own words.
 func cause(err error) string {
 	var se *Error

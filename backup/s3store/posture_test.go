@@ -144,7 +144,7 @@ func TestPostureFailures(t *testing.T) {
 		p.Encryption.State != backup.StateError || p.Lifecycle.State != backup.StateError {
 		t.Errorf("posture %+v", p)
 	}
-	if !strings.Contains(p.Encryption.Detail, "access denied") || strings.Contains(p.Encryption.Detail, "s3store:") {
+	if !strings.Contains(p.Encryption.Detail, "access denied") || strings.Contains(p.Encryption.Detail, "storage:") {
 		t.Errorf("encryption detail %q", p.Encryption.Detail)
 	}
 

@@ -109,7 +109,7 @@ func open(cfg Config) (*Store, error) {
 	if strings.Contains(endpoint, "://") {
 		u, err := url.Parse(endpoint)
 		if err != nil {
-			return nil, fmt.Errorf("s3store: endpoint %q: %v", endpoint, err)
+			return nil, fmt.Errorf("storage: endpoint %q: %v", endpoint, err)
 		}
 		switch u.Scheme {
 		case "http":
@@ -117,24 +117,24 @@ func open(cfg Config) (*Store, error) {
 		case "https":
 			secure = true
 		default:
-			return nil, fmt.Errorf("s3store: endpoint %q: scheme must be http or https", endpoint)
+			return nil, fmt.Errorf("storage: endpoint %q: scheme must be http or https", endpoint)
 		}
 		if u.Path != "" && u.Path != "/" {
-			return nil, fmt.Errorf("s3store: endpoint %q: a path is not allowed", endpoint)
+			return nil, fmt.Errorf("storage: endpoint %q: a path is not allowed", endpoint)
 		}
 		endpoint = u.Host
 	}
 	if endpoint == "" {
-		return nil, errors.New("s3store: no endpoint")
+		return nil, errors.New("storage: no endpoint")
 	}
 	if cfg.Bucket == "" {
-		return nil, fmt.Errorf("s3store: %s: no bucket", endpoint)
+		return nil, fmt.Errorf("storage: %s: no bucket", endpoint)
 	}
 	tr := cfg.Transport
 	if tr == nil {
 		t, err := minio.DefaultTransport(secure)
 		if err != nil {
-			return nil, fmt.Errorf("s3store: %s: %v", endpoint, err)
+			return nil, fmt.Errorf("storage: %s: %v", endpoint, err)
 		}
 		dial := cfg.DialTimeout
 		if dial <= 0 {
@@ -163,7 +163,7 @@ func open(cfg Config) (*Store, error) {
 	if err != nil {
 		// minio-go's errors here are about the endpoint's syntax; the
 		// credentials are not in them.
-		return nil, fmt.Errorf("s3store: %s: %v", endpoint, err)
+		return nil, fmt.Errorf("storage: %s: %v", endpoint, err)
 	}
 	return &Store{c: c, bucket: cfg.Bucket, endpoint: endpoint}, nil
 }

@@ -84,8 +84,8 @@ func checkErr(t *testing.T, err error, secret string, want ...error) {
 	if strings.ContainsAny(msg, "\r\n") {
 		t.Errorf("error is not one line: %q", msg)
 	}
-	if !strings.HasPrefix(msg, "s3store: ") {
-		t.Errorf("error %q lacks the package prefix", msg)
+	if !strings.HasPrefix(msg, "storage: ") {
+		t.Errorf("error %q does not begin with \"storage: \"", msg)
 	}
 	if secret != "" && strings.Contains(msg, secret) {
 		t.Errorf("error holds the secret key: %q", msg)

@@ -1,14 +1,11 @@
 package config
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
 	"net"
 	"net/netip"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"time"
 
@@ -206,70 +203,6 @@ func (t *translator) duration(where []any, key, s string, def time.Duration) tim
 }
 
 var cronParser = cron.NewParser(cron.SecondOptional | cron.Minute | cron.Hour | cron.Dom | cron.Month | cron.Dow | cron.Descriptor)
-
-// ParseSchedule parses a cron expression (5 fields, an optional leading seconds
-// field, or a descriptor like @daily).
-func ParseSchedule(s string) (cron.Schedule, error) {
-	if err := checkSteps(s); err != nil {
-		return nil, err
-	}
-	return cronParser.Parse(s)
-}
-
-// cronField is one field of a cron expression and the values it takes.
-type cronField struct {
-	name     string
-	min, max int
-}
-
-var (
-	cronFields   = []cronField{{"minute", 0, 59}, {"hour", 0, 23}, {"day of month", 1, 31}, {"month", 1, 12}, {"day of week", 0, 6}}
-	secondsField = cronField{"second", 0, 59}
-)
-
-// checkSteps refuses a step that does not fit its field, such as */61 for
-// minutes: robfig/cron takes it and fires at the range's start alone, which
-// is not what anybody who wrote it meant. A step may be at most the
-// field's span (59 for minutes).
-func checkSteps(s string) error {
-	fields := strings.Fields(s)
-	if len(fields) == 0 || strings.HasPrefix(fields[0], "@") {
-		return nil
-	}
-	spec := cronFields
-	if len(fields) == 6 {
-		spec = append([]cronField{secondsField}, cronFields...)
-	}
-	for i, f := range fields {
-		if i >= len(spec) {
-			break // cron's own parser says how many fields it wants
-		}
-		for _, part := range strings.Split(f, ",") {
-			_, step, ok := strings.Cut(part, "/")
-			if !ok {
-				continue
-			}
-			n, err := strconv.Atoi(step)
-			if err != nil {
-				continue // not a number: cron's own parser says so
-			}
-			if fd := spec[i]; n < 1 || n > fd.max-fd.min {
-				return fmt.Errorf("step /%d in %q: the %s field runs %d-%d, so a step is 1-%d", n, part, fd.name, fd.min, fd.max, fd.max-fd.min)
-			}
-		}
-	}
-	return nil
-}
-
-func (t *translator) schedule(where []any, key, s string) string {
-	if s == "" {
-		return ""
-	}
-	if _, err := ParseSchedule(s); err != nil {
-		t.fail(append(where, key), "%s %q: %v", key, s, err)
-	}
-	return s
-}
 
 func (t *translator) name(where []any, kind, name string, seen map[string]bool) {
 	if name == "" {
@@ -573,93 +506,4 @@ func manifestKeyFile(c *Config, suiteName string) string {
 		return filepath.Join(c.StateDir, "manifest-sm2.key")
 	}
 	return filepath.Join(c.StateDir, "manifest-ed25519.key")
-}
-
-func (t *translator) drill(w []any, d rawDrill, backups map[string]bool, c *Config) Drill {
-	out := Drill{Name: d.Name, Backup: d.Backup, IdentityFile: t.abs(d.IdentityFile), TargetDSNEnv: d.TargetDSNEnv,
-		Schedule: t.schedule(w, "schedule", d.Schedule), Select: d.Select,
-		SelectWindow: t.duration(w, "select_window", d.SelectWindow, 30*24*time.Hour)}
-	if !backups[d.Backup] {
-		t.fail(append(w, "backup"), "drill %q: backup %q is not a backups[] entry", d.Name, d.Backup)
-	}
-	if d.TargetDSNEnv == "" {
-		t.fail(w, "drill %q: target_dsn_env is required", d.Name)
-	}
-	if out.Select == "" {
-		out.Select = "latest"
-	}
-	if out.Select != "latest" && out.Select != "random" {
-		t.fail(append(w, "select"), "drill %q: select %q is not latest or random", d.Name, d.Select)
-	}
-	switch out.Definers = d.Definers; out.Definers {
-	case "":
-		out.Definers = "keep"
-	case "keep", "strip":
-	default:
-		hint := ""
-		for _, v := range []string{"keep", "strip"} {
-			if editDistance(strings.ToLower(d.Definers), v) <= 2 {
-				hint = " (did you mean " + v + "?)"
-			}
-		}
-		t.fail(append(w, "definers"), "drill %q: definers %q is not keep or strip%s", d.Name, d.Definers, hint)
-	}
-	for j, p := range d.Probes {
-		if p.SQL == "" {
-			t.fail(append(w, "probes", j), "drill %q: probe %d has no sql", d.Name, j+1)
-		}
-		sum := strings.ToLower(strings.TrimSpace(p.ExpectSHA256))
-		if b, err := hex.DecodeString(sum); p.ExpectSHA256 != "" && (err != nil || len(b) != sha256.Size) {
-			// Never echoed: a value pasted here by mistake is personal data.
-			t.fail(append(w, "probes", j, "expect_sha256"), "drill %q: probe %d (%s): expect_sha256 is not a SHA-256 in hex (64 hex digits): put the hash of the expected value here, never the value (echo -n 'value' | sha256sum)", d.Name, j+1, p.Name)
-			sum = ""
-		}
-		out.Probes = append(out.Probes, Probe{Name: p.Name, SQL: p.SQL, ExpectSHA256: sum})
-	}
-	out.RTO = t.duration(w, "rto", d.RTO, 0)
-	out.RPO = t.duration(w, "rpo", d.RPO, 0)
-	if d.RTO != "" && out.RTO <= 0 {
-		t.fail(append(w, "rto"), "drill %q: rto must be longer than 0", d.Name)
-	}
-	if d.RPO != "" && out.RPO <= 0 {
-		t.fail(append(w, "rpo"), "drill %q: rpo must be longer than 0", d.Name)
-	}
-	out.Tables = t.tableNames(w, "tables", d.Name, d.Tables)
-	out.ExcludeTables = t.tableNames(w, "exclude_tables", d.Name, d.ExcludeTables)
-	switch {
-	case d.Tables != nil && d.ExcludeTables != nil:
-		t.fail(append(w, "exclude_tables"), "drill %q: set tables or exclude_tables, not both", d.Name)
-	case d.Tables != nil && len(d.Tables) == 0:
-		t.fail(append(w, "tables"), "drill %q: tables is empty: leave it out to drill every table", d.Name)
-	}
-	if len(out.Tables)+len(out.ExcludeTables) > 0 {
-		if b, ok := c.Backup(d.Backup); ok && b.Format != "atrest" {
-			key := "tables"
-			if d.Tables == nil {
-				key = "exclude_tables"
-			}
-			t.fail(append(w, key), "drill %q: %s: backup %q is a %s dump, which has no manifest naming its tables: a subset drill needs an atrest backup", d.Name, key, d.Backup, b.Format)
-		}
-	}
-	return out
-}
-
-// tableNames checks a drill's tables or exclude_tables: db.table or table,
-// each once. Whether each names a table is known only from the drilled
-// backup's manifest.
-func (t *translator) tableNames(w []any, key, drill string, names []string) []string {
-	seen := map[string]bool{}
-	var out []string
-	for j, n := range names {
-		n = strings.TrimSpace(n)
-		switch {
-		case n == "" || strings.HasPrefix(n, ".") || strings.HasSuffix(n, "."):
-			t.fail(append(w, key, j), "drill %q: %s %d: %q is not a table name (table, or database.table)", drill, key, j+1, n)
-		case seen[n]:
-			t.fail(append(w, key, j), "drill %q: %s: %q is listed twice", drill, key, n)
-		}
-		seen[n] = true
-		out = append(out, n)
-	}
-	return out
 }
