@@ -86,7 +86,15 @@ func parseBins(text string) ([20][]binRange, error) {
 func issuerRange[T text](s T) bool {
 	rs := issuers[len(s)]
 	key := uint64(num(s[:binKey]))
-	// the last range that starts at or below key
-	i, _ := slices.BinarySearchFunc(rs, key, func(r binRange, k uint64) int { return cmp.Compare(r.lo, k+1) })
+	// the last range that starts at or below key: rs[:i] start at or below it
+	i, j := 0, len(rs)
+	for i < j {
+		h := int(uint(i+j) >> 1)
+		if rs[h].lo <= key {
+			i = h + 1
+		} else {
+			j = h
+		}
+	}
 	return i > 0 && key <= rs[i-1].hi
 }

@@ -96,6 +96,17 @@ func endsBefore(buf []byte, i int) bool {
 	return i < 3 || buf[i-3] != 0xEF && buf[i-3] != 0xE3
 }
 
+// digitMayEnd reports that the character ending at buf[i] (i > 0) may be a
+// digit, from raw bytes: an ASCII digit, or the last byte of a folding
+// sequence (0xEF at i-3). When it reports true callers decode it.
+func digitMayEnd(buf []byte, i int) bool {
+	b := buf[i-1]
+	if b < 0x80 {
+		return b-'0' < 10
+	}
+	return i >= 3 && buf[i-3] == 0xEF
+}
+
 // startsAt is endsBefore for the character that starts at buf[i] (i <
 // len(buf)): only 0xEF and 0xE3 start folding sequences.
 func startsAt(b byte) bool {

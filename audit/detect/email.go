@@ -156,6 +156,15 @@ func (s *scanner) atAfter(i int) (int, int) {
 	return -1, 0
 }
 
+// mayLocal reports a raw byte that may start a local-part run or be an '@':
+// an ASCII local-part character, '@', or any non-ASCII byte (a full-width
+// form is decoded by atAfter). Other bytes after a word need no atAfter.
+func mayLocal(c byte) bool { return c >= 0x80 || c == '@' || class[c]&cLocal != 0 }
+
+// mayDomain is mayLocal for the byte before a word and inDomain (and
+// decimalBefore: '.' is a domain character).
+func mayDomain(c byte) bool { return c >= 0x80 || c == '@' || class[c]&cDomain != 0 }
+
 // inDomain reports whether the domain-like run ending at i follows an '@'.
 func (s *scanner) inDomain(i int) bool {
 	buf := s.buf

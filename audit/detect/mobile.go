@@ -41,6 +41,11 @@ func (s *scanner) plusBefore(ws int) int {
 // country code ("86", "+86", "0086") stands before it, one separator apart.
 func (s *scanner) mobilePrefix(ws int) int {
 	buf := s.buf
+	// Most numbers have no digit one ASCII separator before them: decided
+	// from raw bytes (a full-width separator is decoded below).
+	if ws < 2 || buf[ws-1] < 0x80 && (!isSep(buf[ws-1]) || !digitMayEnd(buf, ws-1)) {
+		return ws
+	}
 	c, n := charBefore(buf, ws)
 	if !isSep(c) {
 		return ws

@@ -64,26 +64,27 @@ func (s *scanner) run(lo, hi int, fn func(Match)) {
 		var ok bool
 		switch {
 		case b-'0' < 10:
-			// Inline fast path: a short ASCII number between ASCII
-			// non-alphanumerics is nothing unless it can start a grouped
-			// identifier (86, 3, 4 or 6 digits, a separator, more digits).
+			// Inline fast path: an ASCII number between ASCII
+			// non-alphanumerics. A short one is nothing unless it can
+			// start a grouped identifier (86, 3, 4 or 6 digits, a
+			// separator, more digits); a long one is a whole word of
+			// digits, judged at once without copying it.
 			if i == 0 || endsBefore(full, i) {
-				j := i + 1
-				if i+8 <= len(full) {
-					d := binary.LittleEndian.Uint64(full[i:]) ^ 0x30*lsb
-					nd := (((d | msb) - 10*lsb) | d) & msb // exact: high bit of each non-digit byte
-					j = i + bits.TrailingZeros64(nd)>>3    // 8 when all are digits
-				} else {
-					for j < len(full) && full[j]-'0' < 10 {
-						j++
-					}
-				}
-				if j-i < maxGroup {
-					if j == len(full) {
+				j := digitsEnd(full, i)
+				if j == len(full) {
+					if j-i < maxGroup {
 						i = j
 						continue
 					}
-					if nb := full[j]; startsAt(nb) && (class[nb]&cSep == 0 || !mayGroup(full, i, j)) {
+				} else if nb := full[j]; startsAt(nb) {
+					if j-i >= maxGroup {
+						next, ok = j, false
+						if j-i <= maxWord {
+							next, ok = s.word(full[i:j], i, j, true)
+						}
+						break
+					}
+					if class[nb]&cSep == 0 || !mayGroup(full, i, j) {
 						i = j
 						continue
 					}
@@ -152,24 +153,29 @@ func mayGroup(buf []byte, i, j int) bool {
 	return false
 }
 
+// digitsEnd returns the end of the run of ASCII digits that starts at
+// buf[i], a digit: eight bytes at a time while they last.
+func digitsEnd(buf []byte, i int) int {
+	j := i + 1
+	for j+8 <= len(buf) {
+		d := binary.LittleEndian.Uint64(buf[j:]) ^ 0x30*lsb
+		if nd := (((d | msb) - 10*lsb) | d) & msb; nd != 0 { // high bit of each non-digit byte
+			return j + bits.TrailingZeros64(nd)>>3
+		}
+		j += 8
+	}
+	for j < len(buf) && buf[j]-'0' < 10 {
+		j++
+	}
+	return j
+}
+
 // digit handles a digit at p: the word around it, the grouped number it may
 // start, or the e-mail address it may belong to.
 func (s *scanner) digit(p int) (int, bool) {
 	buf := s.buf
 	// Fast path: an ASCII digit run with ASCII non-alphanumerics around it.
-	ws, we := p, p+1
-	for we+8 <= len(buf) {
-		d := binary.LittleEndian.Uint64(buf[we:]) ^ 0x30*lsb
-		if nd := (((d | msb) - 10*lsb) | d) & msb; nd != 0 {
-			we += bits.TrailingZeros64(nd) >> 3
-			goto end
-		}
-		we += 8
-	}
-	for we < len(buf) && buf[we]-'0' < 10 {
-		we++
-	}
-end:
+	ws, we := p, digitsEnd(buf, p)
 	var nch, digits int
 	if buf[p]-'0' < 10 && (p == 0 || endsBefore(buf, p)) && (we == len(buf) || startsAt(buf[we])) {
 		nch = we - p
@@ -185,7 +191,7 @@ end:
 		if nch > maxWord {
 			return we, false
 		}
-		copy(s.w[:], buf[ws:we])
+		return s.word(buf[ws:we], ws, we, true)
 	} else {
 		// General path: letters, full-width forms.
 		ws = p
@@ -234,7 +240,7 @@ end:
 			return we, false
 		}
 	}
-	return s.word(ws, we, nch, digits == nch)
+	return s.word(s.w[:nch], ws, we, digits == nch)
 }
 
 // skipWord returns the end of the alphanumeric run that holds p.
@@ -253,11 +259,13 @@ func (s *scanner) skipWord(p int) int {
 	return p
 }
 
-// word classifies a whole word of 8..19 characters held folded in s.w.
-// The word's own form is judged first, its context only when it has one: most
-// words are nothing, and the context checks cost more than the form.
-func (s *scanner) word(ws, we, nch int, allDigit bool) (int, bool) {
-	w := s.w[:nch]
+// word classifies a whole word of 8..19 characters, buf[ws:we] folded into
+// w: s.w, or buf[ws:we] itself when that is all ASCII digits (then w is only
+// read: upper and the X of an ID change no digit). The word's own form is
+// judged first, its context only when it has one: most words are nothing,
+// and the context checks cost more than the form.
+func (s *scanner) word(w []byte, ws, we int, allDigit bool) (int, bool) {
+	nch := len(w)
 	m := Match{Start: ws, End: we}
 	switch nch {
 	case 18:
@@ -301,7 +309,9 @@ func (s *scanner) word(ws, we, nch int, allDigit bool) (int, bool) {
 		}
 	}
 	if m.Type == "" && nch <= 11 {
-		upper(w)
+		if !allDigit {
+			upper(w)
+		}
 		switch {
 		case passportShape(w) && s.keyword(ws, passportKw, kwGapDoc, Passport):
 			m.Type = Passport
@@ -315,10 +325,13 @@ func (s *scanner) word(ws, we, nch int, allDigit bool) (int, bool) {
 	}
 	// A word that leads to an '@' is an address's local part; a word without
 	// a type gets there too, from the '@' itself.
-	if a, an := s.atAfter(we); a >= 0 {
-		return s.email(a, an)
+	// The bytes either side settle most words without these calls.
+	if we < len(s.buf) && mayLocal(s.buf[we]) {
+		if a, an := s.atAfter(we); a >= 0 {
+			return s.email(a, an)
+		}
 	}
-	if s.inDomain(ws) || s.decimalBefore(ws) {
+	if ws > 0 && mayDomain(s.buf[ws-1]) && (s.inDomain(ws) || s.decimalBefore(ws)) {
 		return we, false
 	}
 	m.Value = s.value(w)

@@ -49,19 +49,15 @@ func validUSCC[T text](s T) bool {
 	if p := num(s[2:4]); !provinces[p] && p != 10 {
 		return false
 	}
-	// Every character from the USCC alphabet, with the code's weighted sum
-	// over 0..16; then the organisation code's over 8..15.
-	sum := 0
-	for i, w := range &usccWeights {
-		v := int(usccIdx[s[i]])
+	// The embedded organisation code's check over 8..15 first: it rejects
+	// most numbers that only look like a code for 8 products, not 17.
+	org := 0
+	for i, w := range &orgWeights {
+		v := int(orgIdx[s[8+i]])
 		if v < 0 {
 			return false
 		}
-		sum += v * w
-	}
-	org := 0
-	for i, w := range &orgWeights {
-		org += int(orgIdx[s[8+i]]) * w
+		org += v * w
 	}
 	var oc byte
 	switch v := 11 - org%11; v {
@@ -74,6 +70,16 @@ func validUSCC[T text](s T) bool {
 	}
 	if s[16] != oc {
 		return false
+	}
+	// Every character from the USCC alphabet, with the code's weighted sum
+	// over 0..16.
+	sum := 0
+	for i, w := range &usccWeights {
+		v := int(usccIdx[s[i]])
+		if v < 0 {
+			return false
+		}
+		sum += v * w
 	}
 	v := 31 - sum%31
 	if v == 31 {
