@@ -21,109 +21,129 @@ func ValidEmail(s string) bool {
 // email validates the address around the '@' at a (an bytes): a local part of
 // [A-Za-z0-9._%+-] not starting or ending with '.', and a domain of at least
 // two labels ending in an alphabetic TLD. It returns the match, or a+an.
+//
+// It looks at each character once: one pass back over the local part, one
+// forward over the domain. (Every rule fails the same way, so the order in
+// which they are checked does not matter.) Both passes read the raw byte's
+// class first and decode a full-width form only when the byte has none of
+// the classes wanted, that is when it is not ASCII.
 func (s *scanner) email(a, an int) (int, bool) {
 	buf := s.buf
 	fail := a + an
-	ls, nch := a, 0
+
+	// The local part. Leading dots are not part of it ("...x1@qq.com" is
+	// x1@qq.com): the address starts at the leftmost other character. Any
+	// other '.' needs another character on each side, so a dot run ending at
+	// a character other than '.' is judged there, and a dot before the '@'
+	// there too (nothing on its right).
+	ls, start := a, a // where the run ends on the left; where the address starts
+	nch, dots := 0, 0 // characters walked; dots walked since the last other one
 	for ls > 0 {
 		c, n := buf[ls-1], 1
-		if c >= 0x80 {
-			c, n = foldBefore(buf, ls)
-		}
 		if class[c]&cLocal == 0 {
-			break
+			if c < 0x80 {
+				if c == '@' {
+					return fail, false // x@y@z: the local part is another address's domain
+				}
+				break
+			}
+			if c, n = foldBefore(buf, ls); class[c]&cLocal == 0 {
+				if c == '@' {
+					return fail, false
+				}
+				break
+			}
 		}
 		if nch >= maxLocal && (c != '.' || nch >= 2*maxLocal) {
 			return fail, false // too long, unless leading dots (not part of it) make it so
 		}
 		ls -= n
 		nch++
-	}
-	if c, _ := charBefore(buf, ls); c == '@' {
-		return fail, false // x@y@z: the local part is another address's domain
-	}
-	for ls < a { // a local part does not start with '.': the address starts after
-		c, n := charAt(buf, ls)
-		if c != '.' {
-			break
-		}
-		ls += n
-	}
-	prev := byte(0)
-	for i := ls; i < a; {
-		c, n := buf[i], 1
-		if c >= 0x80 {
-			c, n = foldAt(buf, i)
-		}
-		if c == '.' && prev == '.' {
-			return fail, false
-		}
-		prev = c
-		i += n
-	}
-	if ls >= a || prev == '.' {
-		return fail, false
-	}
-	ds := a + an
-	de := ds
-	for de < len(buf) {
-		c, n := buf[de], 1
-		if c >= 0x80 {
-			c, n = foldAt(buf, de)
-		}
-		if class[c]&cDomain == 0 {
-			break
-		}
-		de += n
-		if de-ds > maxDom {
-			return fail, false
-		}
-	}
-	for de > ds {
-		c, n := charBefore(buf, de)
-		if c != '.' && c != '-' {
-			break
-		}
-		de -= n
-	}
-	labels, ll, alpha := 0, 0, true
-	var pc byte = '.'
-	for i := ds; i < de; {
-		c, n := buf[i], 1
-		if c >= 0x80 {
-			c, n = foldAt(buf, i)
-		}
 		if c == '.' {
-			if ll == 0 || pc == '-' {
-				return fail, false
+			dots++
+			continue
+		}
+		if dots != 0 {
+			if dots > 1 || start == a {
+				return fail, false // "..", or a '.' just before the '@'
 			}
-			labels++
-			ll, alpha = 0, true
-		} else {
-			if ll == 0 && c == '-' {
-				return fail, false
+			dots = 0
+		}
+		start = ls
+	}
+	if start == a {
+		return fail, false // no local part, or only dots
+	}
+
+	// The domain. A '.' or '-' that ends the run of domain characters is
+	// punctuation after the address ("写信给 a_b@c-d.com."), not part of it,
+	// so what a '.' or '-' does to the labels is settled at the letter or
+	// digit after it; a run that none follows changes nothing.
+	ds := a + an
+	de := ds // after the last letter or digit: the end of the domain
+	labels, ll := 0, 0
+	alpha := true      // the label has letters only
+	var pk byte = '.'  // the previous character, as '.', '-' or 'a' (letter or digit)
+	hyph := 0          // '-' since the last letter or digit
+	misplaced := false // since the last letter or digit: a label starting or ending with '-', or empty
+	for i := ds; i < len(buf); {
+		c, n := buf[i], 1
+		k := class[c]
+		if k&cDomain == 0 {
+			if c < 0x80 {
+				break
+			}
+			if c, n = foldAt(buf, i); class[c]&cDomain == 0 {
+				break
+			}
+			k = class[c]
+		}
+		i += n
+		if i-ds > maxDom {
+			return fail, false
+		}
+		switch {
+		case k&cAlnum != 0:
+			if pk != 'a' {
+				if misplaced {
+					return fail, false
+				}
+				if pk == '.' { // a new label (the first one starts here too)
+					labels++
+					ll, alpha = 0, true
+				} else {
+					ll += hyph
+					alpha = false
+				}
+				hyph, pk = 0, 'a'
 			}
 			ll++
 			if ll > 63 {
 				return fail, false
 			}
-			if class[c]&cAlpha == 0 {
+			if k&cDigit != 0 {
 				alpha = false
 			}
+			de = i
+		case c == '.':
+			misplaced = misplaced || pk != 'a'
+			pk = '.'
+		default: // '-'
+			misplaced = misplaced || pk == '.'
+			pk = '-'
+			hyph++
 		}
-		pc = c
-		i += n
 	}
-	if labels < 1 || ll < 2 || !alpha {
+	if labels < 2 || ll < 2 || !alpha {
 		return fail, false
 	}
 	if s.count {
-		s.m = Match{Type: Email, Start: ls, End: de}
+		s.m = Match{Type: Email, Start: start, End: de}
 		return de, true
 	}
 	var vb [3*maxLocal + maxDom + 8]byte
 	v := vb[:0]
-	for i := ls; i < de; {
+	for i := start; i < de; {
 		c, n := charAt(buf, i)
 		if class[c]&cUpper != 0 {
 			c += 32
@@ -131,7 +151,7 @@ func (s *scanner) email(a, an int) (int, bool) {
 		v = append(v, c)
 		i += n
 	}
-	s.m = Match{Type: Email, Start: ls, End: de, Value: string(v)}
+	s.m = Match{Type: Email, Start: start, End: de, Value: string(v)}
 	return de, true
 }
 
