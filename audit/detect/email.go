@@ -22,120 +22,18 @@ func ValidEmail(s string) bool {
 // [A-Za-z0-9._%+-] not starting or ending with '.', and a domain of at least
 // two labels ending in an alphabetic TLD. It returns the match, or a+an.
 //
-// It looks at each character once: one pass back over the local part, one
-// forward over the domain. (Every rule fails the same way, so the order in
-// which they are checked does not matter.) Both passes read the raw byte's
-// class first and decode a full-width form only when the byte has none of
-// the classes wanted, that is when it is not ASCII.
+// It looks at each character once: one pass back over the local part
+// (localStart), one forward over the domain (domainEnd). Each is a function
+// of its own so that its loop keeps its state in registers.
 func (s *scanner) email(a, an int) (int, bool) {
 	buf := s.buf
-	fail := a + an
-
-	// The local part. Leading dots are not part of it ("...x1@qq.com" is
-	// x1@qq.com): the address starts at the leftmost other character. Any
-	// other '.' needs another character on each side, so a dot run ending at
-	// a character other than '.' is judged there, and a dot before the '@'
-	// there too (nothing on its right).
-	ls, start := a, a // where the run ends on the left; where the address starts
-	nch, dots := 0, 0 // characters walked; dots walked since the last other one
-	for ls > 0 {
-		c, n := buf[ls-1], 1
-		if class[c]&cLocal == 0 {
-			if c < 0x80 {
-				if c == '@' {
-					return fail, false // x@y@z: the local part is another address's domain
-				}
-				break
-			}
-			if c, n = foldBefore(buf, ls); class[c]&cLocal == 0 {
-				if c == '@' {
-					return fail, false
-				}
-				break
-			}
-		}
-		if nch >= maxLocal && (c != '.' || nch >= 2*maxLocal) {
-			return fail, false // too long, unless leading dots (not part of it) make it so
-		}
-		ls -= n
-		nch++
-		if c == '.' {
-			dots++
-			continue
-		}
-		if dots != 0 {
-			if dots > 1 || start == a {
-				return fail, false // "..", or a '.' just before the '@'
-			}
-			dots = 0
-		}
-		start = ls
+	start, ok := localStart(buf, a)
+	if !ok {
+		return a + an, false
 	}
-	if start == a {
-		return fail, false // no local part, or only dots
-	}
-
-	// The domain. A '.' or '-' that ends the run of domain characters is
-	// punctuation after the address ("写信给 a_b@c-d.com."), not part of it,
-	// so what a '.' or '-' does to the labels is settled at the letter or
-	// digit after it; a run that none follows changes nothing.
-	ds := a + an
-	de := ds // after the last letter or digit: the end of the domain
-	labels, ll := 0, 0
-	alpha := true      // the label has letters only
-	var pk byte = '.'  // the previous character, as '.', '-' or 'a' (letter or digit)
-	hyph := 0          // '-' since the last letter or digit
-	misplaced := false // since the last letter or digit: a label starting or ending with '-', or empty
-	for i := ds; i < len(buf); {
-		c, n := buf[i], 1
-		k := class[c]
-		if k&cDomain == 0 {
-			if c < 0x80 {
-				break
-			}
-			if c, n = foldAt(buf, i); class[c]&cDomain == 0 {
-				break
-			}
-			k = class[c]
-		}
-		i += n
-		if i-ds > maxDom {
-			return fail, false
-		}
-		switch {
-		case k&cAlnum != 0:
-			if pk != 'a' {
-				if misplaced {
-					return fail, false
-				}
-				if pk == '.' { // a new label (the first one starts here too)
-					labels++
-					ll, alpha = 0, true
-				} else {
-					ll += hyph
-					alpha = false
-				}
-				hyph, pk = 0, 'a'
-			}
-			ll++
-			if ll > 63 {
-				return fail, false
-			}
-			if k&cDigit != 0 {
-				alpha = false
-			}
-			de = i
-		case c == '.':
-			misplaced = misplaced || pk != 'a'
-			pk = '.'
-		default: // '-'
-			misplaced = misplaced || pk == '.'
-			pk = '-'
-			hyph++
-		}
-	}
-	if labels < 2 || ll < 2 || !alpha {
-		return fail, false
+	de, ok := domainEnd(buf, a+an)
+	if !ok {
+		return a + an, false
 	}
 	if s.count {
 		s.m = Match{Type: Email, Start: start, End: de}
@@ -153,6 +51,135 @@ func (s *scanner) email(a, an int) (int, bool) {
 	}
 	s.m = Match{Type: Email, Start: start, End: de, Value: string(v)}
 	return de, true
+}
+
+// localStart returns where the local part that ends at the '@' at a starts,
+// and whether it is one. Leading dots are not part of it ("...x1@qq.com" is
+// x1@qq.com): it starts at the leftmost other character. Any other '.' needs
+// another character on each side, so a run of dots is judged at the
+// character on its left, and a dot just before the '@' there too (it has
+// nothing on its right). Every rule fails the same way, so the order in
+// which they are checked does not matter. The raw byte's class is read
+// first: only a byte without the local-part class can start a full-width form.
+func localStart(buf []byte, a int) (int, bool) {
+	ls, start := a, a // where the run ends on the left; where the address starts
+	nch, dots := 0, 0 // characters walked; dots walked since the last other one
+	for ls > 0 {
+		c, n := buf[ls-1], 1
+		if class[c]&cLocal == 0 {
+			if c < 0x80 {
+				if c == '@' {
+					return 0, false // x@y@z: the local part is another address's domain
+				}
+				break
+			}
+			if c, n = foldBefore(buf, ls); class[c]&cLocal == 0 {
+				if c == '@' {
+					return 0, false
+				}
+				break
+			}
+		}
+		if nch >= maxLocal && (c != '.' || nch >= 2*maxLocal) {
+			return 0, false // too long, unless leading dots (not part of it) make it so
+		}
+		ls -= n
+		nch++
+		if c == '.' {
+			dots++
+			continue
+		}
+		if dots != 0 {
+			if dots > 1 || start == a {
+				return 0, false // "..", or a '.' just before the '@'
+			}
+			dots = 0
+		}
+		start = ls
+	}
+	return start, start < a // start == a: no local part, or only dots
+}
+
+// domainEnd returns where the domain that starts at ds ends, and whether it
+// is one. A '.' or '-' that ends the run of domain characters is punctuation
+// after the address ("写信给 a_b@c-d.com."), not part of it, so the labels a
+// '.' or '-' belongs to are judged at the next letter or digit, from the
+// state of the run since the last one: a label that starts or ends with '-',
+// or an empty one, is wrong only if one follows.
+func domainEnd(buf []byte, ds int) (int, bool) {
+	const (
+		inLabel   = iota // after a letter or digit
+		newLabel         // at the domain's start or after a '.' (behind a letter or digit)
+		hyphen           // after '-'s inside a label
+		misplaced        // after a '.' or '-' where the label cannot have one
+	)
+	de, last := ds, ds // after the last letter or digit; where the last label starts
+	ll := 0            // characters of the label so far
+	st := newLabel
+	for i := ds; i < len(buf); {
+		c, n := buf[i], 1
+		k := class[c]
+		if k&cDomain == 0 { // only such a byte can start a full-width form
+			if c < 0x80 {
+				break
+			}
+			if c, n = foldAt(buf, i); class[c]&cDomain == 0 {
+				break
+			}
+			k = class[c]
+		}
+		i += n
+		if i-ds > maxDom {
+			return 0, false
+		}
+		if k&cAlnum != 0 {
+			if st != inLabel {
+				if st == misplaced {
+					return 0, false
+				}
+				if st == newLabel {
+					last = i - n
+				}
+				st = inLabel
+			}
+			ll++
+			de = i
+			continue
+		}
+		if c == '.' {
+			if st != inLabel {
+				st = misplaced
+				continue
+			}
+			if ll > 63 { // the label before is whole: it ends in a letter or digit
+				return 0, false
+			}
+			st, ll = newLabel, 0
+			continue
+		}
+		ll++ // '-'
+		if st == newLabel {
+			st = misplaced
+		} else if st == inLabel {
+			st = hyphen
+		}
+	}
+	// At least two labels; the last one, the top-level domain, of letters.
+	if last == ds {
+		return 0, false
+	}
+	ll = 0
+	for i := last; i < de; ll++ {
+		c, n := buf[i], 1
+		if c >= 0x80 {
+			c, n = foldAt(buf, i)
+		}
+		if class[c]&cAlpha == 0 {
+			return 0, false
+		}
+		i += n
+	}
+	return de, ll >= 2 && ll <= 63
 }
 
 // atAfter reports the '@' that the local-part run starting at i leads to
