@@ -73,7 +73,12 @@ func localStart(buf []byte, a int) (int, bool) {
 				}
 				break
 			}
-			if c, n = foldBefore(buf, ls); class[c]&cLocal == 0 {
+			if c, n = other, 1; ls >= 3 {
+				if c = fold3(buf[ls-3], buf[ls-2], buf[ls-1]); c != other {
+					n = 3
+				}
+			}
+			if class[c]&cLocal == 0 {
 				if c == '@' {
 					return 0, false
 				}
@@ -123,7 +128,12 @@ func domainEnd(buf []byte, ds int) (int, bool) {
 			if c < 0x80 {
 				break
 			}
-			if c, n = foldAt(buf, i); class[c]&cDomain == 0 {
+			if c, n = other, 1; i+2 < len(buf) {
+				if c = fold3(buf[i], buf[i+1], buf[i+2]); c != other {
+					n = 3
+				}
+			}
+			if class[c]&cDomain == 0 {
 				break
 			}
 			k = class[c]
@@ -180,6 +190,21 @@ func domainEnd(buf []byte, ds int) (int, bool) {
 		i += n
 	}
 	return de, ll >= 2 && ll <= 63
+}
+
+// fold3 is foldAt for the three bytes b0 b1 b2, without the bounds check:
+// it is small enough to be inlined, and the e-mail passes call it inside
+// their loops, where a call would keep their state on the stack.
+func fold3(b0, b1, b2 byte) byte {
+	switch {
+	case b0 == 0xEF && b1 == 0xBC && b2-0x81 < 0x3F: // U+FF01..FF3F
+		return b2 - 0x60
+	case b0 == 0xEF && b1 == 0xBD && b2-0x80 < 0x1F: // U+FF40..FF5E
+		return b2 - 0x20
+	case b0 == 0xE3 && b1 == 0x80 && b2 == 0x80: // U+3000
+		return ' '
+	}
+	return other
 }
 
 // atAfter reports the '@' that the local-part run starting at i leads to
