@@ -100,7 +100,20 @@ func localStart(buf []byte, a int) (int, bool) {
 			}
 			dots = 0
 		}
-		start = ls
+		// Letters and digits before it are the bulk of a local part: take
+		// their ASCII run at once, as far as the length limit lets a
+		// character other than '.' lie (one more shows the part too long).
+		j, lo := ls, ls-(maxLocal+1-nch)
+		if lo < 0 {
+			lo = 0
+		}
+		for j > lo && class[buf[j-1]]&cAlnum != 0 {
+			j--
+		}
+		if nch += ls - j; nch > maxLocal {
+			return 0, false
+		}
+		ls, start = j, j
 	}
 	return start, start < a // start == a: no local part, or only dots
 }
@@ -121,6 +134,10 @@ func domainEnd(buf []byte, ds int) (int, bool) {
 	de, last := ds, ds // after the last letter or digit; where the last label starts
 	ll := 0            // characters of the label so far
 	st := newLabel
+	lim := ds + maxDom + 1
+	if lim > len(buf) {
+		lim = len(buf)
+	}
 	for i := ds; i < len(buf); {
 		c, n := buf[i], 1
 		k := class[c]
@@ -138,23 +155,33 @@ func domainEnd(buf []byte, ds int) (int, bool) {
 			}
 			k = class[c]
 		}
-		i += n
-		if i-ds > maxDom {
-			return 0, false
-		}
 		if k&cAlnum != 0 {
 			if st != inLabel {
 				if st == misplaced {
 					return 0, false
 				}
 				if st == newLabel {
-					last = i - n
+					last = i
 				}
 				st = inLabel
 			}
-			ll++
-			de = i
+			// Letters and digits after it are the bulk of a label: take
+			// their ASCII run at once, as far as the length limit lets
+			// one lie (one more shows the domain too long).
+			j := i + n
+			for j < lim && class[buf[j]]&cAlnum != 0 {
+				j++
+			}
+			ll += 1 + j - (i + n)
+			i, de = j, j
+			if i-ds > maxDom {
+				return 0, false
+			}
 			continue
+		}
+		i += n
+		if i-ds > maxDom {
+			return 0, false
 		}
 		if c == '.' {
 			if st != inLabel {
