@@ -132,14 +132,14 @@ func domainEnd(buf []byte, ds int) (int, bool) {
 		misplaced        // after a '.' or '-' where the label cannot have one
 	)
 	de, last := ds, ds // after the last letter or digit; where the last label starts
-	ll := 0            // characters of the label so far
+	ll, tld := 0, 0    // characters of the label so far; of the last label, up to de
+	alpha := false     // the label has letters only
 	st := newLabel
-	lim := ds + maxDom + 1
-	if lim > len(buf) {
-		lim = len(buf)
-	}
-	for i := ds; i < len(buf); {
-		c, n := buf[i], 1
+	// A character that starts maxDom or more bytes on would end past the
+	// limit, so the walk reads no character that starts there.
+	w := buf[:min(len(buf), ds+maxDom+1)]
+	for i := ds; i < len(w); {
+		c, n := w[i], 1
 		k := class[c]
 		if k&cDomain == 0 { // only such a byte can start a full-width form
 			if c < 0x80 {
@@ -161,19 +161,28 @@ func domainEnd(buf []byte, ds int) (int, bool) {
 					return 0, false
 				}
 				if st == newLabel {
-					last = i
+					last, ll, alpha = i, 0, true
+				} else {
+					alpha = false // after '-'
 				}
 				st = inLabel
 			}
 			// Letters and digits after it are the bulk of a label: take
-			// their ASCII run at once, as far as the length limit lets
-			// one lie (one more shows the domain too long).
+			// their ASCII run at once.
 			j := i + n
-			for j < lim && class[buf[j]]&cAlnum != 0 {
+			for j < len(w) {
+				t := class[w[j]]
+				if t&cAlnum == 0 {
+					break
+				}
+				k |= t
 				j++
 			}
+			if k&cDigit != 0 {
+				alpha = false
+			}
 			ll += 1 + j - (i + n)
-			i, de = j, j
+			i, de, tld = j, j, ll
 			if i-ds > maxDom {
 				return 0, false
 			}
@@ -186,12 +195,11 @@ func domainEnd(buf []byte, ds int) (int, bool) {
 		if c == '.' {
 			if st != inLabel {
 				st = misplaced
-				continue
-			}
-			if ll > 63 { // the label before is whole: it ends in a letter or digit
+			} else if ll > 63 { // the label before is whole: it ends in a letter or digit
 				return 0, false
+			} else {
+				st = newLabel
 			}
-			st, ll = newLabel, 0
 			continue
 		}
 		ll++ // '-'
@@ -202,21 +210,7 @@ func domainEnd(buf []byte, ds int) (int, bool) {
 		}
 	}
 	// At least two labels; the last one, the top-level domain, of letters.
-	if last == ds {
-		return 0, false
-	}
-	ll = 0
-	for i := last; i < de; ll++ {
-		c, n := buf[i], 1
-		if c >= 0x80 {
-			c, n = foldAt(buf, i)
-		}
-		if class[c]&cAlpha == 0 {
-			return 0, false
-		}
-		i += n
-	}
-	return de, ll >= 2 && ll <= 63
+	return de, last > ds && alpha && tld >= 2 && tld <= 63
 }
 
 // fold3 is foldAt for the three bytes b0 b1 b2, without the bounds check:
