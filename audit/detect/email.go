@@ -73,12 +73,7 @@ func localStart(buf []byte, a int) (int, bool) {
 				}
 				break
 			}
-			if c, n = other, 1; ls >= 3 {
-				if c = fold3(buf[ls-3], buf[ls-2], buf[ls-1]); c != other {
-					n = 3
-				}
-			}
-			if class[c]&cLocal == 0 {
+			if c, n = foldBefore(buf, ls); class[c]&cLocal == 0 {
 				if c == '@' {
 					return 0, false
 				}
@@ -135,8 +130,9 @@ func domainEnd(buf []byte, ds int) (int, bool) {
 	ll, tld := 0, 0    // characters of the label so far; of the last label, up to de
 	alpha := false     // the label has letters only
 	st := newLabel
-	// A character that starts maxDom or more bytes on would end past the
-	// limit, so the walk reads no character that starts there.
+	// No domain character can start more than maxDom bytes on (one that
+	// starts maxDom bytes on already ends past the limit): the walk needs
+	// no byte after that, and the runs of letters and digits stop there.
 	w := buf[:min(len(buf), ds+maxDom+1)]
 	for i := ds; i < len(w); {
 		c, n := w[i], 1
@@ -145,12 +141,7 @@ func domainEnd(buf []byte, ds int) (int, bool) {
 			if c < 0x80 {
 				break
 			}
-			if c, n = other, 1; i+2 < len(buf) {
-				if c = fold3(buf[i], buf[i+1], buf[i+2]); c != other {
-					n = 3
-				}
-			}
-			if class[c]&cDomain == 0 {
+			if c, n = foldAt(buf, i); class[c]&cDomain == 0 {
 				break
 			}
 			k = class[c]
@@ -211,21 +202,6 @@ func domainEnd(buf []byte, ds int) (int, bool) {
 	}
 	// At least two labels; the last one, the top-level domain, of letters.
 	return de, last > ds && alpha && tld >= 2 && tld <= 63
-}
-
-// fold3 is foldAt for the three bytes b0 b1 b2, without the bounds check:
-// it is small enough to be inlined, and the e-mail passes call it inside
-// their loops, where a call would keep their state on the stack.
-func fold3(b0, b1, b2 byte) byte {
-	switch {
-	case b0 == 0xEF && b1 == 0xBC && b2-0x81 < 0x3F: // U+FF01..FF3F
-		return b2 - 0x60
-	case b0 == 0xEF && b1 == 0xBD && b2-0x80 < 0x1F: // U+FF40..FF5E
-		return b2 - 0x20
-	case b0 == 0xE3 && b1 == 0x80 && b2 == 0x80: // U+3000
-		return ' '
-	}
-	return other
 }
 
 // atAfter reports the '@' that the local-part run starting at i leads to
