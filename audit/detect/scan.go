@@ -56,11 +56,7 @@ func (s *scanner) run(lo, hi int, fn func(Match)) {
 	full := s.buf
 	i := lo
 	for {
-		if m := s.kept(i); m != 0 {
-			i += bits.TrailingZeros64(m)
-		} else {
-			i = s.nextTrigger(i)
-		}
+		i = s.nextTrigger(i)
 		if i >= len(buf) {
 			return
 		}

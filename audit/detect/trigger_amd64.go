@@ -32,19 +32,16 @@ func triggerAVX2(buf []byte, i int) (at int, mask uint64)
 // dirtyUpper leaves a 256-bit register's upper half dirty (benchmarks only).
 func dirtyUpper()
 
-// kept returns the kept mask of the last vector round from i on: 0 when i
-// lies past its last trigger or outside it (Go shifts by 64 or more give 0,
-// and an i before trigAt wraps round to such a shift). The next trigger is
-// often in the same 61 bytes; kept is inlined into the scan loop, so such a
-// trigger costs no call.
-func (s *scanner) kept(i int) uint64 { return s.trigMask >> uint(i-s.trigAt) }
-
 // nextTrigger returns the first trigger at or after i, or len(s.buf): from
-// the kept mask, else the next round of the vector loop that holds one, else
+// the kept mask of the last vector round (the next trigger is often in the
+// same 61 bytes), else the next round of the vector loop that holds one, else
 // the portable loop for the last 63 bytes and where the CPU lacks AVX2 (the
-// kept mask then stays 0). The scan loop asks kept first itself.
+// kept mask then stays 0). (Inlining the kept-mask test into the scan loop
+// was tried: the loop's registers spilled, and it cost more than the call.)
 func (s *scanner) nextTrigger(i int) int {
-	if m := s.kept(i); m != 0 {
+	// Go shifts by 64 or more give 0, and an i before trigAt wraps round to
+	// such a shift: no other test is needed.
+	if m := s.trigMask >> uint(i-s.trigAt); m != 0 {
 		return i + bits.TrailingZeros64(m)
 	}
 	if uint(i-s.trigAt) < 61 && s.trigMask != 0 {
