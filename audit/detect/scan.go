@@ -34,9 +34,10 @@ type scanner struct {
 	// adds them up in found instead of calling back
 	count bool
 	found int
-	// the trigger mask of buf[trigAt:trigEnd], kept by the vector skip loop
-	trigAt, trigEnd int
-	trigMask        uint64
+	// the trigger mask of buf[trigAt:trigAt+61], kept by the vector skip
+	// loop (0 when there is none)
+	trigAt   int
+	trigMask uint64
 }
 
 func (s *scanner) value(v []byte) string {

@@ -15,15 +15,76 @@ import (
 // The scanner's nextTrigger (trigger_amd64.go, trigger_other.go) returns the first trigger
 // at or after i, or len(buf).
 
-// nextTriggerSWAR is nextTrigger eight bytes at a time in a uint64. A run that
-// starts in the last three bytes of a window is found in the next one, from
-// the digit flags carried over. The lowest flag of each kind is exact.
+// nextTriggerSWAR is nextTrigger sixteen bytes at a time in two uint64
+// words. The buffer is sliced once and walked by an index the compiler can
+// prove in bounds, and the two words share one test for "nothing here", the
+// common case. A run that starts in the last three bytes of a step is found
+// in the next one, from the digit flags carried over. The lowest flag of each
+// kind is exact.
 func nextTriggerSWAR(buf []byte, i int) int {
+	if uint(i) >= uint(len(buf)) {
+		return i
+	}
 	var carry uint64
+	for ; i <= len(buf)-16; i += 16 {
+		w := buf[i : i+16]
+		x0 := binary.LittleEndian.Uint64(w)
+		x1 := binary.LittleEndian.Uint64(w[8:])
+		// Only the high bit of each byte counts until the final & msb:
+		// the shifts below move whole bytes, so the low bits never reach
+		// a high bit, and masking once saves the compiler's many masks.
+		d0, d1 := digitFlags(x0), digitFlags(x1)
+		// runs of two digits from each byte, then of four: exact for
+		// starts 0-12; starts 13-15 read as none (zeros shift in from
+		// above) and are found from carry in the next step
+		p0 := d0 & (d0>>8 | d1<<56)
+		p1 := d1 & (d1 >> 8)
+		m0 := (p0&(p0>>16|p1<<48) | atOrEF(x0)) & msb
+		m1 := (p1&(p1>>16) | atOrEF(x1)) & msb
+		if carry|m0|m1 != 0 {
+			if carry != 0 {
+				u := carry | d0<<24
+				u &= u >> 8
+				if rs := u & (u >> 16) & 0x808080; rs != 0 {
+					return i + bits.TrailingZeros64(rs)>>3 - 3
+				}
+			}
+			if m0 != 0 {
+				return i + bits.TrailingZeros64(m0)>>3
+			}
+			if m1 != 0 {
+				return i + 8 + bits.TrailingZeros64(m1)>>3
+			}
+		}
+		carry = d1 >> 40 & 0x808080
+	}
+	return nextTrigger8(buf, i, carry)
+}
+
+// digitFlags sets the high bit of each ASCII digit byte of x; the low seven
+// bits of each byte are left over from the test.
+func digitFlags(x uint64) uint64 {
+	d := x ^ 0x30*lsb
+	return ^(((d | msb) - 10*lsb) | d)
+}
+
+// atOrEF sets the high bit of each '@' and 0xEF byte of x (above the lowest
+// such byte a borrow may set more); the low seven bits of each byte are left
+// over from the test.
+func atOrEF(x uint64) uint64 {
+	a := x ^ 0x40*lsb
+	e := x ^ 0xEF*lsb
+	return (a-lsb)&^a | (e-lsb)&^e
+}
+
+// nextTrigger8 is the tail of nextTriggerSWAR: one word of eight bytes while
+// there is one, so that what is left to the byte loop (which stops at any
+// digit) is at most ten bytes; carry holds the digit flags of the three
+// bytes before i.
+func nextTrigger8(buf []byte, i int, carry uint64) int {
 	for uint(i) <= uint(len(buf)-8) && i+8 <= len(buf) {
 		x := binary.LittleEndian.Uint64(buf[i : i+8])
-		d := x ^ 0x30*lsb
-		dg := ^(((d | msb) - 10*lsb) | d) & msb // high bit of each digit byte
+		dg := digitFlags(x) & msb
 		if carry != 0 {
 			u := carry | dg<<24
 			u &= u >> 8
@@ -33,9 +94,7 @@ func nextTriggerSWAR(buf []byte, i int) int {
 		}
 		r := dg & (dg >> 8)
 		r &= r >> 16
-		a := x ^ 0x40*lsb
-		e := x ^ 0xEF*lsb
-		if m := r | ((a-lsb)&^a|(e-lsb)&^e)&msb; m != 0 {
+		if m := r | atOrEF(x)&msb; m != 0 {
 			return i + bits.TrailingZeros64(m)>>3
 		}
 		carry = dg >> 40

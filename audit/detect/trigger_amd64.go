@@ -32,22 +32,25 @@ func triggerAVX2(buf []byte, i int) (at int, mask uint64)
 // dirtyUpper leaves a 256-bit register's upper half dirty (benchmarks only).
 func dirtyUpper()
 
-// nextTrigger returns the first trigger at or after i, or len(s.buf). The
-// last round's mask is kept: the next trigger is often in the same 61 bytes.
+// nextTrigger returns the first trigger at or after i, or len(s.buf): from
+// the kept mask of the last vector round (the next trigger is often in the
+// same 61 bytes), else the next round of the vector loop that holds one, else
+// the portable loop for the last 63 bytes and where the CPU lacks AVX2 (the
+// kept mask then stays 0). (Inlining the kept-mask test into the scan loop
+// was tried: the loop's registers spilled, and it cost more than the call.)
 func (s *scanner) nextTrigger(i int) int {
-	if !useAVX2 {
-		return nextTriggerSWAR(s.buf, i)
+	// Go shifts by 64 or more give 0, and an i before trigAt wraps round to
+	// such a shift: no other test is needed.
+	if m := s.trigMask >> uint(i-s.trigAt); m != 0 {
+		return i + bits.TrailingZeros64(m)
 	}
-	if i >= s.trigAt && i < s.trigEnd {
-		if m := s.trigMask >> (i - s.trigAt); m != 0 {
-			return i + bits.TrailingZeros64(m)
-		}
-		i = s.trigEnd
+	if uint(i-s.trigAt) < 61 && s.trigMask != 0 {
+		i = s.trigAt + 61 // i was in the kept round, past its last trigger
 	}
-	if i+64 <= len(s.buf) {
+	if useAVX2 && i+64 <= len(s.buf) {
 		at, m := triggerAVX2(s.buf, i)
 		if m != 0 {
-			s.trigAt, s.trigEnd, s.trigMask = at, at+61, m
+			s.trigAt, s.trigMask = at, m
 			return at + bits.TrailingZeros64(m)
 		}
 		i = at

@@ -33,7 +33,7 @@ import (
 
 // Events a target can subscribe to (the config's on: list).
 const (
-	EventFail    = "fail"    // a job's run failed, after passing (or for the first time)
+	EventFail    = "fail"    // a job's run failed (or a drill missed its RTO or RPO target), after passing (or for the first time)
 	EventRecover = "recover" // a job's run passed after failing
 	EventMissed  = "missed"  // a scheduled run did not run (skipped: the previous one still going)
 )
@@ -123,7 +123,7 @@ func (s *States) Apply(e journal.Entry) (Event, bool) {
 	}
 	s.missed[key] = false
 	switch {
-	case badOutcome(e.Outcome):
+	case badOutcome(e.Outcome) || missedTarget(e):
 		was := s.bad[key]
 		s.bad[key] = true
 		if was {
@@ -143,9 +143,24 @@ func (s *States) Apply(e journal.Entry) (Event, bool) {
 	return Event{}, false
 }
 
+// missedTarget says whether e is a drill that restored and verified its
+// backup but missed its RTO or RPO target: the backup is good, the promise
+// to the business is not kept, which the on-call DBA must hear of too.
+func missedTarget(e journal.Entry) bool {
+	for _, k := range []string{"rto_met", "rpo_met"} {
+		if met, ok := e.Figures[k].(bool); ok && !met {
+			return true
+		}
+	}
+	return false
+}
+
 // Message is the text of an event, in Chinese and English.
 func Message(ev Event, loc *time.Location) (title, text string) {
 	label := map[string]string{EventFail: "失败 FAILED", EventRecover: "已恢复 RECOVERED", EventMissed: "未按计划运行 MISSED"}[ev.Kind]
+	if ev.Kind == EventFail && !badOutcome(ev.Entry.Outcome) && missedTarget(ev.Entry) {
+		label = "未达标 TARGET MISSED"
+	}
 	title = fmt.Sprintf("atrest %s: %s", label, ev.Subject)
 	var b strings.Builder
 	fmt.Fprintf(&b, "**atrest %s**\n\n", label)

@@ -197,3 +197,33 @@ func TestDingTalkSignature(t *testing.T) {
 		t.Fatalf("signed url %s", u)
 	}
 }
+
+// A drill that restored and verified but missed its RTO target pages as a
+// missed target (subscribed with fail), and one that meets it again as a
+// recovery.
+func TestMissedDrillTargetPages(t *testing.T) {
+	wecom := newRobot(t, "")
+	dir, j := newJournal(t)
+	targets := []Target{{Name: "oncall", Format: FormatWeCom, URL: wecom.srv.URL + "/cgi-bin/webhook/send?key=k", On: []string{EventFail, EventRecover}}}
+	for _, e := range []journal.Entry{
+		{Kind: "drill.run", Subject: "yb-drill", Outcome: "ok", Figures: map[string]any{"rto_met": true}},
+		{Kind: "drill.run", Subject: "yb-drill", Outcome: "ok", Detail: "targets missed: RTO 41m12s missed the target 30m",
+			Figures: map[string]any{"rto_met": false}},
+		{Kind: "drill.run", Subject: "yb-drill", Outcome: "ok", Figures: map[string]any{"rto_met": true}},
+	} {
+		if _, err := j.Append(e); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := NewRunner(dir, targets, sender(), j).Poll(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	msgs := wecom.messages()
+	if len(msgs) != 2 {
+		t.Fatalf("%d messages, want a missed target and a recovery: %v", len(msgs), msgs)
+	}
+	text := msgs[0]["markdown"].(map[string]any)["content"].(string)
+	if !strings.Contains(text, "TARGET MISSED") || !strings.Contains(text, "RTO 41m12s missed") {
+		t.Errorf("message: %s", text)
+	}
+}

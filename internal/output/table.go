@@ -36,7 +36,7 @@ var tableColumns = map[string][]string{
 	"column":  {"column", "state", "type", "severity", "confidence", "sampled", "matched", "reason"},
 	"table":   {"table", "rows_estimate", "sampled", "method", "encrypted_at_rest", "plaintext_columns", "error"},
 	"check":   {"job", "suite", "check", "status", "detail"},
-	"drill":   {"job", "suite", "status", "failure", "rto_seconds", "rpo_seconds", "backup"},
+	"drill":   {"job", "suite", "status", "failure", "rto_seconds", "rto", "rpo_seconds", "rpo", "backup"},
 	"backup":  {"job", "suite", "status", "key", "bytes", "seconds"},
 	"prune":   {"job", "action", "key", "reason"},
 }

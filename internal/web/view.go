@@ -93,6 +93,12 @@ type drillRun struct {
 	Tables  *float64  `json:"tables,omitempty"`
 	Failure string    `json:"failure,omitempty"`
 	WebUser string    `json:"web_user,omitempty"`
+	// RTOTarget and RPOTarget say whether the run met the drill's targets:
+	// met, missed, or "" (no target, or not judged). Subset marks a drill
+	// of chosen tables.
+	RTOTarget string `json:"rto_target,omitempty"`
+	RPOTarget string `json:"rpo_target,omitempty"`
+	Subset    bool   `json:"subset,omitempty"`
 }
 
 // Passed reports whether the drill restored and verified.
@@ -178,6 +184,8 @@ func (v *view) apply(e journal.Entry) {
 		if f, ok := e.Figures["failure"].(map[string]any); ok {
 			run.Failure = strings.Join(slices.Sorted(maps.Keys(f)), ",")
 		}
+		run.RTOTarget, run.RPOTarget = targetVerdict(e, "rto_met"), targetVerdict(e, "rpo_met")
+		run.Subset, _ = e.Figures["subset"].(bool)
 		if len(d.History) == drillHistory {
 			d.History = slices.Delete(d.History, 0, 1)
 		}
@@ -283,4 +291,17 @@ func (v *view) snap() snapshot {
 		s.LastPass = &l
 	}
 	return s
+}
+
+// targetVerdict reads a drill entry's rto_met or rpo_met figure as met,
+// missed or "" (not judged).
+func targetVerdict(e journal.Entry, key string) string {
+	met, ok := e.Figures[key].(bool)
+	switch {
+	case !ok:
+		return ""
+	case met:
+		return "met"
+	}
+	return "missed"
 }

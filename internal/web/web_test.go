@@ -797,3 +797,19 @@ func TestBackupPageCountsTheMonthsBackups(t *testing.T) {
 		}
 	}
 }
+
+// TestDrillPageSaysTargetsMetOrMissed: a drill's runs show whether they met
+// their RTO and RPO targets, and mark a subset drill.
+func TestDrillPageSaysTargetsMetOrMissed(t *testing.T) {
+	e := newEnv(t)
+	e.append(journal.Entry{Kind: "drill.run", Subject: "yb-drill", Outcome: "ok", Figures: map[string]any{
+		"rto_seconds": 41.2, "rto_target_seconds": 30.0, "rto_met": false, "rpo_seconds": 3600.0, "rpo_met": true,
+		"tables": 4, "subset": true, "tables_not_run": 3}})
+	c, _ := e.login("root.admin", adminPW)
+	body := e.do(request{path: "/drills/yb-drill", cookies: []*http.Cookie{c}}).Body.String()
+	for _, want := range []string{"未达标 missed", "达标 met", "部分 subset"} {
+		if !strings.Contains(body, want) {
+			t.Errorf("drill page lacks %q", want)
+		}
+	}
+}
