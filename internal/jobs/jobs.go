@@ -7,8 +7,10 @@
 // calls and journals the same entries.
 //
 // What it must never do: print (records go to the caller's emit func),
-// journal on its own (the caller owns the journal), or let a value into an
-// entry (entries carry counts and names, as journal.Entry requires).
+// journal on its own (the caller owns the journal: what a job must record
+// while it runs, such as a backup's start, goes through the Recorder the
+// caller gives), or let a value into an entry (entries carry counts and
+// names, as journal.Entry requires).
 package jobs
 
 import (
