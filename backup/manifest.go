@@ -2,6 +2,7 @@ package backup
 
 import (
 	"bytes"
+	"context"
 	"crypto"
 	"crypto/sha256"
 	"encoding/base64"
@@ -10,6 +11,7 @@ import (
 	"fmt"
 	"io"
 	"path"
+	"slices"
 	"strings"
 	"time"
 
@@ -53,6 +55,46 @@ func ListedKey(key string) (object string, manifest, ok bool) {
 	}
 	_, ok = ObjectSuite(key)
 	return key, false, ok
+}
+
+// Listed is one backup under a job's prefix, as the listing shows it: its
+// data object and its manifest, either of which may be missing.
+type Listed struct {
+	Key            string      // the data object's key
+	Data, Manifest *ObjectInfo // nil when not listed
+}
+
+// ListBackups lists prefix and pairs each data object with its manifest
+// (ListedKey), in key order, which is time order: keys carry the UTC start
+// time. Anything else under the prefix is left out.
+func ListBackups(ctx context.Context, s ObjectStore, prefix string) ([]Listed, error) {
+	byKey := map[string]*Listed{}
+	for oi, err := range s.List(ctx, prefix) {
+		if err != nil {
+			return nil, err
+		}
+		obj, manifest, ok := ListedKey(oi.Key)
+		if !ok {
+			continue
+		}
+		l := byKey[obj]
+		if l == nil {
+			l = &Listed{Key: obj}
+			byKey[obj] = l
+		}
+		info := oi
+		if manifest {
+			l.Manifest = &info
+		} else {
+			l.Data = &info
+		}
+	}
+	out := make([]Listed, 0, len(byKey))
+	for _, l := range byKey {
+		out = append(out, *l)
+	}
+	slices.SortFunc(out, func(a, b Listed) int { return strings.Compare(a.Key, b.Key) })
+	return out, nil
 }
 
 // MaxManifestBytes bounds the manifests Parse accepts (and check reads): a

@@ -236,31 +236,14 @@ func deleteAll(ctx context.Context, s ObjectStore, keys []string) error {
 // listForPrune pairs the job's data objects with their manifests, oldest
 // first (keys carry the UTC start time).
 func listForPrune(ctx context.Context, s ObjectStore, prefix string) ([]*pruneEntry, error) {
-	byKey := map[string]*pruneEntry{}
-	get := func(k string) *pruneEntry {
-		if byKey[k] == nil {
-			byKey[k] = &pruneEntry{key: k}
-		}
-		return byKey[k]
+	listed, err := ListBackups(ctx, s, prefix)
+	if err != nil {
+		return nil, err
 	}
-	for oi, err := range s.List(ctx, prefix) {
-		if err != nil {
-			return nil, err
-		}
-		info := oi
-		// Anything else under the prefix is not ours to delete.
-		switch obj, manifest, ok := ListedKey(oi.Key); {
-		case ok && manifest:
-			get(obj).manifest = &info
-		case ok:
-			get(obj).data = &info
-		}
+	out := make([]*pruneEntry, len(listed))
+	for i, l := range listed {
+		out[i] = &pruneEntry{key: l.Key, data: l.Data, manifest: l.Manifest}
 	}
-	out := make([]*pruneEntry, 0, len(byKey))
-	for _, e := range byKey {
-		out = append(out, e)
-	}
-	slices.SortFunc(out, func(a, b *pruneEntry) int { return strings.Compare(a.key, b.key) })
 	return out, nil
 }
 

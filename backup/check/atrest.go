@@ -108,36 +108,17 @@ func (c *checker) unverified(encryptionFromManifests bool) {
 }
 
 // listBackups pairs data objects with their manifests, in key order (which
-// is time order: keys carry the date and time).
+// is time order: keys carry the date and time). Anything else under the
+// prefix (the canary, files people put there) is not ours to judge.
 func (c *checker) listBackups(prefix string) ([]*entry, error) {
-	byKey := map[string]*entry{}
-	get := func(k string) *entry {
-		e := byKey[k]
-		if e == nil {
-			e = &entry{key: k}
-			byKey[k] = e
-		}
-		return e
+	listed, err := backup.ListBackups(c.ctx, c.o.Store, prefix)
+	if err != nil {
+		return nil, err
 	}
-	for oi, err := range c.o.Store.List(c.ctx, prefix) {
-		if err != nil {
-			return nil, err
-		}
-		info := oi
-		// Anything else (the canary, files people put there) is not ours
-		// to judge.
-		switch obj, manifest, ok := backup.ListedKey(oi.Key); {
-		case ok && manifest:
-			get(obj).mobj = &info
-		case ok:
-			get(obj).data = &info
-		}
+	out := make([]*entry, len(listed))
+	for i, l := range listed {
+		out[i] = &entry{key: l.Key, data: l.Data, mobj: l.Manifest}
 	}
-	out := make([]*entry, 0, len(byKey))
-	for _, e := range byKey {
-		out = append(out, e)
-	}
-	slices.SortFunc(out, func(a, b *entry) int { return strings.Compare(a.key, b.key) })
 	return out, nil
 }
 

@@ -94,30 +94,20 @@ func (d *drill) where() string {
 }
 
 // listBackups lists the job's data objects that have a manifest beside
-// them, newest first (keys embed the start time).
+// them, newest first (keys embed the start time). Data objects of either
+// suite count: a job may have switched.
 func (d *drill) listBackups() ([]*choice, error) {
 	prefix := backup.JobPrefix(d.o.Job.Prefix, d.o.Job.Name)
-	objects := map[string]backup.ObjectInfo{}
-	var manifests []string
-	for oi, err := range d.o.Store.List(d.ctx, prefix) {
-		if err != nil {
-			return nil, fmt.Errorf("list %s: %s", prefix, oneLine(err))
-		}
-		// Data objects of either suite: a job may have switched.
-		switch obj, manifest, ok := backup.ListedKey(oi.Key); {
-		case ok && manifest:
-			manifests = append(manifests, obj)
-		case ok:
-			objects[obj] = oi
-		}
+	listed, err := backup.ListBackups(d.ctx, d.o.Store, prefix)
+	if err != nil {
+		return nil, fmt.Errorf("list %s: %s", prefix, oneLine(err))
 	}
 	var out []*choice
-	for _, key := range manifests {
-		if oi, ok := objects[key]; ok {
-			out = append(out, &choice{key: key, info: oi})
+	for _, l := range slices.Backward(listed) {
+		if l.Data != nil && l.Manifest != nil {
+			out = append(out, &choice{key: l.Key, info: *l.Data})
 		}
 	}
-	slices.SortFunc(out, func(a, b *choice) int { return strings.Compare(b.key, a.key) })
 	return out, nil
 }
 

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"slices"
 	"strings"
 	"syscall"
 
@@ -76,21 +75,14 @@ func unrecorded(ctx context.Context, cfg *config.Config, job *config.Backup, sto
 		}
 	}
 	prefix := backup.JobPrefix(job.Prefix, job.Name)
-	data, manifests := map[string]bool{}, map[string]bool{}
-	for oi, err := range store.List(ctx, prefix) {
-		if err != nil {
-			return nil, err
-		}
-		switch obj, manifest, ok := backup.ListedKey(oi.Key); {
-		case ok && manifest:
-			manifests[obj] = true
-		case ok:
-			data[obj] = true
-		}
+	listed, err := backup.ListBackups(ctx, store, prefix)
+	if err != nil {
+		return nil, err
 	}
 	var found []journal.Entry
-	for key := range manifests {
-		if !data[key] || known[key] {
+	for _, l := range listed {
+		key := l.Key
+		if l.Data == nil || l.Manifest == nil || known[key] {
 			continue
 		}
 		why := "no run of this installation's journal started it"
@@ -112,7 +104,6 @@ func unrecorded(ctx context.Context, cfg *config.Config, job *config.Backup, sto
 		}
 		found = append(found, e)
 	}
-	slices.SortFunc(found, func(a, b journal.Entry) int { return strings.Compare(a.Detail, b.Detail) })
 	return found, nil
 }
 
