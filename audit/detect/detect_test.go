@@ -370,3 +370,21 @@ func TestChunkedNoise(t *testing.T) {
 	}
 	t.Logf("%d matches in %d KiB of noise", len(whole), len(buf)>>10)
 }
+
+// TestMayGroupAgreesWithViable: the scan loop's quick test of the first two
+// groups says yes exactly where the grouping rule (viable) can go on.
+func TestMayGroupAgreesWithViable(t *testing.T) {
+	for n0 := 1; n0 <= 8; n0++ {
+		for n := 1; n <= 9; n++ {
+			first := strings.Repeat("1", n0)
+			if n0 == 2 {
+				first = "86" // a 2-digit first group is only a country code
+			}
+			buf := []byte(first + " " + strings.Repeat("3", n) + " ")
+			want := viable(n0, 0, 0) && viable(n0, 1, n)
+			if got := mayGroup(buf, 0, n0); got != want {
+				t.Errorf("groups of %d and %d digits: mayGroup %v, viable %v", n0, n, got, want)
+			}
+		}
+	}
+}

@@ -122,6 +122,9 @@ func (s *scanner) run(lo, hi int, fn func(Match)) {
 // mayGroup reports whether the ASCII digits buf[i:j], followed by an ASCII
 // non-alphanumeric, can start a grouped identifier: a separator and another
 // group must follow, and the first two groups must fit one of the forms.
+// Its switches are viable's first two steps spelt out (viable is not
+// inlined, and this runs at every digit run of every line);
+// TestMayGroupAgreesWithViable keeps them the same.
 func mayGroup(buf []byte, i, j int) bool {
 	if j+1 >= len(buf) {
 		return false
