@@ -401,7 +401,8 @@ func (s *Server) runJob(q *req) {
 
 // monthCoverage is report.CoverageOf for job's entries since the start of
 // this month in the dashboard's time zone: how many of the month's backups
-// were read back whole, drilled, or neither.
+// were read back whole, drilled, or neither. It reads from the month's
+// start (journal.Oldest seeks there), not the whole journal.
 func (s *Server) monthCoverage(job string) (report.Coverage, error) {
 	now := s.now().In(s.settings().Location)
 	since := time.Date(now.Year(), now.Month(), 1, 0, 0, 0, 0, now.Location())
@@ -412,7 +413,7 @@ func (s *Server) monthCoverage(job string) (report.Coverage, error) {
 		}
 	}
 	var backups, checks, drills []journal.Entry
-	for e, err := range journal.Query(s.o.JournalDir, journal.Filter{Since: since}) {
+	for e, err := range journal.Oldest(s.o.JournalDir, journal.Filter{Since: since}) {
 		if err != nil {
 			var p *journal.Problem
 			if errors.As(err, &p) {
