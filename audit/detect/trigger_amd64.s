@@ -1,11 +1,16 @@
-//go:build !noavx2
+//go:build !noasm
 
 #include "textflag.h"
 
-// The broadcast constants live in read-only memory and the loop takes them as
-// memory operands: the skip loop is called once per trigger (every ~60 bytes
-// of a dense log), so building them in registers on every call cost as much
-// as a round of the loop itself.
+// The broadcast constants live in read-only memory and the loops take them as
+// memory operands: a vector loop is called for every trigger past the kept
+// mask (every ~65 bytes of a dense log) and usually finds it in the first
+// round, so loading them into registers once per call costs more than it
+// saves (four more instructions a call for the SSE2 loop, 78 instead of 74,
+// and no faster). The SSE2 loop reads the first 16 bytes of the '@' and 0xEF
+// rows and the two rows of its own at the end. Legacy SSE instructions fault
+// on a memory operand that is not 16-byte aligned: the linker aligns a symbol
+// of 32 bytes or more to 32 bytes, and every row starts at a multiple of 16.
 DATA trigConst<>+0x00(SB)/8, $0x3030303030303030 // '0'
 DATA trigConst<>+0x08(SB)/8, $0x3030303030303030
 DATA trigConst<>+0x10(SB)/8, $0x3030303030303030
@@ -22,7 +27,11 @@ DATA trigConst<>+0x60(SB)/8, $0xefefefefefefefef // lead byte of a full-width fo
 DATA trigConst<>+0x68(SB)/8, $0xefefefefefefefef
 DATA trigConst<>+0x70(SB)/8, $0xefefefefefefefef
 DATA trigConst<>+0x78(SB)/8, $0xefefefefefefefef
-GLOBL trigConst<>(SB), RODATA|NOPTR, $128
+DATA trigConst<>+0x80(SB)/8, $0x5050505050505050 // 0x80-'0' (SSE2: digits to -128..-119)
+DATA trigConst<>+0x88(SB)/8, $0x5050505050505050
+DATA trigConst<>+0x90(SB)/8, $0x8989898989898989 // -119 (SSE2: above it, not a digit)
+DATA trigConst<>+0x98(SB)/8, $0x8989898989898989
+GLOBL trigConst<>(SB), RODATA|NOPTR, $160
 
 // func triggerAVX2(buf []byte, i int) (at int, mask uint64)
 // See trigger_amd64.go. Registers: SI buf, AX the round's start, DX the last
@@ -86,6 +95,112 @@ found:
 
 short:
 	VZEROUPPER
+	MOVQ AX, at+32(FP)
+	MOVQ $0, mask+40(FP)
+	RET
+
+// func triggerSSE2(buf []byte, i int) (at int, mask uint64)
+// triggerAVX2 for CPUs without AVX2, in SSE2 (every x86-64 CPU has it): the
+// same rounds and results from four 16-byte vectors. Legacy SSE encoding, not
+// VEX, so no upper half is ever dirtied and no VZEROUPPER is needed. Two-
+// operand SSE overwrites its destination, hence the MOVO copies. Digits take
+// one compare instead of AVX2's min and compare: x+0x80-'0' maps '0'-'9' to
+// -128..-119, so PCMPGTB against -119 flags the bytes that are not digits, and
+// one NOTQ of the whole mask turns that round. Registers: SI buf, AX the
+// round's start, DX the last start with 64 bytes left, R8 the mask of the 61
+// decided bytes, R9 the non-digits then the triggers, R10 '@' and 0xEF.
+TEXT ·triggerSSE2(SB), NOSPLIT, $0-48
+	MOVQ buf_base+0(FP), SI
+	MOVQ buf_len+8(FP), DX
+	MOVQ i+24(FP), AX
+	SUBQ $64, DX
+	MOVQ $0x1FFFFFFFFFFFFFFF, R8
+
+loop:
+	CMPQ AX, DX
+	JGT  short
+	MOVOU (SI)(AX*1), X0
+	MOVOU 16(SI)(AX*1), X1
+	MOVOU 32(SI)(AX*1), X2
+	MOVOU 48(SI)(AX*1), X3
+
+	// bytes 0-15: '@' or 0xEF into R10, non-digits into R9
+	MOVO     X0, X4
+	PCMPEQB  trigConst<>+0x40(SB), X4
+	MOVO     X0, X5
+	PCMPEQB  trigConst<>+0x60(SB), X5
+	POR      X5, X4
+	PMOVMSKB X4, R10
+	PADDB    trigConst<>+0x80(SB), X0
+	PCMPGTB  trigConst<>+0x90(SB), X0
+	PMOVMSKB X0, R9
+
+	// bytes 16-31
+	MOVO     X1, X4
+	PCMPEQB  trigConst<>+0x40(SB), X4
+	MOVO     X1, X5
+	PCMPEQB  trigConst<>+0x60(SB), X5
+	POR      X5, X4
+	PMOVMSKB X4, R11
+	SHLQ     $16, R11
+	ORQ      R11, R10
+	PADDB    trigConst<>+0x80(SB), X1
+	PCMPGTB  trigConst<>+0x90(SB), X1
+	PMOVMSKB X1, R11
+	SHLQ     $16, R11
+	ORQ      R11, R9
+
+	// bytes 32-47
+	MOVO     X2, X4
+	PCMPEQB  trigConst<>+0x40(SB), X4
+	MOVO     X2, X5
+	PCMPEQB  trigConst<>+0x60(SB), X5
+	POR      X5, X4
+	PMOVMSKB X4, R11
+	SHLQ     $32, R11
+	ORQ      R11, R10
+	PADDB    trigConst<>+0x80(SB), X2
+	PCMPGTB  trigConst<>+0x90(SB), X2
+	PMOVMSKB X2, R11
+	SHLQ     $32, R11
+	ORQ      R11, R9
+
+	// bytes 48-63
+	MOVO     X3, X4
+	PCMPEQB  trigConst<>+0x40(SB), X4
+	MOVO     X3, X5
+	PCMPEQB  trigConst<>+0x60(SB), X5
+	POR      X5, X4
+	PMOVMSKB X4, R11
+	SHLQ     $48, R11
+	ORQ      R11, R10
+	PADDB    trigConst<>+0x80(SB), X3
+	PCMPGTB  trigConst<>+0x90(SB), X3
+	PMOVMSKB X3, R11
+	SHLQ     $48, R11
+	ORQ      R11, R9
+
+	// runs of four digits: d & d>>1 & d>>2 & d>>3, with d = ^non-digits
+	NOTQ R9
+	MOVQ R9, R11
+	SHRQ $1, R11
+	ANDQ R11, R9
+	MOVQ R9, R11
+	SHRQ $2, R11
+	ANDQ R11, R9
+
+	ORQ  R10, R9
+	ANDQ R8, R9
+	JNZ  found
+	ADDQ $61, AX
+	JMP  loop
+
+found:
+	MOVQ AX, at+32(FP)
+	MOVQ R9, mask+40(FP)
+	RET
+
+short:
 	MOVQ AX, at+32(FP)
 	MOVQ $0, mask+40(FP)
 	RET
