@@ -38,8 +38,8 @@ func withLoop(buf []byte, avx2 bool) func(int) int {
 func roundRef(buf []byte, i int) (at int, mask uint64) {
 	for at = i; at+64 <= len(buf); at += 61 {
 		for k := 0; k < 61; k++ {
-			// triggerRef only looks past at+k+3 when at+k is no trigger
-			if triggerRef(buf[:at+64], at+k) == at+k {
+			// whether at+k is a trigger depends on its four bytes only
+			if triggerRef(buf[:at+k+4], at+k) == at+k {
 				mask |= 1 << k
 			}
 		}
