@@ -199,7 +199,8 @@ func (s *scanner) digit(p int) (int, bool) {
 	} else {
 		// General path: letters, full-width forms.
 		ws = p
-		for back := 0; ws > 0; back++ {
+		back := 0
+		for ; ws > 0; back++ {
 			c, n := buf[ws-1], 1
 			if c >= 0x80 {
 				c, n = foldBefore(buf, ws)
@@ -213,6 +214,22 @@ func (s *scanner) digit(p int) (int, bool) {
 			ws -= n
 		}
 		i := ws
+		if e := alnumEnd(buf, ws); ws+back == p && (e == len(buf) || startsAt(buf[e])) {
+			// The word is all ASCII (the walk back crossed only ASCII
+			// bytes, and a byte that ends words stops it): its bounds are
+			// known at once, and only a word short enough to be an
+			// identifier is copied.
+			if e-ws > maxWord {
+				return e, false
+			}
+			for k, c := range buf[ws:e] {
+				s.w[k] = c
+				if c-'0' < 10 {
+					digits++
+				}
+			}
+			nch, i = e-ws, e
+		}
 		for i < len(buf) {
 			c, n := buf[i], 1
 			if c >= 0x80 {
@@ -247,20 +264,49 @@ func (s *scanner) digit(p int) (int, bool) {
 	return s.word(s.w[:nch], ws, we, digits == nch)
 }
 
-// skipWord returns the end of the alphanumeric run that holds p.
+// skipWord returns the end of the alphanumeric run that holds p: its ASCII
+// stretches eight bytes at a time, the full-width forms between them one by
+// one.
 func (s *scanner) skipWord(p int) int {
 	buf := s.buf
-	for p < len(buf) {
-		c, n := buf[p], 1
-		if c >= 0x80 {
-			c, n = foldAt(buf, p)
+	for {
+		p = alnumEnd(buf, p)
+		if p == len(buf) || buf[p] < 0x80 {
+			return p
 		}
+		c, n := foldAt(buf, p)
 		if class[c]&cAlnum == 0 {
-			break
+			return p
 		}
 		p += n
 	}
-	return p
+}
+
+// alnumEnd returns the end of the run of ASCII letters and digits that
+// starts at buf[i] (i itself if there is none): eight bytes at a time while
+// they last.
+func alnumEnd(buf []byte, i int) int {
+	for i+8 <= len(buf) {
+		if na := notAlnum(binary.LittleEndian.Uint64(buf[i:])); na != 0 {
+			return i + bits.TrailingZeros64(na)>>3
+		}
+		i += 8
+	}
+	for i < len(buf) && class[buf[i]]&cAlnum != 0 {
+		i++
+	}
+	return i
+}
+
+// notAlnum sets the high bit of each byte of x that is not an ASCII letter or
+// digit, and clears every other bit. It is exact for every byte: each test
+// first sets the byte's high bit, so no borrow crosses into the next byte.
+func notAlnum(x uint64) uint64 {
+	d := x ^ 0x30*lsb
+	notDigit := ((d | msb) - 10*lsb) | d // high bit: (x^'0')&0x7F >= 10, or x >= 0x80
+	u := x | 0x20*lsb | msb              // letters folded to lower case, high bit set
+	notLetter := ^(u - 0x61*lsb) | (u - 0x7B*lsb) | x
+	return notDigit & notLetter & msb
 }
 
 // word classifies a whole word of 8..19 characters, buf[ws:we] folded into
