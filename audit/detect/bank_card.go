@@ -73,7 +73,7 @@ func plausibleCard[T text](s T) bool {
 	case '3', '4', '5', '6', '9':
 		return true
 	case '2':
-		p := num(s[:4])
+		p := num4(s, 0)
 		return n == 16 && p >= 2221 && p <= 2720
 	}
 	return false

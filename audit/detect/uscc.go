@@ -46,7 +46,7 @@ func validUSCC[T text](s T) bool {
 	if !allDigits(s[2:8]) {
 		return false
 	}
-	if p := num(s[2:4]); !provinces[p] && p != 10 {
+	if p := num2(s, 2); !provinces[p] && p != 10 {
 		return false
 	}
 	// The embedded organisation code's check over 8..15 first: it rejects
