@@ -213,23 +213,10 @@ func (s *scanner) digit(p int) (int, bool) {
 			}
 			ws -= n
 		}
-		i := ws
 		if e := alnumEnd(buf, ws); ws+back == p && (e == len(buf) || startsAt(buf[e])) {
-			// The word is all ASCII (the walk back crossed only ASCII
-			// bytes, and a byte that ends words stops it): its bounds are
-			// known at once, and only a word short enough to be an
-			// identifier is copied.
-			if e-ws > maxWord {
-				return e, false
-			}
-			for k, c := range buf[ws:e] {
-				s.w[k] = c
-				if c-'0' < 10 {
-					digits++
-				}
-			}
-			nch, i = e-ws, e
+			return s.asciiWord(ws, e)
 		}
+		i := ws
 		for i < len(buf) {
 			c, n := buf[i], 1
 			if c >= 0x80 {
@@ -262,6 +249,37 @@ func (s *scanner) digit(p int) (int, bool) {
 		}
 	}
 	return s.word(s.w[:nch], ws, we, digits == nch)
+}
+
+// asciiWord is digit's general path for a word buf[ws:we] that is all ASCII
+// letters and digits (the walk back crossed only ASCII bytes, and a byte
+// that ends words stops it): its bounds are known at once, its digits are
+// the run at its start, and it is copied only when it goes to word with
+// letters in it (word folds those in place).
+func (s *scanner) asciiWord(ws, we int) (int, bool) {
+	buf := s.buf
+	nch := we - ws
+	if nch > maxWord {
+		return we, false
+	}
+	lead := 0 // the digits at its start (the run stops at we: buf[we] is no digit)
+	if buf[ws]-'0' < 10 {
+		lead = digitsEnd(buf, ws) - ws
+	}
+	allDigit := lead == nch
+	x := lead == nch-1 && buf[we-1]|0x20 == 'x' // digits then an X: a group's last form
+	if nch <= maxGroup && (allDigit || x && nch > 1) {
+		if next, ok := s.groupFrom(ws, we, nch, x); ok || nch < maxGroup {
+			return next, ok
+		}
+	}
+	if nch < maxGroup {
+		return we, false
+	}
+	if allDigit {
+		return s.word(buf[ws:we], ws, we, true)
+	}
+	return s.word(s.w[:copy(s.w[:], buf[ws:we])], ws, we, false)
 }
 
 // skipWord returns the end of the alphanumeric run that holds p: its ASCII
