@@ -126,6 +126,17 @@ func (s *scanner) run(lo, hi int, fn func(Match)) {
 // inlined, and this runs at every digit run of every line);
 // TestMayGroupAgreesWithViable keeps them the same.
 func mayGroup(buf []byte, i, j int) bool {
+	// The second group has three digits or more in every form: most
+	// numbers a separator follows (dates, times) fail at its third byte,
+	// here, where the compiler inlines this test into the scan loop.
+	if j+3 < len(buf) && buf[j+1] < 0x80 && buf[j+3]-'0' >= 10 {
+		return false
+	}
+	return mayGroupForm(buf, i, j)
+}
+
+// mayGroupForm is the rest of mayGroup.
+func mayGroupForm(buf []byte, i, j int) bool {
 	if j+1 >= len(buf) {
 		return false
 	}
