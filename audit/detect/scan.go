@@ -173,7 +173,7 @@ func mayGroupForm(buf []byte, i, j int) bool {
 func digitsEnd(buf []byte, i int) int {
 	j := i + 1
 	for j+8 <= len(buf) {
-		d := binary.LittleEndian.Uint64(buf[j:]) ^ 0x30*lsb
+		d := binary.LittleEndian.Uint64(buf[j:j+8]) ^ 0x30*lsb
 		if nd := (((d | msb) - 10*lsb) | d) & msb; nd != 0 { // high bit of each non-digit byte
 			return j + bits.TrailingZeros64(nd)>>3
 		}
@@ -316,7 +316,7 @@ func (s *scanner) skipWord(p int) int {
 // they last.
 func alnumEnd(buf []byte, i int) int {
 	for i+8 <= len(buf) {
-		if na := notAlnum(binary.LittleEndian.Uint64(buf[i:])); na != 0 {
+		if na := notAlnum(binary.LittleEndian.Uint64(buf[i : i+8])); na != 0 {
 			return i + bits.TrailingZeros64(na)>>3
 		}
 		i += 8
