@@ -1,6 +1,7 @@
 package detect
 
 import (
+	"math/rand/v2"
 	"strings"
 	"testing"
 )
@@ -145,6 +146,41 @@ func TestIssuerRange(t *testing.T) {
 	} {
 		if got := issuerRange(c.s); got != c.want {
 			t.Errorf("issuerRange(%s…, %d digits) = %v, want %v", c.s[:6], len(c.s), got, c.want)
+		}
+	}
+}
+
+// TestLuhnLanes checks luhn against the rule written out, for every length a
+// card can have and a few around them.
+func TestLuhnLanes(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	for n := 0; n < 200000; n++ {
+		l := 1 + r.IntN(24)
+		b := make([]byte, l)
+		for i := range b {
+			b[i] = byte('0' + r.IntN(10))
+		}
+		if n%7 == 0 {
+			for i := range b {
+				b[i] = '9' // the largest lanes
+			}
+		}
+		sum := 0
+		for i := range b {
+			d := int(b[len(b)-1-i] - '0')
+			if i%2 == 1 {
+				if d *= 2; d > 9 {
+					d -= 9
+				}
+			}
+			sum += d
+		}
+		want := sum%10 == 0
+		if got := luhn(b); got != want {
+			t.Fatalf("luhn of %d digits (case %d) = %v, want %v", l, n, got, want)
+		}
+		if got := luhn(string(b)); got != want {
+			t.Fatalf("luhn of a string of %d digits (case %d) = %v, want %v", l, n, got, want)
 		}
 	}
 }

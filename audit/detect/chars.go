@@ -181,6 +181,19 @@ func num[T text](s T) int {
 	return n
 }
 
+// num2 and num4 read the two or four digits at s[i:] as a number.
+func num2[T text](s T, i int) int { return int(s[i]-'0')*10 + int(s[i+1]-'0') }
+
+func num4[T text](s T, i int) int { return num2(s, i)*100 + num2(s, i+2) }
+
+// le64 reads s[i:i+8] as a little-endian word (the compiler makes it one
+// load, for strings and byte slices alike).
+func le64[T text](s T, i int) uint64 {
+	_ = s[i+7]
+	return uint64(s[i]) | uint64(s[i+1])<<8 | uint64(s[i+2])<<16 | uint64(s[i+3])<<24 |
+		uint64(s[i+4])<<32 | uint64(s[i+5])<<40 | uint64(s[i+6])<<48 | uint64(s[i+7])<<56
+}
+
 func digitsFrom(w []byte, i int) bool {
 	return i < len(w) && allDigits(w[i:])
 }

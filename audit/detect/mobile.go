@@ -26,7 +26,7 @@ func validMobile[T text](s T) bool {
 
 // mobileOK is validMobile for 11 characters the caller knows to be digits.
 func mobileOK[T text](s T) bool {
-	return s[0] == '1' && mobilePrefix[num(s[1:3])]
+	return s[0] == '1' && mobilePrefix[num2(s, 1)]
 }
 
 // plusBefore extends a joined +86 number to its '+'.

@@ -2,6 +2,7 @@ package detect
 
 import (
 	"fmt"
+	"math/rand/v2"
 	"strings"
 	"testing"
 )
@@ -58,4 +59,33 @@ func TestValidResidentID(t *testing.T) {
 		{"110105194912310021", false},
 		{"110105491231002", true},
 	})
+}
+
+// TestIDCheckLanes checks the multiply-based weighted sum against the sum
+// written out, on every check character, for strings and byte slices.
+func TestIDCheckLanes(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	for n := 0; n < 100000; n++ {
+		body := make([]byte, 17)
+		for i := range body {
+			body[i] = byte('0' + r.IntN(10))
+		}
+		if n%10 == 0 {
+			copy(body, "99999999999999999") // the largest sum
+		}
+		sum := 0
+		for i, c := range body {
+			sum += int(c-'0') * idWeights[i]
+		}
+		for _, last := range []byte("0123456789Xx") {
+			s := string(body) + string(last)
+			want := idCheck[sum%11] == last || last == 'x' && idCheck[sum%11] == 'X'
+			if got := idCheckOK(s); got != want {
+				t.Fatalf("idCheckOK (string, case %d, check %c) = %v, want %v (sum %d)", n, last, got, want, sum)
+			}
+			if got := idCheckOK([]byte(s)); got != want {
+				t.Fatalf("idCheckOK ([]byte, case %d, check %c) = %v, want %v", n, last, got, want)
+			}
+		}
+	}
 }

@@ -126,6 +126,17 @@ func (s *scanner) run(lo, hi int, fn func(Match)) {
 // inlined, and this runs at every digit run of every line);
 // TestMayGroupAgreesWithViable keeps them the same.
 func mayGroup(buf []byte, i, j int) bool {
+	// The second group has three digits or more in every form: most
+	// numbers a separator follows (dates, times) fail at its third byte,
+	// here, where the compiler inlines this test into the scan loop.
+	if j+3 < len(buf) && buf[j+1] < 0x80 && buf[j+3]-'0' >= 10 {
+		return false
+	}
+	return mayGroupForm(buf, i, j)
+}
+
+// mayGroupForm is the rest of mayGroup.
+func mayGroupForm(buf []byte, i, j int) bool {
 	if j+1 >= len(buf) {
 		return false
 	}
@@ -162,7 +173,7 @@ func mayGroup(buf []byte, i, j int) bool {
 func digitsEnd(buf []byte, i int) int {
 	j := i + 1
 	for j+8 <= len(buf) {
-		d := binary.LittleEndian.Uint64(buf[j:]) ^ 0x30*lsb
+		d := binary.LittleEndian.Uint64(buf[j:j+8]) ^ 0x30*lsb
 		if nd := (((d | msb) - 10*lsb) | d) & msb; nd != 0 { // high bit of each non-digit byte
 			return j + bits.TrailingZeros64(nd)>>3
 		}
@@ -199,7 +210,8 @@ func (s *scanner) digit(p int) (int, bool) {
 	} else {
 		// General path: letters, full-width forms.
 		ws = p
-		for back := 0; ws > 0; back++ {
+		back := 0
+		for ; ws > 0; back++ {
 			c, n := buf[ws-1], 1
 			if c >= 0x80 {
 				c, n = foldBefore(buf, ws)
@@ -211,6 +223,9 @@ func (s *scanner) digit(p int) (int, bool) {
 				return s.skipWord(p), false
 			}
 			ws -= n
+		}
+		if e := alnumEnd(buf, ws); ws+back == p && (e == len(buf) || startsAt(buf[e])) {
+			return s.asciiWord(ws, e)
 		}
 		i := ws
 		for i < len(buf) {
@@ -247,20 +262,80 @@ func (s *scanner) digit(p int) (int, bool) {
 	return s.word(s.w[:nch], ws, we, digits == nch)
 }
 
-// skipWord returns the end of the alphanumeric run that holds p.
+// asciiWord is digit's general path for a word buf[ws:we] that is all ASCII
+// letters and digits (the walk back crossed only ASCII bytes, and a byte
+// that ends words stops it): its bounds are known at once, its digits are
+// the run at its start, and it is copied only when it goes to word with
+// letters in it (word folds those in place).
+func (s *scanner) asciiWord(ws, we int) (int, bool) {
+	buf := s.buf
+	nch := we - ws
+	if nch > maxWord {
+		return we, false
+	}
+	lead := 0 // the digits at its start (the run stops at we: buf[we] is no digit)
+	if buf[ws]-'0' < 10 {
+		lead = digitsEnd(buf, ws) - ws
+	}
+	allDigit := lead == nch
+	x := lead == nch-1 && buf[we-1]|0x20 == 'x' // digits then an X: a group's last form
+	if nch <= maxGroup && (allDigit || x && nch > 1) {
+		if next, ok := s.groupFrom(ws, we, nch, x); ok || nch < maxGroup {
+			return next, ok
+		}
+	}
+	if nch < maxGroup {
+		return we, false
+	}
+	if allDigit {
+		return s.word(buf[ws:we], ws, we, true)
+	}
+	return s.word(s.w[:copy(s.w[:], buf[ws:we])], ws, we, false)
+}
+
+// skipWord returns the end of the alphanumeric run that holds p: its ASCII
+// stretches eight bytes at a time, the full-width forms between them one by
+// one.
 func (s *scanner) skipWord(p int) int {
 	buf := s.buf
-	for p < len(buf) {
-		c, n := buf[p], 1
-		if c >= 0x80 {
-			c, n = foldAt(buf, p)
+	for {
+		p = alnumEnd(buf, p)
+		if p == len(buf) || buf[p] < 0x80 {
+			return p
 		}
+		c, n := foldAt(buf, p)
 		if class[c]&cAlnum == 0 {
-			break
+			return p
 		}
 		p += n
 	}
-	return p
+}
+
+// alnumEnd returns the end of the run of ASCII letters and digits that
+// starts at buf[i] (i itself if there is none): eight bytes at a time while
+// they last.
+func alnumEnd(buf []byte, i int) int {
+	for i+8 <= len(buf) {
+		if na := notAlnum(binary.LittleEndian.Uint64(buf[i : i+8])); na != 0 {
+			return i + bits.TrailingZeros64(na)>>3
+		}
+		i += 8
+	}
+	for i < len(buf) && class[buf[i]]&cAlnum != 0 {
+		i++
+	}
+	return i
+}
+
+// notAlnum sets the high bit of each byte of x that is not an ASCII letter or
+// digit, and clears every other bit. It is exact for every byte: each test
+// first sets the byte's high bit, so no borrow crosses into the next byte.
+func notAlnum(x uint64) uint64 {
+	d := x ^ 0x30*lsb
+	notDigit := ((d | msb) - 10*lsb) | d // high bit: (x^'0')&0x7F >= 10, or x >= 0x80
+	u := x | 0x20*lsb | msb              // letters folded to lower case, high bit set
+	notLetter := ^(u - 0x61*lsb) | (u - 0x7B*lsb) | x
+	return notDigit & notLetter & msb
 }
 
 // word classifies a whole word of 8..19 characters, buf[ws:we] folded into

@@ -21,3 +21,22 @@ func TestValidUSCC(t *testing.T) {
 		{"91210106UHUXQEEG58", false},
 	})
 }
+
+// TestUSCCWeights checks that the powers validUSCC's Horner sums stand for
+// are the weights the standards print.
+func TestUSCCWeights(t *testing.T) {
+	usccWeights := []int{1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28} // GB 32100-2015
+	orgWeights := []int{3, 7, 9, 10, 5, 8, 4, 2}                                         // GB 11714-1997
+	p := 1
+	for i, w := range usccWeights {
+		if p%31 != w {
+			t.Errorf("3^%d mod 31 = %d, GB 32100 weight %d", i, p%31, w)
+		}
+		p *= 3
+	}
+	for i, w := range orgWeights {
+		if q := (1 << (8 - i)) % 11; q != w {
+			t.Errorf("2^%d mod 11 = %d, GB 11714 weight %d", 8-i, q, w)
+		}
+	}
+}

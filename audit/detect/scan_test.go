@@ -1,0 +1,32 @@
+package detect
+
+import (
+	"encoding/binary"
+	"math/rand/v2"
+	"testing"
+)
+
+// TestNotAlnum checks the eight-byte test against the class table for every
+// byte value in every position, among random neighbours (a borrow from one
+// byte into the next would show as a wrong flag beside it).
+func TestNotAlnum(t *testing.T) {
+	r := rand.New(rand.NewPCG(1, 2))
+	var w [8]byte
+	for b := 0; b < 256; b++ {
+		for pos := 0; pos < 8; pos++ {
+			for try := 0; try < 64; try++ {
+				for k := range w {
+					w[k] = byte(r.IntN(256))
+				}
+				w[pos] = byte(b)
+				got := notAlnum(binary.LittleEndian.Uint64(w[:]))
+				for k, c := range w {
+					want := class[c]&cAlnum == 0
+					if flag := got>>(8*k)&0xFF == 0x80; flag != want || got>>(8*k)&0x7F != 0 {
+						t.Fatalf("notAlnum(% x): byte %d (%#x) flagged %v, want %v", w, k, c, flag, want)
+					}
+				}
+			}
+		}
+	}
+}
