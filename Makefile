@@ -3,10 +3,12 @@ GO      ?= go
 BIN     := bin/atrest
 VERSION := $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 export CGO_ENABLED ?= 0
-# The detectors pick their skip loop at run time (AVX2 where the CPU has it, a
-# portable one elsewhere): a plain `go build` is the build users get. The
-# build tag noavx2 leaves the AVX2 loop out; make test and make bench use it
-# to test and time the portable loop too.
+# The detectors pick their skip loop at run time: on x86-64 AVX2 where the CPU
+# has it, else SSE2 (every x86-64 CPU has it); elsewhere a portable Go loop. A
+# plain `go build` is the build users get. Two build tags run the other loops
+# on this machine, and make vet, make test and make bench use them: noavx2
+# runs the SSE2 loop (what a CPU without AVX2 runs), noasm the portable loop
+# (no assembly: what arm64 runs).
 
 .PHONY: build test vet eval demo demo-stop bench clean
 
@@ -15,14 +17,16 @@ build:
 
 vet:
 	$(GO) vet ./...
-	$(GO) vet -tags noavx2 ./audit/detect/
+	$(GO) vet -tags noavx2 ./audit/detect/   # the SSE2 loop's build
+	$(GO) vet -tags noasm ./audit/detect/    # the portable loop's build, no assembly
 	@test -z "$$(gofmt -l .)" || (echo "gofmt needed on:"; gofmt -l .; exit 1)
 
 # Unit and integration tests (throwaway MariaDB, S3 peers), the scorers on the
 # labeled corpus included (cmd/atrest eval tests).
 test: vet
 	$(GO) test -count=1 -timeout 40m ./...
-	$(GO) test -count=1 -tags noavx2 ./audit/detect/   # the portable skip loop too
+	$(GO) test -count=1 -tags noavx2 ./audit/detect/   # the scan on the SSE2 skip loop
+	$(GO) test -count=1 -tags noasm ./audit/detect/    # and on the portable Go loop
 
 # Print the corpus scorers' tables (internal/eval on testdata/corpus; they
 # also run inside make test).

@@ -32,9 +32,13 @@ CPU="$(grep -m1 '^model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//') ($(g
 echo "== file scanning: ${MB} MiB of dense mixed log; CPU: $CPU"
 LOG=$B/dense-$MB.log
 [ -s "$LOG" ] || go run ./scripts/gendemo -log "$LOG" -size "$MB"
-# The same program without the AVX2 loop (build tag noavx2): the portable loop.
+# The same program on the other two skip loops: build tag noavx2 runs the SSE2
+# loop (what an x86-64 CPU without AVX2 runs), noasm the portable Go loop (what
+# arm64 runs).
 go build -tags noavx2 -o bin/atrest-noavx2 ./cmd/atrest
-PORT=$PWD/bin/atrest-noavx2
+go build -tags noasm -o bin/atrest-noasm ./cmd/atrest
+SSE2=$PWD/bin/atrest-noavx2
+PORT=$PWD/bin/atrest-noasm
 cat "$LOG" > /dev/null  # warm the page cache for every contender
 # timed NAME CMD...: one run, appended to $B/times as "NAME wall cpu"
 timed() {
@@ -45,8 +49,10 @@ timed() {
 for i in $(seq 1 "$RUNS"); do
   timed rg rg -c -o "$RE" "$LOG"
   timed avx2-1 env GOMAXPROCS=1 $ATREST scan files --workers 1 --format jsonl "$LOG"
+  timed sse2-1 env GOMAXPROCS=1 $SSE2 scan files --workers 1 --format jsonl "$LOG"
   timed portable-1 env GOMAXPROCS=1 $PORT scan files --workers 1 --format jsonl "$LOG"
   timed avx2-all $ATREST scan files --format jsonl "$LOG"
+  timed sse2-all $SSE2 scan files --format jsonl "$LOG"
   timed portable-all $PORT scan files --format jsonl "$LOG"
   timed summary-all $ATREST scan files --format jsonl --findings summary "$LOG"
 done
@@ -66,17 +72,20 @@ def med(name):
 rg = med("rg")[0]
 rows = [("rg -c -o REGEX (no validation)", "rg", ""),
         ("atrest AVX2 loop, 1 core", "avx2-1", ""),
-        ("atrest portable loop, 1 core", "portable-1", ""),
+        ("atrest SSE2 loop (noavx2), 1 core", "sse2-1", ""),
+        ("atrest portable Go loop (noasm), 1 core", "portable-1", ""),
         ("atrest AVX2 loop, all cores", "avx2-all", "  (target >= 3x rg, goal 5x)"),
-        ("atrest portable loop, all cores", "portable-all", "  (target >= 3x rg)"),
+        ("atrest SSE2 loop (noavx2), all cores", "sse2-all", "  (target >= 3x rg)"),
+        ("atrest portable Go loop (noasm), all cores", "portable-all", ""),
         ("atrest AVX2, all cores, --findings summary", "summary-all", "")]
 print(f"  {'scan files --format jsonl, medians of ' + str(len(runs.get('rg', []))):44} {'wall s':>7} {'MiB/s':>7} {'cpu s':>7} {'x rg':>6}")
 for label, name, note in rows:
     wall, cpu = med(name)
     print(f"  {label:44} {wall:7.2f} {mb/wall:7.0f} {cpu:7.2f} {rg/wall:6.2f}{note}")
-for n in ("1", "all"):
-    a, p = med("avx2-" + n), med("portable-" + n)
-    print(f"  AVX2/portable, {n} core(s): wall {p[0]/a[0]:.2f}x faster, cpu {p[1]/a[1]:.2f}x less")
+for other, label in (("sse2", "SSE2"), ("portable", "portable Go")):
+    for n in ("1", "all"):
+        a, p = med("avx2-" + n), med(other + "-" + n)
+        print(f"  AVX2/{label}, {n} core(s): wall {p[0]/a[0]:.2f}x faster, cpu {p[1]/a[1]:.2f}x less")
 allb, sumb = int(sys.argv[3] or 0), int(sys.argv[4] or 0)
 print(f"  output: --findings all {allb/1e6:.0f} MB of jsonl, --findings summary {sumb/1e3:.1f} kB")
 PY
@@ -85,7 +94,8 @@ gobench() { # gobench PKG REGEX [TAGS [BENCHTIME]]: the benchmark's runs, one li
   go test -tags "${3:-}" -run '^$' -bench "$2" -benchtime "${4:-${BENCH_TIME:-10x}}" -count "${BENCH_COUNT:-5}" "$1" 2>/dev/null | grep -E '^Benchmark'
 }
 python3 - "$(gobench ./audit/detect/ 'BenchmarkFind$')" "$(gobench ./audit/detect/ 'BenchmarkFind$' noavx2)" \
-  "$(gobench ./audit/filescan/ 'BenchmarkScanFile')" "$(gobench ./audit/filescan/ 'BenchmarkScanFile' noavx2)" <<'PY'
+  "$(gobench ./audit/detect/ 'BenchmarkFind$' noasm)" "$(gobench ./audit/filescan/ 'BenchmarkScanFile')" \
+  "$(gobench ./audit/filescan/ 'BenchmarkScanFile' noavx2)" "$(gobench ./audit/filescan/ 'BenchmarkScanFile' noasm)" <<'PY'
 import re, statistics, sys
 def rates(text, metric):
     out = {}
@@ -95,15 +105,16 @@ def rates(text, metric):
         if m:
             out.setdefault(name, []).append(float(m.group(1)) * 1e6 / 2**20)
     return {k: statistics.median(v) for k, v in out.items()}
-for title, avx, port, metric, what in (
-        ("BenchmarkFind", sys.argv[1], sys.argv[2], "cpu-MB/s", "detectors only: 8 MiB of dense log, one core, counting"),
-        ("BenchmarkScanFile", sys.argv[3], sys.argv[4], "cpu-MB/s", "whole pipeline on a 32 MiB dense log file: decode, detect, mask, fingerprint, jsonl; CPU of the process")):
-    print(f"  {title} ({what}):")
-    a, p = rates(avx, metric), rates(port, metric)
+nan = float("nan")
+for title, avx, sse, port, metric, what in (
+        ("BenchmarkFind", sys.argv[1], sys.argv[2], sys.argv[3], "cpu-MB/s", "detectors only: 8 MiB of dense log, one core, counting"),
+        ("BenchmarkScanFile", sys.argv[4], sys.argv[5], sys.argv[6], "cpu-MB/s", "whole pipeline on a 32 MiB dense log file: decode, detect, mask, fingerprint, jsonl; CPU of the process")):
+    print(f"  {title} ({what}), MiB per CPU second:")
+    a, s, p = rates(avx, metric), rates(sse, metric), rates(port, metric)
     for name in sorted(a):
-        unit = "MiB per CPU second"
-        goal = "  (target >= 1024 on both)" if title == "BenchmarkFind" else ""
-        print(f"    {name:36} AVX2 {a[name]:6.0f}  portable {p.get(name, float('nan')):6.0f} {unit}, ratio {a[name]/p.get(name, float('nan')):.2f}{goal}")
+        goal = "  (target >= 1024 on AVX2 and SSE2)" if title == "BenchmarkFind" else ""
+        print(f"    {name:36} AVX2 {a[name]:6.0f}  SSE2 {s.get(name, nan):6.0f}  portable Go {p.get(name, nan):6.0f},"
+              f" AVX2/SSE2 {a[name]/s.get(name, nan):.2f}, AVX2/Go {a[name]/p.get(name, nan):.2f}{goal}")
 PY
 echo "  SHA-256 of 1 KiB right after a skip loop (BenchmarkSHA256AfterSkip, CPU ns per op; the dirty-upper"
 echo "  control shows what a loop without VZEROUPPER would cost here: ~1.0 on AMD Zen, large on Intel):"
@@ -117,7 +128,7 @@ for line in sys.argv[1].splitlines():
         ns.setdefault(name, []).append(float(m.group(1)))
 ns = {k: statistics.median(v) for k, v in ns.items()}
 base = ns.get("after-swar")
-for k in ("alone", "after-swar", "after-avx2", "after-dirty-upper"):
+for k in ("alone", "after-swar", "after-sse2", "after-avx2", "after-dirty-upper"):
     if k in ns and base:
         print(f"    {k:18} {ns[k]:7.0f} ns  {ns[k]/base:5.2f}x after-swar")
 PY

@@ -2,8 +2,9 @@
 //
 // One pass over the input finds candidates (digit runs, '@', full-width forms);
 // only candidates reach the validators. There is no regular expression on the hot
-// path. The package is a leaf: it imports only the standard library and x/text,
-// and it never prints, logs or stores a value it finds.
+// path. The package is a leaf: it imports only the standard library, x/text
+// and x/sys/cpu (which picks the skip loop, trigger.go), and it never prints,
+// logs or stores a value it finds.
 //
 // Tokens. An identifier is a whole token: the alphanumeric run that holds it
 // (ASCII or full-width) is exactly the identifier, so a 13-digit timestamp holds

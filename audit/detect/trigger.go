@@ -12,11 +12,15 @@ import (
 // allows. Stopping at more places than these is safe, only slower: near the
 // end of the buffer the skip loops stop at any single digit.
 //
-// The scanner's nextTrigger (trigger_amd64.go, trigger_other.go) returns the first trigger
-// at or after i, or len(buf).
+// The scanner's nextTrigger returns the first trigger at or after i, or
+// len(buf), with one of three skip loops: on amd64 a vector loop in assembly,
+// AVX2 where the CPU has it, else SSE2, which every x86-64 CPU has
+// (trigger_amd64.go); on other architectures and under the build tag noasm
+// the portable loop below (trigger_other.go), which also finishes the last
+// 63 bytes for the vector loops.
 
-// nextTriggerSWAR is nextTrigger sixteen bytes at a time in two uint64
-// words. The buffer is sliced once and walked by an index the compiler can
+// nextTriggerSWAR is the portable skip loop, sixteen bytes at a time in two
+// uint64 words. The buffer is sliced once and walked by an index the compiler can
 // prove in bounds, and the two words share one test for "nothing here", the
 // common case. A run that starts in the last three bytes of a step is found
 // in the next one, from the digit flags carried over. The lowest flag of each

@@ -1,11 +1,16 @@
-//go:build !noavx2
+//go:build !noasm
 
 #include "textflag.h"
 
-// The broadcast constants live in read-only memory and the loop takes them as
-// memory operands: the skip loop is called once per trigger (every ~60 bytes
-// of a dense log), so building them in registers on every call cost as much
-// as a round of the loop itself.
+// The broadcast constants live in read-only memory and the loops take them as
+// memory operands: a vector loop is called for every trigger past the kept
+// mask (every ~65 bytes of a dense log) and usually finds it in the first
+// round, so loading them into registers once per call costs more than it
+// saves (four more instructions a call for the SSE2 loop, 78 instead of 74,
+// and no faster). The SSE2 loop reads the first 16 bytes of the '@' and 0xEF
+// rows and the two rows of its own at the end. Legacy SSE instructions fault
+// on a memory operand that is not 16-byte aligned: the linker aligns a symbol
+// of 32 bytes or more to 32 bytes, and every row starts at a multiple of 16.
 DATA trigConst<>+0x00(SB)/8, $0x3030303030303030 // '0'
 DATA trigConst<>+0x08(SB)/8, $0x3030303030303030
 DATA trigConst<>+0x10(SB)/8, $0x3030303030303030
@@ -22,7 +27,40 @@ DATA trigConst<>+0x60(SB)/8, $0xefefefefefefefef // lead byte of a full-width fo
 DATA trigConst<>+0x68(SB)/8, $0xefefefefefefefef
 DATA trigConst<>+0x70(SB)/8, $0xefefefefefefefef
 DATA trigConst<>+0x78(SB)/8, $0xefefefefefefefef
-GLOBL trigConst<>(SB), RODATA|NOPTR, $128
+DATA trigConst<>+0x80(SB)/8, $0x5050505050505050 // 0x80-'0' (SSE2: digits to -128..-119)
+DATA trigConst<>+0x88(SB)/8, $0x5050505050505050
+DATA trigConst<>+0x90(SB)/8, $0x8989898989898989 // -119 (SSE2: above it, not a digit)
+DATA trigConst<>+0x98(SB)/8, $0x8989898989898989
+GLOBL trigConst<>(SB), RODATA|NOPTR, $160
+
+// ROUNDS_BEGIN follows the loading of the arguments (SI buf, DX its length,
+// AX i) in either loop and heads its rounds: DX becomes the last start with
+// 64 bytes left, R8 the mask of a round's 61 decided bytes, and a round with
+// fewer than 64 bytes goes to short. (The arguments are loaded outside the
+// macro, where go vet checks their names and offsets.)
+#define ROUNDS_BEGIN \
+	SUBQ $64, DX; \
+	MOVQ $0x1FFFFFFFFFFFFFFF, R8; \
+loop: \
+	CMPQ AX, DX; \
+	JGT  short
+
+// ROUND_END ends a round of either loop, with R9 the digits of its 64 bytes
+// and R10 its '@' and 0xEF bytes: R9 becomes the mask of triggers among the
+// decided bytes (R8), runs of four digits as d & d>>1 & d>>2 & d>>3; on to
+// found if it is not 0, else to the next round, 61 bytes on.
+#define ROUND_END \
+	MOVQ R9, R11; \
+	SHRQ $1, R11; \
+	ANDQ R11, R9; \
+	MOVQ R9, R11; \
+	SHRQ $2, R11; \
+	ANDQ R11, R9; \
+	ORQ  R10, R9; \
+	ANDQ R8, R9; \
+	JNZ  found; \
+	ADDQ $61, AX; \
+	JMP  loop
 
 // func triggerAVX2(buf []byte, i int) (at int, mask uint64)
 // See trigger_amd64.go. Registers: SI buf, AX the round's start, DX the last
@@ -31,12 +69,7 @@ TEXT ·triggerAVX2(SB), NOSPLIT, $0-48
 	MOVQ buf_base+0(FP), SI
 	MOVQ buf_len+8(FP), DX
 	MOVQ i+24(FP), AX
-	SUBQ $64, DX
-	MOVQ $0x1FFFFFFFFFFFFFFF, R8
-
-loop:
-	CMPQ AX, DX
-	JGT  short
+	ROUNDS_BEGIN
 	VMOVDQU (SI)(AX*1), Y4
 	VMOVDQU 32(SI)(AX*1), Y5
 
@@ -64,19 +97,7 @@ loop:
 	SHLQ      $32, R11
 	ORQ       R11, R10
 
-	// runs of four digits: d & d>>1 & d>>2 & d>>3
-	MOVQ R9, R11
-	SHRQ $1, R11
-	ANDQ R11, R9
-	MOVQ R9, R11
-	SHRQ $2, R11
-	ANDQ R11, R9
-
-	ORQ  R10, R9
-	ANDQ R8, R9
-	JNZ  found
-	ADDQ $61, AX
-	JMP  loop
+	ROUND_END
 
 found:
 	VZEROUPPER
@@ -86,6 +107,65 @@ found:
 
 short:
 	VZEROUPPER
+	MOVQ AX, at+32(FP)
+	MOVQ $0, mask+40(FP)
+	RET
+
+// SSE2_MASKS loads bytes off..off+15 of the round into x and sets bit k of
+// ae for each '@' or 0xEF, of nd for each byte that is not a digit.
+#define SSE2_MASKS(off, x, ae, nd) \
+	MOVOU    off(SI)(AX*1), x; \
+	MOVO     x, X4; \
+	PCMPEQB  trigConst<>+0x40(SB), X4; \
+	MOVO     x, X5; \
+	PCMPEQB  trigConst<>+0x60(SB), X5; \
+	POR      X5, X4; \
+	PMOVMSKB X4, ae; \
+	PADDB    trigConst<>+0x80(SB), x; \
+	PCMPGTB  trigConst<>+0x90(SB), x; \
+	PMOVMSKB x, nd
+
+// func triggerSSE2(buf []byte, i int) (at int, mask uint64)
+// triggerAVX2 for CPUs without AVX2, in SSE2 (every x86-64 CPU has it): the
+// same rounds and results from four 16-byte vectors. Legacy SSE encoding, not
+// VEX, so no upper half is ever dirtied and no VZEROUPPER is needed. Two-
+// operand SSE overwrites its destination, hence the MOVO copies. Digits take
+// one compare instead of AVX2's min and compare: x+0x80-'0' maps '0'-'9' to
+// -128..-119, so PCMPGTB against -119 flags the bytes that are not digits, and
+// one NOTQ of the round's 64-bit mask turns them into digits. Registers as in
+// ROUNDS_BEGIN and ROUND_END; R9 holds the non-digits until the NOTQ, R11 and
+// R12 the 16 bits of a vector before they are shifted into R10 and R9.
+TEXT ·triggerSSE2(SB), NOSPLIT, $0-48
+	MOVQ buf_base+0(FP), SI
+	MOVQ buf_len+8(FP), DX
+	MOVQ i+24(FP), AX
+	ROUNDS_BEGIN
+	SSE2_MASKS(0, X0, R10, R9)
+	SSE2_MASKS(16, X1, R11, R12)
+	SHLQ $16, R11
+	ORQ  R11, R10
+	SHLQ $16, R12
+	ORQ  R12, R9
+	SSE2_MASKS(32, X2, R11, R12)
+	SHLQ $32, R11
+	ORQ  R11, R10
+	SHLQ $32, R12
+	ORQ  R12, R9
+	SSE2_MASKS(48, X3, R11, R12)
+	SHLQ $48, R11
+	ORQ  R11, R10
+	SHLQ $48, R12
+	ORQ  R12, R9
+
+	NOTQ R9 // digits
+	ROUND_END
+
+found:
+	MOVQ AX, at+32(FP)
+	MOVQ R9, mask+40(FP)
+	RET
+
+short:
 	MOVQ AX, at+32(FP)
 	MOVQ $0, mask+40(FP)
 	RET

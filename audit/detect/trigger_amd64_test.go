@@ -1,4 +1,4 @@
-//go:build !noavx2
+//go:build !noasm
 
 package detect
 
@@ -9,13 +9,73 @@ import (
 	"testing"
 )
 
+// vectorLoops are the scanner's nextTrigger with the SSE2 loop, which every
+// x86-64 CPU runs whatever the build picks, and with the AVX2 loop where this
+// build and CPU have it.
+func vectorLoops(buf []byte) map[string]func(int) int {
+	loops := map[string]func(int) int{"sse2": withLoop(buf, false)}
+	if useAVX2 {
+		loops["avx2"] = withLoop(buf, true)
+	}
+	return loops
+}
+
+// withLoop is the nextTrigger of a scanner of buf, with useAVX2 set to avx2
+// for each call (tests run one at a time, none in parallel).
+func withLoop(buf []byte, avx2 bool) func(int) int {
+	s := &scanner{buf: buf}
+	return func(i int) int {
+		defer func(was bool) { useAVX2 = was }(useAVX2)
+		useAVX2 = avx2
+		return s.nextTrigger(i)
+	}
+}
+
+// roundRef is the definition of the vector loops' contract: from i on, in
+// rounds 61 bytes apart that have 64 bytes, the first round start that holds
+// a trigger among its first 61 bytes, with their mask; else the first round
+// start with fewer than 64 bytes left, and mask 0.
+func roundRef(buf []byte, i int) (at int, mask uint64) {
+	for at = i; at+64 <= len(buf); at += 61 {
+		for k := 0; k < 61; k++ {
+			// whether at+k is a trigger depends on its four bytes only
+			if triggerRef(buf[:at+k+4], at+k) == at+k {
+				mask |= 1 << k
+			}
+		}
+		if mask != 0 {
+			return at, mask
+		}
+	}
+	return at, 0
+}
+
+// checkRounds calls the vector loops directly from every i of buf and checks
+// their round start and mask against roundRef.
+func checkRounds(t *testing.T, buf []byte) {
+	t.Helper()
+	loops := map[string]func([]byte, int) (int, uint64){"sse2": triggerSSE2}
+	if useAVX2 {
+		loops["avx2"] = triggerAVX2
+	}
+	for i := 0; i <= len(buf); i++ {
+		wantAt, wantMask := roundRef(buf, i)
+		for name, loop := range loops {
+			if at, mask := loop(buf, i); at != wantAt || mask != wantMask {
+				t.Fatalf("%s from %d of %d: round %d mask %#x, want round %d mask %#x",
+					name, i, len(buf), at, mask, wantAt, wantMask)
+			}
+		}
+	}
+}
+
 // BenchmarkSHA256AfterSkip times SHA-256 of 1 KiB (SHA-NI or SSE code, as the
 // fingerprints use) right after one call of a skip loop, the pattern of a
 // scan. On Intel a 256-bit register left dirty makes every later SSE
 // instruction pay, which cost the whole scan a factor of 3 before the vector
-// loop ended in VZEROUPPER. after-avx2 must stay level with after-swar on
-// every CPU; after-dirty-upper shows what the penalty would be on this one
-// (none on AMD Zen, where the check cannot fail).
+// loop ended in VZEROUPPER. after-avx2 and after-sse2 must stay level with
+// after-swar on every CPU; after-dirty-upper shows what the penalty would be
+// on this one (none on AMD Zen, where the check cannot fail).
 func BenchmarkSHA256AfterSkip(b *testing.B) {
 	block := make([]byte, 1024)
 	round := []byte(strings.Repeat("x", 128)) // no trigger: two rounds, then the tail
@@ -36,8 +96,9 @@ func BenchmarkSHA256AfterSkip(b *testing.B) {
 	}
 	run("alone", func() {})
 	run("after-swar", func() { sink += nextTriggerSWAR(round, 0) })
+	run("after-sse2", func() { at, _ := triggerSSE2(round, 0); sink += at })
 	if !useAVX2 {
-		b.Log("no AVX2 on this CPU")
+		b.Log("no AVX2 loop in this build or on this CPU")
 		return
 	}
 	run("after-avx2", func() { at, _ := triggerAVX2(round, 0); sink += at })

@@ -1,9 +1,8 @@
-//go:build !amd64 || noavx2
+//go:build !amd64 || noasm
 
 package detect
 
-// useAVX2 is false where the AVX2 loop is not built: other architectures, and
-// the noavx2 build tag, which tests and benchmarks of the portable loop use.
-const useAVX2 = false
-
+// Where there is no vector loop (other architectures, and the build tag noasm,
+// which tests and benchmarks of this path use on amd64) the portable loop is
+// the skip loop, and the kept mask of the scanner stays 0.
 func (s *scanner) nextTrigger(i int) int { return nextTriggerSWAR(s.buf, i) }

@@ -2,6 +2,7 @@ package detect
 
 import (
 	"bytes"
+	"slices"
 	"testing"
 )
 
@@ -37,14 +38,12 @@ func checkSkip(t *testing.T, name string, buf []byte, next func(i int) int) {
 	}
 }
 
-// skipLoops are the loops this build can run: the portable one always, the
-// vector one where the CPU has it (trigger_amd64.go).
+// skipLoops are the loops this build can run: the portable one always, and
+// on amd64 the scanner's wrapper with each vector loop this CPU runs
+// (vectorLoops, trigger_amd64_test.go).
 func skipLoops(buf []byte) map[string]func(int) int {
-	loops := map[string]func(int) int{"swar": func(i int) int { return nextTriggerSWAR(buf, i) }}
-	if useAVX2 {
-		s := &scanner{buf: buf}
-		loops["avx2"] = s.nextTrigger
-	}
+	loops := vectorLoops(buf)
+	loops["swar"] = func(i int) int { return nextTriggerSWAR(buf, i) }
 	return loops
 }
 
@@ -67,13 +66,17 @@ func TestSkipLoops(t *testing.T) {
 		}
 		inputs = append(inputs, b)
 	}
-	if !useAVX2 {
-		t.Log("no AVX2 loop in this build or on this CPU: the portable loop only")
+	names := make([]string, 0, 3)
+	for name := range skipLoops(nil) {
+		names = append(names, name)
 	}
+	slices.Sort(names)
+	t.Logf("skip loops of this build on this CPU: %v", names)
 	for _, in := range inputs {
 		for name, next := range skipLoops(in) {
 			checkSkip(t, name, in, next)
 		}
+		checkRounds(t, in)
 	}
 }
 
@@ -85,5 +88,6 @@ func FuzzSkipLoops(f *testing.F) {
 		for name, next := range skipLoops(data) {
 			checkSkip(t, name, data, next)
 		}
+		checkRounds(t, data)
 	})
 }
