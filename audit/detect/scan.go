@@ -71,7 +71,7 @@ func (s *scanner) run(lo, hi int, fn func(Match)) {
 			// separator, more digits); a long one is a whole word of
 			// digits, judged at once without copying it.
 			if i == 0 || endsBefore(full, i) {
-				j := digitsEnd(full, i)
+				j := s.runEnd(i)
 				if j == len(full) {
 					if j-i < maxGroup {
 						i = j
@@ -166,6 +166,21 @@ func mayGroupForm(buf []byte, i, j int) bool {
 		return n == 8
 	}
 	return false
+}
+
+// runEnd is digitsEnd for a digit trigger at i, the start of a four-digit
+// run: from the kept mask of the vector round when the run ends inside it
+// (a run of n digits starts n-3 four-digit runs in a row, and the three
+// digits after the last one start none), else digitsEnd. Any digit trigger
+// that lies in the kept round came from its mask, so bit i is set there; a
+// clear bit means there is no mask to read (the portable loop keeps none).
+func (s *scanner) runEnd(i int) int {
+	if k := uint(i - s.trigAt); k < 61 {
+		if ones := bits.TrailingZeros64(^(s.trigMask >> k)); ones > 0 && int(k)+ones < 61 {
+			return i + ones + 3
+		}
+	}
+	return digitsEnd(s.buf, i)
 }
 
 // digitsEnd returns the end of the run of ASCII digits that starts at

@@ -30,3 +30,26 @@ func TestNotAlnum(t *testing.T) {
 		}
 	}
 }
+
+// TestRunEndAgreesWithDigitsEnd walks the triggers of random digit-heavy
+// text as the scan loop does and checks that the end of each digit run read
+// from the kept vector mask is the one digitsEnd finds byte by byte.
+func TestRunEndAgreesWithDigitsEnd(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 8))
+	alphabet := []byte("0123456789012345678901234567890123456789 -a@\xef\n")
+	for n := 0; n < 3000; n++ {
+		buf := make([]byte, 1+r.IntN(400))
+		for i := range buf {
+			buf[i] = alphabet[r.IntN(len(alphabet))]
+		}
+		s := scanner{buf: buf}
+		for i := s.nextTrigger(0); i < len(buf); i = s.nextTrigger(i + 1) {
+			if buf[i]-'0' >= 10 {
+				continue
+			}
+			if got, want := s.runEnd(i), digitsEnd(buf, i); got != want {
+				t.Fatalf("case %d: the digit run at %d ends at %d by the kept mask, at %d byte by byte", n, i, got, want)
+			}
+		}
+	}
+}
