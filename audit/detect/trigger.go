@@ -19,18 +19,21 @@ import (
 // the portable loop below (trigger_other.go), which also finishes the last
 // 63 bytes for the vector loops.
 
-// nextTriggerSWAR is the portable skip loop, sixteen bytes at a time in two
-// uint64 words. The buffer is sliced once and walked by an index the compiler can
-// prove in bounds, and the two words share one test for "nothing here", the
-// common case. A run that starts in the last three bytes of a step is found
-// in the next one, from the digit flags carried over. The lowest flag of each
-// kind is exact.
+// nextTriggerSWAR is the portable skip loop: sixteen bytes at a time in two
+// uint64 words, the windows thirteen bytes apart. A four-digit run needs the
+// three bytes after its start, so a window decides the runs that start in
+// its first thirteen bytes (those that start in its last three read as none,
+// zeros shifting in from above) and the next window begins there: no state
+// is carried from one window to the next, which keeps the loop's values in
+// registers. The two words share one test for "nothing here", the common
+// case. The lowest flag of each kind is exact ('@' and 0xEF are exact in
+// every byte, and a run that starts in the last three bytes could only hold
+// them, not precede them).
 func nextTriggerSWAR(buf []byte, i int) int {
 	if uint(i) >= uint(len(buf)) {
 		return i
 	}
-	var carry uint64
-	for ; i <= len(buf)-16; i += 16 {
+	for ; i <= len(buf)-16; i += 13 {
 		w := buf[i : i+16]
 		x0 := binary.LittleEndian.Uint64(w)
 		x1 := binary.LittleEndian.Uint64(w[8:])
@@ -38,31 +41,19 @@ func nextTriggerSWAR(buf []byte, i int) int {
 		// the shifts below move whole bytes, so the low bits never reach
 		// a high bit, and masking once saves the compiler's many masks.
 		d0, d1 := digitFlags(x0), digitFlags(x1)
-		// runs of two digits from each byte, then of four: exact for
-		// starts 0-12; starts 13-15 read as none (zeros shift in from
-		// above) and are found from carry in the next step
+		// runs of two digits from each byte, then of four
 		p0 := d0 & (d0>>8 | d1<<56)
 		p1 := d1 & (d1 >> 8)
 		m0 := (p0&(p0>>16|p1<<48) | atOrEF(x0)) & msb
 		m1 := (p1&(p1>>16) | atOrEF(x1)) & msb
-		if carry|m0|m1 != 0 {
-			if carry != 0 {
-				u := carry | d0<<24
-				u &= u >> 8
-				if rs := u & (u >> 16) & 0x808080; rs != 0 {
-					return i + bits.TrailingZeros64(rs)>>3 - 3
-				}
-			}
+		if m0|m1 != 0 {
 			if m0 != 0 {
 				return i + bits.TrailingZeros64(m0)>>3
 			}
-			if m1 != 0 {
-				return i + 8 + bits.TrailingZeros64(m1)>>3
-			}
+			return i + 8 + bits.TrailingZeros64(m1)>>3
 		}
-		carry = d1 >> 40 & 0x808080
 	}
-	return nextTrigger8(buf, i, carry)
+	return nextTriggerBytes(buf, i) // the last 15 bytes or fewer
 }
 
 // digitFlags sets the high bit of each ASCII digit byte of x; the low seven
@@ -81,42 +72,9 @@ func atOrEF(x uint64) uint64 {
 	return (a-lsb)&^a | (e-lsb)&^e
 }
 
-// nextTrigger8 is the tail of nextTriggerSWAR: one word of eight bytes while
-// there is one, so that what is left to the byte loop (which stops at any
-// digit) is at most ten bytes; carry holds the digit flags of the three
-// bytes before i.
-func nextTrigger8(buf []byte, i int, carry uint64) int {
-	for uint(i) <= uint(len(buf)-8) && i+8 <= len(buf) {
-		x := binary.LittleEndian.Uint64(buf[i : i+8])
-		dg := digitFlags(x) & msb
-		if carry != 0 {
-			u := carry | dg<<24
-			u &= u >> 8
-			if rs := u & (u >> 16) & 0x808080; rs != 0 {
-				return i + bits.TrailingZeros64(rs)>>3 - 3
-			}
-		}
-		r := dg & (dg >> 8)
-		r &= r >> 16
-		if m := r | atOrEF(x)&msb; m != 0 {
-			return i + bits.TrailingZeros64(m)>>3
-		}
-		carry = dg >> 40
-		i += 8
-	}
-	if carry != 0 {
-		// runs that start in the last three bytes of the last window
-		for k := 3; k > 0; k-- {
-			if i-k >= 0 && buf[i-k]-'0' < 10 {
-				i -= k
-				break
-			}
-		}
-	}
-	return nextTriggerBytes(buf, i)
-}
-
-// nextTriggerBytes is the byte-at-a-time tail: any digit, '@' or 0xEF.
+// nextTriggerBytes is the byte-at-a-time tail: any digit, '@' or 0xEF
+// (a single digit too: stopping early is safe, and this is only the end of
+// the buffer).
 func nextTriggerBytes(buf []byte, i int) int {
 	for i < len(buf) && class[buf[i]]&cTrig == 0 {
 		i++
