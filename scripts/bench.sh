@@ -93,29 +93,56 @@ PY
 gobench() { # gobench PKG REGEX [TAGS [BENCHTIME]]: the benchmark's runs, one line each
   go test -tags "${3:-}" -run '^$' -bench "$2" -benchtime "${4:-${BENCH_TIME:-10x}}" -count "${BENCH_COUNT:-5}" "$1" 2>/dev/null | grep -E '^Benchmark'
 }
-python3 - "$(gobench ./audit/detect/ 'BenchmarkFind$')" "$(gobench ./audit/detect/ 'BenchmarkFind$' noavx2)" \
-  "$(gobench ./audit/detect/ 'BenchmarkFind$' noasm)" "$(gobench ./audit/filescan/ 'BenchmarkScanFile')" \
-  "$(gobench ./audit/filescan/ 'BenchmarkScanFile' noavx2)" "$(gobench ./audit/filescan/ 'BenchmarkScanFile' noasm)" <<'PY'
+# The skip loops' builds are timed alternately, one run of each in turn,
+# BENCH_COUNT rounds: a slow stretch of a shared machine then falls on all of
+# them alike instead of on whichever ran during it.
+loopbench() { # loopbench PKG REGEX: lines "LOOP Benchmark..." (LOOP avx2, sse2 or go)
+  local t=$B/loopbench/$(basename "$1")
+  mkdir -p "$t"
+  go test -c -o "$t/avx2.test" "$1" && go test -c -tags noavx2 -o "$t/sse2.test" "$1" &&
+    go test -c -tags noasm -o "$t/go.test" "$1" || return 1
+  for _ in $(seq 1 "${BENCH_COUNT:-5}"); do
+    for l in avx2 sse2 go; do
+      (cd "$1" && "$t/$l.test" -test.run '^$' -test.bench "$2" -test.benchtime "${BENCH_TIME:-10x}" 2>/dev/null) |
+        grep -E '^Benchmark' | sed "s/^/$l /"
+    done
+  done
+}
+python3 - "$(loopbench ./audit/detect/ 'BenchmarkFind$')" "$(loopbench ./audit/filescan/ 'BenchmarkScanFile')" <<'PY'
 import re, statistics, sys
 def rates(text, metric):
     out = {}
     for line in text.splitlines():
-        name = re.sub(r"-\d+$", "", line.split()[0])
+        loop, bench = line.split()[:2]
+        name = re.sub(r"-\d+$", "", bench)
         m = re.search(r"([\d.]+) " + re.escape(metric), line)
         if m:
-            out.setdefault(name, []).append(float(m.group(1)) * 1e6 / 2**20)
-    return {k: statistics.median(v) for k, v in out.items()}
+            out.setdefault(loop, {}).setdefault(name, []).append(float(m.group(1)) * 1e6 / 2**20)
+    return {l: {k: statistics.median(v) for k, v in d.items()} for l, d in out.items()}
 nan = float("nan")
-for title, avx, sse, port, metric, what in (
-        ("BenchmarkFind", sys.argv[1], sys.argv[2], sys.argv[3], "cpu-MB/s", "detectors only: 8 MiB of dense log, one core, counting"),
-        ("BenchmarkScanFile", sys.argv[4], sys.argv[5], sys.argv[6], "cpu-MB/s", "whole pipeline on a 32 MiB dense log file: decode, detect, mask, fingerprint, jsonl; CPU of the process")):
-    print(f"  {title} ({what}), MiB per CPU second:")
-    a, s, p = rates(avx, metric), rates(sse, metric), rates(port, metric)
+for title, text, what in (
+        ("BenchmarkFind", sys.argv[1], "detectors only: 8 MiB of dense log, one core, counting"),
+        ("BenchmarkScanFile", sys.argv[2], "whole pipeline on a 32 MiB dense log file: decode, detect, mask, fingerprint, jsonl; CPU of the process")):
+    print(f"  {title} ({what}), MiB per CPU second, medians of runs alternating between the loops:")
+    r = rates(text, "cpu-MB/s")
+    a, s, p = r.get("avx2", {}), r.get("sse2", {}), r.get("go", {})
     for name in sorted(a):
         goal = "  (target >= 1024 on AVX2 and SSE2)" if title == "BenchmarkFind" else ""
         print(f"    {name:36} AVX2 {a[name]:6.0f}  SSE2 {s.get(name, nan):6.0f}  portable Go {p.get(name, nan):6.0f},"
               f" AVX2/SSE2 {a[name]/s.get(name, nan):.2f}, AVX2/Go {a[name]/p.get(name, nan):.2f}{goal}")
 PY
+# Instructions are what a busy machine does not change: callgrind counts the
+# detectors' own (the scan loop and below) per byte of BenchmarkFind's log.
+if command -v valgrind >/dev/null; then
+  echo "  BenchmarkFind, instructions per byte (callgrind; the same on any run of this CPU's build):"
+  t=$B/loopbench/detect
+  for l in avx2 sse2 go; do
+    (cd audit/detect && GODEBUG=asyncpreemptoff=1 GOMAXPROCS=1 GOGC=off valgrind --tool=callgrind \
+      --callgrind-out-file=/dev/null --toggle-collect='*scanner).run' "$t/$l.test" -test.run '^$' \
+      -test.bench 'BenchmarkFind$' -test.benchtime 1x 2>&1) |
+      awk -v l="$l" '/Collected/ { printf "    %-5s %6.2f\n", l, $4 / 2 / 8388608 }' # Count runs twice: its check and one op
+  done
+fi
 echo "  SHA-256 of 1 KiB right after a skip loop (BenchmarkSHA256AfterSkip, CPU ns per op; the dirty-upper"
 echo "  control shows what a loop without VZEROUPPER would cost here: ~1.0 on AMD Zen, large on Intel):"
 python3 - "$(gobench ./audit/detect/ 'BenchmarkSHA256AfterSkip' '' 300000x)" <<'PY'
