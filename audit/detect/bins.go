@@ -85,7 +85,7 @@ func parseBins(text string) ([20][]binRange, error) {
 // with a range the table lists for its length.
 func issuerRange[T text](s T) bool {
 	rs := issuers[len(s)]
-	key := uint64(num4(s, 0))*1000000 + uint64(num4(s, 4))*100 + uint64(num2(s, 8)) // binKey digits
+	key := uint64(num(s[:binKey]))
 	// the last range that starts at or below key: rs[:i] start at or below it
 	i, j := 0, len(rs)
 	for i < j {
