@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"io"
+	"strings"
 	"sync"
 
 	"github.com/atrest/atrest/audit/detect"
@@ -25,7 +26,10 @@ var chunkSize = 1 << 20
 // called from the calling goroutine only.
 func ScanText(ctx context.Context, r io.Reader, workers int, emit func(m detect.Match, line int)) error {
 	return ScanTextPrepared(ctx, r, workers,
-		func(m detect.Match, line int) hit { return hit{m, line} },
+		func(m detect.Match, line int) hit {
+			m.Value = strings.Clone(m.Value) // kept past prepare
+			return hit{m, line}
+		},
 		func(h hit) { emit(h.m, h.line) })
 }
 
@@ -35,6 +39,8 @@ func ScanText(ctx context.Context, r io.Reader, workers int, emit func(m detect.
 // between chunks), and emit gets what prepare returned, on the calling
 // goroutine, in stream order. Work that does not depend on order (masking,
 // fingerprinting) belongs in prepare, so that it spreads across cores.
+// m.Value is valid only while prepare runs (detect.FindInBorrowed): a T that
+// keeps it must hold a copy (strings.Clone).
 func ScanTextPrepared[T any](ctx context.Context, r io.Reader, workers int,
 	prepare func(m detect.Match, line int) T, emit func(T)) error {
 	if workers < 1 {
@@ -73,7 +79,7 @@ func (c *chunk[T]) match(prepare func(detect.Match, int) T) {
 	clear(c.hits) // let go of the previous chunk's values
 	c.hits = c.hits[:0]
 	cur, line := c.lo, c.line
-	detect.FindIn(c.buf, c.lo, c.hi, func(m detect.Match) {
+	detect.FindInBorrowed(c.buf, c.lo, c.hi, func(m detect.Match) {
 		line += bytes.Count(c.buf[cur:m.Start], []byte{'\n'})
 		cur = m.Start
 		m.Start += c.base

@@ -134,6 +134,8 @@ func TestStreamWorkersSame(t *testing.T) {
 
 // TestStreamPrepared: prepare sees every hit once, in the worker, and emit
 // gets what it made in stream order, whatever the chunking and worker count.
+// m.Value is only lent to prepare, so prepare copies it; the values emit gets
+// must still be right after later chunks reused the buffers.
 func TestStreamPrepared(t *testing.T) {
 	data := denseText(1<<20, 9)
 	want := reference(data)
@@ -145,6 +147,7 @@ func TestStreamPrepared(t *testing.T) {
 			err := ScanTextPrepared(context.Background(), bytes.NewReader(data), w,
 				func(m detect.Match, line int) streamHit {
 					prepared.Add(1)
+					m.Value = strings.Clone(m.Value)
 					return streamHit{m, line}
 				},
 				func(h streamHit) { got = append(got, h) })

@@ -88,6 +88,20 @@ const Overlap = 1024
 // Overlap bytes on each side finds each identifier exactly once. Offsets in
 // the Match are indexes into buf.
 func FindIn(buf []byte, lo, hi int, fn func(Match)) {
+	findIn(scanner{buf: buf}, lo, hi, fn)
+}
+
+// FindInBorrowed is FindIn for a caller that uses each Match's Value before
+// fn returns and keeps no reference to it: a Value may then share buf's
+// memory instead of being copied, which spares an allocation for most
+// identifiers of a dense text. Whoever keeps a Value past fn must copy it
+// (strings.Clone); buf must not change while FindInBorrowed runs.
+func FindInBorrowed(buf []byte, lo, hi int, fn func(Match)) {
+	findIn(scanner{buf: buf, borrow: true}, lo, hi, fn)
+}
+
+func findIn(s scanner, lo, hi int, fn func(Match)) {
+	buf := s.buf
 	if lo < 0 {
 		lo = 0
 	}
@@ -97,7 +111,6 @@ func FindIn(buf []byte, lo, hi int, fn func(Match)) {
 	if lo >= hi {
 		return
 	}
-	s := scanner{buf: buf}
 	s.run(lo, hi, fn)
 }
 

@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"strings"
 	"testing"
+	"unsafe"
 )
 
 type want struct {
@@ -220,10 +221,51 @@ func TestChunkedEqualsWhole(t *testing.T) {
 	buf = b.Bytes()
 	whole := Find(buf)
 	checkMatches(t, buf, whole)
+	if got := borrowed(buf); !sameMatches(got, whole) {
+		t.Fatalf("FindInBorrowed: %d matches, Find %d", len(got), len(whole))
+	}
 	for _, cs := range []int{1, 7, 64, 100, 1000, 4096, 65536} {
 		if got := chunked(buf, cs); !sameMatches(got, whole) {
 			t.Fatalf("chunk size %d: %d matches, whole buffer %d", cs, len(got), len(whole))
 		}
+	}
+}
+
+// borrowed is Find through FindInBorrowed, each Value copied within fn as
+// its contract asks.
+func borrowed(buf []byte) []Match {
+	var out []Match
+	FindInBorrowed(buf, 0, len(buf), func(m Match) {
+		m.Value = strings.Clone(m.Value)
+		out = append(out, m)
+	})
+	return out
+}
+
+// TestFindInBorrowed: a value written as a plain run of digits is lent from
+// the buffer (no copy), a normalised one is a copy, and both read right.
+func TestFindInBorrowed(t *testing.T) {
+	g := newGen(3)
+	id := g.id()
+	for strings.HasSuffix(id, "X") {
+		id = g.id()
+	}
+	buf := []byte("tel 13812345678, 身份证 " + id + "; +86 138-1234-5678 " + toFullWidth("13812345678") + " a.b@qq.com")
+	var n, lent int
+	FindInBorrowed(buf, 0, len(buf), func(m Match) {
+		n++
+		if within(buf, unsafe.Slice(unsafe.StringData(m.Value), len(m.Value))) {
+			lent++
+			if string(buf[m.Start:m.End]) != m.Value {
+				t.Errorf("lent value at %d differs from the text there", m.Start)
+			}
+		}
+	})
+	if n != 5 || lent != 2 {
+		t.Fatalf("%d matches with %d lent values, want 5 with 2 (the plain mobile and ID)", n, lent)
+	}
+	if got, want := borrowed(buf), Find(buf); !sameMatches(got, want) {
+		t.Fatalf("FindInBorrowed: %v, Find %v", got, want)
 	}
 }
 
@@ -243,6 +285,9 @@ func FuzzFind(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte, split uint16) {
 		ms := Find(data)
 		checkMatches(t, data, ms)
+		if got := borrowed(data); !sameMatches(got, ms) {
+			t.Fatalf("FindInBorrowed: %d matches, Find %d", len(got), len(ms))
+		}
 		cs := int(split)%64 + 1
 		if got := chunked(data, cs); !sameMatches(got, ms) {
 			t.Fatalf("chunk size %d: %d matches, whole buffer %d", cs, len(got), len(ms))

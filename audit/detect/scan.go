@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"math/bits"
+	"unsafe"
 )
 
 // The scan loop: from trigger to trigger, the word or digit group around each
@@ -34,6 +35,9 @@ type scanner struct {
 	// adds them up in found instead of calling back
 	count bool
 	found int
+	// borrow: a Value that is a slice of buf as written may share buf's
+	// memory (FindInBorrowed)
+	borrow bool
 	// the trigger mask of buf[trigAt:trigAt+61], kept by the vector skip
 	// loop (0 when there is none)
 	trigAt   int
@@ -44,7 +48,22 @@ func (s *scanner) value(v []byte) string {
 	if s.count {
 		return ""
 	}
+	if s.borrow && within(s.buf, v) {
+		return unsafe.String(unsafe.SliceData(v), len(v))
+	}
 	return string(v)
+}
+
+// within reports whether v lies inside buf's memory: the value is a slice
+// of the text as written (a plain run of digits, the common case), not a
+// normalised copy in a scratch buffer.
+func within(buf, v []byte) bool {
+	if len(v) == 0 || len(buf) == 0 {
+		return false
+	}
+	b := uintptr(unsafe.Pointer(unsafe.SliceData(buf)))
+	p := uintptr(unsafe.Pointer(unsafe.SliceData(v)))
+	return p >= b && p-b <= uintptr(len(buf)-len(v))
 }
 
 func (s *scanner) run(lo, hi int, fn func(Match)) {
