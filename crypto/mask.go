@@ -11,7 +11,6 @@ package crypto
 import (
 	"crypto/hmac"
 	"hash"
-	"strings"
 	"sync"
 	"unicode/utf8"
 	"unsafe"
@@ -23,26 +22,33 @@ import (
 // identifier and replaces the rest with '*'. Short values keep less, so that at
 // least four characters and a third of every value stay hidden.
 func Mask(v string) string {
-	n := len(v)
-	for i := 0; i < len(v); i++ {
-		if v[i] >= utf8.RuneSelf {
-			n = -1
-			break
-		}
-	}
-	if n < 0 {
+	if !isASCII(v) {
 		return maskRunes(v)
 	}
 	// ASCII (every normalised identifier): a character is a byte.
-	head, tail := maskKeep(n)
-	var b strings.Builder
-	b.Grow(n)
-	b.WriteString(v[:head])
-	for i := head; i < n-tail; i++ {
-		b.WriteByte('*')
+	b := make([]byte, len(v))
+	maskASCII(b, v)
+	return unsafe.String(unsafe.SliceData(b), len(b))
+}
+
+func isASCII(v string) bool {
+	for i := 0; i < len(v); i++ {
+		if v[i] >= utf8.RuneSelf {
+			return false
+		}
 	}
-	b.WriteString(v[n-tail:])
-	return b.String()
+	return true
+}
+
+// maskASCII writes the mask of the ASCII value v to dst[:len(v)].
+func maskASCII(dst []byte, v string) {
+	n := len(v)
+	head, tail := maskKeep(n)
+	copy(dst, v[:head])
+	for i := head; i < n-tail; i++ {
+		dst[i] = '*'
+	}
+	copy(dst[n-tail:n], v[n-tail:])
 }
 
 // maskKeep returns how many characters of a value of n characters stay in
@@ -114,12 +120,35 @@ func NewFingerprinterWith(key []byte, s suite.Suite) *Fingerprinter {
 // fingerprint could look like a raw identifier to anyone (or any tool)
 // auditing atrest's output for leaks. Groups of 8 cannot.
 func (f *Fingerprinter) Sum(value string) string {
+	var out [fingerprintLen]byte
+	f.sum(&out, value)
+	return string(out[:])
+}
+
+// fingerprintLen is the length of a fingerprint as Sum writes it.
+const fingerprintLen = fingerprintSize*2 + fingerprintSize/4 - 1
+
+// MaskAndSum returns Mask(value) and f.Sum(value) in one allocation (they
+// share it; strings do not change): a dense scan computes both for every
+// finding, and each allocation is a measurable part of its cost.
+func (f *Fingerprinter) MaskAndSum(value string) (masked, fingerprint string) {
+	if !isASCII(value) {
+		return Mask(value), f.Sum(value)
+	}
+	n := len(value)
+	b := make([]byte, n+fingerprintLen)
+	maskASCII(b, value)
+	f.sum((*[fingerprintLen]byte)(b[n:]), value)
+	return unsafe.String(&b[0], n), unsafe.String(&b[n], fingerprintLen)
+}
+
+// sum writes the fingerprint of value to out.
+func (f *Fingerprinter) sum(out *[fingerprintLen]byte, value string) {
 	st := f.pool.Get().(*hmacState)
 	st.h.Reset()
 	// A hash's Write does not keep or modify its argument: no copy of value.
 	st.h.Write(unsafe.Slice(unsafe.StringData(value), len(value)))
 	sum := st.h.Sum(st.sum[:0])
-	var out [fingerprintSize*2 + fingerprintSize/4 - 1]byte
 	for g := 0; g < 8; g++ {
 		o := out[g*9 : g*9+8]
 		c := sum[g*4 : g*4+4]
@@ -132,7 +161,6 @@ func (f *Fingerprinter) Sum(value string) string {
 		}
 	}
 	f.pool.Put(st) // sum is st's: put back only once it is read
-	return string(out[:])
 }
 
 // hexPair is each byte in lower-case hex.

@@ -40,3 +40,23 @@ func TestSumIsGroupedHMAC(t *testing.T) {
 		}
 	}
 }
+
+// MaskAndSum is Mask and Sum, ASCII or not, and its two strings stay intact
+// while more are made.
+func TestMaskAndSum(t *testing.T) {
+	f := NewFingerprinter([]byte("0123456789abcdef0123456789abcdef"))
+	type pair struct{ v, masked, fp string }
+	var got []pair
+	for n := 0; n <= 40; n++ {
+		v := strings.Repeat("0123456789abcdefX", 3)[:n]
+		m, s := f.MaskAndSum(v)
+		got = append(got, pair{v, m, s})
+	}
+	m, s := f.MaskAndSum("１３８１２３４")
+	got = append(got, pair{"１３８１２３４", m, s})
+	for _, p := range got {
+		if p.masked != Mask(p.v) || p.fp != f.Sum(p.v) {
+			t.Fatalf("MaskAndSum(%q) = %q, %q; want %q, %q", p.v, p.masked, p.fp, Mask(p.v), f.Sum(p.v))
+		}
+	}
+}

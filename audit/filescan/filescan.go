@@ -163,7 +163,7 @@ func (s *Scanner) Run(ctx context.Context, roots []string, emit func(audit.Recor
 				if limit > 0 {
 					h.value = strings.Clone(m.Value) // m.Value is only lent to prepare
 				} else {
-					h.f.Masked, h.f.Fingerprint = crypto.Mask(m.Value), s.opts.Fingerprint.Sum(m.Value)
+					h.f.Masked, h.f.Fingerprint = s.opts.Fingerprint.MaskAndSum(m.Value)
 				}
 				return h
 			},
@@ -183,7 +183,7 @@ func (s *Scanner) Run(ctx context.Context, roots []string, emit func(audit.Recor
 					sum.ByType[string(h.f.Type)]++ // not a type detect lists: counted, always listed
 				}
 				if h.value != "" {
-					h.f.Masked, h.f.Fingerprint = crypto.Mask(h.value), s.opts.Fingerprint.Sum(h.value)
+					h.f.Masked, h.f.Fingerprint = s.opts.Fingerprint.MaskAndSum(h.value)
 				}
 				sum.Listed++
 				listed = h.f
