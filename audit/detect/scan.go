@@ -58,7 +58,7 @@ func (s *scanner) value(v []byte) string {
 // of the text as written (a plain run of digits, the common case), not a
 // normalised copy in a scratch buffer.
 func within(buf, v []byte) bool {
-	if len(v) == 0 || len(buf) == 0 {
+	if len(v) == 0 || len(v) > len(buf) {
 		return false
 	}
 	b := uintptr(unsafe.Pointer(unsafe.SliceData(buf)))

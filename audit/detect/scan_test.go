@@ -53,3 +53,21 @@ func TestRunEndAgreesWithDigitsEnd(t *testing.T) {
 		}
 	}
 }
+
+// within is true only for a slice that lies wholly inside buf's length.
+func TestWithin(t *testing.T) {
+	big := make([]byte, 100)
+	buf := big[:50]
+	other := make([]byte, 200)
+	for _, c := range []struct {
+		v    []byte
+		want bool
+	}{
+		{buf[0:10], true}, {buf[40:50], true}, {buf[:], true}, {buf[3:3], false},
+		{big[45:55], false}, {big[50:60], false}, {other[:10], false}, {other[:], false},
+	} {
+		if got := within(buf, c.v); got != c.want {
+			t.Errorf("within(buf, slice of %d at %p) = %v, want %v", len(c.v), c.v, got, c.want)
+		}
+	}
+}
