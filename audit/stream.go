@@ -27,7 +27,7 @@ var chunkSize = 1 << 20
 func ScanText(ctx context.Context, r io.Reader, workers int, emit func(m detect.Match, line int)) error {
 	return ScanTextPrepared(ctx, r, workers,
 		func(m detect.Match, line int) hit {
-			m.Value = strings.Clone(m.Value) // kept past prepare
+			m.Value = strings.Clone(m.Value) // the caller's emit may keep it
 			return hit{m, line}
 		},
 		func(h hit) { emit(h.m, h.line) })
@@ -39,8 +39,9 @@ func ScanText(ctx context.Context, r io.Reader, workers int, emit func(m detect.
 // between chunks), and emit gets what prepare returned, on the calling
 // goroutine, in stream order. Work that does not depend on order (masking,
 // fingerprinting) belongs in prepare, so that it spreads across cores.
-// m.Value is valid only while prepare runs (detect.FindInBorrowed): a T that
-// keeps it must hold a copy (strings.Clone).
+// m.Value may share the chunk's buffer (detect.FindInBorrowed), which is
+// refilled once emit has had every hit of the chunk: a T may carry m.Value
+// to emit, but whatever keeps it past emit must hold a copy (strings.Clone).
 func ScanTextPrepared[T any](ctx context.Context, r io.Reader, workers int,
 	prepare func(m detect.Match, line int) T, emit func(T)) error {
 	if workers < 1 {

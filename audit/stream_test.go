@@ -134,8 +134,9 @@ func TestStreamWorkersSame(t *testing.T) {
 
 // TestStreamPrepared: prepare sees every hit once, in the worker, and emit
 // gets what it made in stream order, whatever the chunking and worker count.
-// m.Value is only lent to prepare, so prepare copies it; the values emit gets
-// must still be right after later chunks reused the buffers.
+// m.Value may share the chunk's buffer, so this prepare, whose hits are kept
+// past emit, copies it; the values must still be right after later chunks
+// reused the buffers.
 func TestStreamPrepared(t *testing.T) {
 	data := denseText(1<<20, 9)
 	want := reference(data)

@@ -91,11 +91,12 @@ func FindIn(buf []byte, lo, hi int, fn func(Match)) {
 	findIn(scanner{buf: buf}, lo, hi, fn)
 }
 
-// FindInBorrowed is FindIn for a caller that uses each Match's Value before
-// fn returns and keeps no reference to it: a Value may then share buf's
-// memory instead of being copied, which spares an allocation for most
-// identifiers of a dense text. Whoever keeps a Value past fn must copy it
-// (strings.Clone); buf must not change while FindInBorrowed runs.
+// FindInBorrowed is FindIn for a caller that is done with each Match's
+// Value before buf changes: a Value that is written plainly in buf (a run of
+// ASCII digits, the common case) shares buf's memory instead of being
+// copied, which spares an allocation for most identifiers of a dense text.
+// Such a Value reads right only while buf is unchanged; whoever keeps one
+// longer must copy it (strings.Clone).
 func FindInBorrowed(buf []byte, lo, hi int, fn func(Match)) {
 	findIn(scanner{buf: buf, borrow: true}, lo, hi, fn)
 }

@@ -161,7 +161,7 @@ func (s *Scanner) Run(ctx context.Context, roots []string, emit func(audit.Recor
 			func(m detect.Match, line int) hit {
 				h := hit{f: audit.Finding{Record: "finding", Path: path, Member: member, Line: line, Type: m.Type}}
 				if limit > 0 {
-					h.value = strings.Clone(m.Value) // m.Value is only lent to prepare
+					h.value = m.Value // lent from the chunk: used on emit, not kept
 				} else {
 					h.f.Masked, h.f.Fingerprint = s.opts.Fingerprint.MaskAndSum(m.Value)
 				}

@@ -4,8 +4,11 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/atrest/atrest/internal/gen"
 )
 
 // --findings summary lists a few findings of each type per file and counts
@@ -84,5 +87,50 @@ func TestFindingsSummary(t *testing.T) {
 		if code != exitCantRun || !strings.Contains(stderr, args[len(args)-2]) {
 			t.Errorf("%v: exit %d, stderr %q", args, code, stderr)
 		}
+	}
+}
+
+// The examples --findings summary lists are the first of each type in the
+// file, each exactly as --findings all prints it (mask and fingerprint
+// included), whatever the chunking and the workers: a file of several
+// chunks, scanned on two workers, whose values are lent from the chunk
+// buffers until they are emitted.
+func TestFindingsSummaryExamplesAsAll(t *testing.T) {
+	dir := t.TempDir()
+	var b strings.Builder
+	g := gen.New(7)
+	for i := 0; b.Len() < 3<<20; i++ {
+		b.WriteString(g.LogLine(i) + "\n")
+	}
+	os.WriteFile(filepath.Join(dir, "dense.log"), []byte(b.String()), 0o644)
+	findings := func(args ...string) []string {
+		t.Helper()
+		out, stderr, code := atrest(t, append(append([]string{"scan", "files", "--format", "jsonl", "--workers", "2"}, args...), dir)...)
+		if code != exitFound {
+			t.Fatalf("%v: exit %d (%s)", args, code, stderr)
+		}
+		var fs []string
+		for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
+			if strings.HasPrefix(line, `{"record":"finding"`) {
+				fs = append(fs, line)
+			}
+		}
+		return fs
+	}
+	all := findings()
+	const n = 4
+	var want []string
+	perType := map[string]int{}
+	for _, f := range all {
+		var r struct{ Type string }
+		json.Unmarshal([]byte(f), &r)
+		if perType[r.Type]++; perType[r.Type] <= n {
+			want = append(want, f)
+		}
+	}
+	got := findings("--findings", "summary", "--examples", strconv.Itoa(n))
+	if len(all) < 10000 || strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Fatalf("summary listed %d findings, want the first %d of each type of the %d that all lists:\n%s\nwant\n%s",
+			len(got), n, len(all), strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 }
