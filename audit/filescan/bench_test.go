@@ -16,6 +16,7 @@ import (
 	"github.com/atrest/atrest/audit"
 	"github.com/atrest/atrest/audit/filesrc"
 	"github.com/atrest/atrest/crypto"
+	"github.com/atrest/atrest/crypto/suite"
 	"github.com/atrest/atrest/internal/gen"
 	"github.com/atrest/atrest/internal/output"
 )
@@ -60,33 +61,38 @@ func BenchmarkScanFile(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
+	scanFile := func(b *testing.B, fp *crypto.Fingerprinter, workers int) {
+		b.SetBytes(fi.Size())
+		findings := 0
+		c0 := processCPU()
+		for i := 0; i < b.N; i++ {
+			w, err := output.New("jsonl", io.Discard)
+			if err != nil {
+				b.Fatal(err)
+			}
+			s := New(Options{Files: filesrc.Options{Workers: workers}, Fingerprint: fp, Workers: workers})
+			sum, err := s.Run(context.Background(), []string{path}, func(r audit.Record) error { return w.Write(r) })
+			if err != nil {
+				b.Fatal(err)
+			}
+			if err := w.Close(); err != nil {
+				b.Fatal(err)
+			}
+			findings = sum.Findings
+		}
+		if cpu := processCPU() - c0; cpu > 0 {
+			b.ReportMetric(float64(fi.Size())*float64(b.N)/1e6/cpu, "cpu-MB/s")
+		}
+		b.ReportMetric(float64(findings), "findings/op")
+	}
 	fp := crypto.NewFingerprinter(make([]byte, 32))
 	for _, workers := range []int{1, runtime.GOMAXPROCS(0)} {
-		b.Run("workers="+strconv.Itoa(workers), func(b *testing.B) {
-			b.SetBytes(fi.Size())
-			findings := 0
-			c0 := processCPU()
-			for i := 0; i < b.N; i++ {
-				w, err := output.New("jsonl", io.Discard)
-				if err != nil {
-					b.Fatal(err)
-				}
-				s := New(Options{Files: filesrc.Options{Workers: workers}, Fingerprint: fp, Workers: workers})
-				sum, err := s.Run(context.Background(), []string{path}, func(r audit.Record) error { return w.Write(r) })
-				if err != nil {
-					b.Fatal(err)
-				}
-				if err := w.Close(); err != nil {
-					b.Fatal(err)
-				}
-				findings = sum.Findings
-			}
-			if cpu := processCPU() - c0; cpu > 0 {
-				b.ReportMetric(float64(fi.Size())*float64(b.N)/1e6/cpu, "cpu-MB/s")
-			}
-			b.ReportMetric(float64(findings), "findings/op")
-		})
+		b.Run("workers="+strconv.Itoa(workers), func(b *testing.B) { scanFile(b, fp, workers) })
 	}
+	// An installation of the sm suite fingerprints with HMAC-SM3, in
+	// software: SM3 has no instruction of its own, where SHA-256 has SHA-NI.
+	sm := crypto.NewFingerprinterWith(make([]byte, 32), suite.SM)
+	b.Run("suite=sm/workers=1", func(b *testing.B) { scanFile(b, sm, 1) })
 }
 
 // processCPU is the user and system time of the process so far, in seconds.
