@@ -104,7 +104,7 @@ func (s *scanner) run(lo, hi int, fn func(Match)) {
 						}
 						break
 					}
-					if class[nb]&cSep == 0 || !mayGroup(full, i, j) {
+					if class[nb]&cSep == 0 || secondGroupShort(full, j) || !mayGroupForm(full, i, j) {
 						i = j
 						continue
 					}
@@ -143,15 +143,20 @@ func (s *scanner) run(lo, hi int, fn func(Match)) {
 // group must follow, and the first two groups must fit one of the forms.
 // Its switches are viable's first two steps spelt out (viable is not
 // inlined, and this runs at every digit run of every line);
-// TestMayGroupAgreesWithViable keeps them the same.
+// TestMayGroupAgreesWithViable keeps them the same. The scan loop calls its
+// two parts itself: the compiler inlines secondGroupShort there, and would
+// not inline mayGroup (a function that calls another costs more than its
+// budget).
 func mayGroup(buf []byte, i, j int) bool {
-	// The second group has three digits or more in every form: most
-	// numbers a separator follows (dates, times) fail at its third byte,
-	// here, where the compiler inlines this test into the scan loop.
-	if j+3 < len(buf) && buf[j+1] < 0x80 && buf[j+3]-'0' >= 10 {
-		return false
-	}
-	return mayGroupForm(buf, i, j)
+	return !secondGroupShort(buf, j) && mayGroupForm(buf, i, j)
+}
+
+// secondGroupShort reports whether the group after the separator at j is
+// ASCII and has fewer than three digits. The second group has three digits
+// or more in every form, and most numbers a separator follows (the year of
+// a date, an amount) fail here, at its third byte, without a call.
+func secondGroupShort(buf []byte, j int) bool {
+	return j+3 < len(buf) && buf[j+1] < 0x80 && buf[j+3]-'0' >= 10
 }
 
 // mayGroupForm is the rest of mayGroup.
