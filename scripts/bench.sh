@@ -17,6 +17,25 @@ export XDG_CONFIG_HOME=$B/config   # the scan's own fingerprint key lives here
 secs() { python3 -c 'import sys; print("%.3f" % (float(sys.argv[2]) - float(sys.argv[1])))' "$@"; }
 now() { date +%s.%N; }
 rss() { { /usr/bin/time -f %M "$@" 2>&1 >/dev/null || true; } | tail -1; }   # peak RSS in KiB
+# timed NAME CMD...: one run, appended to $B/times as "NAME wall user sys"
+timed() {
+  local name=$1; shift
+  /usr/bin/time -a -o "$B/times" -f "$name %e %U %S" "$@" > /dev/null 2>&1 || true
+}
+# medians: the runs in $B/times as lines "NAME wall cpu runs", wall and cpu
+# (user + system) the medians of NAME's runs
+medians() {
+  python3 - "$B/times" <<'PY'
+import statistics, sys
+runs = {}
+for line in open(sys.argv[1]):
+    f = line.split()
+    if len(f) == 4:  # time's own notes ("Command exited with ...") are longer
+        runs.setdefault(f[0], []).append((float(f[1]), float(f[2]) + float(f[3])))
+for name, r in runs.items():
+    print(name, statistics.median(w for w, _ in r), statistics.median(c for _, c in r), len(r))
+PY
+}
 
 PARTS=${BENCH_PARTS:-files formats db journal backup drill sm soak pg}
 part() { [[ " $PARTS " == *" $1 "* ]]; }
@@ -40,11 +59,6 @@ go build -tags noasm -o bin/atrest-noasm ./cmd/atrest
 SSE2=$PWD/bin/atrest-noavx2
 PORT=$PWD/bin/atrest-noasm
 cat "$LOG" > /dev/null  # warm the page cache for every contender
-# timed NAME CMD...: one run, appended to $B/times as "NAME wall cpu"
-timed() {
-  local name=$1; shift
-  /usr/bin/time -a -o "$B/times" -f "$name %e %U %S" "$@" > /dev/null 2>&1 || true
-}
 : > "$B/times"
 for i in $(seq 1 "$RUNS"); do
   timed rg rg -c -o "$RE" "$LOG"
@@ -58,17 +72,12 @@ for i in $(seq 1 "$RUNS"); do
 done
 ALL_BYTES=$($ATREST scan files --format jsonl "$LOG" 2>/dev/null | wc -c || true)
 SUM_BYTES=$($ATREST scan files --format jsonl --findings summary "$LOG" 2>/dev/null | wc -c || true)
-python3 - "$MB" "$B/times" "$ALL_BYTES" "$SUM_BYTES" <<'PY'
-import statistics, sys
-mb, path = float(sys.argv[1]), sys.argv[2]
-runs = {}
-for line in open(path):
-    f = line.split()
-    if len(f) == 4:
-        runs.setdefault(f[0], []).append((float(f[1]), float(f[2]) + float(f[3])))
+python3 - "$MB" "$(medians)" "$ALL_BYTES" "$SUM_BYTES" <<'PY'
+import sys
+mb = float(sys.argv[1])
+runs = {f[0]: (float(f[1]), float(f[2]), int(f[3])) for f in map(str.split, sys.argv[2].splitlines())}
 def med(name):
-    r = runs.get(name) or [(float("nan"), float("nan"))]
-    return statistics.median(x for x, _ in r), statistics.median(y for _, y in r)
+    return runs.get(name, (float("nan"), float("nan")))[:2]
 rg = med("rg")[0]
 rows = [("rg -c -o REGEX (no validation)", "rg", ""),
         ("atrest AVX2 loop, 1 core", "avx2-1", ""),
@@ -78,7 +87,7 @@ rows = [("rg -c -o REGEX (no validation)", "rg", ""),
         ("atrest SSE2 loop (noavx2), all cores", "sse2-all", "  (target >= 3x rg)"),
         ("atrest portable Go loop (noasm), all cores", "portable-all", ""),
         ("atrest AVX2, all cores, --findings summary", "summary-all", "")]
-print(f"  {'scan files --format jsonl, medians of ' + str(len(runs.get('rg', []))):44} {'wall s':>7} {'MiB/s':>7} {'cpu s':>7} {'x rg':>6}")
+print(f"  {'scan files --format jsonl, medians of ' + str(runs.get('rg', (0, 0, 0))[2]):44} {'wall s':>7} {'MiB/s':>7} {'cpu s':>7} {'x rg':>6}")
 for label, name, note in rows:
     wall, cpu = med(name)
     print(f"  {label:44} {wall:7.2f} {mb/wall:7.0f} {cpu:7.2f} {rg/wall:6.2f}{note}")
@@ -283,26 +292,20 @@ SIZE=$(stat -c %s "$OBJ")
 # The check's CPU time (atrest's own, not the S3 server's) shows what bounds it
 # on a machine of few cores: it does all the work below at once, sha256sum one
 # hash on one core.
-: > "$B/check-times"
+: > "$B/times"
 for i in $(seq 1 "${BENCH_RUNS:-3}"); do
-  /usr/bin/time -a -o "$B/check-times" -f "sha %e %U %S" sha256sum "$OBJ" > /dev/null
-  /usr/bin/time -a -o "$B/check-times" -f "check %e %U %S" $ATREST backup check --config "$B/atrest.yaml" --job big --read \
-    --identity "$B/backup.agekey" --format jsonl > /dev/null || true
+  timed sha sha256sum "$OBJ"
+  timed check $ATREST backup check --config "$B/atrest.yaml" --job big --read --identity "$B/backup.agekey" --format jsonl
 done
-python3 - "$SIZE" "$B/check-times" "$(nproc)" <<'PY'
-import statistics, sys
+python3 - "$SIZE" "$(medians)" "$(nproc)" <<'PY'
+import sys
 s = int(sys.argv[1]) / 2**20
-runs = {"sha": [], "check": []}
-for line in open(sys.argv[2]):
-    f = line.split()
-    if len(f) == 4 and f[0] in runs:
-        runs[f[0]].append((float(f[1]), float(f[2]) + float(f[3])))
-med = lambda k, i: statistics.median(r[i] for r in runs[k])
-chk, sha = med("check", 0), med("sha", 0)
-print(f"  check --read (download + sha256 + age + zstd + sha256 of the SQL, over S3), median of {len(runs['check'])}: {chk:.2f}s {s/chk:.0f} MiB/s, "
-      f"CPU {med('check', 1):.2f}s on {sys.argv[3]} cores")
-print(f"  sha256sum of the same {s:.0f} MiB object, median: {sha:.2f}s {s/sha:.0f} MiB/s, CPU {med('sha', 1):.2f}s; "
-      f"ratio check/sha256sum rate: {sha/chk:.2f} (target >= 1.0)")
+runs = {f[0]: (float(f[1]), float(f[2]), int(f[3])) for f in map(str.split, sys.argv[2].splitlines())}
+chk, sha = runs["check"], runs["sha"]
+print(f"  check --read (download + sha256 + age + zstd + sha256 of the SQL, over S3), median of {chk[2]}: {chk[0]:.2f}s {s/chk[0]:.0f} MiB/s, "
+      f"CPU {chk[1]:.2f}s on {sys.argv[3]} cores")
+print(f"  sha256sum of the same {s:.0f} MiB object, median: {sha[0]:.2f}s {s/sha[0]:.0f} MiB/s, CPU {sha[1]:.2f}s; "
+      f"ratio check/sha256sum rate: {sha[0]/chk[0]:.2f} (target >= 1.0)")
 PY
 
 if part drill; then
