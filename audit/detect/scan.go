@@ -38,8 +38,8 @@ type scanner struct {
 	// borrow: a Value that is a slice of buf as written may share buf's
 	// memory (FindInBorrowed)
 	borrow bool
-	// the trigger mask of buf[trigAt:trigAt+61], kept by the vector skip
-	// loop (0 when there is none)
+	// the trigger mask of buf[trigAt:trigAt+61], kept from the last round
+	// of the skip loop (0 when there is none)
 	trigAt   int
 	trigMask uint64
 }
@@ -193,11 +193,12 @@ func mayGroupForm(buf []byte, i, j int) bool {
 }
 
 // runEnd is digitsEnd for a digit trigger at i, the start of a four-digit
-// run: from the kept mask of the vector round when the run ends inside it
+// run: from the kept mask of the last round when the run ends inside it
 // (a run of n digits starts n-3 four-digit runs in a row, and the three
 // digits after the last one start none), else digitsEnd. Any digit trigger
 // that lies in the kept round came from its mask, so bit i is set there; a
-// clear bit means there is no mask to read (the portable loop keeps none).
+// clear bit means there is no mask to read (the 16-byte loop of the last 63
+// bytes keeps none).
 func (s *scanner) runEnd(i int) int {
 	if k := uint(i - s.trigAt); k < 61 {
 		if ones := bits.TrailingZeros64(^(s.trigMask >> k)); ones > 0 && int(k)+ones < 61 {

@@ -2,8 +2,6 @@
 
 package detect
 
-import "math/bits"
-
 // The vector skip loops of amd64 (trigger_amd64.s), one picked when the
 // program starts by useAVX2 (trigger_avx2_amd64.go): the AVX2 loop where the
 // CPU and the OS support it, else the SSE2 one, which every x86-64 CPU runs.
@@ -36,38 +34,10 @@ func triggerSSE2(buf []byte, i int) (at int, mask uint64)
 // dirtyUpper leaves a 256-bit register's upper half dirty (benchmarks only).
 func dirtyUpper()
 
-// nextTrigger returns the first trigger at or after i, or len(s.buf): from
-// the kept mask of the last vector round (the next trigger is often in the
-// same 61 bytes), else the next round of the vector loop that holds one, else
-// the portable loop for the last 63 bytes. The AVX2 and SSE2 loops keep the
-// same mask, so one body serves both, picked by a branch the CPU always
-// predicts (a call through a func value would go through an ABI wrapper, and
-// passing the choice in as an argument cost five instructions a call). Tests
-// switch useAVX2 to run the SSE2 loop through it on a CPU with AVX2.
-// (Inlining the kept-mask test into the scan loop was tried: the loop's
-// registers spilled, and it cost more than the call.)
-func (s *scanner) nextTrigger(i int) int {
-	// Go shifts by 64 or more give 0, and an i before trigAt wraps round to
-	// such a shift: no other test is needed.
-	if m := s.trigMask >> uint(i-s.trigAt); m != 0 {
-		return i + bits.TrailingZeros64(m)
-	}
-	if uint(i-s.trigAt) < 61 && s.trigMask != 0 {
-		i = s.trigAt + 61 // i was in the kept round, past its last trigger
-	}
-	if i+64 <= len(s.buf) {
-		var at int
-		var m uint64
-		if useAVX2 {
-			at, m = triggerAVX2(s.buf, i)
-		} else {
-			at, m = triggerSSE2(s.buf, i)
-		}
-		if m != 0 {
-			s.trigAt, s.trigMask = at, m
-			return at + bits.TrailingZeros64(m)
-		}
-		i = at
-	}
-	return nextTriggerSWAR(s.buf, i)
-}
+// nextRound is the round nextTrigger calls (trigger.go): triggerAVX2 if
+// useAVX2, else triggerSSE2, picked in assembly by a branch the CPU always
+// predicts. Tests switch useAVX2 to run the SSE2 loop through it on a CPU
+// with AVX2.
+//
+//go:noescape
+func nextRound(buf []byte, i int) (at int, mask uint64)

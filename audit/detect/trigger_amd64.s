@@ -62,6 +62,16 @@ loop: \
 	ADDQ $61, AX; \
 	JMP  loop
 
+// func nextRound(buf []byte, i int) (at int, mask uint64)
+// The loop useAVX2 picks, as a tail jump: nextTrigger makes one call,
+// whichever loop runs (a branch in Go around two calls would not be inlined).
+TEXT ·nextRound(SB), NOSPLIT, $0-48
+	CMPB ·useAVX2(SB), $0
+	JEQ  sse2
+	JMP  ·triggerAVX2(SB)
+sse2:
+	JMP  ·triggerSSE2(SB)
+
 // func triggerAVX2(buf []byte, i int) (at int, mask uint64)
 // See trigger_amd64.go. Registers: SI buf, AX the round's start, DX the last
 // start with 64 bytes left, R8 the mask of the 61 decided bytes.

@@ -9,10 +9,10 @@ import (
 	"testing"
 )
 
-// vectorLoops are the scanner's nextTrigger with the SSE2 loop, which every
+// scannerLoops are the scanner's nextTrigger with the SSE2 loop, which every
 // x86-64 CPU runs whatever the build picks, and with the AVX2 loop where this
 // build and CPU have it.
-func vectorLoops(buf []byte) map[string]func(int) int {
+func scannerLoops(buf []byte) map[string]func(int) int {
 	loops := map[string]func(int) int{"sse2": withLoop(buf, false)}
 	if useAVX2 {
 		loops["avx2"] = withLoop(buf, true)
@@ -31,42 +31,14 @@ func withLoop(buf []byte, avx2 bool) func(int) int {
 	}
 }
 
-// roundRef is the definition of the vector loops' contract: from i on, in
-// rounds 61 bytes apart that have 64 bytes, the first round start that holds
-// a trigger among its first 61 bytes, with their mask; else the first round
-// start with fewer than 64 bytes left, and mask 0.
-func roundRef(buf []byte, i int) (at int, mask uint64) {
-	for at = i; at+64 <= len(buf); at += 61 {
-		for k := 0; k < 61; k++ {
-			// whether at+k is a trigger depends on its four bytes only
-			if triggerRef(buf[:at+k+4], at+k) == at+k {
-				mask |= 1 << k
-			}
-		}
-		if mask != 0 {
-			return at, mask
-		}
-	}
-	return at, 0
-}
-
-// checkRounds calls the vector loops directly from every i of buf and checks
-// their round start and mask against roundRef.
-func checkRounds(t *testing.T, buf []byte) {
-	t.Helper()
+// vectorRounds are the vector loops this CPU runs, called directly: SSE2
+// always, AVX2 where this build and CPU have it.
+func vectorRounds() map[string]func([]byte, int) (int, uint64) {
 	loops := map[string]func([]byte, int) (int, uint64){"sse2": triggerSSE2}
 	if useAVX2 {
 		loops["avx2"] = triggerAVX2
 	}
-	for i := 0; i <= len(buf); i++ {
-		wantAt, wantMask := roundRef(buf, i)
-		for name, loop := range loops {
-			if at, mask := loop(buf, i); at != wantAt || mask != wantMask {
-				t.Fatalf("%s from %d of %d: round %d mask %#x, want round %d mask %#x",
-					name, i, len(buf), at, mask, wantAt, wantMask)
-			}
-		}
-	}
+	return loops
 }
 
 // BenchmarkSHA256AfterSkip times SHA-256 of 1 KiB (SHA-NI or SSE code, as the

@@ -3,6 +3,6 @@
 package detect
 
 // Where there is no vector loop (other architectures, and the build tag noasm,
-// which tests and benchmarks of this path use on amd64) the portable loop is
-// the skip loop, and the kept mask of the scanner stays 0.
-func (s *scanner) nextTrigger(i int) int { return nextTriggerSWAR(s.buf, i) }
+// which tests and benchmarks of this path use on amd64) nextTrigger's round is
+// the portable one.
+func nextRound(buf []byte, i int) (at int, mask uint64) { return triggerRound(buf, i) }

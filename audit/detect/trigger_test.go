@@ -38,13 +38,51 @@ func checkSkip(t *testing.T, name string, buf []byte, next func(i int) int) {
 	}
 }
 
-// skipLoops are the loops this build can run: the portable one always, and
-// on amd64 the scanner's wrapper with each vector loop this CPU runs
-// (vectorLoops, trigger_amd64_test.go).
+// skipLoops are the loops this build can run: the portable 16-byte loop
+// always, and the scanner's nextTrigger with each round this build and CPU
+// run (scannerLoops: the vector loops on amd64, trigger_amd64_test.go; the
+// portable round elsewhere, trigger_other_test.go).
 func skipLoops(buf []byte) map[string]func(int) int {
-	loops := vectorLoops(buf)
+	loops := scannerLoops(buf)
 	loops["swar"] = func(i int) int { return nextTriggerSWAR(buf, i) }
 	return loops
+}
+
+// roundRef is the definition of the rounds' contract: from i on, in rounds
+// 61 bytes apart that have 64 bytes, the first round start that holds a
+// trigger among its first 61 bytes, with their mask; else the first round
+// start with fewer than 64 bytes left, and mask 0.
+func roundRef(buf []byte, i int) (at int, mask uint64) {
+	for at = i; at+64 <= len(buf); at += 61 {
+		for k := 0; k < 61; k++ {
+			// whether at+k is a trigger depends on its four bytes only
+			if triggerRef(buf[:at+k+4], at+k) == at+k {
+				mask |= 1 << k
+			}
+		}
+		if mask != 0 {
+			return at, mask
+		}
+	}
+	return at, 0
+}
+
+// checkRounds calls every round loop of this build and CPU directly (the
+// portable triggerRound, and vectorRounds) from every i of buf and checks
+// their round start and mask against roundRef.
+func checkRounds(t *testing.T, buf []byte) {
+	t.Helper()
+	loops := vectorRounds()
+	loops["round"] = triggerRound
+	for i := 0; i <= len(buf); i++ {
+		wantAt, wantMask := roundRef(buf, i)
+		for name, loop := range loops {
+			if at, mask := loop(buf, i); at != wantAt || mask != wantMask {
+				t.Fatalf("%s from %d of %d: round %d mask %#x, want round %d mask %#x",
+					name, i, len(buf), at, mask, wantAt, wantMask)
+			}
+		}
+	}
 }
 
 func TestSkipLoops(t *testing.T) {
