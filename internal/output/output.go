@@ -208,22 +208,16 @@ var plain = func() (t [utf8.RuneSelf]bool) {
 // control characters, each byte of invalid UTF-8 as \ufffd, and U+2028 and
 // U+2029 escaped.
 func appendString(b []byte, s string) []byte {
+	if plainString(s) { // most values: one copy, no byte-by-byte walk
+		b = append(b, '"')
+		b = append(b, s...)
+		return append(b, '"')
+	}
 	const hex = "0123456789abcdef"
 	b = append(b, '"')
 	start := 0
 	for i := 0; i < len(s); {
-		// Eight bytes at a time while none needs a look: no control
-		// character, '"', '\\' or non-ASCII byte.
-		for i+8 <= len(s) {
-			x := uint64(s[i]) | uint64(s[i+1])<<8 | uint64(s[i+2])<<16 | uint64(s[i+3])<<24 |
-				uint64(s[i+4])<<32 | uint64(s[i+5])<<40 | uint64(s[i+6])<<48 | uint64(s[i+7])<<56
-			q := x ^ 0x2222222222222222  // '"'
-			bs := x ^ 0x5c5c5c5c5c5c5c5c // '\\'
-			// a byte below 0x20, or equal to one of them, borrows into its high
-			// bit (bytes with it set are caught by the last term)
-			if ((x-0x2020202020202020)|(q-0x0101010101010101)|(bs-0x0101010101010101)|x)&0x8080808080808080 != 0 {
-				break
-			}
+		for i+8 <= len(s) && !needsLook(le64(s[i:])) {
 			i += 8
 		}
 		if i >= len(s) {
@@ -273,6 +267,48 @@ func appendString(b []byte, s string) []byte {
 	}
 	b = append(b, s[start:]...)
 	return append(b, '"')
+}
+
+// plainString reports whether every byte of s is plain: eight bytes at a
+// time, the last eight read again when the length is not a multiple of eight.
+func plainString(s string) bool {
+	i := 0
+	for ; i+8 <= len(s); i += 8 {
+		if needsLook(le64(s[i:])) {
+			return false
+		}
+	}
+	if i == len(s) {
+		return true
+	}
+	if len(s) >= 8 {
+		return !needsLook(le64(s[len(s)-8:]))
+	}
+	for ; i < len(s); i++ {
+		if c := s[i]; c >= utf8.RuneSelf || !plain[c] {
+			return false
+		}
+	}
+	return true
+}
+
+// needsLook reports whether one of the eight bytes of x may need escaping: a
+// control character, '"', '\\' or a non-ASCII byte. It may say so of a plain
+// byte after one of those (a borrow), never the other way round.
+func needsLook(x uint64) bool {
+	q := x ^ 0x2222222222222222  // '"'
+	bs := x ^ 0x5c5c5c5c5c5c5c5c // '\\'
+	// a byte below 0x20, or equal to one of them, borrows into its high bit
+	// (bytes with it set are caught by the last term)
+	return ((x-0x2020202020202020)|(q-0x0101010101010101)|(bs-0x0101010101010101)|x)&0x8080808080808080 != 0
+}
+
+// le64 reads the first eight bytes of w, little-endian: one load (the
+// compiler merges them, and a single bounds check covers all).
+func le64(w string) uint64 {
+	w = w[:8]
+	return uint64(w[0]) | uint64(w[1])<<8 | uint64(w[2])<<16 | uint64(w[3])<<24 |
+		uint64(w[4])<<32 | uint64(w[5])<<40 | uint64(w[6])<<48 | uint64(w[7])<<56
 }
 
 // jsonArray streams one JSON array so memory stays bounded on big scans.
