@@ -51,6 +51,20 @@ CPU="$(grep -m1 '^model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//') ($(g
 echo "== file scanning: ${MB} MiB of dense mixed log; CPU: $CPU"
 LOG=$B/dense-$MB.log
 [ -s "$LOG" ] || go run ./scripts/gendemo -log "$LOG" -size "$MB"
+# vcpu_check WHEN: sha256sum of the log pinned to each CPU in turn. On a shared
+# VM one vCPU can run scalar code a third slower than the other for minutes (a
+# busy neighbour on its core); a spread here says this run's figures are low.
+vcpu_check() {
+  command -v taskset >/dev/null || return 0
+  local line="" c t
+  for c in $(seq 0 $(($(nproc) - 1))); do
+    t=$( { /usr/bin/time -f %e taskset -c "$c" sha256sum "$LOG" >/dev/null; } 2>&1 | tail -1)
+    line+=" cpu$c $(python3 -c 'import sys; print("%.0f" % (float(sys.argv[1]) / max(float(sys.argv[2]), 0.001)))' "$MB" "$t")"
+  done
+  echo "  vCPU check $1 (sha256sum of the log pinned to each CPU, MiB/s; apart by more than ~10%: a busy neighbour):$line"
+}
+cat "$LOG" > /dev/null
+vcpu_check "before"
 # The same program on the other two skip loops: build tag noavx2 runs the SSE2
 # loop (what an x86-64 CPU without AVX2 runs), noasm the portable Go loop (what
 # arm64 runs).
@@ -151,6 +165,18 @@ if command -v valgrind >/dev/null; then
       -test.bench 'BenchmarkFind$' -test.benchtime 1x 2>&1) |
       awk -v l="$l" '/Collected/ { printf "    %-5s %6.2f\n", l, $4 / 2 / 8388608 }' # Count runs twice: its check and one op
   done
+  # The whole CLI the same way (it exits 1: the log holds identifiers). With
+  # the GC off and one thread the count is the same to 0.01% run to run.
+  # cpu.rdtscp=off: the Go runtime reads the clock with RDTSCP where the CPU
+  # has it, which valgrind cannot run; valgrind has no SHA-NI either, so
+  # SHA-256 weighs more here than on the CPU.
+  echo "  scan files --format jsonl, whole pipeline, instructions per byte of the log's first 32 MiB (callgrind, GC off):"
+  head -c 33554432 "$LOG" > "$B/dense-first-32.log"
+  for l in avx2:$ATREST sse2:$SSE2 go:$PORT; do
+    { GOGC=off GOMAXPROCS=1 GODEBUG=asyncpreemptoff=1,cpu.rdtscp=off valgrind --tool=callgrind \
+      --callgrind-out-file=/dev/null "${l#*:}" scan files --format jsonl "$B/dense-first-32.log" 2>&1 >/dev/null || true; } |
+      awk -v l="${l%%:*}" '/Collected/ { printf "    %-5s %6.1f\n", l, $4 / 33554432 }'
+  done
 fi
 echo "  SHA-256 of 1 KiB right after a skip loop (BenchmarkSHA256AfterSkip, CPU ns per op; the dirty-upper"
 echo "  control shows what a loop without VZEROUPPER would cost here: ~1.0 on AMD Zen, large on Intel):"
@@ -169,6 +195,7 @@ for k in ("alone", "after-swar", "after-sse2", "after-avx2", "after-dirty-upper"
         print(f"    {k:18} {ns[k]:7.0f} ns  {ns[k]/base:5.2f}x after-swar")
 PY
 
+vcpu_check "after"
 echo "== peak memory scanning a ${BIG_MB} MiB file"
 BIG=$B/dense-$BIG_MB.log
 [ -s "$BIG" ] || go run ./scripts/gendemo -log "$BIG" -size "$BIG_MB"
