@@ -76,12 +76,9 @@ func LoadFingerprintKey(path string) ([]byte, error) {
 	return k, nil
 }
 
-// NewSigningKey returns a new ed25519 private key seed, hex-encoded: the
-// standard suite's signing key (crypto/suite has the sm one).
-func NewSigningKey() ([]byte, error) { return suite.Standard.NewSigningKey() }
-
-// LoadSigningKey reads a key written by NewSigningKey. For a key of either
-// suite (Ed25519 or SM2), use suite.LoadSigningKey.
+// LoadSigningKey reads an Ed25519 seed as suite.Standard.NewSigningKey
+// writes it. For a key of either suite (Ed25519 or SM2), use
+// suite.LoadSigningKey.
 func LoadSigningKey(path string) (ed25519.PrivateKey, error) {
 	k, err := suite.LoadSigningKey(path)
 	if err != nil {
@@ -94,13 +91,9 @@ func LoadSigningKey(path string) (ed25519.PrivateKey, error) {
 	return ek, nil
 }
 
-// PublicKeyPEM encodes an Ed25519 or SM2 public key as PKIX PEM ("PUBLIC
-// KEY"), the form `openssl pkey -pubout` writes.
-func PublicKeyPEM(pub gocrypto.PublicKey) ([]byte, error) { return suite.MarshalPublicKey(pub) }
-
-// LoadPublicKeyPEM reads a public key written by PublicKeyPEM: the
-// journal's key of either suite, as `atrest audit checkpoint --public-key`
-// prints it, to verify bundles and checkpoints with.
+// LoadPublicKeyPEM reads a public key as suite.MarshalPublicKey writes it
+// (PKIX PEM): the journal's key of either suite, as `atrest audit checkpoint
+// --public-key` prints it, to verify bundles and checkpoints with.
 func LoadPublicKeyPEM(path string) (gocrypto.PublicKey, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {

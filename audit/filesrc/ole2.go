@@ -1,7 +1,6 @@
 package filesrc
 
 import (
-	"bufio"
 	"fmt"
 	"io"
 	"strings"
@@ -63,6 +62,3 @@ func cfbError(err error) string {
 	}
 	return s
 }
-
-// oleStream reads a whole stream sequentially through a buffer.
-func oleStream(f *mscfb.File) io.Reader { return bufio.NewReaderSize(f, 32<<10) }

@@ -179,15 +179,6 @@ func failureClass(e journal.Entry) string {
 	return ""
 }
 
-func (p *period) hasJob(name string) bool {
-	for _, b := range p.cfg.Backups {
-		if b.Name == name {
-			return true
-		}
-	}
-	return false
-}
-
 func (p *period) drillsOf(job string) []drillRun {
 	var out []drillRun
 	for _, d := range p.drills {

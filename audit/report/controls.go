@@ -211,12 +211,6 @@ var beyondControls = []Control{
 		From:     []string{"audit_trail", "audit_review"}},
 }
 
-// Controls returns the control table: the China controls, then the
-// "Beyond China" ones.
-func Controls() (china, beyond []Control) {
-	return append([]Control(nil), chinaControls...), append([]Control(nil), beyondControls...)
-}
-
 // sensitiveTypes are the detector types that are sensitive personal
 // information (PIPL Art. 28; GB/T 35273-2020 Annex B: identity documents
 // and financial accounts). Mobile numbers and e-mail addresses are personal

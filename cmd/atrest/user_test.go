@@ -38,18 +38,6 @@ func newUserEnv(t *testing.T) (cfgPath string, cfg *config.Config) {
 	return cfgPath, cfg
 }
 
-func userEntries(t *testing.T, cfg *config.Config) []journal.Entry {
-	t.Helper()
-	var out []journal.Entry
-	for e, err := range journal.Query(cfg.JournalDir(), journal.Filter{Kind: "user"}) {
-		if err != nil {
-			t.Fatal(err)
-		}
-		out = append(out, e)
-	}
-	return out
-}
-
 func TestUserAddDel(t *testing.T) {
 	cfgPath, cfg := newUserEnv(t)
 	const secPW, pw = "安全管理员 zhang's password", "一二三四 five six seven"

@@ -76,18 +76,6 @@ func sharedPG(t testing.TB, name string) *PG {
 	return postgreses.get(t, name, startPG, pgUnavailable)
 }
 
-// NewPostgres starts a throwaway PostgreSQL for this test alone (one the
-// test may kill) and stops it at the end of the test.
-func NewPostgres(t testing.TB) *PG {
-	t.Helper()
-	pg, err := startPG()
-	if err != nil {
-		pgUnavailable(t, err)
-	}
-	t.Cleanup(pg.Stop)
-	return pg
-}
-
 func stopPG() { postgreses.stopAll() }
 
 func pgUnavailable(t testing.TB, err error) {
