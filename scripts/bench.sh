@@ -54,12 +54,16 @@ LOG=$B/dense-$MB.log
 # vcpu_check WHEN: sha256sum of the log pinned to each CPU in turn. On a shared
 # VM one vCPU can run scalar code a third slower than the other for minutes (a
 # busy neighbour on its core); a spread here says this run's figures are low.
+# It leaves the fastest CPU's number in FAST_CPU.
+FAST_CPU=""
 vcpu_check() {
   command -v taskset >/dev/null || return 0
-  local line="" c t
+  local line="" c t rate best=0
   for c in $(seq 0 $(($(nproc) - 1))); do
     t=$( { /usr/bin/time -f %e taskset -c "$c" sha256sum "$LOG" >/dev/null; } 2>&1 | tail -1)
-    line+=" cpu$c $(python3 -c 'import sys; print("%.0f" % (float(sys.argv[1]) / max(float(sys.argv[2]), 0.001)))' "$MB" "$t")"
+    rate=$(python3 -c 'import sys; print("%.0f" % (float(sys.argv[1]) / max(float(sys.argv[2]), 0.001)))' "$MB" "$t")
+    line+=" cpu$c $rate"
+    if [ "$rate" -gt "$best" ]; then best=$rate; FAST_CPU=$c; fi
   done
   echo "  vCPU check $1 (sha256sum of the log pinned to each CPU, MiB/s; apart by more than ~10%: a busy neighbour):$line"
 }
@@ -119,19 +123,23 @@ gobench() { # gobench PKG REGEX [TAGS [BENCHTIME]]: the benchmark's runs, one li
 # The skip loops' builds are timed alternately, one run of each in turn,
 # BENCH_COUNT rounds: a slow stretch of a shared machine then falls on all of
 # them alike instead of on whichever ran during it.
-loopbench() { # loopbench PKG REGEX: lines "LOOP Benchmark..." (LOOP avx2, sse2 or go)
-  local t=$B/loopbench/$(basename "$1")
+# A third argument "pin" runs a one-thread benchmark on the CPU vcpu_check
+# found fastest, so that every loop runs on the same vCPU: unpinned, each run
+# lands on either, and one slowed vCPU scrambles the comparison.
+loopbench() { # loopbench PKG REGEX [pin]: lines "LOOP Benchmark..." (LOOP avx2, sse2 or go)
+  local t=$B/loopbench/$(basename "$1") pin=()
+  [ "${3:-}" = pin ] && [ -n "$FAST_CPU" ] && pin=(taskset -c "$FAST_CPU")
   mkdir -p "$t"
   go test -c -o "$t/avx2.test" "$1" && go test -c -tags noavx2 -o "$t/sse2.test" "$1" &&
     go test -c -tags noasm -o "$t/go.test" "$1" || return 1
   for _ in $(seq 1 "${BENCH_COUNT:-5}"); do
     for l in avx2 sse2 go; do
-      (cd "$1" && "$t/$l.test" -test.run '^$' -test.bench "$2" -test.benchtime "${BENCH_TIME:-10x}" 2>/dev/null) |
+      (cd "$1" && "${pin[@]}" "$t/$l.test" -test.run '^$' -test.bench "$2" -test.benchtime "${BENCH_TIME:-10x}" 2>/dev/null) |
         grep -E '^Benchmark' | sed "s/^/$l /"
     done
   done
 }
-python3 - "$(loopbench ./audit/detect/ 'BenchmarkFind$')" "$(loopbench ./audit/filescan/ 'BenchmarkScanFile')" <<'PY'
+python3 - "$(loopbench ./audit/detect/ 'BenchmarkFind$' pin)" "$(loopbench ./audit/filescan/ 'BenchmarkScanFile')" "$FAST_CPU" <<'PY'
 import re, statistics, sys
 def rates(text, metric):
     out = {}
@@ -144,7 +152,8 @@ def rates(text, metric):
     return {l: {k: statistics.median(v) for k, v in d.items()} for l, d in out.items()}
 nan = float("nan")
 for title, text, what in (
-        ("BenchmarkFind", sys.argv[1], "detectors only: 8 MiB of dense log, one core, counting"),
+        ("BenchmarkFind", sys.argv[1], "detectors only: 8 MiB of dense log, one core, counting"
+         + (f", pinned to cpu{sys.argv[3]}" if sys.argv[3] else "")),
         ("BenchmarkScanFile", sys.argv[2], "whole pipeline on a 32 MiB dense log file: decode, detect, mask, fingerprint, jsonl; CPU of the process")):
     print(f"  {title} ({what}), MiB per CPU second, medians of runs alternating between the loops:")
     r = rates(text, "cpu-MB/s")
