@@ -13,12 +13,12 @@ import (
 // end of the buffer the skip loops stop at any single digit.
 //
 // The scanner's nextTrigger (below) returns the first trigger at or after i,
-// or len(buf). It calls one of four loops, in rounds of 64 bytes that keep
-// a mask of the triggers in their first 61: on amd64 a vector loop in
-// assembly, AVX2 where the CPU has it, else SSE2, which every x86-64 CPU has
-// (trigger_amd64.go); on other architectures and under the build tag noasm
-// the portable round triggerRound (trigger_other.go). The portable loop
-// nextTriggerSWAR finishes the last 63 bytes for all of them.
+// or len(buf). It calls one of three round loops, which look at 64 bytes a
+// round and keep the mask of the triggers in its first 61: on amd64 a vector
+// loop in assembly, AVX2 where the CPU has it, else SSE2, which every x86-64
+// CPU has (trigger_amd64.go); on other architectures and under the build tag
+// noasm the portable triggerRound (trigger_other.go). The 16-byte portable
+// loop nextTriggerSWAR finishes the last 63 bytes for all of them.
 
 // nextTriggerSWAR is the portable skip loop: sixteen bytes at a time in two
 // uint64 words, the windows thirteen bytes apart. A four-digit run needs the
