@@ -270,26 +270,27 @@ func appendString(b []byte, s string) []byte {
 }
 
 // plainString reports whether every byte of s is plain: eight bytes at a
-// time, the last eight read again when the length is not a multiple of eight.
+// time, the last eight read again when the length is not a multiple of eight
+// (four and four, overlapping, from 4 to 7 bytes).
 func plainString(s string) bool {
-	i := 0
-	for ; i+8 <= len(s); i += 8 {
-		if needsLook(le64(s[i:])) {
-			return false
+	n := len(s)
+	if n < 8 {
+		if n >= 4 {
+			return !needsLook(uint64(le32(s[:4]))<<32 | uint64(le32(s[n-4:n])))
 		}
-	}
-	if i == len(s) {
+		for i := 0; i < n; i++ {
+			if c := s[i]; c >= utf8.RuneSelf || !plain[c] {
+				return false
+			}
+		}
 		return true
 	}
-	if len(s) >= 8 {
-		return !needsLook(le64(s[len(s)-8:]))
-	}
-	for ; i < len(s); i++ {
-		if c := s[i]; c >= utf8.RuneSelf || !plain[c] {
+	for i := 0; i+8 <= n; i += 8 {
+		if needsLook(le64(s[i : i+8])) {
 			return false
 		}
 	}
-	return true
+	return n%8 == 0 || !needsLook(le64(s[n-8:n]))
 }
 
 // needsLook reports whether one of the eight bytes of x may need escaping: a
@@ -309,6 +310,12 @@ func le64(w string) uint64 {
 	w = w[:8]
 	return uint64(w[0]) | uint64(w[1])<<8 | uint64(w[2])<<16 | uint64(w[3])<<24 |
 		uint64(w[4])<<32 | uint64(w[5])<<40 | uint64(w[6])<<48 | uint64(w[7])<<56
+}
+
+// le32 reads the first four bytes of w, little-endian.
+func le32(w string) uint32 {
+	w = w[:4]
+	return uint32(w[0]) | uint32(w[1])<<8 | uint32(w[2])<<16 | uint32(w[3])<<24
 }
 
 // jsonArray streams one JSON array so memory stays bounded on big scans.
