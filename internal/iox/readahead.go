@@ -98,6 +98,39 @@ func (ra *ReadAhead) Read(p []byte) (int, error) {
 	return n, nil
 }
 
+// WriteTo hands what the producer read straight from its buffers to w,
+// without the copy that Read makes: io.Copy into a hash then moves no
+// bytes but the hash's own.
+func (ra *ReadAhead) WriteTo(w io.Writer) (int64, error) {
+	var total int64
+	for {
+		if len(ra.cur) > 0 {
+			n, err := w.Write(ra.cur)
+			ra.cur = ra.cur[n:]
+			ra.n += int64(n)
+			total += int64(n)
+			if err != nil {
+				return total, err
+			}
+		}
+		if ra.buf != nil {
+			ra.free <- ra.buf[:cap(ra.buf)]
+			ra.buf = nil
+		}
+		b, ok := <-ra.full
+		if !ok {
+			if ra.err == io.EOF {
+				return total, nil
+			}
+			if ra.failed == nil {
+				ra.failed = ra.err
+			}
+			return total, ra.err
+		}
+		ra.buf, ra.cur = b, b
+	}
+}
+
 // N is the number of bytes handed to the reader so far.
 func (ra *ReadAhead) N() int64 { return ra.n }
 
