@@ -25,11 +25,12 @@ var chunkSize = 1 << 20
 // workers+2 chunks are in memory at once, whatever the size of r. emit is
 // called from the calling goroutine only.
 func ScanText(ctx context.Context, r io.Reader, workers int, emit func(m detect.Match, line int)) error {
+	prepare := func(m detect.Match, line int) hit {
+		m.Value = strings.Clone(m.Value) // the caller's emit may keep it
+		return hit{m, line}
+	}
 	return ScanTextPrepared(ctx, r, workers,
-		func(m detect.Match, line int) hit {
-			m.Value = strings.Clone(m.Value) // the caller's emit may keep it
-			return hit{m, line}
-		},
+		func() func(detect.Match, int) hit { return prepare },
 		func(h hit) { emit(h.m, h.line) })
 }
 
@@ -37,21 +38,23 @@ func ScanText(ctx context.Context, r io.Reader, workers int, emit func(m detect.
 // prepare runs in the worker that matched the chunk (so, with workers > 1,
 // concurrently with other chunks' prepare calls, in no particular order
 // between chunks), and emit gets what prepare returned, on the calling
-// goroutine, in stream order. Work that does not depend on order (masking,
+// goroutine, in stream order. Each worker gets its own prepare from
+// newPrepare, called once on that worker: a prepare may keep state that
+// is not safe for concurrent use (a fingerprint's hash). Work that does not depend on order (masking,
 // fingerprinting) belongs in prepare, so that it spreads across cores.
 // m.Value may share the chunk's buffer (detect.FindInBorrowed), which is
 // refilled once emit has had every hit of the chunk: a T may carry m.Value
 // to emit, but whatever keeps it past emit must hold a copy (strings.Clone).
 func ScanTextPrepared[T any](ctx context.Context, r io.Reader, workers int,
-	prepare func(m detect.Match, line int) T, emit func(T)) error {
+	newPrepare func() func(m detect.Match, line int) T, emit func(T)) error {
 	if workers < 1 {
 		workers = 1
 	}
 	rd := &chunker{r: r, cs: max(1, chunkSize), ov: detect.Overlap, line: 1}
 	if workers == 1 {
-		return scanSerial(ctx, rd, prepare, emit)
+		return scanSerial(ctx, rd, newPrepare, emit)
 	}
-	return scanParallel(ctx, rd, workers, prepare, emit)
+	return scanParallel(ctx, rd, workers, newPrepare, emit)
 }
 
 type hit struct {
@@ -134,8 +137,9 @@ func (k *chunker) next(c *chunkBuf) (bool, error) {
 	return true, nil
 }
 
-func scanSerial[T any](ctx context.Context, rd *chunker, prepare func(detect.Match, int) T, emit func(T)) error {
+func scanSerial[T any](ctx context.Context, rd *chunker, newPrepare func() func(detect.Match, int) T, emit func(T)) error {
 	var c chunk[T]
+	prepare := newPrepare()
 	for {
 		if err := ctx.Err(); err != nil {
 			return err
@@ -151,7 +155,7 @@ func scanSerial[T any](ctx context.Context, rd *chunker, prepare func(detect.Mat
 	}
 }
 
-func scanParallel[T any](ctx context.Context, rd *chunker, workers int, prepare func(detect.Match, int) T, emit func(T)) error {
+func scanParallel[T any](ctx context.Context, rd *chunker, workers int, newPrepare func() func(detect.Match, int) T, emit func(T)) error {
 	inFlight := workers + 2
 	free := make(chan *chunk[T], inFlight)
 	for i := 0; i < inFlight; i++ {
@@ -193,6 +197,7 @@ func scanParallel[T any](ctx context.Context, rd *chunker, workers int, prepare 
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			prepare := newPrepare()
 			for c := range jobs {
 				c.match(prepare)
 				close(c.done)

@@ -143,19 +143,30 @@ func TestStreamPrepared(t *testing.T) {
 	for _, cs := range []int{61, 4096, 1 << 20} {
 		setChunkSize(t, cs)
 		for _, w := range []int{1, 2, 4} {
-			var prepared atomic.Int64
+			var prepared, made atomic.Int64
 			var got []streamHit
 			err := ScanTextPrepared(context.Background(), bytes.NewReader(data), w,
-				func(m detect.Match, line int) streamHit {
-					prepared.Add(1)
-					m.Value = strings.Clone(m.Value)
-					return streamHit{m, line}
+				func() func(detect.Match, int) streamHit {
+					made.Add(1)
+					var busy atomic.Bool // a prepare is one worker's: never in two calls at once
+					return func(m detect.Match, line int) streamHit {
+						if !busy.CompareAndSwap(false, true) {
+							t.Error("one prepare ran on two goroutines at once")
+						}
+						defer busy.Store(false)
+						prepared.Add(1)
+						m.Value = strings.Clone(m.Value)
+						return streamHit{m, line}
+					}
 				},
 				func(h streamHit) { got = append(got, h) })
 			if err != nil {
 				t.Fatal(err)
 			}
 			diffHits(t, fmt.Sprintf("chunk %d workers %d", cs, w), got, want)
+			if n := made.Load(); n < 1 || n > int64(w) {
+				t.Fatalf("chunk %d workers %d: newPrepare called %d times, want one per worker", cs, w, n)
+			}
 			if n := prepared.Load(); n != int64(len(want)) {
 				t.Fatalf("chunk %d workers %d: prepare called %d times, want %d", cs, w, n, len(want))
 			}

@@ -93,7 +93,7 @@ type Fingerprinter struct {
 // hash.Hash interface: one more allocation for every finding).
 type hmacState struct {
 	h   hash.Hash
-	sum [fingerprintSize]byte
+	buf [fingerprintSize]byte
 }
 
 // fingerprintSize is the HMAC's length: SHA-256 and SM3 alike.
@@ -121,7 +121,9 @@ func NewFingerprinterWith(key []byte, s suite.Suite) *Fingerprinter {
 // auditing atrest's output for leaks. Groups of 8 cannot.
 func (f *Fingerprinter) Sum(value string) string {
 	var out [fingerprintLen]byte
-	f.sum(&out, value)
+	st := f.pool.Get().(*hmacState)
+	st.sum(&out, value)
+	f.pool.Put(st)
 	return string(out[:])
 }
 
@@ -132,23 +134,45 @@ const fingerprintLen = fingerprintSize*2 + fingerprintSize/4 - 1
 // share it; strings do not change): a dense scan computes both for every
 // finding, and each allocation is a measurable part of its cost.
 func (f *Fingerprinter) MaskAndSum(value string) (masked, fingerprint string) {
-	if !isASCII(value) {
-		return Mask(value), f.Sum(value)
-	}
+	st := f.pool.Get().(*hmacState)
+	masked, fingerprint = st.maskAndSum(value)
+	f.pool.Put(st)
+	return masked, fingerprint
+}
+
+// Hasher returns a fingerprinter for one goroutine: the same fingerprints
+// as f's, without a trip through f's pool for each (a dense log's scan
+// makes millions, and the pool's Get and Put cost 2.6% of its CPU).
+func (f *Fingerprinter) Hasher() *Hasher { return &Hasher{st: f.pool.New().(*hmacState)} }
+
+// Hasher is a Fingerprinter's state for one goroutine; it is not safe for
+// concurrent use.
+type Hasher struct{ st *hmacState }
+
+// MaskAndSum is Fingerprinter.MaskAndSum.
+func (h *Hasher) MaskAndSum(value string) (masked, fingerprint string) {
+	return h.st.maskAndSum(value)
+}
+
+func (st *hmacState) maskAndSum(value string) (masked, fingerprint string) {
 	n := len(value)
+	if !isASCII(value) {
+		var out [fingerprintLen]byte
+		st.sum(&out, value)
+		return Mask(value), string(out[:])
+	}
 	b := make([]byte, n+fingerprintLen)
 	maskASCII(b, value)
-	f.sum((*[fingerprintLen]byte)(b[n:]), value)
+	st.sum((*[fingerprintLen]byte)(b[n:]), value)
 	return unsafe.String(&b[0], n), unsafe.String(&b[n], fingerprintLen)
 }
 
 // sum writes the fingerprint of value to out.
-func (f *Fingerprinter) sum(out *[fingerprintLen]byte, value string) {
-	st := f.pool.Get().(*hmacState)
+func (st *hmacState) sum(out *[fingerprintLen]byte, value string) {
 	st.h.Reset()
 	// A hash's Write does not keep or modify its argument: no copy of value.
 	st.h.Write(unsafe.Slice(unsafe.StringData(value), len(value)))
-	sum := st.h.Sum(st.sum[:0])
+	sum := st.h.Sum(st.buf[:0])
 	for g := 0; g < 8; g++ {
 		o := out[g*9 : g*9+8]
 		c := sum[g*4 : g*4+4]
@@ -160,7 +184,6 @@ func (f *Fingerprinter) sum(out *[fingerprintLen]byte, value string) {
 			out[g*9+8] = '-'
 		}
 	}
-	f.pool.Put(st) // sum is st's: put back only once it is read
 }
 
 // hexPair is each byte in lower-case hex.

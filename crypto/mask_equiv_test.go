@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+
+	"github.com/atrest/atrest/crypto/suite"
 )
 
 // The ASCII fast path of Mask masks exactly as the rune path does.
@@ -42,21 +44,27 @@ func TestSumIsGroupedHMAC(t *testing.T) {
 }
 
 // MaskAndSum is Mask and Sum, ASCII or not, and its two strings stay intact
-// while more are made.
+// while more are made; a Hasher's are the same.
 func TestMaskAndSum(t *testing.T) {
-	f := NewFingerprinter([]byte("0123456789abcdef0123456789abcdef"))
-	type pair struct{ v, masked, fp string }
-	var got []pair
-	for n := 0; n <= 40; n++ {
-		v := strings.Repeat("0123456789abcdefX", 3)[:n]
-		m, s := f.MaskAndSum(v)
-		got = append(got, pair{v, m, s})
-	}
-	m, s := f.MaskAndSum("１３８１２３４")
-	got = append(got, pair{"１３８１２３４", m, s})
-	for _, p := range got {
-		if p.masked != Mask(p.v) || p.fp != f.Sum(p.v) {
-			t.Fatalf("MaskAndSum(%q) = %q, %q; want %q, %q", p.v, p.masked, p.fp, Mask(p.v), f.Sum(p.v))
+	for _, s := range []suite.Suite{suite.Standard, suite.SM} {
+		f := NewFingerprinterWith([]byte("0123456789abcdef0123456789abcdef"), s)
+		h := f.Hasher()
+		type pair struct{ v, masked, fp string }
+		var got []pair
+		add := func(v string) {
+			m, fp := f.MaskAndSum(v)
+			got = append(got, pair{v, m, fp})
+			m, fp = h.MaskAndSum(v)
+			got = append(got, pair{v, m, fp})
+		}
+		for n := 0; n <= 40; n++ {
+			add(strings.Repeat("0123456789abcdefX", 3)[:n])
+		}
+		add("１３８１２３４")
+		for _, p := range got {
+			if p.masked != Mask(p.v) || p.fp != f.Sum(p.v) {
+				t.Fatalf("%s: MaskAndSum(%q) = %q, %q; want %q, %q", s.Name(), p.v, p.masked, p.fp, Mask(p.v), f.Sum(p.v))
+			}
 		}
 	}
 }

@@ -158,14 +158,17 @@ func (s *Scanner) Run(ctx context.Context, roots []string, emit func(audit.Recor
 		// When not every finding is listed, only those listed are masked and
 		// fingerprinted, on emit.
 		err := audit.ScanTextPrepared(ctx, u.Text, s.opts.Workers,
-			func(m detect.Match, line int) hit {
-				h := hit{f: audit.Finding{Record: "finding", Path: path, Member: member, Line: line, Type: m.Type}}
-				if limit > 0 {
-					h.value = m.Value // lent from the chunk: used on emit, not kept
-				} else {
-					h.f.Masked, h.f.Fingerprint = s.opts.Fingerprint.MaskAndSum(m.Value)
+			func() func(detect.Match, int) hit {
+				fp := s.opts.Fingerprint.Hasher() // this worker's
+				return func(m detect.Match, line int) hit {
+					h := hit{f: audit.Finding{Record: "finding", Path: path, Member: member, Line: line, Type: m.Type}}
+					if limit > 0 {
+						h.value = m.Value // lent from the chunk: used on emit, not kept
+					} else {
+						h.f.Masked, h.f.Fingerprint = fp.MaskAndSum(m.Value)
+					}
+					return h
 				}
-				return h
 			},
 			func(h hit) {
 				n++
