@@ -355,6 +355,20 @@ if reads:
     print(f"  the read alone (the integrity record's seconds; the command also lists, verifies manifests and asks for posture): "
           f"{r:.2f}s {s/r:.0f} MiB/s, ratio {sha[0]/r:.2f}")
 PY
+# The same read without S3 or a second process (BenchmarkRead: 64 MiB of
+# generated SQL in memory), beside Go's SHA-256 of the object alone, which
+# uses SHA-NI where the CPU has it (sha256sum above does not).
+BENCH_COUNT=3 gobench ./backup/check/ 'BenchmarkRead' '' 5x | python3 -c '
+import re, statistics, sys
+runs = {}
+for line in sys.stdin:
+    m = re.match(r"BenchmarkRead/(\S+?)-\d+\s.*?([\d.]+) MB/s", line)
+    if m:
+        runs.setdefault(m.group(1), []).append(float(m.group(2)) * 1e6 / 2**20)
+for s in ("standard", "sm"):
+    r, h = (statistics.median(runs.get(k + "/" + s, [float("nan")])) for k in ("read", "sha256-of-object"))
+    print(f"  the read in memory, suite {s} (BenchmarkRead, median of 3): {r:.0f} MiB/s of object; Go SHA-256 of it alone {h:.0f} MiB/s")
+'
 
 if part drill; then
 echo "== restore drill of the $ROWS_BIG-row backup (download → verify → load → digests)"
