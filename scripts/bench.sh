@@ -358,7 +358,7 @@ PY
 # The same read without S3 or a second process (BenchmarkRead: 64 MiB of
 # generated SQL in memory), beside Go's SHA-256 of the object alone, which
 # uses SHA-NI where the CPU has it (sha256sum above does not).
-BENCH_COUNT=3 gobench ./backup/check/ 'BenchmarkRead' '' 5x | python3 -c '
+go test -run '^$' -bench BenchmarkRead -benchtime 5x -count 3 ./backup/check/ 2>/dev/null | python3 -c '
 import re, statistics, sys
 runs = {}
 for line in sys.stdin:
