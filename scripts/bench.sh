@@ -410,7 +410,7 @@ if part sm; then
 # The national suite beside age on the same data (bench_big): backup, check
 # --read and drill of an sm job and of the age job, alternating, medians of
 # BENCH_SM_RUNS (default 3); the reference pipelines with openssl's SM4-CTR;
-# and the ciphers alone (crypto/suite benchmarks, one core). MiB/s are of SQL.
+# and the ciphers alone (crypto/suite benchmarks). MiB/s are of SQL.
 SM_RUNS=${BENCH_SM_RUNS:-3}
 echo "== sm (SM4-CTR + HMAC-SM3, SM2) vs age (ChaCha20-Poly1305, X25519) on the $ROWS_BIG-row table; CPU: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(nproc) cores, aes: $(grep -qw aes /proc/cpuinfo && echo yes || echo no), avx2: $(grep -qw avx2 /proc/cpuinfo && echo yes || echo no)"
 : > "$B/sm-times"
@@ -459,7 +459,7 @@ echo "  reference: mariadb-dump | zstd -3 | openssl enc -sm4-ctr (to a local fil
 t0=$(now); openssl enc -d -sm4-ctr -K "$K" -iv "$IV" < "$B/ref.sql.zst.sm4ctr" | zstd -d -q > /dev/null; t1=$(now)
 t2=$(now); age -d -i "$B/backup.agekey" "$B/ref.sql.zst.age" | zstd -d -q > /dev/null; t3=$(now)
 echo "  reference decode to /dev/null: openssl enc -d -sm4-ctr | zstd -d $(secs $t0 $t1)s; age -d | zstd -d $(secs $t2 $t3)s"
-echo "  the ciphers alone (go test -bench 'Encrypt|Decrypt|SMParts' ./crypto/suite/, 32 MiB, one core, MB/s = 10^6 B/s):"
+echo "  the ciphers alone (go test -bench 'Encrypt|Decrypt|SMParts' ./crypto/suite/, 32 MiB, MB/s = 10^6 B/s; one core, but sm's MAC runs on a second beside its SM4):"
 go test -run '^$' -bench 'Encrypt|Decrypt|SMParts' -benchtime 10x -count "${BENCH_COUNT:-3}" ./crypto/suite/ 2>/dev/null | python3 -c '
 import re, statistics, sys
 rates = {}

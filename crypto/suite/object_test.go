@@ -197,6 +197,69 @@ func TestSuitesRefuseOtherKeys(t *testing.T) {
 	}
 }
 
+// The sm writer MACs a big chunk on another goroutine while it encrypts
+// the next: writes of every size, big and small in turn, must give the
+// object that one write of the whole does (the MAC takes the chunks in
+// order, and none changes before its MAC is done), and a failed write
+// must stop the object with its error, tag unwritten.
+func TestSMWriterPieces(t *testing.T) {
+	r, id := keyPair(t, SM)
+	sizes := []int{1, macAsideMin, 7, chunkSize + 5, macAsideMin - 1, 3 * chunkSize, 100, 2*chunkSize - 1, macAsideMin + 1}
+	total := 0
+	for _, n := range sizes {
+		total += n
+	}
+	plain := randBytes(total)
+	var obj bytes.Buffer
+	w, err := SM.Encrypt(&obj, []Recipient{r})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for p, i := plain, 0; len(p) > 0; i++ {
+		n := sizes[i]
+		if _, err := w.Write(p[:n]); err != nil {
+			t.Fatal(err)
+		}
+		p = p[n:]
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := open(SM, obj.Bytes(), id); err != nil || !bytes.Equal(got, plain) {
+		t.Fatalf("written in pieces of %v: %v", sizes, err)
+	}
+
+	for _, after := range []int{0, chunkSize / 2, 2*chunkSize + 3} {
+		dst := &failingWriter{room: 1 << 20} // the header goes through
+		w, err := SM.Encrypt(dst, []Recipient{r})
+		if err != nil {
+			t.Fatal(err)
+		}
+		dst.room = dst.n + after
+		_, werr := w.Write(plain)
+		cerr := w.Close()
+		if !errors.Is(werr, errDiskFull) || !errors.Is(cerr, errDiskFull) {
+			t.Errorf("dst failing after %d bytes of ciphertext: Write %v, Close %v", after, werr, cerr)
+		}
+		if dst.n > dst.room {
+			t.Errorf("dst failing after %d bytes: %d bytes written past the failure", after, dst.n-dst.room)
+		}
+	}
+}
+
+var errDiskFull = errors.New("no space left on device")
+
+// failingWriter takes room bytes, then fails every write.
+type failingWriter struct{ n, room int }
+
+func (f *failingWriter) Write(p []byte) (int, error) {
+	if f.n+len(p) > f.room {
+		return 0, errDiskFull
+	}
+	f.n += len(p)
+	return len(p), nil
+}
+
 func TestObjectLayout(t *testing.T) {
 	r1, _ := keyPair(t, SM)
 	r2, _ := keyPair(t, SM)
