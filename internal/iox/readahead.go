@@ -79,18 +79,9 @@ func (ra *ReadAhead) produce() {
 // (io.EOF at the end).
 func (ra *ReadAhead) Read(p []byte) (int, error) {
 	for len(ra.cur) == 0 {
-		if ra.buf != nil {
-			ra.free <- ra.buf[:cap(ra.buf)]
-			ra.buf = nil
+		if err := ra.next(); err != nil {
+			return 0, err
 		}
-		b, ok := <-ra.full
-		if !ok {
-			if ra.err != io.EOF && ra.failed == nil {
-				ra.failed = ra.err
-			}
-			return 0, ra.err
-		}
-		ra.buf, ra.cur = b, b
 	}
 	n := copy(p, ra.cur)
 	ra.cur = ra.cur[n:]
@@ -113,22 +104,32 @@ func (ra *ReadAhead) WriteTo(w io.Writer) (int64, error) {
 				return total, err
 			}
 		}
-		if ra.buf != nil {
-			ra.free <- ra.buf[:cap(ra.buf)]
-			ra.buf = nil
-		}
-		b, ok := <-ra.full
-		if !ok {
-			if ra.err == io.EOF {
+		if err := ra.next(); err != nil {
+			if err == io.EOF {
 				return total, nil
 			}
-			if ra.failed == nil {
-				ra.failed = ra.err
-			}
-			return total, ra.err
+			return total, err
 		}
-		ra.buf, ra.cur = b, b
 	}
+}
+
+// next gives the current buffer back to the producer and makes the next
+// full one current; at the end it returns the source's error (io.EOF, or
+// the failure, which it keeps for Failed).
+func (ra *ReadAhead) next() error {
+	if ra.buf != nil {
+		ra.free <- ra.buf[:cap(ra.buf)]
+		ra.buf = nil
+	}
+	b, ok := <-ra.full
+	if !ok {
+		if ra.err != io.EOF && ra.failed == nil {
+			ra.failed = ra.err
+		}
+		return ra.err
+	}
+	ra.buf, ra.cur = b, b
+	return nil
 }
 
 // N is the number of bytes handed to the reader so far.
