@@ -17,6 +17,9 @@ export XDG_CONFIG_HOME=$B/config   # the scan's own fingerprint key lives here
 secs() { python3 -c 'import sys; print("%.3f" % (float(sys.argv[2]) - float(sys.argv[1])))' "$@"; }
 now() { date +%s.%N; }
 rss() { { /usr/bin/time -f %M "$@" 2>&1 >/dev/null || true; } | tail -1; }   # peak RSS in KiB
+gobench() { # gobench PKG REGEX [TAGS [BENCHTIME]]: the benchmark's runs, one line each
+  go test -tags "${3:-}" -run '^$' -bench "$2" -benchtime "${4:-${BENCH_TIME:-10x}}" -count "${BENCH_COUNT:-5}" "$1" 2>/dev/null | grep -E '^Benchmark'
+}
 # timed NAME CMD...: one run, appended to $B/times as "NAME wall user sys"
 timed() {
   local name=$1; shift
@@ -120,9 +123,6 @@ allb, sumb = int(sys.argv[3] or 0), int(sys.argv[4] or 0)
 print(f"  output: --findings all {allb/1e6:.0f} MB of jsonl, --findings summary {sumb/1e3:.1f} kB")
 PY
 
-gobench() { # gobench PKG REGEX [TAGS [BENCHTIME]]: the benchmark's runs, one line each
-  go test -tags "${3:-}" -run '^$' -bench "$2" -benchtime "${4:-${BENCH_TIME:-10x}}" -count "${BENCH_COUNT:-5}" "$1" 2>/dev/null | grep -E '^Benchmark'
-}
 # The skip loops' builds are timed alternately, one run of each in turn,
 # BENCH_COUNT rounds: a slow stretch of a shared machine then falls on all of
 # them alike instead of on whichever ran during it.
@@ -358,7 +358,7 @@ PY
 # The same read without S3 or a second process (BenchmarkRead: 64 MiB of
 # generated SQL in memory), beside Go's SHA-256 of the object alone, which
 # uses SHA-NI where the CPU has it (sha256sum above does not).
-go test -run '^$' -bench BenchmarkRead -benchtime 5x -count 3 ./backup/check/ 2>/dev/null | python3 -c '
+BENCH_COUNT=3 gobench ./backup/check/ BenchmarkRead '' 5x | python3 -c '
 import re, statistics, sys
 runs = {}
 for line in sys.stdin:
